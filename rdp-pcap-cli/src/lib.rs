@@ -1,0 +1,4 @@
+//! The `rdp-pcap` command as a library: capture reading, TCP reassembly, analysis and reports.
+//!
+//! `main.rs` is a thin wrapper; everything here is testable without a terminal.
+#![forbid(unsafe_code)]

@@ -1,0 +1,30 @@
+//! Zero-copy parsers for the RDP connection sequence, and an analyzer that turns the two byte
+//! streams of one connection into events and a verdict.
+//!
+//! # Scope
+//! - [`tpkt`]: the TPKT frame (T.123 / RFC 1006) that carries every X.224 and MCS PDU.
+//! - [`x224`]: X.224 TPDUs and the RDP security negotiation inside the Connection Request and
+//!   Connection Confirm (MS-RDPBCGR 2.2.1.1 and 2.2.1.2).
+//! - [`analyzer`]: feed it the reassembled bytes of both directions (and the TCP open/close
+//!   events) of one connection; ask it for the facts and the verdict.
+//!
+//! The crate does no I/O and never prints. Parsed views borrow the input; only the analyzer's
+//! reports own their data.
+//!
+//! # Framing contract
+//! Every framed PDU has a cheap probe that answers either the frame length or
+//! [`Error::Incomplete`] with the number of bytes still missing; the body parser then runs on
+//! the exact slice, where a short field is [`Error::Truncated`], never "incomplete". Every prefix
+//! of a valid frame is therefore incomplete, and no input makes a parser panic.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![warn(clippy::arithmetic_side_effects)]
+
+pub mod analyzer;
+mod error;
+mod parse;
+mod values;
+pub mod tpkt;
+pub mod x224;
+
+pub use error::Error;
