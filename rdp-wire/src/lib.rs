@@ -19,12 +19,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![warn(clippy::arithmetic_side_effects)]
+#![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
 
 pub mod analyzer;
 mod error;
 mod parse;
-mod values;
 pub mod tpkt;
+mod values;
 pub mod x224;
 
 pub use error::Error;

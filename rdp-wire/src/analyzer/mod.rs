@@ -1,1 +1,541 @@
-//! The per-connection analyzer.
+//! The per-connection analyzer: two byte streams in, facts, events and a verdict out.
+//!
+//! An [`Analyzer`] follows one TCP connection. The caller reassembles TCP itself (or uses
+//! `rdp-pcap`'s reassembler) and reports what it sees, in capture order:
+//!
+//! - [`Analyzer::syn`], [`Analyzer::syn_ack`]: the TCP handshake, when seen;
+//! - [`Analyzer::data`]: in-order payload bytes of one direction, in any chunking;
+//! - [`Analyzer::gap`]: bytes the capture missed in one direction;
+//! - [`Analyzer::fin`], [`Analyzer::rst`]: a side closing.
+//!
+//! Then [`Analyzer::facts`], [`Analyzer::events`] and [`Analyzer::verdict`] say what happened.
+//!
+//! Each direction is classified by its first bytes: TPKT (X.224 and MCS), TLS records (after a
+//! Connection Confirm that selected a TLS-based protocol, or a capture that starts after one), or
+//! foreign bytes (not RDP). Partial frames are buffered per direction, bounded by the largest
+//! frame the protocol allows; complete frames are parsed in place, without copying.
+
+mod facts;
+mod verdict;
+
+pub use facts::{
+    Close, CloseKind, Confirm, ConnectionFacts, ForeignBytes, Side, SideStats, Timestamp,
+    X224Facts, FOREIGN_PREFIX_LEN, MAX_ANOMALIES,
+};
+pub use verdict::{Severity, Verdict, VerdictCode, SECURITY_MISMATCH_WINDOW_MS};
+
+use crate::tpkt;
+use crate::x224::{self, NegotiationResult, RequestToken, Tpdu};
+use crate::Error;
+
+/// How many events are kept per connection; later ones are counted, not stored.
+pub const MAX_EVENTS: usize = 256;
+
+/// What happened on a connection, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// The client's SYN.
+    Syn,
+    /// The server's SYN-ACK.
+    SynAck,
+    /// An X.224 Connection Request.
+    ConnectionRequest,
+    /// An X.224 Connection Confirm with RDP_NEG_RSP or none (legacy).
+    ConnectionConfirm,
+    /// An X.224 Connection Confirm with RDP_NEG_FAILURE.
+    NegotiationFailure,
+    /// An X.224 Data TPDU carrying `len` bytes (an MCS PDU).
+    X224Data {
+        /// User data length.
+        len: usize,
+    },
+    /// An X.224 Disconnect Request.
+    X224Disconnect,
+    /// An X.224 TPDU Error.
+    X224Error,
+    /// The direction switched to TLS records.
+    TlsStart,
+    /// Bytes that are not RDP.
+    ForeignBytes,
+    /// A frame or PDU that could not be parsed.
+    Malformed,
+    /// `len` bytes missing from the capture.
+    Gap {
+        /// Missing bytes.
+        len: u64,
+    },
+    /// A FIN.
+    Fin,
+    /// A RST.
+    Rst,
+}
+
+/// One entry of a connection's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// When it was seen.
+    pub at: Timestamp,
+    /// Who sent it.
+    pub side: Side,
+    /// What it was.
+    pub kind: EventKind,
+}
+
+/// How one direction's bytes are being decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Nothing seen yet: classify the first bytes.
+    Start,
+    /// TPKT frames (X.224, MCS).
+    Tpkt,
+    /// TLS records.
+    Tls,
+    /// Not decodable any more (foreign bytes, a gap, a framing error): bytes are only counted.
+    Opaque,
+}
+
+/// The decoding state of one direction.
+#[derive(Debug, Clone)]
+struct Stream {
+    mode: Mode,
+    /// Bytes of a frame that is not complete yet. Bounded by [`tpkt::MAX_FRAME_LEN`].
+    pending: Vec<u8>,
+}
+
+impl Default for Stream {
+    fn default() -> Self {
+        Stream {
+            mode: Mode::Start,
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// Follows one RDP connection; see the [module documentation](self).
+#[derive(Debug, Clone, Default)]
+pub struct Analyzer {
+    facts: ConnectionFacts,
+    streams: [Stream; 2],
+    events: Vec<Event>,
+    events_dropped: u32,
+}
+
+impl Analyzer {
+    /// A fresh analyzer for a connection whose TCP handshake will be reported (or was missed:
+    /// call [`Analyzer::mid_stream`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Marks the connection as picked up mid-stream: its TCP handshake is not in the capture.
+    pub fn mid_stream(&mut self) {
+        self.facts.mid_stream = true;
+    }
+
+    /// The client's SYN (each retransmission too).
+    pub fn syn(&mut self, at: Timestamp) {
+        self.touch(at);
+        self.facts.syn_count = self.facts.syn_count.saturating_add(1);
+        if self.facts.syn_at.is_none() {
+            self.facts.syn_at = Some(at);
+            self.event(at, Side::Client, EventKind::Syn);
+        }
+    }
+
+    /// The server's SYN-ACK.
+    pub fn syn_ack(&mut self, at: Timestamp) {
+        self.touch(at);
+        if self.facts.syn_ack_at.is_none() {
+            self.facts.syn_ack_at = Some(at);
+            self.event(at, Side::Server, EventKind::SynAck);
+        }
+    }
+
+    /// A FIN from `side`.
+    pub fn fin(&mut self, side: Side, at: Timestamp) {
+        self.touch(at);
+        let stats = self.facts.side_mut(side);
+        if stats.fin_at.is_none() {
+            stats.fin_at = Some(at);
+            self.event(at, side, EventKind::Fin);
+        }
+        self.closed(side, CloseKind::Fin, at);
+    }
+
+    /// A RST from `side`.
+    pub fn rst(&mut self, side: Side, at: Timestamp) {
+        self.touch(at);
+        let stats = self.facts.side_mut(side);
+        if stats.rst_at.is_none() {
+            stats.rst_at = Some(at);
+            self.event(at, side, EventKind::Rst);
+        }
+        self.closed(side, CloseKind::Rst, at);
+    }
+
+    /// `len` bytes of `side`'s stream are missing from the capture. Decoding of that direction
+    /// stops: frame boundaries after a hole cannot be trusted.
+    pub fn gap(&mut self, side: Side, at: Timestamp, len: u64) {
+        self.touch(at);
+        let stats = self.facts.side_mut(side);
+        stats.gap_bytes = stats.gap_bytes.saturating_add(len);
+        self.event(at, side, EventKind::Gap { len });
+        let stream = self.stream_mut(side);
+        if stream.mode != Mode::Opaque {
+            stream.mode = Mode::Opaque;
+            stream.pending = Vec::new();
+            self.facts.anomaly(format!(
+                "{len} bytes of the {} stream missing from the capture; its decoding stops there",
+                side.as_str()
+            ));
+        }
+    }
+
+    /// In-order payload bytes from `side`.
+    pub fn data(&mut self, side: Side, at: Timestamp, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.touch(at);
+        let handshake_done = self
+            .facts
+            .x224
+            .as_ref()
+            .is_some_and(|x| x.confirm.is_some());
+        let stats = self.facts.side_mut(side);
+        let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        stats.bytes = stats.bytes.saturating_add(len);
+        stats.first_data_at.get_or_insert(at);
+        stats.last_data_at = Some(at);
+        if handshake_done {
+            stats.bytes_after_handshake = stats.bytes_after_handshake.saturating_add(len);
+        }
+        if self.stream_mut(side).mode == Mode::Opaque {
+            return;
+        }
+        let mut pending = std::mem::take(&mut self.stream_mut(side).pending);
+        if pending.is_empty() {
+            let rest = self.consume(side, at, bytes);
+            pending.extend_from_slice(rest);
+        } else {
+            pending.extend_from_slice(bytes);
+            let used = pending
+                .len()
+                .saturating_sub(self.consume(side, at, &pending).len());
+            pending.drain(..used);
+        }
+        let stream = self.stream_mut(side);
+        if stream.mode != Mode::Opaque {
+            stream.pending = pending;
+        }
+    }
+
+    /// The facts gathered so far.
+    pub fn facts(&self) -> &ConnectionFacts {
+        &self.facts
+    }
+
+    /// The timeline, at most [`MAX_EVENTS`] entries.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Events not kept because of [`MAX_EVENTS`].
+    pub fn events_dropped(&self) -> u32 {
+        self.events_dropped
+    }
+
+    /// Whether the client's stream is RDP by content: it started with an X.224 Connection
+    /// Request, or (picked up mid-stream) with TPKT frames or TLS records answered by the server
+    /// with the same.
+    pub fn is_rdp(&self) -> bool {
+        self.facts.x224.is_some()
+    }
+
+    /// The verdict on what happened, from the facts so far.
+    pub fn verdict(&self) -> Verdict {
+        verdict::decide(&self.facts)
+    }
+
+    fn stream_mut(&mut self, side: Side) -> &mut Stream {
+        match side {
+            Side::Client => &mut self.streams[0],
+            Side::Server => &mut self.streams[1],
+        }
+    }
+
+    fn touch(&mut self, at: Timestamp) {
+        self.facts.first_at.get_or_insert(at);
+        self.facts.last_at = Some(at);
+    }
+
+    fn event(&mut self, at: Timestamp, side: Side, kind: EventKind) {
+        if self.events.len() < MAX_EVENTS {
+            self.events.push(Event { at, side, kind });
+        } else {
+            self.events_dropped = self.events_dropped.saturating_add(1);
+        }
+    }
+
+    fn closed(&mut self, side: Side, kind: CloseKind, at: Timestamp) {
+        if self.facts.close.is_none() {
+            self.facts.close = Some(Close { by: side, kind, at });
+        }
+    }
+
+    /// Decodes as many complete units as `bytes` holds; returns the unconsumed tail (a partial
+    /// frame) to keep for later.
+    fn consume<'a>(&mut self, side: Side, at: Timestamp, bytes: &'a [u8]) -> &'a [u8] {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let mode = self.stream_mut(side).mode;
+            let step = match mode {
+                Mode::Start => self.classify(side, at, rest),
+                Mode::Tpkt => self.tpkt_frame(side, at, rest),
+                // TLS records are counted only, for now: the TLS layer decodes them.
+                Mode::Tls | Mode::Opaque => Step::Consumed(rest.len()),
+            };
+            match step {
+                Step::Consumed(n) => rest = rest.get(n..).unwrap_or_default(),
+                Step::Switched => {}
+                Step::NeedMore => break,
+            }
+        }
+        rest
+    }
+
+    /// Picks the decoder for a direction from its first bytes.
+    fn classify(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
+        let mode = if matches!(bytes, [3] | [3, 0, ..]) {
+            Mode::Tpkt
+        } else if looks_like_tls(bytes) {
+            self.event(at, side, EventKind::TlsStart);
+            Mode::Tls
+        } else {
+            self.foreign(side, at, bytes);
+            Mode::Opaque
+        };
+        self.stream_mut(side).mode = mode;
+        Step::Switched
+    }
+
+    fn foreign(&mut self, side: Side, at: Timestamp, bytes: &[u8]) {
+        if self.facts.foreign.is_none() {
+            let prefix = bytes.get(..FOREIGN_PREFIX_LEN).unwrap_or(bytes).to_vec();
+            self.facts.foreign = Some(ForeignBytes {
+                side,
+                at,
+                looks_like: guess_protocol(bytes),
+                prefix,
+            });
+        }
+        self.event(at, side, EventKind::ForeignBytes);
+    }
+
+    fn tpkt_frame(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
+        match tpkt::parse_frame(bytes) {
+            Ok((frame, rest)) => {
+                self.tpdu(side, at, frame.payload);
+                Step::Consumed(bytes.len().saturating_sub(rest.len()))
+            }
+            Err(Error::Incomplete { .. }) => Step::NeedMore,
+            Err(e) => {
+                // Not a TPKT frame where one was expected: a TLS record right after the
+                // negotiation (when the confirm was not seen), or something else entirely.
+                if looks_like_tls(bytes) {
+                    self.stream_mut(side).mode = Mode::Tls;
+                    self.event(at, side, EventKind::TlsStart);
+                } else {
+                    self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
+                    self.event(at, side, EventKind::Malformed);
+                    self.stream_mut(side).mode = Mode::Opaque;
+                }
+                Step::Switched
+            }
+        }
+    }
+
+    fn tpdu(&mut self, side: Side, at: Timestamp, payload: &[u8]) {
+        let tpdu = match x224::parse_tpdu(payload) {
+            Ok(t) => t,
+            Err(e) => {
+                self.facts.anomaly(format!("{} x224: {e}", side.as_str()));
+                self.event(at, side, EventKind::Malformed);
+                return;
+            }
+        };
+        match tpdu {
+            Tpdu::ConnectionRequest(cr) if side == Side::Client => self.connection_request(at, &cr),
+            Tpdu::ConnectionConfirm(cc) if side == Side::Server => self.connection_confirm(at, &cc),
+            Tpdu::ConnectionRequest(_) | Tpdu::ConnectionConfirm(_) => {
+                self.facts.anomaly(format!(
+                    "{} sent an x224 connection {} (wrong direction)",
+                    side.as_str(),
+                    if side == Side::Server {
+                        "request"
+                    } else {
+                        "confirm"
+                    }
+                ));
+                self.event(at, side, EventKind::Malformed);
+            }
+            Tpdu::Data(dt) => self.event(
+                at,
+                side,
+                EventKind::X224Data {
+                    len: dt.user_data.len(),
+                },
+            ),
+            Tpdu::DisconnectRequest(_) => self.event(at, side, EventKind::X224Disconnect),
+            Tpdu::Error(_) => self.event(at, side, EventKind::X224Error),
+            Tpdu::Other { code, .. } => {
+                self.facts
+                    .anomaly(format!("{} sent x224 tpdu code {code}", side.as_str()));
+                self.event(at, side, EventKind::Malformed);
+            }
+        }
+    }
+
+    fn connection_request(&mut self, at: Timestamp, cr: &x224::ConnectionRequest<'_>) {
+        self.event(at, Side::Client, EventKind::ConnectionRequest);
+        self.facts.last_handshake_at = Some(at);
+        if self
+            .facts
+            .x224
+            .as_ref()
+            .is_some_and(|x| x.request_at.is_some())
+        {
+            self.facts
+                .anomaly("client sent a second x224 connection request".to_string());
+            return;
+        }
+        let x = self.facts.x224.get_or_insert_with(X224Facts::default);
+        x.request_at = Some(at);
+        match cr.token {
+            Some(RequestToken::Cookie(name)) => {
+                x.cookie = Some(String::from_utf8_lossy(name).into_owned());
+            }
+            Some(RequestToken::RoutingToken(line)) => {
+                x.routing_token = Some(String::from_utf8_lossy(line).into_owned());
+            }
+            None => {}
+        }
+        if let Some(neg) = cr.negotiation {
+            x.requested_protocols = Some(neg.requested_protocols);
+            x.request_flags = Some(neg.flags);
+        }
+        if let Some(info) = cr.correlation_info {
+            x.correlation_id = Some(hex(info.correlation_id));
+        }
+        if !cr.unparsed.is_empty() {
+            let n = cr.unparsed.len();
+            self.facts.anomaly(format!(
+                "{n} unrecognised bytes in the x224 connection request"
+            ));
+        }
+    }
+
+    fn connection_confirm(&mut self, at: Timestamp, cc: &x224::ConnectionConfirm<'_>) {
+        self.facts.last_handshake_at = Some(at);
+        let x = self.facts.x224.get_or_insert_with(X224Facts::default);
+        if x.confirm.is_some() {
+            self.facts
+                .anomaly("server sent a second x224 connection confirm".to_string());
+            return;
+        }
+        x.confirm_at = Some(at);
+        let confirm = match cc.negotiation {
+            Some(NegotiationResult::Response(rsp)) => Confirm::Selected {
+                protocol: rsp.selected_protocol,
+                flags: rsp.flags,
+            },
+            Some(NegotiationResult::Failure(f)) => Confirm::Failure {
+                code: f.failure_code,
+            },
+            None => Confirm::Legacy,
+        };
+        x.confirm = Some(confirm);
+        let kind = match confirm {
+            Confirm::Failure { .. } => EventKind::NegotiationFailure,
+            _ => EventKind::ConnectionConfirm,
+        };
+        self.event(at, Side::Server, kind);
+        if !cc.unparsed.is_empty() {
+            let n = cc.unparsed.len();
+            self.facts.anomaly(format!(
+                "{n} unrecognised bytes in the x224 connection confirm"
+            ));
+        }
+        if let Confirm::Selected { protocol, .. } = confirm {
+            if protocol.uses_tls() {
+                // Both directions carry TLS records from here on (MS-RDPBCGR 5.4.5.1).
+                for side in [Side::Client, Side::Server] {
+                    let stream = self.stream_mut(side);
+                    if matches!(stream.mode, Mode::Start | Mode::Tpkt) {
+                        stream.mode = Mode::Tls;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The outcome of one decoding step.
+enum Step {
+    /// `n` bytes were used.
+    Consumed(usize),
+    /// The stream changed mode; decode the same bytes again.
+    Switched,
+    /// A frame is incomplete.
+    NeedMore,
+}
+
+/// A TLS record header: content type 20..=24, major version 3, minor 0..=4.
+fn looks_like_tls(bytes: &[u8]) -> bool {
+    match bytes {
+        [t, rest @ ..] if (0x14..=0x18).contains(t) => match rest {
+            [] => true,
+            [3] => true,
+            [3, minor, ..] => *minor <= 4,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// A short guess of what a foreign stream is, for the report.
+fn guess_protocol(bytes: &[u8]) -> &'static str {
+    const HTTP: [&[u8]; 6] = [b"GET ", b"POST ", b"HEAD ", b"PUT ", b"CONNECT ", b"HTTP/"];
+    if HTTP.iter().any(|m| bytes.starts_with(m)) {
+        "HTTP"
+    } else if bytes.starts_with(b"SSH-") {
+        "SSH"
+    } else if bytes.first() == Some(&0x16) {
+        "TLS record"
+    } else if bytes.starts_with(b"\x00\x00\x00\x85\xffSMB") || bytes.starts_with(b"\xffSMB") {
+        "SMB"
+    } else if bytes
+        .iter()
+        .take(16)
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    {
+        "text"
+    } else {
+        "binary"
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(
+        String::with_capacity(bytes.len().saturating_mul(2)),
+        |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests;

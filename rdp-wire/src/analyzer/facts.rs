@@ -1,0 +1,234 @@
+//! The owned facts the analyzer gathers about one connection: what reports print.
+
+use crate::x224::{FailureCode, NegRequestFlags, NegResponseFlags, Protocols};
+
+/// A capture timestamp: nanoseconds since the UNIX epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Milliseconds from `earlier` to `self` (negative when `self` is earlier).
+    // A float is the output format; i64 -> f64 rounds beyond 2^53 ns (104 days), which only
+    // costs sub-microsecond precision on absurd spans.
+    #[allow(clippy::as_conversions, clippy::cast_precision_loss)]
+    pub fn millis_since(self, earlier: Timestamp) -> f64 {
+        self.0.saturating_sub(earlier.0) as f64 / 1e6
+    }
+}
+
+/// One of the two directions of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The side that opened the connection (sent the SYN or the X.224 request).
+    Client,
+    /// The side that accepted it.
+    Server,
+}
+
+impl Side {
+    /// The other side.
+    pub fn peer(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+
+    /// `"client"` or `"server"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+
+    /// 0 for the client, 1 for the server: the index into per-side arrays.
+    pub fn index(self) -> usize {
+        match self {
+            Side::Client => 0,
+            Side::Server => 1,
+        }
+    }
+}
+
+/// How a side closed its half of the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseKind {
+    /// A FIN: an orderly close.
+    Fin,
+    /// A RST: an abort.
+    Rst,
+}
+
+impl CloseKind {
+    /// `"fin"` or `"rst"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseKind::Fin => "fin",
+            CloseKind::Rst => "rst",
+        }
+    }
+}
+
+/// The first close seen on the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Close {
+    /// Who closed first.
+    pub by: Side,
+    /// How.
+    pub kind: CloseKind,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// What the Connection Confirm said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// RDP_NEG_RSP.
+    Selected {
+        /// The protocol the server selected.
+        protocol: Protocols,
+        /// The response flags.
+        flags: NegResponseFlags,
+    },
+    /// RDP_NEG_FAILURE.
+    Failure {
+        /// The failure code.
+        code: FailureCode,
+    },
+    /// A confirm without negotiation structure: Standard RDP Security.
+    Legacy,
+}
+
+/// The X.224 negotiation as seen on the wire (MS-RDPBCGR 1.3.1.1, phase 1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct X224Facts {
+    /// When the Connection Request was seen.
+    pub request_at: Option<Timestamp>,
+    /// The `mstshash` cookie value (lossy UTF-8).
+    pub cookie: Option<String>,
+    /// Any other routing token line (lossy UTF-8).
+    pub routing_token: Option<String>,
+    /// `requestedProtocols` of RDP_NEG_REQ; `None` for a legacy request.
+    pub requested_protocols: Option<Protocols>,
+    /// RDP_NEG_REQ flags; `None` for a legacy request.
+    pub request_flags: Option<NegRequestFlags>,
+    /// The correlation id from RDP_CORRELATION_INFO, as 32 hex digits.
+    pub correlation_id: Option<String>,
+    /// When the Connection Confirm was seen.
+    pub confirm_at: Option<Timestamp>,
+    /// What the confirm said; `None` when there was no confirm.
+    pub confirm: Option<Confirm>,
+}
+
+impl X224Facts {
+    /// The selected protocol: from RDP_NEG_RSP, or `PROTOCOL_RDP` for a legacy confirm.
+    pub fn effective_protocol(&self) -> Option<Protocols> {
+        match self.confirm? {
+            Confirm::Selected { protocol, .. } => Some(protocol),
+            Confirm::Legacy => Some(Protocols::RDP),
+            Confirm::Failure { .. } => None,
+        }
+    }
+}
+
+/// Per-direction counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SideStats {
+    /// Payload bytes delivered in order.
+    pub bytes: u64,
+    /// Bytes the capture missed (gaps in the sequence space).
+    pub gap_bytes: u64,
+    /// When the first payload byte was seen.
+    pub first_data_at: Option<Timestamp>,
+    /// When the last payload byte was seen.
+    pub last_data_at: Option<Timestamp>,
+    /// When this side sent its FIN.
+    pub fin_at: Option<Timestamp>,
+    /// When this side sent its RST.
+    pub rst_at: Option<Timestamp>,
+    /// Payload bytes this side sent after the handshake milestone the analyzer tracks last
+    /// (the Connection Confirm in this version).
+    pub bytes_after_handshake: u64,
+}
+
+/// What the analyzer knows about the first bytes of a side that are not RDP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignBytes {
+    /// Which side sent them.
+    pub side: Side,
+    /// When.
+    pub at: Timestamp,
+    /// A short guess of what they are (`"TLS record"`, `"HTTP"`, `"SSH"`, ...).
+    pub looks_like: &'static str,
+    /// The first bytes, at most [`FOREIGN_PREFIX_LEN`].
+    pub prefix: Vec<u8>,
+}
+
+/// How many bytes of a non-RDP stream are kept as evidence.
+pub const FOREIGN_PREFIX_LEN: usize = 32;
+
+/// Everything the analyzer learnt about one connection.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ConnectionFacts {
+    /// The first SYN.
+    pub syn_at: Option<Timestamp>,
+    /// How many SYNs the client sent (retransmissions included).
+    pub syn_count: u32,
+    /// The first SYN-ACK.
+    pub syn_ack_at: Option<Timestamp>,
+    /// Whether the TCP handshake was not seen (the capture picked the connection up
+    /// mid-stream).
+    pub mid_stream: bool,
+    /// The X.224 negotiation; `None` when no Connection Request was seen.
+    pub x224: Option<X224Facts>,
+    /// The first FIN or RST.
+    pub close: Option<Close>,
+    /// Per-side counters, indexed by [`Side::index`].
+    pub sides: [SideStats; 2],
+    /// The last connection-sequence message (Connection Request or Confirm in this version).
+    pub last_handshake_at: Option<Timestamp>,
+    /// Bytes that are not RDP where RDP was expected.
+    pub foreign: Option<ForeignBytes>,
+    /// Parse problems, in order; bounded by [`MAX_ANOMALIES`].
+    pub anomalies: Vec<String>,
+    /// Anomalies not kept because of the bound.
+    pub anomalies_dropped: u32,
+    /// The first and last packet times seen by the analyzer.
+    pub first_at: Option<Timestamp>,
+    /// See `first_at`.
+    pub last_at: Option<Timestamp>,
+}
+
+/// How many anomalies are kept per connection.
+pub const MAX_ANOMALIES: usize = 16;
+
+impl ConnectionFacts {
+    /// Counters for one side.
+    pub fn side(&self, side: Side) -> &SideStats {
+        match side {
+            Side::Client => &self.sides[0],
+            Side::Server => &self.sides[1],
+        }
+    }
+
+    pub(crate) fn side_mut(&mut self, side: Side) -> &mut SideStats {
+        match side {
+            Side::Client => &mut self.sides[0],
+            Side::Server => &mut self.sides[1],
+        }
+    }
+
+    pub(crate) fn anomaly(&mut self, text: String) {
+        if self.anomalies.len() < MAX_ANOMALIES {
+            self.anomalies.push(text);
+        } else {
+            self.anomalies_dropped = self.anomalies_dropped.saturating_add(1);
+        }
+    }
+
+    /// Milliseconds from the last handshake message to `at`.
+    pub fn ms_after_last_handshake(&self, at: Timestamp) -> Option<f64> {
+        self.last_handshake_at.map(|h| at.millis_since(h))
+    }
+}
