@@ -876,11 +876,14 @@ proptest! {
             if i % 3 == 0 && o + l < data.len() { sends.push((o, l + 1)); } else { sends.push((o, l)); }
         }
         let n = sends.len();
-        for (i, ix) in order.iter().enumerate() {
-            let j = ix.index(n.max(1));
-            sends.swap(i % n.max(1), j);
+        if n > 0 {
+            for (i, ix) in order.iter().enumerate() {
+                sends.swap(i % n, ix.index(n));
+            }
         }
-        let mut h = H::new();
+        // Caps large enough that nothing is given up.
+        let cfg = ReassemblyConfig { max_ooo_segments_per_direction: 10_000, ..Default::default() };
+        let mut h = H::with(cfg);
         h.c("S", isn, 0, b"");
         h.s("SA", 7, isn.wrapping_add(1), b"");
         let base = isn.wrapping_add(1);
@@ -897,6 +900,75 @@ proptest! {
         prop_assert_eq!(st.conflicting_overlaps, 0);
         prop_assert_eq!(rec.of(0).contains(&Ev::Fin(C)), with_fin);
         prop_assert_eq!(rec.closed[0].delivered[0], u64::try_from(data.len()).unwrap());
+    }
+
+    /// With segments lost and small caps, Data and Gap events still tile the stream exactly:
+    /// every delivered byte is the original byte at its position, and the FIN ends it.
+    #[test]
+    fn losses_and_caps_keep_positions_exact(
+        data in proptest::collection::vec(any::<u8>(), 1..3000),
+        cut in 1_usize..300,
+        isn in isn_strategy(),
+        keep in proptest::collection::vec(any::<bool>(), 1..64),
+        swaps in proptest::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..40),
+        max_segs in 1_usize..6,
+        max_bytes in 1_usize..2000,
+        ack_every in proptest::option::of(1_usize..5),
+    ) {
+        let cfg = ReassemblyConfig {
+            max_ooo_segments_per_direction: max_segs,
+            max_buffered_bytes_per_direction: max_bytes,
+            ..Default::default()
+        };
+        let mut h = H::with(cfg);
+        h.c("S", isn, 0, b"");
+        h.s("SA", 7, isn.wrapping_add(1), b"");
+        let base = isn.wrapping_add(1);
+        let mut sends: Vec<(usize, usize)> = (0..data.len())
+            .step_by(cut)
+            .map(|o| (o, cut.min(data.len() - o)))
+            .enumerate()
+            .filter(|(i, _)| keep[i % keep.len()])
+            .map(|(_, x)| x)
+            .collect();
+        let n = sends.len();
+        if n > 0 {
+            for (a, b) in &swaps {
+                sends.swap(a.index(n), b.index(n));
+            }
+        }
+        let mut acked = 0_usize;
+        for (i, (o, l)) in sends.iter().enumerate() {
+            let seq = base.wrapping_add(u32::try_from(*o).unwrap());
+            h.c("PA", seq, 8, &data[*o..*o + l]);
+            if ack_every.is_some_and(|k| i % k == 0) {
+                // The server acknowledges everything sent so far (it got the lost ones).
+                acked = acked.max(o + l);
+                h.s("A", 8, base.wrapping_add(u32::try_from(acked).unwrap()), b"");
+            }
+        }
+        h.c("FA", base.wrapping_add(u32::try_from(data.len()).unwrap()), 8, b"");
+        let (rec, _) = h.finish();
+        let mut pos = 0_usize;
+        let mut fin = false;
+        for e in rec.of(0) {
+            match e {
+                Ev::Data(C, b) => {
+                    prop_assert!(!fin);
+                    prop_assert_eq!(&data[pos..pos + b.len()], &b[..]);
+                    pos += b.len();
+                }
+                Ev::Gap(C, len) => {
+                    prop_assert!(!fin);
+                    pos += usize::try_from(len).unwrap();
+                }
+                Ev::Fin(C) => fin = true,
+                Ev::Conflict(..) => prop_assert!(false, "no conflicts expected"),
+                _ => {}
+            }
+        }
+        prop_assert!(fin);
+        prop_assert_eq!(pos, data.len());
     }
 
     /// Arbitrary segments on a few 4-tuples, with tiny caps, never panic and keep the counters sane.
@@ -1111,4 +1183,59 @@ fn every_ethernet_lab_capture_reassembles_without_gaps() {
         assert_eq!(st.pending_flows_dropped, 0, "{name}");
     }
     assert!(seen >= 20, "only {seen} captures");
+}
+
+/// Rough throughput check: `cargo test --release -p rdp-pcap-cli throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, run by hand in release mode"]
+fn throughput_in_order() {
+    struct Count(u64);
+    impl FlowObserver for Count {
+        type Flow = ();
+        fn open(&mut self, _: &FlowInfo) {}
+        fn event(&mut self, _: &mut (), _: &FlowInfo, ev: TcpEvent<'_>) {
+            if let TcpEvent::Data { bytes, .. } = ev {
+                self.0 += u64::try_from(bytes.len()).unwrap();
+            }
+        }
+        fn close(&mut self, _: (), _: &FlowInfo, _: CloseReason) {}
+    }
+    let payload = vec![0x17_u8; 1448];
+    let mut r = Reassembler::new(ReassemblyConfig::default(), Count(0));
+    let flows: Vec<(SocketAddr, SocketAddr)> = (0..64_u16)
+        .map(|i| {
+            (
+                SocketAddr::new(addr("10.0.0.1:1").ip(), 40000 + i),
+                addr("10.0.0.2:3389"),
+            )
+        })
+        .collect();
+    let mut seqs = [0_u32; 64];
+    let start = std::time::Instant::now();
+    for n in 0..1_000_000_usize {
+        let k = n % 64;
+        let (c, s) = flows[k];
+        r.push(&Segment {
+            frame: 1,
+            ts_ns: i128::try_from(n).unwrap(),
+            src: c,
+            dst: s,
+            seq: seqs[k],
+            ack: 1,
+            syn: false,
+            ack_flag: true,
+            fin: false,
+            rst: false,
+            payload: &payload,
+        });
+        seqs[k] = seqs[k].wrapping_add(1448);
+    }
+    let el = start.elapsed();
+    let (o, _) = r.finish();
+    let mb = f64::from(u32::try_from(o.0 / 1_000_000).unwrap());
+    println!(
+        "{} bytes in {el:?}: {:.2} GB/s",
+        o.0,
+        mb / el.as_secs_f64() / 1e3
+    );
 }
