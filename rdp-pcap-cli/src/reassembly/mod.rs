@@ -1,0 +1,902 @@
+//! TCP reassembly per connection and direction, with bounded memory, feeding a [`FlowObserver`].
+//!
+//! The capture reader hands every TCP segment to [`Reassembler::push`] in capture order; the
+//! observer sees, per connection, `open`, then [`TcpEvent`]s in stream order, then `close`.
+//! In-order data is passed straight from the caller's packet buffer (no copy, no allocation);
+//! only out-of-order pieces are copied into a bounded buffer.
+//!
+//! # Rules
+//! - **Flows** are keyed by the unordered 4-tuple. **Orientation**: the sender of a SYN without
+//!   ACK is the client; the receiver of a SYN+ACK is the client. A connection picked up
+//!   mid-stream is oriented by its first segment: the sender of a payload that starts like an
+//!   X.224 Connection Request (TPKT `03 00 LL LL`, `LL >= 11`, CR code `0xE_` in byte 5) is the
+//!   client; else the side not on a known server port; else the side with the higher port.
+//!   Without a SYN, payload or known port the decision waits: packets are counted but `open` is
+//!   called only when the first SYN or payload arrives (a RST before then drops the flow quietly,
+//!   counted in [`ReassemblyStats::pending_flows_dropped`]). Flow ids count opened flows from 0.
+//! - **Sequence numbers** are compared modulo 2^32 and turned into 64-bit stream offsets. SYN
+//!   and FIN each take one sequence number. Mid-stream, the first data (or FIN) segment of a
+//!   direction sets its start; earlier bytes arriving later are dropped as retransmissions.
+//! - **Retransmissions** are trimmed to their new bytes. The last
+//!   [`ReassemblyConfig::recent_window_bytes`] delivered bytes of each direction are kept, and
+//!   buffered pieces are kept whole, so a retransmission or overlap whose bytes differ from what
+//!   was kept is reported as [`TcpEvent::ConflictingOverlap`] (the first copy wins). A one-byte
+//!   segment just before the next expected byte is a keep-alive probe and is not compared.
+//! - **Out-of-order** pieces are buffered per direction up to the byte and piece caps (and a
+//!   global byte cap). Over a cap, the first hole is given up: [`TcpEvent::Gap`] with its length,
+//!   then the buffered data that follows. The same happens for every hole when the flow closes
+//!   for any reason. A FIN is delivered only when every byte before it has been delivered or
+//!   skipped.
+//! - **ACK rule for lost bytes**: when side B has acknowledged bytes of side A up to offset `a`
+//!   that were never seen, and a later segment of A (data, FIN or a bare ACK) starts beyond the
+//!   next expected byte, the missing bytes before `min(a, that segment's start)` are declared
+//!   lost at once (a Gap), since B has them and A will not send them again. Bytes B acknowledged
+//!   but never seen at all are reported as a Gap when the flow closes.
+//! - **Closing**: a RST first flushes both directions, then emits [`TcpEvent::Rst`], then closes:
+//!   [`CloseReason::Finished`] if either side had sent a FIN, else [`CloseReason::Reset`]. Two
+//!   FINs, each delivered after all its direction's bytes, close with `Finished`; so "client
+//!   FIN, server data, client RST" shows the data and the RST, while a RST after both FINs is a
+//!   stray packet. A closed 4-tuple is remembered for [`ReassemblyConfig::closed_linger_ns`] of
+//!   capture time: packets on it are counted as strays and open nothing, except a SYN without ACK
+//!   whose ISN differs from the closed connection's, which opens a new flow. A SYN with a new ISN
+//!   on a live flow whose client already had a start closes the old flow
+//!   ([`CloseReason::PortReused`]) and opens a new one.
+//! - **Time** is capture time (the largest timestamp seen so far). Flows silent for
+//!   [`ReassemblyConfig::idle_timeout_ns`] are closed with `IdleTimeout`; when
+//!   [`ReassemblyConfig::max_flows`] flows are live, the least recently active one is closed
+//!   with `Evicted`. Both use a least-recently-active list: O(1) per packet. Idle and evicted
+//!   flows leave no tombstone, so a connection that carries on simply reopens mid-stream.
+//!
+//! Memory is bounded by `max_flows x (2 x (recent_window_bytes + max_buffered_bytes_per_direction)
+//! + a few hundred bytes)`, further capped for buffered data by `max_buffered_bytes_total`.
+
+mod stream;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::net::SocketAddr;
+
+use stream::Stream;
+
+/// One captured TCP segment, as the capture reader decoded it.
+#[derive(Debug, Clone, Copy)]
+pub struct Segment<'a> {
+    /// 1-based frame number in the capture.
+    pub frame: u64,
+    /// Capture time, nanoseconds since the Unix epoch.
+    pub ts_ns: i128,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub seq: u32,
+    pub ack: u32,
+    pub syn: bool,
+    /// The ACK flag (whether `ack` is meaningful).
+    pub ack_flag: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub payload: &'a [u8],
+}
+
+/// Which end of a connection: the client opened it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    /// Index into per-side arrays (`Client` = 0).
+    pub fn index(self) -> usize {
+        match self {
+            Side::Client => 0,
+            Side::Server => 1,
+        }
+    }
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+}
+
+/// The element of a per-side array for `side`.
+pub(crate) fn pick<T>(arr: &mut [T; 2], side: Side) -> &mut T {
+    let [client, server] = arr;
+    match side {
+        Side::Client => client,
+        Side::Server => server,
+    }
+}
+
+/// What the observer is told about a connection, in stream order per direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpEvent<'a> {
+    /// The first SYN (retransmissions only counted in [`FlowInfo::syn_count`]).
+    Syn {
+        ts_ns: i128,
+    },
+    /// The first SYN+ACK.
+    SynAck {
+        ts_ns: i128,
+    },
+    /// In-order, de-duplicated stream bytes. `frame`/`ts_ns` are those of the packet that
+    /// carried them (an earlier one for data that waited in the out-of-order buffer).
+    Data {
+        side: Side,
+        ts_ns: i128,
+        frame: u64,
+        bytes: &'a [u8],
+    },
+    /// `len` bytes of this direction are missing from the capture; data resumes after them.
+    Gap {
+        side: Side,
+        ts_ns: i128,
+        len: u64,
+    },
+    Fin {
+        side: Side,
+        ts_ns: i128,
+    },
+    Rst {
+        side: Side,
+        ts_ns: i128,
+    },
+    /// A retransmission or overlap carried `len` bytes that differ from those already kept.
+    ConflictingOverlap {
+        side: Side,
+        ts_ns: i128,
+        len: u64,
+    },
+}
+
+/// How the client/server roles were decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orientation {
+    /// A SYN without ACK was seen: its sender is the client.
+    Syn,
+    /// A SYN+ACK was the first handshake packet seen: its receiver is the client.
+    SynAck,
+    /// Mid-stream: this side sent something that starts like an X.224 Connection Request.
+    X224ConnectionRequest,
+    /// Mid-stream: the other side is on a known server port.
+    KnownServerPort,
+    /// Mid-stream, nothing else to go on: the side with the higher port is the client.
+    HigherPort,
+}
+
+/// Facts about one connection, kept up to date as packets arrive. Per-side arrays are indexed
+/// by [`Side::index`] (client first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowInfo {
+    /// Sequential, in order of opening (0, 1, ...).
+    pub id: u64,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub orientation: Orientation,
+    pub first_ts_ns: i128,
+    pub last_ts_ns: i128,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    /// The first packet of the flow carried SYN (a SYN or a SYN+ACK).
+    pub started_with_syn: bool,
+    /// Packets per side, pure ACKs included.
+    pub packets: [u64; 2],
+    /// Captured TCP payload bytes per side, retransmissions included.
+    pub bytes: [u64; 2],
+    /// Stream bytes delivered as [`TcpEvent::Data`] per side.
+    pub delivered: [u64; 2],
+    /// Bytes reported as [`TcpEvent::Gap`] per side.
+    pub gap_bytes: [u64; 2],
+    /// SYNs without ACK seen (first one and retransmissions).
+    pub syn_count: u64,
+    /// SYN+ACKs seen.
+    pub synack_count: u64,
+    /// Segments that repeated bytes (or a FIN) already received.
+    pub retransmissions: u64,
+    pub conflicting_overlaps: u64,
+    /// Pieces that waited in the out-of-order buffer.
+    pub ooo_segments: u64,
+    /// A FIN was delivered, per side.
+    pub fin: [bool; 2],
+    /// A RST was seen, per side.
+    pub rst: [bool; 2],
+}
+
+/// Why a flow was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// Both FINs delivered, or a RST after a FIN.
+    Finished,
+    /// A RST with no FIN before it.
+    Reset,
+    /// No packet for [`ReassemblyConfig::idle_timeout_ns`].
+    IdleTimeout,
+    /// Closed to make room: [`ReassemblyConfig::max_flows`] were live.
+    Evicted,
+    /// A SYN with a new ISN arrived on the same 4-tuple; a new flow follows.
+    PortReused,
+    /// Still open when the capture ended.
+    EndOfCapture,
+}
+
+/// Receives the reassembled connections.
+pub trait FlowObserver {
+    /// Per-connection state of the observer.
+    type Flow;
+    fn open(&mut self, info: &FlowInfo) -> Self::Flow;
+    fn event(&mut self, flow: &mut Self::Flow, info: &FlowInfo, ev: TcpEvent<'_>);
+    fn close(&mut self, flow: Self::Flow, info: &FlowInfo, reason: CloseReason);
+}
+
+/// Limits and timeouts. Capture time throughout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReassemblyConfig {
+    /// Live flows before the least recently active is evicted (default 65 536).
+    pub max_flows: usize,
+    /// Out-of-order bytes buffered per direction before a hole is given up (default 1 MiB).
+    pub max_buffered_bytes_per_direction: usize,
+    /// Out-of-order pieces buffered per direction before a hole is given up (default 256).
+    pub max_ooo_segments_per_direction: usize,
+    /// Out-of-order bytes buffered across all flows (default 256 MiB); over it, the direction
+    /// being fed gives up its first hole.
+    pub max_buffered_bytes_total: usize,
+    /// Delivered bytes remembered per direction to check retransmissions (default 4 KiB).
+    pub recent_window_bytes: usize,
+    /// A flow with no packet for this long is closed (default 10 minutes).
+    pub idle_timeout_ns: i128,
+    /// How long a closed flow's 4-tuple absorbs stray packets (default 2 minutes, about 2 MSL).
+    pub closed_linger_ns: i128,
+    /// Ports that mark the server side of a flow picked up mid-stream (default `[3389]`; add `--port`).
+    pub known_server_ports: Vec<u16>,
+}
+
+const NS_PER_SEC: i128 = 1_000_000_000;
+
+impl Default for ReassemblyConfig {
+    fn default() -> Self {
+        ReassemblyConfig {
+            max_flows: 65_536,
+            max_buffered_bytes_per_direction: 1 << 20,
+            max_ooo_segments_per_direction: 256,
+            max_buffered_bytes_total: 256 << 20,
+            recent_window_bytes: 4096,
+            idle_timeout_ns: 600 * NS_PER_SEC,
+            closed_linger_ns: 120 * NS_PER_SEC,
+            known_server_ports: vec![3389],
+        }
+    }
+}
+
+/// Counters over the whole capture.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReassemblyStats {
+    pub segments: u64,
+    pub flows_opened: u64,
+    pub flows_finished: u64,
+    pub flows_reset: u64,
+    pub flows_idle_closed: u64,
+    pub flows_evicted: u64,
+    pub flows_port_reused: u64,
+    pub flows_open_at_end: u64,
+    /// Flows never opened (no SYN or payload seen) that were reset, idled out, evicted or ended.
+    pub pending_flows_dropped: u64,
+    /// Pieces put in an out-of-order buffer.
+    pub segments_buffered_ooo: u64,
+    pub gaps: u64,
+    pub bytes_lost_in_gaps: u64,
+    /// Holes given up because a buffering cap was exceeded.
+    pub ooo_dropped_over_cap: u64,
+    pub retransmitted_segments: u64,
+    pub keepalives: u64,
+    pub conflicting_overlaps: u64,
+    pub conflicting_bytes: u64,
+    /// A second FIN at a different position than the first (ignored).
+    pub conflicting_fins: u64,
+    /// Payload bytes beyond a direction's FIN (dropped).
+    pub bytes_after_fin: u64,
+    /// Segments more than 2^30 bytes ahead of the stream (dropped).
+    pub segments_out_of_window: u64,
+    pub stray_packets_after_close: u64,
+    /// Closed-flow tombstones forgotten early because there were too many.
+    pub tombstones_dropped: u64,
+    pub max_live_flows: u64,
+}
+
+/// Starts like an X.224 Connection Request in a TPKT (RFC 1006; X.224 section 13.3): version 3,
+/// a length that can hold the TPKT header and a CR TPDU, and the CR code `0xE` in the high nibble.
+fn looks_like_x224_connection_request(payload: &[u8]) -> bool {
+    match payload {
+        [0x03, 0x00, hi, lo, _li, code, ..] => {
+            u16::from_be_bytes([*hi, *lo]) >= 11 && code & 0xF0 == 0xE0
+        }
+        _ => false,
+    }
+}
+
+/// The unordered 4-tuple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct FlowKey {
+    lo: SocketAddr,
+    hi: SocketAddr,
+}
+
+impl FlowKey {
+    fn new(a: SocketAddr, b: SocketAddr) -> Self {
+        if a <= b {
+            FlowKey { lo: a, hi: b }
+        } else {
+            FlowKey { lo: b, hi: a }
+        }
+    }
+}
+
+/// Everything a stream needs to report an event and update counters.
+struct Ctx<'c, O: FlowObserver> {
+    observer: &'c mut O,
+    flow: &'c mut O::Flow,
+    info: &'c mut FlowInfo,
+    stats: &'c mut ReassemblyStats,
+    cfg: &'c ReassemblyConfig,
+    buffered_total: &'c mut usize,
+    side: Side,
+    ts_ns: i128,
+    frame: u64,
+}
+
+impl<O: FlowObserver> Ctx<'_, O> {
+    fn emit(&mut self, ev: TcpEvent<'_>) {
+        self.observer.event(self.flow, self.info, ev);
+    }
+}
+
+struct Conn<F> {
+    key: FlowKey,
+    info: FlowInfo,
+    /// `None` while the flow waits for its orientation (see the module docs).
+    flow: Option<F>,
+    /// Client stream, server stream.
+    streams: [Stream; 2],
+}
+
+const NIL: usize = usize::MAX;
+
+struct Slot<F> {
+    conn: Option<Conn<F>>,
+    prev: usize,
+    next: usize,
+    last_active: i128,
+}
+
+/// Live flows in a slab, linked from most to least recently active.
+struct Table<F> {
+    map: HashMap<FlowKey, usize>,
+    slots: Vec<Slot<F>>,
+    free: Vec<usize>,
+    head: usize,
+    tail: usize,
+    live: usize,
+}
+
+impl<F> Table<F> {
+    fn new() -> Self {
+        Table {
+            map: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            live: 0,
+        }
+    }
+
+    fn lookup(&self, key: &FlowKey) -> Option<usize> {
+        self.map.get(key).copied()
+    }
+
+    fn get_mut(&mut self, idx: usize) -> Option<&mut Conn<F>> {
+        self.slots.get_mut(idx).and_then(|s| s.conn.as_mut())
+    }
+
+    fn get(&self, idx: usize) -> Option<&Conn<F>> {
+        self.slots.get(idx).and_then(|s| s.conn.as_ref())
+    }
+
+    fn unlink(&mut self, idx: usize) {
+        let Some((prev, next)) = self.slots.get(idx).map(|s| (s.prev, s.next)) else {
+            return;
+        };
+        match self.slots.get_mut(prev) {
+            Some(p) => p.next = next,
+            None => self.head = next,
+        }
+        match self.slots.get_mut(next) {
+            Some(n) => n.prev = prev,
+            None => self.tail = prev,
+        }
+        if let Some(s) = self.slots.get_mut(idx) {
+            s.prev = NIL;
+            s.next = NIL;
+        }
+    }
+
+    fn link_front(&mut self, idx: usize) {
+        let old_head = self.head;
+        if let Some(s) = self.slots.get_mut(idx) {
+            s.prev = NIL;
+            s.next = old_head;
+        }
+        match self.slots.get_mut(old_head) {
+            Some(h) => h.prev = idx,
+            None => self.tail = idx,
+        }
+        self.head = idx;
+    }
+
+    fn insert(&mut self, conn: Conn<F>, now: i128) -> usize {
+        let key = conn.key;
+        let slot = Slot {
+            conn: Some(conn),
+            prev: NIL,
+            next: NIL,
+            last_active: now,
+        };
+        let idx = match self.free.pop() {
+            Some(i) => {
+                if let Some(s) = self.slots.get_mut(i) {
+                    *s = slot;
+                }
+                i
+            }
+            None => {
+                self.slots.push(slot);
+                self.slots.len() - 1
+            }
+        };
+        self.link_front(idx);
+        self.map.insert(key, idx);
+        self.live += 1;
+        idx
+    }
+
+    fn touch(&mut self, idx: usize, now: i128) {
+        if let Some(s) = self.slots.get_mut(idx) {
+            s.last_active = now;
+        }
+        if self.head != idx {
+            self.unlink(idx);
+            self.link_front(idx);
+        }
+    }
+
+    fn remove(&mut self, idx: usize) -> Option<Conn<F>> {
+        let conn = self.slots.get_mut(idx)?.conn.take()?;
+        self.unlink(idx);
+        self.map.remove(&conn.key);
+        self.free.push(idx);
+        self.live -= 1;
+        Some(conn)
+    }
+
+    /// Least recently active flow and when it was last active.
+    fn oldest(&self) -> Option<(usize, i128)> {
+        self.slots
+            .get(self.tail)
+            .map(|s| (self.tail, s.last_active))
+    }
+}
+
+/// A closed connection's 4-tuple, absorbing late packets.
+#[derive(Debug, Clone, Copy)]
+struct Tomb {
+    expires: i128,
+    client_isn: Option<u32>,
+}
+
+/// Reassembles every TCP connection of a capture; see the module docs for the rules.
+pub struct Reassembler<O: FlowObserver> {
+    cfg: ReassemblyConfig,
+    observer: O,
+    stats: ReassemblyStats,
+    table: Table<O::Flow>,
+    tombs: HashMap<FlowKey, Tomb>,
+    /// Tombstones in order of expiry (entries may be stale: checked against `tombs`).
+    tomb_queue: VecDeque<(FlowKey, i128)>,
+    next_id: u64,
+    now: Option<i128>,
+    buffered_total: usize,
+}
+
+impl<O: FlowObserver> fmt::Debug for Reassembler<O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reassembler")
+            .field("cfg", &self.cfg)
+            .field("stats", &self.stats)
+            .field("live_flows", &self.table.live)
+            .field("tombstones", &self.tombs.len())
+            .field("buffered_total", &self.buffered_total)
+            .finish_non_exhaustive()
+    }
+}
+
+enum Outcome {
+    Continue,
+    Close(CloseReason),
+}
+
+impl<O: FlowObserver> Reassembler<O> {
+    pub fn new(config: ReassemblyConfig, observer: O) -> Self {
+        Reassembler {
+            cfg: config,
+            observer,
+            stats: ReassemblyStats::default(),
+            table: Table::new(),
+            tombs: HashMap::new(),
+            tomb_queue: VecDeque::new(),
+            next_id: 0,
+            now: None,
+            buffered_total: 0,
+        }
+    }
+
+    pub fn observer(&self) -> &O {
+        &self.observer
+    }
+
+    pub fn observer_mut(&mut self) -> &mut O {
+        &mut self.observer
+    }
+
+    pub fn stats(&self) -> &ReassemblyStats {
+        &self.stats
+    }
+
+    /// Flows currently tracked (opened or waiting for their orientation).
+    pub fn live_flows(&self) -> usize {
+        self.table.live
+    }
+
+    /// Feeds one segment, in capture order.
+    pub fn push(&mut self, seg: &Segment<'_>) {
+        self.stats.segments += 1;
+        let now = self.now.map_or(seg.ts_ns, |n| n.max(seg.ts_ns));
+        self.now = Some(now);
+        self.expire(now);
+
+        let key = FlowKey::new(seg.src, seg.dst);
+        if let Some(idx) = self.table.lookup(&key) {
+            if !self.is_port_reuse(idx, seg) {
+                self.table.touch(idx, now);
+                if let Outcome::Close(reason) = self.process(idx, seg) {
+                    self.close(idx, reason);
+                }
+                return;
+            }
+            self.close(idx, CloseReason::PortReused);
+        } else if let Some(t) = self.tombs.get(&key) {
+            if seg.syn && !seg.ack_flag && t.client_isn != Some(seg.seq) {
+                self.tombs.remove(&key);
+            } else {
+                self.stats.stray_packets_after_close += 1;
+                return;
+            }
+        }
+
+        if self.table.live >= self.cfg.max_flows.max(1) {
+            if let Some((oldest, _)) = self.table.oldest() {
+                self.close(oldest, CloseReason::Evicted);
+            }
+        }
+        let conn = self.new_conn(key, seg);
+        let idx = self.table.insert(conn, now);
+        let live = u64::try_from(self.table.live).unwrap_or(u64::MAX);
+        self.stats.max_live_flows = self.stats.max_live_flows.max(live);
+        if let Outcome::Close(reason) = self.process(idx, seg) {
+            self.close(idx, reason);
+        }
+    }
+
+    /// Closes every remaining flow with [`CloseReason::EndOfCapture`] (in id order), flushing
+    /// buffered data across its holes.
+    pub fn finish(mut self) -> (O, ReassemblyStats) {
+        let mut left: Vec<(bool, u64, usize)> = self
+            .table
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.conn.as_ref().map(|c| (c.flow.is_none(), c.info.id, i)))
+            .collect();
+        left.sort_unstable();
+        for (_, _, idx) in left {
+            self.close(idx, CloseReason::EndOfCapture);
+        }
+        (self.observer, self.stats)
+    }
+
+    fn expire(&mut self, now: i128) {
+        while let Some((idx, last)) = self.table.oldest() {
+            if now.saturating_sub(last) <= self.cfg.idle_timeout_ns {
+                break;
+            }
+            self.close(idx, CloseReason::IdleTimeout);
+        }
+        let max_tombs = self.cfg.max_flows.max(1);
+        while let Some(&(key, expires)) = self.tomb_queue.front() {
+            let over = self.tomb_queue.len() > max_tombs;
+            if expires > now && !over {
+                break;
+            }
+            self.tomb_queue.pop_front();
+            if self.tombs.get(&key).is_some_and(|t| t.expires == expires) {
+                self.tombs.remove(&key);
+                if expires > now {
+                    self.stats.tombstones_dropped += 1;
+                }
+            }
+        }
+    }
+
+    fn is_port_reuse(&self, idx: usize, seg: &Segment<'_>) -> bool {
+        if !seg.syn || seg.ack_flag {
+            return false;
+        }
+        let Some(conn) = self.table.get(idx) else {
+            return false;
+        };
+        let [client, _] = &conn.streams;
+        conn.flow.is_some()
+            && seg.src == conn.info.client
+            && client.has_base()
+            && client.isn != Some(seg.seq)
+    }
+
+    fn new_conn(&self, key: FlowKey, seg: &Segment<'_>) -> Conn<O::Flow> {
+        let (client, server, orientation) = self.orient(seg).unwrap_or_else(|| {
+            let (c, s) = higher_port_first(seg);
+            (c, s, Orientation::HigherPort)
+        });
+        let window = self.cfg.recent_window_bytes;
+        Conn {
+            key,
+            info: FlowInfo {
+                id: 0,
+                client,
+                server,
+                orientation,
+                first_ts_ns: seg.ts_ns,
+                last_ts_ns: seg.ts_ns,
+                first_frame: seg.frame,
+                last_frame: seg.frame,
+                started_with_syn: seg.syn,
+                packets: [0; 2],
+                bytes: [0; 2],
+                delivered: [0; 2],
+                gap_bytes: [0; 2],
+                syn_count: 0,
+                synack_count: 0,
+                retransmissions: 0,
+                conflicting_overlaps: 0,
+                ooo_segments: 0,
+                fin: [false; 2],
+                rst: [false; 2],
+            },
+            flow: None,
+            streams: [Stream::new(window), Stream::new(window)],
+        }
+    }
+
+    /// Client, server and how they were told apart; `None` when this segment cannot tell yet.
+    fn orient(&self, seg: &Segment<'_>) -> Option<(SocketAddr, SocketAddr, Orientation)> {
+        if seg.syn {
+            return Some(if seg.ack_flag {
+                (seg.dst, seg.src, Orientation::SynAck)
+            } else {
+                (seg.src, seg.dst, Orientation::Syn)
+            });
+        }
+        if looks_like_x224_connection_request(seg.payload) {
+            return Some((seg.src, seg.dst, Orientation::X224ConnectionRequest));
+        }
+        let known = |a: SocketAddr| self.cfg.known_server_ports.contains(&a.port());
+        match (known(seg.src), known(seg.dst)) {
+            (true, false) => return Some((seg.dst, seg.src, Orientation::KnownServerPort)),
+            (false, true) => return Some((seg.src, seg.dst, Orientation::KnownServerPort)),
+            _ => {}
+        }
+        if seg.payload.is_empty() {
+            return None;
+        }
+        let (c, s) = higher_port_first(seg);
+        Some((c, s, Orientation::HigherPort))
+    }
+
+    fn process(&mut self, idx: usize, seg: &Segment<'_>) -> Outcome {
+        let decided = match self.table.get(idx) {
+            Some(conn) if conn.flow.is_none() => self.orient(seg),
+            _ => None,
+        };
+        let Reassembler {
+            table,
+            observer,
+            stats,
+            cfg,
+            buffered_total,
+            next_id,
+            ..
+        } = self;
+        let Some(conn) = table.get_mut(idx) else {
+            return Outcome::Continue;
+        };
+
+        if conn.flow.is_none() {
+            if let Some((client, server, orientation)) = decided {
+                if client != conn.info.client {
+                    conn.info.packets.swap(0, 1);
+                    conn.info.bytes.swap(0, 1);
+                }
+                conn.info.client = client;
+                conn.info.server = server;
+                conn.info.orientation = orientation;
+                conn.info.id = *next_id;
+                *next_id += 1;
+                stats.flows_opened += 1;
+                conn.flow = Some(observer.open(&conn.info));
+            }
+        }
+
+        let side = if seg.src == conn.info.client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let info = &mut conn.info;
+        *pick(&mut info.packets, side) += 1;
+        *pick(&mut info.bytes, side) += u64::try_from(seg.payload.len()).unwrap_or(u64::MAX);
+        info.last_ts_ns = info.last_ts_ns.max(seg.ts_ns);
+        info.last_frame = seg.frame;
+
+        let Some(flow) = conn.flow.as_mut() else {
+            // Still waiting for orientation: a RST ends it without a word.
+            return if seg.rst {
+                Outcome::Close(CloseReason::Reset)
+            } else {
+                Outcome::Continue
+            };
+        };
+        let [client, server] = &mut conn.streams;
+        let (this, other) = match side {
+            Side::Client => (client, server),
+            Side::Server => (server, client),
+        };
+        let mut ctx = Ctx {
+            observer,
+            flow,
+            info,
+            stats,
+            cfg,
+            buffered_total,
+            side,
+            ts_ns: seg.ts_ns,
+            frame: seg.frame,
+        };
+
+        if seg.syn {
+            let ts_ns = seg.ts_ns;
+            if seg.ack_flag {
+                ctx.info.synack_count += 1;
+                if ctx.info.synack_count == 1 {
+                    ctx.emit(TcpEvent::SynAck { ts_ns });
+                }
+            } else {
+                ctx.info.syn_count += 1;
+                if ctx.info.syn_count == 1 {
+                    ctx.emit(TcpEvent::Syn { ts_ns });
+                }
+            }
+            this.on_syn(seg.seq);
+        }
+        if seg.ack_flag {
+            other.on_peer_ack(seg.ack);
+        }
+        if !seg.rst {
+            let data_seq = seg.seq.wrapping_add(u32::from(seg.syn));
+            this.on_segment(&mut ctx, data_seq, seg.payload, seg.fin);
+            return if this.fin_delivered && other.fin_delivered {
+                Outcome::Close(CloseReason::Finished)
+            } else {
+                Outcome::Continue
+            };
+        }
+
+        // RST: everything that was waiting goes out first, then the RST, then the close.
+        *pick(&mut ctx.info.rst, side) = true;
+        this.flush(&mut ctx);
+        ctx.side = side.other();
+        other.flush(&mut ctx);
+        ctx.side = side;
+        ctx.emit(TcpEvent::Rst {
+            side,
+            ts_ns: seg.ts_ns,
+        });
+        Outcome::Close(if this.fin_seen() || other.fin_seen() {
+            CloseReason::Finished
+        } else {
+            CloseReason::Reset
+        })
+    }
+
+    fn close(&mut self, idx: usize, reason: CloseReason) {
+        let Some(mut conn) = self.table.remove(idx) else {
+            return;
+        };
+        let Some(mut flow) = conn.flow.take() else {
+            self.stats.pending_flows_dropped += 1;
+            if reason == CloseReason::Reset {
+                self.add_tomb(conn.key, None, conn.info.last_ts_ns);
+            }
+            return;
+        };
+        let (ts_ns, frame) = (conn.info.last_ts_ns, conn.info.last_frame);
+        let [client, server] = &mut conn.streams;
+        let mut ctx = Ctx {
+            observer: &mut self.observer,
+            flow: &mut flow,
+            info: &mut conn.info,
+            stats: &mut self.stats,
+            cfg: &self.cfg,
+            buffered_total: &mut self.buffered_total,
+            side: Side::Client,
+            ts_ns,
+            frame,
+        };
+        client.flush(&mut ctx);
+        ctx.side = Side::Server;
+        server.flush(&mut ctx);
+        // Whatever the streams still hold (nothing after a flush) no longer counts.
+        self.buffered_total = self
+            .buffered_total
+            .saturating_sub(client.buffered())
+            .saturating_sub(server.buffered());
+        let client_isn = client.isn;
+        self.observer.close(flow, &conn.info, reason);
+        let s = &mut self.stats;
+        match reason {
+            CloseReason::Finished => s.flows_finished += 1,
+            CloseReason::Reset => s.flows_reset += 1,
+            CloseReason::IdleTimeout => s.flows_idle_closed += 1,
+            CloseReason::Evicted => s.flows_evicted += 1,
+            CloseReason::PortReused => s.flows_port_reused += 1,
+            CloseReason::EndOfCapture => s.flows_open_at_end += 1,
+        }
+        if matches!(reason, CloseReason::Finished | CloseReason::Reset) {
+            self.add_tomb(conn.key, client_isn, conn.info.last_ts_ns);
+        }
+    }
+
+    fn add_tomb(&mut self, key: FlowKey, client_isn: Option<u32>, last_ts: i128) {
+        let expires = self
+            .now
+            .unwrap_or(last_ts)
+            .saturating_add(self.cfg.closed_linger_ns);
+        self.tombs.insert(
+            key,
+            Tomb {
+                expires,
+                client_isn,
+            },
+        );
+        self.tomb_queue.push_back((key, expires));
+    }
+}
+
+/// (client, server) by the higher-port rule; equal ports fall back to the source as client.
+fn higher_port_first(seg: &Segment<'_>) -> (SocketAddr, SocketAddr) {
+    if seg.dst.port() > seg.src.port() {
+        (seg.dst, seg.src)
+    } else {
+        (seg.src, seg.dst)
+    }
+}

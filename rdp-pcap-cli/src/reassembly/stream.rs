@@ -1,0 +1,577 @@
+//! One direction of a TCP connection: sequence tracking, the out-of-order buffer and the window
+//! of recently delivered bytes used to check retransmissions.
+//!
+//! Sequence numbers are turned into signed 64-bit *stream offsets* (offset 0 is the first data
+//! byte, i.e. ISN + 1, or the first byte seen when picked up mid-stream) by taking the signed
+//! 32-bit distance to the next expected sequence number (RFC 9293 section 3.4 comparisons are
+//! modulo 2^32). Offsets never wrap, so the buffer can be ordered by them.
+
+use std::collections::BTreeMap;
+
+use super::{Ctx, FlowObserver, TcpEvent};
+
+/// A segment further ahead than this from the next expected byte is treated as garbage: no real
+/// window is that large, and a wrong sign would otherwise turn into a gigantic gap.
+const MAX_AHEAD: i64 = 1 << 30;
+
+/// Signed distance `a - b` in sequence space (RFC 9293 section 3.4).
+fn seq_diff(a: u32, b: u32) -> i64 {
+    let d = a.wrapping_sub(b);
+    if d < 0x8000_0000 {
+        i64::from(d)
+    } else {
+        i64::from(d) - (1_i64 << 32)
+    }
+}
+
+/// `seq + n` modulo 2^32.
+fn seq_add(seq: u32, n: i64) -> u32 {
+    let r = n.rem_euclid(1_i64 << 32);
+    // INVARIANT: 0 <= r < 2^32, so the conversion cannot fail.
+    seq.wrapping_add(u32::try_from(r).unwrap_or(0))
+}
+
+pub(super) fn len_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn len_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Sub-slice `[from, to)` of `bytes` given in offsets relative to its start; empty when out of range.
+fn sub(bytes: &[u8], from: i64, to: i64) -> &[u8] {
+    match (usize::try_from(from), usize::try_from(to)) {
+        (Ok(f), Ok(t)) => bytes.get(f..t).unwrap_or(&[]),
+        _ => &[],
+    }
+}
+
+/// The last `cap` delivered bytes of a direction, as a ring. Grows on demand up to `cap`, so a
+/// short stream costs only what it carried.
+#[derive(Debug, Default)]
+struct Recent {
+    buf: Vec<u8>,
+    cap: usize,
+    /// Offset of `buf[0]` when the ring was (re)started: position of offset `o` is `(o - origin) mod cap`.
+    origin: i64,
+    /// Offset just after the last stored byte.
+    end: i64,
+}
+
+impl Recent {
+    fn new(cap: usize) -> Self {
+        Recent {
+            buf: Vec::new(),
+            cap,
+            origin: 0,
+            end: 0,
+        }
+    }
+
+    /// Forget everything: used after a gap, where stored positions would no longer line up.
+    fn restart(&mut self, at: i64) {
+        self.buf.clear();
+        self.origin = at;
+        self.end = at;
+    }
+
+    fn cap_i64(&self) -> i64 {
+        len_i64(self.cap)
+    }
+
+    fn pos(&self, off: i64) -> Option<usize> {
+        let cap = self.cap_i64();
+        if cap == 0 {
+            return None;
+        }
+        usize::try_from((off - self.origin).rem_euclid(cap)).ok()
+    }
+
+    fn push(&mut self, mut bytes: &[u8]) {
+        if self.cap == 0 {
+            self.end += len_i64(bytes.len());
+            return;
+        }
+        if self.buf.len() < self.cap {
+            let take = bytes.len().min(self.cap - self.buf.len());
+            let (head, rest) = bytes.split_at(take);
+            self.buf.extend_from_slice(head);
+            self.end += len_i64(take);
+            bytes = rest;
+        }
+        if bytes.is_empty() {
+            return;
+        }
+        if bytes.len() > self.cap {
+            let skip = bytes.len() - self.cap;
+            self.end += len_i64(skip);
+            bytes = bytes.get(skip..).unwrap_or(&[]);
+        }
+        let Some(pos) = self.pos(self.end) else {
+            return;
+        };
+        let first = bytes.len().min(self.cap - pos);
+        let (a, b) = bytes.split_at(first);
+        if let Some(dst) = self.buf.get_mut(pos..pos + first) {
+            dst.copy_from_slice(a);
+        }
+        if let Some(dst) = self.buf.get_mut(..b.len()) {
+            dst.copy_from_slice(b);
+        }
+        self.end += len_i64(bytes.len());
+    }
+
+    /// Compares `bytes` (starting at stream offset `off`) with what is still remembered.
+    /// Returns how many positions differ.
+    fn differing(&self, off: i64, bytes: &[u8]) -> u64 {
+        let valid_from = self.end - len_i64(self.buf.len());
+        let from = off.max(valid_from);
+        let to = (off + len_i64(bytes.len())).min(self.end);
+        let mut diff = 0_u64;
+        let mut o = from;
+        while o < to {
+            let kept = self.pos(o).and_then(|p| self.buf.get(p));
+            let new = usize::try_from(o - off).ok().and_then(|i| bytes.get(i));
+            if kept != new {
+                diff += 1;
+            }
+            o += 1;
+        }
+        diff
+    }
+}
+
+/// A buffered out-of-order piece, with where and when it was captured.
+#[derive(Debug)]
+struct Piece {
+    frame: u64,
+    ts_ns: i128,
+    bytes: Vec<u8>,
+}
+
+/// Reassembly state of one direction.
+#[derive(Debug)]
+pub(super) struct Stream {
+    /// Sequence number of offset 0, once known.
+    base: Option<u32>,
+    /// ISN from this direction's SYN, when seen.
+    pub(super) isn: Option<u32>,
+    /// Every byte before this offset has been delivered or reported as a gap.
+    next_off: i64,
+    /// Offset the FIN occupies, once seen.
+    fin_off: Option<i64>,
+    pub(super) fin_delivered: bool,
+    /// Highest offset of this direction acknowledged by the peer.
+    acked: Option<i64>,
+    /// Out-of-order pieces by start offset; they never overlap each other and all start after
+    /// `next_off`.
+    ooo: BTreeMap<i64, Piece>,
+    ooo_bytes: usize,
+    recent: Recent,
+}
+
+impl Stream {
+    pub(super) fn new(window: usize) -> Self {
+        Stream {
+            base: None,
+            isn: None,
+            next_off: 0,
+            fin_off: None,
+            fin_delivered: false,
+            acked: None,
+            ooo: BTreeMap::new(),
+            ooo_bytes: 0,
+            recent: Recent::new(window),
+        }
+    }
+
+    pub(super) fn has_base(&self) -> bool {
+        self.base.is_some()
+    }
+
+    pub(super) fn fin_seen(&self) -> bool {
+        self.fin_off.is_some()
+    }
+
+    /// A SYN from this direction: offset 0 is the byte after it.
+    pub(super) fn on_syn(&mut self, seq: u32) {
+        if self.base.is_none() {
+            self.base = Some(seq.wrapping_add(1));
+            self.isn = Some(seq);
+        }
+    }
+
+    fn off_of(&self, seq: u32) -> Option<i64> {
+        let base = self.base?;
+        Some(self.next_off + seq_diff(seq, seq_add(base, self.next_off)))
+    }
+
+    /// The peer acknowledged up to `ack` in this direction's sequence space.
+    pub(super) fn on_peer_ack(&mut self, ack: u32) {
+        let Some(off) = self.off_of(ack) else {
+            return;
+        };
+        if off - self.next_off > MAX_AHEAD {
+            return;
+        }
+        if self.acked.is_none_or(|a| off > a) {
+            self.acked = Some(off);
+        }
+    }
+
+    /// Handles one segment of this direction: `data_seq` is the sequence number of the first
+    /// payload byte (after a SYN, if any).
+    pub(super) fn on_segment<O: FlowObserver>(
+        &mut self,
+        ctx: &mut Ctx<'_, O>,
+        data_seq: u32,
+        payload: &[u8],
+        fin: bool,
+    ) {
+        if self.base.is_none() {
+            if payload.is_empty() && !fin {
+                return;
+            }
+            // Picked up mid-stream: the first data (or FIN) seen sets the start.
+            self.base = Some(data_seq);
+        }
+        let Some(start) = self.off_of(data_seq) else {
+            return;
+        };
+        if start - self.next_off > MAX_AHEAD {
+            ctx.stats.segments_out_of_window += 1;
+            return;
+        }
+        let end = start + len_i64(payload.len());
+        let mut retransmission = false;
+
+        if fin {
+            match self.fin_off {
+                None => {
+                    self.fin_off = Some(end);
+                    self.drop_beyond_fin(ctx);
+                }
+                Some(f) if f == end => retransmission = true,
+                Some(_) => ctx.stats.conflicting_fins += 1,
+            }
+        }
+
+        // Data past the FIN cannot belong to this stream.
+        let mut end_eff = end;
+        if let Some(f) = self.fin_off {
+            if end > f {
+                end_eff = start.max(f);
+                ctx.stats.bytes_after_fin += len_u64(end - end_eff);
+            }
+        }
+
+        // The ACK rule: the peer has acknowledged bytes we never saw, and this direction has now
+        // sent something beyond them, so they will not come again (see the module docs).
+        if start > self.next_off && self.acked.is_some_and(|a| a > self.next_off) {
+            let target = self
+                .acked
+                .unwrap_or(self.next_off)
+                .min(start)
+                .min(self.fin_off.unwrap_or(i64::MAX));
+            self.skip_to(ctx, target);
+        }
+
+        let mut from = start;
+        if from < self.next_off && end_eff > from {
+            let old_to = end_eff.min(self.next_off);
+            let keepalive = payload.len() == 1 && start + 1 == self.next_off;
+            if keepalive {
+                ctx.stats.keepalives += 1;
+            } else {
+                retransmission = true;
+                let old = sub(payload, 0, old_to - start);
+                let diff = self.recent.differing(start, old);
+                self.report_conflict(ctx, diff);
+            }
+            from = old_to;
+        }
+        if from < end_eff {
+            let fresh = sub(payload, from - start, end_eff - start);
+            if from == self.next_off {
+                let (frame, ts) = (ctx.frame, ctx.ts_ns);
+                self.deliver(ctx, fresh, frame, ts);
+                self.drain(ctx);
+            } else if self.insert(ctx, from, fresh) {
+                retransmission = true;
+            }
+        }
+        if retransmission {
+            ctx.info.retransmissions += 1;
+            ctx.stats.retransmitted_segments += 1;
+        }
+        self.enforce_caps(ctx);
+        self.try_fin(ctx);
+    }
+
+    fn report_conflict<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, differing: u64) {
+        if differing == 0 {
+            return;
+        }
+        ctx.info.conflicting_overlaps += 1;
+        ctx.stats.conflicting_overlaps += 1;
+        ctx.stats.conflicting_bytes += differing;
+        let (side, ts_ns) = (ctx.side, ctx.ts_ns);
+        ctx.emit(TcpEvent::ConflictingOverlap {
+            side,
+            ts_ns,
+            len: differing,
+        });
+    }
+
+    fn drop_beyond_fin<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
+        let Some(f) = self.fin_off else {
+            return;
+        };
+        let beyond: Vec<i64> = self.ooo.range(f..).map(|(k, _)| *k).collect();
+        for k in beyond {
+            if let Some(p) = self.ooo.remove(&k) {
+                self.forget_buffered(ctx, p.bytes.len());
+                ctx.stats.bytes_after_fin += u64::try_from(p.bytes.len()).unwrap_or(0);
+            }
+        }
+        let last = self.ooo.iter_mut().next_back();
+        if let Some((k, p)) = last {
+            let keep = usize::try_from(f - *k).unwrap_or(0);
+            if p.bytes.len() > keep {
+                let cut = p.bytes.len() - keep;
+                p.bytes.truncate(keep);
+                self.ooo_bytes = self.ooo_bytes.saturating_sub(cut);
+                *ctx.buffered_total = ctx.buffered_total.saturating_sub(cut);
+                ctx.stats.bytes_after_fin += u64::try_from(cut).unwrap_or(0);
+            }
+        }
+    }
+
+    fn forget_buffered<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, n: usize) {
+        self.ooo_bytes = self.ooo_bytes.saturating_sub(n);
+        *ctx.buffered_total = ctx.buffered_total.saturating_sub(n);
+    }
+
+    /// Buffers `bytes` at `from` (> `next_off`), keeping what was buffered first where pieces
+    /// overlap and comparing the overlap. Returns whether anything overlapped.
+    fn insert<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, from: i64, bytes: &[u8]) -> bool {
+        let to = from + len_i64(bytes.len());
+        let mut new_pieces: Vec<(i64, i64)> = Vec::new();
+        let mut cursor = from;
+        let mut differing = 0_u64;
+        let mut overlapped = false;
+        // The piece starting before `from` may reach into it.
+        let first_key = self
+            .ooo
+            .range(..=from)
+            .next_back()
+            .map_or(from, |(k, _)| *k);
+        for (&k, piece) in self.ooo.range(first_key..to) {
+            let p_end = k + len_i64(piece.bytes.len());
+            if p_end <= cursor {
+                continue;
+            }
+            if k > cursor {
+                new_pieces.push((cursor, k));
+            }
+            let o_from = cursor.max(k);
+            let o_to = to.min(p_end);
+            if o_from < o_to {
+                overlapped = true;
+                let kept = sub(&piece.bytes, o_from - k, o_to - k);
+                let new = sub(bytes, o_from - from, o_to - from);
+                differing += kept
+                    .iter()
+                    .zip(new)
+                    .filter(|(a, b)| a != b)
+                    .count()
+                    .try_into()
+                    .unwrap_or(0_u64);
+            }
+            cursor = cursor.max(p_end);
+            if cursor >= to {
+                break;
+            }
+        }
+        if cursor < to {
+            new_pieces.push((cursor, to));
+        }
+        for (a, b) in new_pieces {
+            let piece = sub(bytes, a - from, b - from);
+            if piece.is_empty() {
+                continue;
+            }
+            self.ooo_bytes += piece.len();
+            *ctx.buffered_total += piece.len();
+            ctx.stats.segments_buffered_ooo += 1;
+            ctx.info.ooo_segments += 1;
+            self.ooo.insert(
+                a,
+                Piece {
+                    frame: ctx.frame,
+                    ts_ns: ctx.ts_ns,
+                    bytes: piece.to_vec(),
+                },
+            );
+        }
+        self.report_conflict(ctx, differing);
+        overlapped
+    }
+
+    fn deliver<O: FlowObserver>(
+        &mut self,
+        ctx: &mut Ctx<'_, O>,
+        bytes: &[u8],
+        frame: u64,
+        ts_ns: i128,
+    ) {
+        if bytes.is_empty() {
+            return;
+        }
+        let side = ctx.side;
+        ctx.emit(TcpEvent::Data {
+            side,
+            ts_ns,
+            frame,
+            bytes,
+        });
+        let n = u64::try_from(bytes.len()).unwrap_or(0);
+        *super::pick(&mut ctx.info.delivered, side) += n;
+        self.recent.push(bytes);
+        self.next_off += len_i64(bytes.len());
+    }
+
+    /// Delivers buffered pieces that have become contiguous.
+    fn drain<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
+        while let Some(entry) = self.ooo.first_entry() {
+            let k = *entry.key();
+            if k > self.next_off {
+                break;
+            }
+            let piece = entry.remove();
+            self.forget_buffered(ctx, piece.bytes.len());
+            let p_end = k + len_i64(piece.bytes.len());
+            if k < self.next_off {
+                // Overlaps bytes delivered after it was buffered.
+                let old_to = p_end.min(self.next_off);
+                let diff = self.recent.differing(k, sub(&piece.bytes, 0, old_to - k));
+                self.report_conflict(ctx, diff);
+            }
+            if p_end > self.next_off {
+                let fresh = sub(&piece.bytes, self.next_off - k, p_end - k);
+                self.deliver(ctx, fresh, piece.frame, piece.ts_ns);
+            }
+        }
+    }
+
+    fn gap<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, to: i64) {
+        if to <= self.next_off {
+            return;
+        }
+        let len = len_u64(to - self.next_off);
+        let (side, ts_ns) = (ctx.side, ctx.ts_ns);
+        ctx.emit(TcpEvent::Gap { side, ts_ns, len });
+        ctx.stats.gaps += 1;
+        ctx.stats.bytes_lost_in_gaps += len;
+        *super::pick(&mut ctx.info.gap_bytes, side) += len;
+        self.next_off = to;
+        self.recent.restart(to);
+    }
+
+    /// Gives up on every missing byte before `target`, delivering buffered pieces on the way.
+    fn skip_to<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, target: i64) {
+        while self.next_off < target {
+            let next = self.ooo.keys().next().copied();
+            match next {
+                Some(k) if k < target => {
+                    self.gap(ctx, k);
+                    self.drain(ctx);
+                }
+                _ => {
+                    self.gap(ctx, target);
+                    self.drain(ctx);
+                }
+            }
+        }
+    }
+
+    fn enforce_caps<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
+        while !self.ooo.is_empty()
+            && (self.ooo_bytes > ctx.cfg.max_buffered_bytes_per_direction
+                || self.ooo.len() > ctx.cfg.max_ooo_segments_per_direction
+                || *ctx.buffered_total > ctx.cfg.max_buffered_bytes_total)
+        {
+            ctx.stats.ooo_dropped_over_cap += 1;
+            let Some(k) = self.ooo.keys().next().copied() else {
+                break;
+            };
+            self.gap(ctx, k);
+            self.drain(ctx);
+        }
+    }
+
+    fn try_fin<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
+        if !self.fin_delivered && self.fin_off == Some(self.next_off) {
+            self.fin_delivered = true;
+            *super::pick(&mut ctx.info.fin, ctx.side) = true;
+            let (side, ts_ns) = (ctx.side, ctx.ts_ns);
+            ctx.emit(TcpEvent::Fin { side, ts_ns });
+        }
+    }
+
+    /// The connection is ending: skip every hole, deliver what is buffered, then the FIN if one
+    /// was seen, and report bytes the peer acknowledged but the capture never showed.
+    pub(super) fn flush<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
+        while let Some(k) = self.ooo.keys().next().copied() {
+            self.gap(ctx, k);
+            self.drain(ctx);
+        }
+        match self.fin_off {
+            Some(f) => self.gap(ctx, f),
+            None => {
+                if let Some(a) = self.acked {
+                    self.gap(ctx, a);
+                }
+            }
+        }
+        self.try_fin(ctx);
+    }
+
+    /// Bytes held in the out-of-order buffer (released by the caller when the flow goes away).
+    pub(super) fn buffered(&self) -> usize {
+        self.ooo_bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seq_diff_wraps() {
+        assert_eq!(seq_diff(5, u32::MAX - 4), 10);
+        assert_eq!(seq_diff(u32::MAX - 4, 5), -10);
+        assert_eq!(seq_add(u32::MAX, 2), 1);
+        assert_eq!(seq_add(3, -5), u32::MAX - 1);
+    }
+
+    #[test]
+    fn recent_ring_wraps_and_compares() {
+        let mut r = Recent::new(4);
+        r.push(b"ab");
+        r.push(b"cdef");
+        // Remembers "cdef" at offsets 2..6.
+        assert_eq!(r.differing(2, b"cdef"), 0);
+        assert_eq!(r.differing(2, b"cxeX"), 2);
+        // Offsets 0..2 are forgotten: not compared.
+        assert_eq!(r.differing(0, b"zzcd"), 0);
+        r.push(b"0123456789");
+        assert_eq!(r.differing(12, b"6789"), 0);
+        assert_eq!(r.differing(12, b"6780"), 1);
+        r.restart(16);
+        assert_eq!(r.differing(12, b"0000"), 0);
+        r.push(b"xy");
+        assert_eq!(r.differing(16, b"xy"), 0);
+    }
+}

@@ -1,0 +1,1241 @@
+use std::net::SocketAddr;
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// What the test observer saw, in order; consecutive Data of one side are merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ev {
+    Open(u64),
+    Syn,
+    SynAck,
+    Data(Side, Vec<u8>),
+    Gap(Side, u64),
+    Fin(Side),
+    Rst(Side),
+    Conflict(Side, u64),
+    Close(CloseReason),
+}
+
+#[derive(Debug, Default)]
+struct Rec {
+    events: Vec<(u64, Ev)>,
+    opened: Vec<FlowInfo>,
+    closed: Vec<FlowInfo>,
+}
+
+impl Rec {
+    fn push(&mut self, id: u64, ev: Ev) {
+        if let (Some((last_id, Ev::Data(s0, buf))), Ev::Data(s1, more)) =
+            (self.events.last_mut(), &ev)
+        {
+            if *last_id == id && s0 == s1 {
+                buf.extend_from_slice(more);
+                return;
+            }
+        }
+        self.events.push((id, ev));
+    }
+
+    fn of(&self, id: u64) -> Vec<Ev> {
+        self.events
+            .iter()
+            .filter(|(i, _)| *i == id)
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+
+    fn stream(&self, id: u64, side: Side) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, e) in &self.events {
+            if let (true, Ev::Data(s, b)) = (*i == id, e) {
+                if *s == side {
+                    out.extend_from_slice(b);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl FlowObserver for Rec {
+    type Flow = u64;
+    fn open(&mut self, info: &FlowInfo) -> u64 {
+        self.opened.push(info.clone());
+        self.push(info.id, Ev::Open(info.id));
+        info.id
+    }
+    fn event(&mut self, flow: &mut u64, info: &FlowInfo, ev: TcpEvent<'_>) {
+        assert_eq!(*flow, info.id);
+        let e = match ev {
+            TcpEvent::Syn { .. } => Ev::Syn,
+            TcpEvent::SynAck { .. } => Ev::SynAck,
+            TcpEvent::Data { side, bytes, .. } => {
+                assert!(!bytes.is_empty(), "empty Data event");
+                Ev::Data(side, bytes.to_vec())
+            }
+            TcpEvent::Gap { side, len, .. } => Ev::Gap(side, len),
+            TcpEvent::Fin { side, .. } => Ev::Fin(side),
+            TcpEvent::Rst { side, .. } => Ev::Rst(side),
+            TcpEvent::ConflictingOverlap { side, len, .. } => Ev::Conflict(side, len),
+        };
+        self.push(*flow, e);
+    }
+    fn close(&mut self, flow: u64, info: &FlowInfo, reason: CloseReason) {
+        self.closed.push(info.clone());
+        self.push(flow, Ev::Close(reason));
+    }
+}
+
+use Side::{Client as C, Server as S};
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// Drives a reassembler with one connection between `a` (client side in most tests) and `b`.
+struct H {
+    r: Reassembler<Rec>,
+    a: SocketAddr,
+    b: SocketAddr,
+    frame: u64,
+    ts: i128,
+}
+
+impl H {
+    fn new() -> Self {
+        Self::with(ReassemblyConfig::default())
+    }
+    fn with(cfg: ReassemblyConfig) -> Self {
+        H {
+            r: Reassembler::new(cfg, Rec::default()),
+            a: addr("10.0.0.1:50000"),
+            b: addr("10.0.0.2:3389"),
+            frame: 0,
+            ts: 1_000_000_000,
+        }
+    }
+    fn ports(mut self, a: &str, b: &str) -> Self {
+        self.a = addr(a);
+        self.b = addr(b);
+        self
+    }
+    fn pkt(&mut self, src: SocketAddr, dst: SocketAddr, flags: &str, seq: u32, ack: u32, p: &[u8]) {
+        self.frame += 1;
+        self.ts += 1_000;
+        let seg = Segment {
+            frame: self.frame,
+            ts_ns: self.ts,
+            src,
+            dst,
+            seq,
+            ack,
+            syn: flags.contains('S'),
+            ack_flag: flags.contains('A'),
+            fin: flags.contains('F'),
+            rst: flags.contains('R'),
+            payload: p,
+        };
+        self.r.push(&seg);
+    }
+    /// From `a` to `b`.
+    fn c(&mut self, flags: &str, seq: u32, ack: u32, p: &[u8]) {
+        let (a, b) = (self.a, self.b);
+        self.pkt(a, b, flags, seq, ack, p);
+    }
+    /// From `b` to `a`.
+    fn s(&mut self, flags: &str, seq: u32, ack: u32, p: &[u8]) {
+        let (a, b) = (self.a, self.b);
+        self.pkt(b, a, flags, seq, ack, p);
+    }
+    fn advance(&mut self, ns: i128) {
+        self.ts += ns;
+    }
+    fn finish(self) -> (Rec, ReassemblyStats) {
+        self.r.finish()
+    }
+}
+
+const CI: u32 = 1000; // client ISN
+const SI: u32 = 5000; // server ISN
+
+/// SYN, SYN-ACK, ACK.
+fn handshake(h: &mut H) {
+    h.c("S", CI, 0, b"");
+    h.s("SA", SI, CI + 1, b"");
+    h.c("A", CI + 1, SI + 1, b"");
+}
+
+fn d(side: Side, b: &[u8]) -> Ev {
+    Ev::Data(side, b.to_vec())
+}
+
+#[test]
+fn in_order_connection_closes_finished_and_late_ack_is_stray() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"hello");
+    h.s("PA", SI + 1, CI + 6, b"world!");
+    h.c("FA", CI + 6, SI + 7, b"");
+    h.s("FA", SI + 7, CI + 7, b"");
+    h.c("A", CI + 7, SI + 8, b"");
+    let (rec, st) = h.finish();
+    assert_eq!(
+        rec.of(0),
+        vec![
+            Ev::Open(0),
+            Ev::Syn,
+            Ev::SynAck,
+            d(C, b"hello"),
+            d(S, b"world!"),
+            Ev::Fin(C),
+            Ev::Fin(S),
+            Ev::Close(CloseReason::Finished)
+        ]
+    );
+    let info = &rec.closed[0];
+    assert_eq!(info.client, addr("10.0.0.1:50000"));
+    assert_eq!(info.orientation, Orientation::Syn);
+    assert!(info.started_with_syn);
+    assert_eq!(info.packets, [4, 3]);
+    assert_eq!(info.bytes, [5, 6]);
+    assert_eq!(info.delivered, [5, 6]);
+    assert_eq!(info.fin, [true, true]);
+    assert_eq!(st.stray_packets_after_close, 1);
+    assert_eq!(st.flows_finished, 1);
+    assert_eq!(st.flows_opened, 1);
+}
+
+#[test]
+fn sequence_numbers_wrap() {
+    for isn in [u32::MAX - 3, u32::MAX, u32::MAX - 1] {
+        let mut h = H::new();
+        h.c("S", isn, 0, b"");
+        h.s("SA", SI, isn.wrapping_add(1), b"");
+        let base = isn.wrapping_add(1);
+        // Second piece first, across the wrap.
+        h.c("PA", base.wrapping_add(4), SI + 1, b"efgh");
+        h.c("PA", base, SI + 1, b"abcd");
+        h.c("PA", base.wrapping_add(8), SI + 1, b"ij");
+        h.c("PA", base.wrapping_add(2), SI + 1, b"cdefgh"); // duplicate
+        let (rec, st) = h.finish();
+        assert_eq!(rec.stream(0, C), b"abcdefghij");
+        assert_eq!(st.retransmitted_segments, 1);
+        assert_eq!(st.gaps, 0);
+        assert_eq!(st.conflicting_overlaps, 0);
+    }
+}
+
+#[test]
+fn out_of_order_is_buffered_and_delivered_with_its_frame() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 4, SI + 1, b"def"); // frame 4
+    h.c("PA", CI + 1, SI + 1, b"abc"); // frame 5
+    let r = h.r.observer();
+    assert_eq!(r.stream(0, C), b"abcdef");
+    assert_eq!(h.r.stats().segments_buffered_ooo, 1);
+    let (rec, _) = h.finish();
+    assert_eq!(rec.closed[0].ooo_segments, 1);
+    assert_eq!(rec.closed[0].retransmissions, 0);
+}
+
+#[test]
+fn data_frames_are_those_of_the_carrying_packet() {
+    #[derive(Default, Debug)]
+    struct Frames(Vec<(u64, usize)>);
+    impl FlowObserver for Frames {
+        type Flow = ();
+        fn open(&mut self, _: &FlowInfo) {}
+        fn event(&mut self, _: &mut (), _: &FlowInfo, ev: TcpEvent<'_>) {
+            if let TcpEvent::Data { frame, bytes, .. } = ev {
+                self.0.push((frame, bytes.len()));
+            }
+        }
+        fn close(&mut self, _: (), _: &FlowInfo, _: CloseReason) {}
+    }
+    let mut r = Reassembler::new(ReassemblyConfig::default(), Frames::default());
+    let (a, b) = (addr("1.1.1.1:40000"), addr("2.2.2.2:3389"));
+    let mk = |frame, seq, payload| Segment {
+        frame,
+        ts_ns: 0,
+        src: a,
+        dst: b,
+        seq,
+        ack: 0,
+        syn: false,
+        ack_flag: false,
+        fin: false,
+        rst: false,
+        payload,
+    };
+    r.push(&mk(1, 100, b"ab"));
+    r.push(&mk(2, 104, b"ef"));
+    r.push(&mk(3, 102, b"cd"));
+    assert_eq!(r.observer().0, vec![(1, 2), (3, 2), (2, 2)]);
+}
+
+#[test]
+fn duplicate_is_trimmed_without_conflict() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"abc");
+    h.c("PA", CI + 1, SI + 1, b"abc");
+    h.c("PA", CI + 1, SI + 1, b"abcdef"); // partial overlap
+    let (rec, st) = h.finish();
+    assert_eq!(rec.stream(0, C), b"abcdef");
+    assert_eq!(st.retransmitted_segments, 2);
+    assert_eq!(rec.closed[0].retransmissions, 2);
+    assert_eq!(st.conflicting_overlaps, 0);
+}
+
+#[test]
+fn conflicting_retransmission_is_reported_and_first_copy_kept() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"abcd");
+    h.c("PA", CI + 2, SI + 1, b"xcyZZ");
+    let (rec, st) = h.finish();
+    assert_eq!(
+        rec.of(0)[3..],
+        [
+            d(C, b"abcd"),
+            Ev::Conflict(C, 2),
+            d(C, b"ZZ"),
+            Ev::Close(CloseReason::EndOfCapture)
+        ]
+    );
+    assert_eq!(st.conflicting_overlaps, 1);
+    assert_eq!(st.conflicting_bytes, 2);
+    assert_eq!(rec.closed[0].conflicting_overlaps, 1);
+}
+
+#[test]
+fn conflicting_overlap_among_buffered_pieces() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 5, SI + 1, b"efgh"); // offsets 4..8
+    h.c("PA", CI + 3, SI + 1, b"cdEFghij"); // 2..10: differs at 4,5 (E,F)
+    h.c("PA", CI + 1, SI + 1, b"ab");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.stream(0, C), b"abcdefghij");
+    assert_eq!(st.conflicting_bytes, 2);
+    assert!(rec.of(0).contains(&Ev::Conflict(C, 2)));
+}
+
+#[test]
+fn buffered_piece_overlapping_delivered_data_is_compared() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 4, SI + 1, b"dXf"); // 3..6 buffered
+    h.c("PA", CI + 1, SI + 1, b"abcde"); // 0..5 delivered; buffered piece overlaps 3..5
+    let (rec, st) = h.finish();
+    assert_eq!(rec.stream(0, C), b"abcdef");
+    assert_eq!(st.conflicting_bytes, 1);
+}
+
+#[test]
+fn keepalive_probe_is_not_a_conflict() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"abc");
+    h.c("A", CI + 3, SI + 1, b"\0");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.stream(0, C), b"abc");
+    assert_eq!(st.keepalives, 1);
+    assert_eq!(st.conflicting_overlaps, 0);
+}
+
+#[test]
+fn gap_when_segment_cap_exceeded() {
+    let cfg = ReassemblyConfig {
+        max_ooo_segments_per_direction: 2,
+        ..Default::default()
+    };
+    let mut h = H::with(cfg);
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"ab");
+    // "cd" lost.
+    h.c("PA", CI + 5, SI + 1, b"ef");
+    h.c("PA", CI + 7, SI + 1, b"gh");
+    assert_eq!(h.r.stats().gaps, 0);
+    h.c("PA", CI + 9, SI + 1, b"ij"); // third piece: over the cap
+    let st = h.r.stats().clone();
+    assert_eq!(st.ooo_dropped_over_cap, 1);
+    assert_eq!(st.bytes_lost_in_gaps, 2);
+    h.c("PA", CI + 11, SI + 1, b"kl");
+    let (rec, _) = h.finish();
+    assert_eq!(rec.of(0)[3..5], [d(C, b"ab"), Ev::Gap(C, 2)]);
+    assert_eq!(rec.stream(0, C), b"abefghijkl");
+    assert_eq!(rec.closed[0].gap_bytes, [2, 0]);
+}
+
+#[test]
+fn gap_when_byte_cap_exceeded() {
+    let cfg = ReassemblyConfig {
+        max_buffered_bytes_per_direction: 5,
+        ..Default::default()
+    };
+    let mut h = H::with(cfg);
+    handshake(&mut h);
+    h.c("PA", CI + 3, SI + 1, b"cde");
+    h.c("PA", CI + 6, SI + 1, b"fgh");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.of(0)[3..5], [Ev::Gap(C, 2), d(C, b"cdefgh")]);
+    assert_eq!(st.ooo_dropped_over_cap, 1);
+}
+
+#[test]
+fn gap_flushed_at_end_of_capture_then_held_fin() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"ab");
+    h.c("PA", CI + 5, SI + 1, b"ef");
+    h.c("FA", CI + 7, SI + 1, b"");
+    let (rec, st) = h.finish();
+    assert_eq!(
+        rec.of(0)[3..],
+        [
+            d(C, b"ab"),
+            Ev::Gap(C, 2),
+            d(C, b"ef"),
+            Ev::Fin(C),
+            Ev::Close(CloseReason::EndOfCapture)
+        ]
+    );
+    assert_eq!(st.flows_open_at_end, 1);
+    assert_eq!(st.bytes_lost_in_gaps, 2);
+}
+
+#[test]
+fn out_of_order_fin_waits_for_the_data_before_it() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("FPA", CI + 3, SI + 1, b"cd");
+    h.s("FA", SI + 1, CI + 1, b"");
+    assert!(!h.r.observer().of(0).contains(&Ev::Fin(C)));
+    h.c("PA", CI + 1, SI + 1, b"ab");
+    let (rec, _) = h.finish();
+    assert_eq!(
+        rec.of(0)[3..],
+        [
+            Ev::Fin(S),
+            d(C, b"abcd"),
+            Ev::Fin(C),
+            Ev::Close(CloseReason::Finished)
+        ]
+    );
+}
+
+#[test]
+fn ack_beyond_missing_bytes_declares_them_lost_on_next_segment() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"ab");
+    // "cd" (CI+3..CI+5) never captured; the server acknowledges it.
+    h.s("A", SI + 1, CI + 5, b"");
+    assert_eq!(h.r.stats().gaps, 0, "not before the client sends again");
+    h.c("PA", CI + 5, SI + 1, b"ef");
+    assert_eq!(h.r.stats().gaps, 1);
+    assert_eq!(h.r.stats().segments_buffered_ooo, 0);
+    let (rec, _) = h.finish();
+    assert_eq!(
+        rec.of(0)[3..],
+        [
+            d(C, b"ab"),
+            Ev::Gap(C, 2),
+            d(C, b"ef"),
+            Ev::Close(CloseReason::EndOfCapture)
+        ]
+    );
+}
+
+#[test]
+fn ack_rule_keeps_waiting_for_bytes_not_yet_acknowledged() {
+    let mut h = H::new();
+    handshake(&mut h);
+    // "ab" lost and acked; "cd" not yet seen nor acked; "ef" arrives.
+    h.s("A", SI + 1, CI + 3, b"");
+    h.c("PA", CI + 5, SI + 1, b"ef");
+    assert_eq!(h.r.stats().bytes_lost_in_gaps, 2);
+    h.c("PA", CI + 3, SI + 1, b"cd"); // late but fine
+    let (rec, st) = h.finish();
+    assert_eq!(rec.stream(0, C), b"cdef");
+    assert_eq!(st.bytes_lost_in_gaps, 2);
+}
+
+#[test]
+fn acknowledged_tail_never_seen_is_a_gap_at_close() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"ab");
+    h.s("A", SI + 1, CI + 10, b"");
+    let (rec, _) = h.finish();
+    assert_eq!(rec.of(0)[3..5], [d(C, b"ab"), Ev::Gap(C, 7)]);
+}
+
+#[test]
+fn client_fin_then_server_data_then_client_rst() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"bye");
+    h.c("FA", CI + 4, SI + 1, b"");
+    h.s("PA", SI + 1, CI + 5, b"late");
+    h.c("R", CI + 5, 0, b"");
+    h.s("A", SI + 5, CI + 5, b""); // after the close: stray
+    let (rec, st) = h.finish();
+    assert_eq!(
+        rec.of(0)[3..],
+        [
+            d(C, b"bye"),
+            Ev::Fin(C),
+            d(S, b"late"),
+            Ev::Rst(C),
+            Ev::Close(CloseReason::Finished)
+        ]
+    );
+    assert_eq!(rec.closed[0].rst, [true, false]);
+    assert_eq!(st.stray_packets_after_close, 1);
+    assert_eq!(rec.opened.len(), 1);
+}
+
+#[test]
+fn client_fin_then_server_rst() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("FA", CI + 1, SI + 1, b"");
+    h.s("RA", SI + 1, CI + 2, b"");
+    let (rec, st) = h.finish();
+    assert_eq!(
+        rec.of(0)[3..],
+        [Ev::Fin(C), Ev::Rst(S), Ev::Close(CloseReason::Finished)]
+    );
+    assert_eq!(st.flows_finished, 1);
+}
+
+#[test]
+fn rst_flushes_buffered_data_first() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.s("PA", SI + 3, CI + 1, b"cd");
+    h.s("R", SI + 5, 0, b"");
+    let (rec, st) = h.finish();
+    assert_eq!(
+        rec.of(0)[3..],
+        [
+            Ev::Gap(S, 2),
+            d(S, b"cd"),
+            Ev::Rst(S),
+            Ev::Close(CloseReason::Reset)
+        ]
+    );
+    assert_eq!(st.flows_reset, 1);
+}
+
+#[test]
+fn rst_after_both_fins_is_stray() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("FA", CI + 1, SI + 1, b"");
+    h.s("FA", SI + 1, CI + 2, b"");
+    h.c("R", CI + 2, 0, b"");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(CloseReason::Finished)));
+    assert!(!rec.of(0).contains(&Ev::Rst(C)));
+    assert_eq!(st.stray_packets_after_close, 1);
+}
+
+#[test]
+fn refused_connection() {
+    let mut h = H::new().ports("127.0.0.1:40312", "127.0.0.1:13392");
+    h.c("S", CI, 0, b"");
+    h.s("RA", 0, CI + 1, b"");
+    let (rec, st) = h.finish();
+    assert_eq!(
+        rec.of(0),
+        [
+            Ev::Open(0),
+            Ev::Syn,
+            Ev::Rst(S),
+            Ev::Close(CloseReason::Reset)
+        ]
+    );
+    assert_eq!(st.flows_reset, 1);
+}
+
+#[test]
+fn unanswered_syns_counted_and_closed_at_end() {
+    let mut h = H::new();
+    h.c("S", CI, 0, b"");
+    h.c("S", CI, 0, b"");
+    h.c("S", CI, 0, b"");
+    let (rec, st) = h.finish();
+    assert_eq!(
+        rec.of(0),
+        [Ev::Open(0), Ev::Syn, Ev::Close(CloseReason::EndOfCapture)]
+    );
+    assert_eq!(rec.closed[0].syn_count, 3);
+    assert_eq!(rec.closed[0].packets, [3, 0]);
+    assert_eq!(st.stray_packets_after_close, 0);
+}
+
+#[test]
+fn unanswered_syn_closed_by_idle_timeout() {
+    let cfg = ReassemblyConfig {
+        idle_timeout_ns: 10_000_000,
+        ..Default::default()
+    };
+    let mut h = H::with(cfg);
+    h.c("S", CI, 0, b"");
+    h.advance(20_000_000);
+    // Another flow's packet moves the clock.
+    let (x, y) = (addr("10.9.9.9:1234"), addr("10.0.0.2:3389"));
+    h.pkt(x, y, "S", 1, 0, b"");
+    let rec = h.r.observer();
+    assert_eq!(
+        rec.of(0),
+        [Ev::Open(0), Ev::Syn, Ev::Close(CloseReason::IdleTimeout)]
+    );
+    assert_eq!(h.r.stats().flows_idle_closed, 1);
+    assert_eq!(h.r.live_flows(), 1);
+}
+
+#[test]
+fn idle_flow_that_carries_on_reopens_mid_stream() {
+    let cfg = ReassemblyConfig {
+        idle_timeout_ns: 10_000_000,
+        ..Default::default()
+    };
+    let mut h = H::with(cfg);
+    handshake(&mut h);
+    h.advance(20_000_000);
+    h.c("PA", CI + 1, SI + 1, b"later");
+    let (rec, _) = h.finish();
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(CloseReason::IdleTimeout)));
+    assert_eq!(rec.stream(1, C), b"later");
+    assert_eq!(rec.opened[1].orientation, Orientation::KnownServerPort);
+}
+
+#[test]
+fn eviction_closes_least_recently_active() {
+    let cfg = ReassemblyConfig {
+        max_flows: 2,
+        ..Default::default()
+    };
+    let mut h = H::with(cfg);
+    let srv = addr("10.0.0.2:3389");
+    for (i, port) in [40001_u16, 40002, 40003].into_iter().enumerate() {
+        let cli = SocketAddr::new(addr("10.0.0.1:1").ip(), port);
+        h.pkt(cli, srv, "S", 10, 0, b"");
+        if i == 1 {
+            // Flow 0 becomes more recent than flow 1.
+            h.pkt(addr("10.0.0.1:40001"), srv, "S", 10, 0, b"");
+        }
+    }
+    let (rec, st) = h.finish();
+    assert_eq!(rec.of(1).last(), Some(&Ev::Close(CloseReason::Evicted)));
+    assert_eq!(
+        rec.of(0).last(),
+        Some(&Ev::Close(CloseReason::EndOfCapture))
+    );
+    assert_eq!(st.flows_evicted, 1);
+    assert_eq!(st.max_live_flows, 2);
+    // EndOfCapture closes in id order.
+    let order: Vec<u64> = rec
+        .events
+        .iter()
+        .filter(|(_, e)| *e == Ev::Close(CloseReason::EndOfCapture))
+        .map(|(i, _)| *i)
+        .collect();
+    assert_eq!(order, vec![0, 2]);
+}
+
+/// Frame 4 of lab/tls-ok.pcap: the client's X.224 Connection Request (cookie mstshash=alice).
+const TLS_OK_X224_CR: &[u8] = &[
+    0x03, 0x00, 0x00, 0x2b, 0x26, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x43, 0x6f, 0x6f, 0x6b, 0x69,
+    0x65, 0x3a, 0x20, 0x6d, 0x73, 0x74, 0x73, 0x68, 0x61, 0x73, 0x68, 0x3d, 0x61, 0x6c, 0x69, 0x63,
+    0x65, 0x0d, 0x0a, 0x01, 0x00, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00,
+];
+/// Frame 6 of lab/tls-ok.pcap: the server's X.224 Connection Confirm.
+const TLS_OK_X224_CC: &[u8] = &[
+    0x03, 0x00, 0x00, 0x13, 0x0e, 0xd0, 0x00, 0x00, 0x12, 0x34, 0x00, 0x02, 0x01, 0x08, 0x00, 0x01,
+    0x00, 0x00, 0x00,
+];
+
+#[test]
+fn x224_detector() {
+    assert!(looks_like_x224_connection_request(TLS_OK_X224_CR));
+    assert!(!looks_like_x224_connection_request(TLS_OK_X224_CC));
+    assert!(!looks_like_x224_connection_request(&TLS_OK_X224_CR[..5]));
+    assert!(!looks_like_x224_connection_request(&[
+        0x03, 0x00, 0x00, 0x0a, 0x06, 0xe0
+    ]));
+    assert!(!looks_like_x224_connection_request(&[
+        0x16, 0x03, 0x01, 0x00, 0x2b, 0xe0
+    ]));
+}
+
+#[test]
+fn mid_stream_x224_sender_is_client_even_on_lower_port() {
+    let mut h = H::new().ports("10.0.0.1:2000", "10.0.0.2:40000");
+    h.c("A", 77, 99, b""); // pure ACK, no known port: deferred
+    assert!(h.r.observer().opened.is_empty());
+    h.c("PA", 77, 99, TLS_OK_X224_CR);
+    h.s("PA", 99, 77 + 43, TLS_OK_X224_CC);
+    let (rec, _) = h.finish();
+    let info = &rec.closed[0];
+    assert_eq!(info.client, addr("10.0.0.1:2000"));
+    assert_eq!(info.orientation, Orientation::X224ConnectionRequest);
+    assert_eq!(info.packets, [2, 1]);
+    assert!(!info.started_with_syn);
+    assert_eq!(rec.stream(0, C), TLS_OK_X224_CR);
+    assert_eq!(rec.stream(0, S), TLS_OK_X224_CC);
+}
+
+#[test]
+fn mid_stream_known_port_orients_from_server_data() {
+    let mut h = H::new().ports("10.0.0.1:50000", "10.0.0.2:3389");
+    h.s("PA", 7000, 100, b"server first");
+    h.c("PA", 100, 7012, b"client");
+    let (rec, _) = h.finish();
+    let info = &rec.closed[0];
+    assert_eq!(info.client, addr("10.0.0.1:50000"));
+    assert_eq!(info.orientation, Orientation::KnownServerPort);
+    assert_eq!(rec.stream(0, S), b"server first");
+    assert_eq!(rec.stream(0, C), b"client");
+}
+
+#[test]
+fn mid_stream_known_port_with_lower_client_port_and_pure_ack_opens_at_once() {
+    let cfg = ReassemblyConfig {
+        known_server_ports: vec![3389, 45000],
+        ..Default::default()
+    };
+    let mut h = H::with(cfg).ports("10.0.0.2:45000", "10.0.0.1:1025");
+    h.c("A", 1, 2, b"");
+    assert_eq!(h.r.observer().opened.len(), 1);
+    let (rec, _) = h.finish();
+    assert_eq!(rec.closed[0].client, addr("10.0.0.1:1025"));
+    assert_eq!(rec.closed[0].packets, [0, 1]);
+}
+
+#[test]
+fn mid_stream_higher_port_rule_after_deferred_acks() {
+    let mut h = H::new().ports("10.0.0.1:6000", "10.0.0.2:50000");
+    h.c("A", 1, 2, b"");
+    h.s("A", 2, 1, b"");
+    assert!(h.r.observer().opened.is_empty());
+    h.c("PA", 1, 2, b"from the lower port");
+    let (rec, st) = h.finish();
+    let info = &rec.closed[0];
+    assert_eq!(info.client, addr("10.0.0.2:50000"));
+    assert_eq!(info.orientation, Orientation::HigherPort);
+    assert_eq!(info.packets, [1, 2]);
+    assert_eq!(rec.stream(0, S), b"from the lower port");
+    assert_eq!(st.flows_opened, 1);
+}
+
+#[test]
+fn pending_flow_reset_is_dropped_quietly() {
+    let mut h = H::new().ports("10.0.0.1:6000", "10.0.0.2:50000");
+    h.c("A", 1, 2, b"");
+    h.s("R", 2, 0, b"");
+    h.c("A", 1, 2, b"");
+    let (rec, st) = h.finish();
+    assert!(rec.opened.is_empty());
+    assert_eq!(st.pending_flows_dropped, 1);
+    assert_eq!(st.stray_packets_after_close, 1);
+}
+
+#[test]
+fn tombstone_absorbs_strays_but_new_syn_opens_new_flow() {
+    let mut h = H::new();
+    h.c("S", CI, 0, b"");
+    h.s("RA", 0, CI + 1, b"");
+    h.c("S", CI, 0, b""); // retransmission of the refused SYN: stray
+    h.c("A", CI + 1, 0, b"");
+    assert_eq!(h.r.observer().opened.len(), 1);
+    h.c("S", CI + 777, 0, b""); // new ISN: new connection
+    let (rec, st) = h.finish();
+    assert_eq!(rec.opened.len(), 2);
+    assert_eq!(
+        rec.of(1),
+        [Ev::Open(1), Ev::Syn, Ev::Close(CloseReason::EndOfCapture)]
+    );
+    assert_eq!(st.stray_packets_after_close, 2);
+}
+
+#[test]
+fn tombstone_expires_after_linger() {
+    let cfg = ReassemblyConfig {
+        closed_linger_ns: 1_000_000,
+        ..Default::default()
+    };
+    let mut h = H::with(cfg);
+    h.c("S", CI, 0, b"");
+    h.s("RA", 0, CI + 1, b"");
+    h.advance(2_000_000);
+    h.c("PA", CI + 1, 0, b"x");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.opened.len(), 2);
+    assert_eq!(st.stray_packets_after_close, 0);
+}
+
+#[test]
+fn syn_with_new_isn_on_live_flow_is_port_reuse() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"one");
+    h.c("S", 9_000_000, 0, b"");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(CloseReason::PortReused)));
+    assert_eq!(
+        rec.of(1),
+        [Ev::Open(1), Ev::Syn, Ev::Close(CloseReason::EndOfCapture)]
+    );
+    assert_eq!(st.flows_port_reused, 1);
+}
+
+#[test]
+fn syn_with_payload_and_data_after_fin() {
+    let mut h = H::new();
+    h.c("S", CI, 0, b"tfo");
+    h.s("SA", SI, CI + 4, b"");
+    h.c("FPA", CI + 4, SI + 1, b"x");
+    h.c("PA", CI + 6, SI + 1, b"junk");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.stream(0, C), b"tfox");
+    assert_eq!(st.bytes_after_fin, 4);
+}
+
+#[test]
+fn no_allocation_needed_for_in_order_data_is_zero_copy() {
+    // The Data slice handed out for in-order data is the caller's payload itself.
+    struct Ptr(Vec<*const u8>);
+    impl FlowObserver for Ptr {
+        type Flow = ();
+        fn open(&mut self, _: &FlowInfo) {}
+        fn event(&mut self, _: &mut (), _: &FlowInfo, ev: TcpEvent<'_>) {
+            if let TcpEvent::Data { bytes, .. } = ev {
+                self.0.push(bytes.as_ptr());
+            }
+        }
+        fn close(&mut self, _: (), _: &FlowInfo, _: CloseReason) {}
+    }
+    let payload = b"in order".to_vec();
+    let mut r = Reassembler::new(ReassemblyConfig::default(), Ptr(Vec::new()));
+    r.push(&Segment {
+        frame: 1,
+        ts_ns: 0,
+        src: addr("1.1.1.1:50000"),
+        dst: addr("2.2.2.2:3389"),
+        seq: 5,
+        ack: 0,
+        syn: false,
+        ack_flag: false,
+        fin: false,
+        rst: false,
+        payload: &payload,
+    });
+    assert_eq!(r.observer().0, vec![payload.as_ptr()]);
+}
+
+// ---- properties ----
+
+fn isn_strategy() -> impl Strategy<Value = u32> {
+    prop_oneof![any::<u32>(), (u32::MAX - 4000)..=u32::MAX]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Any order and duplication of the segments of a stream delivers exactly the stream.
+    #[test]
+    fn permuted_duplicated_segments_deliver_the_stream(
+        data in proptest::collection::vec(any::<u8>(), 0..3000),
+        cuts in proptest::collection::vec(1_usize..400, 1..40),
+        isn in isn_strategy(),
+        order in proptest::collection::vec(any::<prop::sample::Index>(), 0..80),
+        with_fin in any::<bool>(),
+    ) {
+        // Segments: (offset, len).
+        let mut segs = Vec::new();
+        let mut off = 0;
+        let mut ci = cuts.iter().cycle();
+        while off < data.len() {
+            let len = (*ci.next().unwrap()).min(data.len() - off);
+            segs.push((off, len));
+            off += len;
+        }
+        // Each segment at least once, plus random repeats and overlapping re-cuts, in random order.
+        let mut sends: Vec<(usize, usize)> = segs.clone();
+        for (i, ix) in order.iter().enumerate() {
+            if segs.is_empty() { break; }
+            let (o, l) = segs[ix.index(segs.len())];
+            if i % 3 == 0 && o + l < data.len() { sends.push((o, l + 1)); } else { sends.push((o, l)); }
+        }
+        let n = sends.len();
+        if n > 0 {
+            for (i, ix) in order.iter().enumerate() {
+                sends.swap(i % n, ix.index(n));
+            }
+        }
+        // Caps large enough that nothing is given up.
+        let cfg = ReassemblyConfig { max_ooo_segments_per_direction: 10_000, ..Default::default() };
+        let mut h = H::with(cfg);
+        h.c("S", isn, 0, b"");
+        h.s("SA", 7, isn.wrapping_add(1), b"");
+        let base = isn.wrapping_add(1);
+        for (o, l) in &sends {
+            let seq = base.wrapping_add(u32::try_from(*o).unwrap());
+            h.c("PA", seq, 8, &data[*o..*o + l]);
+        }
+        if with_fin {
+            h.c("FA", base.wrapping_add(u32::try_from(data.len()).unwrap()), 8, b"");
+        }
+        let (rec, st) = h.finish();
+        prop_assert_eq!(rec.stream(0, C), data.clone());
+        prop_assert_eq!(st.gaps, 0);
+        prop_assert_eq!(st.conflicting_overlaps, 0);
+        prop_assert_eq!(rec.of(0).contains(&Ev::Fin(C)), with_fin);
+        prop_assert_eq!(rec.closed[0].delivered[0], u64::try_from(data.len()).unwrap());
+    }
+
+    /// With segments lost and small caps, Data and Gap events still tile the stream exactly:
+    /// every delivered byte is the original byte at its position, and the FIN ends it.
+    #[test]
+    fn losses_and_caps_keep_positions_exact(
+        data in proptest::collection::vec(any::<u8>(), 1..3000),
+        cut in 1_usize..300,
+        isn in isn_strategy(),
+        keep in proptest::collection::vec(any::<bool>(), 1..64),
+        swaps in proptest::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..40),
+        max_segs in 1_usize..6,
+        max_bytes in 1_usize..2000,
+        ack_every in proptest::option::of(1_usize..5),
+    ) {
+        let cfg = ReassemblyConfig {
+            max_ooo_segments_per_direction: max_segs,
+            max_buffered_bytes_per_direction: max_bytes,
+            ..Default::default()
+        };
+        let mut h = H::with(cfg);
+        h.c("S", isn, 0, b"");
+        h.s("SA", 7, isn.wrapping_add(1), b"");
+        let base = isn.wrapping_add(1);
+        let mut sends: Vec<(usize, usize)> = (0..data.len())
+            .step_by(cut)
+            .map(|o| (o, cut.min(data.len() - o)))
+            .enumerate()
+            .filter(|(i, _)| keep[i % keep.len()])
+            .map(|(_, x)| x)
+            .collect();
+        let n = sends.len();
+        if n > 0 {
+            for (a, b) in &swaps {
+                sends.swap(a.index(n), b.index(n));
+            }
+        }
+        let mut acked = 0_usize;
+        for (i, (o, l)) in sends.iter().enumerate() {
+            let seq = base.wrapping_add(u32::try_from(*o).unwrap());
+            h.c("PA", seq, 8, &data[*o..*o + l]);
+            if ack_every.is_some_and(|k| i % k == 0) {
+                // The server acknowledges everything sent so far (it got the lost ones).
+                acked = acked.max(o + l);
+                h.s("A", 8, base.wrapping_add(u32::try_from(acked).unwrap()), b"");
+            }
+        }
+        h.c("FA", base.wrapping_add(u32::try_from(data.len()).unwrap()), 8, b"");
+        let (rec, _) = h.finish();
+        let mut pos = 0_usize;
+        let mut fin = false;
+        for e in rec.of(0) {
+            match e {
+                Ev::Data(C, b) => {
+                    prop_assert!(!fin);
+                    prop_assert_eq!(&data[pos..pos + b.len()], &b[..]);
+                    pos += b.len();
+                }
+                Ev::Gap(C, len) => {
+                    prop_assert!(!fin);
+                    pos += usize::try_from(len).unwrap();
+                }
+                Ev::Fin(C) => fin = true,
+                Ev::Conflict(..) => prop_assert!(false, "no conflicts expected"),
+                _ => {}
+            }
+        }
+        prop_assert!(fin);
+        prop_assert_eq!(pos, data.len());
+    }
+
+    /// Arbitrary segments on a few 4-tuples, with tiny caps, never panic and keep the counters sane.
+    #[test]
+    fn random_segments_never_panic(
+        pkts in proptest::collection::vec(
+            (0_u8..6, any::<u32>(), any::<u32>(), 0_u8..32, 0_usize..40, 0_i64..50_000_000, any::<bool>()),
+            0..200),
+        base in isn_strategy(),
+    ) {
+        let cfg = ReassemblyConfig {
+            max_flows: 3,
+            max_buffered_bytes_per_direction: 64,
+            max_ooo_segments_per_direction: 3,
+            max_buffered_bytes_total: 150,
+            recent_window_bytes: 16,
+            idle_timeout_ns: 20_000_000,
+            closed_linger_ns: 5_000_000,
+            known_server_ports: vec![3389],
+        };
+        let mut r = Reassembler::new(cfg, Rec::default());
+        let addrs = [addr("1.1.1.1:3389"), addr("2.2.2.2:5000"), addr("3.3.3.3:6000"), addr("[::1]:3389")];
+        let payload = [0x03_u8; 64];
+        let mut ts = 0_i128;
+        for (frame, (pair, seq, ack, flags, len, dt, near)) in pkts.into_iter().enumerate() {
+            let (s, d) = match pair { 0 => (0, 1), 1 => (1, 0), 2 => (0, 2), 3 => (2, 0), 4 => (1, 2), _ => (3, 1) };
+            ts += i128::from(dt);
+            let seq = if near { base.wrapping_add(seq % 200) } else { seq };
+            let ack = if near { base.wrapping_add(ack % 200) } else { ack };
+            r.push(&Segment {
+                frame: u64::try_from(frame).unwrap(), ts_ns: ts, src: addrs[s], dst: addrs[d], seq, ack,
+                syn: flags & 1 != 0, ack_flag: flags & 2 != 0, fin: flags & 4 != 0, rst: flags & 8 != 0,
+                payload: &payload[..len],
+            });
+            prop_assert!(r.live_flows() <= 3);
+        }
+        let (rec, st) = r.finish();
+        prop_assert_eq!(rec.opened.len(), rec.closed.len());
+        prop_assert_eq!(st.flows_opened, u64::try_from(rec.opened.len()).unwrap());
+        for (i, info) in rec.opened.iter().enumerate() {
+            prop_assert_eq!(info.id, u64::try_from(i).unwrap());
+        }
+        let closes = st.flows_finished + st.flows_reset + st.flows_idle_closed + st.flows_evicted
+            + st.flows_port_reused + st.flows_open_at_end;
+        prop_assert_eq!(closes, st.flows_opened);
+    }
+}
+
+// ---- real captures ----
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
+
+/// Reads an Ethernet-framed legacy pcap from the lab corpus and feeds its TCP segments.
+fn replay(name: &str) -> Option<(Rec, ReassemblyStats)> {
+    use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+    use std::net::IpAddr;
+
+    let path = format!("{CORPUS}/lab/{name}");
+    let Ok(bytes) = std::fs::read(&path) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "corpus missing: {path}"
+        );
+        eprintln!("note: skipping, {path} not found");
+        return None;
+    };
+    let cap = pcap_parser::PcapCapture::from_file(&bytes).expect("pcap");
+    if cap.header.network != pcap_parser::Linktype::ETHERNET {
+        return None;
+    }
+    let nanos = cap.header.is_nanosecond_precision();
+    let mut r = Reassembler::new(ReassemblyConfig::default(), Rec::default());
+    for (i, b) in cap.blocks.iter().enumerate() {
+        let Ok(p) = SlicedPacket::from_ethernet(b.data) else {
+            continue;
+        };
+        let (src, dst): (IpAddr, IpAddr) = match &p.net {
+            Some(NetSlice::Ipv4(v4)) => (
+                v4.header().source_addr().into(),
+                v4.header().destination_addr().into(),
+            ),
+            Some(NetSlice::Ipv6(v6)) => (
+                v6.header().source_addr().into(),
+                v6.header().destination_addr().into(),
+            ),
+            _ => continue,
+        };
+        let Some(TransportSlice::Tcp(tcp)) = &p.transport else {
+            continue;
+        };
+        let sub = if nanos {
+            i128::from(b.ts_usec)
+        } else {
+            i128::from(b.ts_usec) * 1000
+        };
+        r.push(&Segment {
+            frame: u64::try_from(i + 1).unwrap(),
+            ts_ns: i128::from(b.ts_sec) * 1_000_000_000 + sub,
+            src: SocketAddr::new(src, tcp.source_port()),
+            dst: SocketAddr::new(dst, tcp.destination_port()),
+            seq: tcp.sequence_number(),
+            ack: tcp.acknowledgment_number(),
+            syn: tcp.syn(),
+            ack_flag: tcp.ack(),
+            fin: tcp.fin(),
+            rst: tcp.rst(),
+            payload: tcp.payload(),
+        });
+    }
+    Some(r.finish())
+}
+
+/// Per capture: flows, then client and server stream bytes summed over all flows, as
+/// `tshark -q -z follow,tcp,raw,N` reports them for every stream N.
+const LAB_TOTALS: &[(&str, usize, u64, u64)] = &[
+    ("tls-ok.pcap", 1, 2660, 60078),
+    ("ipv6-tls-ok.pcap", 1, 2634, 60010),
+    ("bruteforce.pcap", 15, 37772, 61855),
+    ("tcp-accept-close.pcap", 2, 82, 0),
+    ("bad-key.pcap", 1, 356, 28),
+    ("no-listener.pcap", 2, 0, 0),
+];
+
+#[test]
+fn lab_captures_match_tshark_follow_stream() {
+    for &(name, flows, client, server) in LAB_TOTALS {
+        let Some((rec, st)) = replay(name) else {
+            return;
+        };
+        assert_eq!(rec.opened.len(), flows, "{name}");
+        let c: u64 = rec.closed.iter().map(|i| i.delivered[0]).sum();
+        let s: u64 = rec.closed.iter().map(|i| i.delivered[1]).sum();
+        assert_eq!((c, s), (client, server), "{name}");
+        assert_eq!(st.gaps, 0, "{name}");
+        assert_eq!(st.conflicting_overlaps, 0, "{name}");
+        assert!(
+            rec.opened.iter().all(|i| i.orientation == Orientation::Syn),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn lab_tls_ok_event_shape() {
+    let Some((rec, _)) = replay("tls-ok.pcap") else {
+        return;
+    };
+    let ev = rec.of(0);
+    assert_eq!(ev[..3], [Ev::Open(0), Ev::Syn, Ev::SynAck]);
+    assert!(rec.stream(0, C).starts_with(TLS_OK_X224_CR));
+    assert!(rec.stream(0, S).starts_with(TLS_OK_X224_CC));
+    let info = &rec.closed[0];
+    assert_eq!(info.client, addr("127.0.0.1:48738"));
+    assert_eq!(info.server, addr("127.0.0.1:3389"));
+    assert_eq!(info.packets[0] + info.packets[1], 122);
+    // SCENARIOS.md: client FIN (frame 120), client RST (frame 122).
+    // then the server's last record (close_notify) and the client RST, all before the close.
+    let tail = &ev[ev.len() - 4..];
+    assert_eq!(tail[0], Ev::Fin(C));
+    assert!(matches!(tail[1], Ev::Data(S, _)));
+    assert_eq!(tail[2..], [Ev::Rst(C), Ev::Close(CloseReason::Finished)]);
+}
+
+#[test]
+fn lab_refused_and_accept_close_shapes() {
+    if let Some((rec, _)) = replay("no-listener.pcap") {
+        for id in 0..2 {
+            assert_eq!(
+                rec.of(id),
+                [
+                    Ev::Open(id),
+                    Ev::Syn,
+                    Ev::Rst(S),
+                    Ev::Close(CloseReason::Reset)
+                ]
+            );
+        }
+    }
+    if let Some((rec, _)) = replay("bad-key.pcap") {
+        // SCENARIOS.md: client FIN (frame 10), then server RST (frame 11).
+        let ev = rec.of(0);
+        assert_eq!(
+            ev[ev.len() - 3..],
+            [Ev::Fin(C), Ev::Rst(S), Ev::Close(CloseReason::Finished)]
+        );
+    }
+}
+
+#[test]
+fn every_ethernet_lab_capture_reassembles_without_gaps() {
+    let Ok(dir) = std::fs::read_dir(format!("{CORPUS}/lab")) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "corpus missing"
+        );
+        eprintln!("note: skipping, corpus not found");
+        return;
+    };
+    let mut seen = 0;
+    for entry in dir {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if !name.ends_with(".pcap") {
+            continue;
+        }
+        let Some((rec, st)) = replay(&name) else {
+            continue;
+        };
+        seen += 1;
+        assert!(!rec.opened.is_empty(), "{name}");
+        assert_eq!(rec.opened.len(), rec.closed.len(), "{name}");
+        assert_eq!((st.gaps, st.conflicting_overlaps), (0, 0), "{name}");
+        assert_eq!(st.pending_flows_dropped, 0, "{name}");
+    }
+    assert!(seen >= 20, "only {seen} captures");
+}
+
+/// Rough throughput check: `cargo test --release -p rdp-pcap-cli throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, run by hand in release mode"]
+fn throughput_in_order() {
+    struct Count(u64);
+    impl FlowObserver for Count {
+        type Flow = ();
+        fn open(&mut self, _: &FlowInfo) {}
+        fn event(&mut self, _: &mut (), _: &FlowInfo, ev: TcpEvent<'_>) {
+            if let TcpEvent::Data { bytes, .. } = ev {
+                self.0 += u64::try_from(bytes.len()).unwrap();
+            }
+        }
+        fn close(&mut self, _: (), _: &FlowInfo, _: CloseReason) {}
+    }
+    let payload = vec![0x17_u8; 1448];
+    let mut r = Reassembler::new(ReassemblyConfig::default(), Count(0));
+    let flows: Vec<(SocketAddr, SocketAddr)> = (0..64_u16)
+        .map(|i| {
+            (
+                SocketAddr::new(addr("10.0.0.1:1").ip(), 40000 + i),
+                addr("10.0.0.2:3389"),
+            )
+        })
+        .collect();
+    let mut seqs = [0_u32; 64];
+    let start = std::time::Instant::now();
+    for n in 0..1_000_000_usize {
+        let k = n % 64;
+        let (c, s) = flows[k];
+        r.push(&Segment {
+            frame: 1,
+            ts_ns: i128::try_from(n).unwrap(),
+            src: c,
+            dst: s,
+            seq: seqs[k],
+            ack: 1,
+            syn: false,
+            ack_flag: true,
+            fin: false,
+            rst: false,
+            payload: &payload,
+        });
+        seqs[k] = seqs[k].wrapping_add(1448);
+    }
+    let el = start.elapsed();
+    let (o, _) = r.finish();
+    let mb = f64::from(u32::try_from(o.0 / 1_000_000).unwrap());
+    println!(
+        "{} bytes in {el:?}: {:.2} GB/s",
+        o.0,
+        mb / el.as_secs_f64() / 1e3
+    );
+}
