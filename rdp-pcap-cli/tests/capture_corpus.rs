@@ -241,6 +241,27 @@ fn boofuzz_ten_thousand_packets_match_tshark() {
 }
 
 #[test]
+fn real_file_cut_short_keeps_what_was_read() {
+    // capinfos: "cut short in the middle of a packet" after 5967 packets; the last record
+    // header is 2 bytes into a 1,194,409-byte file.
+    let Some(bytes) = load("public/Intro_Traffic_Analysis/rdp.pcap") else {
+        return;
+    };
+    let (rows, s, _) = rows(&bytes);
+    assert_eq!(s.stats.packets, 5967);
+    assert_eq!(s.stats.tcp_packets, 3496);
+    assert_eq!(rows.len(), 3496);
+    assert!(matches!(
+        s.fatal(),
+        Some(rdp_pcap::capture::CaptureProblem::Truncated {
+            offset: 1_194_407,
+            bytes: 2
+        })
+    ));
+    assert_eq!(s.problems.len(), 1);
+}
+
+#[test]
 fn every_lab_capture_reads_cleanly() {
     let Some(dir) = corpus() else { return };
     let mut count = 0;

@@ -1,5 +1,6 @@
 //! Synthetic captures, written byte by byte, for the cases the lab captures do not cover.
 
+use super::blocks::TsResolution;
 use super::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
