@@ -3,4 +3,5 @@
 //! `main.rs` is a thin wrapper; everything here is testable without a terminal.
 #![forbid(unsafe_code)]
 
+pub mod capture;
 pub mod reassembly;

@@ -1,0 +1,458 @@
+//! Capture records: pcap headers and records, pcapng blocks, interfaces and timestamps, and
+//! the per-packet bookkeeping (frame numbers, counters, problems).
+
+use std::collections::HashMap;
+
+use pcap_parser::pcapng::{Block, OptionCode, SecretsType};
+use pcap_parser::PcapBlockOwned;
+
+use super::defrag::{DefragLimits, Reassembler};
+use super::reader::{probe_pcap, probe_pcapng, Probe};
+use super::{
+    link, CaptureFormat, CaptureLimits, CaptureProblem, CaptureStats, CaptureSummary, TcpPacket,
+    Timestamp,
+};
+
+/// The obsolete pcapng Packet Block (type 2), superseded by the EPB but still readable.
+const OBSOLETE_PACKET_BLOCK: u32 = 2;
+
+/// How an interface stamps its packets (pcapng `if_tsresol`): units per second as a power of
+/// ten or of two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TsResolution {
+    /// 10^exponent units per second, exponent <= 19 (fits u64).
+    Decimal(u64),
+    /// 2^shift units per second, shift <= 63.
+    Binary(u32),
+}
+
+impl TsResolution {
+    const MICROS: TsResolution = TsResolution::Decimal(1_000_000);
+    const NANOS: TsResolution = TsResolution::Decimal(1_000_000_000);
+
+    pub(super) fn from_tsresol(tsresol: u8) -> Option<Self> {
+        let exponent = u32::from(tsresol & 0x7f);
+        if tsresol & 0x80 == 0 {
+            10u64.checked_pow(exponent).map(TsResolution::Decimal)
+        } else if exponent <= 63 {
+            Some(TsResolution::Binary(exponent))
+        } else {
+            None
+        }
+    }
+
+    /// Splits a count of units into whole seconds and nanoseconds.
+    pub(super) fn split(self, units: u64) -> (u64, u32) {
+        let billion = 1_000_000_000u128;
+        let (secs, nanos) = match self {
+            TsResolution::Decimal(per_sec) => {
+                let per_sec = per_sec.max(1);
+                let frac = u128::from(units % per_sec);
+                (
+                    units / per_sec,
+                    frac.saturating_mul(billion) / u128::from(per_sec),
+                )
+            }
+            TsResolution::Binary(shift) => {
+                let shift = shift.min(63);
+                let mask = (1u64 << shift).saturating_sub(1);
+                let frac = u128::from(units & mask);
+                (units >> shift, frac.saturating_mul(billion) >> shift)
+            }
+        };
+        (secs, u32::try_from(nanos).unwrap_or(999_999_999))
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Interface {
+    linktype: u16,
+    snaplen: u32,
+    resolution: TsResolution,
+    /// `if_tsoffset`: seconds added to every timestamp.
+    offset_secs: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum ProblemKey {
+    LinkType(u64, u32, u16),
+    Interface(u64, u32),
+}
+
+/// Reading state shared by the block handlers and the decoders.
+pub(super) struct State {
+    pub(super) limits: CaptureLimits,
+    pub(super) format: CaptureFormat,
+    pub(super) stats: CaptureStats,
+    problems: Vec<CaptureProblem>,
+    problem_index: HashMap<ProblemKey, usize>,
+    tls_key_logs: Vec<Vec<u8>>,
+    key_log_bytes: usize,
+    key_log_overflow: bool,
+    first_ts: Option<Timestamp>,
+    last_ts: Option<Timestamp>,
+    /// Current pcapng section's byte order, or the pcap file's.
+    big_endian: bool,
+    /// Classic pcap in the modified (Kuznetzov) format: 24-byte record headers.
+    modified: bool,
+    /// Interfaces of the current section (one for classic pcap).
+    interfaces: Vec<Interface>,
+    pub(super) defrag: Reassembler,
+}
+
+impl State {
+    pub(super) fn new(limits: &CaptureLimits) -> Self {
+        let timeout = i128::from(limits.fragment_timeout_secs).saturating_mul(1_000_000_000);
+        State {
+            limits: limits.clone(),
+            format: CaptureFormat::Unknown,
+            stats: CaptureStats::default(),
+            problems: Vec::new(),
+            problem_index: HashMap::new(),
+            tls_key_logs: Vec::new(),
+            key_log_bytes: 0,
+            key_log_overflow: false,
+            first_ts: None,
+            last_ts: None,
+            big_endian: false,
+            modified: false,
+            interfaces: Vec::new(),
+            defrag: Reassembler::new(DefragLimits {
+                max_datagrams: limits.max_pending_datagrams,
+                max_bytes: limits.max_pending_fragment_bytes,
+                max_fragments: limits.max_fragments_per_datagram,
+                timeout_nanos: timeout,
+            }),
+        }
+    }
+
+    pub(super) fn finish(mut self, stop: Option<CaptureProblem>) -> CaptureSummary {
+        let pending = self.defrag.finish();
+        self.stats.ip_fragments_dropped = self.stats.ip_fragments_dropped.saturating_add(pending);
+        if let Some(stop) = stop {
+            self.problems.push(stop);
+        }
+        if let CaptureFormat::PcapNg { sections } = &mut self.format {
+            *sections = self.stats.sections;
+        }
+        CaptureSummary {
+            format: self.format,
+            stats: self.stats,
+            problems: self.problems,
+            tls_key_logs: self.tls_key_logs,
+            first_ts: self.first_ts,
+            last_ts: self.last_ts,
+        }
+    }
+
+    fn section(&self) -> u64 {
+        self.stats.sections.saturating_sub(1)
+    }
+
+    pub(super) fn probe(&self, data: &[u8], consumed: usize) -> Probe {
+        match self.format {
+            // The legacy reader hands out the file header first, without parsing the buffer.
+            CaptureFormat::Pcap { .. } if consumed == 0 => Probe::Short,
+            CaptureFormat::Pcap { big_endian, .. } => probe_pcap(data, big_endian, self.modified),
+            CaptureFormat::PcapNg { .. } => probe_pcapng(data, self.big_endian),
+            CaptureFormat::Unknown => Probe::Short,
+        }
+    }
+
+    /// Lists a non-fatal problem, or counts it when the list is full.
+    fn note(&mut self, problem: CaptureProblem) {
+        if self.problems.len() < self.limits.max_problems {
+            self.problems.push(problem);
+        } else {
+            self.stats.problems_suppressed = self.stats.problems_suppressed.saturating_add(1);
+        }
+    }
+
+    /// Adds one packet to the problem listed under `key`, listing `fresh` the first time.
+    fn note_packet(&mut self, key: ProblemKey, fresh: CaptureProblem) {
+        if let Some(index) = self.problem_index.get(&key) {
+            if let Some(
+                CaptureProblem::UnknownLinkType { packets, .. }
+                | CaptureProblem::UnknownInterface { packets, .. },
+            ) = self.problems.get_mut(*index)
+            {
+                *packets = packets.saturating_add(1);
+            }
+        } else if self.problems.len() < self.limits.max_problems {
+            self.problem_index.insert(key, self.problems.len());
+            self.problems.push(fresh);
+        } else {
+            self.stats.problems_suppressed = self.stats.problems_suppressed.saturating_add(1);
+        }
+    }
+
+    fn u32_at(&self, data: &[u8], at: usize) -> Option<u32> {
+        let end = at.checked_add(4)?;
+        let bytes: [u8; 4] = data.get(at..end)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u32::from_be_bytes(bytes)
+        } else {
+            u32::from_le_bytes(bytes)
+        })
+    }
+
+    fn u16_at(&self, data: &[u8], at: usize) -> Option<u16> {
+        let end = at.checked_add(2)?;
+        let bytes: [u8; 2] = data.get(at..end)?.try_into().ok()?;
+        Some(if self.big_endian {
+            u16::from_be_bytes(bytes)
+        } else {
+            u16::from_le_bytes(bytes)
+        })
+    }
+
+    pub(super) fn block(
+        &mut self,
+        block: PcapBlockOwned<'_>,
+        on_packet: &mut dyn FnMut(&TcpPacket<'_>),
+    ) {
+        match block {
+            PcapBlockOwned::LegacyHeader(header) => {
+                self.big_endian = header.is_bigendian();
+                self.modified = header.is_modified_format();
+                let nanos = header.is_nanosecond_precision();
+                self.format = CaptureFormat::Pcap {
+                    nanos,
+                    big_endian: self.big_endian,
+                };
+                self.stats.interfaces = 1;
+                self.interfaces = vec![Interface {
+                    // The upper 16 bits of the field carry FCS information, not the type.
+                    linktype: u16::try_from(header.network.0 & 0xffff).unwrap_or(u16::MAX),
+                    snaplen: header.snaplen,
+                    resolution: if nanos {
+                        TsResolution::NANOS
+                    } else {
+                        TsResolution::MICROS
+                    },
+                    offset_secs: 0,
+                }];
+            }
+            PcapBlockOwned::Legacy(record) => {
+                let resolution = self
+                    .interfaces
+                    .first()
+                    .map_or(TsResolution::MICROS, |i| i.resolution);
+                let frac = u64::from(record.ts_usec);
+                let nanos = if resolution == TsResolution::NANOS {
+                    frac
+                } else {
+                    frac.saturating_mul(1000)
+                };
+                // Seconds are unsigned in the file (good until 2106).
+                let ts = Timestamp::new(i64::from(record.ts_sec), nanos);
+                self.packet(0, Some(ts), record.data, on_packet);
+            }
+            PcapBlockOwned::NG(block) => self.ng_block(block, on_packet),
+        }
+    }
+
+    fn ng_block(&mut self, block: Block<'_>, on_packet: &mut dyn FnMut(&TcpPacket<'_>)) {
+        match block {
+            Block::SectionHeader(shb) => {
+                self.stats.sections = self.stats.sections.saturating_add(1);
+                self.big_endian = shb.big_endian();
+                self.interfaces.clear();
+            }
+            Block::InterfaceDescription(idb) => {
+                self.stats.interfaces = self.stats.interfaces.saturating_add(1);
+                let interface = u32::try_from(self.interfaces.len()).unwrap_or(u32::MAX);
+                if self.interfaces.len() >= self.limits.max_interfaces {
+                    if self.interfaces.len() == self.limits.max_interfaces {
+                        self.note(CaptureProblem::TooManyInterfaces {
+                            section: self.section(),
+                            limit: u64::try_from(self.limits.max_interfaces).unwrap_or(u64::MAX),
+                        });
+                        // Keep a placeholder so the warning is given once per section.
+                        self.interfaces.push(Interface {
+                            linktype: u16::MAX,
+                            snaplen: 0,
+                            resolution: TsResolution::MICROS,
+                            offset_secs: 0,
+                        });
+                    }
+                    return;
+                }
+                let resolution = TsResolution::from_tsresol(idb.if_tsresol).unwrap_or_else(|| {
+                    self.note(CaptureProblem::BadTimestampResolution {
+                        section: self.section(),
+                        interface,
+                        tsresol: idb.if_tsresol,
+                    });
+                    TsResolution::MICROS
+                });
+                // pcap-parser reads if_tsoffset little-endian whatever the section says.
+                let offset_secs = idb
+                    .options
+                    .iter()
+                    .filter(|o| o.code == OptionCode::IfTsoffset)
+                    .find_map(|o| o.as_bytes().ok()?.get(..8)?.try_into().ok())
+                    .map_or(0, |b: [u8; 8]| {
+                        if self.big_endian {
+                            i64::from_be_bytes(b)
+                        } else {
+                            i64::from_le_bytes(b)
+                        }
+                    });
+                self.interfaces.push(Interface {
+                    linktype: u16::try_from(idb.linktype.0 & 0xffff).unwrap_or(u16::MAX),
+                    snaplen: idb.snaplen,
+                    resolution,
+                    offset_secs,
+                });
+            }
+            Block::EnhancedPacket(epb) => {
+                let caplen = usize::try_from(epb.caplen).unwrap_or(usize::MAX);
+                let data = epb.data.get(..caplen).unwrap_or(epb.data);
+                let ts = self.ng_timestamp(epb.if_id, epb.ts_high, epb.ts_low);
+                self.packet(epb.if_id, ts, data, on_packet);
+            }
+            Block::SimplePacket(spb) => {
+                // No timestamp and no captured length: the original length, limited by the
+                // block and by interface 0's snapshot length.
+                let mut len = usize::try_from(spb.origlen).unwrap_or(usize::MAX);
+                if let Some(snaplen) = self
+                    .interfaces
+                    .first()
+                    .and_then(|i| usize::try_from(i.snaplen).ok())
+                    .filter(|s| *s != 0)
+                {
+                    len = len.min(snaplen);
+                }
+                let data = spb.data.get(..len).unwrap_or(spb.data);
+                self.packet(0, None, data, on_packet);
+            }
+            Block::DecryptionSecrets(dsb) => {
+                self.stats.decryption_secrets_blocks =
+                    self.stats.decryption_secrets_blocks.saturating_add(1);
+                if dsb.secrets_type == SecretsType::TlsKeyLog {
+                    let len = usize::try_from(dsb.secrets_len).unwrap_or(usize::MAX);
+                    let secrets = dsb.data.get(..len).unwrap_or(dsb.data);
+                    let total = self.key_log_bytes.saturating_add(secrets.len());
+                    if total <= self.limits.max_key_log_bytes {
+                        self.key_log_bytes = total;
+                        self.tls_key_logs.push(secrets.to_vec());
+                    } else if !self.key_log_overflow {
+                        self.key_log_overflow = true;
+                        self.note(CaptureProblem::KeyLogTooLarge {
+                            limit: u64::try_from(self.limits.max_key_log_bytes).unwrap_or(u64::MAX),
+                        });
+                    }
+                }
+            }
+            Block::Unknown(unknown) => {
+                // pcap-parser reads an unknown block's type little-endian in every section.
+                let block_type = if self.big_endian {
+                    unknown.block_type.swap_bytes()
+                } else {
+                    unknown.block_type
+                };
+                if block_type == OBSOLETE_PACKET_BLOCK {
+                    self.obsolete_packet_block(unknown.data, on_packet);
+                } else {
+                    self.stats.ignored_blocks = self.stats.ignored_blocks.saturating_add(1);
+                }
+            }
+            _ => self.stats.ignored_blocks = self.stats.ignored_blocks.saturating_add(1),
+        }
+    }
+
+    /// The obsolete Packet Block (pcapng draft, block type 2): interface id (2), drops count
+    /// (2), timestamp high (4), low (4), captured length (4), packet length (4), data.
+    fn obsolete_packet_block(&mut self, body: &[u8], on_packet: &mut dyn FnMut(&TcpPacket<'_>)) {
+        let fields = (
+            self.u16_at(body, 0),
+            self.u32_at(body, 4),
+            self.u32_at(body, 8),
+            self.u32_at(body, 12),
+        );
+        let (Some(if_id), Some(high), Some(low), Some(caplen)) = fields else {
+            // Still a packet record: number it, as tshark would.
+            self.stats.packets = self.stats.packets.saturating_add(1);
+            self.stats.undecodable_packets = self.stats.undecodable_packets.saturating_add(1);
+            return;
+        };
+        let if_id = u32::from(if_id);
+        let rest = body.get(20..).unwrap_or_default();
+        let caplen = usize::try_from(caplen).unwrap_or(usize::MAX);
+        let data = rest.get(..caplen).unwrap_or(rest);
+        let ts = self.ng_timestamp(if_id, high, low);
+        self.packet(if_id, ts, data, on_packet);
+    }
+
+    fn ng_timestamp(&self, if_id: u32, high: u32, low: u32) -> Option<Timestamp> {
+        let interface = self.interfaces.get(usize::try_from(if_id).ok()?)?;
+        let units = (u64::from(high) << 32) | u64::from(low);
+        let (secs, nanos) = interface.resolution.split(units);
+        let secs = i64::try_from(secs)
+            .unwrap_or(i64::MAX)
+            .saturating_add(interface.offset_secs);
+        Some(Timestamp::new(secs, u64::from(nanos)))
+    }
+
+    /// One packet record on interface `if_id`. A record without a timestamp (SPB) takes the
+    /// previous record's, so time never runs backwards because of it.
+    fn packet(
+        &mut self,
+        if_id: u32,
+        ts: Option<Timestamp>,
+        data: &[u8],
+        on_packet: &mut dyn FnMut(&TcpPacket<'_>),
+    ) {
+        self.stats.packets = self.stats.packets.saturating_add(1);
+        self.stats.bytes = self
+            .stats
+            .bytes
+            .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
+        let frame = self.stats.packets;
+        let ts = ts.or(self.last_ts).unwrap_or_default();
+        self.first_ts = Some(self.first_ts.map_or(ts, |t| t.min(ts)));
+        self.last_ts = Some(self.last_ts.map_or(ts, |t| t.max(ts)));
+
+        let section = self.section();
+        let Some(interface) = usize::try_from(if_id)
+            .ok()
+            .and_then(|i| self.interfaces.get(i))
+            .copied()
+        else {
+            self.stats.undecodable_packets = self.stats.undecodable_packets.saturating_add(1);
+            self.note_packet(
+                ProblemKey::Interface(section, if_id),
+                CaptureProblem::UnknownInterface {
+                    section,
+                    interface: if_id,
+                    packets: 1,
+                },
+            );
+            return;
+        };
+        if !link::is_supported(interface.linktype) {
+            self.stats.unknown_linktype_packets =
+                self.stats.unknown_linktype_packets.saturating_add(1);
+            self.note_packet(
+                ProblemKey::LinkType(section, if_id, interface.linktype),
+                CaptureProblem::UnknownLinkType {
+                    section,
+                    interface: if_id,
+                    linktype: interface.linktype,
+                    packets: 1,
+                },
+            );
+            return;
+        }
+        match link::network_layer(interface.linktype, data) {
+            link::Network::Ip(ip) => self.ip(frame, ts, ip, on_packet),
+            link::Network::NotIp => {
+                self.stats.non_tcp_packets = self.stats.non_tcp_packets.saturating_add(1);
+            }
+            link::Network::Malformed | link::Network::UnknownLinkType => {
+                self.stats.undecodable_packets = self.stats.undecodable_packets.saturating_add(1);
+            }
+        }
+    }
+}

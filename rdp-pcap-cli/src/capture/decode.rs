@@ -1,0 +1,317 @@
+//! IP and TCP: from the bytes of an IP packet to a [`TcpPacket`].
+//!
+//! IPv4 (RFC 791) and IPv6 with extension headers (RFC 8200) are sliced by `etherparse`'s lax
+//! parsers, which keep going when the capture holds fewer bytes than the IP length fields
+//! promise (snapshot length) and trim link-layer padding to the IP length. The TCP header
+//! (RFC 9293 section 3.1) must be complete; its payload may be cut.
+
+use std::net::{IpAddr, SocketAddr};
+
+use etherparse::err::{ip_auth, ipv4, ipv6};
+use etherparse::{
+    IpNumber, Ipv6ExtensionSlice, Ipv6ExtensionsSlice, LaxIpv4Slice, LaxIpv6Slice, TcpHeaderSlice,
+};
+
+use super::defrag::FragKey;
+use super::{State, TcpFlags, TcpPacket, Timestamp};
+
+/// The fixed part of the TCP header; options follow up to the data offset.
+const TCP_FIXED_HEADER: usize = 20;
+/// Byte of the TCP header holding the flags (after data offset and reserved bits).
+const TCP_FLAGS_BYTE: usize = 13;
+/// Size of the IPv6 fixed header.
+const IPV6_HEADER: usize = 40;
+
+/// Where a TCP segment comes from.
+#[derive(Clone, Copy)]
+struct Origin {
+    frame: u64,
+    ts: Timestamp,
+    src: IpAddr,
+    dst: IpAddr,
+}
+
+impl State {
+    /// Decodes an IP packet, IPv4 or IPv6 by its first nibble.
+    pub(super) fn ip(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        bytes: &[u8],
+        on_packet: &mut dyn FnMut(&TcpPacket<'_>),
+    ) {
+        match bytes.first().map(|b| b >> 4) {
+            Some(4) => self.ipv4(frame, ts, bytes, on_packet),
+            Some(6) => self.ipv6(frame, ts, bytes, on_packet),
+            _ => self.undecodable(false),
+        }
+    }
+
+    fn undecodable(&mut self, truncated: bool) {
+        self.stats.undecodable_packets = self.stats.undecodable_packets.saturating_add(1);
+        if truncated {
+            self.stats.truncated_packets = self.stats.truncated_packets.saturating_add(1);
+        }
+    }
+
+    fn ipv4(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        bytes: &[u8],
+        on_packet: &mut dyn FnMut(&TcpPacket<'_>),
+    ) {
+        let (slice, auth_error) = match LaxIpv4Slice::from_slice(bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                return self.undecodable(matches!(e, ipv4::HeaderSliceError::Len(_)));
+            }
+        };
+        let header = slice.header();
+        let origin = Origin {
+            frame,
+            ts,
+            src: IpAddr::V4(header.source_addr()),
+            dst: IpAddr::V4(header.destination_addr()),
+        };
+        let payload = slice.payload();
+        if header.is_fragmenting_payload() {
+            // The bytes after the IPv4 header, up to the total length: whatever the first
+            // fragment starts with (an AH included) belongs to the reassembled payload.
+            let header_len = header.slice().len();
+            let total = usize::from(header.total_len());
+            let end = if total < header_len {
+                bytes.len()
+            } else {
+                total.min(bytes.len())
+            };
+            let data = bytes.get(header_len..end).unwrap_or_default();
+            let key = FragKey {
+                src: origin.src,
+                dst: origin.dst,
+                id: u32::from(header.identification()),
+                protocol: header.protocol().0,
+            };
+            let offset = usize::from(header.fragments_offset().value()).checked_mul(8);
+            return self.fragment(
+                origin,
+                key,
+                offset,
+                header.more_fragments(),
+                data,
+                payload.incomplete,
+                false,
+                on_packet,
+            );
+        }
+        if let Some(e) = auth_error {
+            return self.undecodable(matches!(e, ip_auth::HeaderSliceError::Len(_)));
+        }
+        if payload.ip_number == IpNumber::TCP {
+            self.tcp(
+                origin,
+                payload.payload,
+                payload.incomplete,
+                false,
+                on_packet,
+            );
+        } else {
+            self.not_tcp(payload.incomplete);
+        }
+    }
+
+    fn ipv6(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        bytes: &[u8],
+        on_packet: &mut dyn FnMut(&TcpPacket<'_>),
+    ) {
+        let (slice, ext_error) = match LaxIpv6Slice::from_slice(bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                return self.undecodable(matches!(e, ipv6::HeaderSliceError::Len(_)));
+            }
+        };
+        let header = slice.header();
+        let origin = Origin {
+            frame,
+            ts,
+            src: IpAddr::V6(header.source_addr()),
+            dst: IpAddr::V6(header.destination_addr()),
+        };
+        let payload = slice.payload();
+        if slice.is_payload_fragmented() {
+            // etherparse keeps parsing extension headers after a Fragment header, which for a
+            // non-first fragment reads payload bytes as headers; find the Fragment header and
+            // take everything after it instead.
+            let mut at = IPV6_HEADER;
+            let mut fragment = None;
+            for ext in slice.extensions().clone() {
+                let len = match &ext {
+                    Ipv6ExtensionSlice::HopByHop(s)
+                    | Ipv6ExtensionSlice::Routing(s)
+                    | Ipv6ExtensionSlice::DestinationOptions(s) => s.slice().len(),
+                    Ipv6ExtensionSlice::Authentication(s) => s.slice().len(),
+                    Ipv6ExtensionSlice::Fragment(s) => s.slice().len(),
+                };
+                at = at.saturating_add(len);
+                if let Ipv6ExtensionSlice::Fragment(f) = ext {
+                    if f.is_fragmenting_payload() {
+                        fragment = Some(f);
+                        break;
+                    }
+                }
+            }
+            if let Some(f) = fragment {
+                let declared = IPV6_HEADER.saturating_add(usize::from(header.payload_length()));
+                let end = if header.payload_length() == 0 {
+                    bytes.len()
+                } else {
+                    declared.min(bytes.len())
+                };
+                let data = bytes.get(at..end).unwrap_or_default();
+                let key = FragKey {
+                    src: origin.src,
+                    dst: origin.dst,
+                    id: f.identification(),
+                    protocol: f.next_header().0,
+                };
+                let offset = usize::from(f.fragment_offset().value()).checked_mul(8);
+                return self.fragment(
+                    origin,
+                    key,
+                    offset,
+                    f.more_fragments(),
+                    data,
+                    payload.incomplete,
+                    true,
+                    on_packet,
+                );
+            }
+        }
+        if let Some((e, _)) = ext_error {
+            use etherparse::err::ipv6_exts::HeaderSliceError;
+            return self.undecodable(matches!(e, HeaderSliceError::Len(_)));
+        }
+        if payload.ip_number == IpNumber::TCP {
+            self.tcp(
+                origin,
+                payload.payload,
+                payload.incomplete,
+                false,
+                on_packet,
+            );
+        } else {
+            self.not_tcp(payload.incomplete);
+        }
+    }
+
+    fn not_tcp(&mut self, truncated: bool) {
+        self.stats.non_tcp_packets = self.stats.non_tcp_packets.saturating_add(1);
+        if truncated {
+            self.stats.truncated_packets = self.stats.truncated_packets.saturating_add(1);
+        }
+    }
+
+    /// One IP fragment: hands it to the reassembler and decodes the datagram it completes.
+    #[allow(clippy::too_many_arguments)]
+    fn fragment(
+        &mut self,
+        origin: Origin,
+        key: FragKey,
+        offset: Option<usize>,
+        more: bool,
+        data: &[u8],
+        truncated: bool,
+        ipv6: bool,
+        on_packet: &mut dyn FnMut(&TcpPacket<'_>),
+    ) {
+        self.stats.ip_fragments_seen = self.stats.ip_fragments_seen.saturating_add(1);
+        let offset = match offset {
+            Some(offset) if !truncated => offset,
+            _ => {
+                // A fragment cut by the snapshot length would leave a hole for ever.
+                if truncated {
+                    self.stats.truncated_packets = self.stats.truncated_packets.saturating_add(1);
+                }
+                self.stats.ip_fragments_dropped = self.stats.ip_fragments_dropped.saturating_add(1);
+                return;
+            }
+        };
+        let added = self.defrag.add(key, offset, more, data, origin.ts);
+        self.stats.ip_fragments_dropped = self
+            .stats
+            .ip_fragments_dropped
+            .saturating_add(added.dropped);
+        let Some(done) = added.completed else {
+            return;
+        };
+        self.stats.ip_fragments_reassembled = self
+            .stats
+            .ip_fragments_reassembled
+            .saturating_add(done.fragments);
+        self.stats.ip_datagrams_reassembled = self.stats.ip_datagrams_reassembled.saturating_add(1);
+        let (protocol, payload) = if ipv6 {
+            // Extension headers after the Fragment header belong to the reassembled part.
+            let (_, protocol, payload, error) =
+                Ipv6ExtensionsSlice::from_slice_lax(IpNumber(key.protocol), &done.data);
+            if error.is_some() {
+                return;
+            }
+            (protocol, payload)
+        } else {
+            (IpNumber(key.protocol), done.data.as_slice())
+        };
+        if protocol == IpNumber::TCP {
+            self.tcp(origin, payload, false, true, on_packet);
+        }
+    }
+
+    /// A TCP segment in `bytes` (the IP payload); `truncated` when the capture cut it.
+    fn tcp(
+        &mut self,
+        origin: Origin,
+        bytes: &[u8],
+        truncated: bool,
+        reassembled: bool,
+        on_packet: &mut dyn FnMut(&TcpPacket<'_>),
+    ) {
+        let Ok(header) = TcpHeaderSlice::from_slice(bytes) else {
+            if !reassembled {
+                self.undecodable(truncated);
+            }
+            return;
+        };
+        // INVARIANT: from_slice checked that the data offset covers at least the fixed header
+        // and that `bytes` holds the whole header.
+        let header_len = header.slice().len();
+        let options = bytes.get(TCP_FIXED_HEADER..header_len).unwrap_or_default();
+        let payload = bytes.get(header_len..).unwrap_or_default();
+        let flags = TcpFlags(bytes.get(TCP_FLAGS_BYTE).copied().unwrap_or(0));
+        if truncated {
+            self.stats.truncated_packets = self.stats.truncated_packets.saturating_add(1);
+        }
+        if reassembled {
+            self.stats.reassembled_tcp_packets =
+                self.stats.reassembled_tcp_packets.saturating_add(1);
+        } else {
+            self.stats.tcp_packets = self.stats.tcp_packets.saturating_add(1);
+        }
+        let packet = TcpPacket {
+            frame: origin.frame,
+            ts: origin.ts,
+            src: SocketAddr::new(origin.src, header.source_port()),
+            dst: SocketAddr::new(origin.dst, header.destination_port()),
+            seq: header.sequence_number(),
+            ack: header.acknowledgment_number(),
+            flags,
+            window: header.window_size(),
+            options,
+            payload,
+            payload_truncated: truncated,
+            reassembled,
+        };
+        on_packet(&packet);
+    }
+}

@@ -1,0 +1,339 @@
+//! IPv4 and IPv6 fragment reassembly with bounded memory.
+//!
+//! RFC 791 section 3.2 and RFC 8200 section 4.5: fragments of one datagram share source,
+//! destination, protocol and identification; the fragment offset counts 8-byte units, the last
+//! fragment has "more fragments" clear and so fixes the datagram's length.
+//!
+//! Memory is bounded three ways: a datagram never exceeds 65,535 bytes, at most
+//! `max_datagrams` are pending, and their buffers together stay under `max_bytes`; the oldest
+//! pending datagram is dropped to make room. A datagram that has seen no fragment for
+//! `timeout` of capture time is dropped too. Overlapping fragments are accepted, later bytes
+//! win (captures show what was sent, not what a given stack would keep).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::Timestamp;
+
+/// The largest datagram the 16-bit length fields can describe.
+const MAX_DATAGRAM: usize = 65_535;
+/// Expiry scans run at most this often (capture time), so a burst of fragments costs no scans.
+const SWEEP_INTERVAL_NANOS: i128 = 1_000_000_000;
+
+/// Which datagram a fragment belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct FragKey {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub id: u32,
+    pub protocol: u8,
+}
+
+/// Bounds on pending reassembly state.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct DefragLimits {
+    pub max_datagrams: usize,
+    pub max_bytes: usize,
+    pub max_fragments: usize,
+    pub timeout_nanos: i128,
+}
+
+#[derive(Debug)]
+struct Pending {
+    data: Vec<u8>,
+    /// Byte ranges received, sorted, merged, never empty ranges.
+    ranges: Vec<(usize, usize)>,
+    total: Option<usize>,
+    fragments: u64,
+    last_seen: Timestamp,
+    /// Arrival order, to evict the oldest datagram first.
+    order: u64,
+}
+
+/// A datagram whose every byte has arrived.
+#[derive(Debug)]
+pub(super) struct Completed {
+    pub data: Vec<u8>,
+    pub fragments: u64,
+}
+
+/// What one fragment did: fragments dropped (this one or others evicted for it) and maybe a
+/// completed datagram.
+#[derive(Debug, Default)]
+pub(super) struct Added {
+    pub dropped: u64,
+    pub completed: Option<Completed>,
+}
+
+#[derive(Debug)]
+pub(super) struct Reassembler {
+    pending: HashMap<FragKey, Pending>,
+    bytes: usize,
+    limits: DefragLimits,
+    next_order: u64,
+    next_sweep: Option<i128>,
+}
+
+impl Reassembler {
+    pub(super) fn new(limits: DefragLimits) -> Self {
+        Reassembler {
+            pending: HashMap::new(),
+            bytes: 0,
+            limits,
+            next_order: 0,
+            next_sweep: None,
+        }
+    }
+
+    /// Adds the fragment carrying `payload` at byte `offset` of datagram `key`.
+    pub(super) fn add(
+        &mut self,
+        key: FragKey,
+        offset: usize,
+        more: bool,
+        payload: &[u8],
+        ts: Timestamp,
+    ) -> Added {
+        let mut out = Added {
+            dropped: self.expire(ts),
+            completed: None,
+        };
+        let Some(end) = offset
+            .checked_add(payload.len())
+            .filter(|end| *end <= MAX_DATAGRAM)
+        else {
+            out.dropped = out.dropped.saturating_add(1);
+            return out;
+        };
+
+        if !self.pending.contains_key(&key) {
+            while self.pending.len() >= self.limits.max_datagrams.max(1) {
+                match self.evict_oldest(None) {
+                    Some(n) => out.dropped = out.dropped.saturating_add(n),
+                    None => break,
+                }
+            }
+        }
+        let current = self.pending.get(&key).map_or(0, |p| p.data.len());
+        let growth = end.saturating_sub(current);
+        while self.bytes.saturating_add(growth) > self.limits.max_bytes {
+            match self.evict_oldest(Some(key)) {
+                Some(n) => out.dropped = out.dropped.saturating_add(n),
+                None => break,
+            }
+        }
+        if self.bytes.saturating_add(growth) > self.limits.max_bytes {
+            // Even alone this datagram does not fit: give it up with this fragment.
+            out.dropped = out
+                .dropped
+                .saturating_add(self.remove(&key).map_or(0, |p| p.fragments))
+                .saturating_add(1);
+            return out;
+        }
+
+        let order = self.next_order;
+        if !self.pending.contains_key(&key) {
+            self.next_order = self.next_order.wrapping_add(1);
+        }
+        let entry = self.pending.entry(key).or_insert_with(|| Pending {
+            data: Vec::new(),
+            ranges: Vec::new(),
+            total: None,
+            fragments: 0,
+            last_seen: ts,
+            order,
+        });
+        entry.fragments = entry.fragments.saturating_add(1);
+        entry.last_seen = ts;
+
+        let consistent = match (more, entry.total) {
+            (false, Some(total)) => total == end,
+            (false, None) => entry.ranges.last().is_none_or(|(_, e)| *e <= end),
+            (true, Some(total)) => end <= total,
+            (true, None) => true,
+        } && entry.ranges.len() < self.limits.max_fragments;
+        if !consistent {
+            let n = self.remove(&key).map_or(0, |p| p.fragments);
+            out.dropped = out.dropped.saturating_add(n);
+            return out;
+        }
+        if !more {
+            entry.total = Some(end);
+        }
+        if entry.data.len() < end {
+            entry.data.reserve_exact(growth);
+            entry.data.resize(end, 0);
+            self.bytes = self.bytes.saturating_add(growth);
+        }
+        if let Some(dst) = entry.data.get_mut(offset..end) {
+            dst.copy_from_slice(payload);
+        }
+        insert_range(&mut entry.ranges, offset, end);
+
+        let complete = match entry.total {
+            Some(0) => true,
+            Some(total) => entry.ranges.as_slice() == [(0, total)],
+            None => false,
+        };
+        if complete {
+            if let Some(p) = self.remove(&key) {
+                out.completed = Some(Completed {
+                    data: p.data,
+                    fragments: p.fragments,
+                });
+            }
+        }
+        out
+    }
+
+    /// Drops every pending datagram (end of capture); returns the fragments dropped.
+    pub(super) fn finish(&mut self) -> u64 {
+        let n = self
+            .pending
+            .values()
+            .fold(0u64, |acc, p| acc.saturating_add(p.fragments));
+        self.pending.clear();
+        self.bytes = 0;
+        n
+    }
+
+    /// Drops datagrams idle for longer than the timeout; returns the fragments dropped.
+    fn expire(&mut self, now: Timestamp) -> u64 {
+        let now = now.as_nanos();
+        if self.pending.is_empty() || self.next_sweep.is_some_and(|next| now < next) {
+            return 0;
+        }
+        self.next_sweep = Some(now.saturating_add(SWEEP_INTERVAL_NANOS));
+        let timeout = self.limits.timeout_nanos;
+        let stale: Vec<FragKey> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| now.saturating_sub(p.last_seen.as_nanos()) > timeout)
+            .map(|(k, _)| *k)
+            .collect();
+        stale.iter().fold(0u64, |acc, k| {
+            acc.saturating_add(self.remove(k).map_or(0, |p| p.fragments))
+        })
+    }
+
+    fn evict_oldest(&mut self, keep: Option<FragKey>) -> Option<u64> {
+        let oldest = self
+            .pending
+            .iter()
+            .filter(|(k, _)| Some(**k) != keep)
+            .min_by_key(|(_, p)| p.order)
+            .map(|(k, _)| *k)?;
+        self.remove(&oldest).map(|p| p.fragments)
+    }
+
+    fn remove(&mut self, key: &FragKey) -> Option<Pending> {
+        let p = self.pending.remove(key)?;
+        self.bytes = self.bytes.saturating_sub(p.data.len());
+        Some(p)
+    }
+}
+
+/// Adds `[start, end)` to sorted, merged `ranges`.
+fn insert_range(ranges: &mut Vec<(usize, usize)>, start: usize, end: usize) {
+    if start >= end {
+        return;
+    }
+    let (mut s, mut e) = (start, end);
+    ranges.retain(|&(rs, re)| {
+        if re < s || rs > e {
+            true
+        } else {
+            s = s.min(rs);
+            e = e.max(re);
+            false
+        }
+    });
+    let at = ranges.partition_point(|&(rs, _)| rs < s);
+    ranges.insert(at, (s, e));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn key(id: u32) -> FragKey {
+        FragKey {
+            src: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            id,
+            protocol: 6,
+        }
+    }
+
+    fn limits() -> DefragLimits {
+        DefragLimits {
+            max_datagrams: 4,
+            max_bytes: 1000,
+            max_fragments: 16,
+            timeout_nanos: 30_000_000_000,
+        }
+    }
+
+    fn ts(secs: i64) -> Timestamp {
+        Timestamp { secs, nanos: 0 }
+    }
+
+    #[test]
+    fn out_of_order_and_overlap() {
+        let mut r = Reassembler::new(limits());
+        assert!(r.add(key(1), 16, false, &[3; 8], ts(0)).completed.is_none());
+        assert!(r.add(key(1), 0, true, &[1; 8], ts(0)).completed.is_none());
+        let done = r.add(key(1), 4, true, &[2; 12], ts(0)).completed.unwrap();
+        assert_eq!(done.fragments, 3);
+        assert_eq!(&done.data[..4], &[1; 4]);
+        assert_eq!(&done.data[4..16], &[2; 12]);
+        assert_eq!(&done.data[16..], &[3; 8]);
+        assert_eq!(r.finish(), 0);
+    }
+
+    #[test]
+    fn limits_evict_oldest_and_timeout_drops() {
+        let mut r = Reassembler::new(limits());
+        for id in 0..5 {
+            let added = r.add(key(id), 0, true, &[0; 8], ts(0));
+            assert_eq!(added.dropped, u64::from(id == 4));
+        }
+        // a new datagram evicts one for the count limit, then two more so 990 bytes fit
+        let added = r.add(key(9), 0, true, &[0; 990], ts(0));
+        assert_eq!(added.dropped, 3);
+        // far in the future: both pending datagrams time out
+        let added = r.add(key(10), 0, true, &[0; 8], ts(100));
+        assert_eq!(added.dropped, 2);
+        assert_eq!(r.finish(), 1);
+    }
+
+    #[test]
+    fn oversize_and_inconsistent_fragments_are_dropped() {
+        let mut r = Reassembler::new(limits());
+        assert_eq!(r.add(key(1), 65_530, true, &[0; 8], ts(0)).dropped, 1);
+        assert_eq!(r.add(key(1), 0, false, &[0; 8], ts(0)).dropped, 0);
+        // a second "last" fragment with another end contradicts the first
+        let mut r = Reassembler::new(limits());
+        r.add(key(2), 8, false, &[0; 8], ts(0));
+        assert_eq!(r.add(key(2), 16, false, &[0; 8], ts(0)).dropped, 2);
+        assert_eq!(r.finish(), 0);
+        // a datagram that cannot fit the byte budget at all
+        let mut r = Reassembler::new(limits());
+        assert_eq!(r.add(key(3), 1000, true, &[0; 8], ts(0)).dropped, 1);
+    }
+
+    #[test]
+    fn ranges_merge() {
+        let mut v = Vec::new();
+        insert_range(&mut v, 10, 20);
+        insert_range(&mut v, 30, 40);
+        insert_range(&mut v, 0, 5);
+        insert_range(&mut v, 5, 10);
+        assert_eq!(v, vec![(0, 20), (30, 40)]);
+        insert_range(&mut v, 15, 35);
+        assert_eq!(v, vec![(0, 40)]);
+        insert_range(&mut v, 50, 50);
+        assert_eq!(v, vec![(0, 40)]);
+    }
+}
