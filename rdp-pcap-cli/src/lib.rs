@@ -1,7 +1,13 @@
 //! The `rdp-pcap` command as a library: capture reading, TCP reassembly, analysis and reports.
 //!
-//! `main.rs` is a thin wrapper; everything here is testable without a terminal.
+//! `main.rs` is a thin wrapper around [`cli::run`]; everything here is testable without a
+//! terminal.
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod cli;
+pub mod input;
+pub mod pipeline;
 pub mod reassembly;
+pub mod record;
+pub mod report;

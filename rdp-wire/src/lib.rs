@@ -5,6 +5,7 @@
 //! - [`tpkt`]: the TPKT frame (T.123 / RFC 1006) that carries every X.224 and MCS PDU.
 //! - [`x224`]: X.224 TPDUs and the RDP security negotiation inside the Connection Request and
 //!   Connection Confirm (MS-RDPBCGR 2.2.1.1 and 2.2.1.2).
+//! - [`fastpath`]: fast-path input and output PDU framing (MS-RDPBCGR 2.2.8.1.2, 2.2.9.1.2).
 //! - [`analyzer`]: feed it the reassembled bytes of both directions (and the TCP open/close
 //!   events) of one connection; ask it for the facts and the verdict.
 //!
@@ -23,6 +24,7 @@
 
 pub mod analyzer;
 mod error;
+pub mod fastpath;
 mod parse;
 pub mod tpkt;
 mod values;

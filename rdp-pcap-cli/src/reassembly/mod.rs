@@ -79,29 +79,9 @@ pub struct Segment<'a> {
     pub payload: &'a [u8],
 }
 
-/// Which end of a connection: the client opened it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    Client,
-    Server,
-}
-
-impl Side {
-    /// Index into per-side arrays (`Client` = 0).
-    pub fn index(self) -> usize {
-        match self {
-            Side::Client => 0,
-            Side::Server => 1,
-        }
-    }
-
-    pub fn other(self) -> Side {
-        match self {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        }
-    }
-}
+/// Which end of a connection: the client opened it (the analyzer's own type, so events pass
+/// through unchanged).
+pub use rdp_wire::analyzer::Side;
 
 /// The element of a per-side array for `side`.
 pub(crate) fn pick<T>(arr: &mut [T; 2], side: Side) -> &mut T {
@@ -814,7 +794,7 @@ impl<O: FlowObserver> Reassembler<O> {
         // RST: everything that was waiting goes out first, then the RST, then the close.
         *pick(&mut ctx.info.rst, side) = true;
         this.flush(&mut ctx);
-        ctx.side = side.other();
+        ctx.side = side.peer();
         other.flush(&mut ctx);
         ctx.side = side;
         ctx.emit(TcpEvent::Rst {

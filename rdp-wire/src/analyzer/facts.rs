@@ -147,6 +147,10 @@ pub struct SideStats {
     pub fin_at: Option<Timestamp>,
     /// When this side sent its RST.
     pub rst_at: Option<Timestamp>,
+    /// X.224 Data TPDUs (MCS PDUs) this side sent.
+    pub x224_data_pdus: u64,
+    /// Fast-path PDUs this side sent (session traffic).
+    pub fastpath_pdus: u64,
     /// Payload bytes this side sent after the handshake milestone the analyzer tracks last
     /// (the Connection Confirm in this version).
     pub bytes_after_handshake: u64,

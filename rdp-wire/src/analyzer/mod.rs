@@ -22,11 +22,13 @@ pub use facts::{
     Close, CloseKind, Confirm, ConnectionFacts, ForeignBytes, Side, SideStats, Timestamp,
     X224Facts, FOREIGN_PREFIX_LEN, MAX_ANOMALIES,
 };
-pub use verdict::{Severity, Verdict, VerdictCode, SECURITY_MISMATCH_WINDOW_MS};
+pub use verdict::{
+    failure_meaning, format_ms, Severity, Verdict, VerdictCode, SECURITY_MISMATCH_WINDOW_MS,
+};
 
-use crate::tpkt;
 use crate::x224::{self, NegotiationResult, RequestToken, Tpdu};
 use crate::Error;
+use crate::{fastpath, tpkt};
 
 /// How many events are kept per connection; later ones are counted, not stored.
 pub const MAX_EVENTS: usize = 256;
@@ -231,6 +233,12 @@ impl Analyzer {
         }
     }
 
+    /// Records a problem the caller found below this layer (for example a retransmission
+    /// whose bytes differ from the original), so that it is reported with the connection.
+    pub fn anomaly(&mut self, text: String) {
+        self.facts.anomaly(text);
+    }
+
     /// The facts gathered so far.
     pub fn facts(&self) -> &ConnectionFacts {
         &self.facts
@@ -334,6 +342,11 @@ impl Analyzer {
     }
 
     fn tpkt_frame(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
+        if let Some(&first) = bytes.first() {
+            if first != tpkt::VERSION && fastpath::is_fastpath_header(first) {
+                return self.fastpath_frame(side, at, bytes);
+            }
+        }
         match tpkt::parse_frame(bytes) {
             Ok((frame, rest)) => {
                 self.tpdu(side, at, frame.payload);
@@ -351,6 +364,24 @@ impl Analyzer {
                     self.event(at, side, EventKind::Malformed);
                     self.stream_mut(side).mode = Mode::Opaque;
                 }
+                Step::Switched
+            }
+        }
+    }
+
+    /// A fast-path PDU on a TPKT stream: session traffic after the connection sequence.
+    fn fastpath_frame(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
+        match fastpath::parse_frame(bytes) {
+            Ok((_, rest)) => {
+                let stats = self.facts.side_mut(side);
+                stats.fastpath_pdus = stats.fastpath_pdus.saturating_add(1);
+                Step::Consumed(bytes.len().saturating_sub(rest.len()))
+            }
+            Err(Error::Incomplete { .. }) => Step::NeedMore,
+            Err(e) => {
+                self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
+                self.event(at, side, EventKind::Malformed);
+                self.stream_mut(side).mode = Mode::Opaque;
                 Step::Switched
             }
         }

@@ -159,11 +159,7 @@ pub(crate) fn decide(f: &ConnectionFacts) -> Verdict {
         return not_negotiated(f);
     };
     let Some(request_at) = x.request_at else {
-        // Picked up after the request: only the confirm is known.
-        return Verdict::new(
-            VerdictCode::Incomplete,
-            "the capture starts after the X.224 Connection Request".to_string(),
-        );
+        return confirm_without_request(f);
     };
     let Some(confirm) = x.confirm else {
         return no_confirm(f, request_at);
@@ -248,6 +244,28 @@ fn not_negotiated(f: &ConnectionFacts) -> Verdict {
         VerdictCode::NotRdp,
         "the client did not start with an X.224 Connection Request".to_string(),
     )
+}
+
+/// A Connection Confirm with no request before it.
+fn confirm_without_request(f: &ConnectionFacts) -> Verdict {
+    match &f.foreign {
+        Some(foreign) if foreign.side == Side::Client => Verdict::new(
+            VerdictCode::NotRdp,
+            format!(
+                "the client sent {} ({} bytes) instead of an X.224 Connection Request, and the server answered with a Connection Confirm anyway",
+                foreign.looks_like,
+                f.side(Side::Client).bytes
+            ),
+        ),
+        _ if f.mid_stream => Verdict::new(
+            VerdictCode::Incomplete,
+            "the capture starts after the X.224 Connection Request".to_string(),
+        ),
+        _ => Verdict::new(
+            VerdictCode::Incomplete,
+            "the server sent an X.224 Connection Confirm, but no request is in the capture".to_string(),
+        ),
+    }
 }
 
 fn no_confirm(f: &ConnectionFacts, request_at: Timestamp) -> Verdict {

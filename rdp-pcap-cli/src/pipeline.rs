@@ -1,0 +1,244 @@
+//! From capture bytes to connection records: capture reading, TCP reassembly, one analyzer per
+//! connection, and ordered hand-off to a reporter.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Read};
+
+use rdp_wire::analyzer::{Analyzer, Timestamp};
+
+use crate::capture::{self, TcpPacket};
+use crate::reassembly::{
+    self, CloseReason, FlowInfo, FlowObserver, Reassembler, ReassemblyConfig, TcpEvent,
+};
+use crate::record::{CaptureReport, ConnectionRecord, FlowEnd};
+use crate::report::Reporter;
+
+/// The RDP port every connection to which is reported, RDP or not.
+pub const RDP_PORT: u16 = 3389;
+
+/// What the user chose.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Server ports whose connections are reported even without RDP bytes (3389 always).
+    pub ports: Vec<u16>,
+}
+
+impl Options {
+    /// Options with the extra ports given by `--port`.
+    pub fn new(extra_ports: &[u16]) -> Self {
+        let mut ports = vec![RDP_PORT];
+        ports.extend_from_slice(extra_ports);
+        ports.sort_unstable();
+        ports.dedup();
+        Options { ports }
+    }
+}
+
+/// State that spans inputs: connection ids are sequential over the whole run.
+#[derive(Debug, Default)]
+pub struct RunState {
+    next_id: u64,
+}
+
+fn ts(ns: i128) -> Timestamp {
+    Timestamp(i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX }))
+}
+
+fn flow_end(reason: CloseReason) -> FlowEnd {
+    match reason {
+        CloseReason::Finished => FlowEnd::Closed,
+        CloseReason::Reset => FlowEnd::Reset,
+        CloseReason::IdleTimeout => FlowEnd::IdleTimeout,
+        CloseReason::Evicted => FlowEnd::Evicted,
+        CloseReason::EndOfCapture => FlowEnd::EndOfCapture,
+        CloseReason::PortReused => FlowEnd::PortReused,
+    }
+}
+
+/// Turns reassembler callbacks into analyzer calls, and finished flows into records kept in
+/// order of first packet until every earlier flow has finished too.
+struct Observer {
+    capture: String,
+    ports: Vec<u16>,
+    /// Flows opened and not closed yet, by reassembler id.
+    open: BTreeSet<u64>,
+    /// Finished flows waiting for earlier ones; `None` for a flow that is not reported.
+    done: BTreeMap<u64, Option<ConnectionRecord>>,
+    seen: u64,
+    reported: u64,
+}
+
+impl Observer {
+    /// Records whose every earlier flow has finished, in order.
+    fn ready(&mut self) -> impl Iterator<Item = ConnectionRecord> + '_ {
+        let limit = self.open.first().copied();
+        let mut out = Vec::new();
+        while let Some(entry) = self.done.first_entry() {
+            if limit.is_some_and(|open| *entry.key() > open) {
+                break;
+            }
+            if let Some(rec) = entry.remove() {
+                out.push(rec);
+            }
+        }
+        out.into_iter()
+    }
+}
+
+impl FlowObserver for Observer {
+    type Flow = Analyzer;
+
+    fn open(&mut self, info: &FlowInfo) -> Analyzer {
+        self.seen = self.seen.saturating_add(1);
+        self.open.insert(info.id);
+        let mut analyzer = Analyzer::new();
+        if !info.started_with_syn {
+            analyzer.mid_stream();
+        }
+        analyzer
+    }
+
+    fn event(&mut self, a: &mut Analyzer, _info: &FlowInfo, ev: TcpEvent<'_>) {
+        match ev {
+            TcpEvent::Syn { ts_ns } => a.syn(ts(ts_ns)),
+            TcpEvent::SynAck { ts_ns } => a.syn_ack(ts(ts_ns)),
+            TcpEvent::Data { side, ts_ns, bytes, .. } => a.data(side, ts(ts_ns), bytes),
+            TcpEvent::Gap { side, ts_ns, len } => a.gap(side, ts(ts_ns), len),
+            TcpEvent::Fin { side, ts_ns } => a.fin(side, ts(ts_ns)),
+            TcpEvent::Rst { side, ts_ns } => a.rst(side, ts(ts_ns)),
+            TcpEvent::ConflictingOverlap { side, len, .. } => a.anomaly(format!(
+                "{len} retransmitted {} bytes differ from the bytes first sent; the first ones were kept",
+                side.as_str()
+            )),
+        }
+    }
+
+    fn close(&mut self, a: Analyzer, info: &FlowInfo, reason: CloseReason) {
+        self.open.remove(&info.id);
+        let reported = a.is_rdp() || self.ports.contains(&info.server.port());
+        let record = reported.then(|| {
+            self.reported = self.reported.saturating_add(1);
+            ConnectionRecord {
+                id: 0,
+                capture: self.capture.clone(),
+                client: info.client,
+                server: info.server,
+                first_frame: info.first_frame,
+                start: ts(info.first_ts_ns),
+                last: ts(info.last_ts_ns),
+                packets: info.packets,
+                flow_end: flow_end(reason),
+                verdict: a.verdict(),
+                events: a.events().to_vec(),
+                facts: a.facts().clone(),
+            }
+        });
+        self.done.insert(info.id, record);
+    }
+}
+
+/// Analyses one capture read from `reader`, handing records to `reporter` as they are ready.
+///
+/// Returns what the capture held and the problems met; an error only when writing the report
+/// failed.
+pub fn analyze(
+    name: &str,
+    reader: impl Read,
+    options: &Options,
+    run: &mut RunState,
+    reporter: &mut dyn Reporter,
+) -> io::Result<CaptureReport> {
+    let observer = Observer {
+        capture: name.to_string(),
+        ports: options.ports.clone(),
+        open: BTreeSet::new(),
+        done: BTreeMap::new(),
+        seen: 0,
+        reported: 0,
+    };
+    let config = ReassemblyConfig {
+        known_server_ports: options.ports.clone(),
+        ..Default::default()
+    };
+    let mut reassembler = Reassembler::new(config, observer);
+    let mut write_error: Option<io::Error> = None;
+    let mut emit =
+        |observer: &mut Observer, run: &mut RunState, write_error: &mut Option<io::Error>| {
+            for mut rec in observer.ready() {
+                rec.id = run.next_id;
+                run.next_id = run.next_id.saturating_add(1);
+                if write_error.is_none() {
+                    if let Err(e) = reporter.connection(&rec) {
+                        *write_error = Some(e);
+                    }
+                }
+            }
+        };
+    let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
+        reassembler.push(&reassembly::Segment {
+            frame: pkt.frame,
+            ts_ns: pkt.ts.as_nanos(),
+            src: pkt.src,
+            dst: pkt.dst,
+            seq: pkt.seq,
+            ack: pkt.ack,
+            syn: pkt.flags.syn(),
+            ack_flag: pkt.flags.ack(),
+            fin: pkt.flags.fin(),
+            rst: pkt.flags.rst(),
+            payload: pkt.payload,
+        });
+        if !reassembler.observer().done.is_empty() {
+            emit(reassembler.observer_mut(), run, &mut write_error);
+        }
+    });
+    let (mut observer, stats) = reassembler.finish();
+    emit(&mut observer, run, &mut write_error);
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    Ok(capture_report(name, &summary, &stats, &observer))
+}
+
+fn capture_report(
+    name: &str,
+    summary: &capture::CaptureSummary,
+    stats: &reassembly::ReassemblyStats,
+    observer: &Observer,
+) -> CaptureReport {
+    let s = &summary.stats;
+    let counters: Vec<(&'static str, u64)> = [
+        ("ip_fragments_reassembled", s.ip_fragments_reassembled),
+        ("ip_fragments_dropped", s.ip_fragments_dropped),
+        ("out_of_order_segments", stats.segments_buffered_ooo),
+        ("retransmitted_segments", stats.retransmitted_segments),
+        ("conflicting_overlaps", stats.conflicting_overlaps),
+        ("stray_packets_after_close", stats.stray_packets_after_close),
+        ("connections_idle_closed", stats.flows_idle_closed),
+    ]
+    .into_iter()
+    .filter(|(_, v)| *v > 0)
+    .collect();
+    CaptureReport {
+        capture: name.to_string(),
+        format: match summary.format {
+            capture::CaptureFormat::Unknown => None,
+            capture::CaptureFormat::Pcap { .. } => Some("pcap".to_string()),
+            capture::CaptureFormat::PcapNg { .. } => Some("pcapng".to_string()),
+        },
+        packets: s.packets,
+        bytes: s.bytes,
+        tcp_packets: s.tcp_packets,
+        other_packets: s.non_tcp_packets,
+        unusable_packets: s
+            .undecodable_packets
+            .saturating_add(s.unknown_linktype_packets),
+        truncated_packets: s.truncated_packets,
+        bytes_lost: stats.bytes_lost_in_gaps,
+        connections_seen: observer.seen,
+        connections_reported: observer.reported,
+        connections_evicted: stats.flows_evicted,
+        counters,
+        problems: summary.problems.iter().map(|p| p.to_string()).collect(),
+    }
+}

@@ -1,0 +1,108 @@
+//! What the pipeline hands to the reports: one owned record per connection and one summary per
+//! capture file.
+
+use std::net::SocketAddr;
+
+use rdp_wire::analyzer::{ConnectionFacts, Event, Timestamp, Verdict};
+
+/// How the reassembler stopped following a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowEnd {
+    /// Both sides closed (FIN and FIN, or FIN and RST).
+    Closed,
+    /// A RST ended it.
+    Reset,
+    /// No packet for the idle timeout (in capture time).
+    IdleTimeout,
+    /// Dropped to stay within the cap on live connections.
+    Evicted,
+    /// Still open when the capture ended.
+    EndOfCapture,
+    /// A new connection (a SYN with another sequence number) reused the addresses and ports.
+    PortReused,
+}
+
+impl FlowEnd {
+    /// The name reports print.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowEnd::Closed => "closed",
+            FlowEnd::Reset => "reset",
+            FlowEnd::IdleTimeout => "idle-timeout",
+            FlowEnd::Evicted => "evicted",
+            FlowEnd::EndOfCapture => "end-of-capture",
+            FlowEnd::PortReused => "port-reused",
+        }
+    }
+}
+
+/// One reported connection.
+#[derive(Debug, Clone)]
+pub struct ConnectionRecord {
+    /// Sequential over the whole run, in order of first packet within each capture.
+    pub id: u64,
+    /// The capture file the connection came from (as given on the command line).
+    pub capture: String,
+    /// The side that opened the connection.
+    pub client: SocketAddr,
+    /// The side that accepted it.
+    pub server: SocketAddr,
+    /// Frame number of the first packet in the capture.
+    pub first_frame: u64,
+    /// First packet.
+    pub start: Timestamp,
+    /// Last packet.
+    pub last: Timestamp,
+    /// Packets per side (client, server).
+    pub packets: [u64; 2],
+    /// How the reassembler stopped following it.
+    pub flow_end: FlowEnd,
+    /// What the analyzer learnt.
+    pub facts: ConnectionFacts,
+    /// The analyzer's timeline.
+    pub events: Vec<Event>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// A problem with an input: it could not be read, or only in part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputProblem {
+    /// The input as named on the command line (or found in a directory).
+    pub input: String,
+    /// One lower-case sentence.
+    pub message: String,
+}
+
+/// What one capture file held, and what of it could not be used.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureReport {
+    /// The input name.
+    pub capture: String,
+    /// `pcap` or `pcapng`, when recognised.
+    pub format: Option<String>,
+    /// Packet records read.
+    pub packets: u64,
+    /// Bytes of packet data read.
+    pub bytes: u64,
+    /// TCP packets decoded.
+    pub tcp_packets: u64,
+    /// Packets that were not TCP (UDP, ARP, ...): not used, but not an error either.
+    pub other_packets: u64,
+    /// Packets that could not be decoded (bad headers, unknown link type).
+    pub unusable_packets: u64,
+    /// Packets cut short by the capture's snapshot length.
+    pub truncated_packets: u64,
+    /// Stream bytes the capture missed (sequence gaps), over all connections.
+    pub bytes_lost: u64,
+    /// TCP connections seen.
+    pub connections_seen: u64,
+    /// Connections reported (RDP by content or on a reported port).
+    pub connections_reported: u64,
+    /// Connections dropped to stay within the live-connection cap.
+    pub connections_evicted: u64,
+    /// Other counters worth showing (name, value), only the non-zero ones.
+    pub counters: Vec<(&'static str, u64)>,
+    /// Problems reading the file, one sentence each.
+    pub problems: Vec<String>,
+}

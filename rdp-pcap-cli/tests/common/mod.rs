@@ -1,0 +1,91 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// `../shared/corpus` beside the project root.
+pub fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
+}
+
+/// The corpus folder, or `None` (with a note) when it is missing outside CI. Under CI
+/// (`CI=true`) a missing corpus fails the test: the conformance checks must run there.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = corpus_dir();
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "the shared corpus is missing at {} (required under CI)",
+            dir.display()
+        );
+    }
+    eprintln!("note: {} is missing; corpus tests skipped", dir.display());
+    None
+}
+
+/// The bundled samples folder.
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples")
+}
+
+/// Output of one run of the command.
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The JSON lines of stdout.
+    pub fn json_lines(&self) -> Vec<serde_json::Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad json line {l:?}: {e}")))
+            .collect()
+    }
+
+    /// The `connection` objects.
+    pub fn connections(&self) -> Vec<serde_json::Value> {
+        self.json_lines()
+            .into_iter()
+            .filter(|v| v["type"] == "connection")
+            .collect()
+    }
+}
+
+/// Runs `rdp-pcap` in-process with `args` (program name excluded).
+pub fn rdp_pcap<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Run {
+    let mut argv: Vec<OsString> = vec![OsString::from("rdp-pcap")];
+    argv.extend(args.iter().map(|a| a.as_ref().to_os_string()));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let status = rdp_pcap::cli::run(argv, &mut out, &mut err);
+    Run {
+        status,
+        stdout: String::from_utf8(out).expect("utf-8 stdout"),
+        stderr: String::from_utf8(err).expect("utf-8 stderr"),
+    }
+}
+
+/// Every file below `dir` (recursively) that starts with a pcap or pcapng magic, sorted.
+pub fn captures_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let head: Vec<u8> = std::fs::read(&path).unwrap().into_iter().take(4).collect();
+                if rdp_pcap::capture::looks_like_capture(&head) {
+                    out.push(path);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}

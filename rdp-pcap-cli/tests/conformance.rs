@@ -1,0 +1,187 @@
+//! Conformance against the lab captures' ground truth (`../shared/corpus/lab/*.expect.json`) and
+//! a no-crash run over every capture of the shared corpus.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use serde_json::Value;
+
+/// The verdict codes the analysis decides so far; for the others the expectation is not
+/// checked yet (later stages of the connection sequence decide them).
+const DECIDED_VERDICTS: &[&str] = &[
+    "tcp-refused",
+    "tcp-unanswered",
+    "not-rdp",
+    "no-negotiation-response",
+    "negotiation-failure",
+    "security-mismatch",
+];
+
+/// An `ip:port` endpoint as (address, port).
+///
+/// Our output writes IPv6 endpoints as `[::1]:3389` (RFC 3986 section 3.2.2, as the output
+/// contract requires); the lab expectations write `::1:3389`. Both mean the same endpoint:
+/// the port is what follows the last colon.
+fn endpoint(v: &Value) -> Option<(std::net::IpAddr, u16)> {
+    let text = v.as_str()?;
+    let (ip, port) = text.rsplit_once(':')?;
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    Some((ip.parse().ok()?, port.parse().ok()?))
+}
+
+fn check_capture(expect_path: &std::path::Path, failures: &mut Vec<String>) {
+    let expect: Value =
+        serde_json::from_str(&std::fs::read_to_string(expect_path).unwrap()).unwrap();
+    let capture = expect_path.with_file_name(expect["capture"].as_str().unwrap());
+    let name = capture.file_name().unwrap().to_string_lossy().to_string();
+    let mut args: Vec<String> = vec!["analyze".into(), "--format".into(), "jsonl".into()];
+    args.extend(
+        expect["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string()),
+    );
+    args.push(capture.display().to_string());
+    let run = common::rdp_pcap(&args);
+    if run.status != 0 {
+        failures.push(format!(
+            "{name}: exit status {} ({})",
+            run.status,
+            run.stderr.trim()
+        ));
+    }
+    let got = run.connections();
+    let want = expect["connections"].as_array().unwrap();
+    if got.len() != want.len() {
+        failures.push(format!(
+            "{name}: {} connections, expected {}",
+            got.len(),
+            want.len()
+        ));
+        return;
+    }
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let at = format!("{name} connection {i}");
+        for key in ["client", "server"] {
+            if endpoint(&g[key]) != endpoint(&w[key]) {
+                failures.push(format!("{at}: {key} {} != expected {}", g[key], w[key]));
+            }
+        }
+        match (&g["x224"], &w["x224"]) {
+            (Value::Null, Value::Null) => {}
+            (Value::Null, _) | (_, Value::Null) => {
+                failures.push(format!(
+                    "{at}: x224 {} != expected {}",
+                    g["x224"], w["x224"]
+                ));
+            }
+            (gx, wx) => {
+                for (key, expected) in wx.as_object().unwrap() {
+                    if &gx[key] != expected {
+                        failures.push(format!(
+                            "{at}: x224.{key} {} != expected {expected}",
+                            gx[key]
+                        ));
+                    }
+                }
+            }
+        }
+        let accepted: Vec<&str> = w["verdict"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let code = g["verdict"]["code"].as_str().unwrap_or("?");
+        if accepted.iter().any(|v| DECIDED_VERDICTS.contains(v)) && !accepted.contains(&code) {
+            failures.push(format!(
+                "{at}: verdict {code} ({}) not among {accepted:?}",
+                g["verdict"]["summary"]
+            ));
+        }
+        if DECIDED_VERDICTS.contains(&code) && !accepted.contains(&code) {
+            failures.push(format!(
+                "{at}: verdict {code} given, expected one of {accepted:?}"
+            ));
+        }
+    }
+}
+
+#[test]
+fn lab_expectations() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let mut expects: Vec<_> = std::fs::read_dir(corpus.join("lab"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".expect.json"))
+        .collect();
+    expects.sort();
+    assert!(
+        expects.len() >= 20,
+        "only {} expectation files",
+        expects.len()
+    );
+    let mut failures = Vec::new();
+    for path in &expects {
+        check_capture(path, &mut failures);
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every capture of the corpus is analysed without a panic, and every problem it reports is one
+/// of the documented input errors.
+#[test]
+fn whole_corpus_runs_cleanly() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let captures = common::captures_below(&corpus);
+    assert!(
+        captures.len() >= 40,
+        "only {} captures found",
+        captures.len()
+    );
+    for capture in captures {
+        let run = common::rdp_pcap(&[
+            std::ffi::OsStr::new("--format"),
+            "jsonl".as_ref(),
+            capture.as_os_str(),
+        ]);
+        assert!(
+            run.status == 0 || run.status == 2,
+            "{}: status {}",
+            capture.display(),
+            run.status
+        );
+        for line in run.stderr.lines() {
+            let documented = ["capture cut short", "corrupt capture", "unknown link type"]
+                .iter()
+                .any(|m| line.contains(m));
+            assert!(
+                documented,
+                "{}: undocumented problem: {line}",
+                capture.display()
+            );
+        }
+        let lines = run.json_lines();
+        assert_eq!(
+            lines.last().unwrap()["type"],
+            "capture",
+            "{}",
+            capture.display()
+        );
+    }
+}
