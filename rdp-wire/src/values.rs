@@ -41,7 +41,7 @@ macro_rules! open_enum {
                         f,
                         "{:#0width$x}",
                         self.0,
-                        width = 2 + 2 * core::mem::size_of::<$ty>()
+                        width = 2usize.saturating_add(2usize.saturating_mul(core::mem::size_of::<$ty>()))
                     ),
                 }
             }
