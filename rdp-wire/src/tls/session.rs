@@ -617,3 +617,244 @@ impl TlsTracker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::{AlertDescription, AlertLevel};
+
+    #[allow(clippy::arithmetic_side_effects)]
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// cipher-mismatch.pcap frame 8: FreeRDP ClientHello offering 6 suites.
+    const CIPHER_MISMATCH_CLIENT_HELLO: &str = "160301010401000100030393f44246e6d38a2fae44165e4e97c8aeba04e8d8a5900ecf967b0d46ac4fd3f12052c90f37e1a0c126dff141dc3dbed82cbf1fbd62d958a5c2a4acbaff6101f0fa000c130213031301cca8c02f00ff010000ab0000000e000c0000093132372e302e302e31000b000403000102000a00160014001d0017001e0019001801000101010201030104002300000016000000170000000d002a0028040305030603080708080809080a080b080408050806040105010601030303010302040205020602002b0009080304030303020301002d00020101003300260024001d0020d0e3dad00b19dd72234a4ff85bd50afc35cca9dcb02325b471c59ec588a51f24";
+    /// cipher-mismatch.pcap frame 9: xrdp's fatal handshake_failure.
+    const CIPHER_MISMATCH_ALERT: &str = "15030300020228";
+    /// cipher-mismatch.pcap frame 11: xrdp then sends a clear-text TPKT (MCS Disconnect
+    /// Provider Ultimatum).
+    const CIPHER_MISMATCH_TPKT: &str = "0300000902f0802180";
+    /// version-client10-server12.pcap frame 8: a TLS 1.0-only ClientHello (8 suites, no
+    /// supported_versions).
+    const TLS10_CLIENT_HELLO: &str = "1603010075010000710301fd961314e1e0e614b570fa4e7f89e4f46e554d621b01ac8e79b72e6ac7495183000010c00ac009c014c0130035002f0039003301000038000500050100000000000a00160014001700180019001d001e01000101010201030104000b0002010000230000ff01000100001c00024000";
+    /// version-client10-server12.pcap frame 9: fatal protocol_version in a TLS 1.0 record.
+    const TLS10_ALERT: &str = "15030100020246";
+    /// tls12-ok.pcap frame 9, first record: ServerHello TLS 1.2,
+    /// TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384.
+    const TLS12_SERVER_HELLO: &str = "16030300410200003d0303d0808874195a11d5ff0b54d32c9679507a29053a842ccd1edb1efb51ee9df7b100c030000015ff01000100000b0004030001020023000000170000";
+    /// tls12-ok.pcap frame 117: the client's encrypted close_notify (26 bytes).
+    const TLS12_ENCRYPTED_ALERT: &str =
+        "150303001a85475313e70d30cb1b86046f67406344c427b2469ebc701a1f02";
+
+    #[test]
+    fn cipher_mismatch() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 9_002_000, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+            .unwrap();
+        t.feed(Side::Server, 9_120_000, &hex(CIPHER_MISMATCH_ALERT))
+            .unwrap();
+        let e = t
+            .feed(Side::Server, 16_659_000, &hex(CIPHER_MISMATCH_TPKT))
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::UnexpectedValue {
+                what: "tls content type",
+                value: 3
+            }
+        ));
+        let f = t.facts();
+        assert_eq!(f.client_cipher_suites.len(), 6);
+        let names: Vec<String> = f
+            .client_cipher_suites
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            names.first().map(String::as_str),
+            Some("TLS_AES_256_GCM_SHA384")
+        );
+        assert_eq!(
+            names.last().map(String::as_str),
+            Some("TLS_EMPTY_RENEGOTIATION_INFO_SCSV")
+        );
+        let versions: Vec<String> = f.client_versions.iter().map(|v| v.to_string()).collect();
+        assert_eq!(versions, ["TLS1.3", "TLS1.2", "TLS1.1", "TLS1.0"]);
+        assert_eq!(f.sni.as_deref(), Some("127.0.0.1"));
+        assert_eq!(
+            f.alerts,
+            vec![AlertEvent {
+                side: Side::Server,
+                ts_ns: 9_120_000,
+                level: Some(AlertLevel::FATAL),
+                description: Some(AlertDescription::HANDSHAKE_FAILURE),
+                encrypted: false,
+            }]
+        );
+        assert_eq!(f.version, None);
+        assert!(!f.handshake_complete);
+        assert_eq!(f.non_tls_from, Some(Side::Server));
+        assert_eq!(f.non_tls_bytes, hex(CIPHER_MISMATCH_TPKT));
+        assert!(t.is_stopped(Side::Server) && !t.is_stopped(Side::Client));
+        // A stopped side ignores more bytes.
+        assert!(t.feed(Side::Server, 0, &[0x16]).is_ok());
+    }
+
+    #[test]
+    fn tls10_client_rejected() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 1, &hex(TLS10_CLIENT_HELLO)).unwrap();
+        t.feed(Side::Server, 2, &hex(TLS10_ALERT)).unwrap();
+        let f = t.facts();
+        assert_eq!(f.client_versions, vec![ProtocolVersion::TLS1_0]);
+        assert_eq!(f.client_cipher_suites.len(), 8);
+        assert_eq!(
+            f.alerts.first().and_then(|a| a.description),
+            Some(AlertDescription::PROTOCOL_VERSION)
+        );
+        assert_eq!(f.sni, None);
+        assert!(
+            f.ja4.as_deref().unwrap().starts_with("t10i080600_"),
+            "{:?}",
+            f.ja4
+        );
+    }
+
+    #[test]
+    fn byte_by_byte_feeding_gives_the_same_facts() {
+        let mut whole = TlsTracker::new();
+        whole
+            .feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+            .unwrap();
+        let mut bytewise = TlsTracker::new();
+        for b in hex(CIPHER_MISMATCH_CLIENT_HELLO) {
+            bytewise.feed(Side::Client, 1, &[b]).unwrap();
+        }
+        assert_eq!(whole.facts(), bytewise.facts());
+        assert!(whole.facts().ja3.is_some());
+    }
+
+    #[test]
+    fn alerts_after_ccs_are_encrypted_whatever_their_length() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+            .unwrap();
+        t.feed(Side::Server, 2, &hex(TLS12_SERVER_HELLO)).unwrap();
+        assert_eq!(t.facts().version, Some(ProtocolVersion::TLS1_2));
+        assert_eq!(t.facts().cipher_suite, Some(CipherSuite(0xc030)));
+        // Before its CCS the server's alert is clear text.
+        t.feed(Side::Server, 3, &[0x15, 3, 3, 0, 2, 1, 0]).unwrap();
+        // Client CCS, then a 2-byte and a 26-byte alert record: both encrypted.
+        t.feed(Side::Client, 4, &[0x14, 3, 3, 0, 1, 1]).unwrap();
+        t.feed(Side::Client, 5, &[0x15, 3, 3, 0, 2, 2, 0x28])
+            .unwrap();
+        t.feed(Side::Client, 6, &hex(TLS12_ENCRYPTED_ALERT))
+            .unwrap();
+        let a = &t.facts().alerts;
+        assert_eq!(a.len(), 3);
+        assert_eq!(
+            a.first().and_then(|a| a.description),
+            Some(AlertDescription::CLOSE_NOTIFY)
+        );
+        assert!(a
+            .iter()
+            .skip(1)
+            .all(|a| a.encrypted && a.level.is_none() && a.side == Side::Client));
+    }
+
+    #[test]
+    fn tls12_handshake_completion() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+            .unwrap();
+        t.feed(Side::Server, 2, &hex(TLS12_SERVER_HELLO)).unwrap();
+        t.feed(
+            Side::Client,
+            3,
+            &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
+        )
+        .unwrap();
+        assert!(!t.facts().handshake_complete);
+        t.feed(
+            Side::Server,
+            4,
+            &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
+        )
+        .unwrap();
+        assert!(t.facts().handshake_complete);
+        assert_eq!(t.facts().established_ts, Some(4));
+        t.feed(Side::Client, 5, &[0x17, 3, 3, 0, 3, 1, 2, 3])
+            .unwrap();
+        assert_eq!(
+            (t.facts().client_app_records, t.facts().client_app_bytes),
+            (1, 3)
+        );
+    }
+
+    #[test]
+    fn gap_stops_a_side() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 1, &[0x16, 3, 1]).unwrap();
+        t.gap(Side::Client, 100);
+        assert!(t.is_stopped(Side::Client));
+        assert_eq!(t.facts().client_gap, 100);
+        assert!(t.feed(Side::Client, 2, &[0xff]).is_ok());
+    }
+
+    #[test]
+    fn oversized_record_stops_with_evidence() {
+        let mut t = TlsTracker::new();
+        let e = t
+            .feed(Side::Server, 1, &[0x17, 3, 3, 0xff, 0xff])
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidLength { .. }));
+        assert_eq!(t.facts().non_tls_from, Some(Side::Server));
+    }
+
+    #[test]
+    fn huge_handshake_message_rejected() {
+        let mut t = TlsTracker::new();
+        let e = t
+            .feed(Side::Client, 1, &[0x16, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff])
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::InvalidLength {
+                what: "tls handshake",
+                ..
+            }
+        ));
+        assert!(t.is_stopped(Side::Client));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_bytes_never_panic(
+            chunks in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::collection::vec(proptest::num::u8::ANY, 0..300)),
+                0..12,
+            )
+        ) {
+            let mut t = TlsTracker::new();
+            for (server, bytes) in chunks {
+                let side = if server { Side::Server } else { Side::Client };
+                let _ = t.feed(side, 0, &bytes);
+            }
+            let _ = t.facts();
+        }
+
+        #[test]
+        fn mutated_hello_never_panics(pos in 0usize..265, value in proptest::num::u8::ANY) {
+            let mut bytes = hex(CIPHER_MISMATCH_CLIENT_HELLO);
+            if let Some(b) = bytes.get_mut(pos) {
+                *b = value;
+            }
+            let mut t = TlsTracker::new();
+            let _ = t.feed(Side::Client, 0, &bytes);
+        }
+    }
+}
