@@ -6,6 +6,9 @@
 //! - [`x224`]: X.224 TPDUs and the RDP security negotiation inside the Connection Request and
 //!   Connection Confirm (MS-RDPBCGR 2.2.1.1 and 2.2.1.2).
 //! - [`fastpath`]: fast-path input and output PDU framing (MS-RDPBCGR 2.2.8.1.2, 2.2.9.1.2).
+//! - [`tls`]: TLS records, handshake messages, alerts, cipher suites, JA3/JA4 fingerprints and a
+//!   per-connection tracker that turns both directions into [`tls::TlsFacts`].
+//! - [`x509`]: an owned summary of a server certificate.
 //! - [`analyzer`]: feed it the reassembled bytes of both directions (and the TCP open/close
 //!   events) of one connection; ask it for the facts and the verdict.
 //!
@@ -26,8 +29,10 @@ pub mod analyzer;
 mod error;
 pub mod fastpath;
 mod parse;
+pub mod tls;
 pub mod tpkt;
 mod values;
 pub mod x224;
+pub mod x509;
 
 pub use error::Error;

@@ -1,0 +1,860 @@
+//! The per-connection TLS tracker: fed the reassembled bytes of both directions, it follows
+//! the handshake as far as an observer without keys can and keeps an owned [`TlsFacts`].
+//!
+//! # When records are encrypted
+//! - TLS 1.2 and older (RFC 5246 7.1): a side's records after its ChangeCipherSpec are
+//!   encrypted. An alert record then is reported `encrypted: true`, whatever its length (a
+//!   26-byte AES-GCM alert is not 13 clear-text alerts).
+//! - TLS 1.3 (RFC 8446 5): every encrypted record has the outer type application_data, so an
+//!   alert record is always clear text and an encrypted alert is invisible. The server switches
+//!   to handshake keys right after its ServerHello, the client after it answers a ServerHello
+//!   (not a HelloRetryRequest); ChangeCipherSpec records are compatibility no-ops (D.4).
+//!
+//! # Handshake completion
+//! - TLS 1.2 and older: each side sent ChangeCipherSpec followed by an encrypted handshake
+//!   record (its Finished).
+//! - TLS 1.3: the server sent encrypted records after its ServerHello and the client sent its
+//!   first encrypted record (its Finished).
+//!
+//! Memory per connection is bounded: one partial record per direction (at most
+//! [`MAX_RECORD_LEN`] bytes), one partial handshake message per direction, at most
+//! [`MAX_CERTIFICATES`] certificate summaries, [`MAX_ALERTS`] alerts and [`MAX_ANOMALIES`]
+//! anomaly strings.
+
+use crate::x509::{summarize_certificate, CertificateSummary};
+use crate::Error;
+
+use super::alert::{parse_alerts, AlertDescription, AlertLevel};
+use super::cipher_suites::{CipherSuite, KeyExchange, NamedGroup, SignatureScheme};
+use super::fingerprint;
+use super::handshake::{
+    parse_certificate_list, parse_client_hello, parse_server_hello,
+    parse_server_key_exchange_ecdhe, HandshakeReassembler, HandshakeType,
+};
+use super::record::{parse_record, probe_record, ContentType, TlsRecord, MAX_RECORD_LEN};
+use super::{ProtocolVersion, Side};
+
+/// At most this many certificates of a chain are summarized.
+pub const MAX_CERTIFICATES: usize = 10;
+/// At most this many alerts are kept per connection.
+pub const MAX_ALERTS: usize = 32;
+/// At most this many anomaly strings are kept per connection.
+pub const MAX_ANOMALIES: usize = 16;
+/// At most this many non-TLS bytes are kept as evidence.
+pub const MAX_NON_TLS_EVIDENCE: usize = 64;
+
+/// One alert record (or one alert of a record holding several).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertEvent {
+    /// Who sent it.
+    pub side: Side,
+    /// When (capture time, ns).
+    pub ts_ns: i128,
+    /// The level, when the alert was clear text.
+    pub level: Option<AlertLevel>,
+    /// The description, when the alert was clear text.
+    pub description: Option<AlertDescription>,
+    /// Sent after the sender's ChangeCipherSpec (TLS 1.2 and older): content unknown.
+    pub encrypted: bool,
+}
+
+/// Everything the tracker learned about one connection's TLS. Owned, plain data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsFacts {
+    /// The ClientHello's legacy_version.
+    pub client_legacy_version: Option<ProtocolVersion>,
+    /// Versions offered, highest first: supported_versions minus GREASE, else the legacy
+    /// version. Empty when no ClientHello was seen.
+    pub client_versions: Vec<ProtocolVersion>,
+    /// Offered suites in ClientHello order, GREASE kept.
+    pub client_cipher_suites: Vec<CipherSuite>,
+    /// Extension types in ClientHello order, GREASE kept.
+    pub client_extensions: Vec<u16>,
+    /// The SNI host name (non-UTF-8 bytes escaped as `\xNN`).
+    pub sni: Option<String>,
+    /// ALPN protocols offered (non-UTF-8 bytes escaped as `\xNN`).
+    pub alpn: Vec<String>,
+    /// supported_groups offered.
+    pub supported_groups: Vec<NamedGroup>,
+    /// signature_algorithms offered.
+    pub signature_algorithms: Vec<SignatureScheme>,
+    /// Groups the client sent key shares for.
+    pub key_share_groups: Vec<NamedGroup>,
+    /// How many ClientHellos (2 after a HelloRetryRequest).
+    pub client_hello_count: u32,
+    /// JA4 of the first ClientHello.
+    pub ja4: Option<String>,
+    /// JA4_r of the first ClientHello.
+    pub ja4_r: Option<String>,
+    /// JA3 hash of the first ClientHello.
+    pub ja3: Option<String>,
+    /// JA3 string of the first ClientHello.
+    pub ja3_full: Option<String>,
+    /// The negotiated version (ServerHello supported_versions, else its legacy version).
+    pub version: Option<ProtocolVersion>,
+    /// The selected suite.
+    pub cipher_suite: Option<CipherSuite>,
+    /// Extension types of the ServerHello, in order.
+    pub server_extensions: Vec<u16>,
+    /// The key exchange group (TLS 1.3 key_share or the ECDHE ServerKeyExchange curve).
+    pub key_exchange_group: Option<NamedGroup>,
+    /// JA3S hash.
+    pub ja3s: Option<String>,
+    /// JA3S string.
+    pub ja3s_full: Option<String>,
+    /// JA4S (only with the `foxio-licensed` feature).
+    pub ja4s: Option<String>,
+    /// The server sent a HelloRetryRequest.
+    pub hello_retry_request: bool,
+    /// The server's certificate chain in order (TLS 1.2 and older only: TLS 1.3 encrypts it).
+    pub certificates: Vec<CertificateSummary>,
+    /// The chain length as sent (may exceed `certificates.len()`).
+    pub chain_length: usize,
+    /// The server asked for a client certificate (TLS 1.2 and older).
+    pub certificate_request: bool,
+    /// The server sent ServerHelloDone.
+    pub server_hello_done: bool,
+    /// The client sent ClientKeyExchange.
+    pub client_key_exchange: bool,
+    /// Alerts in order.
+    pub alerts: Vec<AlertEvent>,
+    /// The handshake completed (see the module doc).
+    pub handshake_complete: bool,
+    /// When the first ClientHello was seen.
+    pub client_hello_ts: Option<i128>,
+    /// When the ServerHello (or HelloRetryRequest) was seen.
+    pub server_hello_ts: Option<i128>,
+    /// When the client's ChangeCipherSpec was seen (TLS 1.2 and older).
+    pub client_ccs_ts: Option<i128>,
+    /// When the server's ChangeCipherSpec was seen (TLS 1.2 and older).
+    pub server_ccs_ts: Option<i128>,
+    /// When the handshake completed.
+    pub established_ts: Option<i128>,
+    /// The last handshake record (clear or encrypted, ChangeCipherSpec included).
+    pub last_handshake_ts: Option<i128>,
+    /// Application data records the client sent after the handshake.
+    pub client_app_records: u64,
+    /// Their fragment bytes.
+    pub client_app_bytes: u64,
+    /// Application data records the server sent after the handshake.
+    pub server_app_records: u64,
+    /// Their fragment bytes.
+    pub server_app_bytes: u64,
+    /// Records seen per side (all types).
+    pub client_records: u64,
+    /// Records seen per side (all types).
+    pub server_records: u64,
+    /// The first side that sent bytes that are not TLS records.
+    pub non_tls_from: Option<Side>,
+    /// Up to 64 of those bytes, from where the records stopped making sense.
+    pub non_tls_bytes: Vec<u8>,
+    /// When they were seen.
+    pub non_tls_ts: Option<i128>,
+    /// Bytes the capture missed in the client direction (decoding stopped there).
+    pub client_gap: u64,
+    /// Bytes the capture missed in the server direction (decoding stopped there).
+    pub server_gap: u64,
+    /// Decoding problems, short, at most [`MAX_ANOMALIES`].
+    pub anomalies: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct Direction {
+    /// One partial record. INVARIANT: at most MAX_RECORD_LEN bytes.
+    buf: Vec<u8>,
+    reassembler: HandshakeReassembler,
+    stopped: bool,
+    /// TLS 1.2 and older: ChangeCipherSpec sent, later records are encrypted.
+    ccs: bool,
+    /// TLS 1.2 and older: an encrypted handshake record (Finished) followed the CCS.
+    finished: bool,
+    /// TLS 1.3: this side sent a record under handshake keys.
+    tls13_encrypted: bool,
+}
+
+/// Tracks the TLS of one connection. See the module doc.
+#[derive(Debug, Default)]
+pub struct TlsTracker {
+    client: Direction,
+    server: Direction,
+    facts: TlsFacts,
+}
+
+/// Escapes bytes that are not printable UTF-8 as `\xNN`.
+fn escape_bytes(bytes: &[u8]) -> String {
+    match core::str::from_utf8(bytes) {
+        Ok(s) if !s.chars().any(char::is_control) => s.to_string(),
+        _ => {
+            let mut out = String::new();
+            for &b in bytes {
+                if b.is_ascii_graphic() || b == b' ' {
+                    out.push(char::from(b));
+                } else {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+            }
+            out
+        }
+    }
+}
+
+fn count_add(counter: &mut u64, n: usize) {
+    *counter = counter.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+}
+
+impl TlsTracker {
+    /// A tracker for a new connection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What was learned so far.
+    pub fn facts(&self) -> &TlsFacts {
+        &self.facts
+    }
+
+    /// Consumes the tracker, returning its facts.
+    pub fn into_facts(self) -> TlsFacts {
+        self.facts
+    }
+
+    /// Whether decoding of `side` stopped (non-TLS bytes, fatal parse error or capture gap).
+    pub fn is_stopped(&self, side: Side) -> bool {
+        self.dir(side).stopped
+    }
+
+    fn dir(&self, side: Side) -> &Direction {
+        match side {
+            Side::Client => &self.client,
+            Side::Server => &self.server,
+        }
+    }
+
+    fn dir_mut(&mut self, side: Side) -> &mut Direction {
+        match side {
+            Side::Client => &mut self.client,
+            Side::Server => &mut self.server,
+        }
+    }
+
+    fn anomaly(&mut self, text: String) {
+        let a = &mut self.facts.anomalies;
+        if a.len() < MAX_ANOMALIES && !a.contains(&text) {
+            a.push(text);
+        }
+    }
+
+    fn is_tls13(&self) -> bool {
+        self.facts
+            .version
+            .is_some_and(|v| v >= ProtocolVersion::TLS1_3)
+    }
+
+    /// The capture missed `len` bytes of `side`: record boundaries are lost, so decoding of
+    /// that side stops.
+    pub fn gap(&mut self, side: Side, len: u64) {
+        let d = self.dir_mut(side);
+        d.stopped = true;
+        d.buf = Vec::new();
+        d.reassembler.clear();
+        let g = match side {
+            Side::Client => &mut self.facts.client_gap,
+            Side::Server => &mut self.facts.server_gap,
+        };
+        *g = g.saturating_add(len);
+        self.anomaly(format!("{side} capture gap: tls decoding stopped"));
+    }
+
+    /// Feeds reassembled stream bytes of `side` (any chunking); `ts_ns` is the capture time
+    /// of this chunk.
+    ///
+    /// Errors: the bytes are not TLS records (`UnexpectedValue` / `InvalidLength` from the
+    /// record probe) or a handshake message is impossible: that side stops being decoded and
+    /// the first such bytes are kept as evidence. Later calls for a stopped side do nothing.
+    pub fn feed(&mut self, side: Side, ts_ns: i128, bytes: &[u8]) -> Result<(), Error> {
+        if self.dir(side).stopped {
+            return Ok(());
+        }
+        let mut input = bytes;
+        // Complete a buffered partial record first, taking only the bytes it needs.
+        while !self.dir(side).buf.is_empty() {
+            let mut buf = core::mem::take(&mut self.dir_mut(side).buf);
+            match probe_record(&buf) {
+                Ok(_) => {
+                    let result = match parse_record(&buf) {
+                        Ok((record, _)) => self.on_record(side, ts_ns, &record),
+                        Err(e) => Err(e),
+                    };
+                    buf.clear();
+                    self.dir_mut(side).buf = buf;
+                    if let Err(e) = result {
+                        return Err(self.stop(side, ts_ns, &[], e));
+                    }
+                }
+                Err(Error::Incomplete { needed }) => {
+                    let take = needed.min(input.len());
+                    let (head, tail) = input.split_at_checked(take).unwrap_or((input, &[]));
+                    buf.extend_from_slice(head);
+                    input = tail;
+                    self.dir_mut(side).buf = buf;
+                    if input.is_empty() && take < needed {
+                        return Ok(());
+                    }
+                }
+                Err(e) => {
+                    let mut evidence = buf;
+                    evidence.extend(input.iter().take(MAX_NON_TLS_EVIDENCE));
+                    return Err(self.stop(side, ts_ns, &evidence, e));
+                }
+            }
+        }
+        loop {
+            if input.is_empty() {
+                return Ok(());
+            }
+            match parse_record(input) {
+                Ok((record, rest)) => {
+                    if let Err(e) = self.on_record(side, ts_ns, &record) {
+                        return Err(self.stop(side, ts_ns, &[], e));
+                    }
+                    input = rest;
+                }
+                Err(Error::Incomplete { .. }) => {
+                    // INVARIANT: the probe accepted the header bytes present, so this partial
+                    // record is shorter than MAX_RECORD_LEN.
+                    debug_assert!(input.len() < MAX_RECORD_LEN);
+                    self.dir_mut(side).buf.extend_from_slice(input);
+                    return Ok(());
+                }
+                Err(e) => return Err(self.stop(side, ts_ns, input, e)),
+            }
+        }
+    }
+
+    /// Stops decoding `side`; keeps `evidence` (when not empty) as the first non-TLS bytes.
+    fn stop(&mut self, side: Side, ts_ns: i128, evidence: &[u8], e: Error) -> Error {
+        let d = self.dir_mut(side);
+        d.stopped = true;
+        d.buf = Vec::new();
+        d.reassembler.clear();
+        if evidence.is_empty() {
+            self.anomaly(format!("{side} tls: {e}; decoding stopped"));
+        } else {
+            self.anomaly(format!("{side} sent non-tls bytes ({e})"));
+            if self.facts.non_tls_from.is_none() {
+                self.facts.non_tls_from = Some(side);
+                self.facts.non_tls_bytes = evidence
+                    .iter()
+                    .take(MAX_NON_TLS_EVIDENCE)
+                    .copied()
+                    .collect();
+                self.facts.non_tls_ts = Some(ts_ns);
+            }
+        }
+        e
+    }
+
+    fn on_record(&mut self, side: Side, ts: i128, record: &TlsRecord<'_>) -> Result<(), Error> {
+        match side {
+            Side::Client => self.facts.client_records = self.facts.client_records.saturating_add(1),
+            Side::Server => self.facts.server_records = self.facts.server_records.saturating_add(1),
+        }
+        match record.content_type {
+            ContentType::CHANGE_CIPHER_SPEC => self.on_ccs(side, ts),
+            ContentType::ALERT => self.on_alert(side, ts, record.fragment),
+            ContentType::HANDSHAKE => return self.on_handshake_record(side, ts, record.fragment),
+            ContentType::APPLICATION_DATA => self.on_application_data(side, ts, record.fragment),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn on_ccs(&mut self, side: Side, ts: i128) {
+        self.facts.last_handshake_ts = Some(ts);
+        if self.is_tls13() {
+            // RFC 8446 D.4 middlebox compatibility: no key change.
+            return;
+        }
+        let d = self.dir_mut(side);
+        if d.ccs {
+            return;
+        }
+        d.ccs = true;
+        match side {
+            Side::Client => self.facts.client_ccs_ts = Some(ts),
+            Side::Server => self.facts.server_ccs_ts = Some(ts),
+        }
+    }
+
+    fn on_alert(&mut self, side: Side, ts: i128, fragment: &[u8]) {
+        if self.facts.alerts.len() >= MAX_ALERTS {
+            return;
+        }
+        // TLS 1.3 encrypts under the application_data outer type, so an alert record is
+        // always clear text there; before 1.3 the sender's CCS decides.
+        if self.dir(side).ccs && !self.is_tls13() {
+            self.facts.alerts.push(AlertEvent {
+                side,
+                ts_ns: ts,
+                level: None,
+                description: None,
+                encrypted: true,
+            });
+            return;
+        }
+        match parse_alerts(fragment) {
+            Ok(alerts) => {
+                for a in alerts
+                    .into_iter()
+                    .take(MAX_ALERTS.saturating_sub(self.facts.alerts.len()))
+                {
+                    self.facts.alerts.push(AlertEvent {
+                        side,
+                        ts_ns: ts,
+                        level: Some(a.level),
+                        description: Some(a.description),
+                        encrypted: false,
+                    });
+                }
+            }
+            Err(e) => {
+                self.anomaly(format!("{side} alert record: {e}"));
+                self.facts.alerts.push(AlertEvent {
+                    side,
+                    ts_ns: ts,
+                    level: None,
+                    description: None,
+                    encrypted: false,
+                });
+            }
+        }
+    }
+
+    fn on_handshake_record(&mut self, side: Side, ts: i128, fragment: &[u8]) -> Result<(), Error> {
+        self.facts.last_handshake_ts = Some(ts);
+        if self.dir(side).ccs && !self.is_tls13() {
+            // The encrypted Finished (or an encrypted renegotiation).
+            let d = self.dir_mut(side);
+            if !d.finished {
+                d.finished = true;
+                if self.client.finished && self.server.finished && !self.facts.handshake_complete {
+                    self.facts.handshake_complete = true;
+                    self.facts.established_ts = Some(ts);
+                }
+            }
+            return Ok(());
+        }
+        let mut reassembler = core::mem::take(&mut self.dir_mut(side).reassembler);
+        let mut messages: Vec<(HandshakeType, Vec<u8>)> = Vec::new();
+        let result = reassembler.push(fragment, |t, body| messages.push((t, body.to_vec())));
+        self.dir_mut(side).reassembler = reassembler;
+        for (t, body) in &messages {
+            self.on_handshake_message(side, ts, *t, body);
+        }
+        result
+    }
+
+    fn on_handshake_message(&mut self, side: Side, ts: i128, t: HandshakeType, body: &[u8]) {
+        match (side, t) {
+            (Side::Client, HandshakeType::CLIENT_HELLO) => self.on_client_hello(ts, body),
+            (Side::Server, HandshakeType::SERVER_HELLO) => self.on_server_hello(ts, body),
+            (Side::Server, HandshakeType::CERTIFICATE) => {
+                if self.is_tls13() || !self.facts.certificates.is_empty() {
+                    return;
+                }
+                match parse_certificate_list(body) {
+                    Ok(list) => {
+                        self.facts.chain_length = list.len();
+                        for der in list.into_iter().take(MAX_CERTIFICATES) {
+                            match summarize_certificate(der) {
+                                Ok(s) => self.facts.certificates.push(s),
+                                Err(e) => self.anomaly(format!("server certificate: {e}")),
+                            }
+                        }
+                    }
+                    Err(e) => self.anomaly(format!("server certificate message: {e}")),
+                }
+            }
+            (Side::Server, HandshakeType::SERVER_KEY_EXCHANGE) => {
+                let ecdhe = self
+                    .facts
+                    .cipher_suite
+                    .and_then(CipherSuite::key_exchange)
+                    .is_some_and(|k| matches!(k, KeyExchange::Ecdhe | KeyExchange::EcdhePsk));
+                if ecdhe {
+                    match parse_server_key_exchange_ecdhe(body) {
+                        Ok(g) => self.facts.key_exchange_group = g,
+                        Err(e) => self.anomaly(format!("server key exchange: {e}")),
+                    }
+                }
+            }
+            (Side::Server, HandshakeType::CERTIFICATE_REQUEST) => {
+                self.facts.certificate_request = true;
+            }
+            (Side::Server, HandshakeType::SERVER_HELLO_DONE) => self.facts.server_hello_done = true,
+            (Side::Client, HandshakeType::CLIENT_KEY_EXCHANGE) => {
+                self.facts.client_key_exchange = true;
+            }
+            _ => {}
+        }
+    }
+
+    fn on_client_hello(&mut self, ts: i128, body: &[u8]) {
+        self.facts.client_hello_count = self.facts.client_hello_count.saturating_add(1);
+        if self.facts.client_hello_ts.is_some() {
+            return;
+        }
+        self.facts.client_hello_ts = Some(ts);
+        let hello = match parse_client_hello(body) {
+            Ok(h) => h,
+            Err(e) => {
+                self.anomaly(format!("client hello: {e}"));
+                return;
+            }
+        };
+        for (t, e) in &hello.decoded.errors {
+            self.anomaly(format!("client hello extension {t}: {e}"));
+        }
+        let f = &mut self.facts;
+        f.client_legacy_version = Some(hello.legacy_version);
+        f.client_versions = hello.offered_versions();
+        f.client_cipher_suites.clone_from(&hello.cipher_suites);
+        f.client_extensions = hello
+            .extensions
+            .iter()
+            .map(|e| e.extension_type.0)
+            .collect();
+        f.sni = hello.decoded.server_name.map(escape_bytes);
+        f.alpn = hello.decoded.alpn.iter().map(|a| escape_bytes(a)).collect();
+        f.supported_groups
+            .clone_from(&hello.decoded.supported_groups);
+        f.signature_algorithms
+            .clone_from(&hello.decoded.signature_algorithms);
+        f.key_share_groups
+            .clone_from(&hello.decoded.key_share_groups);
+        let ja4 = fingerprint::ja4(&hello);
+        f.ja4 = Some(ja4.ja4);
+        f.ja4_r = Some(ja4.ja4_r);
+        let ja3 = fingerprint::ja3(&hello);
+        f.ja3 = Some(ja3.hash);
+        f.ja3_full = Some(ja3.full);
+    }
+
+    fn on_server_hello(&mut self, ts: i128, body: &[u8]) {
+        let hello = match parse_server_hello(body) {
+            Ok(h) => h,
+            Err(e) => {
+                self.anomaly(format!("server hello: {e}"));
+                return;
+            }
+        };
+        for (t, e) in &hello.decoded.errors {
+            self.anomaly(format!("server hello extension {t}: {e}"));
+        }
+        let f = &mut self.facts;
+        if hello.is_hello_retry_request {
+            f.hello_retry_request = true;
+        }
+        if f.server_hello_ts.is_none() || !hello.is_hello_retry_request {
+            f.server_hello_ts = Some(ts);
+        }
+        f.version = Some(hello.selected_version());
+        f.cipher_suite = Some(hello.cipher_suite);
+        f.server_extensions = hello
+            .extensions
+            .iter()
+            .map(|e| e.extension_type.0)
+            .collect();
+        if let Some(g) = hello.decoded.key_share_groups.first() {
+            f.key_exchange_group = Some(*g);
+        }
+        let ja3s = fingerprint::ja3s(&hello);
+        f.ja3s = Some(ja3s.hash);
+        f.ja3s_full = Some(ja3s.full);
+        #[cfg(feature = "foxio-licensed")]
+        {
+            f.ja4s = Some(fingerprint::ja4s(&hello).0);
+        }
+    }
+
+    fn on_application_data(&mut self, side: Side, ts: i128, fragment: &[u8]) {
+        let tls13_after_hello = self.is_tls13()
+            && self.facts.server_hello_ts.is_some()
+            && !(self.facts.hello_retry_request && self.facts.client_hello_count < 2);
+        if tls13_after_hello && !self.dir(side).tls13_encrypted {
+            // The first record under handshake keys: the server's encrypted flight, or the
+            // client's Finished.
+            self.dir_mut(side).tls13_encrypted = true;
+            self.facts.last_handshake_ts = Some(ts);
+            if side == Side::Client && self.server.tls13_encrypted {
+                self.facts.handshake_complete = true;
+                self.facts.established_ts = Some(ts);
+            }
+            return;
+        }
+        let no_handshake_seen =
+            self.facts.client_hello_ts.is_none() && self.facts.server_hello_ts.is_none();
+        if self.facts.handshake_complete || no_handshake_seen {
+            let (records, bytes) = match side {
+                Side::Client => (
+                    &mut self.facts.client_app_records,
+                    &mut self.facts.client_app_bytes,
+                ),
+                Side::Server => (
+                    &mut self.facts.server_app_records,
+                    &mut self.facts.server_app_bytes,
+                ),
+            };
+            *records = records.saturating_add(1);
+            count_add(bytes, fragment.len());
+        } else if tls13_after_hello {
+            // More of the server's encrypted flight before the client's Finished.
+            self.facts.last_handshake_ts = Some(ts);
+        } else {
+            self.anomaly(format!(
+                "{side} sent application data before the handshake completed"
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::{AlertDescription, AlertLevel};
+
+    #[allow(clippy::arithmetic_side_effects)]
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// cipher-mismatch.pcap frame 8: FreeRDP ClientHello offering 6 suites.
+    const CIPHER_MISMATCH_CLIENT_HELLO: &str = "160301010401000100030393f44246e6d38a2fae44165e4e97c8aeba04e8d8a5900ecf967b0d46ac4fd3f12052c90f37e1a0c126dff141dc3dbed82cbf1fbd62d958a5c2a4acbaff6101f0fa000c130213031301cca8c02f00ff010000ab0000000e000c0000093132372e302e302e31000b000403000102000a00160014001d0017001e0019001801000101010201030104002300000016000000170000000d002a0028040305030603080708080809080a080b080408050806040105010601030303010302040205020602002b0009080304030303020301002d00020101003300260024001d0020d0e3dad00b19dd72234a4ff85bd50afc35cca9dcb02325b471c59ec588a51f24";
+    /// cipher-mismatch.pcap frame 9: xrdp's fatal handshake_failure.
+    const CIPHER_MISMATCH_ALERT: &str = "15030300020228";
+    /// cipher-mismatch.pcap frame 11: xrdp then sends a clear-text TPKT (MCS Disconnect
+    /// Provider Ultimatum).
+    const CIPHER_MISMATCH_TPKT: &str = "0300000902f0802180";
+    /// version-client10-server12.pcap frame 8: a TLS 1.0-only ClientHello (8 suites, no
+    /// supported_versions).
+    const TLS10_CLIENT_HELLO: &str = "1603010075010000710301fd961314e1e0e614b570fa4e7f89e4f46e554d621b01ac8e79b72e6ac7495183000010c00ac009c014c0130035002f0039003301000038000500050100000000000a00160014001700180019001d001e01000101010201030104000b0002010000230000ff01000100001c00024000";
+    /// version-client10-server12.pcap frame 9: fatal protocol_version in a TLS 1.0 record.
+    const TLS10_ALERT: &str = "15030100020246";
+    /// tls12-ok.pcap frame 9, first record: ServerHello TLS 1.2,
+    /// TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384.
+    const TLS12_SERVER_HELLO: &str = "16030300410200003d0303d0808874195a11d5ff0b54d32c9679507a29053a842ccd1edb1efb51ee9df7b100c030000015ff01000100000b0004030001020023000000170000";
+    /// tls12-ok.pcap frame 117: the client's encrypted close_notify (26 bytes).
+    const TLS12_ENCRYPTED_ALERT: &str =
+        "150303001a85475313e70d30cb1b86046f67406344c427b2469ebc701a1f02";
+
+    #[test]
+    fn cipher_mismatch() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 9_002_000, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+            .unwrap();
+        t.feed(Side::Server, 9_120_000, &hex(CIPHER_MISMATCH_ALERT))
+            .unwrap();
+        let e = t
+            .feed(Side::Server, 16_659_000, &hex(CIPHER_MISMATCH_TPKT))
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::UnexpectedValue {
+                what: "tls content type",
+                value: 3
+            }
+        ));
+        let f = t.facts();
+        assert_eq!(f.client_cipher_suites.len(), 6);
+        let names: Vec<String> = f
+            .client_cipher_suites
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            names.first().map(String::as_str),
+            Some("TLS_AES_256_GCM_SHA384")
+        );
+        assert_eq!(
+            names.last().map(String::as_str),
+            Some("TLS_EMPTY_RENEGOTIATION_INFO_SCSV")
+        );
+        let versions: Vec<String> = f.client_versions.iter().map(|v| v.to_string()).collect();
+        assert_eq!(versions, ["TLS1.3", "TLS1.2", "TLS1.1", "TLS1.0"]);
+        assert_eq!(f.sni.as_deref(), Some("127.0.0.1"));
+        assert_eq!(
+            f.alerts,
+            vec![AlertEvent {
+                side: Side::Server,
+                ts_ns: 9_120_000,
+                level: Some(AlertLevel::FATAL),
+                description: Some(AlertDescription::HANDSHAKE_FAILURE),
+                encrypted: false,
+            }]
+        );
+        assert_eq!(f.version, None);
+        assert!(!f.handshake_complete);
+        assert_eq!(f.non_tls_from, Some(Side::Server));
+        assert_eq!(f.non_tls_bytes, hex(CIPHER_MISMATCH_TPKT));
+        assert!(t.is_stopped(Side::Server) && !t.is_stopped(Side::Client));
+        // A stopped side ignores more bytes.
+        assert!(t.feed(Side::Server, 0, &[0x16]).is_ok());
+    }
+
+    #[test]
+    fn tls10_client_rejected() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 1, &hex(TLS10_CLIENT_HELLO)).unwrap();
+        t.feed(Side::Server, 2, &hex(TLS10_ALERT)).unwrap();
+        let f = t.facts();
+        assert_eq!(f.client_versions, vec![ProtocolVersion::TLS1_0]);
+        assert_eq!(f.client_cipher_suites.len(), 8);
+        assert_eq!(
+            f.alerts.first().and_then(|a| a.description),
+            Some(AlertDescription::PROTOCOL_VERSION)
+        );
+        assert_eq!(f.sni, None);
+        assert!(
+            f.ja4.as_deref().unwrap().starts_with("t10i080600_"),
+            "{:?}",
+            f.ja4
+        );
+    }
+
+    #[test]
+    fn byte_by_byte_feeding_gives_the_same_facts() {
+        let mut whole = TlsTracker::new();
+        whole
+            .feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+            .unwrap();
+        let mut bytewise = TlsTracker::new();
+        for b in hex(CIPHER_MISMATCH_CLIENT_HELLO) {
+            bytewise.feed(Side::Client, 1, &[b]).unwrap();
+        }
+        assert_eq!(whole.facts(), bytewise.facts());
+        assert!(whole.facts().ja3.is_some());
+    }
+
+    #[test]
+    fn alerts_after_ccs_are_encrypted_whatever_their_length() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+            .unwrap();
+        t.feed(Side::Server, 2, &hex(TLS12_SERVER_HELLO)).unwrap();
+        assert_eq!(t.facts().version, Some(ProtocolVersion::TLS1_2));
+        assert_eq!(t.facts().cipher_suite, Some(CipherSuite(0xc030)));
+        // Before its CCS the server's alert is clear text.
+        t.feed(Side::Server, 3, &[0x15, 3, 3, 0, 2, 1, 0]).unwrap();
+        // Client CCS, then a 2-byte and a 26-byte alert record: both encrypted.
+        t.feed(Side::Client, 4, &[0x14, 3, 3, 0, 1, 1]).unwrap();
+        t.feed(Side::Client, 5, &[0x15, 3, 3, 0, 2, 2, 0x28])
+            .unwrap();
+        t.feed(Side::Client, 6, &hex(TLS12_ENCRYPTED_ALERT))
+            .unwrap();
+        let a = &t.facts().alerts;
+        assert_eq!(a.len(), 3);
+        assert_eq!(
+            a.first().and_then(|a| a.description),
+            Some(AlertDescription::CLOSE_NOTIFY)
+        );
+        assert!(a
+            .iter()
+            .skip(1)
+            .all(|a| a.encrypted && a.level.is_none() && a.side == Side::Client));
+    }
+
+    #[test]
+    fn tls12_handshake_completion() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+            .unwrap();
+        t.feed(Side::Server, 2, &hex(TLS12_SERVER_HELLO)).unwrap();
+        t.feed(
+            Side::Client,
+            3,
+            &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
+        )
+        .unwrap();
+        assert!(!t.facts().handshake_complete);
+        t.feed(
+            Side::Server,
+            4,
+            &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
+        )
+        .unwrap();
+        assert!(t.facts().handshake_complete);
+        assert_eq!(t.facts().established_ts, Some(4));
+        t.feed(Side::Client, 5, &[0x17, 3, 3, 0, 3, 1, 2, 3])
+            .unwrap();
+        assert_eq!(
+            (t.facts().client_app_records, t.facts().client_app_bytes),
+            (1, 3)
+        );
+    }
+
+    #[test]
+    fn gap_stops_a_side() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 1, &[0x16, 3, 1]).unwrap();
+        t.gap(Side::Client, 100);
+        assert!(t.is_stopped(Side::Client));
+        assert_eq!(t.facts().client_gap, 100);
+        assert!(t.feed(Side::Client, 2, &[0xff]).is_ok());
+    }
+
+    #[test]
+    fn oversized_record_stops_with_evidence() {
+        let mut t = TlsTracker::new();
+        let e = t
+            .feed(Side::Server, 1, &[0x17, 3, 3, 0xff, 0xff])
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidLength { .. }));
+        assert_eq!(t.facts().non_tls_from, Some(Side::Server));
+    }
+
+    #[test]
+    fn huge_handshake_message_rejected() {
+        let mut t = TlsTracker::new();
+        let e = t
+            .feed(Side::Client, 1, &[0x16, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff])
+            .unwrap_err();
+        assert!(matches!(
+            e,
+            Error::InvalidLength {
+                what: "tls handshake",
+                ..
+            }
+        ));
+        assert!(t.is_stopped(Side::Client));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_bytes_never_panic(
+            chunks in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::collection::vec(proptest::num::u8::ANY, 0..300)),
+                0..12,
+            )
+        ) {
+            let mut t = TlsTracker::new();
+            for (server, bytes) in chunks {
+                let side = if server { Side::Server } else { Side::Client };
+                let _ = t.feed(side, 0, &bytes);
+            }
+            let _ = t.facts();
+        }
+
+        #[test]
+        fn mutated_hello_never_panics(pos in 0usize..265, value in proptest::num::u8::ANY) {
+            let mut bytes = hex(CIPHER_MISMATCH_CLIENT_HELLO);
+            if let Some(b) = bytes.get_mut(pos) {
+                *b = value;
+            }
+            let mut t = TlsTracker::new();
+            let _ = t.feed(Side::Client, 0, &bytes);
+        }
+    }
+}

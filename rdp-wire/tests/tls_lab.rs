@@ -1,0 +1,413 @@
+//! Replays the lab captures (`../shared/corpus/lab/*.pcap`) through `TlsTracker` and checks the
+//! `tls` facts against each capture's `.expect.json`.
+//!
+//! The captures are read with a minimal classic-pcap reader (Ethernet, Linux SLL and SLL2;
+//! IPv4/IPv6; TCP) and a naive in-order reassembly, enough for loopback captures. The first
+//! TPKT frame of each direction (X.224 Connection Request / Confirm) is skipped; everything after
+//! it is fed to the tracker.
+
+// Test-only helpers: a malformed capture should fail the test loudly.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    clippy::cast_possible_truncation,
+    clippy::type_complexity
+)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rdp_wire::tls::{Side, TlsFacts, TlsTracker};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/lab");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("corpus folder {} missing", dir.display());
+    }
+    eprintln!("note: {} missing, lab capture tests skipped", dir.display());
+    None
+}
+
+struct Packet {
+    ts_ns: i128,
+    src: (Vec<u8>, u16),
+    dst: (Vec<u8>, u16),
+    seq: u32,
+    syn: bool,
+    ack_flag: bool,
+    payload: Vec<u8>,
+}
+
+fn u16be(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn read_pcap(path: &Path) -> Vec<Packet> {
+    let data = std::fs::read(path).unwrap();
+    let magic = u32::from_le_bytes(data[0..4].try_into().unwrap());
+    let (le, nanos) = match magic {
+        0xa1b2c3d4 => (true, false),
+        0xa1b23c4d => (true, true),
+        0xd4c3b2a1 => (false, false),
+        0x4d3cb2a1 => (false, true),
+        m => panic!("not a classic pcap: {m:#x}"),
+    };
+    let rd32 = |b: &[u8]| {
+        let a: [u8; 4] = b.try_into().unwrap();
+        if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        }
+    };
+    let linktype = rd32(&data[20..24]);
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= data.len() {
+        let sec = i128::from(rd32(&data[at..at + 4]));
+        let frac = i128::from(rd32(&data[at + 4..at + 8]));
+        let caplen = rd32(&data[at + 8..at + 12]) as usize;
+        let frame = &data[at + 16..at + 16 + caplen];
+        at += 16 + caplen;
+        let ts_ns = sec * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
+        let (ethertype, l3) = match linktype {
+            0 => {
+                let l3 = &frame[4..];
+                (if l3[0] >> 4 == 6 { 0x86dd } else { 0x0800 }, l3)
+            }
+            1 => (u16be(frame, 12), &frame[14..]),
+            113 => (u16be(frame, 14), &frame[16..]),
+            276 => (u16be(frame, 0), &frame[20..]),
+            l => panic!("link type {l}"),
+        };
+        let (src, dst, l4) = match ethertype {
+            0x0800 => {
+                if l3[9] != 6 {
+                    continue;
+                }
+                let ihl = usize::from(l3[0] & 0x0f) * 4;
+                let total = usize::from(u16be(l3, 2));
+                (l3[12..16].to_vec(), l3[16..20].to_vec(), &l3[ihl..total])
+            }
+            0x86dd => {
+                if l3[6] != 6 {
+                    continue;
+                }
+                let plen = usize::from(u16be(l3, 4));
+                (l3[8..24].to_vec(), l3[24..40].to_vec(), &l3[40..40 + plen])
+            }
+            _ => continue,
+        };
+        let off = usize::from(l4[12] >> 4) * 4;
+        let flags = l4[13];
+        out.push(Packet {
+            ts_ns,
+            src: (src, u16be(l4, 0)),
+            dst: (dst, u16be(l4, 2)),
+            seq: u32::from_be_bytes(l4[4..8].try_into().unwrap()),
+            syn: flags & 0x02 != 0,
+            ack_flag: flags & 0x10 != 0,
+            payload: l4[off..].to_vec(),
+        });
+    }
+    out
+}
+
+#[derive(Default)]
+struct Dir {
+    next_seq: Option<u32>,
+    pre: Vec<u8>,
+    skipped_tpkt: bool,
+}
+
+struct Conn {
+    client: (Vec<u8>, u16),
+    dirs: [Dir; 2],
+    tracker: TlsTracker,
+}
+
+/// Feeds one capture; returns the facts of each connection in the order they started.
+fn replay(path: &Path) -> Vec<TlsFacts> {
+    let mut conns: Vec<Conn> = Vec::new();
+    let mut index: HashMap<((Vec<u8>, u16), (Vec<u8>, u16)), usize> = HashMap::new();
+    for p in read_pcap(path) {
+        let key = if p.src <= p.dst {
+            (p.src.clone(), p.dst.clone())
+        } else {
+            (p.dst.clone(), p.src.clone())
+        };
+        if p.syn && !p.ack_flag {
+            index.insert(key.clone(), conns.len());
+            conns.push(Conn {
+                client: p.src.clone(),
+                dirs: [Dir::default(), Dir::default()],
+                tracker: TlsTracker::new(),
+            });
+        }
+        let Some(&i) = index.get(&key) else { continue };
+        let conn = &mut conns[i];
+        let side = if p.src == conn.client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let d = &mut conn.dirs[usize::from(side == Side::Server)];
+        if p.syn {
+            d.next_seq = Some(p.seq.wrapping_add(1));
+            continue;
+        }
+        let Some(next) = d.next_seq else { continue };
+        let skip = next.wrapping_sub(p.seq) as usize;
+        if skip >= p.payload.len() || (p.seq.wrapping_sub(next) as i32) > 0 {
+            continue; // retransmission, or a hole (not expected on loopback)
+        }
+        let new = &p.payload[skip..];
+        d.next_seq = Some(next.wrapping_add(new.len() as u32));
+        let mut bytes = new.to_vec();
+        if !d.skipped_tpkt {
+            d.pre.extend_from_slice(&bytes);
+            bytes.clear();
+            if d.pre.first() == Some(&0x03) {
+                if d.pre.len() < 4 {
+                    continue;
+                }
+                let len = usize::from(u16be(&d.pre, 2));
+                if d.pre.len() < len {
+                    continue;
+                }
+                bytes = d.pre.split_off(len);
+            } else {
+                bytes = std::mem::take(&mut d.pre);
+            }
+            d.skipped_tpkt = true;
+        }
+        if !bytes.is_empty() {
+            let _ = conn.tracker.feed(side, p.ts_ns, &bytes);
+        }
+    }
+    conns.into_iter().map(|c| c.tracker.into_facts()).collect()
+}
+
+/// The JA4 of every ClientHello in a (non-RDP) capture: per flow, payloads in capture order,
+/// flows that start with a handshake record.
+fn client_hello_ja4s(path: &Path) -> Vec<String> {
+    use rdp_wire::tls::handshake::{parse_client_hello, HandshakeReassembler, HandshakeType};
+    use rdp_wire::tls::record::parse_record;
+    let mut flows: Vec<((Vec<u8>, u16), (Vec<u8>, u16), Vec<u8>, Vec<u32>)> = Vec::new();
+    for p in read_pcap(path) {
+        if p.payload.is_empty() {
+            continue;
+        }
+        let pos = flows.iter().position(|f| f.0 == p.src && f.1 == p.dst);
+        let i = pos.unwrap_or_else(|| {
+            flows.push((p.src.clone(), p.dst.clone(), Vec::new(), Vec::new()));
+            flows.len() - 1
+        });
+        if !flows[i].3.contains(&p.seq) {
+            flows[i].3.push(p.seq);
+            flows[i].2.extend_from_slice(&p.payload);
+        }
+    }
+    let mut out = Vec::new();
+    for (_, _, bytes, _) in flows {
+        let mut input = &bytes[..];
+        let mut reassembler = HandshakeReassembler::new();
+        while let Ok((record, rest)) = parse_record(input) {
+            if record.content_type.0 != 22 {
+                break;
+            }
+            let mut hellos = Vec::new();
+            let _ = reassembler.push(record.fragment, |t, body| {
+                if t == HandshakeType::CLIENT_HELLO {
+                    hellos.push(body.to_vec());
+                }
+            });
+            for h in hellos {
+                out.push(rdp_wire::tls::fingerprint::ja4(&parse_client_hello(&h).unwrap()).ja4);
+            }
+            input = rest;
+        }
+    }
+    out
+}
+
+#[test]
+fn ja4_matches_foxio_expected_outputs() {
+    let Some(lab) = corpus() else { return };
+    let ja4_dir = lab.join("../ja4");
+    for name in ["tls12.pcap", "tls-alpn-h2.pcap", "badcurveball.pcap"] {
+        let snap =
+            std::fs::read_to_string(ja4_dir.join(format!("expected/{name}.rust.snap"))).unwrap();
+        let expected: Vec<&str> = snap
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("ja4: "))
+            .collect();
+        let got = client_hello_ja4s(&ja4_dir.join(name));
+        assert!(!got.is_empty(), "{name}: no ClientHello found");
+        for g in &got {
+            assert!(
+                expected.contains(&g.as_str()),
+                "{name}: {g} not in {expected:?}"
+            );
+        }
+    }
+}
+
+fn check_capture(dir: &Path, name: &str) -> Vec<TlsFacts> {
+    let facts = replay(&dir.join(name));
+    let expect: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join(format!("{name}.expect.json"))).unwrap(),
+    )
+    .unwrap();
+    let conns = expect["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), facts.len(), "{name}: connection count");
+    for (n, (want, got)) in conns.iter().zip(&facts).enumerate() {
+        let ctx = format!("{name} connection {n}");
+        let tls = &want["tls"];
+        if tls.is_null() {
+            continue;
+        }
+        if let Some(v) = tls.get("client_versions") {
+            let got_v: Vec<String> = got.client_versions.iter().map(|v| v.to_string()).collect();
+            assert_eq!(serde_json::json!(got_v), *v, "{ctx}: client_versions");
+        }
+        if let Some(v) = tls.get("client_cipher_suites") {
+            assert_eq!(
+                v.as_u64(),
+                Some(got.client_cipher_suites.len() as u64),
+                "{ctx}: suites"
+            );
+        }
+        if let Some(v) = tls.get("version") {
+            assert_eq!(
+                v.as_str().map(str::to_string),
+                got.version.map(|v| v.to_string()),
+                "{ctx}"
+            );
+        }
+        if let Some(v) = tls.get("cipher_suite") {
+            let got_s = got.cipher_suite.map(|s| s.to_string());
+            assert_eq!(v.as_str().map(str::to_string), got_s, "{ctx}: cipher_suite");
+        }
+        if let Some(v) = tls.get("certificate") {
+            if v.is_null() {
+                assert!(
+                    got.certificates.is_empty(),
+                    "{ctx}: no clear-text certificate"
+                );
+            } else {
+                let c = got
+                    .certificates
+                    .first()
+                    .unwrap_or_else(|| panic!("{ctx}: certificate"));
+                assert_eq!(
+                    v["not_before"].as_str(),
+                    Some(c.not_before_rfc3339.as_str()),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    v["not_after"].as_str(),
+                    Some(c.not_after_rfc3339.as_str()),
+                    "{ctx}"
+                );
+                assert_eq!(v["key_bits"].as_u64(), c.key_bits.map(u64::from), "{ctx}");
+                // expect.json abbreviates `sha256WithRSAEncryption` as `sha256WithRSA`.
+                let sig = v["signature"].as_str().unwrap();
+                assert!(
+                    c.signature_algorithm.starts_with(sig),
+                    "{ctx}: {}",
+                    c.signature_algorithm
+                );
+            }
+        }
+        if let Some(v) = tls.get("alerts") {
+            let want_alerts = v.as_array().unwrap();
+            assert_eq!(
+                want_alerts.len(),
+                got.alerts.len(),
+                "{ctx}: alerts {:?}",
+                got.alerts
+            );
+            for (w, g) in want_alerts.iter().zip(&got.alerts) {
+                assert_eq!(w["from"].as_str(), Some(g.side.as_str()), "{ctx}");
+                if w.get("encrypted").and_then(|e| e.as_bool()) == Some(true) {
+                    assert!(g.encrypted, "{ctx}: encrypted alert");
+                } else {
+                    assert!(!g.encrypted, "{ctx}");
+                    assert_eq!(
+                        w["level"].as_str(),
+                        g.level.map(|l| l.to_string()).as_deref()
+                    );
+                    assert_eq!(
+                        w["description"].as_str(),
+                        g.description.map(|d| d.to_string()).as_deref(),
+                        "{ctx}"
+                    );
+                }
+            }
+        }
+        if want["verdict"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|v| v == "established"))
+        {
+            assert!(got.handshake_complete, "{ctx}: handshake_complete {got:?}");
+        }
+    }
+    facts
+}
+
+#[test]
+fn lab_captures_match_expectations() {
+    let Some(dir) = corpus() else { return };
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".pcap") && dir.join(format!("{name}.expect.json")).exists() {
+            check_capture(&dir, &name);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} captures checked");
+}
+
+#[test]
+fn tls12_ok_details() {
+    let Some(dir) = corpus() else { return };
+    let f = &check_capture(&dir, "tls12-ok.pcap")[0];
+    assert!(f.handshake_complete);
+    assert!(f.client_ccs_ts.is_some() && f.server_ccs_ts.is_some());
+    assert!(f.established_ts >= f.server_hello_ts);
+    assert!(f.client_app_records > 0 && f.server_app_records > 0);
+    assert_eq!(f.chain_length, 1);
+    let c = &f.certificates[0];
+    assert_eq!(c.key_type, "RSA");
+    assert_eq!(c.signature_algorithm, "sha256WithRSAEncryption");
+    assert!(c.self_signed);
+    assert_eq!(c.sha256.len(), 64);
+    assert!(f.alerts.iter().all(|a| a.encrypted));
+    assert!(f.anomalies.is_empty(), "{:?}", f.anomalies);
+    // tshark 4.0.17 `tls.handshake.ja3` / `ja3s` for the same hellos.
+    assert_eq!(f.ja3.as_deref(), Some("a3afc2c46ba4a7d7fbe1cfb7a3031c2f"));
+    assert_eq!(f.ja3s.as_deref(), Some("ec74a5c51106f0419184d0dd08fb05bc"));
+}
+
+#[test]
+fn tls13_ok_details() {
+    let Some(dir) = corpus() else { return };
+    let f = &check_capture(&dir, "tls-ok.pcap")[0];
+    assert!(f.handshake_complete);
+    assert!(f.alerts.is_empty());
+    assert!(f.client_app_records > 0 && f.server_app_records > 0);
+    // FreeRDP sends SNI (the IP literal), 31 suites, 10 extensions, no ALPN.
+    assert!(
+        f.ja4.as_deref().unwrap().starts_with("t13d311000_"),
+        "{:?}",
+        f.ja4
+    );
+    assert!(f.anomalies.is_empty(), "{:?}", f.anomalies);
+}
