@@ -5,6 +5,12 @@
 //! - [`tpkt`]: the TPKT frame (T.123 / RFC 1006) that carries every X.224 and MCS PDU.
 //! - [`x224`]: X.224 TPDUs and the RDP security negotiation inside the Connection Request and
 //!   Connection Confirm (MS-RDPBCGR 2.2.1.1 and 2.2.1.2).
+//! - [`mcs`]: T.125 MCS Connect-Initial/Connect-Response (BER) and the domain PDUs (PER).
+//! - [`gcc`]: the T.124 GCC Conference Create Request/Response and the client and server data
+//!   blocks inside them (MS-RDPBCGR 2.2.1.3 and 2.2.1.4).
+//! - [`rdp`]: Standard RDP Security PDUs carried in MCS Send Data (security header, Security
+//!   Exchange, Client Info, licensing) and the Set Error Info PDU.
+//! - [`names`]: name tables for keyboard layouts, client builds, RDP versions and encryption.
 //! - [`analyzer`]: feed it the reassembled bytes of both directions (and the TCP open/close
 //!   events) of one connection; ask it for the facts and the verdict.
 //!
@@ -22,7 +28,11 @@
 
 pub mod analyzer;
 mod error;
+pub mod gcc;
+pub mod mcs;
+pub mod names;
 mod parse;
+pub mod rdp;
 mod values;
 pub mod tpkt;
 pub mod x224;

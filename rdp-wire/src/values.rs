@@ -41,7 +41,7 @@ macro_rules! open_enum {
                         f,
                         "{:#0width$x}",
                         self.0,
-                        width = 2 + 2 * core::mem::size_of::<$ty>()
+                        width = core::mem::size_of::<$ty>().saturating_mul(2).saturating_add(2)
                     ),
                 }
             }
