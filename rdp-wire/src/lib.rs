@@ -33,8 +33,11 @@ pub mod mcs;
 pub mod names;
 mod parse;
 pub mod rdp;
-mod values;
 pub mod tpkt;
+mod values;
 pub mod x224;
+
+#[cfg(test)]
+mod testdata;
 
 pub use error::Error;

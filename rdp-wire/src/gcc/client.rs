@@ -201,7 +201,10 @@ impl ClientCoreData<'_> {
     /// has WANT_32BPP_SESSION (highColorDepth cannot say 32), else highColorDepth, else
     /// postBeta2ColorDepth, else colorDepth. `None` for values the spec does not define.
     pub fn requested_color_depth(&self) -> Option<u16> {
-        if self.early_capability_flags.is_some_and(|f| f.contains(EarlyCapabilityFlags::WANT_32BPP_SESSION)) {
+        if self
+            .early_capability_flags
+            .is_some_and(|f| f.contains(EarlyCapabilityFlags::WANT_32BPP_SESSION))
+        {
             return Some(32);
         }
         if let Some(h) = self.high_color_depth {
@@ -357,7 +360,10 @@ pub fn parse_client_data(input: &[u8]) -> Result<ClientData<'_>, Error> {
     let mut out = ClientData::default();
     for block in data_blocks(input) {
         let block = block?;
-        let mut r = Le { input: block.body, what: "client data block" };
+        let mut r = Le {
+            input: block.body,
+            what: "client data block",
+        };
         let duplicate = match block.block_type {
             CS_CORE => {
                 r.what = "client core data";
@@ -366,17 +372,30 @@ pub fn parse_client_data(input: &[u8]) -> Result<ClientData<'_>, Error> {
             }
             CS_SECURITY => {
                 r.what = "client security data";
-                let v = ClientSecurityData { encryption_methods: EncryptionMethods(r.u32()?), ext_encryption_methods: r.u32()? };
+                let v = ClientSecurityData {
+                    encryption_methods: EncryptionMethods(r.u32()?),
+                    ext_encryption_methods: r.u32()?,
+                };
                 out.security.replace(v).is_some()
             }
             CS_NET => {
                 r.what = "client network data";
                 let v = network(&mut r)?;
+                // rdesktop writes the options big-endian: only low-half bits set.
+                if v.channels
+                    .iter()
+                    .any(|c| c.options.0 != 0 && c.options.0 & 0xffff_0000 == 0)
+                {
+                    out.anomalies.push("channel options look byte-swapped");
+                }
                 out.network.replace(v).is_some()
             }
             CS_CLUSTER => {
                 r.what = "client cluster data";
-                let v = ClientClusterData { flags: ClusterFlags(r.u32()?), redirected_session_id: r.u32()? };
+                let v = ClientClusterData {
+                    flags: ClusterFlags(r.u32()?),
+                    redirected_session_id: r.u32()?,
+                };
                 out.cluster.replace(v).is_some()
             }
             CS_MONITOR => {
@@ -409,13 +428,17 @@ pub fn parse_client_data(input: &[u8]) -> Result<ClientData<'_>, Error> {
             out.anomalies.push("repeated client data block");
         }
         if !r.input.is_empty() {
-            out.anomalies.push("bytes after the fields of a client data block");
+            out.anomalies
+                .push("bytes after the fields of a client data block");
         }
     }
     Ok(out)
 }
 
-fn core<'a>(r: &mut Le<'a>, anomalies: &mut Vec<&'static str>) -> Result<ClientCoreData<'a>, Error> {
+fn core<'a>(
+    r: &mut Le<'a>,
+    anomalies: &mut Vec<&'static str>,
+) -> Result<ClientCoreData<'a>, Error> {
     let version = RdpVersion(r.u32()?);
     let desktop_width = r.u16()?;
     let desktop_height = r.u16()?;
@@ -428,7 +451,12 @@ fn core<'a>(r: &mut Le<'a>, anomalies: &mut Vec<&'static str>) -> Result<ClientC
     let keyboard_sub_type = r.u32()?;
     let keyboard_function_key = r.u32()?;
     let ime_file_name = r.take(64)?;
-    let u16_of = |b: &[u8]| u16::from_le_bytes([b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(0)]);
+    let u16_of = |b: &[u8]| {
+        u16::from_le_bytes([
+            b.first().copied().unwrap_or(0),
+            b.get(1).copied().unwrap_or(0),
+        ])
+    };
     let u32_of = |b: &[u8]| {
         u32::from_le_bytes([
             b.first().copied().unwrap_or(0),
@@ -442,10 +470,19 @@ fn core<'a>(r: &mut Le<'a>, anomalies: &mut Vec<&'static str>) -> Result<ClientC
     let client_product_id = r.optional(2, anomalies).map(u16_of);
     let serial_number = r.optional(4, anomalies).map(u32_of);
     let high_color_depth = r.optional(2, anomalies).map(u16_of);
-    let supported_color_depths = r.optional(2, anomalies).map(u16_of).map(SupportedColorDepths);
-    let early_capability_flags = r.optional(2, anomalies).map(u16_of).map(EarlyCapabilityFlags);
+    let supported_color_depths = r
+        .optional(2, anomalies)
+        .map(u16_of)
+        .map(SupportedColorDepths);
+    let early_capability_flags = r
+        .optional(2, anomalies)
+        .map(u16_of)
+        .map(EarlyCapabilityFlags);
     let client_dig_product_id = r.optional(64, anomalies);
-    let connection_type = r.optional(1, anomalies).and_then(|b| b.first().copied()).map(ConnectionType);
+    let connection_type = r
+        .optional(1, anomalies)
+        .and_then(|b| b.first().copied())
+        .map(ConnectionType);
     let pad1octet = r.optional(1, anomalies).and_then(|b| b.first().copied());
     let server_selected_protocol = r.optional(4, anomalies).map(u32_of);
     let desktop_physical_width = r.optional(4, anomalies).map(u32_of);
@@ -486,10 +523,16 @@ fn core<'a>(r: &mut Le<'a>, anomalies: &mut Vec<&'static str>) -> Result<ClientC
 
 /// Checks that `count` records of `size` bytes fit in what is left, before allocating.
 fn records(r: &Le<'_>, count: u32, size: usize) -> Result<usize, Error> {
-    let count = usize::try_from(count).map_err(|_| Error::InvalidLength { what: r.what, length: usize::MAX })?;
+    let count = usize::try_from(count).map_err(|_| Error::InvalidLength {
+        what: r.what,
+        length: usize::MAX,
+    })?;
     match count.checked_mul(size) {
         Some(total) if total <= r.input.len() => Ok(count),
-        _ => Err(Error::InvalidLength { what: r.what, length: count }),
+        _ => Err(Error::InvalidLength {
+            what: r.what,
+            length: count,
+        }),
     }
 }
 
@@ -502,7 +545,10 @@ fn network<'a>(r: &mut Le<'a>) -> Result<ClientNetworkData<'a>, Error> {
         let options = ChannelOptions(r.u32()?);
         channels.push(StaticChannel { name, options });
     }
-    Ok(ClientNetworkData { channel_count, channels })
+    Ok(ClientNetworkData {
+        channel_count,
+        channels,
+    })
 }
 
 fn monitor(r: &mut Le<'_>) -> Result<ClientMonitorData, Error> {
@@ -543,5 +589,9 @@ fn monitor_ex(r: &mut Le<'_>) -> Result<ClientMonitorExtendedData, Error> {
             device_scale_factor: r.u32()?,
         });
     }
-    Ok(ClientMonitorExtendedData { flags, monitor_attribute_size, monitors })
+    Ok(ClientMonitorExtendedData {
+        flags,
+        monitor_attribute_size,
+        monitors,
+    })
 }

@@ -21,9 +21,10 @@ pub use client::{
     MonitorDef, StaticChannel, SupportedColorDepths,
 };
 pub use server::{
-    parse_server_certificate, parse_server_data, CertChainVersion, CertificateBody, ProprietaryCertificate,
-    RsaPublicKey, ServerCertificate, ServerCoreData, ServerData, ServerEarlyCapabilityFlags,
-    ServerMessageChannelData, ServerMultitransportData, ServerNetworkData, ServerSecurityData,
+    parse_server_certificate, parse_server_data, CertChainVersion, CertificateBody,
+    ProprietaryCertificate, RsaPublicKey, ServerCertificate, ServerCoreData, ServerData,
+    ServerEarlyCapabilityFlags, ServerMessageChannelData, ServerMultitransportData,
+    ServerNetworkData, ServerSecurityData,
 };
 pub use settings::{CertificateSummary, ChannelSummary, ClientSettings, ServerSettings};
 
@@ -95,13 +96,19 @@ struct Per<'a> {
 
 impl<'a> Per<'a> {
     fn u8(&mut self) -> Result<u8, Error> {
-        let (first, rest) = self.input.split_first().ok_or(Error::Truncated { what: self.what })?;
+        let (first, rest) = self
+            .input
+            .split_first()
+            .ok_or(Error::Truncated { what: self.what })?;
         self.input = rest;
         Ok(*first)
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let (head, rest) = self.input.split_at_checked(n).ok_or(Error::Truncated { what: self.what })?;
+        let (head, rest) = self
+            .input
+            .split_at_checked(n)
+            .ok_or(Error::Truncated { what: self.what })?;
         self.input = rest;
         Ok(head)
     }
@@ -115,7 +122,10 @@ impl<'a> Per<'a> {
             let second = self.u8()?;
             Ok(usize::from(u16::from_be_bytes([first & 0x3f, second])))
         } else {
-            Err(Error::UnexpectedValue { what: "fragmented per length", value: u32::from(first) })
+            Err(Error::UnexpectedValue {
+                what: "fragmented per length",
+                value: u32::from(first),
+            })
         }
     }
 }
@@ -123,7 +133,10 @@ impl<'a> Per<'a> {
 /// Reads the `ConnectData` header: t124Identifier and connectPDU length. Returns the bytes of
 /// the ConnectGCCPDU (everything after the length, whatever the length says).
 fn connect_data<'a>(input: &'a [u8], anomalies: &mut Vec<&'static str>) -> Result<Per<'a>, Error> {
-    let mut p = Per { input, what: "t124 connect data" };
+    let mut p = Per {
+        input,
+        what: "t124 connect data",
+    };
     let key_choice = p.u8()?;
     if key_choice != 0 {
         anomalies.push("t124 key is not an object identifier");
@@ -150,9 +163,15 @@ fn user_data_by_key<'a>(
     let pos = input
         .windows(4)
         .position(|w| w == KEY_CLIENT || w == KEY_SERVER)
-        .ok_or(Error::UnexpectedValue { what: "gcc h221 non-standard key", value: 0 })?;
+        .ok_or(Error::UnexpectedValue {
+            what: "gcc h221 non-standard key",
+            value: 0,
+        })?;
     anomalies.push("unusual gcc conference create layout; user data found by its key");
-    let mut p = Per { input: input.get(pos..).unwrap_or_default(), what: "gcc user data" };
+    let mut p = Per {
+        input: input.get(pos..).unwrap_or_default(),
+        what: "gcc user data",
+    };
     let key = p.take(4)?;
     user_data(p, key, anomalies)
 }
@@ -180,7 +199,10 @@ fn user_data<'a>(
 fn create_request_fields<'a>(p: &mut Per<'a>) -> Result<(&'a [u8], Per<'a>), Error> {
     let options = p.u8()?;
     if options & 0x08 == 0 {
-        return Err(Error::UnexpectedValue { what: "gcc conference create request options", value: u32::from(options) });
+        return Err(Error::UnexpectedValue {
+            what: "gcc conference create request options",
+            value: u32::from(options),
+        });
     }
     // conferenceName: NumericString (SIZE (1..255)), length - 1 then 4-bit digits.
     let digits = usize::from(p.u8()?).saturating_add(1);
@@ -190,7 +212,10 @@ fn create_request_fields<'a>(p: &mut Per<'a>) -> Result<(&'a [u8], Per<'a>), Err
     // userData: SET OF with one element.
     let sets = p.u8()?;
     if sets != 1 {
-        return Err(Error::UnexpectedValue { what: "gcc user data set count", value: u32::from(sets) });
+        return Err(Error::UnexpectedValue {
+            what: "gcc user data set count",
+            value: u32::from(sets),
+        });
     }
     h221_key(p)
 }
@@ -200,14 +225,26 @@ fn create_request_fields<'a>(p: &mut Per<'a>) -> Result<(&'a [u8], Per<'a>), Err
 fn h221_key<'a>(p: &mut Per<'a>) -> Result<(&'a [u8], Per<'a>), Error> {
     let choice = p.u8()?;
     if choice != 0xc0 {
-        return Err(Error::UnexpectedValue { what: "gcc user data choice", value: u32::from(choice) });
+        return Err(Error::UnexpectedValue {
+            what: "gcc user data choice",
+            value: u32::from(choice),
+        });
     }
     let key_len = usize::from(p.u8()?).saturating_add(4);
     let key = p.take(key_len)?;
     if key != KEY_CLIENT && key != KEY_SERVER {
-        return Err(Error::UnexpectedValue { what: "gcc h221 non-standard key", value: 0 });
+        return Err(Error::UnexpectedValue {
+            what: "gcc h221 non-standard key",
+            value: 0,
+        });
     }
-    Ok((key, Per { input: p.input, what: "gcc user data" }))
+    Ok((
+        key,
+        Per {
+            input: p.input,
+            what: "gcc user data",
+        },
+    ))
 }
 
 /// Parses the T.124 ConnectData + ConferenceCreateRequest in an MCS Connect-Initial's userData
@@ -219,7 +256,11 @@ pub fn parse_conference_create_request(input: &[u8]) -> Result<ConferenceCreateR
     let mut p = connect_data(input, &mut anomalies)?;
     let body = p.input;
     let choice = p.u8()?;
-    let structured = if choice == 0x00 { create_request_fields(&mut p).ok() } else { None };
+    let structured = if choice == 0x00 {
+        create_request_fields(&mut p).ok()
+    } else {
+        None
+    };
     let (key, user_data) = match structured {
         Some((key, rest)) => user_data(rest, key, &mut anomalies)?,
         None => user_data_by_key(body, &mut anomalies)?,
@@ -227,7 +268,11 @@ pub fn parse_conference_create_request(input: &[u8]) -> Result<ConferenceCreateR
     if key != KEY_CLIENT {
         anomalies.push("client user data key is not Duca");
     }
-    Ok(ConferenceCreateRequest { key, user_data, anomalies })
+    Ok(ConferenceCreateRequest {
+        key,
+        user_data,
+        anomalies,
+    })
 }
 
 /// The usual ConferenceCreateResponse layout after the CHOICE octet.
@@ -237,16 +282,28 @@ fn create_response_fields<'a>(p: &mut Per<'a>) -> Result<ResponseFields<'a>, Err
     let hi = p.u8()?;
     let lo = p.u8()?;
     let raw = u16::from_be_bytes([hi, lo]);
-    let node_id = raw.checked_add(1001).ok_or(Error::UnexpectedValue { what: "gcc node id", value: u32::from(raw) })?;
+    let node_id = raw.checked_add(1001).ok_or(Error::UnexpectedValue {
+        what: "gcc node id",
+        value: u32::from(raw),
+    })?;
     let tag_len = usize::from(p.u8()?);
     if tag_len == 0 || tag_len > 4 {
-        return Err(Error::InvalidLength { what: "gcc tag", length: tag_len });
+        return Err(Error::InvalidLength {
+            what: "gcc tag",
+            length: tag_len,
+        });
     }
-    let tag = p.take(tag_len)?.iter().fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b));
+    let tag = p
+        .take(tag_len)?
+        .iter()
+        .fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b));
     let result = GccResult(p.u8()?);
     let sets = p.u8()?;
     if sets != 1 {
-        return Err(Error::UnexpectedValue { what: "gcc user data set count", value: u32::from(sets) });
+        return Err(Error::UnexpectedValue {
+            what: "gcc user data set count",
+            value: u32::from(sets),
+        });
     }
     let (key, rest) = h221_key(p)?;
     Ok((node_id, tag, result, key, rest))
@@ -256,12 +313,18 @@ fn create_response_fields<'a>(p: &mut Per<'a>) -> Result<ResponseFields<'a>, Err
 /// userData and returns the server data blocks.
 ///
 /// Errors only when no user data can be found at all; everything else is an anomaly.
-pub fn parse_conference_create_response(input: &[u8]) -> Result<ConferenceCreateResponse<'_>, Error> {
+pub fn parse_conference_create_response(
+    input: &[u8],
+) -> Result<ConferenceCreateResponse<'_>, Error> {
     let mut anomalies = Vec::new();
     let mut p = connect_data(input, &mut anomalies)?;
     let body = p.input;
     let choice = p.u8()?;
-    let structured = if choice == 0x14 { create_response_fields(&mut p).ok() } else { None };
+    let structured = if choice == 0x14 {
+        create_response_fields(&mut p).ok()
+    } else {
+        None
+    };
     let out = match structured {
         Some((node_id, tag, result, key, rest)) => {
             let (key, user_data) = user_data(rest, key, &mut anomalies)?;
@@ -276,7 +339,14 @@ pub fn parse_conference_create_response(input: &[u8]) -> Result<ConferenceCreate
         }
         None => {
             let (key, user_data) = user_data_by_key(body, &mut anomalies)?;
-            ConferenceCreateResponse { node_id: None, tag: None, result: None, key, user_data, anomalies: Vec::new() }
+            ConferenceCreateResponse {
+                node_id: None,
+                tag: None,
+                result: None,
+                key,
+                user_data,
+                anomalies: Vec::new(),
+            }
         }
     };
     if out.key != KEY_SERVER {
@@ -306,7 +376,10 @@ pub struct DataBlocks<'a> {
 /// Iterates over the data blocks in `input`. A block whose `length` is below 4 or runs past
 /// the end is an [`Error::InvalidLength`]; fewer than 4 bytes left is [`Error::Truncated`].
 pub fn data_blocks(input: &[u8]) -> DataBlocks<'_> {
-    DataBlocks { input, failed: false }
+    DataBlocks {
+        input,
+        failed: false,
+    }
 }
 
 impl<'a> Iterator for DataBlocks<'a> {
@@ -317,13 +390,27 @@ impl<'a> Iterator for DataBlocks<'a> {
             return None;
         }
         let item = (|| {
-            let (header, rest) = self.input.split_at_checked(4).ok_or(Error::Truncated { what: "gcc data block header" })?;
+            let (header, rest) = self.input.split_at_checked(4).ok_or(Error::Truncated {
+                what: "gcc data block header",
+            })?;
             let (t, l) = header.split_at(2);
-            let block_type = u16::from_le_bytes(t.try_into().map_err(|_| Error::Truncated { what: "gcc data block header" })?);
-            let length = u16::from_le_bytes(l.try_into().map_err(|_| Error::Truncated { what: "gcc data block header" })?);
+            let block_type = u16::from_le_bytes(t.try_into().map_err(|_| Error::Truncated {
+                what: "gcc data block header",
+            })?);
+            let length = u16::from_le_bytes(l.try_into().map_err(|_| Error::Truncated {
+                what: "gcc data block header",
+            })?);
             let length = usize::from(length);
-            let body_len = length.checked_sub(4).ok_or(Error::InvalidLength { what: "gcc data block", length })?;
-            let (body, rest) = rest.split_at_checked(body_len).ok_or(Error::InvalidLength { what: "gcc data block", length })?;
+            let body_len = length.checked_sub(4).ok_or(Error::InvalidLength {
+                what: "gcc data block",
+                length,
+            })?;
+            let (body, rest) = rest
+                .split_at_checked(body_len)
+                .ok_or(Error::InvalidLength {
+                    what: "gcc data block",
+                    length,
+                })?;
             self.input = rest;
             Ok(DataBlock { block_type, body })
         })();
@@ -342,13 +429,18 @@ struct Le<'a> {
 
 impl<'a> Le<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let (head, rest) = self.input.split_at_checked(n).ok_or(Error::Truncated { what: self.what })?;
+        let (head, rest) = self
+            .input
+            .split_at_checked(n)
+            .ok_or(Error::Truncated { what: self.what })?;
         self.input = rest;
         Ok(head)
     }
 
     fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
-        self.take(N)?.try_into().map_err(|_| Error::Truncated { what: self.what })
+        self.take(N)?
+            .try_into()
+            .map_err(|_| Error::Truncated { what: self.what })
     }
 
     fn u16(&mut self) -> Result<u16, Error> {
@@ -380,9 +472,16 @@ impl<'a> Le<'a> {
 pub(crate) fn utf16_fixed(bytes: &[u8]) -> String {
     let units = bytes
         .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]))
+        .map(|c| {
+            u16::from_le_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ])
+        })
         .take_while(|u| *u != 0);
-    char::decode_utf16(units).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)).collect()
+    char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
 }
 
 /// An 8-bit string in a fixed-size field (channel names), cut at the first NUL.

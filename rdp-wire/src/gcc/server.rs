@@ -180,15 +180,29 @@ pub fn parse_server_data(input: &[u8]) -> Result<ServerData<'_>, Error> {
     let mut out = ServerData::default();
     for block in data_blocks(input) {
         let block = block?;
-        let mut r = Le { input: block.body, what: "server data block" };
+        let mut r = Le {
+            input: block.body,
+            what: "server data block",
+        };
         let duplicate = match block.block_type {
             SC_CORE => {
                 r.what = "server core data";
                 let version = RdpVersion(r.u32()?);
-                let client_requested_protocols = if r.input.is_empty() { None } else { Some(r.u32()?) };
-                let early_capability_flags =
-                    if r.input.is_empty() { None } else { Some(ServerEarlyCapabilityFlags(r.u32()?)) };
-                let v = ServerCoreData { version, client_requested_protocols, early_capability_flags };
+                let client_requested_protocols = if r.input.is_empty() {
+                    None
+                } else {
+                    Some(r.u32()?)
+                };
+                let early_capability_flags = if r.input.is_empty() {
+                    None
+                } else {
+                    Some(ServerEarlyCapabilityFlags(r.u32()?))
+                };
+                let v = ServerCoreData {
+                    version,
+                    client_requested_protocols,
+                    early_capability_flags,
+                };
                 out.core.replace(v).is_some()
             }
             SC_SECURITY => {
@@ -202,7 +216,10 @@ pub fn parse_server_data(input: &[u8]) -> Result<ServerData<'_>, Error> {
                 let count = r.u16()?;
                 let n = usize::from(count);
                 if n.saturating_mul(2) > r.input.len() {
-                    return Err(Error::InvalidLength { what: "server network data", length: n });
+                    return Err(Error::InvalidLength {
+                        what: "server network data",
+                        length: n,
+                    });
                 }
                 let mut channel_ids = Vec::with_capacity(n);
                 for _ in 0..n {
@@ -212,15 +229,26 @@ pub fn parse_server_data(input: &[u8]) -> Result<ServerData<'_>, Error> {
                 if n & 1 == 1 && r.input.len() >= 2 {
                     r.take(2)?;
                 }
-                out.network.replace(ServerNetworkData { mcs_channel_id, channel_ids }).is_some()
+                out.network
+                    .replace(ServerNetworkData {
+                        mcs_channel_id,
+                        channel_ids,
+                    })
+                    .is_some()
             }
             SC_MCS_MSGCHANNEL => {
                 r.what = "server message channel data";
-                out.message_channel.replace(ServerMessageChannelData { mcs_channel_id: r.u16()? }).is_some()
+                out.message_channel
+                    .replace(ServerMessageChannelData {
+                        mcs_channel_id: r.u16()?,
+                    })
+                    .is_some()
             }
             SC_MULTITRANSPORT => {
                 r.what = "server multitransport data";
-                out.multitransport.replace(ServerMultitransportData { flags: r.u32()? }).is_some()
+                out.multitransport
+                    .replace(ServerMultitransportData { flags: r.u32()? })
+                    .is_some()
             }
             other => {
                 out.unknown_blocks.push(other);
@@ -232,7 +260,8 @@ pub fn parse_server_data(input: &[u8]) -> Result<ServerData<'_>, Error> {
             out.anomalies.push("repeated server data block");
         }
         if !r.input.is_empty() {
-            out.anomalies.push("bytes after the fields of a server data block");
+            out.anomalies
+                .push("bytes after the fields of a server data block");
         }
     }
     Ok(out)
@@ -242,7 +271,10 @@ fn len_of(v: u32) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
 }
 
-fn security<'a>(r: &mut Le<'a>, anomalies: &mut Vec<&'static str>) -> Result<ServerSecurityData<'a>, Error> {
+fn security<'a>(
+    r: &mut Le<'a>,
+    anomalies: &mut Vec<&'static str>,
+) -> Result<ServerSecurityData<'a>, Error> {
     let encryption_method = EncryptionMethods(r.u32()?);
     let encryption_level = EncryptionLevel(r.u32()?);
     if r.input.is_empty() {
@@ -260,11 +292,17 @@ fn security<'a>(r: &mut Le<'a>, anomalies: &mut Vec<&'static str>) -> Result<Ser
     let random_len = len_of(r.u32()?);
     let cert_len = len_of(r.u32()?);
     if random_len > r.input.len() {
-        return Err(Error::InvalidLength { what: "server random", length: random_len });
+        return Err(Error::InvalidLength {
+            what: "server random",
+            length: random_len,
+        });
     }
     let server_random = r.take(random_len)?;
     if cert_len > r.input.len() {
-        return Err(Error::InvalidLength { what: "server certificate", length: cert_len });
+        return Err(Error::InvalidLength {
+            what: "server certificate",
+            length: cert_len,
+        });
     }
     let cert = r.take(cert_len)?;
     if random_len != 0 && random_len != 32 {
@@ -296,7 +334,10 @@ fn security<'a>(r: &mut Le<'a>, anomalies: &mut Vec<&'static str>) -> Result<Ser
 /// Errors: [`Error::Truncated`] for short fields, [`Error::InvalidLength`] for blob or
 /// certificate lengths past the end, [`Error::UnexpectedValue`] for a bad RSA1 magic.
 pub fn parse_server_certificate(input: &[u8]) -> Result<ServerCertificate<'_>, Error> {
-    let mut r = Le { input, what: "server certificate" };
+    let mut r = Le {
+        input,
+        what: "server certificate",
+    };
     let dw_version = r.u32()?;
     let chain_version = CertChainVersion(dw_version & !CERT_TEMPORARY);
     let temporary = dw_version & CERT_TEMPORARY != 0;
@@ -307,13 +348,19 @@ pub fn parse_server_certificate(input: &[u8]) -> Result<ServerCertificate<'_>, E
             let count = r.u32()?;
             // Each certificate needs at least its 4-byte length: bound the count first.
             if len_of(count).saturating_mul(4) > r.input.len() {
-                return Err(Error::InvalidLength { what: "x509 certificate chain", length: len_of(count) });
+                return Err(Error::InvalidLength {
+                    what: "x509 certificate chain",
+                    length: len_of(count),
+                });
             }
             let mut certs = Vec::new();
             for _ in 0..count {
                 let len = len_of(r.u32()?);
                 if len > r.input.len() {
-                    return Err(Error::InvalidLength { what: "x509 certificate", length: len });
+                    return Err(Error::InvalidLength {
+                        what: "x509 certificate",
+                        length: len,
+                    });
                 }
                 certs.push(r.take(len)?);
             }
@@ -321,7 +368,12 @@ pub fn parse_server_certificate(input: &[u8]) -> Result<ServerCertificate<'_>, E
         }
         _ => CertificateBody::Unknown(r.input),
     };
-    Ok(ServerCertificate { dw_version, chain_version, temporary, body })
+    Ok(ServerCertificate {
+        dw_version,
+        chain_version,
+        temporary,
+        body,
+    })
 }
 
 fn proprietary<'a>(r: &mut Le<'a>) -> Result<ProprietaryCertificate<'a>, Error> {
@@ -331,31 +383,52 @@ fn proprietary<'a>(r: &mut Le<'a>) -> Result<ProprietaryCertificate<'a>, Error> 
     let _blob_type = r.u16()?;
     let key_len = usize::from(r.u16()?);
     if key_len > r.input.len() {
-        return Err(Error::InvalidLength { what: "rsa public key blob", length: key_len });
+        return Err(Error::InvalidLength {
+            what: "rsa public key blob",
+            length: key_len,
+        });
     }
-    let mut k = Le { input: r.take(key_len)?, what: "rsa public key" };
+    let mut k = Le {
+        input: r.take(key_len)?,
+        what: "rsa public key",
+    };
     let magic = k.u32()?;
     if magic != RSA1_MAGIC {
-        return Err(Error::UnexpectedValue { what: "rsa public key magic", value: magic });
+        return Err(Error::UnexpectedValue {
+            what: "rsa public key magic",
+            value: magic,
+        });
     }
     let keylen = k.u32()?;
     let bitlen = k.u32()?;
     let datalen = k.u32()?;
     let pub_exp = k.u32()?;
     if len_of(keylen) > k.input.len() {
-        return Err(Error::InvalidLength { what: "rsa modulus", length: len_of(keylen) });
+        return Err(Error::InvalidLength {
+            what: "rsa modulus",
+            length: len_of(keylen),
+        });
     }
     let modulus = k.take(len_of(keylen))?;
     let _sig_type = r.u16()?;
     let sig_len = usize::from(r.u16()?);
     if sig_len > r.input.len() {
-        return Err(Error::InvalidLength { what: "certificate signature blob", length: sig_len });
+        return Err(Error::InvalidLength {
+            what: "certificate signature blob",
+            length: sig_len,
+        });
     }
     let signature = r.take(sig_len)?;
     Ok(ProprietaryCertificate {
         sig_alg_id,
         key_alg_id,
-        public_key: RsaPublicKey { keylen, bitlen, datalen, pub_exp, modulus },
+        public_key: RsaPublicKey {
+            keylen,
+            bitlen,
+            datalen,
+            pub_exp,
+            modulus,
+        },
         signature,
     })
 }

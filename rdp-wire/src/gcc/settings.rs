@@ -3,8 +3,8 @@
 use super::client::{ClientData, ClusterFlags, ConnectionType, EarlyCapabilityFlags};
 use super::server::{CertChainVersion, CertificateBody, ServerData};
 use crate::names::{
-    client_build_name, keyboard_language_name, keyboard_layout_name, ChannelOptions, EncryptionLevel,
-    EncryptionMethods, RdpVersion,
+    client_build_name, keyboard_language_name, keyboard_layout_name, ChannelOptions,
+    EncryptionLevel, EncryptionMethods, RdpVersion,
 };
 
 /// One static virtual channel the client asked for.
@@ -75,7 +75,15 @@ impl ClientSettings {
         let channels = data
             .network
             .as_ref()
-            .map(|n| n.channels.iter().map(|c| ChannelSummary { name: c.name(), options: c.options }).collect())
+            .map(|n| {
+                n.channels
+                    .iter()
+                    .map(|c| ChannelSummary {
+                        name: c.name(),
+                        options: c.options,
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         Some(ClientSettings {
             version: core.version,
@@ -99,7 +107,10 @@ impl ClientSettings {
             cluster_flags: data.cluster.map(|c| c.flags),
             redirected_session_id: data
                 .cluster
-                .filter(|c| c.flags.contains(ClusterFlags::REDIRECTED_SESSIONID_FIELD_VALID))
+                .filter(|c| {
+                    c.flags
+                        .contains(ClusterFlags::REDIRECTED_SESSIONID_FIELD_VALID)
+                })
                 .map(|c| c.redirected_session_id),
             monitor_count: data.monitor.as_ref().map(|m| m.monitors.len()),
             multitransport_flags: data.multitransport.map(|m| m.flags),
@@ -157,24 +168,38 @@ impl ServerSettings {
     /// Summarises the server data blocks.
     pub fn from_server_data(data: &ServerData<'_>) -> ServerSettings {
         let security = data.security.as_ref();
-        let certificate = security.and_then(|s| s.server_certificate.as_ref()).map(|c| {
-            let (key_bits, count) = match &c.body {
-                CertificateBody::Proprietary(p) => (Some(p.public_key.bitlen), 1),
-                CertificateBody::X509(certs) => (None, certs.len()),
-                CertificateBody::Unknown(_) => (None, 0),
-            };
-            CertificateSummary { kind: c.chain_version, key_bits, count, permanent: !c.temporary }
-        });
+        let certificate = security
+            .and_then(|s| s.server_certificate.as_ref())
+            .map(|c| {
+                let (key_bits, count) = match &c.body {
+                    CertificateBody::Proprietary(p) => (Some(p.public_key.bitlen), 1),
+                    CertificateBody::X509(certs) => (None, certs.len()),
+                    CertificateBody::Unknown(_) => (None, 0),
+                };
+                CertificateSummary {
+                    kind: c.chain_version,
+                    key_bits,
+                    count,
+                    permanent: !c.temporary,
+                }
+            });
         ServerSettings {
             version: data.core.map(|c| c.version),
             client_requested_protocols: data.core.and_then(|c| c.client_requested_protocols),
-            early_capability_flags: data.core.and_then(|c| c.early_capability_flags).map(|f| f.0),
+            early_capability_flags: data
+                .core
+                .and_then(|c| c.early_capability_flags)
+                .map(|f| f.0),
             encryption_method: security.map(|s| s.encryption_method),
             encryption_level: security.map(|s| s.encryption_level),
             server_random_len: security.and_then(|s| s.server_random).map(<[u8]>::len),
             certificate,
             io_channel: data.network.as_ref().map(|n| n.mcs_channel_id),
-            channels: data.network.as_ref().map(|n| n.channel_ids.clone()).unwrap_or_default(),
+            channels: data
+                .network
+                .as_ref()
+                .map(|n| n.channel_ids.clone())
+                .unwrap_or_default(),
             message_channel: data.message_channel.map(|m| m.mcs_channel_id),
             multitransport_flags: data.multitransport.map(|m| m.flags),
             unknown_blocks: data.unknown_blocks.clone(),

@@ -23,16 +23,27 @@ pub(crate) fn length(input: &[u8]) -> PResult<'_, usize> {
     }
     let count = first & 0x7f;
     if count == 0 {
-        return fail(Error::UnexpectedValue { what: "ber indefinite length", value: 0x80 });
+        return fail(Error::UnexpectedValue {
+            what: "ber indefinite length",
+            value: 0x80,
+        });
     }
     if count > MAX_LENGTH_OCTETS {
-        return fail(Error::InvalidLength { what: "ber length octets", length: usize::from(count) });
+        return fail(Error::InvalidLength {
+            what: "ber length octets",
+            length: usize::from(count),
+        });
     }
     let (input, octets) = take(usize::from(count))(input)?;
-    let value = octets.iter().fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b));
+    let value = octets
+        .iter()
+        .fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b));
     match usize::try_from(value) {
         Ok(v) => Ok((input, v)),
-        Err(_) => fail(Error::InvalidLength { what: "ber length", length: usize::MAX }),
+        Err(_) => fail(Error::InvalidLength {
+            what: "ber length",
+            length: usize::MAX,
+        }),
     }
 }
 
@@ -40,7 +51,10 @@ pub(crate) fn length(input: &[u8]) -> PResult<'_, usize> {
 pub(crate) fn tlv<'a>(input: &'a [u8], tag: u8, what: &'static str) -> PResult<'a, &'a [u8]> {
     let (input, found) = be_u8(input)?;
     if found != tag {
-        return fail(Error::UnexpectedValue { what, value: u32::from(found) });
+        return fail(Error::UnexpectedValue {
+            what,
+            value: u32::from(found),
+        });
     }
     let (input, len) = length(input)?;
     if len > input.len() {
@@ -57,9 +71,14 @@ fn unsigned(value: &[u8], what: &'static str) -> Result<u32, nom::Err<Error>> {
         None => &[],
     };
     if value.is_empty() || significant.len() > 4 {
-        return fail(Error::InvalidLength { what, length: value.len() });
+        return fail(Error::InvalidLength {
+            what,
+            length: value.len(),
+        });
     }
-    Ok(significant.iter().fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b)))
+    Ok(significant
+        .iter()
+        .fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b)))
 }
 
 /// An INTEGER (tag 0x02).
@@ -79,7 +98,10 @@ pub(crate) fn boolean(input: &[u8]) -> PResult<'_, bool> {
     let (input, value) = tlv(input, 0x01, "ber boolean")?;
     match value {
         [b] => Ok((input, *b != 0)),
-        _ => fail(Error::InvalidLength { what: "ber boolean", length: value.len() }),
+        _ => fail(Error::InvalidLength {
+            what: "ber boolean",
+            length: value.len(),
+        }),
     }
 }
 
@@ -97,16 +119,28 @@ mod tests {
         assert_eq!(length(&[0x05]), Ok((&[][..], 5)));
         assert_eq!(length(&[0x81, 0xc8]), Ok((&[][..], 200)));
         assert_eq!(length(&[0x82, 0x01, 0xbe]), Ok((&[][..], 0x1be)));
-        assert!(matches!(length(&[0x80]), Err(nom::Err::Failure(Error::UnexpectedValue { .. }))));
-        assert!(matches!(length(&[0x85, 0, 0, 0, 0, 1]), Err(nom::Err::Failure(Error::InvalidLength { .. }))));
+        assert!(matches!(
+            length(&[0x80]),
+            Err(nom::Err::Failure(Error::UnexpectedValue { .. }))
+        ));
+        assert!(matches!(
+            length(&[0x85, 0, 0, 0, 0, 1]),
+            Err(nom::Err::Failure(Error::InvalidLength { .. }))
+        ));
         assert!(length(&[0x82, 0x01]).is_err());
     }
 
     #[test]
     fn integers() {
         assert_eq!(integer(&[0x02, 0x01, 0x22]), Ok((&[][..], 0x22)));
-        assert_eq!(integer(&[0x02, 0x03, 0x00, 0xff, 0xff]), Ok((&[][..], 0xffff)));
-        assert_eq!(integer(&[0x02, 0x05, 0x00, 0xff, 0xff, 0xff, 0xff]), Ok((&[][..], 0xffff_ffff)));
+        assert_eq!(
+            integer(&[0x02, 0x03, 0x00, 0xff, 0xff]),
+            Ok((&[][..], 0xffff))
+        );
+        assert_eq!(
+            integer(&[0x02, 0x05, 0x00, 0xff, 0xff, 0xff, 0xff]),
+            Ok((&[][..], 0xffff_ffff))
+        );
         assert!(integer(&[0x02, 0x05, 0x01, 0xff, 0xff, 0xff, 0xff]).is_err());
         assert!(integer(&[0x02, 0x00]).is_err());
         assert!(integer(&[0x02, 0x03, 0x00]).is_err());

@@ -136,11 +136,17 @@ pub fn connect_pdu_len(input: &[u8]) -> Result<(u8, usize), Error> {
 fn probe(input: &[u8]) -> Result<(u8, usize, usize), Error> {
     let first = *input.first().ok_or_else(|| need(input, 3))?;
     if first != 0x7f {
-        return Err(Error::UnexpectedValue { what: "mcs connect pdu identifier", value: u32::from(first) });
+        return Err(Error::UnexpectedValue {
+            what: "mcs connect pdu identifier",
+            value: u32::from(first),
+        });
     }
     let tag = *input.get(1).ok_or_else(|| need(input, 3))?;
     if tag != TAG_CONNECT_INITIAL && tag != TAG_CONNECT_RESPONSE {
-        return Err(Error::UnexpectedValue { what: "mcs connect pdu tag", value: u32::from(tag) });
+        return Err(Error::UnexpectedValue {
+            what: "mcs connect pdu tag",
+            value: u32::from(tag),
+        });
     }
     let len_first = *input.get(2).ok_or_else(|| need(input, 3))?;
     let header = if len_first < 0x80 {
@@ -148,7 +154,10 @@ fn probe(input: &[u8]) -> Result<(u8, usize, usize), Error> {
     } else {
         let count = len_first & 0x7f;
         if count == 0 || count > 4 {
-            return Err(Error::InvalidLength { what: "mcs connect pdu length octets", length: usize::from(count) });
+            return Err(Error::InvalidLength {
+                what: "mcs connect pdu length octets",
+                length: usize::from(count),
+            });
         }
         3usize.saturating_add(usize::from(count))
     };
@@ -158,9 +167,10 @@ fn probe(input: &[u8]) -> Result<(u8, usize, usize), Error> {
     // INVARIANT: the whole length field is present (input.len() >= header).
     let length_field = input.get(2..header).unwrap_or_default();
     let body_len = exact("mcs connect pdu length", length_field, ber::length)?;
-    let total = header
-        .checked_add(body_len)
-        .ok_or(Error::InvalidLength { what: "mcs connect pdu", length: body_len })?;
+    let total = header.checked_add(body_len).ok_or(Error::InvalidLength {
+        what: "mcs connect pdu",
+        length: body_len,
+    })?;
     Ok((tag, header, total))
 }
 
@@ -174,7 +184,9 @@ fn frame<'a>(input: &'a [u8], anomalies: &mut Vec<&'static str>) -> Result<(u8, 
         anomalies.push("bytes after the mcs connect pdu");
     }
     // INVARIANT: header <= total <= input.len().
-    let body = input.get(header..total).ok_or(Error::Truncated { what: "mcs connect pdu" })?;
+    let body = input.get(header..total).ok_or(Error::Truncated {
+        what: "mcs connect pdu",
+    })?;
     Ok((tag, body))
 }
 
@@ -217,9 +229,14 @@ pub fn parse_connect_initial(input: &[u8]) -> Result<ConnectInitial<'_>, Error> 
     let mut anomalies = Vec::new();
     let (tag, body) = frame(input, &mut anomalies)?;
     if tag != TAG_CONNECT_INITIAL {
-        return Err(Error::UnexpectedValue { what: "mcs connect-initial tag", value: u32::from(tag) });
+        return Err(Error::UnexpectedValue {
+            what: "mcs connect-initial tag",
+            value: u32::from(tag),
+        });
     }
-    let (rest, mut pdu) = bounded("mcs connect-initial", body, |i| connect_initial_body(i, &mut anomalies))?;
+    let (rest, mut pdu) = bounded("mcs connect-initial", body, |i| {
+        connect_initial_body(i, &mut anomalies)
+    })?;
     if !rest.is_empty() {
         anomalies.push("bytes after connect-initial userData");
     }
@@ -261,9 +278,14 @@ pub fn parse_connect_response(input: &[u8]) -> Result<ConnectResponse<'_>, Error
     let mut anomalies = Vec::new();
     let (tag, body) = frame(input, &mut anomalies)?;
     if tag != TAG_CONNECT_RESPONSE {
-        return Err(Error::UnexpectedValue { what: "mcs connect-response tag", value: u32::from(tag) });
+        return Err(Error::UnexpectedValue {
+            what: "mcs connect-response tag",
+            value: u32::from(tag),
+        });
     }
-    let (rest, mut pdu) = bounded("mcs connect-response", body, |i| connect_response_body(i, &mut anomalies))?;
+    let (rest, mut pdu) = bounded("mcs connect-response", body, |i| {
+        connect_response_body(i, &mut anomalies)
+    })?;
     if !rest.is_empty() {
         anomalies.push("bytes after connect-response userData");
     }
@@ -276,8 +298,12 @@ fn connect_response_body<'a>(
     anomalies: &mut Vec<&'static str>,
 ) -> PResult<'a, ConnectResponse<'a>> {
     let (input, result) = ber::enumerated(input)?;
-    let result = u8::try_from(result)
-        .map_err(|_| nom::Err::Failure(Error::UnexpectedValue { what: "mcs connect-response result", value: result }))?;
+    let result = u8::try_from(result).map_err(|_| {
+        nom::Err::Failure(Error::UnexpectedValue {
+            what: "mcs connect-response result",
+            value: result,
+        })
+    })?;
     let (input, called_connect_id) = ber::integer(input)?;
     let (input, domain_parameters) = domain_parameters(input, anomalies)?;
     let (input, user_data) = ber::octet_string(input)?;

@@ -214,7 +214,9 @@ impl DomainPdu<'_> {
     pub fn pdu_type(&self) -> DomainMcsPduType {
         match self {
             DomainPdu::ErectDomainRequest(_) => DomainMcsPduType::ERECT_DOMAIN_REQUEST,
-            DomainPdu::DisconnectProviderUltimatum(_) => DomainMcsPduType::DISCONNECT_PROVIDER_ULTIMATUM,
+            DomainPdu::DisconnectProviderUltimatum(_) => {
+                DomainMcsPduType::DISCONNECT_PROVIDER_ULTIMATUM
+            }
             DomainPdu::AttachUserRequest => DomainMcsPduType::ATTACH_USER_REQUEST,
             DomainPdu::AttachUserConfirm(_) => DomainMcsPduType::ATTACH_USER_CONFIRM,
             DomainPdu::ChannelJoinRequest(_) => DomainMcsPduType::CHANNEL_JOIN_REQUEST,
@@ -234,7 +236,10 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn u8(&mut self) -> Result<u8, Error> {
-        let (first, rest) = self.input.split_first().ok_or(Error::Truncated { what: self.what })?;
+        let (first, rest) = self
+            .input
+            .split_first()
+            .ok_or(Error::Truncated { what: self.what })?;
         self.input = rest;
         Ok(*first)
     }
@@ -248,12 +253,17 @@ impl<'a> Reader<'a> {
     /// A `UserId` (DynamicChannelId, offset 1001).
     fn user_id(&mut self) -> Result<u16, Error> {
         let raw = self.u16()?;
-        raw.checked_add(USER_ID_BASE)
-            .ok_or(Error::UnexpectedValue { what: "mcs user id", value: u32::from(raw) })
+        raw.checked_add(USER_ID_BASE).ok_or(Error::UnexpectedValue {
+            what: "mcs user id",
+            value: u32::from(raw),
+        })
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let (head, rest) = self.input.split_at_checked(n).ok_or(Error::Truncated { what: self.what })?;
+        let (head, rest) = self
+            .input
+            .split_at_checked(n)
+            .ok_or(Error::Truncated { what: self.what })?;
         self.input = rest;
         Ok(head)
     }
@@ -268,7 +278,10 @@ impl<'a> Reader<'a> {
             let second = self.u8()?;
             Ok(usize::from(u16::from_be_bytes([first & 0x3f, second])))
         } else {
-            Err(Error::UnexpectedValue { what: "fragmented per length", value: u32::from(first) })
+            Err(Error::UnexpectedValue {
+                what: "fragmented per length",
+                value: u32::from(first),
+            })
         }
     }
 
@@ -276,10 +289,15 @@ impl<'a> Reader<'a> {
     fn per_integer(&mut self) -> Result<u32, Error> {
         let len = self.per_length()?;
         if len > 4 {
-            return Err(Error::InvalidLength { what: "per integer", length: len });
+            return Err(Error::InvalidLength {
+                what: "per integer",
+                length: len,
+            });
         }
         let bytes = self.take(len)?;
-        Ok(bytes.iter().fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b)))
+        Ok(bytes
+            .iter()
+            .fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b)))
     }
 }
 
@@ -303,7 +321,10 @@ fn result_bits(b0: u8, b1: u8, anomalies: &mut Vec<&'static str>) -> McsResult {
 /// the end is [`Error::InvalidLength`]; a fragmented PER length is [`Error::UnexpectedValue`].
 /// Bytes after a fixed-size PDU, and PER encodings some peers get wrong, become anomalies.
 pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
-    let mut r = Reader { input, what: "mcs domain pdu" };
+    let mut r = Reader {
+        input,
+        what: "mcs domain pdu",
+    };
     let b0 = r.u8()?;
     let choice = DomainMcsPduType(b0 >> 2);
     let pdu = match choice {
@@ -315,7 +336,9 @@ pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
             r.what = "mcs disconnect provider ultimatum";
             let b1 = r.u8()?;
             let reason = ((b0 & 0x03) << 1) | (b1 >> 7);
-            DomainPdu::DisconnectProviderUltimatum(DisconnectProviderUltimatum { reason: DisconnectReason(reason) })
+            DomainPdu::DisconnectProviderUltimatum(DisconnectProviderUltimatum {
+                reason: DisconnectReason(reason),
+            })
         }
         DomainMcsPduType::ATTACH_USER_REQUEST => DomainPdu::AttachUserRequest,
         DomainMcsPduType::ATTACH_USER_CONFIRM => {
@@ -323,17 +346,28 @@ pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
             let mut anomalies = Vec::new();
             let b1 = r.u8()?;
             let result = result_bits(b0 & 0x01, b1, &mut anomalies);
-            let initiator = if b0 & 0x02 != 0 { Some(r.user_id()?) } else { None };
+            let initiator = if b0 & 0x02 != 0 {
+                Some(r.user_id()?)
+            } else {
+                None
+            };
             if !r.input.is_empty() {
                 anomalies.push("bytes after attach user confirm");
             }
-            DomainPdu::AttachUserConfirm(AttachUserConfirm { result, initiator, anomalies })
+            DomainPdu::AttachUserConfirm(AttachUserConfirm {
+                result,
+                initiator,
+                anomalies,
+            })
         }
         DomainMcsPduType::CHANNEL_JOIN_REQUEST => {
             r.what = "mcs channel join request";
             let initiator = r.user_id()?;
             let channel_id = r.u16()?;
-            DomainPdu::ChannelJoinRequest(ChannelJoinRequest { initiator, channel_id })
+            DomainPdu::ChannelJoinRequest(ChannelJoinRequest {
+                initiator,
+                channel_id,
+            })
         }
         DomainMcsPduType::CHANNEL_JOIN_CONFIRM => {
             r.what = "mcs channel join confirm";
@@ -346,7 +380,13 @@ pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
             if !r.input.is_empty() {
                 anomalies.push("bytes after channel join confirm");
             }
-            DomainPdu::ChannelJoinConfirm(ChannelJoinConfirm { result, initiator, requested, channel_id, anomalies })
+            DomainPdu::ChannelJoinConfirm(ChannelJoinConfirm {
+                result,
+                initiator,
+                requested,
+                channel_id,
+                anomalies,
+            })
         }
         DomainMcsPduType::SEND_DATA_REQUEST => {
             r.what = "mcs send data request";
@@ -370,11 +410,18 @@ fn erect_domain_request(mut r: Reader<'_>) -> Result<ErectDomainRequest, Error> 
         if r.input.is_empty() {
             Ok((sub_height, sub_interval))
         } else {
-            Err(Error::TrailingBytes { what: "mcs erect domain request", count: r.input.len() })
+            Err(Error::TrailingBytes {
+                what: "mcs erect domain request",
+                count: r.input.len(),
+            })
         }
     })();
     match (per, body) {
-        (Ok((sub_height, sub_interval)), _) => Ok(ErectDomainRequest { sub_height, sub_interval, anomalies }),
+        (Ok((sub_height, sub_interval)), _) => Ok(ErectDomainRequest {
+            sub_height,
+            sub_interval,
+            anomalies,
+        }),
         (Err(_), [h0, h1, i0, i1]) => {
             anomalies.push("erect domain request integers without per length octets");
             Ok(ErectDomainRequest {
@@ -397,11 +444,22 @@ fn send_data(mut r: Reader<'_>) -> Result<SendData<'_>, Error> {
     let end = flags & 0x10 != 0;
     let len = r.per_length()?;
     if len > r.input.len() {
-        return Err(Error::InvalidLength { what: r.what, length: len });
+        return Err(Error::InvalidLength {
+            what: r.what,
+            length: len,
+        });
     }
     let user_data = r.take(len)?;
     if !r.input.is_empty() {
         anomalies.push("bytes after send data user data");
     }
-    Ok(SendData { initiator, channel_id, priority, begin, end, user_data, anomalies })
+    Ok(SendData {
+        initiator,
+        channel_id,
+        priority,
+        begin,
+        end,
+        user_data,
+        anomalies,
+    })
 }

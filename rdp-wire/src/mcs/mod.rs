@@ -13,12 +13,13 @@ mod connect;
 mod domain;
 
 pub use connect::{
-    connect_pdu_len, parse_connect_initial, parse_connect_pdu, parse_connect_response, ConnectInitial,
-    ConnectPdu, ConnectResponse, DomainParameters, McsResult,
+    connect_pdu_len, parse_connect_initial, parse_connect_pdu, parse_connect_response,
+    ConnectInitial, ConnectPdu, ConnectResponse, DomainParameters, McsResult,
 };
 pub use domain::{
     parse_domain_pdu, AttachUserConfirm, ChannelJoinConfirm, ChannelJoinRequest, DataPriority,
-    DisconnectProviderUltimatum, DisconnectReason, DomainMcsPduType, DomainPdu, ErectDomainRequest, SendData,
+    DisconnectProviderUltimatum, DisconnectReason, DomainMcsPduType, DomainPdu, ErectDomainRequest,
+    SendData,
 };
 
 #[cfg(test)]

@@ -40,7 +40,11 @@ static BUILDS: &[(u32, &str)] = &[
 
 /// The Windows release for client build `build`, or `None` when it is not in the table.
 pub fn client_build_name(build: u32) -> Option<&'static str> {
-    BUILDS.binary_search_by_key(&build, |(k, _)| *k).ok().and_then(|i| BUILDS.get(i)).map(|(_, n)| *n)
+    BUILDS
+        .binary_search_by_key(&build, |(k, _)| *k)
+        .ok()
+        .and_then(|i| BUILDS.get(i))
+        .map(|(_, n)| *n)
 }
 
 #[cfg(test)]

@@ -181,7 +181,10 @@ static LAYOUTS: &[(u32, &str)] = &[
     (0x00020422, "Ukrainian (Enhanced)"),
     (0x00020426, "Latvian (Standard)"),
     (0x00030409, "English (United States) - Dvorak for left hand"),
-    (0x00040409, "English (United States) - Dvorak for right hand"),
+    (
+        0x00040409,
+        "English (United States) - Dvorak for right hand",
+    ),
     (0x00050409, "English (United States) - IBM Arabic 238_L"),
     (0xE0010404, "Chinese (Traditional) - Phonetic"),
     (0xE0010411, "Japanese - Microsoft IME"),
@@ -191,7 +194,11 @@ static LAYOUTS: &[(u32, &str)] = &[
 
 /// The name of the exact keyboard layout `klid`, or `None` when it is not in the table.
 pub fn keyboard_layout_name(klid: u32) -> Option<&'static str> {
-    LAYOUTS.binary_search_by_key(&klid, |(k, _)| *k).ok().and_then(|i| LAYOUTS.get(i)).map(|(_, n)| *n)
+    LAYOUTS
+        .binary_search_by_key(&klid, |(k, _)| *k)
+        .ok()
+        .and_then(|i| LAYOUTS.get(i))
+        .map(|(_, n)| *n)
 }
 
 /// The language of a keyboard layout: the name of the base layout for the low 16 bits of

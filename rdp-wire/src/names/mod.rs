@@ -126,7 +126,10 @@ mod tests {
 
     #[test]
     fn encryption() {
-        assert_eq!(EncryptionMethods(0x1b).to_string(), "40BIT|128BIT|56BIT|FIPS");
+        assert_eq!(
+            EncryptionMethods(0x1b).to_string(),
+            "40BIT|128BIT|56BIT|FIPS"
+        );
         assert_eq!(EncryptionMethods(0x02).to_string(), "128BIT");
         assert_eq!(EncryptionMethods(0x0).to_string(), "0");
         assert_eq!(EncryptionMethods(0x21).to_string(), "40BIT|0x20");
@@ -137,16 +140,28 @@ mod tests {
 
     #[test]
     fn channel_options() {
-        assert_eq!(ChannelOptions(0x8080_0000).to_string(), "INITIALIZED|COMPRESS_RDP");
-        assert_eq!(ChannelOptions(0xc0a0_0000).to_string(), "INITIALIZED|ENCRYPT_RDP|COMPRESS_RDP|SHOW_PROTOCOL");
+        assert_eq!(
+            ChannelOptions(0x8080_0000).to_string(),
+            "INITIALIZED|COMPRESS_RDP"
+        );
+        assert_eq!(
+            ChannelOptions(0xc0a0_0000).to_string(),
+            "INITIALIZED|ENCRYPT_RDP|COMPRESS_RDP|SHOW_PROTOCOL"
+        );
     }
 
     #[test]
     fn tables() {
-        assert_eq!(keyboard_layout_name(0x0409), Some("English (United States)"));
+        assert_eq!(
+            keyboard_layout_name(0x0409),
+            Some("English (United States)")
+        );
         assert_eq!(keyboard_layout_name(0x0407), Some("German (Germany)"));
         assert_eq!(keyboard_layout_name(0x040c), Some("French (France)"));
-        assert_eq!(keyboard_layout_name(0x0809), Some("English (United Kingdom)"));
+        assert_eq!(
+            keyboard_layout_name(0x0809),
+            Some("English (United Kingdom)")
+        );
         assert_eq!(keyboard_layout_name(0x0411), Some("Japanese"));
         assert_eq!(keyboard_layout_name(0x0004_041E), None);
         assert_eq!(keyboard_language_name(0x0004_041E), Some("Thai"));

@@ -107,16 +107,25 @@ pub fn parse_license_pdu(input: &[u8]) -> Result<LicensePdu<'_>, Error> {
     let msg_size = u16_le(pre.get(2..).unwrap_or_default());
     let body_len = usize::from(msg_size)
         .checked_sub(4)
-        .ok_or(Error::InvalidLength { what: "license message", length: usize::from(msg_size) })?;
+        .ok_or(Error::InvalidLength {
+            what: "license message",
+            length: usize::from(msg_size),
+        })?;
     let (body, _) = rest
         .split_at_checked(body_len)
-        .ok_or(Error::InvalidLength { what: "license message", length: usize::from(msg_size) })?;
+        .ok_or(Error::InvalidLength {
+            what: "license message",
+            length: usize::from(msg_size),
+        })?;
     let error = if msg_type == LicenseMsgType::ERROR_ALERT {
         let (fixed, blob_rest) = split(body, 12, "license error message")?;
         let blob_len = usize::from(u16_le(fixed.get(10..).unwrap_or_default()));
         let (blob, _) = blob_rest
             .split_at_checked(blob_len)
-            .ok_or(Error::InvalidLength { what: "license error blob", length: blob_len })?;
+            .ok_or(Error::InvalidLength {
+                what: "license error blob",
+                length: blob_len,
+            })?;
         Some(LicenseErrorMessage {
             error_code: LicenseErrorCode(u32_le(fixed)),
             state_transition: StateTransition(u32_le(fixed.get(4..).unwrap_or_default())),
@@ -126,5 +135,11 @@ pub fn parse_license_pdu(input: &[u8]) -> Result<LicensePdu<'_>, Error> {
     } else {
         None
     };
-    Ok(LicensePdu { msg_type, flags, msg_size, body, error })
+    Ok(LicensePdu {
+        msg_type,
+        flags,
+        msg_size,
+        body,
+        error,
+    })
 }

@@ -14,7 +14,8 @@ mod share;
 
 pub use error_info::ErrorInfo;
 pub use license::{
-    parse_license_pdu, LicenseErrorCode, LicenseErrorMessage, LicenseMsgType, LicensePdu, StateTransition,
+    parse_license_pdu, LicenseErrorCode, LicenseErrorMessage, LicenseMsgType, LicensePdu,
+    StateTransition,
 };
 pub use share::{parse_share_pdu, PduType2, ShareControlPduType, ShareDataHeader, SharePdu};
 
@@ -192,7 +193,10 @@ fn split<'a>(input: &'a [u8], n: usize, what: &'static str) -> Result<(&'a [u8],
 }
 
 fn u16_le(b: &[u8]) -> u16 {
-    u16::from_le_bytes([b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(0)])
+    u16::from_le_bytes([
+        b.first().copied().unwrap_or(0),
+        b.get(1).copied().unwrap_or(0),
+    ])
 }
 
 fn u32_le(b: &[u8]) -> u32 {
@@ -217,10 +221,17 @@ pub fn parse_security_pdu(input: &[u8], fips: bool) -> Result<SecurityPdu<'_>, E
     let (basic, rest) = split(input, 4, "security header")?;
     let flags = SecurityFlags(u16_le(basic));
     let flags_hi = u16_le(basic.get(2..).unwrap_or_default());
-    let mut header = SecurityHeader { flags, flags_hi, fips: None, data_signature: None };
+    let mut header = SecurityHeader {
+        flags,
+        flags_hi,
+        fips: None,
+        data_signature: None,
+    };
     let mut rest = rest;
     // The Security Exchange PDU always has a basic header, even with SEC_ENCRYPT clear.
-    if flags.contains(SecurityFlags::SEC_ENCRYPT) && !flags.contains(SecurityFlags::SEC_EXCHANGE_PKT) {
+    if flags.contains(SecurityFlags::SEC_ENCRYPT)
+        && !flags.contains(SecurityFlags::SEC_EXCHANGE_PKT)
+    {
         if fips {
             let (f, r) = split(rest, 4, "fips security header")?;
             header.fips = Some(FipsHeader {
@@ -232,17 +243,26 @@ pub fn parse_security_pdu(input: &[u8], fips: bool) -> Result<SecurityPdu<'_>, E
         }
         let (sig, r) = split(rest, 8, "security header signature")?;
         header.data_signature = Some(sig);
-        return Ok(SecurityPdu { header, payload: SecurityPayload::Encrypted(r) });
+        return Ok(SecurityPdu {
+            header,
+            payload: SecurityPayload::Encrypted(r),
+        });
     }
     let payload = if flags.contains(SecurityFlags::SEC_EXCHANGE_PKT) {
         let (len, r) = split(rest, 4, "security exchange")?;
         let length = u32_le(len);
         let n = usize::try_from(length).unwrap_or(usize::MAX);
         if n > r.len() {
-            return Err(Error::InvalidLength { what: "security exchange", length: n });
+            return Err(Error::InvalidLength {
+                what: "security exchange",
+                length: n,
+            });
         }
         let (random, _) = split(r, n, "security exchange")?;
-        SecurityPayload::SecurityExchange(SecurityExchange { length, encrypted_client_random: random })
+        SecurityPayload::SecurityExchange(SecurityExchange {
+            length,
+            encrypted_client_random: random,
+        })
     } else if flags.contains(SecurityFlags::SEC_INFO_PKT) {
         SecurityPayload::ClientInfo(parse_client_info(rest)?)
     } else if flags.contains(SecurityFlags::SEC_LICENSE_PKT) {
@@ -291,18 +311,53 @@ pub fn parse_client_info(input: &[u8]) -> Result<ClientInfo, Error> {
     let code_page = u32_le(fixed);
     let flags = InfoFlags(u32_le(fixed.get(4..).unwrap_or_default()));
     let cb = |i: usize| u16_le(fixed.get(i..).unwrap_or_default());
-    let (cb_domain, cb_user, cb_password, cb_shell, cb_dir) = (cb(8), cb(10), cb(12), cb(14), cb(16));
+    let (cb_domain, cb_user, cb_password, cb_shell, cb_dir) =
+        (cb(8), cb(10), cb(12), cb(14), cb(16));
     let unicode = flags.contains(InfoFlags::INFO_UNICODE);
     let mut anomalies = Vec::new();
-    if unicode && [cb_domain, cb_user, cb_password, cb_shell, cb_dir].iter().any(|c| c & 1 == 1) {
+    if unicode
+        && [cb_domain, cb_user, cb_password, cb_shell, cb_dir]
+            .iter()
+            .any(|c| c & 1 == 1)
+    {
         anomalies.push("odd unicode string length in client info");
     }
-    let (domain, rest) = info_string(rest, cb_domain, unicode, "client info domain", &mut anomalies)?;
-    let (user, rest) = info_string(rest, cb_user, unicode, "client info user name", &mut anomalies)?;
+    let (domain, rest) = info_string(
+        rest,
+        cb_domain,
+        unicode,
+        "client info domain",
+        &mut anomalies,
+    )?;
+    let (user, rest) = info_string(
+        rest,
+        cb_user,
+        unicode,
+        "client info user name",
+        &mut anomalies,
+    )?;
     // The password is consumed here and dropped: it must never leave the parser.
-    let (_, rest) = info_string(rest, cb_password, unicode, "client info password", &mut anomalies)?;
-    let (shell, rest) = info_string(rest, cb_shell, unicode, "client info alternate shell", &mut anomalies)?;
-    let (dir, _) = info_string(rest, cb_dir, unicode, "client info working dir", &mut anomalies)?;
+    let (_, rest) = info_string(
+        rest,
+        cb_password,
+        unicode,
+        "client info password",
+        &mut anomalies,
+    )?;
+    let (shell, rest) = info_string(
+        rest,
+        cb_shell,
+        unicode,
+        "client info alternate shell",
+        &mut anomalies,
+    )?;
+    let (dir, _) = info_string(
+        rest,
+        cb_dir,
+        unicode,
+        "client info working dir",
+        &mut anomalies,
+    )?;
     Ok(ClientInfo {
         code_page,
         flags,

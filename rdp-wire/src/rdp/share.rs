@@ -127,13 +127,26 @@ pub fn parse_share_pdu(input: &[u8]) -> Result<SharePdu<'_>, Error> {
     let pdu_source = u16_le(hdr.get(4..).unwrap_or_default());
     let total = usize::from(total_length);
     if total < 6 || total > input.len() {
-        return Err(Error::InvalidLength { what: "share control pdu", length: total });
+        return Err(Error::InvalidLength {
+            what: "share control pdu",
+            length: total,
+        });
     }
     // INVARIANT: 6 <= total <= input.len().
-    let body = input.get(6..total).ok_or(Error::Truncated { what: "share control pdu" })?;
+    let body = input.get(6..total).ok_or(Error::Truncated {
+        what: "share control pdu",
+    })?;
     let pdu_type = ShareControlPduType(raw_type & 0x000f);
     let version = raw_type.wrapping_shr(4);
-    let mut out = SharePdu { total_length, pdu_type, version, pdu_source, data: None, body, error_info: None };
+    let mut out = SharePdu {
+        total_length,
+        pdu_type,
+        version,
+        pdu_source,
+        data: None,
+        body,
+        error_info: None,
+    };
     if pdu_type == ShareControlPduType::DATA {
         let (d, rest) = split(body, 12, "share data header")?;
         let header = ShareDataHeader {
