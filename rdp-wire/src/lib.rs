@@ -9,6 +9,12 @@
 //! - [`tls`]: TLS records, handshake messages, alerts, cipher suites, JA3/JA4 fingerprints and a
 //!   per-connection tracker that turns both directions into [`tls::TlsFacts`].
 //! - [`x509`]: an owned summary of a server certificate.
+//! - [`mcs`]: T.125 MCS Connect-Initial/Connect-Response (BER) and the domain PDUs (PER).
+//! - [`gcc`]: the T.124 GCC Conference Create Request/Response and the client and server data
+//!   blocks inside them (MS-RDPBCGR 2.2.1.3 and 2.2.1.4).
+//! - [`rdp`]: Standard RDP Security PDUs carried in MCS Send Data (security header, Security
+//!   Exchange, Client Info, licensing) and the Set Error Info PDU.
+//! - [`names`]: name tables for keyboard layouts, client builds, RDP versions and encryption.
 //! - [`analyzer`]: feed it the reassembled bytes of both directions (and the TCP open/close
 //!   events) of one connection; ask it for the facts and the verdict.
 //!
@@ -28,11 +34,18 @@
 pub mod analyzer;
 mod error;
 pub mod fastpath;
+pub mod gcc;
+pub mod mcs;
+pub mod names;
 mod parse;
+pub mod rdp;
 pub mod tls;
 pub mod tpkt;
 mod values;
 pub mod x224;
 pub mod x509;
+
+#[cfg(test)]
+mod testdata;
 
 pub use error::Error;

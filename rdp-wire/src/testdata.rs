@@ -1,0 +1,145 @@
+//! Real PDUs from the lab captures (corpus/lab), as hex lines, with what tshark decodes.
+#![allow(
+    clippy::arithmetic_side_effects,
+    clippy::as_conversions,
+    clippy::cast_possible_truncation
+)]
+
+/// Decodes hex lines into bytes.
+pub(crate) fn hex(lines: &[&str]) -> Vec<u8> {
+    let s: String = lines.concat();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// rdesktop 1.9 Connect-Initial: name "vm", build 2600, 400x300, KLID 0x0409, 5 channels.
+/// From lab capture `rdp-standard-security.pcap` frame 8, TPKT and X.224 Data header removed.
+pub(crate) const STD_CONNECT_INITIAL: &[&str] = &[
+    "7f658201be0401010401010101ff30200202002202020002020200000202000102020000020200010202ffff02020002",
+    "3020020200010202000102020001020200010202000002020001020204200202000230200202ffff0202fc170202ffff",
+    "0202000102020000020200010202ffff020200020482014b000500147c00018142000800100001c00044756361813401",
+    "c0d8000400080090012c0101ca03aa09040000280a000076006d00000000000000000000000000000000000000000000",
+    "0000000000000004000000000000000c0000000000000000000000000000000000000000000000000000000000000000",
+    "000000000000000000000000000000000000000000000000000000000000000000000001ca01000000000010000b0001",
+    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+    "000000000000000000000000000000000000000000000004c00c000d0000000000000002c00c00030000000000000003",
+    "c0440005000000636c697072647200c0a00000726470736e640000c0000000736e646462670000c00000007264706472",
+    "00000080800000647264796e766300c0000000",
+];
+
+/// xrdp 0.9.21 Connect-Response: 128BIT/HIGH, proprietary RSA-2048 certificate, I/O channel 1003.
+/// From lab capture `rdp-standard-security.pcap` frame 9, TPKT and X.224 Data header removed.
+pub(crate) const STD_CONNECT_RESPONSE: &[&str] = &[
+    "7f668202090a0100020100301a020116020103020100020101020100020101020300fff8020102048201e3000500147c",
+    "00012a14760a01010001c0004d63446e81cc010c0c000400080003000000030c1400eb030500ec03ed03ee03ef03f003",
+    "0000020cac01020000000300000020000000780100001063a77d375b0074c644877cd137a513cdc601e820ef5f2f6960",
+    "8cd4968ea36201000000010000000100000006001c01525341310801000000080000ff00000001000100f39164daffc4",
+    "08a52517e8fd3dee9d38dac4a1bf2fc17e27a86140c7e0b3ed95f4a8ca5405a651dcc443ee8786fce0bc15eb434b996c",
+    "da71cb113399737d2bba73f158fbe7c7b4cdc928ce8b0add1fc55015b99fd616e358878af2af6e489c9c98d1fc608615",
+    "cd3950a1008d9ff5d35149c96dc822107a86419b1dc304dad901434d561a4f71ea8ee8e68c3fdc79690a3fbd7d0c52cc",
+    "1539b2236a66732d2c5e56a29ccf1c8f295373899d5606a8cc804617263a0cf8a17ee2d0464d5be59febb82e05ac6596",
+    "9ccb2eb56b0b043e94dfdb19ae00f86446971ef9b54475525ebc60093e3d176dfe27dac76441a02c2c88118b7f17d2a6",
+    "42390ced968505dd7e89000000000000000008004800591574dc8aa9a39eb4fad423c4fc63d040ad3d979eab809218ae",
+    "dcd13a4023162b2b128307d77af59be131f8b0bbf72867e25e7f179faa331dc66f1cd344bc2c0000000000000000",
+];
+
+/// xfreerdp 2.11 Connect-Initial (/sec:rdp).
+/// From lab capture `rdp-standard-security-fips.pcap` frame 8, TPKT and X.224 Data header removed.
+pub(crate) const FIPS_CONNECT_INITIAL: &[&str] = &[
+    "7f658201b70401010401010101ff301a020122020102020100020101020100020101020300ffff020102301902010102",
+    "0101020101020101020100020101020204200201023020020300ffff020300fc17020300ffff02010102010002010102",
+    "0300ffff02010204820151000500147c00018148000800100001c00044756361813a01c0ea000c00080090012c0101ca",
+    "03aa09040000bb47000076006d0000000000000000000000000000000000000000000000000000000000040000000000",
+    "00000c000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000001ca01000000000018000f00e305000000000000000000000000",
+    "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000",
+    "0000000006000000000000000000000000000000000000000000000004c00c000d0000000000000002c00c001b000000",
+    "0000000003c03800040000007264706472000000000080c0726470736e640000000000c0636c6970726472000000a0c0",
+    "647264796e766300000080c0",
+];
+
+/// xrdp Connect-Response: FIPS/FIPS.
+/// From lab capture `rdp-standard-security-fips.pcap` frame 9, TPKT and X.224 Data header removed.
+pub(crate) const FIPS_CONNECT_RESPONSE: &[&str] = &[
+    "7f668202010a0100020100301a020116020103020100020101020100020101020300fff8020102048201db000500147c",
+    "00012a14760a01010001c0004d63446e81c4010c080004000800030c1000eb030400ec03ed03ee03ef03020cac011000",
+    "0000040000002000000078010000315931b2fce48ea3b3749edf9367fd119d1fbe546af8463ac8ef9b6c47dda5330100",
+    "0000010000000100000006001c01525341310801000000080000ff00000001000100f39164daffc408a52517e8fd3dee",
+    "9d38dac4a1bf2fc17e27a86140c7e0b3ed95f4a8ca5405a651dcc443ee8786fce0bc15eb434b996cda71cb113399737d",
+    "2bba73f158fbe7c7b4cdc928ce8b0add1fc55015b99fd616e358878af2af6e489c9c98d1fc608615cd3950a1008d9ff5",
+    "d35149c96dc822107a86419b1dc304dad901434d561a4f71ea8ee8e68c3fdc79690a3fbd7d0c52cc1539b2236a66732d",
+    "2c5e56a29ccf1c8f295373899d5606a8cc804617263a0cf8a17ee2d0464d5be59febb82e05ac65969ccb2eb56b0b043e",
+    "94dfdb19ae00f86446971ef9b54475525ebc60093e3d176dfe27dac76441a02c2c88118b7f17d2a642390ced968505dd",
+    "7e89000000000000000008004800591574dc8aa9a39eb4fad423c4fc63d040ad3d979eab809218aedcd13a4023162b2b",
+    "128307d77af59be131f8b0bbf72867e25e7f179faa331dc66f1cd344bc2c0000000000000000",
+];
+
+/// erectDomainRequest (rdesktop: integers without PER length octets).
+/// From lab capture `rdp-standard-security.pcap` frame 10, TPKT and X.224 Data header removed.
+pub(crate) const STD_ERECT_DOMAIN: &[&str] = &["0400010001"];
+
+/// attachUserRequest.
+/// From lab capture `rdp-standard-security.pcap` frame 11, TPKT and X.224 Data header removed.
+pub(crate) const STD_ATTACH_USER_REQUEST: &[&str] = &["28"];
+
+/// attachUserConfirm rt-successful, initiator 1009.
+/// From lab capture `rdp-standard-security.pcap` frame 13, TPKT and X.224 Data header removed.
+pub(crate) const STD_ATTACH_USER_CONFIRM: &[&str] = &["2e000008"];
+
+/// channelJoinRequest initiator 1009 channel 1009.
+/// From lab capture `rdp-standard-security.pcap` frame 14, TPKT and X.224 Data header removed.
+pub(crate) const STD_CHANNEL_JOIN_REQUEST: &[&str] = &["38000803f1"];
+
+/// channelJoinConfirm rt-successful 1009/1009/1009.
+/// From lab capture `rdp-standard-security.pcap` frame 15, TPKT and X.224 Data header removed.
+pub(crate) const STD_CHANNEL_JOIN_CONFIRM: &[&str] = &["3e00000803f103f1"];
+
+/// sendDataRequest on 1003 with a Security Exchange PDU (264-byte encrypted client random).
+/// From lab capture `rdp-standard-security.pcap` frame 28, TPKT and X.224 Data header removed.
+pub(crate) const STD_SECURITY_EXCHANGE: &[&str] = &[
+    "64000803eb7081100100000008010000f4ce1def6e6a9a0dcefd3984d4349ebfdb91669ffb1b9b744680d21293130662",
+    "a3f586abca3a932f6a702f599ada30f9dcecaa67286ff49231bdec0a644ae49e192183bd14272bce6dd8bd2b05a1abea",
+    "049a827c3b33173eda8d739de98a53fbbd75cc1046a6af1e59ced3b93ba16b6a03a32fe264c63bdf791556dd3d0719d1",
+    "db445263118337233c331268ba318605532465e78724f91c42a0a3adf1f3159b01e1a0464fb355582a60cbe2f92d722d",
+    "ebd0112ad169d2ddaa621fe1a9558208c9b5defcefd81160ce9cf86344f7fddb3a6a0290e834007f0e5ff5fefcfc0c61",
+    "31fb59cfc489bf0a6aba46fb1472ce62cab45597a3b5728f8fb6a4f280aaf3820000000000000000",
+];
+
+/// sendDataIndication with a licensing ERROR_ALERT STATUS_VALID_CLIENT / ST_NO_TRANSITION.
+/// From lab capture `rdp-standard-security.pcap` frame 33, TPKT and X.224 Data header removed.
+pub(crate) const STD_LICENSE_ERROR: &[&str] =
+    &["68000803eb701480001000ff021000070000000200000028140000"];
+
+/// sendDataRequest with an encrypted Client Info (SEC_INFO_PKT|SEC_ENCRYPT).
+/// From lab capture `rdp-standard-security.pcap` frame 29, TPKT and X.224 Data header removed.
+pub(crate) const STD_CLIENT_INFO_ENCRYPTED: &[&str] = &[
+    "64000803eb70813c4800000076e27a059ed6bc16ed6ce0dad06eb44edb6d479bdb4935883c24a115b0501da7fad4b87e",
+    "f64c230193cdb3074c1a0ba35f298f348209581a69130475cf13bf407026f4b2f5fbdb2ae49783877089c3b74f9dc200",
+    "ababd690cd6a9afec1097ee5e364b1c029ffddf70d437ed7c257e3828f657feb51d9f7230fc722e011ec98e246813ebb",
+    "144613f184240bcdf334cb79c7ab63d4dee380de7baef78e0136925ce8373818303af3f4f9c6a496bd672631573ec22f",
+    "04601b14d279dc98a1543446cc12c9a860c6127de6cb59358d237194d0a7871bef2d49488133f0ff42365d6180a49f30",
+    "9122e22809e566b2fe3880c5b2fe3667c9858ff9bb64ff5ab66ae966e962e4683dc5ac513888f2501cb5ed6cd54e5cab",
+    "ba6489dd5e70acf22fb250a512c24f84b21ef530754fa227a75bcd985c685c60ded74d36",
+];
+
+/// erectDomainRequest from xfreerdp (PER integers).
+/// From lab capture `rdp-standard-security-fips.pcap` frame 11, TPKT and X.224 Data header removed.
+pub(crate) const FIPS_ERECT_DOMAIN: &[&str] = &["0401000100"];
+
+/// encrypted Client Info with the FIPS security header.
+/// From lab capture `rdp-standard-security-fips.pcap` frame 33, TPKT and X.224 Data header removed.
+pub(crate) const FIPS_CLIENT_INFO_ENCRYPTED: &[&str] = &[
+    "64000703eb7081484808000010000102159d86cf3ab3f83ce3526bd3c01e4206dc47391d7a60fedfdb849304e53d5b10",
+    "e73e74b39a6bf236609dfee2d380863ba29558cc8cebafcdf012cf69966555ca3ae317913b3626a6df7326d913de4daf",
+    "a8dd2d66e61204a801dd0908a68197a367c1d6d15200d7d15a92f70742aed7a8bcb83c6382a97bb5b666581e04b070c7",
+    "cb21bc8bbfe61679344f4df442c30a7e36c66546f3590b4d8bd26a8e04b0e39ee4ecfdbc85bb2e6e1e126181b84f7689",
+    "ebf2577d0fad42eb30d17c109479f674fc2f9fdc57f792fdfbd86e41317198d2bcb430f02a868d7d7ca588242c81d655",
+    "7e7c3d0622a74ab9911d24fc32f5f7f1ba1c68f9d71836f99958c5568fe6bb39e0e55db28d5df1682069cb978b985c10",
+    "f5357594eb130eb280ec8924dba02f20a956be135390c48991885848a0b3520773d16ce8b02a68bf66d943e01e60feec",
+];
+
+/// disconnectProviderUltimatum rn-user-requested from xrdp after a MAC error.
+/// From lab capture `rdp-security-mac-error.pcap` frame 37, TPKT and X.224 Data header removed.
+pub(crate) const MAC_ERROR_ULTIMATUM: &[&str] = &["2180"];
