@@ -51,6 +51,12 @@ impl Side {
     }
 }
 
+impl core::fmt::Display for Side {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How a side closed its half of the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseKind {

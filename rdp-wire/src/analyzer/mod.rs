@@ -26,6 +26,8 @@ pub use verdict::{
     failure_meaning, format_ms, Severity, Verdict, VerdictCode, SECURITY_MISMATCH_WINDOW_MS,
 };
 
+use crate::tls::record::probe_record;
+use crate::tls::{self, TlsFacts, TlsTracker};
 use crate::x224::{self, NegotiationResult, RequestToken, Tpdu};
 use crate::Error;
 use crate::{fastpath, tpkt};
@@ -58,6 +60,9 @@ pub enum EventKind {
     X224Error,
     /// The direction switched to TLS records.
     TlsStart,
+    /// Clear-text TPKT where TLS records were expected (a server answering a ClientHello
+    /// with an MCS Disconnect Provider Ultimatum, for example).
+    ClearTextInTls,
     /// Bytes that are not RDP.
     ForeignBytes,
     /// A frame or PDU that could not be parsed.
@@ -118,6 +123,8 @@ impl Default for Stream {
 #[derive(Debug, Clone, Default)]
 pub struct Analyzer {
     facts: ConnectionFacts,
+    /// Created when the first TLS record is expected or seen.
+    tls: Option<TlsTracker>,
     streams: [Stream; 2],
     events: Vec<Event>,
     events_dropped: u32,
@@ -183,6 +190,9 @@ impl Analyzer {
         let stats = self.facts.side_mut(side);
         stats.gap_bytes = stats.gap_bytes.saturating_add(len);
         self.event(at, side, EventKind::Gap { len });
+        if let Some(tls) = self.tls.as_mut() {
+            tls.gap(side, len);
+        }
         let stream = self.stream_mut(side);
         if stream.mode != Mode::Opaque {
             stream.mode = Mode::Opaque;
@@ -244,6 +254,11 @@ impl Analyzer {
         &self.facts
     }
 
+    /// What the TLS layer learnt; `None` when no TLS record was seen or expected.
+    pub fn tls(&self) -> Option<&TlsFacts> {
+        self.tls.as_ref().map(TlsTracker::facts)
+    }
+
     /// The timeline, at most [`MAX_EVENTS`] entries.
     pub fn events(&self) -> &[Event] {
         &self.events
@@ -263,7 +278,7 @@ impl Analyzer {
 
     /// The verdict on what happened, from the facts so far.
     pub fn verdict(&self) -> Verdict {
-        verdict::decide(&self.facts)
+        verdict::decide(&self.facts, self.tls())
     }
 
     fn stream_mut(&mut self, side: Side) -> &mut Stream {
@@ -301,8 +316,8 @@ impl Analyzer {
             let step = match mode {
                 Mode::Start => self.classify(side, at, rest),
                 Mode::Tpkt => self.tpkt_frame(side, at, rest),
-                // TLS records are counted only, for now: the TLS layer decodes them.
-                Mode::Tls | Mode::Opaque => Step::Consumed(rest.len()),
+                Mode::Tls => self.tls_record(side, at, rest),
+                Mode::Opaque => Step::Consumed(rest.len()),
             };
             match step {
                 Step::Consumed(n) => rest = rest.get(n..).unwrap_or_default(),
@@ -319,6 +334,7 @@ impl Analyzer {
             Mode::Tpkt
         } else if looks_like_tls(bytes) {
             self.event(at, side, EventKind::TlsStart);
+            self.tls.get_or_insert_with(TlsTracker::new);
             Mode::Tls
         } else {
             self.foreign(side, at, bytes);
@@ -358,6 +374,7 @@ impl Analyzer {
                 // negotiation (when the confirm was not seen), or something else entirely.
                 if looks_like_tls(bytes) {
                     self.stream_mut(side).mode = Mode::Tls;
+                    self.tls.get_or_insert_with(TlsTracker::new);
                     self.event(at, side, EventKind::TlsStart);
                 } else {
                     self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
@@ -367,6 +384,52 @@ impl Analyzer {
                 Step::Switched
             }
         }
+    }
+
+    /// One TLS record on a TLS stream, handed whole to the TLS tracker; clear-text TPKT in its
+    /// place is decoded as such and kept as evidence.
+    fn tls_record(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
+        if bytes.first() == Some(&tpkt::VERSION) {
+            return match tpkt::parse_frame(bytes) {
+                Ok((frame, rest)) => {
+                    self.event(at, side, EventKind::ClearTextInTls);
+                    self.tpdu(side, at, frame.payload);
+                    Step::Consumed(bytes.len().saturating_sub(rest.len()))
+                }
+                Err(Error::Incomplete { .. }) => Step::NeedMore,
+                Err(e) => self.undecodable(side, at, bytes, &e),
+            };
+        }
+        match probe_record(bytes) {
+            Ok(len) if bytes.len() >= len => {
+                let record = bytes.get(..len).unwrap_or_default();
+                let tracker = self.tls.get_or_insert_with(TlsTracker::new);
+                let result = tracker.feed(side, i128::from(at.0), record);
+                if let Some(last) = tracker.facts().last_handshake_ts {
+                    let last = Timestamp(i64::try_from(last).unwrap_or(at.0));
+                    if self.facts.last_handshake_at.is_none_or(|t| t < last) {
+                        self.facts.last_handshake_at = Some(last);
+                    }
+                }
+                if let Err(e) = result {
+                    self.facts.anomaly(format!("{} tls: {e}", side.as_str()));
+                    self.stream_mut(side).mode = Mode::Opaque;
+                    return Step::Switched;
+                }
+                Step::Consumed(len)
+            }
+            Ok(_) | Err(Error::Incomplete { .. }) => Step::NeedMore,
+            Err(e) => self.undecodable(side, at, bytes, &e),
+        }
+    }
+
+    /// Bytes that are neither a TLS record nor TPKT where one was expected: kept as evidence;
+    /// decoding of that direction stops.
+    fn undecodable(&mut self, side: Side, at: Timestamp, bytes: &[u8], e: &Error) -> Step {
+        self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
+        self.foreign(side, at, bytes);
+        self.stream_mut(side).mode = Mode::Opaque;
+        Step::Switched
     }
 
     /// A fast-path PDU on a TPKT stream: session traffic after the connection sequence.
@@ -501,6 +564,7 @@ impl Analyzer {
         if let Confirm::Selected { protocol, .. } = confirm {
             if protocol.uses_tls() {
                 // Both directions carry TLS records from here on (MS-RDPBCGR 5.4.5.1).
+                self.tls.get_or_insert_with(TlsTracker::new);
                 for side in [Side::Client, Side::Server] {
                     let stream = self.stream_mut(side);
                     if matches!(stream.mode, Mode::Start | Mode::Tpkt) {
@@ -522,17 +586,9 @@ enum Step {
     NeedMore,
 }
 
-/// A TLS record header: content type 20..=24, major version 3, minor 0..=4.
+/// Whether a stream starts like a TLS record (content type 20..=24, version 3.x).
 fn looks_like_tls(bytes: &[u8]) -> bool {
-    match bytes {
-        [t, rest @ ..] if (0x14..=0x18).contains(t) => match rest {
-            [] => true,
-            [3] => true,
-            [3, minor, ..] => *minor <= 4,
-            _ => false,
-        },
-        _ => false,
-    }
+    tls::record::looks_like_tls_record(bytes)
 }
 
 /// A short guess of what a foreign stream is, for the report.

@@ -1,6 +1,7 @@
 //! One verdict per connection: what happened, in words an admin can act on.
 
 use super::facts::{CloseKind, Confirm, ConnectionFacts, Side, Timestamp};
+use crate::tls::TlsFacts;
 use crate::x224::{FailureCode, Protocols};
 
 /// How long after the Connection Confirm a silent client's close still counts as refusing the
@@ -147,7 +148,7 @@ fn protocols(p: Option<Protocols>) -> String {
 }
 
 /// Decides the verdict from the facts.
-pub(crate) fn decide(f: &ConnectionFacts) -> Verdict {
+pub(crate) fn decide(f: &ConnectionFacts, _tls: Option<&TlsFacts>) -> Verdict {
     let client = f.side(Side::Client);
     let server = f.side(Side::Server);
     let no_data = client.bytes == 0 && server.bytes == 0;

@@ -74,39 +74,8 @@ impl ProtocolVersion {
     }
 }
 
-/// Which end of the connection sent something. The client is the side that opened the TCP
-/// connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// The side that opened the connection (sends the ClientHello).
-    Client,
-    /// The side that accepted the connection.
-    Server,
-}
-
-impl Side {
-    /// The other side.
-    pub fn peer(self) -> Side {
-        match self {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        }
-    }
-
-    /// `"client"` or `"server"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        }
-    }
-}
-
-impl core::fmt::Display for Side {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// Which end of the connection sent something: the analyzer's type, shared by every layer.
+pub use crate::analyzer::Side;
 
 /// Whether a 16-bit cipher suite, extension, group, version or signature value is one of the
 /// sixteen GREASE values of RFC 8701 (`0x0a0a`, `0x1a1a`, ..., `0xfafa`).

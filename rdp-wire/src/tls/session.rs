@@ -158,7 +158,7 @@ pub struct TlsFacts {
     pub anomalies: Vec<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct Direction {
     /// One partial record. INVARIANT: at most MAX_RECORD_LEN bytes.
     buf: Vec<u8>,
@@ -173,7 +173,7 @@ struct Direction {
 }
 
 /// Tracks the TLS of one connection. See the module doc.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct TlsTracker {
     client: Direction,
     server: Direction,
