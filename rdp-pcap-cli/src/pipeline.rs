@@ -130,6 +130,7 @@ impl FlowObserver for Observer {
                 flow_end: flow_end(reason),
                 verdict: a.verdict(),
                 events: a.events().to_vec(),
+                tls: a.tls().cloned(),
                 facts: a.facts().clone(),
             }
         });

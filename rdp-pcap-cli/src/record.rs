@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use rdp_wire::analyzer::{ConnectionFacts, Event, Timestamp, Verdict};
+use rdp_wire::tls::TlsFacts;
 
 /// How the reassembler stopped following a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +60,8 @@ pub struct ConnectionRecord {
     pub flow_end: FlowEnd,
     /// What the analyzer learnt.
     pub facts: ConnectionFacts,
+    /// What the TLS layer saw; `None` when no TLS record was seen or expected.
+    pub tls: Option<TlsFacts>,
     /// The analyzer's timeline.
     pub events: Vec<Event>,
     /// The verdict.

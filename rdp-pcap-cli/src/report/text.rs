@@ -4,7 +4,9 @@ use std::io::{self, Write};
 
 use rdp_wire::analyzer::{format_ms, CloseKind, Confirm, ConnectionFacts, Side};
 
-use super::json::{endpoint, rfc3339};
+use rdp_wire::tls::TlsFacts;
+
+use super::json::{endpoint, rfc3339, tls_phase};
 use super::Reporter;
 use crate::record::{CaptureReport, ConnectionRecord, InputProblem};
 
@@ -59,6 +61,85 @@ fn negotiation(f: &ConnectionFacts) -> Option<String> {
         None => "no confirm".to_string(),
     });
     Some(parts.join("; "))
+}
+
+fn tls_lines(t: &TlsFacts, start: rdp_wire::analyzer::Timestamp) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if t.client_hello_ts.is_some() {
+        let versions: Vec<String> = t.client_versions.iter().map(ToString::to_string).collect();
+        let mut hello = format!(
+            "client offers {} with {} cipher suites",
+            versions.join(", "),
+            t.client_cipher_suites.len()
+        );
+        if let Some(sni) = &t.sni {
+            hello.push_str(&format!(", SNI {sni}"));
+        }
+        if let Some(ja4) = &t.ja4 {
+            hello.push_str(&format!(", JA4 {ja4}"));
+        }
+        lines.push(("tls", hello));
+    } else {
+        lines.push(("tls", "no ClientHello seen".to_string()));
+    }
+    match (t.version, t.cipher_suite) {
+        (Some(v), Some(c)) => lines.push(("", format!("server chose {v} with {c}"))),
+        _ => lines.push(("", "no ServerHello".to_string())),
+    }
+    if let Some(c) = t.certificates.first() {
+        let key = match (c.key_bits, &c.curve) {
+            (_, Some(curve)) => format!("{} {curve}", c.key_type),
+            (Some(bits), None) => format!("{} {bits}", c.key_type),
+            (None, None) => c.key_type.clone(),
+        };
+        lines.push((
+            "certificate",
+            format!(
+                "{}{}, valid {} to {}, {key}, {}",
+                c.subject,
+                if c.self_signed { " (self-signed)" } else { "" },
+                c.not_before_rfc3339,
+                c.not_after_rfc3339,
+                c.signature_algorithm
+            ),
+        ));
+        if !c.self_signed {
+            lines.push(("", format!("issued by {}", c.issuer)));
+        }
+    }
+    for a in &t.alerts {
+        let at = rdp_wire::analyzer::Timestamp(i64::try_from(a.ts_ns).unwrap_or(start.0));
+        let what = match (a.level, a.description) {
+            _ if a.encrypted => "encrypted alert".to_string(),
+            (Some(l), Some(d)) => format!("{l} {d}"),
+            _ => "alert".to_string(),
+        };
+        lines.push((
+            "alert",
+            format!(
+                "{} {what} at {} ({})",
+                a.side.as_str(),
+                format_ms(at.millis_since(start)),
+                tls_phase(t, a.ts_ns).replace('-', " ")
+            ),
+        ));
+    }
+    if let Some(side) = t.non_tls_from {
+        lines.push((
+            "",
+            format!("the {side} sent clear-text bytes where TLS records were expected"),
+        ));
+    }
+    if t.handshake_complete {
+        lines.push((
+            "",
+            format!(
+                "handshake complete; then {} client and {} server records",
+                t.client_app_records, t.server_app_records
+            ),
+        ));
+    }
+    lines
 }
 
 fn end(f: &ConnectionFacts, flow_end: &str) -> String {
@@ -146,9 +227,17 @@ impl Reporter for TextReporter<'_> {
                 foreign.looks_like
             )?;
         }
+        if let Some(t) = &rec.tls {
+            for (label, line) in tls_lines(t, rec.start) {
+                writeln!(out, "    {label:<12} {line}")?;
+            }
+        }
         writeln!(out, "    end          {}", end(f, rec.flow_end.as_str()))?;
         for anomaly in &f.anomalies {
             writeln!(out, "    anomaly      {anomaly}")?;
+        }
+        for anomaly in rec.tls.iter().flat_map(|t| &t.anomalies) {
+            writeln!(out, "    anomaly      tls: {anomaly}")?;
         }
         if f.anomalies_dropped > 0 {
             writeln!(

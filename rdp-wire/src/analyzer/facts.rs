@@ -192,6 +192,8 @@ pub struct ConnectionFacts {
     pub mid_stream: bool,
     /// The X.224 negotiation; `None` when no Connection Request was seen.
     pub x224: Option<X224Facts>,
+    /// The MCS and RDP connection sequence seen in clear; `None` when none was seen.
+    pub mcs: Option<McsFacts>,
     /// The first FIN or RST.
     pub close: Option<Close>,
     /// Per-side counters, indexed by [`Side::index`].
@@ -237,8 +239,105 @@ impl ConnectionFacts {
         }
     }
 
+    /// Standard RDP Security in use: the negotiation chose PROTOCOL_RDP (or was legacy) and the
+    /// server's security data chose an encryption method and level.
+    pub fn standard_security(&self) -> Option<StandardSecurity> {
+        let protocol = self.x224.as_ref().and_then(X224Facts::effective_protocol);
+        if protocol.is_some_and(|p| p.uses_tls()) {
+            return None;
+        }
+        let server = self.mcs.as_ref()?.server.as_ref()?;
+        Some(StandardSecurity {
+            encryption_method: server.encryption_method?,
+            encryption_level: server.encryption_level?,
+        })
+    }
+
     /// Milliseconds from the last handshake message to `at`.
     pub fn ms_after_last_handshake(&self, at: Timestamp) -> Option<f64> {
         self.last_handshake_at.map(|h| at.millis_since(h))
     }
+}
+
+/// An MCS Disconnect Provider Ultimatum (T.125 11.15): one side ending the MCS domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct McsDisconnect {
+    /// Who sent it.
+    pub from: Side,
+    /// The reason (`rn-user-requested`, ...).
+    pub reason: crate::mcs::DisconnectReason,
+    /// When.
+    pub at: Timestamp,
+    /// Whether it came in clear text where TLS records were expected.
+    pub in_clear_inside_tls: bool,
+}
+
+/// A licensing error message (MS-RDPBCGR 2.2.1.12.1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LicenseError {
+    /// dwErrorCode (`STATUS_VALID_CLIENT` means licensing succeeded).
+    pub error_code: crate::rdp::LicenseErrorCode,
+    /// dwStateTransition.
+    pub state_transition: crate::rdp::StateTransition,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// The MCS and RDP connection sequence as seen in clear text (MS-RDPBCGR 1.3.1.1 phases 2 to
+/// 9): with Standard RDP Security, or in a decrypted recording.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct McsFacts {
+    /// The MCS Connect Initial.
+    pub connect_initial_at: Option<Timestamp>,
+    /// The MCS Connect Response.
+    pub connect_response_at: Option<Timestamp>,
+    /// The client's settings from its GCC data blocks.
+    pub client: Option<crate::gcc::ClientSettings>,
+    /// The server's settings from its GCC data blocks.
+    pub server: Option<crate::gcc::ServerSettings>,
+    /// The Connect Response result.
+    pub result: Option<crate::mcs::McsResult>,
+    /// Whether the client sent an Erect Domain Request.
+    pub erect_domain: bool,
+    /// Attach User Confirms with result rt-successful.
+    pub users_attached: u32,
+    /// Channel Join Requests.
+    pub channel_join_requests: u32,
+    /// Channel Join Confirms with result rt-successful.
+    pub channels_joined: u32,
+    /// The first Disconnect Provider Ultimatum.
+    pub disconnect: Option<McsDisconnect>,
+    /// The Security Exchange PDU (Standard RDP Security).
+    pub security_exchange_at: Option<Timestamp>,
+    /// The Client Info PDU.
+    pub client_info_at: Option<Timestamp>,
+    /// Whether the Client Info PDU was encrypted.
+    pub client_info_encrypted: bool,
+    /// The user name from a clear-text Client Info PDU (never the password).
+    pub user_name: Option<String>,
+    /// The domain from a clear-text Client Info PDU.
+    pub domain: Option<String>,
+    /// Licensing PDUs seen.
+    pub license_pdus: u32,
+    /// The last licensing error message.
+    pub license_error: Option<LicenseError>,
+    /// The server's Demand Active PDU (capabilities exchange: the session is starting).
+    pub demand_active_at: Option<Timestamp>,
+    /// The client's Confirm Active PDU.
+    pub confirm_active_at: Option<Timestamp>,
+    /// A Set Error Info PDU: why the server is about to disconnect.
+    pub error_info: Option<crate::rdp::ErrorInfo>,
+    /// Encrypted Send Data PDUs after the Client Info (session traffic), per side.
+    pub encrypted_pdus: [u64; 2],
+    /// The last connection-sequence PDU.
+    pub last_sequence_at: Option<Timestamp>,
+}
+
+/// Standard RDP Security in use (MS-RDPBCGR 5.3): the server's choice of encryption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StandardSecurity {
+    /// ENCRYPTION_METHOD_*.
+    pub encryption_method: crate::names::EncryptionMethods,
+    /// ENCRYPTION_LEVEL_*.
+    pub encryption_level: crate::names::EncryptionLevel,
 }

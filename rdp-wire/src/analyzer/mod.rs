@@ -16,11 +16,13 @@
 //! frame the protocol allows; complete frames are parsed in place, without copying.
 
 mod facts;
+mod mcs;
 mod verdict;
 
 pub use facts::{
-    Close, CloseKind, Confirm, ConnectionFacts, ForeignBytes, Side, SideStats, Timestamp,
-    X224Facts, FOREIGN_PREFIX_LEN, MAX_ANOMALIES,
+    Close, CloseKind, Confirm, ConnectionFacts, ForeignBytes, LicenseError, McsDisconnect,
+    McsFacts, Side, SideStats, StandardSecurity, Timestamp, X224Facts, FOREIGN_PREFIX_LEN,
+    MAX_ANOMALIES,
 };
 pub use verdict::{
     failure_meaning, format_ms, Severity, Verdict, VerdictCode, SECURITY_MISMATCH_WINDOW_MS,
@@ -54,6 +56,12 @@ pub enum EventKind {
         /// User data length.
         len: usize,
     },
+    /// An MCS Connect Initial.
+    McsConnectInitial,
+    /// An MCS Connect Response.
+    McsConnectResponse,
+    /// An MCS Disconnect Provider Ultimatum.
+    McsDisconnect,
     /// An X.224 Disconnect Request.
     X224Disconnect,
     /// An X.224 TPDU Error.
@@ -394,6 +402,16 @@ impl Analyzer {
                 Ok((frame, rest)) => {
                     self.event(at, side, EventKind::ClearTextInTls);
                     self.tpdu(side, at, frame.payload);
+                    // A side that never sent a TLS record and speaks TPKT instead has left TLS
+                    // (or the capture is a decrypted recording): follow it as TPKT, which also
+                    // frames the fast-path PDUs that may follow.
+                    let sent_tls = self.tls.as_ref().is_some_and(|t| match side {
+                        Side::Client => t.facts().client_records > 0,
+                        Side::Server => t.facts().server_records > 0,
+                    });
+                    if !sent_tls {
+                        self.stream_mut(side).mode = Mode::Tpkt;
+                    }
                     Step::Consumed(bytes.len().saturating_sub(rest.len()))
                 }
                 Err(Error::Incomplete { .. }) => Step::NeedMore,
@@ -474,13 +492,19 @@ impl Analyzer {
                 ));
                 self.event(at, side, EventKind::Malformed);
             }
-            Tpdu::Data(dt) => self.event(
-                at,
-                side,
-                EventKind::X224Data {
-                    len: dt.user_data.len(),
-                },
-            ),
+            Tpdu::Data(dt) => {
+                let stats = self.facts.side_mut(side);
+                stats.x224_data_pdus = stats.x224_data_pdus.saturating_add(1);
+                self.event(
+                    at,
+                    side,
+                    EventKind::X224Data {
+                        len: dt.user_data.len(),
+                    },
+                );
+                let in_clear_inside_tls = self.stream_mut(side).mode == Mode::Tls;
+                self.mcs_data(side, at, dt.user_data, in_clear_inside_tls);
+            }
             Tpdu::DisconnectRequest(_) => self.event(at, side, EventKind::X224Disconnect),
             Tpdu::Error(_) => self.event(at, side, EventKind::X224Error),
             Tpdu::Other { code, .. } => {
