@@ -6,6 +6,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod explain;
 pub mod input;
 pub mod pipeline;
 pub mod reassembly;
