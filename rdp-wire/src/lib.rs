@@ -21,6 +21,36 @@
 //! The crate does no I/O and never prints. Parsed views borrow the input; only the analyzer's
 //! reports own their data.
 //!
+//! # Start here
+//! Most users want the [`analyzer`]: report what TCP did and hand it each direction's bytes in
+//! order; it decodes X.224, TLS and MCS as they come and says what happened.
+//!
+//! ```
+//! use rdp_wire::analyzer::{Analyzer, Side, Timestamp, VerdictCode};
+//!
+//! // An X.224 Connection Request (cookie "alice", requesting TLS) answered by
+//! // RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: bytes from a real capture.
+//! let request = b"\x03\x00\x00\x2b\x26\xe0\x00\x00\x00\x00\x00Cookie: mstshash=alice\r\n\x01\x00\x08\x00\x01\x00\x00\x00";
+//! let confirm = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x00\x00\x00\x03\x00\x08\x00\x05\x00\x00\x00";
+//! let ms = |n: i64| Timestamp(1_764_410_677_000_000_000 + n * 1_000_000);
+//!
+//! let mut conn = Analyzer::new();
+//! conn.syn(ms(0));
+//! conn.syn_ack(ms(0));
+//! conn.data(Side::Client, ms(1), request);
+//! conn.data(Side::Server, ms(48), confirm);
+//! conn.fin(Side::Client, ms(49));
+//!
+//! let verdict = conn.verdict();
+//! assert_eq!(verdict.code, VerdictCode::NegotiationFailure);
+//! assert!(verdict.summary.contains("HYBRID_REQUIRED_BY_SERVER"));
+//! assert_eq!(conn.facts().x224.as_ref().unwrap().cookie.as_deref(), Some("alice"));
+//! ```
+//!
+//! `examples/analyze_streams.rs` does the same with the timeline and findings. The parsers
+//! underneath are public too, for tools that only want one layer: each module's documentation
+//! cites the specification section of every PDU it decodes.
+//!
 //! # Framing contract
 //! Every framed PDU has a cheap probe that answers either the frame length or
 //! [`Error::Incomplete`] with the number of bytes still missing; the body parser then runs on

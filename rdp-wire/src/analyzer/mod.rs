@@ -16,6 +16,7 @@
 //! frame the protocol allows; complete frames are parsed in place, without copying.
 
 mod facts;
+mod findings;
 mod mcs;
 mod verdict;
 
@@ -24,8 +25,14 @@ pub use facts::{
     McsFacts, Side, SideStats, StandardSecurity, Timestamp, X224Facts, FOREIGN_PREFIX_LEN,
     MAX_ANOMALIES,
 };
+pub use findings::{
+    CaptureFinding, CaptureFindings, Finding, FindingCode, BRUTE_FORCE_MIN_CONNECTIONS,
+    BRUTE_FORCE_MIN_USERS, BRUTE_FORCE_WINDOW_MS, MIN_RSA_BITS, RDP_DEFAULT_PORT,
+};
 pub use verdict::{
-    failure_meaning, format_ms, Severity, Verdict, VerdictCode, SECURITY_MISMATCH_WINDOW_MS,
+    failure_meaning, format_ms, Phase, Severity, Verdict, VerdictCode, CLOSED_EARLY_WINDOW_MS,
+    CREDSSP_MAX_RECORDS, SECURITY_MISMATCH_WINDOW_MS, SESSION_MIN_SERVER_RECORDS,
+    VERSION_REFUSAL_WINDOW_MS,
 };
 
 use crate::tls::record::probe_record;
@@ -282,6 +289,12 @@ impl Analyzer {
     /// with the same.
     pub fn is_rdp(&self) -> bool {
         self.facts.x224.is_some()
+    }
+
+    /// The security findings on this connection. `server_port` is the server's TCP port when
+    /// the caller knows it (for `nonstandard-port`).
+    pub fn findings(&self, server_port: Option<u16>) -> Vec<Finding> {
+        findings::connection_findings(&self.facts, self.tls(), server_port)
     }
 
     /// The verdict on what happened, from the facts so far.

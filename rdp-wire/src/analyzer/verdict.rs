@@ -1,7 +1,24 @@
 //! One verdict per connection: what happened, in words an admin can act on.
+//!
+//! The decision walks the connection sequence (MS-RDPBCGR 1.3.1.1) in order: TCP, the X.224
+//! negotiation, TLS (when selected), CredSSP (when NLA was selected), the MCS connection and
+//! the session. The first phase that did not complete, and how the connection ended there,
+//! decide the verdict; the summary quotes the evidence.
+//!
+//! # Thresholds
+//! Without the TLS keys, what happens inside TLS is known only by record counts and sizes. The
+//! constants below were chosen on the lab corpus (xrdp, FreeRDP, rdesktop) and public
+//! Windows captures:
+//! - a CredSSP exchange that fails takes at most [`CREDSSP_MAX_RECORDS`] records per side
+//!   (NTLM NEGOTIATE, CHALLENGE, AUTHENTICATE and the server's answer or close_notify: 3 to 4);
+//! - a session that reached the capability exchange has the server send at least
+//!   [`SESSION_MIN_SERVER_RECORDS`] records (MCS Connect Response, Attach User Confirm, one
+//!   Channel Join Confirm per channel, licensing, Demand Active: 21 and more in the lab);
+//! - a close within [`CLOSED_EARLY_WINDOW_MS`] of the end of the handshake, without that much
+//!   traffic, is "closed early".
 
 use super::facts::{CloseKind, Confirm, ConnectionFacts, Side, Timestamp};
-use crate::tls::TlsFacts;
+use crate::tls::{AlertDescription, AlertEvent, AlertLevel, ProtocolVersion, TlsFacts};
 use crate::x224::{FailureCode, Protocols};
 
 /// How long after the Connection Confirm a silent client's close still counts as refusing the
@@ -9,6 +26,19 @@ use crate::x224::{FailureCode, Protocols};
 /// waiting for it); 10 s leaves room for a user dismissing a dialog, and a longer silence is
 /// not attributed to the negotiation.
 pub const SECURITY_MISMATCH_WINDOW_MS: f64 = 10_000.0;
+
+/// The most TLS records per side a failed CredSSP exchange takes (see the module docs).
+pub const CREDSSP_MAX_RECORDS: u64 = 6;
+
+/// The fewest server records after the TLS handshake that show a session (see the module docs).
+pub const SESSION_MIN_SERVER_RECORDS: u64 = 12;
+
+/// A close this soon after the handshake, with less traffic than a session, is "closed early".
+pub const CLOSED_EARLY_WINDOW_MS: f64 = 10_000.0;
+
+/// How long after a ServerHello a fatal alert from the client still counts as its answer to
+/// the version the server chose.
+pub const VERSION_REFUSAL_WINDOW_MS: f64 = 1_000.0;
 
 /// How bad a verdict or finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,6 +62,46 @@ impl Severity {
     }
 }
 
+/// The furthest phase of the connection sequence a connection reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// Only SYNs.
+    Syn,
+    /// The TCP connection was established.
+    Tcp,
+    /// The client sent the X.224 Connection Request.
+    X224Request,
+    /// The server sent the X.224 Connection Confirm.
+    X224Confirm,
+    /// The client sent its TLS ClientHello.
+    TlsClientHello,
+    /// The server answered with a ServerHello.
+    TlsServerHello,
+    /// The TLS handshake completed.
+    TlsEstablished,
+    /// The MCS connection sequence (in clear, or inside TLS by its volume) started.
+    Mcs,
+    /// The session started (capability exchange, licensing, session traffic).
+    Session,
+}
+
+impl Phase {
+    /// The phase name as reports print it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Syn => "syn",
+            Phase::Tcp => "tcp",
+            Phase::X224Request => "x224-request",
+            Phase::X224Confirm => "x224-confirm",
+            Phase::TlsClientHello => "tls-client-hello",
+            Phase::TlsServerHello => "tls-server-hello",
+            Phase::TlsEstablished => "tls-established",
+            Phase::Mcs => "mcs",
+            Phase::Session => "session",
+        }
+    }
+}
+
 /// The verdict codes. The set is the report contract: codes are never renamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -50,11 +120,44 @@ pub enum VerdictCode {
     NegotiationFailure,
     /// The client left right after the Connection Confirm without going on.
     SecurityMismatch,
+    /// TLS was selected and the client said hello, but the server never answered with TLS.
+    TlsNotStarted,
+    /// No common cipher suite.
+    TlsCipherMismatch,
+    /// A TLS version was refused.
+    TlsVersionRejected,
+    /// Any other failure of the TLS handshake.
+    TlsHandshakeFailed,
+    /// NLA was selected and the connection ended during the CredSSP exchange.
+    AuthFailed,
+    /// The server disconnected during the MCS or security exchange (TermDD 56).
+    ProtocolError,
+    /// The handshake completed, then a side closed early for a reason the capture hides.
+    ClosedEarly,
     /// The capture ends, or the connection ended, before anything can be concluded.
     Incomplete,
 }
 
 impl VerdictCode {
+    /// Every code, in the order the reports list them.
+    pub const ALL: [VerdictCode; 15] = [
+        VerdictCode::Established,
+        VerdictCode::TcpRefused,
+        VerdictCode::TcpUnanswered,
+        VerdictCode::NotRdp,
+        VerdictCode::NoNegotiationResponse,
+        VerdictCode::NegotiationFailure,
+        VerdictCode::SecurityMismatch,
+        VerdictCode::TlsNotStarted,
+        VerdictCode::TlsCipherMismatch,
+        VerdictCode::TlsVersionRejected,
+        VerdictCode::TlsHandshakeFailed,
+        VerdictCode::AuthFailed,
+        VerdictCode::ProtocolError,
+        VerdictCode::ClosedEarly,
+        VerdictCode::Incomplete,
+    ];
+
     /// The code as reports print it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -65,6 +168,13 @@ impl VerdictCode {
             VerdictCode::NoNegotiationResponse => "no-negotiation-response",
             VerdictCode::NegotiationFailure => "negotiation-failure",
             VerdictCode::SecurityMismatch => "security-mismatch",
+            VerdictCode::TlsNotStarted => "tls-not-started",
+            VerdictCode::TlsCipherMismatch => "tls-cipher-mismatch",
+            VerdictCode::TlsVersionRejected => "tls-version-rejected",
+            VerdictCode::TlsHandshakeFailed => "tls-handshake-failed",
+            VerdictCode::AuthFailed => "auth-failed",
+            VerdictCode::ProtocolError => "protocol-error",
+            VerdictCode::ClosedEarly => "closed-early",
             VerdictCode::Incomplete => "incomplete",
         }
     }
@@ -73,12 +183,18 @@ impl VerdictCode {
     pub fn severity(self) -> Severity {
         match self {
             VerdictCode::Established | VerdictCode::Incomplete => Severity::Info,
-            VerdictCode::NotRdp => Severity::Warning,
+            VerdictCode::NotRdp | VerdictCode::ClosedEarly => Severity::Warning,
             VerdictCode::TcpRefused
             | VerdictCode::TcpUnanswered
             | VerdictCode::NoNegotiationResponse
             | VerdictCode::NegotiationFailure
-            | VerdictCode::SecurityMismatch => Severity::Error,
+            | VerdictCode::SecurityMismatch
+            | VerdictCode::TlsNotStarted
+            | VerdictCode::TlsCipherMismatch
+            | VerdictCode::TlsVersionRejected
+            | VerdictCode::TlsHandshakeFailed
+            | VerdictCode::AuthFailed
+            | VerdictCode::ProtocolError => Severity::Error,
         }
     }
 }
@@ -92,16 +208,8 @@ pub struct Verdict {
     pub severity: Severity,
     /// One line quoting the evidence.
     pub summary: String,
-}
-
-impl Verdict {
-    fn new(code: VerdictCode, summary: String) -> Self {
-        Verdict {
-            code,
-            severity: code.severity(),
-            summary,
-        }
-    }
+    /// The furthest phase reached.
+    pub phase: Phase,
 }
 
 /// What a failure code means, in a few words.
@@ -125,10 +233,6 @@ pub fn failure_meaning(code: FailureCode) -> &'static str {
     }
 }
 
-fn ms(at: Timestamp, since: Timestamp) -> String {
-    format_ms(at.millis_since(since))
-}
-
 /// Formats a duration in milliseconds the way summaries quote them.
 pub fn format_ms(ms: f64) -> String {
     if ms >= 10_000.0 {
@@ -140,6 +244,14 @@ pub fn format_ms(ms: f64) -> String {
     }
 }
 
+fn ms(at: Timestamp, since: Timestamp) -> String {
+    format_ms(at.millis_since(since))
+}
+
+fn ts(ns: i128) -> Timestamp {
+    Timestamp(i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX }))
+}
+
 fn protocols(p: Option<Protocols>) -> String {
     match p {
         Some(p) => p.protocol_names().join("|"),
@@ -147,47 +259,184 @@ fn protocols(p: Option<Protocols>) -> String {
     }
 }
 
-/// Decides the verdict from the facts.
-pub(crate) fn decide(f: &ConnectionFacts, _tls: Option<&TlsFacts>) -> Verdict {
+fn plural(n: u64, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// What the decision needs, gathered once.
+struct Ctx<'a> {
+    f: &'a ConnectionFacts,
+    tls: Option<&'a TlsFacts>,
+}
+
+impl Ctx<'_> {
+    /// The first close by either side: (who, how, when).
+    fn close(&self) -> Option<(Side, CloseKind, Timestamp)> {
+        self.f.close.map(|c| (c.by, c.kind, c.at))
+    }
+
+    fn close_text(&self) -> String {
+        match self.close() {
+            Some((by, CloseKind::Fin, _)) => format!("the {by} closed the connection"),
+            Some((by, CloseKind::Rst, _)) => format!("the {by} reset the connection"),
+            None => "the capture ends".to_string(),
+        }
+    }
+
+    fn first_fatal(&self, from: Option<Side>) -> Option<&AlertEvent> {
+        self.tls?
+            .alerts
+            .iter()
+            .find(|a| a.level == Some(AlertLevel::FATAL) && from.is_none_or(|side| a.side == side))
+    }
+
+    fn suites_offered(&self) -> String {
+        let Some(t) = self.tls else {
+            return String::new();
+        };
+        let tls13 = t
+            .client_cipher_suites
+            .iter()
+            .filter(|s| s.is_tls13())
+            .count();
+        let n = t.client_cipher_suites.len();
+        let versions: Vec<String> = t.client_versions.iter().map(ToString::to_string).collect();
+        let mut text = format!("a ClientHello offering {n} suites");
+        if tls13 > 0 {
+            text.push_str(&format!(", {tls13} of them TLS 1.3"));
+        }
+        if !versions.is_empty() {
+            text.push_str(&format!(" ({})", versions.join(", ")));
+        }
+        text
+    }
+}
+
+fn verdict(code: VerdictCode, phase: Phase, summary: String) -> Verdict {
+    Verdict {
+        code,
+        severity: code.severity(),
+        summary,
+        phase,
+    }
+}
+
+/// The furthest phase reached.
+pub(crate) fn phase(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Phase {
+    let mut phase = Phase::Syn;
     let client = f.side(Side::Client);
     let server = f.side(Side::Server);
-    let no_data = client.bytes == 0 && server.bytes == 0;
-
-    if no_data {
-        return tcp_only(f);
+    if f.syn_ack_at.is_some() || f.mid_stream || client.bytes > 0 || server.bytes > 0 {
+        phase = Phase::Tcp;
     }
     let Some(x) = f.x224.as_ref() else {
-        return not_negotiated(f);
+        return phase;
+    };
+    if x.request_at.is_some() {
+        phase = Phase::X224Request;
+    }
+    if x.confirm.is_some() {
+        phase = Phase::X224Confirm;
+    }
+    if let Some(t) = tls {
+        if t.client_hello_ts.is_some() {
+            phase = Phase::TlsClientHello;
+        }
+        if t.server_hello_ts.is_some() {
+            phase = Phase::TlsServerHello;
+        }
+        if t.handshake_complete {
+            phase = Phase::TlsEstablished;
+            if t.server_app_records >= SESSION_MIN_SERVER_RECORDS {
+                phase = Phase::Session;
+            }
+        }
+    }
+    if let Some(m) = f.mcs.as_ref() {
+        if m.connect_initial_at.is_some() {
+            phase = phase.max(Phase::Mcs);
+        }
+        if session_in_clear(f) {
+            phase = Phase::Session;
+        }
+    }
+    phase
+}
+
+/// Whether the clear-text connection sequence reached the session: licensing, the capability
+/// exchange, or encrypted/fast-path session traffic after the Client Info.
+fn session_in_clear(f: &ConnectionFacts) -> bool {
+    let Some(m) = f.mcs.as_ref() else {
+        return false;
+    };
+    let server = f.side(Side::Server);
+    m.demand_active_at.is_some()
+        || m.confirm_active_at.is_some()
+        || (m.client_info_at.is_some()
+            && (m.license_pdus > 0
+                || server.fastpath_pdus > 0
+                || m.encrypted_pdus
+                    .get(Side::Server.index())
+                    .is_some_and(|n| *n > 2)))
+}
+
+/// Decides the verdict from the facts.
+pub(crate) fn decide(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
+    let cx = Ctx { f, tls };
+    let phase = phase(f, tls);
+    let client = f.side(Side::Client);
+    let server = f.side(Side::Server);
+
+    if client.bytes == 0 && server.bytes == 0 {
+        return tcp_only(f, phase);
+    }
+    let Some(x) = f.x224.as_ref() else {
+        return not_negotiated(&cx, phase);
     };
     let Some(request_at) = x.request_at else {
-        return confirm_without_request(f);
+        return confirm_without_request(&cx, phase);
     };
     let Some(confirm) = x.confirm else {
-        return no_confirm(f, request_at);
+        return no_confirm(&cx, request_at, phase);
     };
     let confirm_at = x.confirm_at.unwrap_or(request_at);
-    match confirm {
-        Confirm::Failure { code } => Verdict::new(
+    if let Confirm::Failure { code } = confirm {
+        return verdict(
             VerdictCode::NegotiationFailure,
+            phase,
             format!(
                 "server refused the negotiation with {code} {} after a request for {}: {}",
                 ms(confirm_at, request_at),
                 protocols(x.requested_protocols),
                 failure_meaning(code)
             ),
-        ),
-        Confirm::Selected { .. } | Confirm::Legacy => after_confirm(f, confirm_at),
+        );
+    }
+    if let Some(v) = security_mismatch(&cx, confirm_at, phase) {
+        return v;
+    }
+    let selected = x.effective_protocol().unwrap_or(Protocols::RDP);
+    let client_hello = tls.is_some_and(|t| t.client_hello_ts.is_some());
+    if client_hello {
+        tls_phase(&cx, selected, phase)
+    } else {
+        clear_text_phase(&cx, confirm_at, selected, phase)
     }
 }
 
-fn tcp_only(f: &ConnectionFacts) -> Verdict {
+fn tcp_only(f: &ConnectionFacts, phase: Phase) -> Verdict {
     let server = f.side(Side::Server);
     let client = f.side(Side::Client);
     if f.syn_at.is_some() && f.syn_ack_at.is_none() {
         if let Some(rst) = server.rst_at {
             let syn = f.syn_at.unwrap_or(rst);
-            return Verdict::new(
+            return verdict(
                 VerdictCode::TcpRefused,
+                phase,
                 format!(
                     "the server answered the SYN with a reset after {}: nothing listens on that port",
                     ms(rst, syn)
@@ -195,40 +444,61 @@ fn tcp_only(f: &ConnectionFacts) -> Verdict {
             );
         }
         if client.rst_at.is_none() && client.fin_at.is_none() {
-            let n = f.syn_count;
-            return Verdict::new(
+            let n = u64::from(f.syn_count);
+            return verdict(
                 VerdictCode::TcpUnanswered,
+                phase,
                 format!(
-                    "{n} SYN{} without any answer: the port is filtered or the host is down",
-                    if n == 1 { "" } else { "s" }
+                    "{} without any answer: the port is filtered or the host is down",
+                    plural(n, "SYN")
                 ),
             );
         }
     }
     let summary = match f.close {
         Some(c) => format!(
-            "TCP connection {} by the {} ({}) before any data was sent",
+            "TCP connection {} by the {} before any data was sent",
             if c.kind == CloseKind::Fin {
                 "closed"
             } else {
                 "reset"
             },
-            c.by.as_str(),
-            c.kind.as_str()
+            c.by
         ),
         None => "TCP connection open without any data".to_string(),
     };
-    Verdict::new(VerdictCode::Incomplete, summary)
+    verdict(VerdictCode::Incomplete, phase, summary)
 }
 
-fn not_negotiated(f: &ConnectionFacts) -> Verdict {
+fn not_negotiated(cx: &Ctx<'_>, phase: Phase) -> Verdict {
+    let f = cx.f;
+    if let Some(t) = cx.tls.filter(|t| t.client_hello_ts.is_some()) {
+        if f.mid_stream {
+            return verdict(
+                VerdictCode::Incomplete,
+                phase,
+                "the capture starts after the X.224 negotiation (TLS already under way)"
+                    .to_string(),
+            );
+        }
+        let versions: Vec<String> = t.client_versions.iter().map(ToString::to_string).collect();
+        return verdict(
+            VerdictCode::NotRdp,
+            phase,
+            format!(
+                "the client started TLS ({}) directly instead of sending an X.224 Connection Request",
+                versions.join(", ")
+            ),
+        );
+    }
     if let Some(foreign) = &f.foreign {
         if foreign.side == Side::Client || f.side(Side::Client).bytes == 0 {
-            return Verdict::new(
+            return verdict(
                 VerdictCode::NotRdp,
+                phase,
                 format!(
                     "the {} sent {} ({} bytes) instead of an X.224 Connection Request",
-                    foreign.side.as_str(),
+                    foreign.side,
                     foreign.looks_like,
                     f.side(foreign.side).bytes
                 ),
@@ -236,51 +506,61 @@ fn not_negotiated(f: &ConnectionFacts) -> Verdict {
         }
     }
     if f.mid_stream {
-        return Verdict::new(
+        return verdict(
             VerdictCode::Incomplete,
+            phase,
             "the capture starts after the X.224 negotiation".to_string(),
         );
     }
-    Verdict::new(
+    verdict(
         VerdictCode::NotRdp,
+        phase,
         "the client did not start with an X.224 Connection Request".to_string(),
     )
 }
 
 /// A Connection Confirm with no request before it.
-fn confirm_without_request(f: &ConnectionFacts) -> Verdict {
+fn confirm_without_request(cx: &Ctx<'_>, phase: Phase) -> Verdict {
+    let f = cx.f;
     match &f.foreign {
-        Some(foreign) if foreign.side == Side::Client => Verdict::new(
+        Some(foreign) if foreign.side == Side::Client => verdict(
             VerdictCode::NotRdp,
+            phase,
             format!(
                 "the client sent {} ({} bytes) instead of an X.224 Connection Request, and the server answered with a Connection Confirm anyway",
                 foreign.looks_like,
                 f.side(Side::Client).bytes
             ),
         ),
-        _ if f.mid_stream => Verdict::new(
+        _ if f.mid_stream => verdict(
             VerdictCode::Incomplete,
+            phase,
             "the capture starts after the X.224 Connection Request".to_string(),
         ),
-        _ => Verdict::new(
+        _ => verdict(
             VerdictCode::Incomplete,
-            "the server sent an X.224 Connection Confirm, but no request is in the capture".to_string(),
+            phase,
+            "the server sent an X.224 Connection Confirm, but no request is in the capture"
+                .to_string(),
         ),
     }
 }
 
-fn no_confirm(f: &ConnectionFacts, request_at: Timestamp) -> Verdict {
+fn no_confirm(cx: &Ctx<'_>, request_at: Timestamp, phase: Phase) -> Verdict {
+    let f = cx.f;
     let server = f.side(Side::Server);
-    let ended = match f.close {
-        Some(c) => format!(
-            "the {} {} {} after the request",
-            c.by.as_str(),
-            if c.kind == CloseKind::Fin {
-                "closed the connection"
-            } else {
-                "reset the connection"
-            },
-            ms(c.at, request_at)
+    let ended = match cx.close() {
+        Some((_, _, at)) if at < request_at => {
+            format!(
+                "{} {} before the request arrived",
+                cx.close_text(),
+                ms(request_at, at)
+            )
+        }
+        Some((_, _, at)) => format!(
+            "{} {} after the request",
+            cx.close_text(),
+            ms(at, request_at)
         ),
         None => match f.last_at {
             Some(last) => format!(
@@ -294,47 +574,405 @@ fn no_confirm(f: &ConnectionFacts, request_at: Timestamp) -> Verdict {
         Some(foreign) if foreign.side == Side::Server => {
             format!("; the server sent {} instead", foreign.looks_like)
         }
-        _ if server.bytes > 0 => format!(
-            "; the server sent {} bytes that are not a confirm",
-            server.bytes
-        ),
+        _ if server.bytes > 0 => {
+            format!(
+                "; the server sent {} bytes that are not a confirm",
+                server.bytes
+            )
+        }
         _ => String::new(),
     };
-    Verdict::new(
+    verdict(
         VerdictCode::NoNegotiationResponse,
+        phase,
         format!("no X.224 Connection Confirm: {ended}{answered}"),
     )
 }
 
-fn after_confirm(f: &ConnectionFacts, confirm_at: Timestamp) -> Verdict {
+/// The client closed after the confirm without sending anything.
+fn security_mismatch(cx: &Ctx<'_>, confirm_at: Timestamp, phase: Phase) -> Option<Verdict> {
+    let f = cx.f;
     let client = f.side(Side::Client);
-    let selected = f.x224.as_ref().and_then(|x| x.effective_protocol());
-    let requested = f.x224.as_ref().and_then(|x| x.requested_protocols);
-    if client.bytes_after_handshake == 0 {
-        let client_close = [client.fin_at, client.rst_at].into_iter().flatten().min();
-        let server = f.side(Side::Server);
-        let server_close = [server.fin_at, server.rst_at].into_iter().flatten().min();
-        if let Some(closed) = client_close {
-            let client_first = server_close.is_none_or(|s| closed <= s);
-            let delay = closed.millis_since(confirm_at);
-            if client_first && delay <= SECURITY_MISMATCH_WINDOW_MS {
-                return Verdict::new(
-                    VerdictCode::SecurityMismatch,
+    if client.bytes_after_handshake > 0 {
+        return None;
+    }
+    let client_close = [client.fin_at, client.rst_at].into_iter().flatten().min()?;
+    let server = f.side(Side::Server);
+    let server_close = [server.fin_at, server.rst_at].into_iter().flatten().min();
+    let delay = client_close.millis_since(confirm_at);
+    if server_close.is_some_and(|s| s < client_close) || delay > SECURITY_MISMATCH_WINDOW_MS {
+        return None;
+    }
+    let x = f.x224.as_ref()?;
+    Some(verdict(
+        VerdictCode::SecurityMismatch,
+        phase,
+        format!(
+            "the client closed {} after the server selected {} (it requested {}) without going on",
+            format_ms(delay),
+            protocols(x.effective_protocol()),
+            protocols(x.requested_protocols)
+        ),
+    ))
+}
+
+fn old_version(v: ProtocolVersion) -> bool {
+    matches!(
+        v,
+        ProtocolVersion::SSL3_0 | ProtocolVersion::TLS1_0 | ProtocolVersion::TLS1_1
+    ) || v.0 < ProtocolVersion::SSL3_0.0
+}
+
+fn alert_text(a: &AlertEvent) -> String {
+    match (a.level, a.description) {
+        (Some(l), Some(d)) => format!("{l} {d}"),
+        _ => "an encrypted alert".to_string(),
+    }
+}
+
+/// TLS was under way: the client sent a ClientHello.
+fn tls_phase(cx: &Ctx<'_>, selected: Protocols, phase: Phase) -> Verdict {
+    let Some(t) = cx.tls else {
+        return verdict(VerdictCode::Incomplete, phase, "no TLS facts".to_string());
+    };
+    let hello_at = t.client_hello_ts.map(ts).unwrap_or_default();
+    let server_hello = t.server_hello_ts.map(ts);
+
+    // A protocol_version alert from either side, at any point of the handshake.
+    if let Some(a) = cx.first_fatal(None).filter(|a| {
+        a.description == Some(AlertDescription::PROTOCOL_VERSION) && !t.handshake_complete
+    }) {
+        return verdict(
+            VerdictCode::TlsVersionRejected,
+            phase,
+            format!(
+                "{} sent fatal protocol_version {} after {}",
+                a.side,
+                ms(ts(a.ts_ns), hello_at),
+                cx.suites_offered()
+            ),
+        );
+    }
+
+    let Some(server_hello_at) = server_hello else {
+        // No ServerHello: the server answered the ClientHello with an alert, clear text, a
+        // close, or nothing yet.
+        if let Some(a) = cx.first_fatal(Some(Side::Server)) {
+            let code = if matches!(
+                a.description,
+                Some(AlertDescription::HANDSHAKE_FAILURE | AlertDescription::INSUFFICIENT_SECURITY)
+            ) {
+                VerdictCode::TlsCipherMismatch
+            } else {
+                VerdictCode::TlsHandshakeFailed
+            };
+            return verdict(
+                code,
+                phase,
+                format!(
+                    "server sent {} {} after {}{}",
+                    alert_text(a),
+                    ms(ts(a.ts_ns), hello_at),
+                    cx.suites_offered(),
+                    if code == VerdictCode::TlsCipherMismatch {
+                        ": no cipher suite in common"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        if let Some(a) = cx.first_fatal(Some(Side::Client)) {
+            return verdict(
+                VerdictCode::TlsHandshakeFailed,
+                phase,
+                format!("client sent {} before any ServerHello", alert_text(a)),
+            );
+        }
+        let clear =
+            cx.f.mcs
+                .as_ref()
+                .and_then(|m| m.disconnect)
+                .filter(|d| d.from == Side::Server);
+        if let Some(d) = clear {
+            return verdict(
+                VerdictCode::TlsNotStarted,
+                phase,
+                format!(
+                    "the server answered the ClientHello {} later with a clear-text MCS Disconnect Provider Ultimatum ({}) instead of a ServerHello: it could not start TLS, usually because of its certificate or private key",
+                    ms(d.at, hello_at),
+                    d.reason
+                ),
+            );
+        }
+        return match cx.close() {
+            Some((by, kind, at)) => verdict(
+                if by == Side::Server
+                    || kind == CloseKind::Rst
+                    || cx.f.side(Side::Server).rst_at.is_some()
+                {
+                    VerdictCode::TlsNotStarted
+                } else {
+                    VerdictCode::Incomplete
+                },
+                phase,
+                format!(
+                    "no ServerHello: {} {} after the ClientHello, without a TLS alert",
+                    cx.close_text(),
+                    ms(at, hello_at)
+                ),
+            ),
+            None => verdict(
+                VerdictCode::Incomplete,
+                phase,
+                "the capture ends while the client waits for a ServerHello".to_string(),
+            ),
+        };
+    };
+
+    if !t.handshake_complete {
+        let chosen = t
+            .version
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| "?".to_string());
+        if let Some(a) = cx.first_fatal(Some(Side::Client)) {
+            let soon = ts(a.ts_ns).millis_since(server_hello_at) <= VERSION_REFUSAL_WINDOW_MS;
+            if soon && t.version.is_some_and(old_version) {
+                return verdict(
+                    VerdictCode::TlsVersionRejected,
+                    phase,
                     format!(
-                        "the client closed {} after the server selected {} (it requested {}) without going on",
-                        format_ms(delay),
-                        protocols(selected),
-                        protocols(requested)
+                        "client sent {} {} after the server chose {chosen}: it refuses that version",
+                        alert_text(a),
+                        ms(ts(a.ts_ns), server_hello_at)
                     ),
                 );
             }
         }
+        if let Some(a) = cx.first_fatal(None) {
+            return verdict(
+                VerdictCode::TlsHandshakeFailed,
+                phase,
+                format!(
+                    "{} sent {} {} after the ServerHello ({chosen}){}",
+                    a.side,
+                    alert_text(a),
+                    ms(ts(a.ts_ns), server_hello_at),
+                    if a.side == Side::Client {
+                        ": the client rejected the server's certificate or parameters"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        return match cx.close() {
+            Some((_, _, at)) => verdict(
+                VerdictCode::TlsHandshakeFailed,
+                phase,
+                format!(
+                    "the TLS handshake ({chosen}) did not complete: {} {} after the ServerHello",
+                    cx.close_text(),
+                    ms(at, server_hello_at)
+                ),
+            ),
+            None => verdict(
+                VerdictCode::Incomplete,
+                phase,
+                format!("the capture ends during the TLS handshake ({chosen})"),
+            ),
+        };
     }
-    Verdict::new(
-        VerdictCode::Incomplete,
+    after_tls(cx, t, selected, phase)
+}
+
+/// The TLS handshake completed: CredSSP (NLA), then MCS and the session, all encrypted.
+fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Protocols, phase: Phase) -> Verdict {
+    let established = t
+        .established_ts
+        .or(t.last_handshake_ts)
+        .map(ts)
+        .unwrap_or_default();
+    let version = t.version.map(|v| v.to_string()).unwrap_or_default();
+    let records = format!(
+        "{} client and {} server records after the handshake",
+        t.client_app_records, t.server_app_records
+    );
+    if t.server_app_records >= SESSION_MIN_SERVER_RECORDS || session_in_clear(cx.f) {
+        let ended = match cx.close() {
+            Some((_, _, at)) => format!("; {} after {}", cx.close_text(), ms(at, established)),
+            None => "; still open when the capture ends".to_string(),
+        };
+        return verdict(
+            VerdictCode::Established,
+            phase,
+            format!(
+                "{version} session with {} selected: {records}{ended}",
+                protocols(Some(selected))
+            ),
+        );
+    }
+    let Some((_, kind, at)) = cx.close() else {
+        return verdict(
+            VerdictCode::Incomplete,
+            phase,
+            format!("{version} handshake complete, {records}; the capture ends"),
+        );
+    };
+    let after = at.millis_since(established);
+    if selected.uses_credssp()
+        && t.client_app_records <= CREDSSP_MAX_RECORDS
+        && t.server_app_records <= CREDSSP_MAX_RECORDS
+    {
+        return verdict(
+            VerdictCode::AuthFailed,
+            phase,
+            format!(
+                "NLA ({}) did not get past authentication: {records}, then {} {} after the TLS handshake (session ended right after authentication)",
+                protocols(Some(selected)),
+                cx.close_text(),
+                format_ms(after)
+            ),
+        );
+    }
+    if let Some(d) = cx.f.mcs.as_ref().and_then(|m| m.disconnect) {
+        return verdict(
+            VerdictCode::ProtocolError,
+            phase,
+            format!(
+                "the {} sent an MCS Disconnect Provider Ultimatum ({}) during the connection sequence",
+                d.from, d.reason
+            ),
+        );
+    }
+    if after <= CLOSED_EARLY_WINDOW_MS {
+        return verdict(
+            VerdictCode::ClosedEarly,
+            phase,
+            format!(
+                "{version} handshake complete, then {} {} later with little data ({records}); {}",
+                cx.close_text(),
+                format_ms(after),
+                if kind == CloseKind::Rst {
+                    "a reset gives no reason"
+                } else {
+                    "the reason is inside TLS"
+                }
+            ),
+        );
+    }
+    verdict(
+        VerdictCode::Established,
+        phase,
         format!(
-            "negotiation succeeded ({} selected); the rest of the connection is not analysed yet",
-            protocols(selected)
+            "{version} session with {} selected: {records}; {} after {}",
+            protocols(Some(selected)),
+            cx.close_text(),
+            format_ms(after)
         ),
     )
+}
+
+/// No ClientHello after the confirm: Standard RDP Security, or a decrypted recording, or a
+/// client that spoke something else.
+fn clear_text_phase(
+    cx: &Ctx<'_>,
+    confirm_at: Timestamp,
+    selected: Protocols,
+    phase: Phase,
+) -> Verdict {
+    let f = cx.f;
+    let mcs = f.mcs.as_ref();
+    if session_in_clear(f) {
+        let ended = match cx.close() {
+            Some((_, _, at)) => format!("; {} after {}", cx.close_text(), ms(at, confirm_at)),
+            None => "; still open when the capture ends".to_string(),
+        };
+        let what = if selected.uses_tls() {
+            format!(
+                "{} selected (TLS not in the capture)",
+                protocols(Some(selected))
+            )
+        } else {
+            "Standard RDP Security".to_string()
+        };
+        return verdict(
+            VerdictCode::Established,
+            phase,
+            format!("session with {what}{ended}"),
+        );
+    }
+    if let Some(d) = mcs
+        .and_then(|m| m.disconnect)
+        .filter(|d| d.from == Side::Server)
+    {
+        let last = mcs
+            .and_then(|m| {
+                if m.client_info_at.is_some() {
+                    Some("the Client Info PDU")
+                } else if m.security_exchange_at.is_some() {
+                    Some("the Security Exchange PDU")
+                } else if m.channel_join_requests > 0 {
+                    Some("the channel joins")
+                } else if m.connect_initial_at.is_some() {
+                    Some("the MCS Connect Initial")
+                } else {
+                    None
+                }
+            })
+            .unwrap_or("the negotiation");
+        let error = mcs
+            .and_then(|m| m.error_info)
+            .map(|e| format!(", error info {e}"))
+            .unwrap_or_default();
+        return verdict(
+            VerdictCode::ProtocolError,
+            phase,
+            format!(
+                "the server sent an MCS Disconnect Provider Ultimatum ({}{error}) {} after {last}: it rejected the connection sequence",
+                d.reason,
+                ms(d.at, f.last_handshake_at.unwrap_or(confirm_at).min(d.at))
+            ),
+        );
+    }
+    match cx.close() {
+        Some((by, _, at)) => {
+            let started = mcs.is_some_and(|m| m.connect_initial_at.is_some());
+            if by == Side::Server || started {
+                verdict(
+                    VerdictCode::ProtocolError,
+                    phase,
+                    format!(
+                        "{} {} after the {} during the {} exchange, before the session started",
+                        cx.close_text(),
+                        ms(at, f.last_handshake_at.unwrap_or(confirm_at)),
+                        if started {
+                            "last connection-sequence PDU"
+                        } else {
+                            "Connection Confirm"
+                        },
+                        if started { "MCS/security" } else { "MCS" }
+                    ),
+                )
+            } else {
+                verdict(
+                    VerdictCode::Incomplete,
+                    phase,
+                    format!(
+                        "the client closed {} after the Connection Confirm having sent {} bytes that are neither TLS nor MCS",
+                        ms(at, confirm_at),
+                        f.side(Side::Client).bytes_after_handshake
+                    ),
+                )
+            }
+        }
+        None => verdict(
+            VerdictCode::Incomplete,
+            phase,
+            format!(
+                "the capture ends during the connection sequence ({} selected)",
+                protocols(Some(selected))
+            ),
+        ),
+    }
 }

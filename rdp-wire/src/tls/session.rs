@@ -391,8 +391,18 @@ impl TlsTracker {
             return;
         }
         // TLS 1.3 encrypts under the application_data outer type, so an alert record is
-        // always clear text there; before 1.3 the sender's CCS decides.
-        if self.dir(side).ccs && !self.is_tls13() {
+        // always clear text there; before 1.3 the sender's CCS decides. A connection picked up
+        // after its handshake (no hello seen) gives no state to decide by: there, a record
+        // that is not exactly one well-formed alert is taken as encrypted rather than read as
+        // a run of nonsense alerts.
+        let no_handshake_seen =
+            self.facts.client_hello_ts.is_none() && self.facts.server_hello_ts.is_none();
+        let plausible_clear = fragment.len() == 2
+            && matches!(fragment.first(), Some(&1 | &2))
+            && fragment
+                .get(1)
+                .is_some_and(|d| AlertDescription(*d).name().is_some());
+        if (self.dir(side).ccs && !self.is_tls13()) || (no_handshake_seen && !plausible_clear) {
             self.facts.alerts.push(AlertEvent {
                 side,
                 ts_ns: ts,
