@@ -9,12 +9,26 @@ use clap::{Parser, Subcommand};
 use crate::input::{self, Input};
 use crate::pipeline::{self, Options, RunState};
 use crate::record::InputProblem;
-use crate::report::{self, Format};
+use crate::report::{self, Format, Reporter};
 
-/// Exit status: every input was read completely.
+/// Exit status: every input was read completely (and nothing reached `--fail-on`).
 pub const EXIT_OK: i32 = 0;
+/// Exit status: a verdict or finding at or above the `--fail-on` severity was reported.
+pub const EXIT_FINDINGS: i32 = 1;
 /// Exit status: some input could not be read, or only in part.
 pub const EXIT_INPUT: i32 = 2;
+
+/// Inputs larger than this get a progress bar (when standard error is a terminal).
+pub const PROGRESS_MIN_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What the process is attached to; tests pass [`Terminal::default`] (no terminal).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Terminal {
+    /// Standard output is a terminal.
+    pub stdout: bool,
+    /// Standard error is a terminal.
+    pub stderr: bool,
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,6 +47,34 @@ struct Cli {
 enum Command {
     /// Analyse captures (the default: `rdp-pcap FILE...` means `rdp-pcap analyze FILE...`).
     Analyze(AnalyzeArgs),
+    /// Explain a verdict or finding code: what it means, its causes, what Windows logs, and
+    /// how to fix it. Without a code, list every code.
+    Explain {
+        /// The code, as the reports print it (e.g. `tls-cipher-mismatch`).
+        code: Option<String>,
+    },
+}
+
+/// When to colour the text report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Color {
+    /// When standard output is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The severity from which the exit status becomes 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FailOn {
+    /// An error verdict or finding.
+    Error,
+    /// A warning or an error.
+    Warning,
+    /// Never (the default).
+    Never,
 }
 
 #[derive(Debug, clap::Args)]
@@ -44,12 +86,19 @@ struct AnalyzeArgs {
     /// Repeatable.
     #[arg(long = "port", value_name = "N")]
     ports: Vec<u16>,
+    /// Colour the text report.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// Exit with status 1 when a verdict or finding of this severity or worse was reported
+    /// (2 still means an input problem).
+    #[arg(long, value_enum, default_value_t = FailOn::Never)]
+    fail_on: FailOn,
     /// Capture files (pcap or pcapng), directories of captures, or `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
     inputs: Vec<PathBuf>,
 }
 
-const SUBCOMMANDS: &[&str] = &["analyze", "help"];
+const SUBCOMMANDS: &[&str] = &["analyze", "explain", "help"];
 
 /// Inserts `analyze` when the first argument is neither a subcommand nor a top-level flag, so
 /// that `rdp-pcap FILE...` works.
@@ -66,8 +115,18 @@ fn with_default_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
 }
 
 /// Runs the command line `args` (program name first), writing the report to `stdout` and
-/// problems to `stderr`. Returns the exit status.
+/// problems to `stderr`, as if neither were a terminal. Returns the exit status.
 pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    run_on(args, stdout, stderr, Terminal::default())
+}
+
+/// [`run`], knowing which streams are terminals (for colour and the progress bar).
+pub fn run_on(
+    args: Vec<OsString>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: Terminal,
+) -> i32 {
     let cli = match Cli::try_parse_from(with_default_subcommand(args)) {
         Ok(cli) => cli,
         Err(e) => {
@@ -82,13 +141,75 @@ pub fn run(args: Vec<OsString>, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         }
     };
     match cli.command {
-        Command::Analyze(args) => analyze(&args, stdout, stderr),
+        Command::Analyze(args) => analyze(&args, stdout, stderr, terminal),
+        Command::Explain { code } => explain(code.as_deref(), stdout, stderr),
     }
 }
 
-fn analyze(args: &AnalyzeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+fn explain(code: Option<&str>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
+    let written = match code {
+        None => crate::explain::render_list(stdout),
+        Some(code) => match crate::explain::find(code) {
+            Some(e) => crate::explain::render(e, stdout),
+            None => {
+                let _ = writeln!(
+                    stderr,
+                    "rdp-pcap: unknown code {code:?}; `rdp-pcap explain` lists them"
+                );
+                return EXIT_INPUT;
+            }
+        },
+    };
+    match written {
+        Ok(()) => EXIT_OK,
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            let _ = writeln!(stderr, "rdp-pcap: cannot write: {}", input::io_message(&e));
+            EXIT_INPUT
+        }
+    }
+}
+
+/// Counts the bytes read for the progress bar.
+struct Progress<R> {
+    inner: R,
+    bar: indicatif::ProgressBar,
+}
+
+impl<R: io::Read> io::Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(u64::try_from(n).unwrap_or(u64::MAX));
+        Ok(n)
+    }
+}
+
+fn progress_bar(len: u64, name: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(len);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(name.to_string());
+    bar
+}
+
+fn analyze(
+    args: &AnalyzeArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    terminal: Terminal,
+) -> i32 {
     let options = Options::new(&args.ports);
-    let mut reporter = report::reporter(args.format, Box::new(io::BufWriter::new(stdout)));
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => terminal.stdout && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let inner = report::reporter(args.format, Box::new(io::BufWriter::new(stdout)), color);
+    let mut reporter = Box::new(report::Tally::new(inner));
     let mut run = RunState::default();
     let mut status = EXIT_OK;
     for item in input::expand(&args.inputs) {
@@ -110,7 +231,22 @@ fn analyze(args: &AnalyzeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -
                 reporter.as_mut(),
             ),
             Input::File(path) => match std::fs::File::open(path) {
-                Ok(file) => pipeline::analyze(&name, file, &options, &mut run, reporter.as_mut()),
+                Ok(file) => {
+                    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+                    if terminal.stderr && len >= PROGRESS_MIN_BYTES {
+                        let bar = progress_bar(len, &name);
+                        let reader = Progress {
+                            inner: file,
+                            bar: bar.clone(),
+                        };
+                        let result =
+                            pipeline::analyze(&name, reader, &options, &mut run, reporter.as_mut());
+                        bar.finish_and_clear();
+                        result
+                    } else {
+                        pipeline::analyze(&name, file, &options, &mut run, reporter.as_mut())
+                    }
+                }
                 Err(e) => {
                     status = EXIT_INPUT;
                     problem(stderr, reporter.as_mut(), name, input::io_message(&e));
@@ -131,7 +267,18 @@ fn analyze(args: &AnalyzeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -
             return status;
         }
     }
-    let _ = reporter.finish();
+    let summary = reporter.summary();
+    let _ = reporter.finish(&summary);
+    if status == EXIT_OK {
+        let threshold = match args.fail_on {
+            FailOn::Error => Some(rdp_wire::analyzer::Severity::Error),
+            FailOn::Warning => Some(rdp_wire::analyzer::Severity::Warning),
+            FailOn::Never => None,
+        };
+        if threshold.is_some_and(|t| summary.worst.is_some_and(|w| w >= t)) {
+            status = EXIT_FINDINGS;
+        }
+    }
     status
 }
 

@@ -1847,19 +1847,9 @@ mod tests {
     }
 
     #[test]
-    fn severities_match_the_analyzer() {
-        use rdp_wire::analyzer::VerdictCode;
-        let codes = [
-            VerdictCode::Established,
-            VerdictCode::TcpRefused,
-            VerdictCode::TcpUnanswered,
-            VerdictCode::NotRdp,
-            VerdictCode::NoNegotiationResponse,
-            VerdictCode::NegotiationFailure,
-            VerdictCode::SecurityMismatch,
-            VerdictCode::Incomplete,
-        ];
-        for code in codes {
+    fn every_analyzer_code_is_explained_with_its_severity() {
+        use rdp_wire::analyzer::{FindingCode, VerdictCode};
+        for code in VerdictCode::ALL {
             let e = find(code.as_str());
             assert_eq!(
                 e.map(|e| e.kind),
@@ -1869,6 +1859,12 @@ mod tests {
             );
             assert_eq!(e.map(|e| e.severity), Some(code.severity().as_str()));
         }
+        for code in FindingCode::ALL {
+            let e = find(code.as_str()).unwrap_or_else(|| panic!("{} unexplained", code.as_str()));
+            assert_ne!(e.kind, CodeKind::Verdict, "{}", code.as_str());
+            assert_eq!(e.severity, code.severity().as_str(), "{}", code.as_str());
+        }
+        assert_eq!(all().len(), VerdictCode::ALL.len() + FindingCode::ALL.len());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 
-use rdp_wire::analyzer::{Analyzer, Timestamp};
+use rdp_wire::analyzer::{Analyzer, CaptureFindings, Timestamp};
 
 use crate::capture::{self, TcpPacket};
 use crate::reassembly::{
@@ -129,6 +129,7 @@ impl FlowObserver for Observer {
                 packets: info.packets,
                 flow_end: flow_end(reason),
                 verdict: a.verdict(),
+                findings: a.findings(Some(info.server.port())),
                 events: a.events().to_vec(),
                 tls: a.tls().cloned(),
                 facts: a.facts().clone(),
@@ -163,11 +164,20 @@ pub fn analyze(
     };
     let mut reassembler = Reassembler::new(config, observer);
     let mut write_error: Option<io::Error> = None;
+    let mut capture_findings = CaptureFindings::new();
     let mut emit =
         |observer: &mut Observer, run: &mut RunState, write_error: &mut Option<io::Error>| {
             for mut rec in observer.ready() {
                 rec.id = run.next_id;
                 run.next_id = run.next_id.saturating_add(1);
+                capture_findings.add(
+                    rec.id,
+                    rec.client,
+                    rec.server,
+                    &rec.facts,
+                    rec.tls.as_ref(),
+                    rec.verdict.code,
+                );
                 if write_error.is_none() {
                     if let Err(e) = reporter.connection(&rec) {
                         *write_error = Some(e);
@@ -198,7 +208,9 @@ pub fn analyze(
     if let Some(e) = write_error {
         return Err(e);
     }
-    Ok(capture_report(name, &summary, &stats, &observer))
+    let mut report = capture_report(name, &summary, &stats, &observer);
+    report.findings = capture_findings.finish();
+    Ok(report)
 }
 
 fn capture_report(
@@ -241,5 +253,6 @@ fn capture_report(
         connections_evicted: stats.flows_evicted,
         counters,
         problems: summary.problems.iter().map(|p| p.to_string()).collect(),
+        findings: Vec::new(),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use rdp_wire::analyzer::{ConnectionFacts, Event, Timestamp, Verdict};
+use rdp_wire::analyzer::{ConnectionFacts, Event, Finding, Timestamp, Verdict};
 use rdp_wire::tls::TlsFacts;
 
 /// How the reassembler stopped following a connection.
@@ -66,6 +66,8 @@ pub struct ConnectionRecord {
     pub events: Vec<Event>,
     /// The verdict.
     pub verdict: Verdict,
+    /// Security findings on this connection.
+    pub findings: Vec<Finding>,
 }
 
 /// A problem with an input: it could not be read, or only in part.
@@ -108,4 +110,6 @@ pub struct CaptureReport {
     pub counters: Vec<(&'static str, u64)>,
     /// Problems reading the file, one sentence each.
     pub problems: Vec<String>,
+    /// Findings across the capture's connections (brute force, certificate reuse).
+    pub findings: Vec<rdp_wire::analyzer::CaptureFinding>,
 }

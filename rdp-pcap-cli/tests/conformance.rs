@@ -14,12 +14,21 @@ use serde_json::Value;
 /// The verdict codes the analysis decides so far; for the others the expectation is not
 /// checked yet (later stages of the connection sequence decide them).
 const DECIDED_VERDICTS: &[&str] = &[
+    "established",
     "tcp-refused",
     "tcp-unanswered",
     "not-rdp",
     "no-negotiation-response",
     "negotiation-failure",
     "security-mismatch",
+    "tls-not-started",
+    "tls-cipher-mismatch",
+    "tls-version-rejected",
+    "tls-handshake-failed",
+    "auth-failed",
+    "protocol-error",
+    "closed-early",
+    "incomplete",
 ];
 
 /// An `ip:port` endpoint as (address, port).
@@ -250,7 +259,12 @@ fn whole_corpus_runs_cleanly() {
         let lines = run.json_lines();
         assert_eq!(
             lines.last().unwrap()["type"],
-            "capture",
+            "summary",
+            "{}",
+            capture.display()
+        );
+        assert!(
+            lines.iter().any(|l| l["type"] == "capture"),
             "{}",
             capture.display()
         );

@@ -13,7 +13,10 @@ use rdp_wire::x224::Protocols;
 use rdp_wire::x509::CertificateSummary;
 use serde_json::{json, Value};
 
-use crate::record::{CaptureReport, ConnectionRecord};
+use rdp_wire::analyzer::{CaptureFinding, Finding};
+
+use super::Summary;
+use crate::record::{CaptureReport, ConnectionRecord, InputProblem};
 
 /// Version of the JSON schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -72,7 +75,9 @@ fn x224(x: &X224Facts) -> Value {
 /// Where an instant falls in the TLS handshake, for alerts.
 pub fn tls_phase(tls: &TlsFacts, at_ns: i128) -> &'static str {
     let before = |t: Option<i128>| t.is_none_or(|t| at_ns < t);
-    if before(tls.client_hello_ts) {
+    if tls.client_hello_ts.is_none() && tls.server_hello_ts.is_none() {
+        "no-handshake-seen"
+    } else if before(tls.client_hello_ts) {
         "before-client-hello"
     } else if before(tls.server_hello_ts) {
         "after-client-hello"
@@ -309,8 +314,54 @@ pub fn connection(rec: &ConnectionRecord) -> Value {
             "severity": rec.verdict.severity.as_str(),
             "summary": rec.verdict.summary,
         },
-        "findings": [],
+        "phase": rec.verdict.phase.as_str(),
+        "findings": rec.findings.iter().map(finding).collect::<Vec<_>>(),
         "anomalies": anomalies,
+    })
+}
+
+fn finding(f: &Finding) -> Value {
+    json!({"code": f.code.as_str(), "severity": f.severity.as_str(), "summary": f.summary})
+}
+
+/// A capture-wide `finding` object.
+pub fn capture_finding(capture: &str, f: &CaptureFinding) -> Value {
+    json!({
+        "type": "finding",
+        "capture": capture,
+        "code": f.finding.code.as_str(),
+        "severity": f.finding.severity.as_str(),
+        "summary": f.finding.summary,
+        "connections": f.connections,
+    })
+}
+
+/// An `input-error` object.
+pub fn input_error(problem: &InputProblem) -> Value {
+    json!({"type": "input-error", "capture": problem.input, "message": problem.message})
+}
+
+/// The closing `summary` object.
+pub fn summary(s: &Summary) -> Value {
+    let verdicts: serde_json::Map<String, Value> = s
+        .verdicts
+        .iter()
+        .map(|(c, n)| (c.as_str().to_string(), json!(n)))
+        .collect();
+    let findings: serde_json::Map<String, Value> = s
+        .findings
+        .iter()
+        .map(|(c, n)| (c.as_str().to_string(), json!(n)))
+        .collect();
+    json!({
+        "type": "summary",
+        "schema_version": SCHEMA_VERSION,
+        "inputs": s.inputs,
+        "inputs_with_problems": s.inputs_with_problems,
+        "connections": s.connections,
+        "verdicts": verdicts,
+        "findings": findings,
+        "worst_severity": s.worst.map(|w| w.as_str()),
     })
 }
 

@@ -2,17 +2,31 @@
 
 use std::io::{self, Write};
 
-use rdp_wire::analyzer::{format_ms, CloseKind, Confirm, ConnectionFacts, Side};
+use rdp_wire::analyzer::{format_ms, CloseKind, Confirm, ConnectionFacts, Severity, Side};
 
 use rdp_wire::tls::TlsFacts;
 
 use super::json::{endpoint, rfc3339, tls_phase};
-use super::Reporter;
+use super::{Reporter, Summary};
 use crate::record::{CaptureReport, ConnectionRecord, InputProblem};
 
 /// Writes the text report.
 pub struct TextReporter<'w> {
     out: Box<dyn Write + 'w>,
+    color: bool,
+}
+
+/// ANSI colour for a severity.
+fn paint(color: bool, severity: Severity, text: &str) -> String {
+    if !color {
+        return text.to_string();
+    }
+    let code = match severity {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
+        Severity::Info => "1;32",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
 }
 
 impl std::fmt::Debug for TextReporter<'_> {
@@ -22,9 +36,9 @@ impl std::fmt::Debug for TextReporter<'_> {
 }
 
 impl<'w> TextReporter<'w> {
-    /// A reporter writing to `out`.
-    pub fn new(out: Box<dyn Write + 'w>) -> Self {
-        TextReporter { out }
+    /// A reporter writing to `out`, with ANSI colours when `color`.
+    pub fn new(out: Box<dyn Write + 'w>, color: bool) -> Self {
+        TextReporter { out, color }
     }
 }
 
@@ -117,7 +131,7 @@ fn tls_lines(t: &TlsFacts, start: rdp_wire::analyzer::Timestamp) -> Vec<(&'stati
         lines.push((
             "alert",
             format!(
-                "{} {what} at {} ({})",
+                "{} {what} {} into the connection ({})",
                 a.side.as_str(),
                 format_ms(at.millis_since(start)),
                 tls_phase(t, a.ts_ns).replace('-', " ")
@@ -138,6 +152,106 @@ fn tls_lines(t: &TlsFacts, start: rdp_wire::analyzer::Timestamp) -> Vec<(&'stati
                 t.client_app_records, t.server_app_records
             ),
         ));
+    }
+    lines
+}
+
+/// `1 thing`, `2 things`.
+fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The first fix the explanations give for a code.
+fn fix_for(code: &str) -> Option<&'static str> {
+    crate::explain::find(code).and_then(|e| e.fixes.first().copied())
+}
+
+fn mcs_lines(m: &rdp_wire::analyzer::McsFacts) -> Vec<(&'static str, String)> {
+    let mut lines = Vec::new();
+    if let Some(c) = &m.client {
+        let channels: Vec<&str> = c.channels.iter().map(|ch| ch.name.as_str()).collect();
+        lines.push((
+            "client",
+            format!(
+                "{:?}, build {}{}, {}x{} at {} bpp, keyboard {}, channels {}",
+                c.client_name,
+                c.client_build,
+                c.client_build_name
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default(),
+                c.desktop_width,
+                c.desktop_height,
+                c.color_depth
+                    .map_or_else(|| "?".to_string(), |d| d.to_string()),
+                c.keyboard_layout_name.unwrap_or("unknown"),
+                if channels.is_empty() {
+                    "none".to_string()
+                } else {
+                    channels.join(", ")
+                }
+            ),
+        ));
+    }
+    if let Some(s) = &m.server {
+        let mut text = Vec::new();
+        if let (Some(method), Some(level)) = (s.encryption_method, s.encryption_level) {
+            text.push(format!(
+                "encryption {} at level {level}",
+                super::json::methods(method).join("|")
+            ));
+        }
+        if let Some(c) = &s.certificate {
+            text.push(format!(
+                "{} certificate{}{}",
+                c.kind,
+                c.key_bits.map(|b| format!(" RSA {b}")).unwrap_or_default(),
+                if c.permanent { "" } else { " (temporary)" }
+            ));
+        }
+        if !text.is_empty() {
+            lines.push(("server", text.join(", ")));
+        }
+    }
+    let mut seq = Vec::new();
+    if let Some(r) = m.result {
+        seq.push(format!("connect {r}"));
+    }
+    if m.users_attached > 0 || m.channels_joined > 0 {
+        seq.push(format!(
+            "{} user attached, {} channels joined",
+            m.users_attached, m.channels_joined
+        ));
+    }
+    if m.security_exchange_at.is_some() {
+        seq.push("security exchange".to_string());
+    }
+    if m.client_info_at.is_some() {
+        seq.push(match (&m.user_name, m.client_info_encrypted) {
+            (Some(user), _) => format!("client info for user {user:?}"),
+            (None, true) => "client info (encrypted)".to_string(),
+            (None, false) => "client info".to_string(),
+        });
+    }
+    if let Some(e) = m.license_error {
+        seq.push(format!("licensing {}", e.error_code));
+    } else if m.license_pdus > 0 {
+        seq.push("licensing".to_string());
+    }
+    if m.demand_active_at.is_some() {
+        seq.push("demand active".to_string());
+    }
+    if let Some(e) = m.error_info {
+        seq.push(format!("error info {e}"));
+    }
+    if let Some(d) = m.disconnect {
+        seq.push(format!("{} sent disconnect ultimatum {}", d.from, d.reason));
+    }
+    if !seq.is_empty() {
+        lines.push(("mcs", seq.join("; ")));
     }
     lines
 }
@@ -167,16 +281,16 @@ impl Reporter for TextReporter<'_> {
     fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
         let f = &rec.facts;
         let out = &mut self.out;
+        let color = self.color;
         writeln!(
             out,
-            "#{}  {} → {}  {} ({})",
+            "#{}  {} → {}  {}  {}",
             rec.id,
             endpoint(&rec.client),
             endpoint(&rec.server),
-            rec.verdict.code.as_str(),
-            rec.verdict.severity.as_str()
+            paint(color, rec.verdict.severity, rec.verdict.code.as_str()),
+            rec.verdict.summary
         )?;
-        writeln!(out, "    {}", rec.verdict.summary)?;
         writeln!(
             out,
             "    capture      {}, frame {}, {}, lasting {}",
@@ -232,7 +346,29 @@ impl Reporter for TextReporter<'_> {
                 writeln!(out, "    {label:<12} {line}")?;
             }
         }
+        if let Some(m) = &f.mcs {
+            for (label, line) in mcs_lines(m) {
+                writeln!(out, "    {label:<12} {line}")?;
+            }
+        }
         writeln!(out, "    end          {}", end(f, rec.flow_end.as_str()))?;
+        if rec.verdict.severity != Severity::Info {
+            if let Some(fix) = fix_for(rec.verdict.code.as_str()) {
+                writeln!(out, "    fix          {fix}")?;
+            }
+        }
+        for finding in &rec.findings {
+            writeln!(
+                out,
+                "    {:<12} {}: {}",
+                "finding",
+                paint(color, finding.severity, finding.code.as_str()),
+                finding.summary
+            )?;
+            if let Some(fix) = fix_for(finding.code.as_str()) {
+                writeln!(out, "    {:<12}   fix: {fix}", "")?;
+            }
+        }
         for anomaly in &f.anomalies {
             writeln!(out, "    anomaly      {anomaly}")?;
         }
@@ -250,15 +386,30 @@ impl Reporter for TextReporter<'_> {
     }
 
     fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {
+        let color = self.color;
         let out = &mut self.out;
+        for f in &rep.findings {
+            let ids: Vec<String> = f.connections.iter().map(|id| format!("#{id}")).collect();
+            writeln!(
+                out,
+                "!! {}: {} (connections {})",
+                paint(color, f.finding.severity, f.finding.code.as_str()),
+                f.finding.summary,
+                ids.join(", ")
+            )?;
+            if let Some(fix) = fix_for(f.finding.code.as_str()) {
+                writeln!(out, "   fix: {fix}")?;
+            }
+            writeln!(out)?;
+        }
         writeln!(
             out,
-            "== {}: {}, {} packets ({} TCP), {} TCP connections, {} reported",
+            "== {}: {}, {} ({} TCP), {}, {} reported",
             rep.capture,
             rep.format.as_deref().unwrap_or("unknown format"),
-            rep.packets,
+            count(rep.packets, "packet"),
             rep.tcp_packets,
-            rep.connections_seen,
+            count(rep.connections_seen, "TCP connection"),
             rep.connections_reported
         )?;
         let mut lost = Vec::new();
@@ -300,7 +451,35 @@ impl Reporter for TextReporter<'_> {
         )
     }
 
-    fn finish(&mut self) -> io::Result<()> {
-        self.out.flush()
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        let color = self.color;
+        let out = &mut self.out;
+        writeln!(
+            out,
+            "Summary: {} in {}{}",
+            count(summary.connections, "connection"),
+            count(summary.inputs, "input"),
+            if summary.inputs_with_problems > 0 {
+                format!(", {} with input problems", summary.inputs_with_problems)
+            } else {
+                String::new()
+            }
+        )?;
+        for (code, n) in &summary.verdicts {
+            let name = format!("{:<26}", code.as_str());
+            writeln!(out, "  {} {n:>6}", paint(color, code.severity(), &name))?;
+        }
+        if !summary.findings.is_empty() {
+            writeln!(out, "Findings:")?;
+            for (code, n) in &summary.findings {
+                let name = format!("{:<26}", code.as_str());
+                writeln!(out, "  {} {n:>6}", paint(color, code.severity(), &name))?;
+            }
+        }
+        writeln!(
+            out,
+            "(rdp-pcap explain CODE says what a code means and how to fix it)"
+        )?;
+        out.flush()
     }
 }
