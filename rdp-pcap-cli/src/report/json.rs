@@ -187,6 +187,7 @@ fn client_settings(c: &ClientSettings) -> Value {
         "client_name": c.client_name,
         "client_product_id": c.client_product_id,
         "client_dig_product_id": c.client_dig_product_id,
+        "early_capability_flags": c.early_capability_flags.map(|f| f.names()),
         "connection_type": c.connection_type.map(|t| t.to_string()),
         "server_selected_protocol": c.server_selected_protocol.map(|p| Protocols(p).protocol_names()),
         "encryption_methods": c.encryption_methods.map(methods),

@@ -560,10 +560,8 @@ impl Analyzer {
             x.correlation_id = Some(hex(info.correlation_id));
         }
         if !cr.unparsed.is_empty() {
-            let n = cr.unparsed.len();
-            self.facts.anomaly(format!(
-                "{n} unrecognised bytes in the x224 connection request"
-            ));
+            self.facts
+                .anomaly(unparsed_negotiation("connection request", cr.unparsed));
         }
     }
 
@@ -593,10 +591,8 @@ impl Analyzer {
         };
         self.event(at, Side::Server, kind);
         if !cc.unparsed.is_empty() {
-            let n = cc.unparsed.len();
-            self.facts.anomaly(format!(
-                "{n} unrecognised bytes in the x224 connection confirm"
-            ));
+            self.facts
+                .anomaly(unparsed_negotiation("connection confirm", cc.unparsed));
         }
         if let Confirm::Selected { protocol, .. } = confirm {
             if protocol.uses_tls() {
@@ -626,6 +622,33 @@ enum Step {
 /// Whether a stream starts like a TLS record (content type 20..=24, version 3.x).
 fn looks_like_tls(bytes: &[u8]) -> bool {
     tls::record::looks_like_tls_record(bytes)
+}
+
+/// Describes bytes of a Connection Request or Confirm the parser did not accept: a negotiation
+/// structure with a wrong length is named as such (MS-RDPBCGR 2.2.1.1.1, 2.2.1.2.1: the length
+/// is always 8), anything else is counted.
+fn unparsed_negotiation(tpdu: &str, unparsed: &[u8]) -> String {
+    let name = match unparsed.first() {
+        Some(1) => Some("RDP_NEG_REQ"),
+        Some(2) => Some("RDP_NEG_RSP"),
+        Some(3) => Some("RDP_NEG_FAILURE"),
+        Some(6) => Some("RDP_CORRELATION_INFO"),
+        _ => None,
+    };
+    match (name, unparsed.get(2..4)) {
+        (Some(name), Some(&[lo, hi])) => {
+            let length = u16::from_le_bytes([lo, hi]);
+            let size = if name == "RDP_CORRELATION_INFO" {
+                36
+            } else {
+                8
+            };
+            format!(
+                "x224 {tpdu}: {name} declares length {length} (the structure is {size} bytes); ignored"
+            )
+        }
+        _ => format!("{} unrecognised bytes in the x224 {tpdu}", unparsed.len()),
+    }
 }
 
 /// A short guess of what a foreign stream is, for the report.

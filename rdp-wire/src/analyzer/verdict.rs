@@ -9,8 +9,9 @@
 //! Without the TLS keys, what happens inside TLS is known only by record counts and sizes. The
 //! constants below were chosen on the lab corpus (xrdp, FreeRDP, rdesktop) and public
 //! Windows captures:
-//! - a CredSSP exchange that fails takes at most [`CREDSSP_MAX_RECORDS`] records per side
-//!   (NTLM NEGOTIATE, CHALLENGE, AUTHENTICATE and the server's answer or close_notify: 3 to 4);
+//! - a CredSSP exchange that fails takes at least one and at most [`CREDSSP_MAX_RECORDS`]
+//!   records per side (NTLM NEGOTIATE, CHALLENGE, AUTHENTICATE and the server's answer or
+//!   close_notify: 3 to 4); a client that sends nothing inside TLS never started it;
 //! - a session that reached the capability exchange has the server send at least
 //!   [`SESSION_MIN_SERVER_RECORDS`] records (MCS Connect Response, Attach User Confirm, one
 //!   Channel Join Confirm per channel, licensing, Demand Active: 21 and more in the lab);
@@ -820,6 +821,24 @@ fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Protocols, phase: Phase) -> V
         );
     };
     let after = at.millis_since(established);
+    if t.client_app_records == 0 && after <= CLOSED_EARLY_WINDOW_MS {
+        // Nothing sent inside TLS: neither CredSSP nor MCS started. A client that does this
+        // usually refused the server certificate (or its user cancelled the warning).
+        return verdict(
+            VerdictCode::ClosedEarly,
+            phase,
+            format!(
+                "{version} handshake complete, then {} {} later, before any data inside TLS{}",
+                cx.close_text(),
+                format_ms(after),
+                if cx.close().is_some_and(|(by, _, _)| by == Side::Client) {
+                    ": the client gave up, typically on the server certificate"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
     if selected.uses_credssp()
         && t.client_app_records <= CREDSSP_MAX_RECORDS
         && t.server_app_records <= CREDSSP_MAX_RECORDS
