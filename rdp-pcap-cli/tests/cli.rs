@@ -158,3 +158,45 @@ fn color_always_paints_the_verdict() {
     ]);
     assert!(!run.stdout.contains('\x1b'), "not a terminal: no colour");
 }
+
+/// The real binary reading a capture from standard input (`-`), as in `tcpdump -w - | rdp-pcap -`.
+#[test]
+fn stdin_dash_reads_the_capture() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let bytes = std::fs::read(samples_dir().join("neg-failure-hybrid-required.pcap")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdp-pcap"))
+        .args(["--format", "jsonl", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["capture"], "-");
+    assert_eq!(first["verdict"]["code"], "negotiation-failure");
+}
+
+/// A closed pipe (`rdp-pcap ... | head -1`) ends the run quietly, without a panic.
+#[test]
+fn closed_stdout_is_not_a_crash() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdp-pcap"))
+        .arg(samples_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
