@@ -86,6 +86,9 @@ struct AnalyzeArgs {
     /// Repeatable.
     #[arg(long = "port", value_name = "N")]
     ports: Vec<u16>,
+    /// Add each connection's timeline (X.224, TLS, MCS and TCP events) to the report.
+    #[arg(long)]
+    timeline: bool,
     /// Colour the text report.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
@@ -202,7 +205,8 @@ fn analyze(
     stderr: &mut dyn Write,
     terminal: Terminal,
 ) -> i32 {
-    let options = Options::new(&args.ports);
+    let mut options = Options::new(&args.ports);
+    options.timeline = args.timeline;
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,

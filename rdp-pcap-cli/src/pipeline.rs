@@ -4,13 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read};
 
-use rdp_wire::analyzer::{Analyzer, CaptureFindings, Timestamp};
+use rdp_wire::analyzer::{Analyzer, CaptureFindings, Side, Timestamp};
 
 use crate::capture::{self, TcpPacket};
 use crate::reassembly::{
     self, CloseReason, FlowInfo, FlowObserver, Reassembler, ReassemblyConfig, TcpEvent,
 };
-use crate::record::{CaptureReport, ConnectionRecord, FlowEnd};
+use crate::record::{CaptureReport, ConnectionRecord, FlowEnd, TimelineEntry};
 use crate::report::Reporter;
 
 /// The RDP port every connection to which is reported, RDP or not.
@@ -21,6 +21,8 @@ pub const RDP_PORT: u16 = 3389;
 pub struct Options {
     /// Server ports whose connections are reported even without RDP bytes (3389 always).
     pub ports: Vec<u16>,
+    /// Keep each connection's timeline in its record.
+    pub timeline: bool,
 }
 
 impl Options {
@@ -30,7 +32,10 @@ impl Options {
         ports.extend_from_slice(extra_ports);
         ports.sort_unstable();
         ports.dedup();
-        Options { ports }
+        Options {
+            ports,
+            timeline: false,
+        }
     }
 }
 
@@ -60,6 +65,7 @@ fn flow_end(reason: CloseReason) -> FlowEnd {
 struct Observer {
     capture: String,
     ports: Vec<u16>,
+    timeline: bool,
     /// Flows opened and not closed yet, by reassembler id.
     open: BTreeSet<u64>,
     /// Finished flows waiting for earlier ones; `None` for a flow that is not reported.
@@ -130,13 +136,74 @@ impl FlowObserver for Observer {
                 flow_end: flow_end(reason),
                 verdict: a.verdict(),
                 findings: a.findings(Some(info.server.port())),
-                events: a.events().to_vec(),
+                events: if self.timeline {
+                    timeline(&a)
+                } else {
+                    Vec::new()
+                },
                 tls: a.tls().cloned(),
                 facts: a.facts().clone(),
             }
         });
         self.done.insert(info.id, record);
     }
+}
+
+/// The analyzer's events merged with the TLS handshake milestones, in time order.
+fn timeline(a: &Analyzer) -> Vec<TimelineEntry> {
+    let mut out: Vec<TimelineEntry> = a
+        .events()
+        .iter()
+        .map(|e| TimelineEntry {
+            at: e.at,
+            side: Some(e.side),
+            what: e.kind.to_string(),
+        })
+        .collect();
+    if let Some(t) = a.tls() {
+        let mut add = |at: Option<i128>, side: Option<Side>, what: String| {
+            if let Some(at) = at {
+                out.push(TimelineEntry {
+                    at: ts(at),
+                    side,
+                    what,
+                });
+            }
+        };
+        add(
+            t.client_hello_ts,
+            Some(Side::Client),
+            "TLS ClientHello".to_string(),
+        );
+        let chosen = t.version.map(|v| format!(" ({v})")).unwrap_or_default();
+        add(
+            t.server_hello_ts,
+            Some(Side::Server),
+            format!("TLS ServerHello{chosen}"),
+        );
+        add(
+            t.client_ccs_ts,
+            Some(Side::Client),
+            "TLS ChangeCipherSpec".to_string(),
+        );
+        add(
+            t.server_ccs_ts,
+            Some(Side::Server),
+            "TLS ChangeCipherSpec".to_string(),
+        );
+        add(t.established_ts, None, "TLS handshake complete".to_string());
+        for alert in &t.alerts {
+            let what = match (alert.level, alert.description) {
+                _ if alert.encrypted => "TLS alert (encrypted)".to_string(),
+                (Some(l), Some(d)) => format!("TLS alert {l} {d}"),
+                _ => "TLS alert".to_string(),
+            };
+            add(Some(alert.ts_ns), Some(alert.side), what);
+        }
+    }
+    // Stable: events recorded at the same instant keep their order.
+    out.sort_by_key(|e| e.at);
+    out
 }
 
 /// Analyses one capture read from `reader`, handing records to `reporter` as they are ready.
@@ -153,6 +220,7 @@ pub fn analyze(
     let observer = Observer {
         capture: name.to_string(),
         ports: options.ports.clone(),
+        timeline: options.timeline,
         open: BTreeSet::new(),
         done: BTreeMap::new(),
         seen: 0,

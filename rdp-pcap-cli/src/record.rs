@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use rdp_wire::analyzer::{ConnectionFacts, Event, Finding, Timestamp, Verdict};
+use rdp_wire::analyzer::{ConnectionFacts, Finding, Side, Timestamp, Verdict};
 use rdp_wire::tls::TlsFacts;
 
 /// How the reassembler stopped following a connection.
@@ -37,6 +37,17 @@ impl FlowEnd {
     }
 }
 
+/// One entry of a connection's timeline, for `--timeline`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEntry {
+    /// When.
+    pub at: Timestamp,
+    /// Who sent it (`None` for a state both sides reached).
+    pub side: Option<Side>,
+    /// What, in words.
+    pub what: String,
+}
+
 /// One reported connection.
 #[derive(Debug, Clone)]
 pub struct ConnectionRecord {
@@ -62,8 +73,8 @@ pub struct ConnectionRecord {
     pub facts: ConnectionFacts,
     /// What the TLS layer saw; `None` when no TLS record was seen or expected.
     pub tls: Option<TlsFacts>,
-    /// The analyzer's timeline.
-    pub events: Vec<Event>,
+    /// The timeline (empty unless `--timeline` was asked for).
+    pub events: Vec<TimelineEntry>,
     /// The verdict.
     pub verdict: Verdict,
     /// Security findings on this connection.

@@ -200,3 +200,27 @@ fn closed_stdout_is_not_a_crash() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn timeline_lists_the_handshake_in_order() {
+    let run = rdp_pcap(&[
+        "--format",
+        "jsonl",
+        "--timeline",
+        &sample("cipher-mismatch.pcap"),
+    ]);
+    let conn = &run.connections()[0];
+    let events: Vec<&str> = conn["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    let pos = |what: &str| events.iter().position(|e| *e == what).unwrap();
+    assert!(pos("X.224 Connection Request") < pos("X.224 Connection Confirm"));
+    assert!(pos("X.224 Connection Confirm") < pos("TLS ClientHello"));
+    assert!(pos("TLS ClientHello") < pos("TLS alert fatal handshake_failure"));
+    assert!(events.contains(&"MCS Disconnect Provider Ultimatum"));
+    let without = rdp_pcap(&["--format", "jsonl", &sample("cipher-mismatch.pcap")]);
+    assert!(without.connections()[0]["timeline"].is_null());
+}

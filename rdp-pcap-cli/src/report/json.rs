@@ -316,6 +316,16 @@ pub fn connection(rec: &ConnectionRecord) -> Value {
             "summary": rec.verdict.summary,
         },
         "phase": rec.verdict.phase.as_str(),
+        "timeline": (!rec.events.is_empty()).then(|| {
+            rec.events
+                .iter()
+                .map(|e| json!({
+                    "at_ms": round_ms(e.at.millis_since(rec.start)),
+                    "from": e.side.map(|s| s.as_str()),
+                    "event": e.what,
+                }))
+                .collect::<Vec<_>>()
+        }),
         "findings": rec.findings.iter().map(finding).collect::<Vec<_>>(),
         "anomalies": anomalies,
     })

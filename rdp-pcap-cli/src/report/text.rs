@@ -369,6 +369,16 @@ impl Reporter for TextReporter<'_> {
                 writeln!(out, "    {:<12}   fix: {fix}", "")?;
             }
         }
+        for e in &rec.events {
+            writeln!(
+                out,
+                "    {:<12} {:>10}  {:<6} {}",
+                "timeline",
+                format_ms(e.at.millis_since(rec.start)),
+                e.side.map_or("", |s| s.as_str()),
+                e.what
+            )?;
+        }
         for anomaly in &f.anomalies {
             writeln!(out, "    anomaly      {anomaly}")?;
         }

@@ -93,6 +93,33 @@ pub enum EventKind {
     Rst,
 }
 
+impl core::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            EventKind::Syn => f.write_str("SYN"),
+            EventKind::SynAck => f.write_str("SYN-ACK"),
+            EventKind::ConnectionRequest => f.write_str("X.224 Connection Request"),
+            EventKind::ConnectionConfirm => f.write_str("X.224 Connection Confirm"),
+            EventKind::NegotiationFailure => {
+                f.write_str("X.224 Connection Confirm (RDP_NEG_FAILURE)")
+            }
+            EventKind::X224Data { len } => write!(f, "X.224 Data ({len} bytes)"),
+            EventKind::McsConnectInitial => f.write_str("MCS Connect Initial"),
+            EventKind::McsConnectResponse => f.write_str("MCS Connect Response"),
+            EventKind::McsDisconnect => f.write_str("MCS Disconnect Provider Ultimatum"),
+            EventKind::X224Disconnect => f.write_str("X.224 Disconnect Request"),
+            EventKind::X224Error => f.write_str("X.224 TPDU Error"),
+            EventKind::TlsStart => f.write_str("TLS records start"),
+            EventKind::ClearTextInTls => f.write_str("clear-text TPKT where TLS was expected"),
+            EventKind::ForeignBytes => f.write_str("bytes that are not RDP"),
+            EventKind::Malformed => f.write_str("malformed PDU"),
+            EventKind::Gap { len } => write!(f, "{len} bytes missing from the capture"),
+            EventKind::Fin => f.write_str("FIN"),
+            EventKind::Rst => f.write_str("RST"),
+        }
+    }
+}
+
 /// One entry of a connection's timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
