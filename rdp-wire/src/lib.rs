@@ -68,6 +68,7 @@ pub mod gcc;
 pub mod mcs;
 pub mod names;
 mod parse;
+mod per;
 pub mod rdp;
 pub mod tls;
 pub mod tpkt;

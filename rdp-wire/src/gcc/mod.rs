@@ -28,6 +28,7 @@ pub use server::{
 };
 pub use settings::{CertificateSummary, ChannelSummary, ClientSettings, ServerSettings};
 
+use crate::per::PerReader as Per;
 use crate::values::open_enum;
 use crate::Error;
 
@@ -88,55 +89,10 @@ pub struct ConferenceCreateResponse<'a> {
     pub anomalies: Vec<&'static str>,
 }
 
-/// A cursor over a PER body where running out of bytes is `Truncated { what }`.
-struct Per<'a> {
-    input: &'a [u8],
-    what: &'static str,
-}
-
-impl<'a> Per<'a> {
-    fn u8(&mut self) -> Result<u8, Error> {
-        let (first, rest) = self
-            .input
-            .split_first()
-            .ok_or(Error::Truncated { what: self.what })?;
-        self.input = rest;
-        Ok(*first)
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let (head, rest) = self
-            .input
-            .split_at_checked(n)
-            .ok_or(Error::Truncated { what: self.what })?;
-        self.input = rest;
-        Ok(head)
-    }
-
-    /// PER length determinant, one or two octets (X.691 10.9.3.6 and 10.9.3.7).
-    fn length(&mut self) -> Result<usize, Error> {
-        let first = self.u8()?;
-        if first & 0x80 == 0 {
-            Ok(usize::from(first))
-        } else if first & 0x40 == 0 {
-            let second = self.u8()?;
-            Ok(usize::from(u16::from_be_bytes([first & 0x3f, second])))
-        } else {
-            Err(Error::UnexpectedValue {
-                what: "fragmented per length",
-                value: u32::from(first),
-            })
-        }
-    }
-}
-
 /// Reads the `ConnectData` header: t124Identifier and connectPDU length. Returns the bytes of
 /// the ConnectGCCPDU (everything after the length, whatever the length says).
 fn connect_data<'a>(input: &'a [u8], anomalies: &mut Vec<&'static str>) -> Result<Per<'a>, Error> {
-    let mut p = Per {
-        input,
-        what: "t124 connect data",
-    };
+    let mut p = Per::new(input, "t124 connect data");
     let key_choice = p.u8()?;
     if key_choice != 0 {
         anomalies.push("t124 key is not an object identifier");
@@ -171,10 +127,7 @@ fn user_data_by_key<'a>(
             value: 0,
         })?;
     anomalies.push("unusual gcc conference create layout; user data found by its key");
-    let mut p = Per {
-        input: input.get(pos..).unwrap_or_default(),
-        what: "gcc user data",
-    };
+    let mut p = Per::new(input.get(pos..).unwrap_or_default(), "gcc user data");
     let key = p.take(4)?;
     user_data(p, key, anomalies)
 }
@@ -241,13 +194,7 @@ fn h221_key<'a>(p: &mut Per<'a>) -> Result<(&'a [u8], Per<'a>), Error> {
             value: 0,
         });
     }
-    Ok((
-        key,
-        Per {
-            input: p.input,
-            what: "gcc user data",
-        },
-    ))
+    Ok((key, Per::new(p.input, "gcc user data")))
 }
 
 /// Parses the T.124 ConnectData + ConferenceCreateRequest in an MCS Connect-Initial's userData

@@ -7,6 +7,7 @@
 //! domain PDU: the X.224 Data TPDU around it is the frame, so a short PDU is
 //! [`Error::Truncated`], never incomplete.
 
+use crate::per::PerReader as Reader;
 use crate::values::open_enum;
 use crate::Error;
 
@@ -228,77 +229,13 @@ impl DomainPdu<'_> {
     }
 }
 
-/// A cursor over a bounded PER body.
-struct Reader<'a> {
-    input: &'a [u8],
-    what: &'static str,
-}
-
-impl<'a> Reader<'a> {
-    fn u8(&mut self) -> Result<u8, Error> {
-        let (first, rest) = self
-            .input
-            .split_first()
-            .ok_or(Error::Truncated { what: self.what })?;
-        self.input = rest;
-        Ok(*first)
-    }
-
-    fn u16(&mut self) -> Result<u16, Error> {
-        let hi = self.u8()?;
-        let lo = self.u8()?;
-        Ok(u16::from_be_bytes([hi, lo]))
-    }
-
-    /// A `UserId` (DynamicChannelId, offset 1001).
-    fn user_id(&mut self) -> Result<u16, Error> {
-        let raw = self.u16()?;
-        raw.checked_add(USER_ID_BASE).ok_or(Error::UnexpectedValue {
-            what: "mcs user id",
-            value: u32::from(raw),
-        })
-    }
-
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let (head, rest) = self
-            .input
-            .split_at_checked(n)
-            .ok_or(Error::Truncated { what: self.what })?;
-        self.input = rest;
-        Ok(head)
-    }
-
-    /// A PER length determinant (X.691 10.9): one octet below 128, two octets below 16384.
-    /// Fragmented lengths (0xC0..) do not occur in RDP and are refused.
-    fn per_length(&mut self) -> Result<usize, Error> {
-        let first = self.u8()?;
-        if first & 0x80 == 0 {
-            Ok(usize::from(first))
-        } else if first & 0x40 == 0 {
-            let second = self.u8()?;
-            Ok(usize::from(u16::from_be_bytes([first & 0x3f, second])))
-        } else {
-            Err(Error::UnexpectedValue {
-                what: "fragmented per length",
-                value: u32::from(first),
-            })
-        }
-    }
-
-    /// A semi-constrained INTEGER (length octet + big-endian value), as in Erect Domain Request.
-    fn per_integer(&mut self) -> Result<u32, Error> {
-        let len = self.per_length()?;
-        if len > 4 {
-            return Err(Error::InvalidLength {
-                what: "per integer",
-                length: len,
-            });
-        }
-        let bytes = self.take(len)?;
-        Ok(bytes
-            .iter()
-            .fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b)))
-    }
+/// A `UserId` (DynamicChannelId, offset 1001).
+fn user_id(r: &mut Reader<'_>) -> Result<u16, Error> {
+    let raw = r.u16()?;
+    raw.checked_add(USER_ID_BASE).ok_or(Error::UnexpectedValue {
+        what: "mcs user id",
+        value: u32::from(raw),
+    })
 }
 
 /// Decodes a 4-bit `Result` bit-field that starts at the lowest bit of `b0` and continues in
@@ -321,10 +258,7 @@ fn result_bits(b0: u8, b1: u8, anomalies: &mut Vec<&'static str>) -> McsResult {
 /// the end is [`Error::InvalidLength`]; a fragmented PER length is [`Error::UnexpectedValue`].
 /// Bytes after a fixed-size PDU, and PER encodings some peers get wrong, become anomalies.
 pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
-    let mut r = Reader {
-        input,
-        what: "mcs domain pdu",
-    };
+    let mut r = Reader::new(input, "mcs domain pdu");
     let b0 = r.u8()?;
     let choice = DomainMcsPduType(b0 >> 2);
     let pdu = match choice {
@@ -347,7 +281,7 @@ pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
             let b1 = r.u8()?;
             let result = result_bits(b0 & 0x01, b1, &mut anomalies);
             let initiator = if b0 & 0x02 != 0 {
-                Some(r.user_id()?)
+                Some(user_id(&mut r)?)
             } else {
                 None
             };
@@ -362,7 +296,7 @@ pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
         }
         DomainMcsPduType::CHANNEL_JOIN_REQUEST => {
             r.what = "mcs channel join request";
-            let initiator = r.user_id()?;
+            let initiator = user_id(&mut r)?;
             let channel_id = r.u16()?;
             DomainPdu::ChannelJoinRequest(ChannelJoinRequest {
                 initiator,
@@ -374,7 +308,7 @@ pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
             let mut anomalies = Vec::new();
             let b1 = r.u8()?;
             let result = result_bits(b0 & 0x01, b1, &mut anomalies);
-            let initiator = r.user_id()?;
+            let initiator = user_id(&mut r)?;
             let requested = r.u16()?;
             let channel_id = if b0 & 0x02 != 0 { Some(r.u16()?) } else { None };
             if !r.input.is_empty() {
@@ -405,8 +339,8 @@ fn erect_domain_request(mut r: Reader<'_>) -> Result<ErectDomainRequest, Error> 
     let body = r.input;
     let mut anomalies = Vec::new();
     let per = (|| {
-        let sub_height = r.per_integer()?;
-        let sub_interval = r.per_integer()?;
+        let sub_height = r.integer()?;
+        let sub_interval = r.integer()?;
         if r.input.is_empty() {
             Ok((sub_height, sub_interval))
         } else {
@@ -436,13 +370,13 @@ fn erect_domain_request(mut r: Reader<'_>) -> Result<ErectDomainRequest, Error> 
 
 fn send_data(mut r: Reader<'_>) -> Result<SendData<'_>, Error> {
     let mut anomalies = Vec::new();
-    let initiator = r.user_id()?;
+    let initiator = user_id(&mut r)?;
     let channel_id = r.u16()?;
     let flags = r.u8()?;
     let priority = DataPriority(flags >> 6);
     let begin = flags & 0x20 != 0;
     let end = flags & 0x10 != 0;
-    let len = r.per_length()?;
+    let len = r.length()?;
     if len > r.input.len() {
         return Err(Error::InvalidLength {
             what: r.what,
