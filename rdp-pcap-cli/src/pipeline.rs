@@ -63,14 +63,15 @@ struct Observer {
     /// Flows opened and not closed yet, by reassembler id.
     open: BTreeSet<u64>,
     /// Finished flows waiting for earlier ones; `None` for a flow that is not reported.
-    done: BTreeMap<u64, Option<ConnectionRecord>>,
+    /// Boxed: a record is over a kilobyte, and B-tree nodes move their values around.
+    done: BTreeMap<u64, Option<Box<ConnectionRecord>>>,
     seen: u64,
     reported: u64,
 }
 
 impl Observer {
     /// Records whose every earlier flow has finished, in order.
-    fn ready(&mut self) -> impl Iterator<Item = ConnectionRecord> + '_ {
+    fn ready(&mut self) -> impl Iterator<Item = Box<ConnectionRecord>> + '_ {
         let limit = self.open.first().copied();
         let mut out = Vec::new();
         while let Some(entry) = self.done.first_entry() {
@@ -118,7 +119,7 @@ impl FlowObserver for Observer {
         let reported = a.is_rdp() || self.ports.contains(&info.server.port());
         let record = reported.then(|| {
             self.reported = self.reported.saturating_add(1);
-            ConnectionRecord {
+            Box::new(ConnectionRecord {
                 id: 0,
                 capture: self.capture.clone(),
                 client: info.client,
@@ -133,7 +134,7 @@ impl FlowObserver for Observer {
                 events: a.events().to_vec(),
                 tls: a.tls().cloned(),
                 facts: a.facts().clone(),
-            }
+            })
         });
         self.done.insert(info.id, record);
     }

@@ -48,7 +48,9 @@ pub struct Ja3 {
 
 /// Appends the lower-case hex digit of the low nibble of `n`.
 fn push_nibble(s: &mut String, n: u16) {
-    s.extend(char::from_digit(u32::from(n & 0xf), 16));
+    if let Some(c) = char::from_digit(u32::from(n & 0xf), 16) {
+        s.push(c);
+    }
 }
 
 // Fingerprints are computed once per ClientHello, but per-element `format!` calls made them the
@@ -114,7 +116,7 @@ fn count2(n: usize) -> String {
 
 /// `v1,v2,...` with each value as four lower-case hex digits.
 fn hex4_list(values: impl Iterator<Item = u16>) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(values.size_hint().0.saturating_mul(5));
     for v in values {
         if !s.is_empty() {
             s.push(',');
@@ -223,7 +225,9 @@ fn push_decimal(s: &mut String, v: u16) {
     }
     let start = digits.len().saturating_sub(len);
     for d in digits.iter().skip(start) {
-        s.extend(char::from_digit(u32::from(*d), 10));
+        if let Some(c) = char::from_digit(u32::from(*d), 10) {
+            s.push(c);
+        }
     }
 }
 
