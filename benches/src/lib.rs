@@ -247,6 +247,9 @@ struct Headers {
     dst: (Vec<u8>, u16),
     syn: bool,
     ack: bool,
+    flags: u8,
+    /// The TCP payload's range in the frame (link padding excluded).
+    payload: (usize, usize),
 }
 
 fn be16(b: &[u8], at: usize) -> Option<u16> {
@@ -258,7 +261,7 @@ fn be16(b: &[u8], at: usize) -> Option<u16> {
 fn headers(frame: &[u8]) -> Option<Headers> {
     let ethertype = be16(frame, 12)?;
     let ip = ETH_HEADER;
-    let (v6, tcp, src_ip, dst_ip) = match ethertype {
+    let (v6, tcp, src_ip, dst_ip, ip_end) = match ethertype {
         ETHERTYPE_IPV4 => {
             let ihl = usize::from(frame.get(ip)? & 0x0f).checked_mul(4)?;
             if *frame.get(ip.checked_add(9)?)? != IPPROTO_TCP {
@@ -273,6 +276,7 @@ fn headers(frame: &[u8]) -> Option<Headers> {
                 ip.checked_add(ihl)?,
                 frame.get(ip.checked_add(12)?..ip.checked_add(16)?)?,
                 frame.get(ip.checked_add(16)?..ip.checked_add(20)?)?,
+                ip.checked_add(usize::from(be16(frame, ip.checked_add(2)?)?))?,
             )
         }
         ETHERTYPE_IPV6 => {
@@ -284,11 +288,15 @@ fn headers(frame: &[u8]) -> Option<Headers> {
                 ip.checked_add(40)?,
                 frame.get(ip.checked_add(8)?..ip.checked_add(24)?)?,
                 frame.get(ip.checked_add(24)?..ip.checked_add(40)?)?,
+                ip.checked_add(40)?
+                    .checked_add(usize::from(be16(frame, ip.checked_add(4)?)?))?,
             )
         }
         _ => return None,
     };
     let flags = *frame.get(tcp.checked_add(13)?)?;
+    let data_offset = usize::from(*frame.get(tcp.checked_add(12)?)? >> 4).checked_mul(4)?;
+    let payload = (tcp.checked_add(data_offset)?, ip_end.min(frame.len()));
     Some(Headers {
         ip,
         v6,
@@ -297,7 +305,42 @@ fn headers(frame: &[u8]) -> Option<Headers> {
         dst: (dst_ip.to_vec(), be16(frame, tcp.checked_add(2)?)?),
         syn: flags & 0x02 != 0,
         ack: flags & 0x10 != 0,
+        flags,
+        payload,
     })
+}
+
+/// One TCP segment of a template, for feeding an analyzer directly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpSegment {
+    /// Nanoseconds after the template's first packet.
+    pub rel_ns: u64,
+    /// Sent by the client (the side that sent the first SYN, or the higher port).
+    pub from_client: bool,
+    /// The TCP flags byte.
+    pub flags: u8,
+    /// The payload.
+    pub payload: Vec<u8>,
+}
+
+impl Template {
+    /// The TCP segments in capture order (for a template of one connection, that
+    /// connection's segments).
+    pub fn tcp_segments(&self) -> Vec<TcpSegment> {
+        self.packets
+            .iter()
+            .filter_map(|p| {
+                let rw = p.rewrite?;
+                let h = headers(&p.frame)?;
+                Some(TcpSegment {
+                    rel_ns: p.rel_ns,
+                    from_client: matches!(rw.src, Endpoint::Client(_)),
+                    flags: h.flags,
+                    payload: p.frame.get(h.payload.0..h.payload.1)?.to_vec(),
+                })
+            })
+            .collect()
+    }
 }
 
 /// How big an output to make and how to spread it in time.
@@ -633,6 +676,17 @@ mod tests {
         assert_eq!(t.connections, 1);
         assert_eq!(t.packets(), 122);
         assert_eq!(t.bytes + 24, 72_838);
+    }
+
+    #[test]
+    fn segments_of_a_sample() {
+        let segs = sample("neg-failure-hybrid-required.pcap").tcp_segments();
+        assert_eq!(segs.len(), 10);
+        assert!(segs[0].from_client && segs[0].flags & 0x02 != 0);
+        // The X.224 Connection Request, then the RDP_NEG_FAILURE confirm.
+        let data: Vec<&TcpSegment> = segs.iter().filter(|s| !s.payload.is_empty()).collect();
+        assert_eq!(data[0].payload[..2], [3, 0]);
+        assert!(data[0].from_client && !data[1].from_client);
     }
 
     #[test]
