@@ -119,6 +119,9 @@ impl FlowObserver for Observer {
         let reported = a.is_rdp() || self.ports.contains(&info.server.port());
         let record = reported.then(|| {
             self.reported = self.reported.saturating_add(1);
+            let verdict = a.verdict();
+            let findings = a.findings(Some(info.server.port()));
+            let (facts, tls, events) = a.into_parts();
             Box::new(ConnectionRecord {
                 id: 0,
                 capture: self.capture.clone(),
@@ -129,11 +132,11 @@ impl FlowObserver for Observer {
                 last: ts(info.last_ts_ns),
                 packets: info.packets,
                 flow_end: flow_end(reason),
-                verdict: a.verdict(),
-                findings: a.findings(Some(info.server.port())),
-                events: a.events().to_vec(),
-                tls: a.tls().cloned(),
-                facts: a.facts().clone(),
+                verdict,
+                findings,
+                events,
+                tls,
+                facts,
             })
         });
         self.done.insert(info.id, record);
