@@ -56,14 +56,15 @@ mod tests;
 
 use std::collections::{HashMap, VecDeque};
 
-/// The flow tables' hasher: foldhash's fast hasher, seeded per process, so that crafted
-/// captures cannot aim at known collisions. SipHash (the std default) cost about as much per
-/// packet as the rest of the table lookup.
-type FlowHasher = foldhash::fast::RandomState;
 use std::fmt;
 use std::net::SocketAddr;
 
 use stream::Stream;
+
+/// The flow tables' hasher: foldhash's fast hasher, seeded per process, so that crafted
+/// captures cannot aim at known collisions. SipHash (the std default) cost about as much per
+/// packet as the rest of the table lookup.
+type FlowHasher = foldhash::fast::RandomState;
 
 /// One captured TCP segment, as the capture reader decoded it.
 #[derive(Debug, Clone, Copy)]
