@@ -55,7 +55,6 @@ mod stream;
 mod tests;
 
 use std::collections::{HashMap, VecDeque};
-
 use std::fmt;
 use std::net::SocketAddr;
 
