@@ -69,14 +69,15 @@ struct Observer {
     /// Flows opened and not closed yet, by reassembler id.
     open: BTreeSet<u64>,
     /// Finished flows waiting for earlier ones; `None` for a flow that is not reported.
-    done: BTreeMap<u64, Option<ConnectionRecord>>,
+    /// Boxed: a record is over a kilobyte, and B-tree nodes move their values around.
+    done: BTreeMap<u64, Option<Box<ConnectionRecord>>>,
     seen: u64,
     reported: u64,
 }
 
 impl Observer {
     /// Records whose every earlier flow has finished, in order.
-    fn ready(&mut self) -> impl Iterator<Item = ConnectionRecord> + '_ {
+    fn ready(&mut self) -> impl Iterator<Item = Box<ConnectionRecord>> + '_ {
         let limit = self.open.first().copied();
         let mut out = Vec::new();
         while let Some(entry) = self.done.first_entry() {
@@ -124,7 +125,15 @@ impl FlowObserver for Observer {
         let reported = a.is_rdp() || self.ports.contains(&info.server.port());
         let record = reported.then(|| {
             self.reported = self.reported.saturating_add(1);
-            ConnectionRecord {
+            let verdict = a.verdict();
+            let findings = a.findings(Some(info.server.port()));
+            let events = if self.timeline {
+                timeline(&a)
+            } else {
+                Vec::new()
+            };
+            let (facts, tls, _) = a.into_parts();
+            Box::new(ConnectionRecord {
                 id: 0,
                 capture: self.capture.clone(),
                 client: info.client,
@@ -134,16 +143,12 @@ impl FlowObserver for Observer {
                 last: ts(info.last_ts_ns),
                 packets: info.packets,
                 flow_end: flow_end(reason),
-                verdict: a.verdict(),
-                findings: a.findings(Some(info.server.port())),
-                events: if self.timeline {
-                    timeline(&a)
-                } else {
-                    Vec::new()
-                },
-                tls: a.tls().cloned(),
-                facts: a.facts().clone(),
-            }
+                verdict,
+                findings,
+                events,
+                tls,
+                facts,
+            })
         });
         self.done.insert(info.id, record);
     }

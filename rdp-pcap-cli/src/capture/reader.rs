@@ -375,7 +375,9 @@ fn drive<P: PcapReaderIterator + ?Sized>(
                 })
             }
             Step::Consume(used) => {
-                reader.consume(used);
+                // No shift here: `refill` moves the unread tail to the front when more data is
+                // needed, once per buffer instead of whenever half the buffer was consumed.
+                reader.consume_noshift(used);
                 stalls = 0;
             }
             Step::Done => return None,

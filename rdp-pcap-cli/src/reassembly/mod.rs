@@ -60,6 +60,11 @@ use std::net::SocketAddr;
 
 use stream::Stream;
 
+/// The flow tables' hasher: foldhash's fast hasher, seeded per process, so that crafted
+/// captures cannot aim at known collisions. SipHash (the std default) cost about as much per
+/// packet as the rest of the table lookup.
+type FlowHasher = foldhash::fast::RandomState;
+
 /// One captured TCP segment, as the capture reader decoded it.
 #[derive(Debug, Clone, Copy)]
 pub struct Segment<'a> {
@@ -353,7 +358,7 @@ struct Slot<F> {
 
 /// Live flows in a slab, linked from most to least recently active.
 struct Table<F> {
-    map: HashMap<FlowKey, usize>,
+    map: HashMap<FlowKey, usize, FlowHasher>,
     slots: Vec<Slot<F>>,
     free: Vec<usize>,
     head: usize,
@@ -364,7 +369,7 @@ struct Table<F> {
 impl<F> Table<F> {
     fn new() -> Self {
         Table {
-            map: HashMap::new(),
+            map: HashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
             head: NIL,
@@ -482,7 +487,7 @@ pub struct Reassembler<O: FlowObserver> {
     observer: O,
     stats: ReassemblyStats,
     table: Table<O::Flow>,
-    tombs: HashMap<FlowKey, Tomb>,
+    tombs: HashMap<FlowKey, Tomb, FlowHasher>,
     /// Tombstones in order of expiry (entries may be stale: checked against `tombs`).
     tomb_queue: VecDeque<(FlowKey, i128)>,
     next_id: u64,
@@ -514,7 +519,7 @@ impl<O: FlowObserver> Reassembler<O> {
             observer,
             stats: ReassemblyStats::default(),
             table: Table::new(),
-            tombs: HashMap::new(),
+            tombs: HashMap::default(),
             tomb_queue: VecDeque::new(),
             next_id: 0,
             now: None,

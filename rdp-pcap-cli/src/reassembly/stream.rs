@@ -94,6 +94,10 @@ impl Recent {
             return;
         }
         if self.buf.len() < self.cap {
+            if self.buf.capacity() == 0 {
+                // One allocation for the ring instead of a doubling series per direction.
+                self.buf.reserve_exact(self.cap);
+            }
             let take = bytes.len().min(self.cap - self.buf.len());
             let (head, rest) = bytes.split_at(take);
             self.buf.extend_from_slice(head);

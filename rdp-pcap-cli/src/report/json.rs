@@ -5,8 +5,10 @@
 
 use std::net::SocketAddr;
 
-use rdp_wire::analyzer::{Confirm, ConnectionFacts, McsFacts, Timestamp, X224Facts};
-use rdp_wire::gcc::{ClientSettings, ServerSettings};
+use rdp_wire::analyzer::{
+    Confirm, McsDisconnect, McsFacts, Side, StandardSecurity, Timestamp, Verdict, X224Facts,
+};
+use rdp_wire::gcc::{ChannelSummary, ClientSettings, ServerSettings};
 use rdp_wire::names::{EncryptionMethods, RdpVersion};
 use rdp_wire::tls::{AlertEvent, TlsFacts};
 use rdp_wire::x224::Protocols;
@@ -16,7 +18,7 @@ use serde_json::{json, Value};
 use rdp_wire::analyzer::{CaptureFinding, Finding};
 
 use super::Summary;
-use crate::record::{CaptureReport, ConnectionRecord, InputProblem};
+use crate::record::{CaptureReport, ConnectionRecord, InputProblem, TimelineEntry};
 
 /// Version of the JSON schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -42,34 +44,59 @@ pub fn round_ms(ms: f64) -> f64 {
     (ms * 1000.0).round() / 1000.0
 }
 
-fn x224(x: &X224Facts) -> Value {
-    let (selected, response_flags, failure, confirm) = match x.confirm {
-        Some(Confirm::Selected { protocol, flags }) => (
-            json!(protocol.protocol_names().join("|")),
-            json!(flags.names()),
-            Value::Null,
-            json!("RDP_NEG_RSP"),
-        ),
-        Some(Confirm::Failure { code }) => (
-            Value::Null,
-            Value::Null,
-            json!(code.to_string()),
-            json!("RDP_NEG_FAILURE"),
-        ),
-        Some(Confirm::Legacy) => (Value::Null, Value::Null, Value::Null, json!("legacy")),
-        None => (Value::Null, Value::Null, Value::Null, Value::Null),
+/// Defines a borrowed view that serializes as one JSON object, keys in the order given.
+///
+/// The objects are serialized straight to the output for `--format jsonl` and through
+/// `serde_json::to_value` for `--format json`, so both formats share one definition; building
+/// a `serde_json::Value` tree first (an allocation per key and value) was the largest cost of
+/// analysing a connection.
+macro_rules! json_object {
+    (
+        $(#[$meta:meta])*
+        $name:ident<$lt:lifetime> { $($field:ident : $ty:ty),* $(,)? }
+        |$this:ident| { $($key:literal : $val:expr),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        struct $name<$lt> { $($field: $ty),* }
+        impl serde::Serialize for $name<'_> {
+            fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap as _;
+                let $this = self;
+                let mut map = ser.serialize_map(None)?;
+                $( map.serialize_entry($key, &$val)?; )*
+                map.end()
+            }
+        }
     };
-    json!({
-        "cookie": x.cookie,
-        "routing_token": x.routing_token,
-        "requested_protocols": x.requested_protocols.map(|p| p.protocol_names()),
-        "request_flags": x.request_flags.map(|f| f.names()),
-        "correlation_id": x.correlation_id,
-        "confirm": confirm,
-        "selected_protocol": selected,
-        "response_flags": response_flags,
-        "failure_code": failure,
-    })
+}
+
+json_object! {
+    X224Json<'a> { x: &'a X224Facts }
+    |this| {
+        "cookie": this.x.cookie,
+        "routing_token": this.x.routing_token,
+        "requested_protocols": this.x.requested_protocols.map(|p| p.protocol_names()),
+        "request_flags": this.x.request_flags.map(|f| f.names()),
+        "correlation_id": this.x.correlation_id,
+        "confirm": match this.x.confirm {
+            Some(Confirm::Selected { .. }) => Some("RDP_NEG_RSP"),
+            Some(Confirm::Failure { .. }) => Some("RDP_NEG_FAILURE"),
+            Some(Confirm::Legacy) => Some("legacy"),
+            None => None,
+        },
+        "selected_protocol": match this.x.confirm {
+            Some(Confirm::Selected { protocol, .. }) => Some(protocol.protocol_names().join("|")),
+            _ => None,
+        },
+        "response_flags": match this.x.confirm {
+            Some(Confirm::Selected { flags, .. }) => Some(flags.names()),
+            _ => None,
+        },
+        "failure_code": match this.x.confirm {
+            Some(Confirm::Failure { code }) => Some(code.to_string()),
+            _ => None,
+        },
+    }
 }
 
 /// Where an instant falls in the TLS handshake, for alerts.
@@ -93,65 +120,104 @@ fn ms_from(start: Timestamp, at_ns: i128) -> f64 {
     round_ms(at.millis_since(start))
 }
 
-fn certificate(c: &CertificateSummary) -> Value {
-    json!({
-        "subject": c.subject,
-        "issuer": c.issuer,
-        "san": c.san,
-        "serial": c.serial,
-        "not_before": c.not_before_rfc3339,
-        "not_after": c.not_after_rfc3339,
-        "key_type": c.key_type,
-        "key_bits": c.key_bits,
-        "curve": c.curve,
-        "signature": c.signature_algorithm,
-        "self_signed": c.self_signed,
-        "sha256": c.sha256,
-        "eku": c.eku,
-    })
+json_object! {
+    CertificateJson<'a> { c: &'a CertificateSummary }
+    |this| {
+        "subject": this.c.subject,
+        "issuer": this.c.issuer,
+        "san": this.c.san,
+        "serial": this.c.serial,
+        "not_before": this.c.not_before_rfc3339,
+        "not_after": this.c.not_after_rfc3339,
+        "key_type": this.c.key_type,
+        "key_bits": this.c.key_bits,
+        "curve": this.c.curve,
+        "signature": this.c.signature_algorithm,
+        "self_signed": this.c.self_signed,
+        "sha256": this.c.sha256,
+        "eku": this.c.eku,
+    }
 }
 
-fn alert(tls: &TlsFacts, a: &AlertEvent, start: Timestamp) -> Value {
-    json!({
-        "from": a.side.as_str(),
-        "level": a.level.map(|l| l.to_string()),
-        "description": a.description.map(|d| d.to_string()),
-        "encrypted": a.encrypted,
-        "at_ms": ms_from(start, a.ts_ns),
-        "phase": tls_phase(tls, a.ts_ns),
-    })
+json_object! {
+    AlertJson<'a> { tls: &'a TlsFacts, a: &'a AlertEvent, start: Timestamp }
+    |this| {
+        "from": this.a.side.as_str(),
+        "level": this.a.level.map(|l| l.to_string()),
+        "description": this.a.description.map(|d| d.to_string()),
+        "encrypted": this.a.encrypted,
+        "at_ms": ms_from(this.start, this.a.ts_ns),
+        "phase": tls_phase(this.tls, this.a.ts_ns),
+    }
+}
+
+/// A sequence serialized from an iterator made on demand.
+struct Seq<F>(F);
+
+impl<F, I> serde::Serialize for Seq<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_seq((self.0)())
+    }
+}
+
+/// A value printed through its `Display`, as a JSON string.
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> serde::Serialize for Shown<T> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_str(&self.0)
+    }
+}
+
+json_object! {
+    TimelineJson<'a> { e: &'a TimelineEntry, start: Timestamp }
+    |this| {
+        "at_ms": round_ms(this.e.at.millis_since(this.start)),
+        "from": this.e.side.map(|s| s.as_str()),
+        "event": this.e.what,
+    }
+}
+
+json_object! {
+    TlsJson<'a> { t: &'a TlsFacts, start: Timestamp }
+    |this| {
+        "client_versions": this.t.client_hello_ts.is_some()
+            .then_some(Seq(|| this.t.client_versions.iter().map(Shown))),
+        "client_cipher_suites": this.t.client_hello_ts.is_some()
+            .then_some(Seq(|| this.t.client_cipher_suites.iter().map(Shown))),
+        "sni": this.t.sni,
+        "alpn": this.t.alpn,
+        "supported_groups": Seq(|| this.t.supported_groups.iter().map(Shown)),
+        "ja4": this.t.ja4,
+        "ja4_r": this.t.ja4_r,
+        "ja3": this.t.ja3,
+        "version": this.t.version.map(Shown),
+        "cipher_suite": this.t.cipher_suite.map(Shown),
+        "key_exchange_group": this.t.key_exchange_group.map(Shown),
+        "hello_retry_request": this.t.hello_retry_request,
+        "ja3s": this.t.ja3s,
+        "certificate": this.t.certificates.first().map(|c| CertificateJson { c }),
+        "chain_length": (!this.t.certificates.is_empty()).then_some(this.t.chain_length),
+        "alerts": Seq(|| this.t.alerts.iter().map(|a| AlertJson {
+            tls: this.t,
+            a,
+            start: this.start,
+        })),
+        "handshake_complete": this.t.handshake_complete,
+        "client_app_records": this.t.client_app_records,
+        "server_app_records": this.t.server_app_records,
+        "clear_text_from": this.t.non_tls_from.map(|s| s.as_str()),
+    }
 }
 
 /// The `tls` object.
 pub fn tls(t: &TlsFacts, start: Timestamp) -> Value {
-    let hello = t.client_hello_ts.is_some();
-    let names = |v: &[rdp_wire::tls::ProtocolVersion]| -> Vec<String> {
-        v.iter().map(ToString::to_string).collect()
-    };
-    json!({
-        "client_versions": hello.then(|| names(&t.client_versions)),
-        "client_cipher_suites": hello.then(|| {
-            t.client_cipher_suites.iter().map(ToString::to_string).collect::<Vec<_>>()
-        }),
-        "sni": t.sni,
-        "alpn": t.alpn,
-        "supported_groups": t.supported_groups.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "ja4": t.ja4,
-        "ja4_r": t.ja4_r,
-        "ja3": t.ja3,
-        "version": t.version.map(|v| v.to_string()),
-        "cipher_suite": t.cipher_suite.map(|c| c.to_string()),
-        "key_exchange_group": t.key_exchange_group.map(|g| g.to_string()),
-        "hello_retry_request": t.hello_retry_request,
-        "ja3s": t.ja3s,
-        "certificate": t.certificates.first().map(certificate),
-        "chain_length": (!t.certificates.is_empty()).then_some(t.chain_length),
-        "alerts": t.alerts.iter().map(|a| alert(t, a, start)).collect::<Vec<_>>(),
-        "handshake_complete": t.handshake_complete,
-        "client_app_records": t.client_app_records,
-        "server_app_records": t.server_app_records,
-        "clear_text_from": t.non_tls_from.map(|s| s.as_str()),
-    })
+    serde_json::to_value(TlsJson { t, start }).unwrap_or(Value::Null)
 }
 
 /// An RDP version word: its name and value, `RDP 5.0+ (0x00080004)`.
@@ -171,168 +237,243 @@ pub fn methods(m: EncryptionMethods) -> Vec<String> {
     }
 }
 
-fn client_settings(c: &ClientSettings) -> Value {
-    json!({
-        "version": rdp_version(c.version),
-        "desktop_width": c.desktop_width,
-        "desktop_height": c.desktop_height,
-        "color_depth": c.color_depth,
-        "keyboard_layout": c.keyboard_layout_name.map_or_else(
-            || format!("{:#010x}", c.keyboard_layout),
-            str::to_string,
-        ),
-        "keyboard_layout_id": format!("{:#010x}", c.keyboard_layout),
-        "client_build": c.client_build,
-        "client_build_name": c.client_build_name,
-        "client_name": c.client_name,
-        "client_product_id": c.client_product_id,
-        "client_dig_product_id": c.client_dig_product_id,
-        "early_capability_flags": c.early_capability_flags.map(|f| f.names()),
-        "connection_type": c.connection_type.map(|t| t.to_string()),
-        "server_selected_protocol": c.server_selected_protocol.map(|p| Protocols(p).protocol_names()),
-        "encryption_methods": c.encryption_methods.map(methods),
-        "channels": c.channels.iter().map(|ch| json!({
-            "name": ch.name,
-            "options": ch.options.names(),
-        })).collect::<Vec<_>>(),
-        "cluster_flags": c.cluster_flags.map(|f| f.names()),
-        "redirected_session_id": c.redirected_session_id,
-        "monitor_count": c.monitor_count,
-        "unknown_blocks": c.unknown_blocks,
-    })
+json_object! {
+    ChannelJson<'a> { ch: &'a ChannelSummary }
+    |this| {
+        "name": this.ch.name,
+        "options": this.ch.options.names(),
+    }
 }
 
-fn server_settings(s: &ServerSettings) -> Value {
-    json!({
-        "version": s.version.map(rdp_version),
-        "client_requested_protocols": s.client_requested_protocols.map(|p| Protocols(p).protocol_names()),
-        "encryption_method": s.encryption_method.map(|m| methods(m).join("|")),
-        "encryption_level": s.encryption_level.map(|l| l.to_string()),
-        "certificate": s.certificate.as_ref().map(|c| json!({
-            "type": c.kind.to_string(),
-            "key_bits": c.key_bits,
-            "count": c.count,
-            "permanent": c.permanent,
-        })),
-        "io_channel": s.io_channel,
-        "channels": s.channels,
-        "message_channel": s.message_channel,
-        "unknown_blocks": s.unknown_blocks,
-    })
+json_object! {
+    ClientSettingsJson<'a> { c: &'a ClientSettings }
+    |this| {
+        "version": rdp_version(this.c.version),
+        "desktop_width": this.c.desktop_width,
+        "desktop_height": this.c.desktop_height,
+        "color_depth": this.c.color_depth,
+        "keyboard_layout": this.c.keyboard_layout_name.map_or_else(
+            || format!("{:#010x}", this.c.keyboard_layout),
+            str::to_string,
+        ),
+        "keyboard_layout_id": format!("{:#010x}", this.c.keyboard_layout),
+        "client_build": this.c.client_build,
+        "client_build_name": this.c.client_build_name,
+        "client_name": this.c.client_name,
+        "client_product_id": this.c.client_product_id,
+        "client_dig_product_id": this.c.client_dig_product_id,
+        "early_capability_flags": this.c.early_capability_flags.map(|f| f.names()),
+        "connection_type": this.c.connection_type.map(Shown),
+        "server_selected_protocol": this.c.server_selected_protocol
+            .map(|p| Protocols(p).protocol_names()),
+        "encryption_methods": this.c.encryption_methods.map(methods),
+        "channels": Seq(|| this.c.channels.iter().map(|ch| ChannelJson { ch })),
+        "cluster_flags": this.c.cluster_flags.map(|f| f.names()),
+        "redirected_session_id": this.c.redirected_session_id,
+        "monitor_count": this.c.monitor_count,
+        "unknown_blocks": this.c.unknown_blocks,
+    }
+}
+
+json_object! {
+    ServerCertificateJson<'a> { c: &'a rdp_wire::gcc::CertificateSummary }
+    |this| {
+        "type": this.c.kind.to_string(),
+        "key_bits": this.c.key_bits,
+        "count": this.c.count,
+        "permanent": this.c.permanent,
+    }
+}
+
+json_object! {
+    ServerSettingsJson<'a> { s: &'a ServerSettings }
+    |this| {
+        "version": this.s.version.map(rdp_version),
+        "client_requested_protocols": this.s.client_requested_protocols
+            .map(|p| Protocols(p).protocol_names()),
+        "encryption_method": this.s.encryption_method.map(|m| methods(m).join("|")),
+        "encryption_level": this.s.encryption_level.map(Shown),
+        "certificate": this.s.certificate.as_ref().map(|c| ServerCertificateJson { c }),
+        "io_channel": this.s.io_channel,
+        "channels": this.s.channels,
+        "message_channel": this.s.message_channel,
+        "unknown_blocks": this.s.unknown_blocks,
+    }
+}
+
+json_object! {
+    ClientInfoJson<'a> { m: &'a McsFacts }
+    |this| {
+        "encrypted": this.m.client_info_encrypted,
+        "user_name": this.m.user_name,
+        "domain": this.m.domain,
+    }
+}
+
+json_object! {
+    LicensingJson<'a> { m: &'a McsFacts }
+    |this| {
+        "pdus": this.m.license_pdus,
+        "error_code": this.m.license_error.map(|e| e.error_code.to_string()),
+        "state_transition": this.m.license_error.map(|e| e.state_transition.to_string()),
+    }
+}
+
+json_object! {
+    DisconnectJson<'a> { d: &'a McsDisconnect }
+    |this| {
+        "from": this.d.from.as_str(),
+        "reason": this.d.reason.to_string(),
+        "in_clear_inside_tls": this.d.in_clear_inside_tls,
+    }
+}
+
+json_object! {
+    McsJson<'a> { m: &'a McsFacts }
+    |this| {
+        "client": this.m.client.as_ref().map(|c| ClientSettingsJson { c }),
+        "server": this.m.server.as_ref().map(|s| ServerSettingsJson { s }),
+        "result": this.m.result.map(Shown),
+        "users_attached": this.m.users_attached,
+        "channels_joined": this.m.channels_joined,
+        "security_exchange": this.m.security_exchange_at.is_some(),
+        "client_info": this.m.client_info_at.map(|_| ClientInfoJson { m: this.m }),
+        "licensing": (this.m.license_pdus > 0).then_some(LicensingJson { m: this.m }),
+        "demand_active": this.m.demand_active_at.is_some(),
+        "confirm_active": this.m.confirm_active_at.is_some(),
+        "error_info": this.m.error_info.map(Shown),
+        "disconnect": this.m.disconnect.as_ref().map(|d| DisconnectJson { d }),
+    }
 }
 
 /// The `mcs` object.
 pub fn mcs(m: &McsFacts) -> Value {
-    json!({
-        "client": m.client.as_ref().map(client_settings),
-        "server": m.server.as_ref().map(server_settings),
-        "result": m.result.map(|r| r.to_string()),
-        "users_attached": m.users_attached,
-        "channels_joined": m.channels_joined,
-        "security_exchange": m.security_exchange_at.is_some(),
-        "client_info": m.client_info_at.map(|_| json!({
-            "encrypted": m.client_info_encrypted,
-            "user_name": m.user_name,
-            "domain": m.domain,
-        })),
-        "licensing": (m.license_pdus > 0).then(|| json!({
-            "pdus": m.license_pdus,
-            "error_code": m.license_error.map(|e| e.error_code.to_string()),
-            "state_transition": m.license_error.map(|e| e.state_transition.to_string()),
-        })),
-        "demand_active": m.demand_active_at.is_some(),
-        "confirm_active": m.confirm_active_at.is_some(),
-        "error_info": m.error_info.map(|e| e.to_string()),
-        "disconnect": m.disconnect.map(|d| json!({
-            "from": d.from.as_str(),
-            "reason": d.reason.to_string(),
-            "in_clear_inside_tls": d.in_clear_inside_tls,
-        })),
-    })
+    serde_json::to_value(McsJson { m }).unwrap_or(Value::Null)
 }
 
-fn end(rec: &ConnectionRecord) -> Value {
-    let f: &ConnectionFacts = &rec.facts;
-    match f.close {
-        Some(c) => json!({
-            "by": c.by.as_str(),
-            "how": c.kind.as_str(),
-            "ms_after_last_handshake": f.ms_after_last_handshake(c.at).map(round_ms),
-            "flow": rec.flow_end.as_str(),
-        }),
-        None => json!({
-            "by": Value::Null,
-            "how": "open",
-            "ms_after_last_handshake": Value::Null,
-            "flow": rec.flow_end.as_str(),
-        }),
+json_object! {
+    EndJson<'a> { rec: &'a ConnectionRecord }
+    |this| {
+        "by": this.rec.facts.close.map(|c| c.by.as_str()),
+        "how": this.rec.facts.close.map_or("open", |c| c.kind.as_str()),
+        "ms_after_last_handshake": this.rec.facts.close
+            .and_then(|c| this.rec.facts.ms_after_last_handshake(c.at))
+            .map(round_ms),
+        "flow": this.rec.flow_end.as_str(),
     }
+}
+
+json_object! {
+    TcpJson<'a> { rec: &'a ConnectionRecord }
+    |this| {
+        "syn": this.rec.facts.syn_at.is_some(),
+        "syn_count": this.rec.facts.syn_count,
+        "syn_ack": this.rec.facts.syn_ack_at.is_some(),
+        "client_packets": this.rec.packets[0],
+        "server_packets": this.rec.packets[1],
+        "client_bytes": this.rec.facts.side(Side::Client).bytes,
+        "server_bytes": this.rec.facts.side(Side::Server).bytes,
+        "client_bytes_lost": this.rec.facts.side(Side::Client).gap_bytes,
+        "server_bytes_lost": this.rec.facts.side(Side::Server).gap_bytes,
+    }
+}
+
+struct StandardSecurityJson(StandardSecurity);
+
+impl serde::Serialize for StandardSecurityJson {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = ser.serialize_map(None)?;
+        map.serialize_entry(
+            "encryption_method",
+            &methods(self.0.encryption_method).join("|"),
+        )?;
+        map.serialize_entry("encryption_level", &Shown(self.0.encryption_level))?;
+        map.end()
+    }
+}
+
+json_object! {
+    VerdictJson<'a> { v: &'a Verdict }
+    |this| {
+        "code": this.v.code.as_str(),
+        "severity": this.v.severity.as_str(),
+        "summary": this.v.summary,
+    }
+}
+
+json_object! {
+    FindingJson<'a> { f: &'a Finding }
+    |this| {
+        "code": this.f.code.as_str(),
+        "severity": this.f.severity.as_str(),
+        "summary": this.f.summary,
+    }
+}
+
+/// The anomalies of a connection: the analyzer's, the TLS tracker's (prefixed `tls: `), and a
+/// count of those not kept.
+struct Anomalies<'a>(&'a ConnectionRecord);
+
+impl serde::Serialize for Anomalies<'_> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq as _;
+        let f = &self.0.facts;
+        let mut seq = ser.serialize_seq(None)?;
+        for a in &f.anomalies {
+            seq.serialize_element(a)?;
+        }
+        for a in self.0.tls.iter().flat_map(|t| &t.anomalies) {
+            seq.serialize_element(&format_args!("tls: {a}"))?;
+        }
+        if f.anomalies_dropped > 0 {
+            seq.serialize_element(&format_args!(
+                "{} more anomalies not listed",
+                f.anomalies_dropped
+            ))?;
+        }
+        seq.end()
+    }
+}
+
+json_object! {
+    /// The `connection` object, serialized without building a `serde_json::Value` first.
+    ConnectionJsonInner<'a> { rec: &'a ConnectionRecord }
+    |this| {
+        "type": "connection",
+        "id": this.rec.id,
+        "capture": this.rec.capture,
+        "client": Shown(this.rec.client),
+        "server": Shown(this.rec.server),
+        "start": rfc3339(this.rec.start),
+        "duration_ms": round_ms(this.rec.last.millis_since(this.rec.start)),
+        "first_frame": this.rec.first_frame,
+        "mid_stream": this.rec.facts.mid_stream,
+        "tcp": TcpJson { rec: this.rec },
+        "x224": this.rec.facts.x224.as_ref().map(|x| X224Json { x }),
+        "tls": this.rec.tls.as_ref().map(|t| TlsJson { t, start: this.rec.start }),
+        "mcs": this.rec.facts.mcs.as_ref().map(|m| McsJson { m }),
+        "standard_security": this.rec.facts.standard_security().map(StandardSecurityJson),
+        "end": EndJson { rec: this.rec },
+        "verdict": VerdictJson { v: &this.rec.verdict },
+        "phase": this.rec.verdict.phase.as_str(),
+        "timeline": (!this.rec.events.is_empty()).then_some(Seq(|| {
+            this.rec.events.iter().map(|e| TimelineJson { e, start: this.rec.start })
+        })),
+        "findings": Seq(|| this.rec.findings.iter().map(|f| FindingJson { f })),
+        "anomalies": Anomalies(this.rec),
+    }
+}
+
+/// The `connection` object, ready to serialize (`serde_json::to_writer`) without an
+/// intermediate [`Value`].
+pub fn connection_json(rec: &ConnectionRecord) -> impl serde::Serialize + '_ {
+    ConnectionJsonInner { rec }
 }
 
 /// The `connection` object.
 pub fn connection(rec: &ConnectionRecord) -> Value {
-    let f = &rec.facts;
-    let client = f.side(rdp_wire::analyzer::Side::Client);
-    let server = f.side(rdp_wire::analyzer::Side::Server);
-    let mut anomalies = f.anomalies.clone();
-    if let Some(t) = &rec.tls {
-        anomalies.extend(t.anomalies.iter().map(|a| format!("tls: {a}")));
-    }
-    if f.anomalies_dropped > 0 {
-        anomalies.push(format!("{} more anomalies not listed", f.anomalies_dropped));
-    }
-    json!({
-        "type": "connection",
-        "id": rec.id,
-        "capture": rec.capture,
-        "client": endpoint(&rec.client),
-        "server": endpoint(&rec.server),
-        "start": rfc3339(rec.start),
-        "duration_ms": round_ms(rec.last.millis_since(rec.start)),
-        "first_frame": rec.first_frame,
-        "mid_stream": f.mid_stream,
-        "tcp": {
-            "syn": f.syn_at.is_some(),
-            "syn_count": f.syn_count,
-            "syn_ack": f.syn_ack_at.is_some(),
-            "client_packets": rec.packets[0],
-            "server_packets": rec.packets[1],
-            "client_bytes": client.bytes,
-            "server_bytes": server.bytes,
-            "client_bytes_lost": client.gap_bytes,
-            "server_bytes_lost": server.gap_bytes,
-        },
-        "x224": f.x224.as_ref().map(x224),
-        "tls": rec.tls.as_ref().map(|t| tls(t, rec.start)),
-        "mcs": f.mcs.as_ref().map(mcs),
-        "standard_security": f.standard_security().map(|s| json!({
-            "encryption_method": methods(s.encryption_method).join("|"),
-            "encryption_level": s.encryption_level.to_string(),
-        })),
-        "end": end(rec),
-        "verdict": {
-            "code": rec.verdict.code.as_str(),
-            "severity": rec.verdict.severity.as_str(),
-            "summary": rec.verdict.summary,
-        },
-        "phase": rec.verdict.phase.as_str(),
-        "timeline": (!rec.events.is_empty()).then(|| {
-            rec.events
-                .iter()
-                .map(|e| json!({
-                    "at_ms": round_ms(e.at.millis_since(rec.start)),
-                    "from": e.side.map(|s| s.as_str()),
-                    "event": e.what,
-                }))
-                .collect::<Vec<_>>()
-        }),
-        "findings": rec.findings.iter().map(finding).collect::<Vec<_>>(),
-        "anomalies": anomalies,
-    })
-}
-
-fn finding(f: &Finding) -> Value {
-    json!({"code": f.code.as_str(), "severity": f.severity.as_str(), "summary": f.summary})
+    serde_json::to_value(connection_json(rec)).unwrap_or(Value::Null)
 }
 
 /// A capture-wide `finding` object.

@@ -175,7 +175,8 @@ impl JsonLines<'_> {
 
 impl Reporter for JsonLines<'_> {
     fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
-        self.line(&json::connection(rec))
+        serde_json::to_writer(&mut self.out, &json::connection_json(rec))?;
+        self.out.write_all(b"\n")
     }
 
     fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {

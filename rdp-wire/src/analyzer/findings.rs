@@ -365,11 +365,31 @@ struct Attempt {
 
 /// Gathers what the capture-wide findings need, one small record per connection, and decides
 /// them at the end (brute force, certificate reuse).
+///
+/// Memory stays flat over long captures: once `2 x` [`BRUTE_FORCE_WINDOW_MS`] of request time
+/// has passed since a client/server pair's last attempt, its attempts are let go and only its
+/// best brute-force window so far is kept. Connections come in order of first packet, so a
+/// later attempt cannot fall into a window with those any more; the result is the one the whole
+/// list would give unless a connection sends its request more than a window after connections
+/// that opened later (a pair's attempts are kept whole while it stays active). Certificate
+/// reuse keeps one connection id per connection that presented a certificate: the finding
+/// lists them all.
 #[derive(Debug, Clone, Default)]
 pub struct CaptureFindings {
     attempts: BTreeMap<(IpAddr, SocketAddr), Vec<Attempt>>,
+    /// The best brute-force window among attempts already let go, per client and server.
+    sealed: BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
     certificates: BTreeMap<String, (BTreeSet<IpAddr>, Vec<u64>, String)>,
+    /// The latest request time added.
+    latest: Option<Timestamp>,
+    /// Look for pairs to let go when `attempts` has this many (at least [`MIN_SEAL_PAIRS`]).
+    seal_at: usize,
 }
+
+/// Pairs kept before the first look for stale ones.
+const MIN_SEAL_PAIRS: usize = 1024;
+/// A pair whose last attempt is this much older than the latest request is let go.
+const SEAL_AFTER_MS: f64 = 2.0 * BRUTE_FORCE_WINDOW_MS;
 
 impl CaptureFindings {
     /// An empty accumulator.
@@ -407,15 +427,72 @@ impl CaptureFindings {
             entry.0.insert(server.ip());
             entry.1.push(id);
         }
+        let at = x.request_at.unwrap_or_default();
+        self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
+        if self.attempts.len() >= self.seal_at.max(MIN_SEAL_PAIRS) {
+            self.seal_stale();
+            // Amortised: the next look comes after as many new pairs as are kept now.
+            self.seal_at = self.attempts.len().saturating_mul(2);
+        }
+    }
+
+    /// Lets go of the pairs whose last attempt is [`SEAL_AFTER_MS`] older than the latest
+    /// request, keeping their best brute-force window.
+    fn seal_stale(&mut self) {
+        let Some(latest) = self.latest else {
+            return;
+        };
+        let stale: Vec<(IpAddr, SocketAddr)> = self
+            .attempts
+            .iter()
+            .filter(|(_, list)| {
+                list.iter()
+                    .map(|a| a.at)
+                    .max()
+                    .is_some_and(|last| latest.millis_since(last) > SEAL_AFTER_MS)
+            })
+            .map(|(key, _)| *key)
+            .collect();
+        for key in stale {
+            let Some(list) = self.attempts.remove(&key) else {
+                continue;
+            };
+            if let Some(found) = brute_force(&key.0, &key.1, &list) {
+                match self.sealed.entry(key) {
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(found);
+                    }
+                    // The earlier window stays unless the later one is strictly larger, as in
+                    // `brute_force` itself.
+                    std::collections::btree_map::Entry::Occupied(mut e) => {
+                        if found.connections.len() > e.get().connections.len() {
+                            e.insert(found);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The findings over everything added.
     pub fn finish(&self) -> Vec<CaptureFinding> {
         let mut out = Vec::new();
-        for ((client, server), attempts) in &self.attempts {
-            if let Some(found) = brute_force(client, server, attempts) {
-                out.push(found);
-            }
+        let pairs: BTreeSet<&(IpAddr, SocketAddr)> =
+            self.attempts.keys().chain(self.sealed.keys()).collect();
+        for pair in pairs {
+            let (client, server) = pair;
+            let rest = self
+                .attempts
+                .get(pair)
+                .and_then(|list| brute_force(client, server, list));
+            let found = match (self.sealed.get(pair), rest) {
+                (Some(sealed), Some(rest)) if rest.connections.len() > sealed.connections.len() => {
+                    Some(rest)
+                }
+                (Some(sealed), _) => Some(sealed.clone()),
+                (None, rest) => rest,
+            };
+            out.extend(found);
         }
         for (sha256, (servers, ids, subject)) in &self.certificates {
             if servers.len() > 1 {
@@ -501,6 +578,105 @@ mod tests {
         assert!(!name_matches("*.example.com", "example.com"));
         assert!(name_matches("Host.Example.com", "host.example.com."));
         assert!(!name_matches("rdp-lab-good", "127.0.0.1"));
+    }
+
+    fn attempt(findings: &mut CaptureFindings, id: u64, client: &str, at_ms: i64, user: &str) {
+        let facts = ConnectionFacts {
+            x224: Some(super::super::facts::X224Facts {
+                request_at: Some(Timestamp(1_764_410_000_000_000_000 + at_ms * 1_000_000)),
+                cookie: Some(user.to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let server: SocketAddr = "192.0.2.1:3389".parse().unwrap();
+        let client: SocketAddr = format!("{client}:50000").parse().unwrap();
+        findings.add(id, client, server, &facts, None, VerdictCode::AuthFailed);
+    }
+
+    /// Letting go of stale pairs gives the findings of the whole list, with bounded memory.
+    #[test]
+    fn sealing_keeps_the_findings() {
+        let mut bounded = CaptureFindings::new();
+        let mut whole = CaptureFindings {
+            seal_at: usize::MAX,
+            ..Default::default()
+        };
+        let mut id = 0;
+        let mut both = |client: &str, at_ms: i64, user: &str| {
+            attempt(&mut bounded, id, client, at_ms, user);
+            attempt(&mut whole, id, client, at_ms, user);
+            id += 1;
+        };
+        // A brute force of 12 attempts in 22 s, 6 user names.
+        for i in 0..12 {
+            both("198.51.100.7", i * 2_000, &format!("user{}", i % 6));
+        }
+        // 3,000 other clients, one attempt each, over 15 minutes.
+        for i in 0..3_000 {
+            both(
+                &format!("10.0.{}.{}", i / 250, i % 250),
+                30_000 + i * 300,
+                "alice",
+            );
+        }
+        // The same client again, later: 15 attempts, a larger window that wins.
+        for i in 0..15 {
+            both("198.51.100.7", 1_000_000 + i * 1_000, &format!("u{i}"));
+        }
+        // And one that does not qualify (too few), long after.
+        for i in 0..3 {
+            both("198.51.100.8", 2_000_000 + i, "bob");
+        }
+        assert!(bounded.sealed.contains_key(&(
+            "198.51.100.7".parse().unwrap(),
+            "192.0.2.1:3389".parse().unwrap()
+        )));
+        let found = bounded.finish();
+        assert_eq!(found, whole.finish());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].connections.len(), 15);
+        assert!(
+            bounded.attempts.len() < 2 * MIN_SEAL_PAIRS,
+            "{}",
+            bounded.attempts.len()
+        );
+        assert_eq!(whole.attempts.len(), 3_002);
+
+        // The first window stays when the later one is not larger.
+        let mut bounded = CaptureFindings::new();
+        for i in 0..12i64 {
+            attempt(
+                &mut bounded,
+                i.unsigned_abs(),
+                "198.51.100.7",
+                i * 2_000,
+                &format!("user{}", i % 6),
+            );
+        }
+        for i in 0..3_000i64 {
+            let client = format!("10.0.{}.{}", i / 250, i % 250);
+            attempt(
+                &mut bounded,
+                100 + i.unsigned_abs(),
+                &client,
+                30_000 + i * 300,
+                "alice",
+            );
+        }
+        for i in 0..12i64 {
+            let at = 1_000_000 + i * 1_000;
+            attempt(
+                &mut bounded,
+                5_000 + i.unsigned_abs(),
+                "198.51.100.7",
+                at,
+                &format!("v{i}"),
+            );
+        }
+        let found = bounded.finish();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].connections, (0..12).collect::<Vec<u64>>());
     }
 
     #[test]

@@ -306,6 +306,16 @@ impl Analyzer {
         &self.events
     }
 
+    /// Consumes the analyzer and returns its facts, its TLS facts and its timeline, moved rather
+    /// than copied (for a caller that keeps them after the connection closed).
+    pub fn into_parts(self) -> (ConnectionFacts, Option<TlsFacts>, Vec<Event>) {
+        (
+            self.facts,
+            self.tls.map(TlsTracker::into_facts),
+            self.events,
+        )
+    }
+
     /// Events not kept because of [`MAX_EVENTS`].
     pub fn events_dropped(&self) -> u32 {
         self.events_dropped

@@ -205,3 +205,14 @@ proptest::proptest! {
         proptest::prop_assert_eq!(whole.facts(), parts.facts());
     }
 }
+
+#[test]
+fn into_parts_moves_what_the_accessors_show() {
+    let mut a = opened();
+    a.data(Side::Client, t(1), CR_SSL_HYBRID);
+    a.data(Side::Server, t(2), CC_SSL);
+    a.data(Side::Client, t(3), CLIENT_HELLO_START);
+    let (facts, tls, events) = (a.facts().clone(), a.tls().cloned(), a.events().to_vec());
+    assert!(tls.is_some());
+    assert_eq!(a.into_parts(), (facts, tls, events));
+}

@@ -46,10 +46,20 @@ pub struct Ja3 {
     pub full: String,
 }
 
+/// Appends the lower-case hex digit of the low nibble of `n`.
+fn push_nibble(s: &mut String, n: u16) {
+    if let Some(c) = char::from_digit(u32::from(n & 0xf), 16) {
+        s.push(c);
+    }
+}
+
+// Fingerprints are computed once per ClientHello, but per-element `format!` calls made them the
+// most expensive part of a connection's analysis: digits are pushed directly instead.
 fn hex_lower(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len().saturating_mul(2));
     for b in bytes {
-        s.push_str(&format!("{b:02x}"));
+        push_nibble(&mut s, u16::from(*b) >> 4);
+        push_nibble(&mut s, u16::from(*b));
     }
     s
 }
@@ -60,9 +70,7 @@ fn hash12(s: &str) -> String {
         return "000000000000".to_string();
     }
     let digest = Sha256::digest(s.as_bytes());
-    let mut h = hex_lower(&digest);
-    h.truncate(12);
-    h
+    hex_lower(digest.get(..6).unwrap_or_default())
 }
 
 fn version_code(v: ProtocolVersion) -> &'static str {
@@ -106,11 +114,18 @@ fn count2(n: usize) -> String {
     format!("{:02}", n.min(99))
 }
 
+/// `v1,v2,...` with each value as four lower-case hex digits.
 fn hex4_list(values: impl Iterator<Item = u16>) -> String {
-    values
-        .map(|v| format!("{v:04x}"))
-        .collect::<Vec<_>>()
-        .join(",")
+    let mut s = String::with_capacity(values.size_hint().0.saturating_mul(5));
+    for v in values {
+        if !s.is_empty() {
+            s.push(',');
+        }
+        for shift in [12u16, 8, 4, 0] {
+            push_nibble(&mut s, v >> shift);
+        }
+    }
+    s
 }
 
 /// Computes JA4 and its variants for a ClientHello carried over TCP.
@@ -184,8 +199,36 @@ pub fn ja4(hello: &ClientHello<'_>) -> Ja4 {
     }
 }
 
+/// `v1-v2-...` in decimal.
 fn dec_list(values: impl Iterator<Item = u16>) -> String {
-    values.map(|v| v.to_string()).collect::<Vec<_>>().join("-")
+    let mut s = String::new();
+    for v in values {
+        if !s.is_empty() {
+            s.push('-');
+        }
+        push_decimal(&mut s, v);
+    }
+    s
+}
+
+fn push_decimal(s: &mut String, v: u16) {
+    let mut digits = [0u8; 5];
+    let mut n = v;
+    let mut len = 0usize;
+    for d in digits.iter_mut().rev() {
+        *d = u8::try_from(n % 10).unwrap_or(0);
+        n /= 10;
+        len = len.saturating_add(1);
+        if n == 0 {
+            break;
+        }
+    }
+    let start = digits.len().saturating_sub(len);
+    for d in digits.iter().skip(start) {
+        if let Some(c) = char::from_digit(u32::from(*d), 10) {
+            s.push(c);
+        }
+    }
 }
 
 fn md5_hex(s: &str) -> String {
@@ -278,6 +321,21 @@ mod tests {
         assert_eq!(alpn_chars(Some(&[0xab])), "ab");
         assert_eq!(alpn_chars(Some(&[0x20, 0x61])), "21");
         assert_eq!(alpn_chars(Some(&[0x30, 0xab])), "3b");
+    }
+
+    #[test]
+    fn list_formats() {
+        assert_eq!(
+            hex4_list([0x1301u16, 0x00ff, 0xc02c].into_iter()),
+            "1301,00ff,c02c"
+        );
+        assert_eq!(hex4_list(std::iter::empty()), "");
+        assert_eq!(
+            dec_list([771u16, 0, 10, 65535].into_iter()),
+            "771-0-10-65535"
+        );
+        assert_eq!(dec_list(std::iter::empty()), "");
+        assert_eq!(hex_lower(&[0x00, 0x9f, 0xff]), "009fff");
     }
 
     #[test]

@@ -1,0 +1,162 @@
+//! Parser and analyzer benchmarks on real bytes from `samples/` (and one lab certificate in
+//! `benches/data/`). Throughput is in input bytes.
+//!
+//! `cargo bench -p rdp-benches --bench parsers`
+#![forbid(unsafe_code)]
+#![allow(missing_docs)]
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use rdp_benches::{workspace_root, TcpSegment, Template};
+use rdp_wire::analyzer::{Analyzer, Side, Timestamp};
+
+const FIN: u8 = 0x01;
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const ACK: u8 = 0x10;
+
+fn segments(name: &str) -> Vec<TcpSegment> {
+    let path = workspace_root().join("samples").join(name);
+    match Template::load(&path) {
+        Ok(t) => t.tcp_segments(),
+        Err(e) => {
+            eprintln!("cannot load {}: {e}", path.display());
+            Vec::new()
+        }
+    }
+}
+
+/// The first client payload satisfying `pick`.
+fn client_payload(name: &str, pick: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    segments(name)
+        .into_iter()
+        .find(|s| s.from_client && pick(&s.payload))
+        .map(|s| s.payload)
+        .unwrap_or_default()
+}
+
+fn bytes(v: &[u8]) -> Throughput {
+    Throughput::Bytes(u64::try_from(v.len()).unwrap_or(u64::MAX))
+}
+
+fn x224_request(c: &mut Criterion) {
+    // The X.224 Connection Request of samples/tls-ok.pcap (cookie, RDP_NEG_REQ), TPKT included.
+    let frame = client_payload("tls-ok.pcap", |p| p.get(5) == Some(&0xe0));
+    let mut g = c.benchmark_group("x224");
+    g.throughput(bytes(&frame));
+    g.bench_function("connection_request", |b| {
+        b.iter(|| {
+            let parsed = rdp_wire::tpkt::parse_frame(black_box(&frame))
+                .and_then(|(tpkt, _)| rdp_wire::x224::parse_connection_request(tpkt.payload));
+            black_box(parsed.is_ok())
+        })
+    });
+    g.finish();
+}
+
+fn mcs_connect_initial(c: &mut Criterion) {
+    // The MCS Connect Initial (BER tag 0x7f65) of samples/rdp-standard-security.pcap, after
+    // its TPKT (4 bytes) and X.224 Data (3 bytes) headers.
+    let frame = client_payload("rdp-standard-security.pcap", |p| {
+        p.get(5) == Some(&0xf0) && p.get(7..9) == Some(&[0x7f, 0x65][..])
+    });
+    let mcs = frame.get(7..).unwrap_or_default().to_vec();
+    let mut g = c.benchmark_group("mcs");
+    g.throughput(bytes(&mcs));
+    g.bench_function("connect_initial", |b| {
+        b.iter(|| black_box(rdp_wire::mcs::parse_connect_initial(black_box(&mcs)).is_ok()))
+    });
+    g.finish();
+}
+
+fn client_hello(c: &mut Criterion) {
+    // The ClientHello of samples/tls-ok.pcap (xfreerdp, 31 cipher suites): the handshake body
+    // after the 5-byte record header and the 4-byte handshake header.
+    let record = client_payload("tls-ok.pcap", |p| p.starts_with(&[0x16, 0x03]));
+    let body = record.get(9..).unwrap_or_default().to_vec();
+    let mut g = c.benchmark_group("tls");
+    g.throughput(bytes(&body));
+    g.bench_function("client_hello_parse", |b| {
+        b.iter(|| black_box(rdp_wire::tls::handshake::parse_client_hello(black_box(&body)).is_ok()))
+    });
+    g.bench_function("client_hello_parse_ja4_ja3", |b| {
+        b.iter(|| {
+            let hello = rdp_wire::tls::handshake::parse_client_hello(black_box(&body));
+            black_box(hello.map(|h| {
+                (
+                    rdp_wire::tls::fingerprint::ja4(&h),
+                    rdp_wire::tls::fingerprint::ja3(&h),
+                )
+            }))
+        })
+    });
+    g.finish();
+}
+
+fn certificate(c: &mut Criterion) {
+    // The xrdp lab server certificate (RSA 2048, self-signed), from the lab's tls12-ok.pcap.
+    let der = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/rdp-lab-good.der"))
+        .unwrap_or_default();
+    let mut g = c.benchmark_group("x509");
+    g.throughput(bytes(&der));
+    g.bench_function("summarize_certificate", |b| {
+        b.iter(|| black_box(rdp_wire::x509::summarize_certificate(black_box(&der)).is_ok()))
+    });
+    g.finish();
+}
+
+/// Feeds one recorded connection to a fresh analyzer, as the pipeline would after
+/// reassembly (the sample is in order, without losses).
+fn analyze_connection(segs: &[TcpSegment]) -> Analyzer {
+    let mut a = Analyzer::new();
+    let base = 1_764_410_000_000_000_000i64;
+    for s in segs {
+        let at = Timestamp(base.saturating_add(i64::try_from(s.rel_ns).unwrap_or(0)));
+        let side = if s.from_client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        if s.flags & SYN != 0 {
+            if s.flags & ACK == 0 {
+                a.syn(at);
+            } else {
+                a.syn_ack(at);
+            }
+        }
+        a.data(side, at, &s.payload);
+        if s.flags & FIN != 0 {
+            a.fin(side, at);
+        }
+        if s.flags & RST != 0 {
+            a.rst(side, at);
+        }
+    }
+    a
+}
+
+fn analyzer(c: &mut Criterion) {
+    let segs = segments("tls-ok.pcap");
+    let total: usize = segs.iter().map(|s| s.payload.len()).sum();
+    let mut g = c.benchmark_group("analyzer");
+    g.throughput(Throughput::Bytes(u64::try_from(total).unwrap_or(0)));
+    g.bench_function("tls_ok_connection", |b| {
+        b.iter(|| {
+            let a = analyze_connection(black_box(&segs));
+            black_box(a.verdict())
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    x224_request,
+    mcs_connect_initial,
+    client_hello,
+    certificate,
+    analyzer
+);
+criterion_main!(benches);
