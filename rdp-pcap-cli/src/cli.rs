@@ -212,7 +212,9 @@ fn analyze(
         Color::Never => false,
         Color::Auto => terminal.stdout && std::env::var_os("NO_COLOR").is_none(),
     };
-    let inner = report::reporter(args.format, Box::new(io::BufWriter::new(stdout)), color);
+    // Large writes: a report of many connections is tens of megabytes of JSON.
+    let out = io::BufWriter::with_capacity(256 * 1024, stdout);
+    let inner = report::reporter(args.format, Box::new(out), color);
     let mut reporter = Box::new(report::Tally::new(inner));
     let mut run = RunState::default();
     let mut status = EXIT_OK;
