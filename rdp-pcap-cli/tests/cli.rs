@@ -224,3 +224,43 @@ fn timeline_lists_the_handshake_in_order() {
     let without = rdp_pcap(&["--format", "jsonl", &sample("cipher-mismatch.pcap")]);
     assert!(without.connections()[0]["timeline"].is_null());
 }
+
+/// A capture that starts after the X.224 negotiation (the first 7 packets of `tls-ok.pcap`
+/// dropped: SYN to the ACK of the Connection Confirm) still judges the TLS handshake and the
+/// session that follow.
+#[test]
+fn capture_starting_after_the_negotiation() {
+    let bytes = std::fs::read(samples_dir().join("tls-ok.pcap")).unwrap();
+    let (header, mut records) = bytes.split_at(24);
+    let mut cut = header.to_vec();
+    let mut index = 0;
+    while records.len() >= 16 {
+        let caplen =
+            usize::try_from(u32::from_le_bytes(records[8..12].try_into().unwrap())).unwrap();
+        let (record, rest) = records.split_at(16 + caplen);
+        index += 1;
+        if index > 7 {
+            cut.extend_from_slice(record);
+        }
+        records = rest;
+    }
+    let path = std::env::temp_dir().join(format!("rdp-pcap-midstream-{}.pcap", std::process::id()));
+    std::fs::write(&path, &cut).unwrap();
+    let run = rdp_pcap(&["--format", "jsonl", path.to_str().unwrap()]);
+    std::fs::remove_file(&path).unwrap();
+    let conns = run.connections();
+    assert_eq!(conns.len(), 1, "{}", run.stdout);
+    let c = &conns[0];
+    assert_eq!(c["mid_stream"], true);
+    assert_eq!(c["x224"], serde_json::Value::Null);
+    assert_eq!(c["client"], "127.0.0.1:48738");
+    assert_eq!(
+        c["verdict"]["code"], "established",
+        "{}",
+        c["verdict"]["summary"]
+    );
+    assert!(c["verdict"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("negotiation not in the capture"));
+}

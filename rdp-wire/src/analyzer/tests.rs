@@ -216,3 +216,19 @@ fn into_parts_moves_what_the_accessors_show() {
     assert!(tls.is_some());
     assert_eq!(a.into_parts(), (facts, tls, events));
 }
+
+#[test]
+fn mid_stream_garbage_is_incomplete_not_foreign() {
+    // The first bytes of a connection picked up in the middle are the middle of a record.
+    let mut a = Analyzer::new();
+    a.mid_stream();
+    a.data(Side::Client, t(1), b"\x8f\x12\x00\x33 some encrypted bytes");
+    a.data(Side::Server, t(2), b"\x17\x03\x03\x00\x05hello");
+    let v = a.verdict();
+    assert_eq!(v.code, VerdictCode::Incomplete, "{}", v.summary);
+    assert!(
+        v.summary.contains("middle of the connection"),
+        "{}",
+        v.summary
+    );
+}

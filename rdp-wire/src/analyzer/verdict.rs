@@ -423,7 +423,7 @@ pub(crate) fn decide(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
     let selected = x.effective_protocol().unwrap_or(Protocols::RDP);
     let client_hello = tls.is_some_and(|t| t.client_hello_ts.is_some());
     if client_hello {
-        tls_phase(&cx, selected, phase)
+        tls_phase(&cx, Some(selected), phase)
     } else {
         clear_text_phase(&cx, confirm_at, selected, phase)
     }
@@ -475,12 +475,9 @@ fn not_negotiated(cx: &Ctx<'_>, phase: Phase) -> Verdict {
     let f = cx.f;
     if let Some(t) = cx.tls.filter(|t| t.client_hello_ts.is_some()) {
         if f.mid_stream {
-            return verdict(
-                VerdictCode::Incomplete,
-                phase,
-                "the capture starts after the X.224 negotiation (TLS already under way)"
-                    .to_string(),
-            );
+            // The capture starts between the negotiation and the ClientHello: the TLS
+            // handshake is all there, so judge it.
+            return tls_phase(cx, None, phase);
         }
         let versions: Vec<String> = t.client_versions.iter().map(ToString::to_string).collect();
         return verdict(
@@ -490,6 +487,16 @@ fn not_negotiated(cx: &Ctx<'_>, phase: Phase) -> Verdict {
                 "the client started TLS ({}) directly instead of sending an X.224 Connection Request",
                 versions.join(", ")
             ),
+        );
+    }
+    if f.mid_stream {
+        // Picked up in the middle of the connection: the first bytes may be the middle of a
+        // record, so they say nothing about the protocol.
+        return verdict(
+            VerdictCode::Incomplete,
+            phase,
+            "the capture starts in the middle of the connection, after the X.224 negotiation"
+                .to_string(),
         );
     }
     if let Some(foreign) = &f.foreign {
@@ -505,13 +512,6 @@ fn not_negotiated(cx: &Ctx<'_>, phase: Phase) -> Verdict {
                 ),
             );
         }
-    }
-    if f.mid_stream {
-        return verdict(
-            VerdictCode::Incomplete,
-            phase,
-            "the capture starts after the X.224 negotiation".to_string(),
-        );
     }
     verdict(
         VerdictCode::NotRdp,
@@ -632,7 +632,8 @@ fn alert_text(a: &AlertEvent) -> String {
 }
 
 /// TLS was under way: the client sent a ClientHello.
-fn tls_phase(cx: &Ctx<'_>, selected: Protocols, phase: Phase) -> Verdict {
+/// `selected` is `None` when the negotiation is not in the capture.
+fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict {
     let Some(t) = cx.tls else {
         return verdict(VerdictCode::Incomplete, phase, "no TLS facts".to_string());
     };
@@ -788,7 +789,11 @@ fn tls_phase(cx: &Ctx<'_>, selected: Protocols, phase: Phase) -> Verdict {
 }
 
 /// The TLS handshake completed: CredSSP (NLA), then MCS and the session, all encrypted.
-fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Protocols, phase: Phase) -> Verdict {
+fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Option<Protocols>, phase: Phase) -> Verdict {
+    let with = match selected {
+        Some(p) => format!("with {} selected", protocols(Some(p))),
+        None => "(negotiation not in the capture)".to_string(),
+    };
     let established = t
         .established_ts
         .or(t.last_handshake_ts)
@@ -807,10 +812,7 @@ fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Protocols, phase: Phase) -> V
         return verdict(
             VerdictCode::Established,
             phase,
-            format!(
-                "{version} session with {} selected: {records}{ended}",
-                protocols(Some(selected))
-            ),
+            format!("{version} session {with}: {records}{ended}"),
         );
     }
     let Some((_, kind, at)) = cx.close() else {
@@ -839,7 +841,7 @@ fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Protocols, phase: Phase) -> V
             ),
         );
     }
-    if selected.uses_credssp()
+    if selected.is_some_and(Protocols::uses_credssp)
         && t.client_app_records <= CREDSSP_MAX_RECORDS
         && t.server_app_records <= CREDSSP_MAX_RECORDS
     {
@@ -848,7 +850,7 @@ fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Protocols, phase: Phase) -> V
             phase,
             format!(
                 "NLA ({}) did not get past authentication: {records}, then {} {} after the TLS handshake (session ended right after authentication)",
-                protocols(Some(selected)),
+                protocols(selected),
                 cx.close_text(),
                 format_ms(after)
             ),
@@ -884,8 +886,7 @@ fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Protocols, phase: Phase) -> V
         VerdictCode::Established,
         phase,
         format!(
-            "{version} session with {} selected: {records}; {} after {}",
-            protocols(Some(selected)),
+            "{version} session {with}: {records}; {} after {}",
             cx.close_text(),
             format_ms(after)
         ),
