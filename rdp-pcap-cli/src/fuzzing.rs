@@ -1,0 +1,80 @@
+//! Entry point for the `pipeline` fuzz target in `fuzz/` and for the tests that replay what it
+//! found (`rdp-pcap-cli/tests/fuzz_regressions.rs`). Not part of the public API.
+//!
+//! Beyond "no panic", it checks that the capture summary agrees with what was reported: as
+//! many connection records as `connections_reported`, no more reported than seen, no more TCP
+//! packets than packets.
+#![allow(clippy::panic, missing_docs)]
+
+use std::io;
+
+use crate::pipeline::{analyze, Options, RunState};
+use crate::record::{CaptureReport, ConnectionRecord, InputProblem};
+use crate::report::{reporter, Format, Reporter};
+
+/// Counts what it is given and passes it on to the JSON lines and text reporters (writing to
+/// nowhere), so that their formatting runs too.
+struct Checking<'w> {
+    connections: u64,
+    last_id: Option<u64>,
+    inner: Vec<Box<dyn Reporter + 'w>>,
+}
+
+impl Reporter for Checking<'_> {
+    fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
+        self.connections = self.connections.saturating_add(1);
+        assert!(self.last_id < Some(rec.id), "connection ids out of order");
+        self.last_id = Some(rec.id);
+        self.inner.iter_mut().try_for_each(|r| r.connection(rec))
+    }
+
+    fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {
+        self.inner.iter_mut().try_for_each(|r| r.capture(rep))
+    }
+
+    fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {
+        self.inner
+            .iter_mut()
+            .try_for_each(|r| r.input_problem(problem))
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.inner.iter_mut().try_for_each(|r| r.finish())
+    }
+}
+
+/// The whole pipeline (capture reader, reassembly, analyzers, reporters) on capture bytes.
+pub fn pipeline(data: &[u8]) {
+    let mut checking = Checking {
+        connections: 0,
+        last_id: None,
+        inner: vec![
+            reporter(Format::Jsonl, Box::new(io::sink())),
+            reporter(Format::Text, Box::new(io::sink())),
+        ],
+    };
+    let mut run = RunState::default();
+    let report = match analyze("fuzz", data, &Options::new(&[]), &mut run, &mut checking) {
+        Ok(report) => report,
+        Err(e) => panic!("writing to a sink failed: {e}"),
+    };
+    if let Err(e) = checking.capture(&report).and_then(|()| checking.finish()) {
+        panic!("writing to a sink failed: {e}");
+    }
+    assert_eq!(
+        checking.connections, report.connections_reported,
+        "records written and connections_reported disagree"
+    );
+    assert!(
+        report.connections_reported <= report.connections_seen,
+        "more reported than seen"
+    );
+    assert!(
+        report.tcp_packets <= report.packets,
+        "more tcp packets than packets"
+    );
+    assert!(
+        report.connections_evicted <= report.connections_seen,
+        "more evicted than seen"
+    );
+}
