@@ -6,6 +6,8 @@
 //! packets than packets.
 #![allow(clippy::panic, missing_docs)]
 
+pub mod synth;
+
 use std::io;
 
 use crate::pipeline::{analyze, Options, RunState};
