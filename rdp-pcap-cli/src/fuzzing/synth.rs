@@ -223,7 +223,7 @@ impl Conn {
 
 /// An X.224 Connection Request with cookie `mstshash=synth` requesting SSL|HYBRID
 /// (MS-RDPBCGR 2.2.1.1).
-pub const CONNECTION_REQUEST: &[u8] = b"\x03\x00\x00\x2c\x27\xe0\x00\x00\x00\x00\x00Cookie: mstshash=synth\r\n\x01\x00\x08\x00\x03\x00\x00\x00";
+pub const CONNECTION_REQUEST: &[u8] = b"\x03\x00\x00\x2b\x26\xe0\x00\x00\x00\x00\x00Cookie: mstshash=synth\r\n\x01\x00\x08\x00\x03\x00\x00\x00";
 
 /// An X.224 Connection Confirm selecting PROTOCOL_SSL (MS-RDPBCGR 2.2.1.2).
 pub const CONNECTION_CONFIRM_SSL: &[u8] =
@@ -293,17 +293,13 @@ pub fn half_open_tls<W: Write>(out: W, n: u32) -> io::Result<W> {
     Ok(w.into_inner())
 }
 
-/// One RDP connection: handshake, the client's `client` bytes (one segment each), the server's
-/// `server` bytes, then both FINs.
-pub fn one_connection<W: Write>(out: W, client: &[&[u8]], server: &[&[u8]]) -> io::Result<W> {
+/// One RDP connection: handshake, the `steps` (`true` for the client's bytes), then both FINs.
+pub fn one_connection<W: Write>(out: W, steps: &[(bool, &[u8])]) -> io::Result<W> {
     let mut w = PcapWriter::new(out, 65535)?;
     let mut c = Conn::new(7);
     c.handshake(&mut w)?;
-    for p in client {
-        c.send(&mut w, true, p)?;
-    }
-    for p in server {
-        c.send(&mut w, false, p)?;
+    for (from_client, payload) in steps {
+        c.send(&mut w, *from_client, payload)?;
     }
     c.fin(&mut w, true)?;
     c.fin(&mut w, false)?;
