@@ -28,5 +28,9 @@ fn main() -> std::io::Result<()> {
         dir.join("absurd-block.pcapng"),
         synth::pcapng_absurd_block(0xffff_fff0),
     )?;
+    std::fs::write(
+        dir.join("record-claiming-16MiB.pcap"),
+        synth::pcap_lying_record(16 * 1024 * 1024 - 16),
+    )?;
     Ok(())
 }

@@ -33,7 +33,8 @@ const BOM_LE: [u8; 4] = [0x4d, 0x3c, 0x2b, 0x1a];
 const BOM_BE: [u8; 4] = [0x1a, 0x2b, 0x3c, 0x4d];
 /// Bounded retries of a read that says "interrupted", so a broken reader cannot spin forever.
 const MAX_INTERRUPTS: u32 = 1000;
-/// Buffer refills without a record in between before giving up; two always suffice for a
+/// Buffer refills without a record in between before giving up; 2 + log2(max_record /
+/// buffer_size) always suffice for a
 /// consistent file (see `drive`), the margin is for safety.
 const MAX_STALLS: u32 = 64;
 
@@ -324,8 +325,9 @@ enum Step {
 ///
 /// INVARIANT relied on for termination: when pcap-parser wants more data, either the input is
 /// exhausted (Truncated), or the probe's declared length is already buffered (Corrupt), or
-/// the buffer is grown to hold the declared length and refilled, after which the input holds
-/// the whole record or ends. So each record costs at most two refills.
+/// the buffer is doubled (up to the declared length's need) and refilled, after which the
+/// input holds more of the record or ends. So each record costs at most
+/// 2 + log2(max_record / buffer_size) refills (8 with the defaults).
 fn drive<P: PcapReaderIterator + ?Sized>(
     reader: &mut P,
     mut capacity: usize,
@@ -400,7 +402,12 @@ fn drive<P: PcapReaderIterator + ?Sized>(
                         });
                     }
                     if len > capacity {
-                        let wanted = len.max(capacity.saturating_mul(2)).min(max_record);
+                        // Double, never jump to the declared length: a record that claims
+                        // 16 MiB in a file of a few bytes then costs twice the bytes actually
+                        // there, not 16 MiB. Each refill fills the buffer or ends the input,
+                        // so at most log2(max_record / buffer_size) extra refills (well under
+                        // MAX_STALLS) reach a record of any accepted length.
+                        let wanted = capacity.saturating_mul(2).min(max_record);
                         if !reader.grow(wanted) {
                             return Some(CaptureProblem::RecordTooLarge {
                                 offset,

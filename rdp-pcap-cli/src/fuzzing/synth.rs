@@ -378,3 +378,16 @@ pub fn pcapng_absurd_block(claimed: u32) -> Vec<u8> {
     v.extend_from_slice(&[0; 24]);
     v
 }
+
+/// A pcap file whose only record header claims `claimed` bytes, followed by 64 bytes and the
+/// end of the file.
+pub fn pcap_lying_record(claimed: u32) -> Vec<u8> {
+    let mut v = PcapWriter::new(Vec::new(), 65535)
+        .map(PcapWriter::into_inner)
+        .unwrap_or_default();
+    v.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
+    v.extend_from_slice(&claimed.to_le_bytes());
+    v.extend_from_slice(&claimed.to_le_bytes());
+    v.extend_from_slice(&[0; 64]);
+    v
+}
