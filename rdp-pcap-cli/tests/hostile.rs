@@ -337,6 +337,15 @@ fn tpkt_claiming_65535_bytes_with_three_present() {
     assert_eq!(report.connections_reported, 1);
     assert_eq!(tally.by_end.get("closed"), Some(&1));
     assert!(report.problems.is_empty());
+    // The frame never completed: the report says so instead of staying silent.
+    assert!(
+        tally
+            .anomalies
+            .iter()
+            .any(|a| a.contains("client stream ended inside a frame: 7 bytes")),
+        "{:?}",
+        tally.anomalies
+    );
 }
 
 #[test]
