@@ -79,7 +79,9 @@ pub(super) fn sniff(head: &[u8]) -> Option<Magic> {
 /// reported as the end of input; the caller reports them after parsing stops.
 pub(super) struct Input<R> {
     inner: R,
-    head: [u8; HEAD_LEN],
+    /// The first bytes, read before picking the reader: HEAD_LEN, or a whole first pcapng
+    /// Section Header Block (see `extend_head`).
+    head: Vec<u8>,
     head_pos: usize,
     head_len: usize,
     eof: bool,
@@ -91,7 +93,7 @@ impl<R: Read> Input<R> {
     pub(super) fn new(inner: R) -> Self {
         Input {
             inner,
-            head: [0; HEAD_LEN],
+            head: Vec::new(),
             head_pos: 0,
             head_len: 0,
             eof: false,
@@ -102,12 +104,30 @@ impl<R: Read> Input<R> {
 
     /// Reads the first bytes into `head` (served again by `read`); returns how many.
     pub(super) fn read_head(&mut self) -> usize {
-        let mut head = [0u8; HEAD_LEN];
+        let mut head = vec![0u8; HEAD_LEN];
         let n = self.fill(&mut head);
+        head.truncate(n);
         self.head = head;
         self.head_pos = 0;
         self.head_len = n;
         n
+    }
+
+    /// Reads more into `head` until it holds `want` bytes or the input ends; returns how many
+    /// it holds. The buffer doubles as bytes arrive rather than taking `want` (a length read
+    /// from the input) at once, so a header that lies about its length costs only what is
+    /// there.
+    fn extend_head(&mut self, want: usize) -> usize {
+        let mut head = std::mem::take(&mut self.head);
+        while head.len() < want && !self.eof {
+            let old = head.len();
+            head.resize(old.saturating_mul(2).max(HEAD_LEN).min(want), 0);
+            let got = head.get_mut(old..).map_or(0, |space| self.fill(space));
+            head.truncate(old.saturating_add(got));
+        }
+        self.head = head;
+        self.head_len = self.head.len();
+        self.head_len
     }
 
     fn head(&self) -> &[u8] {
@@ -211,7 +231,17 @@ pub(super) fn start<R: Read>(
                         limit: u64::try_from(limits.max_record).unwrap_or(u64::MAX),
                     });
                 }
-                Probe::Length(len) => capacity = capacity.max(len),
+                Probe::Length(len) => {
+                    // Only a block whose bytes are all there sizes the buffer.
+                    let present = input.extend_head(len);
+                    if present < len {
+                        return Some(CaptureProblem::Truncated {
+                            offset: 0,
+                            bytes: u64::try_from(present).unwrap_or(u64::MAX),
+                        });
+                    }
+                    capacity = capacity.max(len);
+                }
                 Probe::Bad(reason) => return Some(CaptureProblem::Corrupt { offset: 0, reason }),
                 Probe::Short => {}
             }

@@ -897,6 +897,33 @@ fn buffer_doubles_towards_a_declared_length_instead_of_jumping() {
     );
 }
 
+/// Regression (robustness audit): the first pcapng Section Header Block sized the read buffer
+/// from its declared length before its bytes were read; a 40-byte file whose SHB claimed
+/// 16 MiB allocated 16 MiB. Its bytes are now read first (doubling), so the short file is
+/// simply cut short.
+#[test]
+fn lying_first_section_header_is_cut_short_without_allocating_its_length() {
+    let mut file = Vec::new();
+    file.extend_from_slice(&0x0a0d_0d0a_u32.to_le_bytes());
+    file.extend_from_slice(&(16 * 1024 * 1024 - 4_u32).to_le_bytes());
+    file.extend_from_slice(&0x1a2b_3c4d_u32.to_le_bytes());
+    file.extend_from_slice(&[1, 0, 0, 0]);
+    file.extend_from_slice(&[0xff; 24]);
+    let (seen, s) = read(&file);
+    assert!(seen.is_empty());
+    assert!(
+        matches!(
+            s.fatal(),
+            Some(CaptureProblem::Truncated {
+                offset: 0,
+                bytes: 40
+            })
+        ),
+        "{:?}",
+        s.problems
+    );
+}
+
 #[test]
 fn unknown_link_type_is_counted_per_interface() {
     let mut ng = Ng::new();
