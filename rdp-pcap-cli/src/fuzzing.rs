@@ -12,10 +12,10 @@ use std::io;
 
 use crate::pipeline::{analyze, Options, RunState};
 use crate::record::{CaptureReport, ConnectionRecord, InputProblem};
-use crate::report::{reporter, Format, Reporter};
+use crate::report::{reporter, Format, Reporter, Summary};
 
-/// Counts what it is given and passes it on to the JSON lines and text reporters (writing to
-/// nowhere), so that their formatting runs too.
+/// Counts what it is given and passes it on to the JSON lines, text and CSV reporters (writing
+/// to nowhere), so that their formatting runs too.
 struct Checking<'w> {
     connections: u64,
     last_id: Option<u64>,
@@ -40,8 +40,8 @@ impl Reporter for Checking<'_> {
             .try_for_each(|r| r.input_problem(problem))
     }
 
-    fn finish(&mut self) -> io::Result<()> {
-        self.inner.iter_mut().try_for_each(|r| r.finish())
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.inner.iter_mut().try_for_each(|r| r.finish(summary))
     }
 }
 
@@ -51,8 +51,9 @@ pub fn pipeline(data: &[u8]) {
         connections: 0,
         last_id: None,
         inner: vec![
-            reporter(Format::Jsonl, Box::new(io::sink())),
-            reporter(Format::Text, Box::new(io::sink())),
+            reporter(Format::Jsonl, Box::new(io::sink()), false),
+            reporter(Format::Text, Box::new(io::sink()), true),
+            reporter(Format::Csv, Box::new(io::sink()), false),
         ],
     };
     let mut run = RunState::default();
@@ -60,7 +61,16 @@ pub fn pipeline(data: &[u8]) {
         Ok(report) => report,
         Err(e) => panic!("writing to a sink failed: {e}"),
     };
-    if let Err(e) = checking.capture(&report).and_then(|()| checking.finish()) {
+    let summary = Summary {
+        inputs: 1,
+        inputs_with_problems: u64::from(!report.problems.is_empty()),
+        connections: checking.connections,
+        ..Summary::default()
+    };
+    if let Err(e) = checking
+        .capture(&report)
+        .and_then(|()| checking.finish(&summary))
+    {
         panic!("writing to a sink failed: {e}");
     }
     assert_eq!(

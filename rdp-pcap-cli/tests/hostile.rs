@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use rdp_pcap::fuzzing::synth::{self, Conn, PcapWriter};
 use rdp_pcap::pipeline::{analyze, Options, RunState};
 use rdp_pcap::record::{CaptureReport, ConnectionRecord, InputProblem};
-use rdp_pcap::report::Reporter;
+use rdp_pcap::report::{Reporter, Summary};
 
 /// Keeps what the checks need from each record, not the records themselves.
 #[derive(Default)]
@@ -55,7 +55,7 @@ impl Reporter for Tally {
     fn input_problem(&mut self, _: &InputProblem) -> io::Result<()> {
         Ok(())
     }
-    fn finish(&mut self) -> io::Result<()> {
+    fn finish(&mut self, _: &Summary) -> io::Result<()> {
         Ok(())
     }
 }
