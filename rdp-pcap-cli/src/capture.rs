@@ -31,6 +31,9 @@
 //! Every packet record (pcap record, EPB, SPB, obsolete Packet Block) gets the next number from
 //! 1, whatever it carries, so numbers match tshark's `frame.number`.
 
+#![warn(clippy::arithmetic_side_effects)]
+#![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
+
 use std::fmt;
 use std::io::{self, Read};
 use std::net::SocketAddr;
@@ -103,7 +106,12 @@ impl fmt::Display for Timestamp {
         let sign = if n < 0 { "-" } else { "" };
         let abs = n.unsigned_abs();
         let per = Self::NANOS_PER_SEC.unsigned_abs();
-        write!(f, "{sign}{}.{:09}", abs / per, abs % per)
+        // `per` is a non-zero constant: the checked operations cannot fail.
+        let (secs, nanos) = (
+            abs.checked_div(per).unwrap_or(0),
+            abs.checked_rem(per).unwrap_or(0),
+        );
+        write!(f, "{sign}{secs}.{nanos:09}")
     }
 }
 

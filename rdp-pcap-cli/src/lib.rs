@@ -7,6 +7,8 @@
 pub mod capture;
 pub mod cli;
 pub mod explain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 pub mod pipeline;
 pub mod reassembly;

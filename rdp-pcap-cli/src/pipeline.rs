@@ -73,18 +73,32 @@ struct Observer {
     done: BTreeMap<u64, Option<Box<ConnectionRecord>>>,
     seen: u64,
     reported: u64,
+    /// Flows handed out before an earlier open one because of [`MAX_WAITING_RECORDS`].
+    reported_early: u64,
 }
 
+/// Finished flows kept waiting for an earlier, still open one. Past this many, the oldest are
+/// handed out anyway (out of first-packet order), so that one long-lived connection beside a
+/// flood of short ones cannot hold every record in memory (docs/robustness.md).
+const MAX_WAITING_RECORDS: usize = 16_384;
+
 impl Observer {
-    /// Records whose every earlier flow has finished, in order.
+    /// Records whose every earlier flow has finished, in order (and, past
+    /// [`MAX_WAITING_RECORDS`], the oldest waiting ones).
     fn ready(&mut self) -> impl Iterator<Item = Box<ConnectionRecord>> + '_ {
         let limit = self.open.first().copied();
         let mut out = Vec::new();
+        let mut waiting = self.done.len();
         while let Some(entry) = self.done.first_entry() {
-            if limit.is_some_and(|open| *entry.key() > open) {
+            let early = limit.is_some_and(|open| *entry.key() > open);
+            if early && waiting <= MAX_WAITING_RECORDS {
                 break;
             }
+            waiting = waiting.saturating_sub(1);
             if let Some(rec) = entry.remove() {
+                if early {
+                    self.reported_early = self.reported_early.saturating_add(1);
+                }
                 out.push(rec);
             }
         }
@@ -230,6 +244,7 @@ pub fn analyze(
         done: BTreeMap::new(),
         seen: 0,
         reported: 0,
+        reported_early: 0,
     };
     let config = ReassemblyConfig {
         known_server_ports: options.ports.clone(),
@@ -301,6 +316,7 @@ fn capture_report(
         ("conflicting_overlaps", stats.conflicting_overlaps),
         ("stray_packets_after_close", stats.stray_packets_after_close),
         ("connections_idle_closed", stats.flows_idle_closed),
+        ("connections_reported_out_of_order", observer.reported_early),
     ]
     .into_iter()
     .filter(|(_, v)| *v > 0)

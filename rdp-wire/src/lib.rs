@@ -64,6 +64,8 @@
 pub mod analyzer;
 mod error;
 pub mod fastpath;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gcc;
 pub mod mcs;
 pub mod names;

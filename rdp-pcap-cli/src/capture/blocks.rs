@@ -46,11 +46,14 @@ impl TsResolution {
         let billion = 1_000_000_000u128;
         let (secs, nanos) = match self {
             TsResolution::Decimal(per_sec) => {
+                // INVARIANT: per_sec >= 1, so the checked divisions cannot fail.
                 let per_sec = per_sec.max(1);
-                let frac = u128::from(units % per_sec);
+                let frac = u128::from(units.checked_rem(per_sec).unwrap_or(0));
                 (
-                    units / per_sec,
-                    frac.saturating_mul(billion) / u128::from(per_sec),
+                    units.checked_div(per_sec).unwrap_or(0),
+                    frac.saturating_mul(billion)
+                        .checked_div(u128::from(per_sec))
+                        .unwrap_or(0),
                 )
             }
             TsResolution::Binary(shift) => {

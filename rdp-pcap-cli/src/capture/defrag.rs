@@ -5,8 +5,10 @@
 //! fragment has "more fragments" clear and so fixes the datagram's length.
 //!
 //! Memory is bounded three ways: a datagram never exceeds 65,535 bytes, at most
-//! `max_datagrams` are pending, and their buffers together stay under `max_bytes`; the oldest
-//! pending datagram is dropped to make room. A datagram that has seen no fragment for
+//! `max_datagrams` are pending, and the fragment bytes they hold together stay under
+//! `max_bytes`; the oldest pending datagram is dropped to make room. Fragments are kept as
+//! received and copied into one buffer only when the datagram is complete, so a fragment at a
+//! large offset costs its own bytes, not the offset. A datagram that has seen no fragment for
 //! `timeout` of capture time is dropped too. Overlapping fragments are accepted, later bytes
 //! win (captures show what was sent, not what a given stack would keep).
 
@@ -40,7 +42,10 @@ pub(super) struct DefragLimits {
 
 #[derive(Debug)]
 struct Pending {
-    data: Vec<u8>,
+    /// Fragments as received (offset, bytes), in arrival order.
+    pieces: Vec<(usize, Vec<u8>)>,
+    /// Bytes held by `pieces` (counted against `max_bytes`).
+    held: usize,
     /// Byte ranges received, sorted, merged, never empty ranges.
     ranges: Vec<(usize, usize)>,
     total: Option<usize>,
@@ -114,15 +119,17 @@ impl Reassembler {
                 }
             }
         }
-        let current = self.pending.get(&key).map_or(0, |p| p.data.len());
-        let growth = end.saturating_sub(current);
+        let growth = payload.len();
         while self.bytes.saturating_add(growth) > self.limits.max_bytes {
             match self.evict_oldest(Some(key)) {
                 Some(n) => out.dropped = out.dropped.saturating_add(n),
                 None => break,
             }
         }
-        if self.bytes.saturating_add(growth) > self.limits.max_bytes {
+        // The complete datagram will need `end` bytes at once: over the budget it can never be
+        // rebuilt, so give it up now rather than hold its fragments.
+        if self.bytes.saturating_add(growth) > self.limits.max_bytes || end > self.limits.max_bytes
+        {
             // Even alone this datagram does not fit: give it up with this fragment.
             out.dropped = out
                 .dropped
@@ -136,7 +143,8 @@ impl Reassembler {
             self.next_order = self.next_order.wrapping_add(1);
         }
         let entry = self.pending.entry(key).or_insert_with(|| Pending {
-            data: Vec::new(),
+            pieces: Vec::new(),
+            held: 0,
             ranges: Vec::new(),
             total: None,
             fragments: 0,
@@ -160,14 +168,9 @@ impl Reassembler {
         if !more {
             entry.total = Some(end);
         }
-        if entry.data.len() < end {
-            entry.data.reserve_exact(growth);
-            entry.data.resize(end, 0);
-            self.bytes = self.bytes.saturating_add(growth);
-        }
-        if let Some(dst) = entry.data.get_mut(offset..end) {
-            dst.copy_from_slice(payload);
-        }
+        entry.pieces.push((offset, payload.to_vec()));
+        entry.held = entry.held.saturating_add(growth);
+        self.bytes = self.bytes.saturating_add(growth);
         insert_range(&mut entry.ranges, offset, end);
 
         let complete = match entry.total {
@@ -177,8 +180,18 @@ impl Reassembler {
         };
         if complete {
             if let Some(p) = self.remove(&key) {
+                // INVARIANT: the ranges cover [0, total), so every byte of the buffer has
+                // arrived: this allocation is never larger than the bytes received.
+                let total = p.total.unwrap_or(0);
+                let mut data = vec![0u8; total];
+                for (at, bytes) in &p.pieces {
+                    let to = at.saturating_add(bytes.len());
+                    if let Some(dst) = data.get_mut(*at..to) {
+                        dst.copy_from_slice(bytes);
+                    }
+                }
                 out.completed = Some(Completed {
-                    data: p.data,
+                    data,
                     fragments: p.fragments,
                 });
             }
@@ -228,7 +241,7 @@ impl Reassembler {
 
     fn remove(&mut self, key: &FragKey) -> Option<Pending> {
         let p = self.pending.remove(key)?;
-        self.bytes = self.bytes.saturating_sub(p.data.len());
+        self.bytes = self.bytes.saturating_sub(p.held);
         Some(p)
     }
 }
@@ -321,6 +334,28 @@ mod tests {
         // a datagram that cannot fit the byte budget at all
         let mut r = Reassembler::new(limits());
         assert_eq!(r.add(key(3), 1000, true, &[0; 8], ts(0)).dropped, 1);
+    }
+
+    /// Regression (robustness audit): a fragment at a large offset used to allocate and count
+    /// the whole datagram up to it (65,008 bytes for 8), so two such fragments overflowed a
+    /// 100,000-byte budget. Fragments now cost their own bytes until the datagram completes.
+    #[test]
+    fn a_far_fragment_costs_its_own_bytes() {
+        let mut r = Reassembler::new(DefragLimits {
+            max_bytes: 100_000,
+            ..limits()
+        });
+        assert_eq!(r.add(key(1), 65_000, false, &[7; 8], ts(0)).dropped, 0);
+        assert_eq!(r.add(key(2), 65_000, false, &[8; 8], ts(0)).dropped, 0);
+        assert_eq!(r.bytes, 16);
+        let done = r
+            .add(key(1), 0, true, &[1; 65_000], ts(0))
+            .completed
+            .unwrap();
+        assert_eq!(done.data.len(), 65_008);
+        assert_eq!(&done.data[64_998..], &[1, 1, 7, 7, 7, 7, 7, 7, 7, 7]);
+        assert_eq!(r.bytes, 8);
+        assert_eq!(r.finish(), 1);
     }
 
     #[test]

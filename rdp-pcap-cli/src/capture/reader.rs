@@ -33,7 +33,8 @@ const BOM_LE: [u8; 4] = [0x4d, 0x3c, 0x2b, 0x1a];
 const BOM_BE: [u8; 4] = [0x1a, 0x2b, 0x3c, 0x4d];
 /// Bounded retries of a read that says "interrupted", so a broken reader cannot spin forever.
 const MAX_INTERRUPTS: u32 = 1000;
-/// Buffer refills without a record in between before giving up; two always suffice for a
+/// Buffer refills without a record in between before giving up; 2 + log2(max_record /
+/// buffer_size) always suffice for a
 /// consistent file (see `drive`), the margin is for safety.
 const MAX_STALLS: u32 = 64;
 
@@ -78,7 +79,9 @@ pub(super) fn sniff(head: &[u8]) -> Option<Magic> {
 /// reported as the end of input; the caller reports them after parsing stops.
 pub(super) struct Input<R> {
     inner: R,
-    head: [u8; HEAD_LEN],
+    /// The first bytes, read before picking the reader: HEAD_LEN, or a whole first pcapng
+    /// Section Header Block (see `extend_head`).
+    head: Vec<u8>,
     head_pos: usize,
     head_len: usize,
     eof: bool,
@@ -90,7 +93,7 @@ impl<R: Read> Input<R> {
     pub(super) fn new(inner: R) -> Self {
         Input {
             inner,
-            head: [0; HEAD_LEN],
+            head: Vec::new(),
             head_pos: 0,
             head_len: 0,
             eof: false,
@@ -101,12 +104,30 @@ impl<R: Read> Input<R> {
 
     /// Reads the first bytes into `head` (served again by `read`); returns how many.
     pub(super) fn read_head(&mut self) -> usize {
-        let mut head = [0u8; HEAD_LEN];
+        let mut head = vec![0u8; HEAD_LEN];
         let n = self.fill(&mut head);
+        head.truncate(n);
         self.head = head;
         self.head_pos = 0;
         self.head_len = n;
         n
+    }
+
+    /// Reads more into `head` until it holds `want` bytes or the input ends; returns how many
+    /// it holds. The buffer doubles as bytes arrive rather than taking `want` (a length read
+    /// from the input) at once, so a header that lies about its length costs only what is
+    /// there.
+    fn extend_head(&mut self, want: usize) -> usize {
+        let mut head = std::mem::take(&mut self.head);
+        while head.len() < want && !self.eof {
+            let old = head.len();
+            head.resize(old.saturating_mul(2).max(HEAD_LEN).min(want), 0);
+            let got = head.get_mut(old..).map_or(0, |space| self.fill(space));
+            head.truncate(old.saturating_add(got));
+        }
+        self.head = head;
+        self.head_len = self.head.len();
+        self.head_len
     }
 
     fn head(&self) -> &[u8] {
@@ -210,7 +231,17 @@ pub(super) fn start<R: Read>(
                         limit: u64::try_from(limits.max_record).unwrap_or(u64::MAX),
                     });
                 }
-                Probe::Length(len) => capacity = capacity.max(len),
+                Probe::Length(len) => {
+                    // Only a block whose bytes are all there sizes the buffer.
+                    let present = input.extend_head(len);
+                    if present < len {
+                        return Some(CaptureProblem::Truncated {
+                            offset: 0,
+                            bytes: u64::try_from(present).unwrap_or(u64::MAX),
+                        });
+                    }
+                    capacity = capacity.max(len);
+                }
                 Probe::Bad(reason) => return Some(CaptureProblem::Corrupt { offset: 0, reason }),
                 Probe::Short => {}
             }
@@ -324,8 +355,9 @@ enum Step {
 ///
 /// INVARIANT relied on for termination: when pcap-parser wants more data, either the input is
 /// exhausted (Truncated), or the probe's declared length is already buffered (Corrupt), or
-/// the buffer is grown to hold the declared length and refilled, after which the input holds
-/// the whole record or ends. So each record costs at most two refills.
+/// the buffer is doubled (up to the declared length's need) and refilled, after which the
+/// input holds more of the record or ends. So each record costs at most
+/// 2 + log2(max_record / buffer_size) refills (8 with the defaults).
 fn drive<P: PcapReaderIterator + ?Sized>(
     reader: &mut P,
     mut capacity: usize,
@@ -402,7 +434,12 @@ fn drive<P: PcapReaderIterator + ?Sized>(
                         });
                     }
                     if len > capacity {
-                        let wanted = len.max(capacity.saturating_mul(2)).min(max_record);
+                        // Double, never jump to the declared length: a record that claims
+                        // 16 MiB in a file of a few bytes then costs twice the bytes actually
+                        // there, not 16 MiB. Each refill fills the buffer or ends the input,
+                        // so at most log2(max_record / buffer_size) extra refills (well under
+                        // MAX_STALLS) reach a record of any accepted length.
+                        let wanted = capacity.saturating_mul(2).min(max_record);
                         if !reader.grow(wanted) {
                             return Some(CaptureProblem::RecordTooLarge {
                                 offset,

@@ -863,6 +863,67 @@ fn records_larger_than_the_buffer_grow_it_up_to_the_limit() {
     ));
 }
 
+/// Regression (robustness audit): the buffer used to grow straight to a record's declared
+/// length, so a 40-byte file whose record claimed 16 MiB allocated 16 MiB. It now doubles, and
+/// a large real record still arrives whole through a dozen doublings.
+#[test]
+fn buffer_doubles_towards_a_declared_length_instead_of_jumping() {
+    let small = CaptureLimits {
+        buffer_size: 64,
+        ..CaptureLimits::default()
+    };
+    let big = ether(0x0800, &ipv4_tcp(&[9; 60_000]));
+    let file = pcap(1, false, false, &[rec(1, 0, big.clone()), rec(2, 0, big)]);
+    let (seen, s) = read_with(&file, &small);
+    assert!(s.is_complete(), "{:?}", s.problems);
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[1].payload.len(), 60_000);
+
+    // A record claiming 16 MiB with its header, then 10 bytes and the end of the file.
+    let mut lying = pcap(1, false, false, &[]);
+    lying.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
+    lying.extend_from_slice(&0x00ff_ffef_u32.to_le_bytes());
+    lying.extend_from_slice(&0x00ff_ffef_u32.to_le_bytes());
+    lying.extend_from_slice(&[0; 10]);
+    let (seen, s) = read_with(&lying, &small);
+    assert!(seen.is_empty());
+    assert!(
+        matches!(
+            s.fatal(),
+            Some(CaptureProblem::Truncated { offset: 24, .. })
+        ),
+        "{:?}",
+        s.problems
+    );
+}
+
+/// Regression (robustness audit): the first pcapng Section Header Block sized the read buffer
+/// from its declared length before its bytes were read; a 40-byte file whose SHB claimed
+/// 16 MiB allocated 16 MiB. Its bytes are now read first (doubling), so the short file is
+/// simply cut short.
+#[test]
+fn lying_first_section_header_is_cut_short_without_allocating_its_length() {
+    let mut file = Vec::new();
+    file.extend_from_slice(&0x0a0d_0d0a_u32.to_le_bytes());
+    file.extend_from_slice(&(16 * 1024 * 1024 - 4_u32).to_le_bytes());
+    file.extend_from_slice(&0x1a2b_3c4d_u32.to_le_bytes());
+    file.extend_from_slice(&[1, 0, 0, 0]);
+    file.extend_from_slice(&[0xff; 24]);
+    let (seen, s) = read(&file);
+    assert!(seen.is_empty());
+    assert!(
+        matches!(
+            s.fatal(),
+            Some(CaptureProblem::Truncated {
+                offset: 0,
+                bytes: 40
+            })
+        ),
+        "{:?}",
+        s.problems
+    );
+}
+
 #[test]
 fn unknown_link_type_is_counted_per_interface() {
     let mut ng = Ng::new();

@@ -50,6 +50,9 @@
 //! Memory is bounded by `max_flows x (2 x (recent_window_bytes + max_buffered_bytes_per_direction)
 //! + a few hundred bytes)`, further capped for buffered data by `max_buffered_bytes_total`.
 
+#![warn(clippy::arithmetic_side_effects)]
+#![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
+
 mod stream;
 #[cfg(test)]
 mod tests;
@@ -437,13 +440,14 @@ impl<F> Table<F> {
                 i
             }
             None => {
+                let i = self.slots.len();
                 self.slots.push(slot);
-                self.slots.len() - 1
+                i
             }
         };
         self.link_front(idx);
         self.map.insert(key, idx);
-        self.live += 1;
+        self.live = self.live.saturating_add(1);
         idx
     }
 
@@ -462,7 +466,7 @@ impl<F> Table<F> {
         self.unlink(idx);
         self.map.remove(&conn.key);
         self.free.push(idx);
-        self.live -= 1;
+        self.live = self.live.saturating_sub(1);
         Some(conn)
     }
 
@@ -546,7 +550,7 @@ impl<O: FlowObserver> Reassembler<O> {
 
     /// Feeds one segment, in capture order.
     pub fn push(&mut self, seg: &Segment<'_>) {
-        self.stats.segments += 1;
+        self.stats.segments = self.stats.segments.saturating_add(1);
         let now = self.now.map_or(seg.ts_ns, |n| n.max(seg.ts_ns));
         self.now = Some(now);
         self.expire(now);
@@ -565,7 +569,8 @@ impl<O: FlowObserver> Reassembler<O> {
             if seg.syn && !seg.ack_flag && t.client_isn != Some(seg.seq) {
                 self.tombs.remove(&key);
             } else {
-                self.stats.stray_packets_after_close += 1;
+                self.stats.stray_packets_after_close =
+                    self.stats.stray_packets_after_close.saturating_add(1);
                 return;
             }
         }
@@ -618,7 +623,7 @@ impl<O: FlowObserver> Reassembler<O> {
             if self.tombs.get(&key).is_some_and(|t| t.expires == expires) {
                 self.tombs.remove(&key);
                 if expires > now {
-                    self.stats.tombstones_dropped += 1;
+                    self.stats.tombstones_dropped = self.stats.tombstones_dropped.saturating_add(1);
                 }
             }
         }
@@ -726,8 +731,8 @@ impl<O: FlowObserver> Reassembler<O> {
                 conn.info.server = server;
                 conn.info.orientation = orientation;
                 conn.info.id = *next_id;
-                *next_id += 1;
-                stats.flows_opened += 1;
+                *next_id = next_id.saturating_add(1);
+                stats.flows_opened = stats.flows_opened.saturating_add(1);
                 conn.flow = Some(observer.open(&conn.info));
             }
         }
@@ -738,8 +743,10 @@ impl<O: FlowObserver> Reassembler<O> {
             Side::Server
         };
         let info = &mut conn.info;
-        *pick(&mut info.packets, side) += 1;
-        *pick(&mut info.bytes, side) += u64::try_from(seg.payload.len()).unwrap_or(u64::MAX);
+        let packets = pick(&mut info.packets, side);
+        *packets = packets.saturating_add(1);
+        let bytes = pick(&mut info.bytes, side);
+        *bytes = bytes.saturating_add(u64::try_from(seg.payload.len()).unwrap_or(u64::MAX));
         info.last_ts_ns = info.last_ts_ns.max(seg.ts_ns);
         info.last_frame = seg.frame;
 
@@ -771,12 +778,12 @@ impl<O: FlowObserver> Reassembler<O> {
         if seg.syn {
             let ts_ns = seg.ts_ns;
             if seg.ack_flag {
-                ctx.info.synack_count += 1;
+                ctx.info.synack_count = ctx.info.synack_count.saturating_add(1);
                 if ctx.info.synack_count == 1 {
                     ctx.emit(TcpEvent::SynAck { ts_ns });
                 }
             } else {
-                ctx.info.syn_count += 1;
+                ctx.info.syn_count = ctx.info.syn_count.saturating_add(1);
                 if ctx.info.syn_count == 1 {
                     ctx.emit(TcpEvent::Syn { ts_ns });
                 }
@@ -818,7 +825,7 @@ impl<O: FlowObserver> Reassembler<O> {
             return;
         };
         let Some(mut flow) = conn.flow.take() else {
-            self.stats.pending_flows_dropped += 1;
+            self.stats.pending_flows_dropped = self.stats.pending_flows_dropped.saturating_add(1);
             if reason == CloseReason::Reset {
                 self.add_tomb(conn.key, None, conn.info.last_ts_ns);
             }
@@ -849,12 +856,14 @@ impl<O: FlowObserver> Reassembler<O> {
         self.observer.close(flow, &conn.info, reason);
         let s = &mut self.stats;
         match reason {
-            CloseReason::Finished => s.flows_finished += 1,
-            CloseReason::Reset => s.flows_reset += 1,
-            CloseReason::IdleTimeout => s.flows_idle_closed += 1,
-            CloseReason::Evicted => s.flows_evicted += 1,
-            CloseReason::PortReused => s.flows_port_reused += 1,
-            CloseReason::EndOfCapture => s.flows_open_at_end += 1,
+            CloseReason::Finished => s.flows_finished = s.flows_finished.saturating_add(1),
+            CloseReason::Reset => s.flows_reset = s.flows_reset.saturating_add(1),
+            CloseReason::IdleTimeout => s.flows_idle_closed = s.flows_idle_closed.saturating_add(1),
+            CloseReason::Evicted => s.flows_evicted = s.flows_evicted.saturating_add(1),
+            CloseReason::PortReused => s.flows_port_reused = s.flows_port_reused.saturating_add(1),
+            CloseReason::EndOfCapture => {
+                s.flows_open_at_end = s.flows_open_at_end.saturating_add(1)
+            }
         }
         if matches!(reason, CloseReason::Finished | CloseReason::Reset) {
             self.add_tomb(conn.key, client_isn, conn.info.last_ts_ns);

@@ -20,7 +20,7 @@ fn seq_diff(a: u32, b: u32) -> i64 {
     if d < 0x8000_0000 {
         i64::from(d)
     } else {
-        i64::from(d) - (1_i64 << 32)
+        i64::from(d).saturating_sub(1_i64 << 32)
     }
 }
 
@@ -85,12 +85,13 @@ impl Recent {
         if cap == 0 {
             return None;
         }
-        usize::try_from((off - self.origin).rem_euclid(cap)).ok()
+        // INVARIANT: cap > 0 (checked above), so the remainder is defined.
+        usize::try_from(off.saturating_sub(self.origin).checked_rem_euclid(cap)?).ok()
     }
 
     fn push(&mut self, mut bytes: &[u8]) {
         if self.cap == 0 {
-            self.end += len_i64(bytes.len());
+            self.end = self.end.saturating_add(len_i64(bytes.len()));
             return;
         }
         if self.buf.len() < self.cap {
@@ -98,49 +99,51 @@ impl Recent {
                 // One allocation for the ring instead of a doubling series per direction.
                 self.buf.reserve_exact(self.cap);
             }
-            let take = bytes.len().min(self.cap - self.buf.len());
+            let take = bytes.len().min(self.cap.saturating_sub(self.buf.len()));
             let (head, rest) = bytes.split_at(take);
             self.buf.extend_from_slice(head);
-            self.end += len_i64(take);
+            self.end = self.end.saturating_add(len_i64(take));
             bytes = rest;
         }
         if bytes.is_empty() {
             return;
         }
         if bytes.len() > self.cap {
-            let skip = bytes.len() - self.cap;
-            self.end += len_i64(skip);
+            let skip = bytes.len().saturating_sub(self.cap);
+            self.end = self.end.saturating_add(len_i64(skip));
             bytes = bytes.get(skip..).unwrap_or(&[]);
         }
         let Some(pos) = self.pos(self.end) else {
             return;
         };
-        let first = bytes.len().min(self.cap - pos);
+        let first = bytes.len().min(self.cap.saturating_sub(pos));
         let (a, b) = bytes.split_at(first);
-        if let Some(dst) = self.buf.get_mut(pos..pos + first) {
+        if let Some(dst) = self.buf.get_mut(pos..pos.saturating_add(first)) {
             dst.copy_from_slice(a);
         }
         if let Some(dst) = self.buf.get_mut(..b.len()) {
             dst.copy_from_slice(b);
         }
-        self.end += len_i64(bytes.len());
+        self.end = self.end.saturating_add(len_i64(bytes.len()));
     }
 
     /// Compares `bytes` (starting at stream offset `off`) with what is still remembered.
     /// Returns how many positions differ.
     fn differing(&self, off: i64, bytes: &[u8]) -> u64 {
-        let valid_from = self.end - len_i64(self.buf.len());
+        let valid_from = self.end.saturating_sub(len_i64(self.buf.len()));
         let from = off.max(valid_from);
-        let to = (off + len_i64(bytes.len())).min(self.end);
+        let to = off.saturating_add(len_i64(bytes.len())).min(self.end);
         let mut diff = 0_u64;
         let mut o = from;
         while o < to {
             let kept = self.pos(o).and_then(|p| self.buf.get(p));
-            let new = usize::try_from(o - off).ok().and_then(|i| bytes.get(i));
+            let new = usize::try_from(o.saturating_sub(off))
+                .ok()
+                .and_then(|i| bytes.get(i));
             if kept != new {
-                diff += 1;
+                diff = diff.saturating_add(1);
             }
-            o += 1;
+            o = o.saturating_add(1);
         }
         diff
     }
@@ -208,7 +211,10 @@ impl Stream {
 
     fn off_of(&self, seq: u32) -> Option<i64> {
         let base = self.base?;
-        Some(self.next_off + seq_diff(seq, seq_add(base, self.next_off)))
+        Some(
+            self.next_off
+                .saturating_add(seq_diff(seq, seq_add(base, self.next_off))),
+        )
     }
 
     /// The peer acknowledged up to `ack` in this direction's sequence space.
@@ -216,7 +222,7 @@ impl Stream {
         let Some(off) = self.off_of(ack) else {
             return;
         };
-        if off - self.next_off > MAX_AHEAD {
+        if off.saturating_sub(self.next_off) > MAX_AHEAD {
             return;
         }
         if self.acked.is_none_or(|a| off > a) {
@@ -243,11 +249,11 @@ impl Stream {
         let Some(start) = self.off_of(data_seq) else {
             return;
         };
-        if start - self.next_off > MAX_AHEAD {
-            ctx.stats.segments_out_of_window += 1;
+        if start.saturating_sub(self.next_off) > MAX_AHEAD {
+            ctx.stats.segments_out_of_window = ctx.stats.segments_out_of_window.saturating_add(1);
             return;
         }
-        let end = start + len_i64(payload.len());
+        let end = start.saturating_add(len_i64(payload.len()));
         let mut retransmission = false;
 
         if fin {
@@ -257,7 +263,9 @@ impl Stream {
                     self.drop_beyond_fin(ctx);
                 }
                 Some(f) if f == end => retransmission = true,
-                Some(_) => ctx.stats.conflicting_fins += 1,
+                Some(_) => {
+                    ctx.stats.conflicting_fins = ctx.stats.conflicting_fins.saturating_add(1)
+                }
             }
         }
 
@@ -266,7 +274,10 @@ impl Stream {
         if let Some(f) = self.fin_off {
             if end > f {
                 end_eff = start.max(f);
-                ctx.stats.bytes_after_fin += len_u64(end - end_eff);
+                ctx.stats.bytes_after_fin = ctx
+                    .stats
+                    .bytes_after_fin
+                    .saturating_add(len_u64(end.saturating_sub(end_eff)));
             }
         }
 
@@ -284,19 +295,23 @@ impl Stream {
         let mut from = start;
         if from < self.next_off && end_eff > from {
             let old_to = end_eff.min(self.next_off);
-            let keepalive = payload.len() == 1 && start + 1 == self.next_off;
+            let keepalive = payload.len() == 1 && start.saturating_add(1) == self.next_off;
             if keepalive {
-                ctx.stats.keepalives += 1;
+                ctx.stats.keepalives = ctx.stats.keepalives.saturating_add(1);
             } else {
                 retransmission = true;
-                let old = sub(payload, 0, old_to - start);
+                let old = sub(payload, 0, old_to.saturating_sub(start));
                 let diff = self.recent.differing(start, old);
                 self.report_conflict(ctx, diff);
             }
             from = old_to;
         }
         if from < end_eff {
-            let fresh = sub(payload, from - start, end_eff - start);
+            let fresh = sub(
+                payload,
+                from.saturating_sub(start),
+                end_eff.saturating_sub(start),
+            );
             if from == self.next_off {
                 let (frame, ts) = (ctx.frame, ctx.ts_ns);
                 self.deliver(ctx, fresh, frame, ts);
@@ -306,8 +321,8 @@ impl Stream {
             }
         }
         if retransmission {
-            ctx.info.retransmissions += 1;
-            ctx.stats.retransmitted_segments += 1;
+            ctx.info.retransmissions = ctx.info.retransmissions.saturating_add(1);
+            ctx.stats.retransmitted_segments = ctx.stats.retransmitted_segments.saturating_add(1);
         }
         self.enforce_caps(ctx);
         self.try_fin(ctx);
@@ -317,9 +332,9 @@ impl Stream {
         if differing == 0 {
             return;
         }
-        ctx.info.conflicting_overlaps += 1;
-        ctx.stats.conflicting_overlaps += 1;
-        ctx.stats.conflicting_bytes += differing;
+        ctx.info.conflicting_overlaps = ctx.info.conflicting_overlaps.saturating_add(1);
+        ctx.stats.conflicting_overlaps = ctx.stats.conflicting_overlaps.saturating_add(1);
+        ctx.stats.conflicting_bytes = ctx.stats.conflicting_bytes.saturating_add(differing);
         let (side, ts_ns) = (ctx.side, ctx.ts_ns);
         ctx.emit(TcpEvent::ConflictingOverlap {
             side,
@@ -336,18 +351,24 @@ impl Stream {
         for k in beyond {
             if let Some(p) = self.ooo.remove(&k) {
                 self.forget_buffered(ctx, p.bytes.len());
-                ctx.stats.bytes_after_fin += u64::try_from(p.bytes.len()).unwrap_or(0);
+                ctx.stats.bytes_after_fin = ctx
+                    .stats
+                    .bytes_after_fin
+                    .saturating_add(u64::try_from(p.bytes.len()).unwrap_or(0));
             }
         }
         let last = self.ooo.iter_mut().next_back();
         if let Some((k, p)) = last {
-            let keep = usize::try_from(f - *k).unwrap_or(0);
+            let keep = usize::try_from(f.saturating_sub(*k)).unwrap_or(0);
             if p.bytes.len() > keep {
-                let cut = p.bytes.len() - keep;
+                let cut = p.bytes.len().saturating_sub(keep);
                 p.bytes.truncate(keep);
                 self.ooo_bytes = self.ooo_bytes.saturating_sub(cut);
                 *ctx.buffered_total = ctx.buffered_total.saturating_sub(cut);
-                ctx.stats.bytes_after_fin += u64::try_from(cut).unwrap_or(0);
+                ctx.stats.bytes_after_fin = ctx
+                    .stats
+                    .bytes_after_fin
+                    .saturating_add(u64::try_from(cut).unwrap_or(0));
             }
         }
     }
@@ -360,7 +381,7 @@ impl Stream {
     /// Buffers `bytes` at `from` (> `next_off`), keeping what was buffered first where pieces
     /// overlap and comparing the overlap. Returns whether anything overlapped.
     fn insert<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, from: i64, bytes: &[u8]) -> bool {
-        let to = from + len_i64(bytes.len());
+        let to = from.saturating_add(len_i64(bytes.len()));
         let mut new_pieces: Vec<(i64, i64)> = Vec::new();
         let mut cursor = from;
         let mut differing = 0_u64;
@@ -372,7 +393,7 @@ impl Stream {
             .next_back()
             .map_or(from, |(k, _)| *k);
         for (&k, piece) in self.ooo.range(first_key..to) {
-            let p_end = k + len_i64(piece.bytes.len());
+            let p_end = k.saturating_add(len_i64(piece.bytes.len()));
             if p_end <= cursor {
                 continue;
             }
@@ -383,15 +404,24 @@ impl Stream {
             let o_to = to.min(p_end);
             if o_from < o_to {
                 overlapped = true;
-                let kept = sub(&piece.bytes, o_from - k, o_to - k);
-                let new = sub(bytes, o_from - from, o_to - from);
-                differing += kept
+                let kept = sub(
+                    &piece.bytes,
+                    o_from.saturating_sub(k),
+                    o_to.saturating_sub(k),
+                );
+                let new = sub(
+                    bytes,
+                    o_from.saturating_sub(from),
+                    o_to.saturating_sub(from),
+                );
+                let n: u64 = kept
                     .iter()
                     .zip(new)
                     .filter(|(a, b)| a != b)
                     .count()
                     .try_into()
                     .unwrap_or(0_u64);
+                differing = differing.saturating_add(n);
             }
             cursor = cursor.max(p_end);
             if cursor >= to {
@@ -402,14 +432,14 @@ impl Stream {
             new_pieces.push((cursor, to));
         }
         for (a, b) in new_pieces {
-            let piece = sub(bytes, a - from, b - from);
+            let piece = sub(bytes, a.saturating_sub(from), b.saturating_sub(from));
             if piece.is_empty() {
                 continue;
             }
-            self.ooo_bytes += piece.len();
-            *ctx.buffered_total += piece.len();
-            ctx.stats.segments_buffered_ooo += 1;
-            ctx.info.ooo_segments += 1;
+            self.ooo_bytes = self.ooo_bytes.saturating_add(piece.len());
+            *ctx.buffered_total = ctx.buffered_total.saturating_add(piece.len());
+            ctx.stats.segments_buffered_ooo = ctx.stats.segments_buffered_ooo.saturating_add(1);
+            ctx.info.ooo_segments = ctx.info.ooo_segments.saturating_add(1);
             self.ooo.insert(
                 a,
                 Piece {
@@ -441,9 +471,10 @@ impl Stream {
             bytes,
         });
         let n = u64::try_from(bytes.len()).unwrap_or(0);
-        *super::pick(&mut ctx.info.delivered, side) += n;
+        let delivered = super::pick(&mut ctx.info.delivered, side);
+        *delivered = delivered.saturating_add(n);
         self.recent.push(bytes);
-        self.next_off += len_i64(bytes.len());
+        self.next_off = self.next_off.saturating_add(len_i64(bytes.len()));
     }
 
     /// Delivers buffered pieces that have become contiguous.
@@ -455,15 +486,21 @@ impl Stream {
             }
             let piece = entry.remove();
             self.forget_buffered(ctx, piece.bytes.len());
-            let p_end = k + len_i64(piece.bytes.len());
+            let p_end = k.saturating_add(len_i64(piece.bytes.len()));
             if k < self.next_off {
                 // Overlaps bytes delivered after it was buffered.
                 let old_to = p_end.min(self.next_off);
-                let diff = self.recent.differing(k, sub(&piece.bytes, 0, old_to - k));
+                let diff = self
+                    .recent
+                    .differing(k, sub(&piece.bytes, 0, old_to.saturating_sub(k)));
                 self.report_conflict(ctx, diff);
             }
             if p_end > self.next_off {
-                let fresh = sub(&piece.bytes, self.next_off - k, p_end - k);
+                let fresh = sub(
+                    &piece.bytes,
+                    self.next_off.saturating_sub(k),
+                    p_end.saturating_sub(k),
+                );
                 self.deliver(ctx, fresh, piece.frame, piece.ts_ns);
             }
         }
@@ -473,12 +510,13 @@ impl Stream {
         if to <= self.next_off {
             return;
         }
-        let len = len_u64(to - self.next_off);
+        let len = len_u64(to.saturating_sub(self.next_off));
         let (side, ts_ns) = (ctx.side, ctx.ts_ns);
         ctx.emit(TcpEvent::Gap { side, ts_ns, len });
-        ctx.stats.gaps += 1;
-        ctx.stats.bytes_lost_in_gaps += len;
-        *super::pick(&mut ctx.info.gap_bytes, side) += len;
+        ctx.stats.gaps = ctx.stats.gaps.saturating_add(1);
+        ctx.stats.bytes_lost_in_gaps = ctx.stats.bytes_lost_in_gaps.saturating_add(len);
+        let gap_bytes = super::pick(&mut ctx.info.gap_bytes, side);
+        *gap_bytes = gap_bytes.saturating_add(len);
         self.next_off = to;
         self.recent.restart(to);
     }
@@ -506,7 +544,7 @@ impl Stream {
                 || self.ooo.len() > ctx.cfg.max_ooo_segments_per_direction
                 || *ctx.buffered_total > ctx.cfg.max_buffered_bytes_total)
         {
-            ctx.stats.ooo_dropped_over_cap += 1;
+            ctx.stats.ooo_dropped_over_cap = ctx.stats.ooo_dropped_over_cap.saturating_add(1);
             let Some(k) = self.ooo.keys().next().copied() else {
                 break;
             };

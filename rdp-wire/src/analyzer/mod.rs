@@ -211,6 +211,7 @@ impl Analyzer {
             stats.fin_at = Some(at);
             self.event(at, side, EventKind::Fin);
         }
+        self.partial_frame_at_close(side);
         self.closed(side, CloseKind::Fin, at);
     }
 
@@ -222,7 +223,24 @@ impl Analyzer {
             stats.rst_at = Some(at);
             self.event(at, side, EventKind::Rst);
         }
+        // A reset ends both directions.
+        self.partial_frame_at_close(side);
+        self.partial_frame_at_close(side.peer());
         self.closed(side, CloseKind::Rst, at);
+    }
+
+    /// A direction that ends inside a frame says so, once: otherwise a frame header claiming
+    /// 65,535 bytes followed by a close would leave no trace in the report.
+    fn partial_frame_at_close(&mut self, side: Side) {
+        let stream = self.stream_mut(side);
+        let n = stream.pending.len();
+        if n > 0 {
+            stream.pending = Vec::new();
+            self.facts.anomaly(format!(
+                "{} stream ended inside a frame: {n} bytes of an incomplete frame were never completed",
+                side.as_str()
+            ));
+        }
     }
 
     /// `len` bytes of `side`'s stream are missing from the capture. Decoding of that direction

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Peak memory (maximum resident set size) of `rdp-pcap` on generated hostile captures, with a
+# release build. Prints one table row per capture; docs/robustness.md quotes the numbers.
+#
+#   benches/peak-memory.sh [SYN_FLOOD_CONNECTIONS]     (default 1000000)
+#
+# Needs GNU time (/usr/bin/time, Debian package `time`). Not a test: nothing fails on a number.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${1:-1000000}"
+[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+cargo build --release -q -p rdp-pcap-cli --bin rdp-pcap --example synth-captures
+dir="$(mktemp -d)"
+trap 'rm -rf "$dir"' EXIT
+target/release/examples/synth-captures "$dir/caps" "$n"
+printf '%-42s %10s %9s %12s  %s\n' capture bytes seconds peak_rss_kb "capture summary (non-zero counters)"
+for f in "$dir"/caps/*; do
+  out="$dir/out.jsonl"
+  /usr/bin/time -v target/release/rdp-pcap --format jsonl "$f" >"$out" 2>"$dir/time.txt" || true
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/time.txt")
+  secs=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$dir/time.txt")
+  summary=$(tail -n 1 "$out" | python3 -c 'import json,sys
+c=json.load(sys.stdin)
+keys=["packets","connections_seen","connections_reported","connections_evicted","bytes_lost","truncated_packets"]
+parts=[f"{k}={c[k]}" for k in keys if c.get(k)]
+parts+=[f"{k}={v}" for k,v in c.get("counters",{}).items()]
+parts+=[f"problem: {p}" for p in c.get("problems",[])]
+print(", ".join(parts))')
+  printf '%-42s %10s %9s %12s  %s\n' "$(basename "$f")" "$(stat -c %s "$f")" "$secs" "$rss" "$summary"
+  rm -f "$out"
+done

@@ -1,0 +1,36 @@
+//! Writes the synthetic hostile captures used by `benches/peak-memory.sh` into a folder.
+//!
+//! `cargo run --release -p rdp-pcap-cli --example synth-captures -- DIR [SYN_FLOOD_CONNECTIONS]`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+use rdp_pcap::fuzzing::synth;
+
+fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let dir = PathBuf::from(args.next().expect("usage: synth-captures DIR [N]"));
+    let flood: u32 = args
+        .next()
+        .map_or(1_000_000, |n| n.parse().expect("a count"));
+    std::fs::create_dir_all(&dir)?;
+    let file = |name: &str| BufWriter::new(File::create(dir.join(name)).unwrap());
+    synth::syn_flood(file(&format!("syn-flood-{flood}.pcap")), flood)?;
+    synth::syn_flood_beside_live_connection(
+        file(&format!("syn-flood-{flood}-beside-live.pcap")),
+        flood,
+    )?;
+    synth::half_open_tls(file("half-open-tls-10000.pcap"), 10_000)?;
+    synth::ooo_burst(file("ooo-burst.pcap"), 20_000, 1000)?;
+    std::fs::write(
+        dir.join("absurd-block.pcapng"),
+        synth::pcapng_absurd_block(0xffff_fff0),
+    )?;
+    std::fs::write(
+        dir.join("record-claiming-16MiB.pcap"),
+        synth::pcap_lying_record(16 * 1024 * 1024 - 16),
+    )?;
+    Ok(())
+}

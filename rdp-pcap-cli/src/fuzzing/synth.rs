@@ -1,0 +1,393 @@
+//! Writes synthetic hostile captures (pcap, Ethernet, IPv4, TCP) for the robustness tests
+//! (`tests/hostile.rs`) and the peak-memory script (`benches/peak-memory.sh`, through the
+//! `synth-captures` example). Checksums are left at zero, as on loopback captures.
+#![allow(clippy::arithmetic_side_effects, missing_docs)]
+
+use std::io::{self, Write};
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+/// TCP flag bits (RFC 9293 3.1).
+pub const FIN: u8 = 0x01;
+pub const SYN: u8 = 0x02;
+pub const RST: u8 = 0x04;
+pub const PSH: u8 = 0x08;
+pub const ACK: u8 = 0x10;
+
+/// A classic pcap file (microsecond timestamps, LINKTYPE_ETHERNET) being written.
+#[derive(Debug)]
+pub struct PcapWriter<W: Write> {
+    out: W,
+    snaplen: u32,
+    /// Capture time of the next packet, microseconds since the epoch.
+    pub ts_us: u64,
+    /// Added to `ts_us` after each packet.
+    pub step_us: u64,
+}
+
+impl<W: Write> PcapWriter<W> {
+    /// Writes the file header; packets longer than `snaplen` are cut as a capture would.
+    pub fn new(mut out: W, snaplen: u32) -> io::Result<Self> {
+        out.write_all(&0xa1b2_c3d4_u32.to_le_bytes())?;
+        out.write_all(&2u16.to_le_bytes())?;
+        out.write_all(&4u16.to_le_bytes())?;
+        out.write_all(&[0; 8])?;
+        out.write_all(&snaplen.to_le_bytes())?;
+        out.write_all(&1u32.to_le_bytes())?;
+        Ok(PcapWriter {
+            out,
+            snaplen,
+            ts_us: 1_767_225_600_000_000,
+            step_us: 10,
+        })
+    }
+
+    /// One record holding `frame`, cut at the snapshot length.
+    pub fn frame(&mut self, frame: &[u8]) -> io::Result<()> {
+        let orig = u32::try_from(frame.len()).unwrap_or(u32::MAX);
+        let incl = orig.min(self.snaplen);
+        let secs = u32::try_from(self.ts_us / 1_000_000).unwrap_or(u32::MAX);
+        let usecs = u32::try_from(self.ts_us % 1_000_000).unwrap_or(0);
+        self.out.write_all(&secs.to_le_bytes())?;
+        self.out.write_all(&usecs.to_le_bytes())?;
+        self.out.write_all(&incl.to_le_bytes())?;
+        self.out.write_all(&orig.to_le_bytes())?;
+        let cut = usize::try_from(incl).unwrap_or(frame.len());
+        self.out.write_all(frame.get(..cut).unwrap_or(frame))?;
+        self.ts_us += self.step_us;
+        Ok(())
+    }
+
+    /// One TCP segment.
+    pub fn tcp(&mut self, seg: &Tcp<'_>) -> io::Result<()> {
+        self.frame(&seg.frame())
+    }
+
+    /// The underlying writer.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+/// One TCP segment from `src` to `dst`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tcp<'a> {
+    pub src: SocketAddrV4,
+    pub dst: SocketAddrV4,
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: u8,
+    pub payload: &'a [u8],
+}
+
+impl Tcp<'_> {
+    /// Ethernet II + IPv4 (no options) + TCP (no options) + payload.
+    pub fn frame(&self) -> Vec<u8> {
+        let ip_len = 20 + 20 + self.payload.len();
+        let mut f = Vec::with_capacity(14 + ip_len);
+        f.extend_from_slice(&[0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00]);
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&u16::try_from(ip_len).unwrap_or(u16::MAX).to_be_bytes());
+        f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&self.src.ip().octets());
+        f.extend_from_slice(&self.dst.ip().octets());
+        f.extend_from_slice(&self.src.port().to_be_bytes());
+        f.extend_from_slice(&self.dst.port().to_be_bytes());
+        f.extend_from_slice(&self.seq.to_be_bytes());
+        f.extend_from_slice(&self.ack.to_be_bytes());
+        f.extend_from_slice(&[0x50, self.flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend_from_slice(self.payload);
+        f
+    }
+}
+
+/// A client address numbered `i` (10.x.y.z, ports from 1024), distinct for every `i` below 2^32.
+pub fn client_addr(i: u32) -> SocketAddrV4 {
+    let port = 1024 + u16::try_from(i % 60_000).unwrap_or(0);
+    let host = i / 60_000;
+    SocketAddrV4::new(Ipv4Addr::from(0x0a00_0000 | (host + 2)), port)
+}
+
+/// The server every synthetic client talks to.
+pub fn server_addr() -> SocketAddrV4 {
+    SocketAddrV4::new(Ipv4Addr::new(10, 255, 0, 1), 3389)
+}
+
+/// One TCP connection whose sequence numbers are tracked for the caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Conn {
+    pub client: SocketAddrV4,
+    pub server: SocketAddrV4,
+    /// Next sequence number of each side.
+    pub client_seq: u32,
+    pub server_seq: u32,
+}
+
+impl Conn {
+    pub fn new(i: u32) -> Self {
+        Conn {
+            client: client_addr(i),
+            server: server_addr(),
+            client_seq: 1_000_000u32.wrapping_mul(i | 1),
+            server_seq: 7_000_000u32.wrapping_mul(i | 1),
+        }
+    }
+
+    fn seg<'a>(&self, from_client: bool, flags: u8, payload: &'a [u8]) -> Tcp<'a> {
+        if from_client {
+            Tcp {
+                src: self.client,
+                dst: self.server,
+                seq: self.client_seq,
+                ack: self.server_seq,
+                flags,
+                payload,
+            }
+        } else {
+            Tcp {
+                src: self.server,
+                dst: self.client,
+                seq: self.server_seq,
+                ack: self.client_seq,
+                flags,
+                payload,
+            }
+        }
+    }
+
+    pub fn syn<W: Write>(&mut self, w: &mut PcapWriter<W>) -> io::Result<()> {
+        w.tcp(&self.seg(true, SYN, &[]))?;
+        self.client_seq = self.client_seq.wrapping_add(1);
+        Ok(())
+    }
+
+    pub fn syn_ack<W: Write>(&mut self, w: &mut PcapWriter<W>) -> io::Result<()> {
+        w.tcp(&self.seg(false, SYN | ACK, &[]))?;
+        self.server_seq = self.server_seq.wrapping_add(1);
+        Ok(())
+    }
+
+    /// SYN, SYN-ACK, ACK.
+    pub fn handshake<W: Write>(&mut self, w: &mut PcapWriter<W>) -> io::Result<()> {
+        self.syn(w)?;
+        self.syn_ack(w)?;
+        w.tcp(&self.seg(true, ACK, &[]))
+    }
+
+    /// Payload from one side, in order.
+    pub fn send<W: Write>(
+        &mut self,
+        w: &mut PcapWriter<W>,
+        from_client: bool,
+        payload: &[u8],
+    ) -> io::Result<()> {
+        w.tcp(&self.seg(from_client, PSH | ACK, payload))?;
+        let n = u32::try_from(payload.len()).unwrap_or(0);
+        if from_client {
+            self.client_seq = self.client_seq.wrapping_add(n);
+        } else {
+            self.server_seq = self.server_seq.wrapping_add(n);
+        }
+        Ok(())
+    }
+
+    /// Payload from one side at `offset` bytes past the next expected one (out of order when
+    /// positive); sequence numbers are not advanced.
+    pub fn send_at<W: Write>(
+        &mut self,
+        w: &mut PcapWriter<W>,
+        from_client: bool,
+        offset: u32,
+        payload: &[u8],
+    ) -> io::Result<()> {
+        let mut seg = self.seg(from_client, PSH | ACK, payload);
+        seg.seq = seg.seq.wrapping_add(offset);
+        w.tcp(&seg)
+    }
+
+    /// A FIN from one side.
+    pub fn fin<W: Write>(&mut self, w: &mut PcapWriter<W>, from_client: bool) -> io::Result<()> {
+        w.tcp(&self.seg(from_client, FIN | ACK, &[]))?;
+        if from_client {
+            self.client_seq = self.client_seq.wrapping_add(1);
+        } else {
+            self.server_seq = self.server_seq.wrapping_add(1);
+        }
+        Ok(())
+    }
+
+    /// A RST from one side.
+    pub fn rst<W: Write>(&mut self, w: &mut PcapWriter<W>, from_client: bool) -> io::Result<()> {
+        w.tcp(&self.seg(from_client, RST | ACK, &[]))
+    }
+}
+
+/// An X.224 Connection Request with cookie `mstshash=synth` requesting SSL|HYBRID
+/// (MS-RDPBCGR 2.2.1.1).
+pub const CONNECTION_REQUEST: &[u8] = b"\x03\x00\x00\x2b\x26\xe0\x00\x00\x00\x00\x00Cookie: mstshash=synth\r\n\x01\x00\x08\x00\x03\x00\x00\x00";
+
+/// An X.224 Connection Confirm selecting PROTOCOL_SSL (MS-RDPBCGR 2.2.1.2).
+pub const CONNECTION_CONFIRM_SSL: &[u8] =
+    b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x00\x08\x00\x01\x00\x00\x00";
+
+/// The start of a TLS 1.2 ClientHello record that declares `record_len` bytes of fragment
+/// (only the first bytes of which follow).
+pub fn client_hello_head(record_len: u16) -> Vec<u8> {
+    let mut v = vec![0x16, 0x03, 0x01];
+    v.extend_from_slice(&record_len.to_be_bytes());
+    let body = u32::from(record_len).saturating_sub(4).to_be_bytes();
+    v.extend_from_slice(&[0x01, body[1], body[2], body[3], 0x03, 0x03]);
+    v.extend_from_slice(&[0x5a; 32]);
+    v
+}
+
+/// `n` connections, each a bare SYN to the RDP port (never answered).
+pub fn syn_flood<W: Write>(out: W, n: u32) -> io::Result<W> {
+    let mut w = PcapWriter::new(out, 65535)?;
+    w.step_us = 1;
+    for i in 0..n {
+        Conn::new(i).syn(&mut w)?;
+    }
+    Ok(w.into_inner())
+}
+
+/// A SYN flood of `n` connections while one RDP connection, opened first, stays active: its
+/// client sends a byte every 1000 SYNs, so it is never the least recently active flow.
+pub fn syn_flood_beside_live_connection<W: Write>(out: W, n: u32) -> io::Result<W> {
+    let mut w = PcapWriter::new(out, 65535)?;
+    w.step_us = 1;
+    let mut live = Conn::new(u32::MAX);
+    live.handshake(&mut w)?;
+    live.send(&mut w, true, CONNECTION_REQUEST)?;
+    live.send(&mut w, false, CONNECTION_CONFIRM_SSL)?;
+    for i in 0..n {
+        Conn::new(i).syn(&mut w)?;
+        if i % 1000 == 999 {
+            live.send(&mut w, true, &[0x17])?;
+        }
+    }
+    Ok(w.into_inner())
+}
+
+/// `n` TLS connections opened in turn, each left half-open after the X.224 exchange and the
+/// first part of a ClientHello; the steps of all connections interleave.
+pub fn half_open_tls<W: Write>(out: W, n: u32) -> io::Result<W> {
+    let mut w = PcapWriter::new(out, 65535)?;
+    w.step_us = 1;
+    let mut conns: Vec<Conn> = (0..n).map(Conn::new).collect();
+    let hello = client_hello_head(4000);
+    for c in &mut conns {
+        c.syn(&mut w)?;
+    }
+    for c in &mut conns {
+        c.syn_ack(&mut w)?;
+    }
+    for c in &mut conns {
+        c.send(&mut w, true, CONNECTION_REQUEST)?;
+    }
+    for c in &mut conns {
+        c.send(&mut w, false, CONNECTION_CONFIRM_SSL)?;
+    }
+    for c in &mut conns {
+        c.send(&mut w, true, &hello)?;
+    }
+    Ok(w.into_inner())
+}
+
+/// One RDP connection: handshake, the `steps` (`true` for the client's bytes), then both FINs.
+pub fn one_connection<W: Write>(out: W, steps: &[(bool, &[u8])]) -> io::Result<W> {
+    let mut w = PcapWriter::new(out, 65535)?;
+    let mut c = Conn::new(7);
+    c.handshake(&mut w)?;
+    for (from_client, payload) in steps {
+        c.send(&mut w, *from_client, payload)?;
+    }
+    c.fin(&mut w, true)?;
+    c.fin(&mut w, false)?;
+    Ok(w.into_inner())
+}
+
+/// A connection whose client stream of `segments` x `seg_len` bytes arrives as a burst in a
+/// scrambled order with every third segment sent twice, the copy overlapping the next
+/// segment by half and carrying different bytes.
+pub fn ooo_burst<W: Write>(out: W, segments: u32, seg_len: u32) -> io::Result<W> {
+    let mut w = PcapWriter::new(out, 65535)?;
+    w.step_us = 1;
+    let mut c = Conn::new(11);
+    c.handshake(&mut w)?;
+    c.send(&mut w, true, CONNECTION_REQUEST)?;
+    c.send(&mut w, false, CONNECTION_CONFIRM_SSL)?;
+    let len = usize::try_from(seg_len).unwrap_or(0);
+    let data: Vec<u8> = (0..len)
+        .map(|i| u8::try_from(i % 251).unwrap_or(0))
+        .collect();
+    let other = vec![0xee; len];
+    // A fixed permutation: i -> i * 7919 mod segments (7919 is prime, coprime to the count
+    // unless it divides it).
+    let step = if segments % 7919 == 0 { 1 } else { 7919 };
+    for k in 0..segments {
+        let i = u32::try_from(u64::from(k) * step % u64::from(segments.max(1))).unwrap_or(0);
+        c.send_at(&mut w, true, i * seg_len, &data)?;
+        if k % 3 == 0 {
+            c.send_at(&mut w, true, i * seg_len + seg_len / 2, &other)?;
+        }
+    }
+    c.client_seq = c.client_seq.wrapping_add(segments * seg_len);
+    c.fin(&mut w, true)?;
+    c.fin(&mut w, false)?;
+    Ok(w.into_inner())
+}
+
+/// A pcapng file: a section header, one Ethernet interface, one good Enhanced Packet Block
+/// (a SYN), then a block whose total length claims `claimed` bytes.
+pub fn pcapng_absurd_block(claimed: u32) -> Vec<u8> {
+    let mut v = Vec::new();
+    // Section Header Block.
+    v.extend_from_slice(&0x0a0d_0d0a_u32.to_le_bytes());
+    v.extend_from_slice(&28u32.to_le_bytes());
+    v.extend_from_slice(&0x1a2b_3c4d_u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&0u16.to_le_bytes());
+    v.extend_from_slice(&u64::MAX.to_le_bytes());
+    v.extend_from_slice(&28u32.to_le_bytes());
+    // Interface Description Block.
+    v.extend_from_slice(&1u32.to_le_bytes());
+    v.extend_from_slice(&20u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes());
+    v.extend_from_slice(&0u16.to_le_bytes());
+    v.extend_from_slice(&65535u32.to_le_bytes());
+    v.extend_from_slice(&20u32.to_le_bytes());
+    // Enhanced Packet Block with a SYN.
+    let c = Conn::new(3);
+    let frame = c.seg(true, SYN, &[]).frame();
+    let padded = (frame.len() + 3) & !3;
+    let total = u32::try_from(32 + padded).unwrap_or(0);
+    v.extend_from_slice(&6u32.to_le_bytes());
+    v.extend_from_slice(&total.to_le_bytes());
+    v.extend_from_slice(&0u32.to_le_bytes());
+    v.extend_from_slice(&0x0006_4000_u32.to_le_bytes());
+    v.extend_from_slice(&0u32.to_le_bytes());
+    let flen = u32::try_from(frame.len()).unwrap_or(0);
+    v.extend_from_slice(&flen.to_le_bytes());
+    v.extend_from_slice(&flen.to_le_bytes());
+    v.extend_from_slice(&frame);
+    v.resize(v.len() + padded - frame.len(), 0);
+    v.extend_from_slice(&total.to_le_bytes());
+    // The absurd block: an EPB header claiming `claimed` bytes, followed by a few bytes.
+    v.extend_from_slice(&6u32.to_le_bytes());
+    v.extend_from_slice(&claimed.to_le_bytes());
+    v.extend_from_slice(&[0; 24]);
+    v
+}
+
+/// A pcap file whose only record header claims `claimed` bytes, followed by 64 bytes and the
+/// end of the file.
+pub fn pcap_lying_record(claimed: u32) -> Vec<u8> {
+    let mut v = PcapWriter::new(Vec::new(), 65535)
+        .map(PcapWriter::into_inner)
+        .unwrap_or_default();
+    v.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0]);
+    v.extend_from_slice(&claimed.to_le_bytes());
+    v.extend_from_slice(&claimed.to_le_bytes());
+    v.extend_from_slice(&[0; 64]);
+    v
+}

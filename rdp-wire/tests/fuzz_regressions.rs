@@ -1,0 +1,92 @@
+//! Replays, under stable `cargo test`, every input the fuzzers found (`fuzz/regressions/<target>/`,
+//! one file per crash, hang or oversized allocation, named after what it broke) and the seed
+//! corpus (`fuzz/seeds/<target>/`), through the same `rdp_wire::fuzzing` functions the fuzz
+//! targets call. Structured inputs are decoded with `arbitrary` exactly as libfuzzer-sys does.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use arbitrary::{Arbitrary, Unstructured};
+use rdp_wire::fuzzing;
+
+/// Runs `f` on every file of `fuzz/regressions/<target>` and `fuzz/seeds/<target>`; returns how
+/// many it ran.
+fn replay(target: &str, f: impl Fn(&[u8])) -> usize {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut n = 0;
+    for dir in ["regressions", "seeds"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
+            continue;
+        };
+        let mut paths: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        for path in paths {
+            let data = std::fs::read(&path).unwrap();
+            eprintln!("{}", path.display());
+            f(&data);
+            n += 1;
+        }
+    }
+    n
+}
+
+fn structured<'a, T: Arbitrary<'a>>(data: &'a [u8]) -> Option<T> {
+    T::arbitrary_take_rest(Unstructured::new(data)).ok()
+}
+
+#[test]
+fn tpkt_x224() {
+    assert!(
+        replay("tpkt_x224", fuzzing::tpkt_x224) > 0,
+        "no seeds for tpkt_x224"
+    );
+}
+
+#[test]
+fn fastpath() {
+    assert!(
+        replay("fastpath", fuzzing::fastpath) > 0,
+        "no seeds for fastpath"
+    );
+}
+
+#[test]
+fn mcs_gcc() {
+    assert!(
+        replay("mcs_gcc", fuzzing::mcs_gcc) > 0,
+        "no seeds for mcs_gcc"
+    );
+}
+
+#[test]
+fn tls_records() {
+    assert!(
+        replay("tls_records", fuzzing::tls_records) > 0,
+        "no seeds for tls_records"
+    );
+}
+
+#[test]
+fn x509() {
+    assert!(replay("x509", fuzzing::x509) > 0, "no seeds for x509");
+}
+
+#[test]
+fn tls_tracker() {
+    let n = replay("tls_tracker", |data| {
+        if let Some(ops) = structured::<Vec<fuzzing::TlsOp<'_>>>(data) {
+            fuzzing::tls_tracker(&ops);
+        }
+    });
+    assert!(n > 0, "no seeds for tls_tracker");
+}
+
+#[test]
+fn analyzer() {
+    let n = replay("analyzer", |data| {
+        if let Some(ops) = structured::<Vec<fuzzing::AnalyzerOp<'_>>>(data) {
+            fuzzing::analyzer(&ops);
+        }
+    });
+    assert!(n > 0, "no seeds for analyzer");
+}
