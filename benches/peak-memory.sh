@@ -19,13 +19,13 @@ for f in "$dir"/caps/*; do
   /usr/bin/time -v target/release/rdp-pcap --format jsonl "$f" >"$out" 2>"$dir/time.txt" || true
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/time.txt")
   secs=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$dir/time.txt")
-  summary=$(tail -n 1 "$out" | python3 -c 'import json,sys
-c=json.load(sys.stdin)
+  summary=$(python3 -c 'import json,sys
+c=[o for o in map(json.loads, open(sys.argv[1])) if o.get("type")=="capture"][-1]
 keys=["packets","connections_seen","connections_reported","connections_evicted","bytes_lost","truncated_packets"]
 parts=[f"{k}={c[k]}" for k in keys if c.get(k)]
 parts+=[f"{k}={v}" for k,v in c.get("counters",{}).items()]
 parts+=[f"problem: {p}" for p in c.get("problems",[])]
-print(", ".join(parts))')
+print(", ".join(parts))' "$out")
   printf '%-42s %10s %9s %12s  %s\n' "$(basename "$f")" "$(stat -c %s "$f")" "$secs" "$rss" "$summary"
   rm -f "$out"
 done
