@@ -11,26 +11,6 @@ mod common;
 
 use serde_json::Value;
 
-/// The verdict codes the analysis decides so far; for the others the expectation is not
-/// checked yet (later stages of the connection sequence decide them).
-const DECIDED_VERDICTS: &[&str] = &[
-    "established",
-    "tcp-refused",
-    "tcp-unanswered",
-    "not-rdp",
-    "no-negotiation-response",
-    "negotiation-failure",
-    "security-mismatch",
-    "tls-not-started",
-    "tls-cipher-mismatch",
-    "tls-version-rejected",
-    "tls-handshake-failed",
-    "auth-failed",
-    "protocol-error",
-    "closed-early",
-    "incomplete",
-];
-
 /// An `ip:port` endpoint as (address, port).
 ///
 /// Our output writes IPv6 endpoints as `[::1]:3389` (RFC 3986 section 3.2.2, as the output
@@ -179,15 +159,44 @@ fn check_capture(expect_path: &std::path::Path, failures: &mut Vec<String>) {
             .filter_map(Value::as_str)
             .collect();
         let code = g["verdict"]["code"].as_str().unwrap_or("?");
-        if accepted.iter().any(|v| DECIDED_VERDICTS.contains(v)) && !accepted.contains(&code) {
+        if !accepted.contains(&code) {
             failures.push(format!(
                 "{at}: verdict {code} ({}) not among {accepted:?}",
                 g["verdict"]["summary"]
             ));
         }
-        if DECIDED_VERDICTS.contains(&code) && !accepted.contains(&code) {
+        let findings: Vec<&str> = g["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["code"].as_str())
+            .collect();
+        for wanted in w["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+        {
+            if !findings.contains(&wanted) {
+                failures.push(format!("{at}: finding {wanted} missing (got {findings:?})"));
+            }
+        }
+    }
+    let capture_findings: Vec<String> = run
+        .json_lines()
+        .iter()
+        .filter(|v| v["type"] == "finding")
+        .filter_map(|v| v["code"].as_str().map(str::to_string))
+        .collect();
+    for wanted in expect["capture_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+    {
+        if !capture_findings.iter().any(|c| c == wanted) {
             failures.push(format!(
-                "{at}: verdict {code} given, expected one of {accepted:?}"
+                "{name}: capture finding {wanted} missing (got {capture_findings:?})"
             ));
         }
     }
