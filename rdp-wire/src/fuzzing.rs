@@ -181,7 +181,11 @@ fn handshake_message(t: HandshakeType, body: &[u8]) {
     match t {
         HandshakeType::CLIENT_HELLO => {
             if let Ok(hello) = parse_client_hello(body) {
-                let _ = (fingerprint::ja3(&hello), fingerprint::ja4(&hello));
+                let _ = (
+                    fingerprint::ja3(&hello),
+                    fingerprint::ja4(&hello),
+                    fingerprint::ja4_original(&hello),
+                );
                 let _ = hello.offered_versions();
             }
         }

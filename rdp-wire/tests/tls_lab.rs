@@ -195,7 +195,7 @@ fn replay(path: &Path) -> Vec<TlsFacts> {
 
 /// The JA4 of every ClientHello in a (non-RDP) capture: per flow, payloads in capture order,
 /// flows that start with a handshake record.
-fn client_hello_ja4s(path: &Path) -> Vec<String> {
+fn client_hello_ja4s(path: &Path) -> Vec<[String; 4]> {
     use rdp_wire::tls::handshake::{parse_client_hello, HandshakeReassembler, HandshakeType};
     use rdp_wire::tls::record::parse_record;
     let mut flows: Vec<((Vec<u8>, u16), (Vec<u8>, u16), Vec<u8>, Vec<u32>)> = Vec::new();
@@ -228,7 +228,10 @@ fn client_hello_ja4s(path: &Path) -> Vec<String> {
                 }
             });
             for h in hellos {
-                out.push(rdp_wire::tls::fingerprint::ja4(&parse_client_hello(&h).unwrap()).ja4);
+                let hello = parse_client_hello(&h).unwrap();
+                let sorted = rdp_wire::tls::fingerprint::ja4(&hello);
+                let original = rdp_wire::tls::fingerprint::ja4_original(&hello);
+                out.push([sorted.ja4, sorted.ja4_r, original.ja4_o, original.ja4_ro]);
             }
             input = rest;
         }
@@ -249,11 +252,25 @@ fn ja4_matches_foxio_expected_outputs() {
             .collect();
         let got = client_hello_ja4s(&ja4_dir.join(name));
         assert!(!got.is_empty(), "{name}: no ClientHello found");
-        for g in &got {
+        // FoxIO's Python tool also prints the raw and original-order variants.
+        let python: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(ja4_dir.join(format!("expected/{name}.python.json"))).unwrap(),
+        )
+        .unwrap();
+        for [ja4, ja4_r, ja4_o, ja4_ro] in &got {
             assert!(
-                expected.contains(&g.as_str()),
-                "{name}: {g} not in {expected:?}"
+                expected.contains(&ja4.as_str()),
+                "{name}: {ja4} not in {expected:?}"
             );
+            let entry = python
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["JA4.1"] == ja4.as_str())
+                .unwrap_or_else(|| panic!("{name}: {ja4} not in the Python output"));
+            assert_eq!(entry["JA4_r.1"], ja4_r.as_str(), "{name}");
+            assert_eq!(entry["JA4_o.1"], ja4_o.as_str(), "{name}");
+            assert_eq!(entry["JA4_ro.1"], ja4_ro.as_str(), "{name}");
         }
     }
 }

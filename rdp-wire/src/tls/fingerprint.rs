@@ -24,14 +24,19 @@ use super::extensions::ExtensionType;
 use super::handshake::{ClientHello, ServerHello};
 use super::{is_grease, ProtocolVersion};
 
-/// The JA4 client fingerprint and its raw and original-order variants.
+/// The JA4 client fingerprint and its raw form (lists sorted).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Ja4 {
     /// `JA4`: `t13d1516h2_8daaf6152771_e5627efa2ab1`.
     pub ja4: String,
     /// `JA4_r`: the sorted lists, unhashed.
     pub ja4_r: String,
-    /// `JA4_o`: lists in wire order (SNI and ALPN kept), hashed.
+}
+
+/// The original-order JA4 variants (lists in wire order, SNI and ALPN kept).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ja4Original {
+    /// `JA4_o`: lists in wire order, hashed.
     pub ja4_o: String,
     /// `JA4_ro`: lists in wire order, unhashed.
     pub ja4_ro: String,
@@ -64,13 +69,29 @@ fn hex_lower(bytes: &[u8]) -> String {
     s
 }
 
-/// The first 12 hex characters of the SHA-256 of `s`; `000000000000` for an empty list.
-fn hash12(s: &str) -> String {
+/// Appends the first 12 hex characters of the SHA-256 of `s`; `000000000000` for an empty
+/// list.
+fn push_hash12(out: &mut String, s: &str) {
     if s.is_empty() {
-        return "000000000000".to_string();
+        out.push_str("000000000000");
+        return;
     }
     let digest = Sha256::digest(s.as_bytes());
-    hex_lower(digest.get(..6).unwrap_or_default())
+    push_hex(out, digest.get(..6).unwrap_or_default());
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    for b in bytes {
+        push_nibble(out, u16::from(*b) >> 4);
+        push_nibble(out, u16::from(*b));
+    }
+}
+
+#[cfg(test)]
+fn hash12(s: &str) -> String {
+    let mut out = String::with_capacity(12);
+    push_hash12(&mut out, s);
+    out
 }
 
 fn version_code(v: ProtocolVersion) -> &'static str {
@@ -88,126 +109,185 @@ fn version_code(v: ProtocolVersion) -> &'static str {
     }
 }
 
-/// The two ALPN characters of JA4 (specification rule, see the module doc).
+/// Appends the two ALPN characters of JA4 (specification rule, see the module doc).
+fn push_alpn_chars(out: &mut String, first_alpn: Option<&[u8]>) {
+    match first_alpn.and_then(|n| Some((n, *n.first()?, *n.last()?))) {
+        None => out.push_str("00"),
+        Some((_, first, last)) if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() => {
+            out.push(char::from(first));
+            out.push(char::from(last));
+        }
+        // The first and last hex digits of the whole name.
+        Some((_, first, last)) => {
+            push_nibble(out, u16::from(first) >> 4);
+            push_nibble(out, u16::from(last));
+        }
+    }
+}
+
+#[cfg(test)]
 fn alpn_chars(first_alpn: Option<&[u8]>) -> String {
-    let Some(name) = first_alpn else {
-        return "00".to_string();
-    };
-    let (Some(&first), Some(&last)) = (name.first(), name.last()) else {
-        return "00".to_string();
-    };
-    if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() {
-        let mut s = String::with_capacity(2);
-        s.push(char::from(first));
-        s.push(char::from(last));
-        s
-    } else {
-        let hex = hex_lower(name);
-        let mut s = String::with_capacity(2);
-        s.extend(hex.chars().next());
-        s.extend(hex.chars().last());
-        s
-    }
-}
-
-fn count2(n: usize) -> String {
-    format!("{:02}", n.min(99))
-}
-
-/// `v1,v2,...` with each value as four lower-case hex digits.
-fn hex4_list(values: impl Iterator<Item = u16>) -> String {
-    let mut s = String::with_capacity(values.size_hint().0.saturating_mul(5));
-    for v in values {
-        if !s.is_empty() {
-            s.push(',');
-        }
-        for shift in [12u16, 8, 4, 0] {
-            push_nibble(&mut s, v >> shift);
-        }
-    }
+    let mut s = String::new();
+    push_alpn_chars(&mut s, first_alpn);
     s
 }
 
-/// Computes JA4 and its variants for a ClientHello carried over TCP.
-pub fn ja4(hello: &ClientHello<'_>) -> Ja4 {
-    let version = hello
-        .decoded
-        .supported_versions
-        .iter()
-        .copied()
-        .filter(|v| !v.is_grease())
-        .max()
-        .unwrap_or(hello.legacy_version);
-    let has_sni = hello
-        .extensions
-        .iter()
-        .any(|e| e.extension_type == ExtensionType::SERVER_NAME);
-    let ciphers: Vec<u16> = hello
-        .cipher_suites
-        .iter()
-        .map(|c| c.0)
-        .filter(|c| !is_grease(*c))
-        .collect();
-    let exts: Vec<u16> = hello
-        .extensions
-        .iter()
-        .map(|e| e.extension_type.0)
-        .filter(|e| !is_grease(*e))
-        .collect();
-    let sigs: Vec<u16> = hello
-        .decoded
-        .signature_algorithms
-        .iter()
-        .map(|s| s.0)
-        .filter(|s| !is_grease(*s))
-        .collect();
-    let prefix = format!(
-        "t{}{}{}{}{}",
-        version_code(version),
-        if has_sni { 'd' } else { 'i' },
-        count2(ciphers.len()),
-        count2(exts.len()),
-        alpn_chars(hello.decoded.alpn.first().copied()),
-    );
+/// Appends `n` as two decimal digits, capped at 99.
+fn push_count2(out: &mut String, n: usize) {
+    let n = u32::try_from(n.min(99)).unwrap_or(99);
+    for d in [n / 10, n % 10] {
+        out.extend(char::from_digit(d, 10));
+    }
+}
 
-    let mut sorted_ciphers = ciphers.clone();
-    sorted_ciphers.sort_unstable();
-    let mut sorted_exts: Vec<u16> = exts
+/// Appends `v1,v2,...` with each value as four lower-case hex digits.
+fn push_hex4_list(s: &mut String, values: impl Iterator<Item = u16>) {
+    for (i, v) in values.enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        for shift in [12u16, 8, 4, 0] {
+            push_nibble(s, v >> shift);
+        }
+    }
+}
+
+#[cfg(test)]
+fn hex4_list(values: impl Iterator<Item = u16>) -> String {
+    let mut s = String::new();
+    push_hex4_list(&mut s, values);
+    s
+}
+
+/// The parts of a ClientHello that JA4 and its variants are made of, GREASE removed.
+struct Ja4Parts {
+    /// `t13d3110h2`: protocol, version, SNI, counts, ALPN.
+    prefix: String,
+    ciphers: Vec<u16>,
+    exts: Vec<u16>,
+    sigs: Vec<u16>,
+}
+
+impl Ja4Parts {
+    fn new(hello: &ClientHello<'_>) -> Self {
+        let version = hello
+            .decoded
+            .supported_versions
+            .iter()
+            .copied()
+            .filter(|v| !v.is_grease())
+            .max()
+            .unwrap_or(hello.legacy_version);
+        let has_sni = hello
+            .extensions
+            .iter()
+            .any(|e| e.extension_type == ExtensionType::SERVER_NAME);
+        let ciphers: Vec<u16> = hello
+            .cipher_suites
+            .iter()
+            .map(|c| c.0)
+            .filter(|c| !is_grease(*c))
+            .collect();
+        let exts: Vec<u16> = hello
+            .extensions
+            .iter()
+            .map(|e| e.extension_type.0)
+            .filter(|e| !is_grease(*e))
+            .collect();
+        let sigs: Vec<u16> = hello
+            .decoded
+            .signature_algorithms
+            .iter()
+            .map(|s| s.0)
+            .filter(|s| !is_grease(*s))
+            .collect();
+        let mut prefix = String::with_capacity(10);
+        prefix.push('t');
+        prefix.push_str(version_code(version));
+        prefix.push(if has_sni { 'd' } else { 'i' });
+        push_count2(&mut prefix, ciphers.len());
+        push_count2(&mut prefix, exts.len());
+        push_alpn_chars(&mut prefix, hello.decoded.alpn.first().copied());
+        Ja4Parts {
+            prefix,
+            ciphers,
+            exts,
+            sigs,
+        }
+    }
+
+    /// The raw fingerprint `prefix_ciphers_extensions[_sigalgs]` and the hashed one, built from
+    /// the given lists; the signature algorithms are appended to the extension part only when
+    /// both are present.
+    fn build(&self, ciphers: &[u16], exts: &[u16]) -> (String, String) {
+        let mut raw = String::with_capacity(
+            self.prefix
+                .len()
+                .saturating_add(ciphers.len().saturating_mul(5))
+                .saturating_add(exts.len().saturating_mul(5))
+                .saturating_add(self.sigs.len().saturating_mul(5))
+                .saturating_add(3),
+        );
+        raw.push_str(&self.prefix);
+        raw.push('_');
+        let b_start = raw.len();
+        push_hex4_list(&mut raw, ciphers.iter().copied());
+        let b_end = raw.len();
+        raw.push('_');
+        let c_start = raw.len();
+        push_hex4_list(&mut raw, exts.iter().copied());
+        if !exts.is_empty() && !self.sigs.is_empty() {
+            raw.push('_');
+            push_hex4_list(&mut raw, self.sigs.iter().copied());
+        }
+        let mut hashed = String::with_capacity(self.prefix.len().saturating_add(26));
+        hashed.push_str(&self.prefix);
+        hashed.push('_');
+        push_hash12(&mut hashed, raw.get(b_start..b_end).unwrap_or_default());
+        hashed.push('_');
+        push_hash12(&mut hashed, raw.get(c_start..).unwrap_or_default());
+        (hashed, raw)
+    }
+}
+
+/// Computes JA4 and JA4_r for a ClientHello carried over TCP: cipher suites sorted,
+/// extensions sorted without SNI and ALPN.
+pub fn ja4(hello: &ClientHello<'_>) -> Ja4 {
+    let parts = Ja4Parts::new(hello);
+    let mut ciphers = parts.ciphers.clone();
+    ciphers.sort_unstable();
+    let mut exts: Vec<u16> = parts
+        .exts
         .iter()
         .copied()
         .filter(|e| *e != ExtensionType::SERVER_NAME.0 && *e != ExtensionType::ALPN.0)
         .collect();
-    sorted_exts.sort_unstable();
-    let sig_list = hex4_list(sigs.iter().copied());
+    exts.sort_unstable();
+    let (ja4, ja4_r) = parts.build(&ciphers, &exts);
+    Ja4 { ja4, ja4_r }
+}
 
-    let with_sigs = |exts: String| -> String {
-        if sig_list.is_empty() || exts.is_empty() {
-            exts
-        } else {
-            format!("{exts}_{sig_list}")
+/// Computes JA4_o and JA4_ro: the lists in wire order, SNI and ALPN kept.
+pub fn ja4_original(hello: &ClientHello<'_>) -> Ja4Original {
+    let parts = Ja4Parts::new(hello);
+    let (ja4_o, ja4_ro) = parts.build(&parts.ciphers, &parts.exts);
+    Ja4Original { ja4_o, ja4_ro }
+}
+
+/// Appends `v1-v2-...` in decimal.
+fn push_dec_list(s: &mut String, values: impl Iterator<Item = u16>) {
+    for (i, v) in values.enumerate() {
+        if i > 0 {
+            s.push('-');
         }
-    };
-    let c_sorted = with_sigs(hex4_list(sorted_exts.iter().copied()));
-    let c_orig = with_sigs(hex4_list(exts.iter().copied()));
-    let b_sorted = hex4_list(sorted_ciphers.iter().copied());
-    let b_orig = hex4_list(ciphers.iter().copied());
-    Ja4 {
-        ja4: format!("{prefix}_{}_{}", hash12(&b_sorted), hash12(&c_sorted)),
-        ja4_r: format!("{prefix}_{b_sorted}_{c_sorted}"),
-        ja4_o: format!("{prefix}_{}_{}", hash12(&b_orig), hash12(&c_orig)),
-        ja4_ro: format!("{prefix}_{b_orig}_{c_orig}"),
+        push_decimal(s, v);
     }
 }
 
-/// `v1-v2-...` in decimal.
+#[cfg(test)]
 fn dec_list(values: impl Iterator<Item = u16>) -> String {
     let mut s = String::new();
-    for v in values {
-        if !s.is_empty() {
-            s.push('-');
-        }
-        push_decimal(&mut s, v);
-    }
+    push_dec_list(&mut s, values);
     s
 }
 
@@ -238,26 +318,43 @@ fn md5_hex(s: &str) -> String {
 /// Computes JA3 (`version,ciphers,extensions,groups,ec_point_formats`, GREASE removed).
 pub fn ja3(hello: &ClientHello<'_>) -> Ja3 {
     let not_grease = |v: &u16| !is_grease(*v);
-    let full = format!(
-        "{},{},{},{},{}",
-        hello.legacy_version.0,
-        dec_list(hello.cipher_suites.iter().map(|c| c.0).filter(not_grease)),
-        dec_list(
-            hello
-                .extensions
-                .iter()
-                .map(|e| e.extension_type.0)
-                .filter(not_grease)
-        ),
-        dec_list(
-            hello
-                .decoded
-                .supported_groups
-                .iter()
-                .map(|g| g.0)
-                .filter(not_grease)
-        ),
-        dec_list(hello.decoded.ec_point_formats.iter().map(|f| u16::from(*f))),
+    let mut full = String::with_capacity(
+        hello
+            .cipher_suites
+            .len()
+            .saturating_add(hello.extensions.len())
+            .saturating_mul(6)
+            .saturating_add(64),
+    );
+    push_decimal(&mut full, hello.legacy_version.0);
+    full.push(',');
+    push_dec_list(
+        &mut full,
+        hello.cipher_suites.iter().map(|c| c.0).filter(not_grease),
+    );
+    full.push(',');
+    push_dec_list(
+        &mut full,
+        hello
+            .extensions
+            .iter()
+            .map(|e| e.extension_type.0)
+            .filter(not_grease),
+    );
+    full.push(',');
+    push_dec_list(
+        &mut full,
+        hello
+            .decoded
+            .supported_groups
+            .iter()
+            .map(|g| g.0)
+            .filter(not_grease),
+    );
+    full.push(',');
+    push_dec_list(
+        &mut full,
+        hello.decoded.ec_point_formats.iter().map(|f| u16::from(*f)),
     );
     Ja3 {
         hash: md5_hex(&full),
@@ -267,17 +364,19 @@ pub fn ja3(hello: &ClientHello<'_>) -> Ja3 {
 
 /// Computes JA3S (`version,cipher,extensions` of the ServerHello).
 pub fn ja3s(hello: &ServerHello<'_>) -> Ja3 {
-    let full = format!(
-        "{},{},{}",
-        hello.legacy_version.0,
-        hello.cipher_suite.0,
-        dec_list(
-            hello
-                .extensions
-                .iter()
-                .map(|e| e.extension_type.0)
-                .filter(|v| !is_grease(*v))
-        ),
+    let mut full =
+        String::with_capacity(hello.extensions.len().saturating_mul(6).saturating_add(16));
+    push_decimal(&mut full, hello.legacy_version.0);
+    full.push(',');
+    push_decimal(&mut full, hello.cipher_suite.0);
+    full.push(',');
+    push_dec_list(
+        &mut full,
+        hello
+            .extensions
+            .iter()
+            .map(|e| e.extension_type.0)
+            .filter(|v| !is_grease(*v)),
     );
     Ja3 {
         hash: md5_hex(&full),
@@ -294,17 +393,19 @@ pub fn ja4s(hello: &ServerHello<'_>) -> (String, String) {
         .iter()
         .map(|e| e.extension_type.0)
         .collect();
-    let prefix = format!(
-        "t{}{}{}",
-        version_code(hello.selected_version()),
-        count2(exts.len()),
-        alpn_chars(hello.decoded.alpn.first().copied()),
-    );
-    let list = hex4_list(exts.iter().copied());
-    (
-        format!("{prefix}_{:04x}_{}", hello.cipher_suite.0, hash12(&list)),
-        format!("{prefix}_{:04x}_{list}", hello.cipher_suite.0),
-    )
+    let mut prefix = String::from("t");
+    prefix.push_str(version_code(hello.selected_version()));
+    push_count2(&mut prefix, exts.len());
+    push_alpn_chars(&mut prefix, hello.decoded.alpn.first().copied());
+    prefix.push('_');
+    push_hex4_list(&mut prefix, std::iter::once(hello.cipher_suite.0));
+    prefix.push('_');
+    let mut list = String::new();
+    push_hex4_list(&mut list, exts.iter().copied());
+    let mut hashed = prefix.clone();
+    push_hash12(&mut hashed, &list);
+    prefix.push_str(&list);
+    (hashed, prefix)
 }
 
 #[cfg(test)]
