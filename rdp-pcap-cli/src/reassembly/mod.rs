@@ -59,6 +59,7 @@ mod tests;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 use stream::Stream;
@@ -306,10 +307,28 @@ fn looks_like_x224_connection_request(payload: &[u8]) -> bool {
 }
 
 /// The unordered 4-tuple.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FlowKey {
     lo: SocketAddr,
     hi: SocketAddr,
+}
+
+/// Consistent with the derived `Eq`: equal keys write equal words. An IPv4 pair is hashed as
+/// two words instead of field by field (enum tags, four octets, ports), which made hashing the
+/// largest cost of a flow table lookup.
+impl Hash for FlowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match (self.lo, self.hi) {
+            (SocketAddr::V4(lo), SocketAddr::V4(hi)) => {
+                state.write_u64(u64::from(lo.ip().to_bits()) << 32 | u64::from(hi.ip().to_bits()));
+                state.write_u32(u32::from(lo.port()) << 16 | u32::from(hi.port()));
+            }
+            (lo, hi) => {
+                lo.hash(state);
+                hi.hash(state);
+            }
+        }
+    }
 }
 
 impl FlowKey {
