@@ -71,6 +71,10 @@ struct Observer {
     /// Finished flows waiting for earlier ones; `None` for a flow that is not reported.
     /// Boxed: a record is over a kilobyte, and B-tree nodes move their values around.
     done: BTreeMap<u64, Option<Box<ConnectionRecord>>>,
+    /// Whether [`Observer::ready`] may hand out a record: set when a flow closes at the front
+    /// of the order or the waiting records pass the cap, cleared by `ready`. Checked after
+    /// every packet, so that `ready` runs once per finished flow rather than once per packet.
+    maybe_ready: bool,
     seen: u64,
     reported: u64,
     /// Flows handed out before an earlier open one because of [`MAX_WAITING_RECORDS`].
@@ -86,6 +90,7 @@ impl Observer {
     /// Records whose every earlier flow has finished, in order (and, past
     /// [`MAX_WAITING_RECORDS`], the oldest waiting ones).
     fn ready(&mut self) -> impl Iterator<Item = Box<ConnectionRecord>> + '_ {
+        self.maybe_ready = false;
         let limit = self.open.first().copied();
         let mut out = Vec::new();
         let mut waiting = self.done.len();
@@ -165,6 +170,13 @@ impl FlowObserver for Observer {
             })
         });
         self.done.insert(info.id, record);
+        let first_open = self.open.first().copied();
+        let first_done = self.done.first_key_value().map(|(id, _)| *id);
+        if first_done.is_some_and(|done| first_open.is_none_or(|open| done < open))
+            || self.done.len() > MAX_WAITING_RECORDS
+        {
+            self.maybe_ready = true;
+        }
     }
 }
 
@@ -242,6 +254,7 @@ pub fn analyze(
         timeline: options.timeline,
         open: BTreeSet::new(),
         done: BTreeMap::new(),
+        maybe_ready: false,
         seen: 0,
         reported: 0,
         reported_early: 0,
@@ -287,7 +300,7 @@ pub fn analyze(
             rst: pkt.flags.rst(),
             payload: pkt.payload,
         });
-        if !reassembler.observer().done.is_empty() {
+        if reassembler.observer().maybe_ready {
             emit(reassembler.observer_mut(), run, &mut write_error);
         }
     });
