@@ -1,0 +1,815 @@
+//! A compact JSON serializer for the hot path of `--format jsonl`: one connection object per
+//! line, appended to a `Vec<u8>`.
+//!
+//! It writes byte for byte what `serde_json::to_writer` (compact) writes, numbers included
+//! (they go through [`serde_json::ser::CompactFormatter`]); the tests below compare the two on
+//! every connection of `samples/` and of the lab corpus. What it does differently:
+//! - strings are scanned for bytes that need escaping eight at a time (a word-wide test for
+//!   `"`, `\` and control characters) and copied in one piece when there are none, where
+//!   serde_json looks up every byte in a table;
+//! - `collect_str` (cipher suite, version and group names, addresses) escapes the `Display`
+//!   output as it is written, without a `String` in between;
+//! - everything is appended to a `Vec<u8>`: no `io::Write` layer, no error paths for writes.
+//!
+//! Map keys must be strings, chars or integers (quoted), as in serde_json; anything else is an
+//! error.
+
+use serde::ser::{self, Serialize};
+use serde_json::ser::{CompactFormatter, Formatter as _};
+
+/// Errors are serde_json's own: they only come from a `Serialize` implementation
+/// (`Error::custom`) or a map key that is not a string.
+pub type Error = serde_json::Error;
+
+type Result<T = ()> = std::result::Result<T, Error>;
+
+/// Appends `value` as compact JSON to `out`.
+pub fn to_vec<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result {
+    value.serialize(Serializer { out })
+}
+
+/// `b` repeated in every byte of a word.
+const fn splat(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+/// Whether any byte of `w` is below 0x20, `"` or `\` (exact: the classic "has zero byte" and
+/// "has byte less than" word tests, which have no false negatives and whose false positives
+/// can only follow a true positive in the same word).
+fn word_needs_escape(w: u64) -> bool {
+    const LOW: u64 = splat(0x01);
+    const HIGH: u64 = splat(0x80);
+    let control = w.wrapping_sub(splat(0x20)) & !w & HIGH;
+    let q = w ^ splat(b'"');
+    let quote = q.wrapping_sub(LOW) & !q & HIGH;
+    let b = w ^ splat(b'\\');
+    let backslash = b.wrapping_sub(LOW) & !b & HIGH;
+    control | quote | backslash != 0
+}
+
+fn byte_needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+fn push_escape(out: &mut Vec<u8>, b: u8) {
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x09 => out.extend_from_slice(b"\\t"),
+        0x0a => out.extend_from_slice(b"\\n"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        0x0d => out.extend_from_slice(b"\\r"),
+        _ => {
+            let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+            let lo = HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0');
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hi, lo]);
+        }
+    }
+}
+
+/// Appends the contents of a JSON string (without the quotes).
+fn push_escaped(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    // Find the first byte to escape, a word at a time; most strings have none.
+    let mut clean = 0usize;
+    let mut words = bytes.chunks_exact(8);
+    for chunk in words.by_ref() {
+        let w = u64::from_ne_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
+        if word_needs_escape(w) {
+            break;
+        }
+        clean = clean.saturating_add(8);
+    }
+    let Some(rest) = bytes.get(clean..) else {
+        return;
+    };
+    let Some(first) = rest.iter().position(|b| byte_needs_escape(*b)) else {
+        out.extend_from_slice(bytes);
+        return;
+    };
+    let (head, tail) = bytes.split_at(clean.saturating_add(first));
+    out.extend_from_slice(head);
+    let mut run = 0usize;
+    for (i, &b) in tail.iter().enumerate() {
+        if byte_needs_escape(b) {
+            out.extend_from_slice(tail.get(run..i).unwrap_or_default());
+            push_escape(out, b);
+            run = i.saturating_add(1);
+        }
+    }
+    out.extend_from_slice(tail.get(run..).unwrap_or_default());
+}
+
+fn push_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    push_escaped(out, s);
+    out.push(b'"');
+}
+
+/// Numbers are written by serde_json's own formatter, so they come out exactly as
+/// serde_json writes them; writes to a `Vec` cannot fail.
+fn number(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> Result {
+    write(out).map_err(ser::Error::custom)
+}
+
+struct Serializer<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+/// An object or array being written: whether the next element is the first.
+pub struct Compound<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl Compound<'_> {
+    fn comma(&mut self) {
+        if self.first {
+            self.first = false;
+        } else {
+            self.out.push(b',');
+        }
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.comma();
+        value.serialize(Serializer { out: self.out })
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result {
+        self.comma();
+        push_str(self.out, key);
+        self.out.push(b':');
+        value.serialize(Serializer { out: self.out })
+    }
+}
+
+/// Escapes `Display` output as it is written.
+struct Escaper<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Escaper<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        push_escaped(self.0, s);
+        Ok(())
+    }
+}
+
+impl<'a> ser::Serializer for Serializer<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'a>;
+    type SerializeTuple = Compound<'a>;
+    type SerializeTupleStruct = Compound<'a>;
+    type SerializeTupleVariant = Compound<'a>;
+    type SerializeMap = Compound<'a>;
+    type SerializeStruct = Compound<'a>;
+    type SerializeStructVariant = Compound<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result {
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+
+    fn serialize_i8(self, v: i8) -> Result {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i16(self, v: i16) -> Result {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i32(self, v: i32) -> Result {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i64(self, v: i64) -> Result {
+        number(self.out, |o| CompactFormatter.write_i64(o, v))
+    }
+
+    fn serialize_i128(self, v: i128) -> Result {
+        number(self.out, |o| CompactFormatter.write_i128(o, v))
+    }
+
+    fn serialize_u8(self, v: u8) -> Result {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u16(self, v: u16) -> Result {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u32(self, v: u32) -> Result {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u64(self, v: u64) -> Result {
+        number(self.out, |o| CompactFormatter.write_u64(o, v))
+    }
+
+    fn serialize_u128(self, v: u128) -> Result {
+        number(self.out, |o| CompactFormatter.write_u128(o, v))
+    }
+
+    fn serialize_f32(self, v: f32) -> Result {
+        if v.is_finite() {
+            number(self.out, |o| CompactFormatter.write_f32(o, v))
+        } else {
+            self.serialize_unit()
+        }
+    }
+
+    fn serialize_f64(self, v: f64) -> Result {
+        if v.is_finite() {
+            number(self.out, |o| CompactFormatter.write_f64(o, v))
+        } else {
+            self.serialize_unit()
+        }
+    }
+
+    fn serialize_char(self, v: char) -> Result {
+        self.serialize_str(v.encode_utf8(&mut [0u8; 4]))
+    }
+
+    fn serialize_str(self, v: &str) -> Result {
+        push_str(self.out, v);
+        Ok(())
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result {
+        let mut seq = self.serialize_seq(Some(v.len()))?;
+        for b in v {
+            ser::SerializeSeq::serialize_element(&mut seq, b)?;
+        }
+        ser::SerializeSeq::end(seq)
+    }
+
+    fn serialize_none(self) -> Result {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result {
+        self.out.push(b'{');
+        push_str(self.out, variant);
+        self.out.push(b':');
+        value.serialize(Serializer { out: self.out })?;
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>> {
+        self.out.push(b'[');
+        Ok(Compound {
+            out: self.out,
+            first: true,
+        })
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a>> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, len: usize) -> Result<Compound<'a>> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a>> {
+        self.out.push(b'{');
+        push_str(self.out, variant);
+        self.out.extend_from_slice(b":[");
+        Ok(Compound {
+            out: self.out,
+            first: true,
+        })
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a>> {
+        self.out.push(b'{');
+        Ok(Compound {
+            out: self.out,
+            first: true,
+        })
+    }
+
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Compound<'a>> {
+        self.serialize_map(Some(len))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a>> {
+        self.out.push(b'{');
+        push_str(self.out, variant);
+        self.out.extend_from_slice(b":{");
+        Ok(Compound {
+            out: self.out,
+            first: true,
+        })
+    }
+
+    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result {
+        use std::fmt::Write as _;
+        self.out.push(b'"');
+        write!(Escaper(self.out), "{value}").map_err(ser::Error::custom)?;
+        self.out.push(b'"');
+        Ok(())
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.out.push(b']');
+        Ok(())
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.out.push(b']');
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.out.push(b']');
+        Ok(())
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.out.extend_from_slice(b"]}");
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result {
+        self.comma();
+        key.serialize(KeySerializer { out: self.out })?;
+        self.out.push(b':');
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        value.serialize(Serializer { out: self.out })
+    }
+
+    fn serialize_entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(
+        &mut self,
+        key: &K,
+        value: &V,
+    ) -> Result {
+        self.serialize_key(key)?;
+        self.serialize_value(value)
+    }
+
+    fn end(self) -> Result {
+        self.out.push(b'}');
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result {
+        self.out.push(b'}');
+        Ok(())
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_> {
+    type Ok = ();
+    type Error = Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result {
+        self.out.extend_from_slice(b"}}");
+        Ok(())
+    }
+}
+
+/// Map keys: strings as they are, chars and integers quoted, anything else refused (as
+/// serde_json does).
+struct KeySerializer<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+fn key_must_be_a_string() -> Error {
+    ser::Error::custom("key must be a string")
+}
+
+impl KeySerializer<'_> {
+    fn quoted(self, write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> Result {
+        self.out.push(b'"');
+        number(self.out, write)?;
+        self.out.push(b'"');
+        Ok(())
+    }
+}
+
+impl ser::Serializer for KeySerializer<'_> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<(), Error>;
+    type SerializeTuple = ser::Impossible<(), Error>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = ser::Impossible<(), Error>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
+
+    fn serialize_str(self, v: &str) -> Result {
+        push_str(self.out, v);
+        Ok(())
+    }
+
+    fn serialize_char(self, v: char) -> Result {
+        self.serialize_str(v.encode_utf8(&mut [0u8; 4]))
+    }
+
+    fn serialize_unit_variant(self, _: &'static str, _: u32, variant: &'static str) -> Result {
+        self.serialize_str(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> Result {
+        v.serialize(self)
+    }
+
+    fn serialize_bool(self, v: bool) -> Result {
+        self.serialize_str(if v { "true" } else { "false" })
+    }
+
+    fn serialize_i8(self, v: i8) -> Result {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i16(self, v: i16) -> Result {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i32(self, v: i32) -> Result {
+        self.serialize_i64(i64::from(v))
+    }
+
+    fn serialize_i64(self, v: i64) -> Result {
+        self.quoted(|o| CompactFormatter.write_i64(o, v))
+    }
+
+    fn serialize_i128(self, v: i128) -> Result {
+        self.quoted(|o| CompactFormatter.write_i128(o, v))
+    }
+
+    fn serialize_u8(self, v: u8) -> Result {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u16(self, v: u16) -> Result {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u32(self, v: u32) -> Result {
+        self.serialize_u64(u64::from(v))
+    }
+
+    fn serialize_u64(self, v: u64) -> Result {
+        self.quoted(|o| CompactFormatter.write_u64(o, v))
+    }
+
+    fn serialize_u128(self, v: u128) -> Result {
+        self.quoted(|o| CompactFormatter.write_u128(o, v))
+    }
+
+    fn serialize_f32(self, _: f32) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_f64(self, _: f64) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_bytes(self, _: &[u8]) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_none(self) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_unit(self) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant> {
+        Err(key_must_be_a_string())
+    }
+
+    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result {
+        use std::fmt::Write as _;
+        self.out.push(b'"');
+        write!(Escaper(self.out), "{value}").map_err(ser::Error::custom)?;
+        self.out.push(b'"');
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use serde_json::json;
+
+    fn ours<T: Serialize + ?Sized>(v: &T) -> String {
+        let mut out = Vec::new();
+        to_vec(&mut out, v).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_escape_like_serde_json() {
+        let mut cases: Vec<String> = vec![
+            String::new(),
+            "plain".into(),
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384".into(),
+            "quote \" backslash \\ slash / del \u{7f}".into(),
+            "tab\tnewline\ncr\rbs\u{8}ff\u{c}nul\u{0}esc\u{1b}unit\u{1f}".into(),
+            "ünïcödé ✓ 𝄞 at every offset".into(),
+        ];
+        // Every single byte value that is a char, at every position of a 17-byte string (so
+        // both the word loop and the tail see it).
+        for c in (0u8..=0x7f).map(char::from) {
+            for pos in 0..17 {
+                let mut s: String = "abcdefghijklmnopq".into();
+                s.replace_range(pos..=pos, &c.to_string());
+                cases.push(s);
+            }
+        }
+        for s in &cases {
+            assert_eq!(ours(s), serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn word_test_is_exact() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut w = [b'a'; 8];
+                w[pos] = b;
+                assert_eq!(
+                    word_needs_escape(u64::from_ne_bytes(w)),
+                    byte_needs_escape(b),
+                    "{b:#04x} at {pos}"
+                );
+            }
+        }
+        // Bytes with the high bit set (UTF-8) next to ones below 0x20.
+        let w = u64::from_ne_bytes([0xff, 0x80, 0x1f, 0xc3, 0xa9, b'a', 0x7f, 0x20]);
+        assert!(word_needs_escape(w));
+        let w = u64::from_ne_bytes([0xff, 0x80, 0x21, 0xc3, 0xa9, b'a', 0x7f, 0x20]);
+        assert!(!word_needs_escape(w));
+    }
+
+    #[test]
+    fn values_match_serde_json() {
+        let v = json!({
+            "n": null, "t": true, "f": false,
+            "u": 18446744073709551615u64, "i": -9223372036854775808i64,
+            "floats": [0.0, -0.0, 1.5, 50.424, 1e-7, 1e21, 123456789.125, 0.1],
+            "nested": {"a": [], "b": {}, "c": [{"d": "e\n"}]},
+        });
+        assert_eq!(ours(&v), serde_json::to_string(&v).unwrap());
+        assert_eq!(ours(&f64::NAN), "null");
+        assert_eq!(ours(&f64::INFINITY), "null");
+        assert_eq!(ours(&Some(3u8)), "3");
+        assert_eq!(ours(&'"'), "\"\\\"\"");
+        assert_eq!(ours(&format_args!("a\tb {}", 7)), "\"a\\tb 7\"");
+        let mut map = std::collections::BTreeMap::new();
+        map.insert(7u16, "x");
+        assert_eq!(ours(&map), serde_json::to_string(&map).unwrap());
+        let mut bad = std::collections::BTreeMap::new();
+        bad.insert(vec![1u8], 1u8);
+        assert!(to_vec(&mut Vec::new(), &bad).is_err());
+    }
+
+    /// Serializes every connection record both ways and compares.
+    struct Compare(usize);
+
+    impl crate::report::Reporter for Compare {
+        fn connection(&mut self, rec: &crate::record::ConnectionRecord) -> std::io::Result<()> {
+            let view = crate::report::json::connection_json(rec);
+            assert_eq!(ours(&view), serde_json::to_string(&view).unwrap());
+            self.0 += 1;
+            Ok(())
+        }
+        fn capture(&mut self, _: &crate::record::CaptureReport) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn input_problem(&mut self, _: &crate::record::InputProblem) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn finish(&mut self, _: &crate::report::Summary) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn connection_lines_match_serde_json_on_real_captures() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut captures = Vec::new();
+        for dir in [root.join("samples"), root.join("../shared/corpus/lab")] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries {
+                let path = e.unwrap().path();
+                let name = path.to_string_lossy().to_string();
+                if name.ends_with(".pcap") || name.ends_with(".pcapng") {
+                    captures.push(path);
+                }
+            }
+        }
+        let mut compare = Compare(0);
+        for path in &captures {
+            for timeline in [false, true] {
+                let options = crate::pipeline::Options {
+                    timeline,
+                    ..crate::pipeline::Options::new(&[])
+                };
+                let file = std::fs::File::open(path).unwrap();
+                let mut run = crate::pipeline::RunState::default();
+                let name = path.display().to_string();
+                crate::pipeline::analyze(&name, file, &options, &mut run, &mut compare).unwrap();
+            }
+        }
+        assert!(compare.0 >= 10, "only {} connections compared", compare.0);
+    }
+
+    #[test]
+    fn derived_shapes_match_serde_json() {
+        #[derive(serde::Serialize)]
+        enum E {
+            Unit,
+            New(u8),
+            Tuple(u8, &'static str),
+            Struct { a: u8 },
+        }
+        #[derive(serde::Serialize)]
+        struct S<'a> {
+            name: &'a str,
+            list: Vec<E>,
+            tuple: (u8, f64),
+            bytes: &'a [u8],
+        }
+        let s = S {
+            name: "n",
+            list: vec![E::Unit, E::New(1), E::Tuple(2, "x"), E::Struct { a: 3 }],
+            tuple: (4, 0.5),
+            bytes: &[1, 2],
+        };
+        assert_eq!(ours(&s), serde_json::to_string(&s).unwrap());
+    }
+}
