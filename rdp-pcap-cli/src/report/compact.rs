@@ -73,24 +73,31 @@ fn push_escape(out: &mut Vec<u8>, b: u8) {
 /// Appends the contents of a JSON string (without the quotes).
 fn push_escaped(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    // Find the first byte to escape, a word at a time; most strings have none.
-    let mut clean = 0usize;
+    // Most strings need no escaping: test them a word at a time, the last partial word padded
+    // with a byte that needs none, and copy them whole.
     let mut words = bytes.chunks_exact(8);
-    for chunk in words.by_ref() {
-        let w = u64::from_ne_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
-        if word_needs_escape(w) {
-            break;
+    let mut clean = words.by_ref().all(|chunk| {
+        !word_needs_escape(u64::from_ne_bytes(
+            <[u8; 8]>::try_from(chunk).unwrap_or([0; 8]),
+        ))
+    });
+    if clean {
+        let tail = words.remainder();
+        let mut last = [b'a'; 8];
+        if let Some(dst) = last.get_mut(..tail.len()) {
+            dst.copy_from_slice(tail);
         }
-        clean = clean.saturating_add(8);
+        clean = !word_needs_escape(u64::from_ne_bytes(last));
     }
-    let Some(rest) = bytes.get(clean..) else {
-        return;
-    };
-    let Some(first) = rest.iter().position(|b| byte_needs_escape(*b)) else {
+    if clean {
         out.extend_from_slice(bytes);
         return;
-    };
-    let (head, tail) = bytes.split_at(clean.saturating_add(first));
+    }
+    let first = bytes
+        .iter()
+        .position(|b| byte_needs_escape(*b))
+        .unwrap_or(bytes.len());
+    let (head, tail) = bytes.split_at(first);
     out.extend_from_slice(head);
     let mut run = 0usize;
     for (i, &b) in tail.iter().enumerate() {
