@@ -265,10 +265,18 @@ pub fn tls_records(data: &[u8]) {
     let _ = alert::parse_alerts(data);
 }
 
-/// The certificate summary.
+/// The certificate summary; the cached summary is the same, first and second time.
 pub fn x509(data: &[u8]) {
-    if let Ok(summary) = x509::summarize_certificate(data) {
+    let direct = x509::summarize_certificate(data);
+    if let Ok(summary) = &direct {
         let _ = format!("{summary:?}");
+    }
+    for _ in 0..2 {
+        assert_eq!(
+            x509::summarize_certificate_cached(data).ok(),
+            direct.clone().ok(),
+            "cached certificate summary differs"
+        );
     }
 }
 

@@ -21,7 +21,7 @@
 //! [`MAX_CERTIFICATES`] certificate summaries, [`MAX_ALERTS`] alerts and [`MAX_ANOMALIES`]
 //! anomaly strings.
 
-use crate::x509::{summarize_certificate, CertificateSummary};
+use crate::x509::{summarize_certificate_cached, CertificateSummary};
 use crate::Error;
 
 use super::alert::{parse_alerts, AlertDescription, AlertLevel};
@@ -476,7 +476,7 @@ impl TlsTracker {
                     Ok(list) => {
                         self.facts.chain_length = list.len();
                         for der in list.into_iter().take(MAX_CERTIFICATES) {
-                            match summarize_certificate(der) {
+                            match summarize_certificate_cached(der) {
                                 Ok(s) => self.facts.certificates.push(s),
                                 Err(e) => self.anomaly(format!("server certificate: {e}")),
                             }
