@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::input::{self, Input};
 use crate::pipeline::{self, Options, RunState};
+use crate::readahead::ReadAhead;
 use crate::record::InputProblem;
 use crate::report::{self, Format, Reporter};
 
@@ -96,6 +97,10 @@ struct AnalyzeArgs {
     /// (2 still means an input problem).
     #[arg(long, value_enum, default_value_t = FailOn::Never)]
     fail_on: FailOn,
+    /// Threads: 1 reads and analyses a file on one thread; 2 reads it on a second thread
+    /// while the first analyses (the default when the machine has two cores or more).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
+    threads: Option<u8>,
     /// Capture files (pcap or pcapng), directories of captures, or `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
     inputs: Vec<PathBuf>,
@@ -218,6 +223,10 @@ fn analyze(
     let mut reporter = Box::new(report::Tally::new(inner));
     let mut run = RunState::default();
     let mut status = EXIT_OK;
+    let read_thread = match args.threads {
+        Some(n) => n >= 2,
+        None => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
+    };
     for item in input::expand(&args.inputs) {
         let input = match item {
             Ok(input) => input,
@@ -239,19 +248,48 @@ fn analyze(
             Input::File(path) => match std::fs::File::open(path) {
                 Ok(file) => {
                     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-                    if terminal.stderr && len >= PROGRESS_MIN_BYTES {
-                        let bar = progress_bar(len, &name);
-                        let reader = Progress {
+                    let bar = (terminal.stderr && len >= PROGRESS_MIN_BYTES)
+                        .then(|| progress_bar(len, &name));
+                    let source: Box<dyn io::Read + Send> = match &bar {
+                        Some(bar) => Box::new(Progress {
                             inner: file,
                             bar: bar.clone(),
-                        };
-                        let result =
-                            pipeline::analyze(&name, reader, &options, &mut run, reporter.as_mut());
-                        bar.finish_and_clear();
-                        result
+                        }),
+                        None => Box::new(file),
+                    };
+                    // The file is read on a second thread while this one analyses; if no
+                    // thread can be started, it is read here.
+                    let read_ahead = if read_thread {
+                        ReadAhead::new(source).map_err(|_| None)
                     } else {
-                        pipeline::analyze(&name, file, &options, &mut run, reporter.as_mut())
+                        Err(Some(source))
+                    };
+                    let result = match read_ahead {
+                        Ok(reader) => {
+                            pipeline::analyze(&name, reader, &options, &mut run, reporter.as_mut())
+                        }
+                        Err(Some(source)) => {
+                            pipeline::analyze(&name, source, &options, &mut run, reporter.as_mut())
+                        }
+                        Err(None) => match std::fs::File::open(path) {
+                            Ok(file) => pipeline::analyze(
+                                &name,
+                                file,
+                                &options,
+                                &mut run,
+                                reporter.as_mut(),
+                            ),
+                            Err(e) => {
+                                status = EXIT_INPUT;
+                                problem(stderr, reporter.as_mut(), name, input::io_message(&e));
+                                continue;
+                            }
+                        },
+                    };
+                    if let Some(bar) = bar {
+                        bar.finish_and_clear();
                     }
+                    result
                 }
                 Err(e) => {
                     status = EXIT_INPUT;

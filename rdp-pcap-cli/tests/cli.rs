@@ -107,6 +107,21 @@ fn directory_argument_analyses_every_sample() {
 }
 
 #[test]
+fn one_or_two_threads_give_the_same_report() {
+    let dir = samples_dir().display().to_string();
+    let one = rdp_pcap(&["--format", "jsonl", "--threads", "1", &dir]);
+    let two = rdp_pcap(&["--format", "jsonl", "--threads", "2", &dir]);
+    let default = rdp_pcap(&["--format", "jsonl", &dir]);
+    assert_eq!(one.status, 0, "{}", one.stderr);
+    assert!(one.stdout.lines().count() > 5);
+    assert_eq!(one.stdout, two.stdout);
+    assert_eq!(one.stdout, default.stdout);
+    let bad = rdp_pcap(&["--threads", "3", &dir]);
+    assert_eq!(bad.status, 2);
+    assert!(bad.stderr.contains("--threads"), "{}", bad.stderr);
+}
+
+#[test]
 fn csv_has_a_header_and_one_row_per_connection() {
     let run = rdp_pcap(&["--format", "csv", samples_dir().to_str().unwrap()]);
     assert_eq!(run.status, 0);
