@@ -82,12 +82,14 @@ fn push_escaped(out: &mut Vec<u8>, s: &str) {
         ))
     });
     if clean {
-        let tail = words.remainder();
-        let mut last = [b'a'; 8];
-        if let Some(dst) = last.get_mut(..tail.len()) {
-            dst.copy_from_slice(tail);
-        }
-        clean = !word_needs_escape(u64::from_ne_bytes(last));
+        // Built with shifts rather than copied into a padded array: a copy of a few bytes is
+        // a call to memcpy, which cost more than the whole test.
+        let last = words
+            .remainder()
+            .iter()
+            .rev()
+            .fold(splat(b'a'), |w, b| (w << 8) | u64::from(*b));
+        clean = !word_needs_escape(last);
     }
     if clean {
         out.extend_from_slice(bytes);

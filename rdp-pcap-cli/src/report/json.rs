@@ -174,6 +174,40 @@ impl<T: std::fmt::Display> serde::Serialize for Shown<T> {
     }
 }
 
+/// A value with a static name when it is a known one: written as that name without going
+/// through `Display` (the lists of suites and groups are most of a connection's strings).
+trait StaticName: std::fmt::Display + Copy {
+    fn static_name(self) -> Option<&'static str>;
+}
+
+macro_rules! static_name {
+    ($($t:ty),*) => {
+        $(impl StaticName for $t {
+            fn static_name(self) -> Option<&'static str> {
+                self.name()
+            }
+        })*
+    };
+}
+
+static_name!(
+    rdp_wire::tls::CipherSuite,
+    rdp_wire::tls::NamedGroup,
+    rdp_wire::tls::ProtocolVersion
+);
+
+/// Serializes as [`StaticName::static_name`], else as `Display` (the same text).
+struct Name<T>(T);
+
+impl<T: StaticName> serde::Serialize for Name<T> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        match self.0.static_name() {
+            Some(name) => ser.serialize_str(name),
+            None => ser.collect_str(&self.0),
+        }
+    }
+}
+
 json_object! {
     TimelineJson<'a> { e: &'a TimelineEntry, start: Timestamp }
     |this| {
@@ -187,18 +221,18 @@ json_object! {
     TlsJson<'a> { t: &'a TlsFacts, start: Timestamp }
     |this| {
         "client_versions": this.t.client_hello_ts.is_some()
-            .then_some(Seq(|| this.t.client_versions.iter().map(Shown))),
+            .then_some(Seq(|| this.t.client_versions.iter().copied().map(Name))),
         "client_cipher_suites": this.t.client_hello_ts.is_some()
-            .then_some(Seq(|| this.t.client_cipher_suites.iter().map(Shown))),
+            .then_some(Seq(|| this.t.client_cipher_suites.iter().copied().map(Name))),
         "sni": this.t.sni,
         "alpn": this.t.alpn,
-        "supported_groups": Seq(|| this.t.supported_groups.iter().map(Shown)),
+        "supported_groups": Seq(|| this.t.supported_groups.iter().copied().map(Name)),
         "ja4": this.t.ja4,
         "ja4_r": this.t.ja4_r,
         "ja3": this.t.ja3,
-        "version": this.t.version.map(Shown),
-        "cipher_suite": this.t.cipher_suite.map(Shown),
-        "key_exchange_group": this.t.key_exchange_group.map(Shown),
+        "version": this.t.version.map(Name),
+        "cipher_suite": this.t.cipher_suite.map(Name),
+        "key_exchange_group": this.t.key_exchange_group.map(Name),
         "hello_retry_request": this.t.hello_retry_request,
         "ja3s": this.t.ja3s,
         "certificate": this.t.certificates.first().map(|c| CertificateJson { c }),
