@@ -59,11 +59,15 @@ mib() { awk -v n="$(stat -c %s "$1")" 'BEGIN { printf "%.1f", n / 1048576 }'; }
 report() { # name file seconds peak_kib
     local size
     size=$(mib "$2")
-    printf '%-8s %-28s %8.3f s %9.1f MiB/s  peak %s KiB\n' "$1" "$2" "$3" \
+    printf '%-20s %-28s %8.3f s %9.1f MiB/s  peak %s KiB\n' "$1" "$2" "$3" \
         "$(awk -v s="$size" -v t="$3" 'BEGIN { print s / t }')" "$4"
 }
 
 cat "$DIR/cap200.pcap" > /dev/null # page cache warm
+# One thread, then the default (the file read on a second thread when there are two cores).
+one=$(best_of target/release/rdp-pcap analyze --threads 1 --format jsonl "$DIR/cap200.pcap")
+report "rdp-pcap --threads 1" "$DIR/cap200.pcap" "$one" \
+    "$(peak_kib target/release/rdp-pcap analyze --threads 1 --format jsonl "$DIR/cap200.pcap")"
 ours=$(best_of target/release/rdp-pcap analyze --format jsonl "$DIR/cap200.pcap")
 report rdp-pcap "$DIR/cap200.pcap" "$ours" \
     "$(peak_kib target/release/rdp-pcap analyze --format jsonl "$DIR/cap200.pcap")"
@@ -80,8 +84,9 @@ if command -v tshark > /dev/null; then
         -e tls.handshake.type -e tls.alert_message.desc -e rdp.neg_type)
     theirs=$(RUNS=1 best_of "${TSHARK[@]}")
     report tshark "$DIR/cap200.pcap" "$theirs" "$(peak_kib "${TSHARK[@]}")"
-    printf 'rdp-pcap is %.1f times as fast as tshark (%s)\n' \
+    printf 'rdp-pcap is %.1f times as fast as tshark (%.1f times with --threads 1; %s)\n' \
         "$(awk -v a="$theirs" -v b="$ours" 'BEGIN { print a / b }')" \
+        "$(awk -v a="$theirs" -v b="$one" 'BEGIN { print a / b }')" \
         "$(tshark --version 2> /dev/null | head -n 1)"
 else
     echo "tshark not installed: no comparison"
@@ -89,7 +94,9 @@ fi
 
 if [ "$BIG" = 1 ]; then
     cat "$DIR/cap2g.pcap" > /dev/null
-    big=$(RUNS=1 best_of target/release/rdp-pcap analyze --format jsonl "$DIR/cap2g.pcap")
-    report rdp-pcap "$DIR/cap2g.pcap" "$big" \
-        "$(peak_kib target/release/rdp-pcap analyze --format jsonl "$DIR/cap2g.pcap")"
+    for threads in 1 2; do
+        big=$(RUNS=1 best_of target/release/rdp-pcap analyze --threads "$threads" --format jsonl "$DIR/cap2g.pcap")
+        report "rdp-pcap --threads $threads" "$DIR/cap2g.pcap" "$big" \
+            "$(peak_kib target/release/rdp-pcap analyze --threads "$threads" --format jsonl "$DIR/cap2g.pcap")"
+    done
 fi
