@@ -497,8 +497,8 @@ impl Analyzer {
                         self.facts.last_handshake_at = Some(last);
                     }
                 }
-                if let Err(e) = result {
-                    self.facts.anomaly(format!("{} tls: {e}", side.as_str()));
+                if result.is_err() {
+                    // The tracker lists why among its anomalies (`tls: client tls: ...`).
                     self.stream_mut(side).mode = Mode::Opaque;
                     return Step::Switched;
                 }

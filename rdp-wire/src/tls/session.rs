@@ -269,8 +269,9 @@ impl TlsTracker {
     /// of this chunk.
     ///
     /// Errors: the bytes are not TLS records (`UnexpectedValue` / `InvalidLength` from the
-    /// record probe) or a handshake message is impossible: that side stops being decoded and
-    /// the first such bytes are kept as evidence. Later calls for a stopped side do nothing.
+    /// record probe) or a handshake message is impossible: that side stops being decoded, the
+    /// first such bytes are kept as evidence, and the reason is one of the tracker's anomalies
+    /// (callers need not record it again). Later calls for a stopped side do nothing.
     pub fn feed(&mut self, side: Side, ts_ns: i128, bytes: &[u8]) -> Result<(), Error> {
         if self.dir(side).stopped {
             return Ok(());
