@@ -326,6 +326,7 @@ fn capture_report(
         ("ip_fragments_dropped", s.ip_fragments_dropped),
         ("out_of_order_segments", stats.segments_buffered_ooo),
         ("retransmitted_segments", stats.retransmitted_segments),
+        ("late_segments", stats.late_segments),
         ("conflicting_overlaps", stats.conflicting_overlaps),
         ("stray_packets_after_close", stats.stray_packets_after_close),
         ("connections_idle_closed", stats.flows_idle_closed),

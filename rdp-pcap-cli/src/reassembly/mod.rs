@@ -279,7 +279,13 @@ pub struct ReassemblyStats {
     pub bytes_lost_in_gaps: u64,
     /// Holes given up because a buffering cap was exceeded.
     pub ooo_dropped_over_cap: u64,
+    /// Segments carrying old bytes again (a late segment counts here only when it also
+    /// carried retransmitted bytes outside its lost range).
     pub retransmitted_segments: u64,
+    /// Segments whose bytes arrived after they were given up as lost (already counted in
+    /// `bytes_lost_in_gaps`; not delivered). Only the last lost range of a direction is
+    /// remembered: a segment for an older one counts as a retransmission.
+    pub late_segments: u64,
     pub keepalives: u64,
     pub conflicting_overlaps: u64,
     pub conflicting_bytes: u64,

@@ -176,6 +176,9 @@ pub(super) struct Stream {
     ooo: BTreeMap<i64, Piece>,
     ooo_bytes: usize,
     recent: Recent,
+    /// The last range of offsets given up as lost: a segment that falls inside it arrived too
+    /// late, and is counted as such rather than as a retransmission.
+    lost: Option<(i64, i64)>,
 }
 
 impl Stream {
@@ -190,6 +193,7 @@ impl Stream {
             ooo: BTreeMap::new(),
             ooo_bytes: 0,
             recent: Recent::new(window),
+            lost: None,
         }
     }
 
@@ -293,11 +297,18 @@ impl Stream {
         }
 
         let mut from = start;
+        let mut late = false;
         if from < self.next_off && end_eff > from {
             let old_to = end_eff.min(self.next_off);
             let keepalive = payload.len() == 1 && start.saturating_add(1) == self.next_off;
             if keepalive {
                 ctx.stats.keepalives = ctx.stats.keepalives.saturating_add(1);
+            } else if self
+                .lost
+                .is_some_and(|(lo, hi)| lo <= start && old_to <= hi)
+            {
+                // Bytes already counted as lost: not delivered, not a retransmission.
+                late = true;
             } else {
                 retransmission = true;
                 let old = sub(payload, 0, old_to.saturating_sub(start));
@@ -320,7 +331,9 @@ impl Stream {
                 retransmission = true;
             }
         }
-        if retransmission {
+        if late && !retransmission {
+            ctx.stats.late_segments = ctx.stats.late_segments.saturating_add(1);
+        } else if retransmission {
             ctx.info.retransmissions = ctx.info.retransmissions.saturating_add(1);
             ctx.stats.retransmitted_segments = ctx.stats.retransmitted_segments.saturating_add(1);
         }
@@ -517,6 +530,7 @@ impl Stream {
         ctx.stats.bytes_lost_in_gaps = ctx.stats.bytes_lost_in_gaps.saturating_add(len);
         let gap_bytes = super::pick(&mut ctx.info.gap_bytes, side);
         *gap_bytes = gap_bytes.saturating_add(len);
+        self.lost = Some((self.next_off, to));
         self.next_off = to;
         self.recent.restart(to);
     }

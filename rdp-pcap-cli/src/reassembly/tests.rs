@@ -463,6 +463,25 @@ fn ack_rule_keeps_waiting_for_bytes_not_yet_acknowledged() {
     let (rec, st) = h.finish();
     assert_eq!(rec.stream(0, C), b"cdef");
     assert_eq!(st.bytes_lost_in_gaps, 2);
+    assert_eq!((st.late_segments, st.retransmitted_segments), (0, 0));
+}
+
+#[test]
+fn bytes_arriving_after_they_were_given_up_are_late_not_retransmitted() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"ab");
+    // "cd" missing and acknowledged; "ef" makes it a gap; then "cd" arrives after all.
+    h.s("A", SI + 1, CI + 5, b"");
+    h.c("PA", CI + 5, SI + 1, b"ef");
+    h.c("PA", CI + 3, SI + 1, b"cd");
+    // A real retransmission of delivered bytes is still one.
+    h.c("PA", CI + 5, SI + 1, b"ef");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.stream(0, C), b"abef");
+    assert_eq!(st.bytes_lost_in_gaps, 2);
+    assert_eq!(st.late_segments, 1);
+    assert_eq!(st.retransmitted_segments, 1);
 }
 
 #[test]
