@@ -253,15 +253,12 @@ impl Ja4Parts {
 /// Computes JA4 and JA4_r for a ClientHello carried over TCP: cipher suites sorted,
 /// extensions sorted without SNI and ALPN.
 pub fn ja4(hello: &ClientHello<'_>) -> Ja4 {
-    let parts = Ja4Parts::new(hello);
-    let mut ciphers = parts.ciphers.clone();
+    let mut parts = Ja4Parts::new(hello);
+    // Sorted in place: the wire order is not needed here (the prefix already counted them).
+    let mut ciphers = std::mem::take(&mut parts.ciphers);
     ciphers.sort_unstable();
-    let mut exts: Vec<u16> = parts
-        .exts
-        .iter()
-        .copied()
-        .filter(|e| *e != ExtensionType::SERVER_NAME.0 && *e != ExtensionType::ALPN.0)
-        .collect();
+    let mut exts = std::mem::take(&mut parts.exts);
+    exts.retain(|e| *e != ExtensionType::SERVER_NAME.0 && *e != ExtensionType::ALPN.0);
     exts.sort_unstable();
     let (ja4, ja4_r) = parts.build(&ciphers, &exts);
     Ja4 { ja4, ja4_r }

@@ -526,10 +526,15 @@ impl TlsTracker {
         for (t, e) in &hello.decoded.errors {
             self.anomaly(format!("client hello extension {t}: {e}"));
         }
+        let ja4 = fingerprint::ja4(&hello);
+        let ja3 = fingerprint::ja3(&hello);
         let f = &mut self.facts;
+        f.ja4 = Some(ja4.ja4);
+        f.ja4_r = Some(ja4.ja4_r);
+        f.ja3 = Some(ja3.hash);
+        f.ja3_full = Some(ja3.full);
         f.client_legacy_version = Some(hello.legacy_version);
         f.client_versions = hello.offered_versions();
-        f.client_cipher_suites.clone_from(&hello.cipher_suites);
         f.client_extensions = hello
             .extensions
             .iter()
@@ -537,18 +542,11 @@ impl TlsTracker {
             .collect();
         f.sni = hello.decoded.server_name.map(escape_bytes);
         f.alpn = hello.decoded.alpn.iter().map(|a| escape_bytes(a)).collect();
-        f.supported_groups
-            .clone_from(&hello.decoded.supported_groups);
-        f.signature_algorithms
-            .clone_from(&hello.decoded.signature_algorithms);
-        f.key_share_groups
-            .clone_from(&hello.decoded.key_share_groups);
-        let ja4 = fingerprint::ja4(&hello);
-        f.ja4 = Some(ja4.ja4);
-        f.ja4_r = Some(ja4.ja4_r);
-        let ja3 = fingerprint::ja3(&hello);
-        f.ja3 = Some(ja3.hash);
-        f.ja3_full = Some(ja3.full);
+        // The hello is done with: its lists move into the facts.
+        f.client_cipher_suites = hello.cipher_suites;
+        f.supported_groups = hello.decoded.supported_groups;
+        f.signature_algorithms = hello.decoded.signature_algorithms;
+        f.key_share_groups = hello.decoded.key_share_groups;
     }
 
     fn on_server_hello(&mut self, ts: i128, body: &[u8]) {
