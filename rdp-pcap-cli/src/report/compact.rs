@@ -148,10 +148,15 @@ impl Compound<'_> {
         value.serialize(Serializer { out: self.out })
     }
 
-    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result {
+    /// A struct field: the key is a name in the program, never escaped (checked in debug
+    /// builds).
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        debug_assert!(!key.bytes().any(byte_needs_escape), "{key:?}");
+        self.out.reserve(key.len().saturating_add(4));
         self.comma();
-        push_str(self.out, key);
-        self.out.push(b':');
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
         value.serialize(Serializer { out: self.out })
     }
 }

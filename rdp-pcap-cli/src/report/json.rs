@@ -60,11 +60,13 @@ macro_rules! json_object {
         struct $name<$lt> { $($field: $ty),* }
         impl serde::Serialize for $name<'_> {
             fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::SerializeMap as _;
+                use serde::ser::SerializeStruct as _;
                 let $this = self;
-                let mut map = ser.serialize_map(None)?;
-                $( map.serialize_entry($key, &$val)?; )*
-                map.end()
+                // A struct rather than a map: its keys are `&'static str`, which the JSON
+                // lines writer copies without looking for characters to escape.
+                let mut object = ser.serialize_struct(stringify!($name), [$($key),*].len())?;
+                $( object.serialize_field($key, &$val)?; )*
+                object.end()
             }
         }
     };
