@@ -191,6 +191,62 @@ where
     }
 }
 
+/// An `ip:port` endpoint as a JSON string: an IPv4 one written digit by digit (what
+/// `Display` prints, without the formatting machinery), an IPv6 one through `Display`.
+struct Endpoint(SocketAddr);
+
+/// A short ASCII string built on the stack.
+struct Small {
+    bytes: [u8; 24],
+    len: usize,
+}
+
+impl Small {
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = b;
+            self.len = self.len.saturating_add(1);
+        }
+    }
+
+    /// `n` in decimal, without leading zeros.
+    fn number(&mut self, n: u16) {
+        let mut started = false;
+        for place in [10_000u16, 1_000, 100, 10, 1] {
+            let digit = n / place % 10;
+            if digit != 0 || started || place == 1 {
+                started = true;
+                self.push(b'0'.saturating_add(u8::try_from(digit).unwrap_or(0)));
+            }
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl serde::Serialize for Endpoint {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let SocketAddr::V4(v4) = self.0 else {
+            return ser.collect_str(&self.0);
+        };
+        let mut s = Small {
+            bytes: [0; 24],
+            len: 0,
+        };
+        for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+            if i > 0 {
+                s.push(b'.');
+            }
+            s.number(u16::from(octet));
+        }
+        s.push(b':');
+        s.number(v4.port());
+        ser.serialize_str(s.as_str())
+    }
+}
+
 /// A value printed through its `Display`, as a JSON string.
 struct Shown<T>(T);
 
@@ -503,8 +559,8 @@ json_object! {
         "type": "connection",
         "id": this.rec.id,
         "capture": this.rec.capture,
-        "client": Shown(this.rec.client),
-        "server": Shown(this.rec.server),
+        "client": Endpoint(this.rec.client),
+        "server": Endpoint(this.rec.server),
         "start": rfc3339(this.rec.start),
         "duration_ms": round_ms(this.rec.last.millis_since(this.rec.start)),
         "first_frame": this.rec.first_frame,
@@ -618,6 +674,30 @@ mod tests {
             .unwrap()
             .format(&format)
             .unwrap()
+    }
+
+    #[test]
+    fn endpoints_as_display_prints_them() {
+        let mut addrs: Vec<SocketAddr> = vec![
+            "0.0.0.0:0".parse().unwrap(),
+            "255.255.255.255:65535".parse().unwrap(),
+            "10.0.0.2:1099".parse().unwrap(),
+            "172.16.2.1:3389".parse().unwrap(),
+            "1.20.100.9:10".parse().unwrap(),
+            "[::1]:3389".parse().unwrap(),
+            "[fe80::1%2]:3389".parse().unwrap(),
+        ];
+        for port in [0u16, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535] {
+            for octet in [0u8, 7, 10, 99, 100, 255] {
+                addrs.push(SocketAddr::from(([octet, 1, octet, 200], port)));
+            }
+        }
+        for a in addrs {
+            assert_eq!(
+                serde_json::to_string(&Endpoint(a)).unwrap(),
+                serde_json::to_string(&a.to_string()).unwrap()
+            );
+        }
     }
 
     #[test]
