@@ -139,6 +139,10 @@ impl FlowObserver for Observer {
         }
     }
 
+    fn compare_retransmissions(&self, a: &Analyzer, side: Side) -> bool {
+        !a.content_concluded(side)
+    }
+
     fn close(&mut self, a: Analyzer, info: &FlowInfo, reason: CloseReason) {
         self.open.remove(&info.id);
         let reported = a.is_rdp() || self.ports.contains(&info.server.port());

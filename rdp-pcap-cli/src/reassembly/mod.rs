@@ -21,7 +21,10 @@
 //!   [`ReassemblyConfig::recent_window_bytes`] delivered bytes of each direction are kept, and
 //!   buffered pieces are kept whole, so a retransmission or overlap whose bytes differ from what
 //!   was kept is reported as [`TcpEvent::ConflictingOverlap`] (the first copy wins). A one-byte
-//!   segment just before the next expected byte is a keep-alive probe and is not compared.
+//!   segment just before the next expected byte is a keep-alive probe and is not compared. Once
+//!   the observer says a direction's content is concluded
+//!   ([`FlowObserver::compare_retransmissions`]), its delivered bytes are no longer kept (copying
+//!   every payload byte into the window was a twentieth of the time of a capture).
 //! - **Out-of-order** pieces are buffered per direction up to the byte and piece caps (and a
 //!   global byte cap). Over a cap, the first hole is given up: [`TcpEvent::Gap`] with its length,
 //!   then the buffered data that follows. The same happens for every hole when the flow closes
@@ -219,6 +222,14 @@ pub trait FlowObserver {
     fn open(&mut self, info: &FlowInfo) -> Self::Flow;
     fn event(&mut self, flow: &mut Self::Flow, info: &FlowInfo, ev: TcpEvent<'_>);
     fn close(&mut self, flow: Self::Flow, info: &FlowInfo, reason: CloseReason);
+    /// Whether bytes of `side` delivered from now on are kept to compare retransmissions with
+    /// (the default). An observer that no longer reads a direction's content (an established
+    /// TLS session) answers `false`: the reassembler then stops copying that direction's bytes
+    /// into its check window, the cheap path for concluded connections. Retransmissions are
+    /// still trimmed and counted, but no longer compared.
+    fn compare_retransmissions(&self, _flow: &Self::Flow, _side: Side) -> bool {
+        true
+    }
 }
 
 /// Limits and timeouts. Capture time throughout.

@@ -486,8 +486,14 @@ impl Stream {
         let n = u64::try_from(bytes.len()).unwrap_or(0);
         let delivered = super::pick(&mut ctx.info.delivered, side);
         *delivered = delivered.saturating_add(n);
-        self.recent.push(bytes);
-        self.next_off = self.next_off.saturating_add(len_i64(bytes.len()));
+        let next = self.next_off.saturating_add(len_i64(bytes.len()));
+        if ctx.observer.compare_retransmissions(ctx.flow, side) {
+            self.recent.push(bytes);
+        } else {
+            // Nothing kept: a later retransmission of these bytes is trimmed, not compared.
+            self.recent.restart(next);
+        }
+        self.next_off = next;
     }
 
     /// Delivers buffered pieces that have become contiguous.

@@ -23,6 +23,8 @@ struct Rec {
     events: Vec<(u64, Ev)>,
     opened: Vec<FlowInfo>,
     closed: Vec<FlowInfo>,
+    /// What `compare_retransmissions` answers with `false` for (no side by default).
+    concluded: Vec<Side>,
 }
 
 impl Rec {
@@ -85,6 +87,9 @@ impl FlowObserver for Rec {
     fn close(&mut self, flow: u64, info: &FlowInfo, reason: CloseReason) {
         self.closed.push(info.clone());
         self.push(flow, Ev::Close(reason));
+    }
+    fn compare_retransmissions(&self, _: &u64, side: Side) -> bool {
+        !self.concluded.contains(&side)
     }
 }
 
@@ -309,6 +314,26 @@ fn conflicting_retransmission_is_reported_and_first_copy_kept() {
     assert_eq!(st.conflicting_overlaps, 1);
     assert_eq!(st.conflicting_bytes, 2);
     assert_eq!(rec.closed[0].conflicting_overlaps, 1);
+}
+
+#[test]
+fn a_concluded_direction_is_trimmed_but_no_longer_compared() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"abcd");
+    h.s("PA", SI + 1, CI + 5, b"1234");
+    // The observer is done with the client's content (say its TLS handshake completed).
+    h.r.observer_mut().concluded.push(C);
+    h.c("PA", CI + 5, SI + 1, b"efgh");
+    // Different bytes again: the client's are not compared any more, the server's still are.
+    h.c("PA", CI + 1, SI + 1, b"XYcdefgh");
+    h.s("PA", SI + 1, CI + 9, b"12X4");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.stream(0, C), b"abcdefgh");
+    assert_eq!(st.retransmitted_segments, 2);
+    assert_eq!(st.conflicting_overlaps, 1);
+    assert!(rec.of(0).contains(&Ev::Conflict(S, 1)));
+    assert!(!rec.of(0).iter().any(|e| matches!(e, Ev::Conflict(C, _))));
 }
 
 #[test]

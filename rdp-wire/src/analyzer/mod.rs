@@ -339,6 +339,23 @@ impl Analyzer {
         self.events_dropped
     }
 
+    /// Whether the exact bytes `side` sends from now on no longer matter to the analysis:
+    /// the TLS handshake is complete (what follows is encrypted application data, of which
+    /// only the record framing is read), or decoding of that direction stopped. A caller may
+    /// then take a cheaper path for that direction (the CLI stops comparing retransmitted
+    /// bytes with the first copy). Once true, it stays true.
+    pub fn content_concluded(&self, side: Side) -> bool {
+        let stream = match side {
+            Side::Client => self.streams.first(),
+            Side::Server => self.streams.get(1),
+        };
+        stream.is_some_and(|s| s.mode == Mode::Opaque)
+            || self
+                .tls
+                .as_ref()
+                .is_some_and(|t| t.facts().handshake_complete)
+    }
+
     /// Whether the client's stream is RDP by content: it started with an X.224 Connection
     /// Request, or (picked up mid-stream) with TPKT frames or TLS records answered by the server
     /// with the same.

@@ -57,6 +57,29 @@ fn negotiation_then_tls() {
 }
 
 #[test]
+fn content_is_concluded_once_tls_is_established_or_decoding_stopped() {
+    use crate::tls::session::tests::{hex, CIPHER_MISMATCH_CLIENT_HELLO, TLS12_SERVER_HELLO};
+    let mut a = opened();
+    a.data(Side::Client, t(1), CR_SSL_HYBRID);
+    a.data(Side::Server, t(2), CC_SSL);
+    a.data(Side::Client, t(3), &hex(CIPHER_MISMATCH_CLIENT_HELLO));
+    a.data(Side::Server, t(4), &hex(TLS12_SERVER_HELLO));
+    let ccs_finished = [0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9];
+    a.data(Side::Client, t(5), &ccs_finished);
+    assert!(!a.content_concluded(Side::Client) && !a.content_concluded(Side::Server));
+    a.data(Side::Server, t(6), &ccs_finished);
+    assert!(a.tls().unwrap().handshake_complete);
+    assert!(a.content_concluded(Side::Client) && a.content_concluded(Side::Server));
+
+    // A direction whose decoding stopped at a gap is concluded; the other is not.
+    let mut b = opened();
+    b.data(Side::Client, t(1), &CR_SSL_HYBRID[..10]);
+    b.gap(Side::Client, t(2), 100);
+    assert!(b.content_concluded(Side::Client));
+    assert!(!b.content_concluded(Side::Server));
+}
+
+#[test]
 fn frames_split_byte_by_byte() {
     let mut a = opened();
     for (i, b) in CR_SSL_HYBRID.iter().enumerate() {
