@@ -374,61 +374,31 @@ impl<'a> ser::Serializer for Serializer<'a> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
+/// The array-like compounds: elements, then the closing bytes.
+macro_rules! sequence_like {
+    ($($trait:ident :: $method:ident => $close:literal),* $(,)?) => {
+        $(impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+                self.element(value)
+            }
 
-    fn end(self) -> Result {
-        self.out.push(b']');
-        Ok(())
-    }
+            fn end(self) -> Result {
+                self.out.extend_from_slice($close);
+                Ok(())
+            }
+        })*
+    };
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-
-    fn end(self) -> Result {
-        self.out.push(b']');
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-
-    fn end(self) -> Result {
-        self.out.push(b']');
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-
-    fn end(self) -> Result {
-        self.out.extend_from_slice(b"]}");
-        Ok(())
-    }
-}
+sequence_like!(
+    SerializeSeq::serialize_element => b"]",
+    SerializeTuple::serialize_element => b"]",
+    SerializeTupleStruct::serialize_field => b"]",
+    SerializeTupleVariant::serialize_field => b"]}",
+);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -460,33 +430,30 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
+/// The struct-like compounds: fields with static names, then the closing bytes.
+macro_rules! struct_like {
+    ($($trait:ident => $close:literal),* $(,)?) => {
+        $(impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
 
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.field(key, value)
-    }
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result {
+                self.field(key, value)
+            }
 
-    fn end(self) -> Result {
-        self.out.push(b'}');
-        Ok(())
-    }
+            fn end(self) -> Result {
+                self.out.extend_from_slice($close);
+                Ok(())
+            }
+        })*
+    };
 }
 
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.field(key, value)
-    }
-
-    fn end(self) -> Result {
-        self.out.extend_from_slice(b"}}");
-        Ok(())
-    }
-}
+struct_like!(SerializeStruct => b"}", SerializeStructVariant => b"}}");
 
 /// Map keys: strings as they are, chars and integers quoted, anything else refused (as
 /// serde_json does).

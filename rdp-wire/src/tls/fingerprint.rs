@@ -20,7 +20,7 @@
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
-use super::extensions::ExtensionType;
+use super::extensions::{ExtensionType, RawExtension};
 use super::handshake::{ClientHello, ServerHello};
 use super::{is_grease, ProtocolVersion};
 
@@ -312,6 +312,14 @@ fn md5_hex(s: &str) -> String {
     hex_lower(&Md5::digest(s.as_bytes()))
 }
 
+/// The extension types in wire order, GREASE removed (JA3 and JA3S).
+fn extension_types<'e>(extensions: &'e [RawExtension<'_>]) -> impl Iterator<Item = u16> + 'e {
+    extensions
+        .iter()
+        .map(|e| e.extension_type.0)
+        .filter(|t| !is_grease(*t))
+}
+
 /// Computes JA3 (`version,ciphers,extensions,groups,ec_point_formats`, GREASE removed).
 pub fn ja3(hello: &ClientHello<'_>) -> Ja3 {
     let not_grease = |v: &u16| !is_grease(*v);
@@ -330,14 +338,7 @@ pub fn ja3(hello: &ClientHello<'_>) -> Ja3 {
         hello.cipher_suites.iter().map(|c| c.0).filter(not_grease),
     );
     full.push(',');
-    push_dec_list(
-        &mut full,
-        hello
-            .extensions
-            .iter()
-            .map(|e| e.extension_type.0)
-            .filter(not_grease),
-    );
+    push_dec_list(&mut full, extension_types(&hello.extensions));
     full.push(',');
     push_dec_list(
         &mut full,
@@ -367,14 +368,7 @@ pub fn ja3s(hello: &ServerHello<'_>) -> Ja3 {
     full.push(',');
     push_decimal(&mut full, hello.cipher_suite.0);
     full.push(',');
-    push_dec_list(
-        &mut full,
-        hello
-            .extensions
-            .iter()
-            .map(|e| e.extension_type.0)
-            .filter(|v| !is_grease(*v)),
-    );
+    push_dec_list(&mut full, extension_types(&hello.extensions));
     Ja3 {
         hash: md5_hex(&full),
         full,
