@@ -128,6 +128,58 @@ struct Serializer<'a> {
     out: &'a mut Vec<u8>,
 }
 
+impl Serializer<'_> {
+    fn number(self, write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> Result {
+        number(self.out, write)
+    }
+}
+
+/// The integer methods of a serializer: every width through the 64- or 128-bit one, written
+/// by serde_json's formatter and passed to `self.$write`.
+macro_rules! integers {
+    ($write:ident) => {
+        fn serialize_i8(self, v: i8) -> Result {
+            self.serialize_i64(i64::from(v))
+        }
+
+        fn serialize_i16(self, v: i16) -> Result {
+            self.serialize_i64(i64::from(v))
+        }
+
+        fn serialize_i32(self, v: i32) -> Result {
+            self.serialize_i64(i64::from(v))
+        }
+
+        fn serialize_i64(self, v: i64) -> Result {
+            self.$write(|o| CompactFormatter.write_i64(o, v))
+        }
+
+        fn serialize_i128(self, v: i128) -> Result {
+            self.$write(|o| CompactFormatter.write_i128(o, v))
+        }
+
+        fn serialize_u8(self, v: u8) -> Result {
+            self.serialize_u64(u64::from(v))
+        }
+
+        fn serialize_u16(self, v: u16) -> Result {
+            self.serialize_u64(u64::from(v))
+        }
+
+        fn serialize_u32(self, v: u32) -> Result {
+            self.serialize_u64(u64::from(v))
+        }
+
+        fn serialize_u64(self, v: u64) -> Result {
+            self.$write(|o| CompactFormatter.write_u64(o, v))
+        }
+
+        fn serialize_u128(self, v: u128) -> Result {
+            self.$write(|o| CompactFormatter.write_u128(o, v))
+        }
+    };
+}
+
 /// An object or array being written: whether the next element is the first.
 pub struct Compound<'a> {
     out: &'a mut Vec<u8>,
@@ -188,45 +240,7 @@ impl<'a> ser::Serializer for Serializer<'a> {
         Ok(())
     }
 
-    fn serialize_i8(self, v: i8) -> Result {
-        self.serialize_i64(i64::from(v))
-    }
-
-    fn serialize_i16(self, v: i16) -> Result {
-        self.serialize_i64(i64::from(v))
-    }
-
-    fn serialize_i32(self, v: i32) -> Result {
-        self.serialize_i64(i64::from(v))
-    }
-
-    fn serialize_i64(self, v: i64) -> Result {
-        number(self.out, |o| CompactFormatter.write_i64(o, v))
-    }
-
-    fn serialize_i128(self, v: i128) -> Result {
-        number(self.out, |o| CompactFormatter.write_i128(o, v))
-    }
-
-    fn serialize_u8(self, v: u8) -> Result {
-        self.serialize_u64(u64::from(v))
-    }
-
-    fn serialize_u16(self, v: u16) -> Result {
-        self.serialize_u64(u64::from(v))
-    }
-
-    fn serialize_u32(self, v: u32) -> Result {
-        self.serialize_u64(u64::from(v))
-    }
-
-    fn serialize_u64(self, v: u64) -> Result {
-        number(self.out, |o| CompactFormatter.write_u64(o, v))
-    }
-
-    fn serialize_u128(self, v: u128) -> Result {
-        number(self.out, |o| CompactFormatter.write_u128(o, v))
-    }
+    integers!(number);
 
     fn serialize_f32(self, v: f32) -> Result {
         if v.is_finite() {
@@ -506,45 +520,7 @@ impl ser::Serializer for KeySerializer<'_> {
         self.serialize_str(if v { "true" } else { "false" })
     }
 
-    fn serialize_i8(self, v: i8) -> Result {
-        self.serialize_i64(i64::from(v))
-    }
-
-    fn serialize_i16(self, v: i16) -> Result {
-        self.serialize_i64(i64::from(v))
-    }
-
-    fn serialize_i32(self, v: i32) -> Result {
-        self.serialize_i64(i64::from(v))
-    }
-
-    fn serialize_i64(self, v: i64) -> Result {
-        self.quoted(|o| CompactFormatter.write_i64(o, v))
-    }
-
-    fn serialize_i128(self, v: i128) -> Result {
-        self.quoted(|o| CompactFormatter.write_i128(o, v))
-    }
-
-    fn serialize_u8(self, v: u8) -> Result {
-        self.serialize_u64(u64::from(v))
-    }
-
-    fn serialize_u16(self, v: u16) -> Result {
-        self.serialize_u64(u64::from(v))
-    }
-
-    fn serialize_u32(self, v: u32) -> Result {
-        self.serialize_u64(u64::from(v))
-    }
-
-    fn serialize_u64(self, v: u64) -> Result {
-        self.quoted(|o| CompactFormatter.write_u64(o, v))
-    }
-
-    fn serialize_u128(self, v: u128) -> Result {
-        self.quoted(|o| CompactFormatter.write_u128(o, v))
-    }
+    integers!(quoted);
 
     fn serialize_f32(self, _: f32) -> Result {
         Err(key_must_be_a_string())
