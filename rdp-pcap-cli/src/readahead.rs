@@ -59,8 +59,8 @@ fn fill(inner: &mut impl Read, buf: &mut [u8]) -> (usize, Option<io::Error>) {
 }
 
 impl ReadAhead {
-    /// Starts the reader thread on `inner`. Falls back to reading on the calling thread when
-    /// no thread can be started.
+    /// Starts the reader thread on `inner`. Errors only when the thread cannot be started
+    /// (`inner` is then dropped; the caller may open its input again and read it itself).
     pub fn new<R: Read + Send + 'static>(mut inner: R) -> io::Result<Self> {
         let (chunk_tx, chunk_rx) = sync_channel::<io::Result<Vec<u8>>>(CHUNKS);
         let (spare_tx, spare_rx) = sync_channel::<Vec<u8>>(CHUNKS.saturating_add(2));
@@ -112,8 +112,7 @@ impl Read for ReadAhead {
                     self.done = true;
                     return Err(e);
                 }
-                // The thread ended without saying why (it cannot panic; only if it was never
-                // scheduled): treat as the end of input.
+                // The thread has finished (after its last, short chunk): the end of input.
                 Err(_) => {
                     self.done = true;
                     return Ok(0);

@@ -96,8 +96,9 @@ thread_local! {
 /// [`summarize_certificate`], remembering the last few certificates of this thread.
 ///
 /// A server presents the same certificate to every client, so a capture of many connections
-/// to a few servers summarizes the same bytes again and again; parsing a certificate costs
-/// about 30 times a comparison of its bytes. The result is exactly what
+/// to a few servers summarizes the same bytes again and again; parsing a certificate (about
+/// 4 µs) costs far more than comparing its bytes and copying the summary. The result is exactly
+/// what
 /// [`summarize_certificate`] returns (entries are matched on the whole DER; errors are not
 /// kept). Memory: at most 16 certificates of up to 16 KiB each.
 pub fn summarize_certificate_cached(der: &[u8]) -> Result<CertificateSummary, Error> {
