@@ -7,8 +7,10 @@
 //! - strings are scanned for bytes that need escaping eight at a time (a word-wide test for
 //!   `"`, `\` and control characters) and copied in one piece when there are none, where
 //!   serde_json looks up every byte in a table;
-//! - `collect_str` (cipher suite, version and group names, addresses) escapes the `Display`
-//!   output as it is written, without a `String` in between;
+//! - struct field names (the keys of every object of `report/json.rs`) are names in the
+//!   program and are copied without a scan;
+//! - `collect_str` (values shown through `Display`) escapes the output as it is written,
+//!   without a `String` in between;
 //! - everything is appended to a `Vec<u8>`: no `io::Write` layer, no error paths for writes.
 //!
 //! Map keys must be strings, chars or integers (quoted), as in serde_json; anything else is an
