@@ -331,6 +331,10 @@ fn capture_report(
         ("out_of_order_segments", stats.segments_buffered_ooo),
         ("retransmitted_segments", stats.retransmitted_segments),
         ("late_segments", stats.late_segments),
+        (
+            "retransmissions_not_compared",
+            stats.retransmissions_not_compared,
+        ),
         ("conflicting_overlaps", stats.conflicting_overlaps),
         ("stray_packets_after_close", stats.stray_packets_after_close),
         ("connections_idle_closed", stats.flows_idle_closed),

@@ -297,6 +297,9 @@ pub struct ReassemblyStats {
     /// `bytes_lost_in_gaps`; not delivered). Only the last lost range of a direction is
     /// remembered: a segment for an older one counts as a retransmission.
     pub late_segments: u64,
+    /// Retransmissions of bytes in a direction whose content the observer was done with, so
+    /// not compared with the first copy (a conflicting one would go unnoticed).
+    pub retransmissions_not_compared: u64,
     pub keepalives: u64,
     pub conflicting_overlaps: u64,
     pub conflicting_bytes: u64,

@@ -179,6 +179,9 @@ pub(super) struct Stream {
     /// The last range of offsets given up as lost: a segment that falls inside it arrived too
     /// late, and is counted as such rather than as a retransmission.
     lost: Option<(i64, i64)>,
+    /// The observer no longer wants this direction's retransmissions compared (see
+    /// `FlowObserver::compare_retransmissions`): they are counted as not compared.
+    unchecked: bool,
 }
 
 impl Stream {
@@ -194,6 +197,7 @@ impl Stream {
             ooo_bytes: 0,
             recent: Recent::new(window),
             lost: None,
+            unchecked: false,
         }
     }
 
@@ -312,6 +316,10 @@ impl Stream {
             } else {
                 retransmission = true;
                 let old = sub(payload, 0, old_to.saturating_sub(start));
+                if self.unchecked {
+                    ctx.stats.retransmissions_not_compared =
+                        ctx.stats.retransmissions_not_compared.saturating_add(1);
+                }
                 let diff = self.recent.differing(start, old);
                 self.report_conflict(ctx, diff);
             }
@@ -492,6 +500,7 @@ impl Stream {
         } else {
             // Nothing kept: a later retransmission of these bytes is trimmed, not compared.
             self.recent.restart(next);
+            self.unchecked = true;
         }
         self.next_off = next;
     }

@@ -331,6 +331,7 @@ fn a_concluded_direction_is_trimmed_but_no_longer_compared() {
     let (rec, st) = h.finish();
     assert_eq!(rec.stream(0, C), b"abcdefgh");
     assert_eq!(st.retransmitted_segments, 2);
+    assert_eq!(st.retransmissions_not_compared, 1, "the client's");
     assert_eq!(st.conflicting_overlaps, 1);
     assert!(rec.of(0).contains(&Ev::Conflict(S, 1)));
     assert!(!rec.of(0).iter().any(|e| matches!(e, Ev::Conflict(C, _))));
