@@ -8,7 +8,6 @@ use clap::{Parser, Subcommand};
 
 use crate::input::{self, Input};
 use crate::pipeline::{self, Options, RunState};
-use crate::readahead::ReadAhead;
 use crate::record::InputProblem;
 use crate::report::{self, Format, Reporter};
 
@@ -97,8 +96,8 @@ struct AnalyzeArgs {
     /// (2 still means an input problem).
     #[arg(long, value_enum, default_value_t = FailOn::Never)]
     fail_on: FailOn,
-    /// Threads: 1 reads and analyses a file on one thread; 2 reads it on a second thread
-    /// while the first analyses (the default when the machine has two cores or more).
+    /// Threads: 1 reads, decodes and analyses a capture on one thread; 2 reads and decodes it
+    /// on a second thread while the first analyses (the default on two cores or more).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     threads: Option<u8>,
     /// Capture files (pcap or pcapng), directories of captures, or `-` for standard input.
@@ -223,7 +222,7 @@ fn analyze(
     let mut reporter = Box::new(report::Tally::new(inner));
     let mut run = RunState::default();
     let mut status = EXIT_OK;
-    let read_thread = match args.threads {
+    let decode_thread = match args.threads {
         Some(n) => n >= 2,
         None => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
     };
@@ -237,14 +236,32 @@ fn analyze(
             }
         };
         let name = input.name();
+        // The capture is decoded on a second thread while this one analyses; if no thread can
+        // be started, nothing has been read yet and it is all done here.
         let result = match &input {
-            Input::Stdin => pipeline::analyze(
-                &name,
-                io::stdin().lock(),
-                &options,
-                &mut run,
-                reporter.as_mut(),
-            ),
+            Input::Stdin => {
+                let split = decode_thread
+                    .then(|| {
+                        pipeline::analyze_split(
+                            &name,
+                            io::stdin(),
+                            &options,
+                            &mut run,
+                            reporter.as_mut(),
+                        )
+                    })
+                    .flatten();
+                match split {
+                    Some(result) => result,
+                    None => pipeline::analyze(
+                        &name,
+                        io::stdin().lock(),
+                        &options,
+                        &mut run,
+                        reporter.as_mut(),
+                    ),
+                }
+            }
             Input::File(path) => match std::fs::File::open(path) {
                 Ok(file) => {
                     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -257,21 +274,26 @@ fn analyze(
                         }),
                         None => Box::new(file),
                     };
-                    // The file is read on a second thread while this one analyses; if no
-                    // thread can be started, it is read here.
-                    let read_ahead = if read_thread {
-                        ReadAhead::new(source).map_err(|_| None)
+                    let result = if decode_thread {
+                        pipeline::analyze_split(
+                            &name,
+                            source,
+                            &options,
+                            &mut run,
+                            reporter.as_mut(),
+                        )
                     } else {
-                        Err(Some(source))
+                        Some(pipeline::analyze(
+                            &name,
+                            source,
+                            &options,
+                            &mut run,
+                            reporter.as_mut(),
+                        ))
                     };
-                    let result = match read_ahead {
-                        Ok(reader) => {
-                            pipeline::analyze(&name, reader, &options, &mut run, reporter.as_mut())
-                        }
-                        Err(Some(source)) => {
-                            pipeline::analyze(&name, source, &options, &mut run, reporter.as_mut())
-                        }
-                        Err(None) => match std::fs::File::open(path) {
+                    let result = match result {
+                        Some(result) => result,
+                        None => match std::fs::File::open(path) {
                             Ok(file) => pipeline::analyze(
                                 &name,
                                 file,

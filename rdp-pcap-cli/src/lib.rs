@@ -11,7 +11,7 @@ pub mod explain;
 pub mod fuzzing;
 pub mod input;
 pub mod pipeline;
-pub mod readahead;
 pub mod reassembly;
 pub mod record;
 pub mod report;
+pub mod split;

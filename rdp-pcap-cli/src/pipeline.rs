@@ -242,6 +242,7 @@ fn timeline(a: &Analyzer) -> Vec<TimelineEntry> {
 }
 
 /// Analyses one capture read from `reader`, handing records to `reporter` as they are ready.
+/// Everything happens on the calling thread; [`analyze_split`] decodes on a second one.
 ///
 /// Returns what the capture held and the problems met; an error only when writing the report
 /// failed.
@@ -252,70 +253,144 @@ pub fn analyze(
     run: &mut RunState,
     reporter: &mut dyn Reporter,
 ) -> io::Result<CaptureReport> {
-    let observer = Observer {
-        capture: name.to_string(),
-        ports: options.ports.clone(),
-        timeline: options.timeline,
-        open: BTreeSet::new(),
-        done: BTreeMap::new(),
-        maybe_ready: false,
-        seen: 0,
-        reported: 0,
-        reported_early: 0,
-    };
-    let config = ReassemblyConfig {
-        known_server_ports: options.ports.clone(),
-        ..Default::default()
-    };
-    let mut reassembler = Reassembler::new(config, observer);
-    let mut write_error: Option<io::Error> = None;
-    let mut capture_findings = CaptureFindings::new();
-    let mut emit =
-        |observer: &mut Observer, run: &mut RunState, write_error: &mut Option<io::Error>| {
-            for mut rec in observer.ready() {
-                rec.id = run.next_id;
-                run.next_id = run.next_id.saturating_add(1);
-                capture_findings.add(
-                    rec.id,
-                    rec.client,
-                    rec.server,
-                    &rec.facts,
-                    rec.tls.as_ref(),
-                    rec.verdict.code,
-                );
-                if write_error.is_none() {
-                    if let Err(e) = reporter.connection(&rec) {
-                        *write_error = Some(e);
-                    }
+    let mut session = Session::new(name, options, run, reporter);
+    let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
+        session.push(&segment(pkt));
+    });
+    session.finish(name, &summary)
+}
+
+/// [`analyze`] with the capture read and decoded on a second thread ([`crate::split`]) while
+/// this one reassembles, analyses and reports: the same records, in the same order.
+///
+/// `Err(reader)`-like fallback: when the thread cannot be started, returns `None` before
+/// reading anything, and the caller runs [`analyze`] instead.
+pub fn analyze_split<R: Read + Send>(
+    name: &str,
+    reader: R,
+    options: &Options,
+    run: &mut RunState,
+    reporter: &mut dyn Reporter,
+) -> Option<io::Result<CaptureReport>> {
+    let mut session = Session::new(name, options, run, reporter);
+    let summary = crate::split::decode_on_thread(reader, |seg| {
+        session.push(seg);
+        session.out.write_error.is_none()
+    })?;
+    Some(session.finish(name, &summary))
+}
+
+/// The reassembler's view of a decoded packet.
+pub(crate) fn segment<'a>(pkt: &TcpPacket<'a>) -> reassembly::Segment<'a> {
+    reassembly::Segment {
+        frame: pkt.frame,
+        ts_ns: pkt.ts.as_nanos(),
+        src: pkt.src,
+        dst: pkt.dst,
+        seq: pkt.seq,
+        ack: pkt.ack,
+        syn: pkt.flags.syn(),
+        ack_flag: pkt.flags.ack(),
+        fin: pkt.flags.fin(),
+        rst: pkt.flags.rst(),
+        payload: pkt.payload,
+    }
+}
+
+/// One capture's analysis: segments in, records out to the reporter as they are ready.
+struct Session<'r> {
+    reassembler: Reassembler<Observer>,
+    out: Output<'r>,
+}
+
+impl<'r> Session<'r> {
+    fn new(
+        name: &str,
+        options: &Options,
+        run: &'r mut RunState,
+        reporter: &'r mut dyn Reporter,
+    ) -> Self {
+        let observer = Observer {
+            capture: name.to_string(),
+            ports: options.ports.clone(),
+            timeline: options.timeline,
+            open: BTreeSet::new(),
+            done: BTreeMap::new(),
+            maybe_ready: false,
+            seen: 0,
+            reported: 0,
+            reported_early: 0,
+        };
+        let config = ReassemblyConfig {
+            known_server_ports: options.ports.clone(),
+            ..Default::default()
+        };
+        Session {
+            reassembler: Reassembler::new(config, observer),
+            out: Output {
+                capture_findings: CaptureFindings::new(),
+                write_error: None,
+                run,
+                reporter,
+            },
+        }
+    }
+
+    fn push(&mut self, seg: &reassembly::Segment<'_>) {
+        self.reassembler.push(seg);
+        if self.reassembler.observer().maybe_ready {
+            let observer = self.reassembler.observer_mut();
+            self.out.emit(observer);
+        }
+    }
+
+    fn finish(self, name: &str, summary: &capture::CaptureSummary) -> io::Result<CaptureReport> {
+        let Session {
+            reassembler,
+            mut out,
+        } = self;
+        let (mut observer, stats) = reassembler.finish();
+        out.emit(&mut observer);
+        if let Some(e) = out.write_error {
+            return Err(e);
+        }
+        let mut report = capture_report(name, summary, &stats, &observer);
+        report.findings = out.capture_findings.finish();
+        Ok(report)
+    }
+}
+
+/// Where a session's records go.
+struct Output<'r> {
+    capture_findings: CaptureFindings,
+    /// The first error writing the report; nothing more is written after it.
+    write_error: Option<io::Error>,
+    run: &'r mut RunState,
+    reporter: &'r mut dyn Reporter,
+}
+
+impl Output<'_> {
+    /// Numbers the records that are ready, adds them to the capture-wide findings and writes
+    /// them.
+    fn emit(&mut self, observer: &mut Observer) {
+        for mut rec in observer.ready() {
+            rec.id = self.run.next_id;
+            self.run.next_id = self.run.next_id.saturating_add(1);
+            self.capture_findings.add(
+                rec.id,
+                rec.client,
+                rec.server,
+                &rec.facts,
+                rec.tls.as_ref(),
+                rec.verdict.code,
+            );
+            if self.write_error.is_none() {
+                if let Err(e) = self.reporter.connection(&rec) {
+                    self.write_error = Some(e);
                 }
             }
-        };
-    let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
-        reassembler.push(&reassembly::Segment {
-            frame: pkt.frame,
-            ts_ns: pkt.ts.as_nanos(),
-            src: pkt.src,
-            dst: pkt.dst,
-            seq: pkt.seq,
-            ack: pkt.ack,
-            syn: pkt.flags.syn(),
-            ack_flag: pkt.flags.ack(),
-            fin: pkt.flags.fin(),
-            rst: pkt.flags.rst(),
-            payload: pkt.payload,
-        });
-        if reassembler.observer().maybe_ready {
-            emit(reassembler.observer_mut(), run, &mut write_error);
         }
-    });
-    let (mut observer, stats) = reassembler.finish();
-    emit(&mut observer, run, &mut write_error);
-    if let Some(e) = write_error {
-        return Err(e);
     }
-    let mut report = capture_report(name, &summary, &stats, &observer);
-    report.findings = capture_findings.finish();
-    Ok(report)
 }
 
 fn capture_report(

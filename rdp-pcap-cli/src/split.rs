@@ -1,0 +1,312 @@
+//! Decoding a capture on a second thread while the first one analyses it.
+//!
+//! [`decode_on_thread`] runs [`capture::read_capture`] on a thread of its own: reading the file
+//! (the kernel's copy from the page cache), framing pcap and pcapng records, decoding link, IP
+//! and TCP headers and putting IP fragments back together. The TCP segments it finds are handed
+//! to the calling thread in batches, in capture order, and the calling thread reassembles,
+//! analyses and reports them exactly as it would have on its own. Measured on a 200 MiB capture,
+//! the decoding thread's part is about a third of the work (`docs/performance.md`).
+//!
+//! A batch owns a copy of its segments' payloads: the capture reader reuses its buffer for the
+//! next records, and the copy of a buffer that was just read is cheap next to the kernel's.
+//!
+//! Memory: at most [`BATCHES`] batches queued, one being filled and one being analysed, and no
+//! others (used ones are filled again): each holds at most [`BATCH_SEGMENTS`] segment headers
+//! (144 bytes each) and [`BATCH_PAYLOAD`] bytes of payload plus one segment's, which is at most
+//! 64 KiB (an IP packet) but for records captured before TCP segmentation offload (an IP
+//! length of 0, up to the 16 MiB record limit): under 4 MiB in all for ordinary captures.
+
+use std::cell::Cell;
+use std::io::{self, Read};
+use std::sync::mpsc::{sync_channel, Receiver};
+
+use crate::capture::{self, CaptureSummary, TcpPacket};
+use crate::reassembly::Segment;
+
+/// Payload bytes after which a batch is handed over.
+pub const BATCH_PAYLOAD: usize = 256 * 1024;
+/// Segments after which a batch is handed over.
+pub const BATCH_SEGMENTS: usize = 2048;
+/// Batches queued between the threads.
+pub const BATCHES: usize = 4;
+
+/// Decoded segments and their payloads.
+#[derive(Debug, Default)]
+struct Batch {
+    /// Each segment with an empty payload, and where its payload is in `payload`.
+    segments: Vec<(Segment<'static>, usize, usize)>,
+    payload: Vec<u8>,
+}
+
+impl Batch {
+    fn push(&mut self, pkt: &TcpPacket<'_>) {
+        let start = self.payload.len();
+        self.payload.extend_from_slice(pkt.payload);
+        let header = Segment {
+            frame: pkt.frame,
+            ts_ns: pkt.ts.as_nanos(),
+            src: pkt.src,
+            dst: pkt.dst,
+            seq: pkt.seq,
+            ack: pkt.ack,
+            syn: pkt.flags.syn(),
+            ack_flag: pkt.flags.ack(),
+            fin: pkt.flags.fin(),
+            rst: pkt.flags.rst(),
+            payload: &[],
+        };
+        self.segments.push((header, start, self.payload.len()));
+    }
+
+    fn is_full(&self, max_segments: usize) -> bool {
+        self.payload.len() >= BATCH_PAYLOAD || self.segments.len() >= max_segments
+    }
+
+    /// The batch emptied for reuse; a payload buffer that one outsized segment grew is let go.
+    fn cleared(mut self) -> Self {
+        self.segments.clear();
+        self.payload.clear();
+        if self.payload.capacity() > BATCH_PAYLOAD.saturating_mul(2) {
+            self.payload = Vec::new();
+        }
+        self
+    }
+}
+
+/// A reader that ends as soon as `stopped` is set (the analysing thread has gone away).
+struct StopReader<'s, R> {
+    inner: R,
+    stopped: &'s Cell<bool>,
+}
+
+impl<R: Read> Read for StopReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stopped.get() {
+            return Ok(0);
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// Reads and decodes the capture in `reader` on a new thread and calls `on_segment` here for
+/// every TCP segment, in capture order; returns the capture's summary once every segment has
+/// been handed over.
+///
+/// `on_segment` returns `false` to stop early (the report can no longer be written): the
+/// thread then stops reading, and the summary is that of the part read. Returns `None`, having
+/// read nothing, when the thread cannot be started. A panic of the thread is passed on.
+pub fn decode_on_thread<R: Read + Send>(
+    reader: R,
+    on_segment: impl FnMut(&Segment<'_>) -> bool,
+) -> Option<CaptureSummary> {
+    decode_with(reader, BATCH_SEGMENTS, on_segment)
+}
+
+/// [`decode_on_thread`] with batches of at most `max_segments` segments.
+fn decode_with<R: Read + Send>(
+    reader: R,
+    max_segments: usize,
+    mut on_segment: impl FnMut(&Segment<'_>) -> bool,
+) -> Option<CaptureSummary> {
+    let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES);
+    let (spare_tx, spare_rx) = sync_channel::<Batch>(BATCHES.saturating_add(2));
+    std::thread::scope(|scope| {
+        let decoder = std::thread::Builder::new()
+            .name("rdp-pcap-decode".into())
+            .spawn_scoped(scope, move || {
+                let stopped = Cell::new(false);
+                let reader = StopReader {
+                    inner: reader,
+                    stopped: &stopped,
+                };
+                let mut batch = Batch::default();
+                let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
+                    if stopped.get() {
+                        return;
+                    }
+                    batch.push(pkt);
+                    if batch.is_full(max_segments) {
+                        let next = spare_rx.try_recv().map(Batch::cleared).unwrap_or_default();
+                        if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
+                            stopped.set(true);
+                        }
+                    }
+                });
+                if !stopped.get() && !batch.segments.is_empty() {
+                    let _ = full_tx.send(batch);
+                }
+                summary
+            })
+            .ok()?;
+        consume(full_rx, &mut on_segment, |used| {
+            let _ = spare_tx.try_send(used);
+        });
+        match decoder.join() {
+            Ok(summary) => Some(summary),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Hands every segment of every batch to `on_segment` until the batches end or it says stop
+/// (dropping `batches` then tells the decoder); used batches go back through `recycle`.
+fn consume(
+    batches: Receiver<Batch>,
+    on_segment: &mut impl FnMut(&Segment<'_>) -> bool,
+    mut recycle: impl FnMut(Batch),
+) {
+    for batch in batches.iter() {
+        for (header, start, end) in &batch.segments {
+            let seg = Segment {
+                payload: batch.payload.get(*start..*end).unwrap_or_default(),
+                ..*header
+            };
+            if !on_segment(&seg) {
+                return;
+            }
+        }
+        recycle(batch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    fn sample(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../samples")
+            .join(name);
+        std::fs::read(path).unwrap()
+    }
+
+    /// Every segment as the one-thread reader hands it out, payload included.
+    fn direct(bytes: &[u8]) -> (Vec<String>, CaptureSummary) {
+        let mut out = Vec::new();
+        let summary = capture::read_capture(bytes, &mut |pkt: &TcpPacket<'_>| {
+            out.push(format!("{:?}", crate::pipeline::segment(pkt)));
+        });
+        (out, summary)
+    }
+
+    #[test]
+    fn same_segments_in_the_same_order_as_on_one_thread() {
+        for name in ["tls-ok.pcap", "nla-ok.pcap", "rdp-standard-security.pcap"] {
+            let bytes = sample(name);
+            let (want, want_summary) = direct(&bytes);
+            assert!(want.len() > 20, "{name}");
+            // One batch, and batches of one and of seven segments (the samples are small).
+            for max_segments in [BATCH_SEGMENTS, 1, 7] {
+                let mut got = Vec::new();
+                let summary = decode_with(&bytes[..], max_segments, |seg| {
+                    got.push(format!("{seg:?}"));
+                    true
+                })
+                .unwrap();
+                assert_eq!(got, want, "{name} {max_segments}");
+                let summary = format!("{summary:?}");
+                assert_eq!(summary, format!("{want_summary:?}"), "{name}");
+            }
+        }
+    }
+
+    /// A capture without end: the file header of `bytes`, then its records over and over.
+    struct Endless {
+        bytes: Vec<u8>,
+        pos: usize,
+    }
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.pos >= self.bytes.len() {
+                self.pos = 24;
+            }
+            let n = buf.len().min(self.bytes.len() - self.pos);
+            buf[..n].copy_from_slice(&self.bytes[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn stopping_early_ends_the_decoder() {
+        let bytes = sample("tls-ok.pcap");
+        let mut seen = 0usize;
+        // Without the stop this would never return.
+        let summary = decode_with(Endless { bytes, pos: 0 }, 1, |_| {
+            seen += 1;
+            seen < 3
+        })
+        .unwrap();
+        assert_eq!(seen, 3);
+        assert!(summary.stats.packets >= 3);
+    }
+
+    /// Fails to write anything.
+    struct Broken;
+
+    impl crate::report::Reporter for Broken {
+        fn connection(&mut self, _: &crate::record::ConnectionRecord) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn capture(&mut self, _: &crate::record::CaptureReport) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn input_problem(&mut self, _: &crate::record::InputProblem) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn finish(&mut self, _: &crate::report::Summary) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_stops_the_reading() {
+        let endless = Endless {
+            bytes: sample("tls-ok.pcap"),
+            pos: 0,
+        };
+        let options = crate::pipeline::Options::new(&[]);
+        let mut run = crate::pipeline::RunState::default();
+        let result =
+            crate::pipeline::analyze_split("endless", endless, &options, &mut run, &mut Broken);
+        let error = result.unwrap().unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
+    }
+
+    #[test]
+    fn batches_are_handed_over_when_full() {
+        let mut batch = Batch::default();
+        let payload = vec![7u8; 1000];
+        let pkt = TcpPacket {
+            frame: 1,
+            ts: capture::Timestamp { secs: 1, nanos: 2 },
+            src: "10.0.0.1:50000".parse().unwrap(),
+            dst: "10.0.0.2:3389".parse().unwrap(),
+            seq: 1,
+            ack: 2,
+            flags: capture::TcpFlags(0x18),
+            window: 0,
+            options: &[],
+            payload: &payload,
+            payload_truncated: false,
+            reassembled: false,
+        };
+        let mut pushed = 0;
+        while !batch.is_full(BATCH_SEGMENTS) {
+            batch.push(&pkt);
+            pushed += 1;
+        }
+        assert_eq!(pushed, BATCH_PAYLOAD.div_ceil(1000));
+        let (seg, start, end) = batch.segments[5];
+        assert_eq!(&batch.payload[start..end], &payload[..]);
+        assert_eq!(seg.ts_ns, 1_000_000_002);
+        assert!(seg.ack_flag && !seg.syn);
+        let batch = batch.cleared();
+        assert!(batch.segments.is_empty() && batch.payload.is_empty());
+        // The memory bound in the module docs.
+        assert!(std::mem::size_of::<(Segment<'static>, usize, usize)>() <= 144);
+    }
+}
