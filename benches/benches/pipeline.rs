@@ -1,5 +1,6 @@
 //! The whole pipeline (capture reading, reassembly, analysis, JSON lines to `io::sink()`) on
-//! a capture generated in memory from `samples/` (about 8 MiB, a few hundred connections).
+//! a capture generated in memory from `samples/` (about 8 MiB, a few hundred connections), on
+//! one thread and with the capture decoded on a second one.
 //!
 //! `cargo bench -p rdp-benches --bench pipeline`
 #![forbid(unsafe_code)]
@@ -10,7 +11,7 @@ use std::io;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rdp_benches::{generate, load_mix, workspace_root, Plan};
-use rdp_pcap::pipeline::{analyze, Options, RunState};
+use rdp_pcap::pipeline::{analyze, analyze_split, Options, RunState};
 use rdp_pcap::report::{self, Format};
 
 fn capture() -> Vec<u8> {
@@ -56,6 +57,21 @@ fn pipeline(c: &mut Criterion) {
                 &mut *reporter,
             );
             black_box(rep.map(|r| r.connections_reported))
+        })
+    });
+    // The default on two cores: decoding on a second thread, analysis on this one.
+    g.bench_function("jsonl_to_sink_two_threads", |b| {
+        b.iter(|| {
+            let mut reporter = report::reporter(Format::Jsonl, Box::new(io::sink()), false);
+            let mut run = RunState::default();
+            let rep = analyze_split(
+                "bench",
+                black_box(&data[..]),
+                &options,
+                &mut run,
+                &mut *reporter,
+            );
+            black_box(rep.map(|r| r.map(|r| r.connections_reported)))
         })
     });
     g.finish();
