@@ -64,7 +64,8 @@ report() { # name file seconds peak_kib
 }
 
 cat "$DIR/cap200.pcap" > /dev/null # page cache warm
-# One thread, then the default (the file read on a second thread when there are two cores).
+# One thread, then the default (the capture decoded on a second thread when there are two
+# cores).
 one=$(best_of target/release/rdp-pcap analyze --threads 1 --format jsonl "$DIR/cap200.pcap")
 report "rdp-pcap --threads 1" "$DIR/cap200.pcap" "$one" \
     "$(peak_kib target/release/rdp-pcap analyze --threads 1 --format jsonl "$DIR/cap200.pcap")"

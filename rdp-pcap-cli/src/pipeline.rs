@@ -1,7 +1,9 @@
 //! From capture bytes to connection records: capture reading, TCP reassembly, one analyzer per
 //! connection, and ordered hand-off to a reporter.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::io::{self, Read};
 
 use rdp_wire::analyzer::{Analyzer, CaptureFindings, Side, Timestamp};
@@ -245,7 +247,7 @@ fn timeline(a: &Analyzer) -> Vec<TimelineEntry> {
 /// Everything happens on the calling thread; [`analyze_split`] decodes on a second one.
 ///
 /// Returns what the capture held and the problems met; an error only when writing the report
-/// failed.
+/// failed (reading then stops).
 pub fn analyze(
     name: &str,
     reader: impl Read,
@@ -253,18 +255,16 @@ pub fn analyze(
     run: &mut RunState,
     reporter: &mut dyn Reporter,
 ) -> io::Result<CaptureReport> {
-    let mut session = Session::new(name, options, run, reporter);
-    let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
-        session.push(&segment(pkt));
-    });
-    session.finish(name, &summary)
+    let mut out = Output::new(run, reporter);
+    let analysed = analyze_records(name, reader, options, &mut |rec| out.record(rec));
+    out.finish(name, analysed)
 }
 
 /// [`analyze`] with the capture read and decoded on a second thread ([`crate::split`]) while
 /// this one reassembles, analyses and reports: the same records, in the same order.
 ///
-/// `Err(reader)`-like fallback: when the thread cannot be started, returns `None` before
-/// reading anything, and the caller runs [`analyze`] instead.
+/// Returns `None`, having read nothing, when the thread cannot be started; the caller then
+/// runs [`analyze`] instead.
 pub fn analyze_split<R: Read + Send>(
     name: &str,
     reader: R,
@@ -272,12 +272,71 @@ pub fn analyze_split<R: Read + Send>(
     run: &mut RunState,
     reporter: &mut dyn Reporter,
 ) -> Option<io::Result<CaptureReport>> {
-    let mut session = Session::new(name, options, run, reporter);
-    let summary = crate::split::decode_on_thread(reader, |seg| {
-        session.push(seg);
-        session.out.write_error.is_none()
-    })?;
-    Some(session.finish(name, &summary))
+    let mut out = Output::new(run, reporter);
+    let analysed = analyze_records_split(name, reader, options, &mut |rec| out.record(rec))?;
+    Some(out.finish(name, analysed))
+}
+
+/// What the analysis of one capture leaves once its records have been handed out: the input
+/// to [`Output::finish`].
+#[derive(Debug)]
+pub struct Analysed {
+    summary: capture::CaptureSummary,
+    stats: reassembly::ReassemblyStats,
+    seen: u64,
+    reported: u64,
+    reported_early: u64,
+}
+
+/// Reads, reassembles and analyses one capture on the calling thread, handing each finished
+/// record to `sink` in order (unnumbered). `sink` returns `false` when it wants no more:
+/// reading then stops.
+pub fn analyze_records(
+    name: &str,
+    reader: impl Read,
+    options: &Options,
+    sink: &mut dyn FnMut(Box<ConnectionRecord>) -> bool,
+) -> Analysed {
+    let mut session = Session::new(name, options, sink);
+    let stopped = Cell::new(false);
+    let reader = StopReader {
+        inner: reader,
+        stopped: &stopped,
+    };
+    let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
+        if !stopped.get() && !session.push(&segment(pkt)) {
+            stopped.set(true);
+        }
+    });
+    session.finish(summary)
+}
+
+/// [`analyze_records`] with the capture decoded on a second thread; `None`, having read
+/// nothing, when the thread cannot be started.
+pub fn analyze_records_split<R: Read + Send>(
+    name: &str,
+    reader: R,
+    options: &Options,
+    sink: &mut dyn FnMut(Box<ConnectionRecord>) -> bool,
+) -> Option<Analysed> {
+    let mut session = Session::new(name, options, sink);
+    let summary = crate::split::decode_on_thread(reader, |seg| session.push(seg))?;
+    Some(session.finish(summary))
+}
+
+/// A reader that ends as soon as `stopped` is set.
+pub(crate) struct StopReader<'s, R> {
+    pub(crate) inner: R,
+    pub(crate) stopped: &'s Cell<bool>,
+}
+
+impl<R: Read> Read for StopReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stopped.get() {
+            return Ok(0);
+        }
+        self.inner.read(buf)
+    }
 }
 
 /// The reassembler's view of a decoded packet.
@@ -297,18 +356,19 @@ pub(crate) fn segment<'a>(pkt: &TcpPacket<'a>) -> reassembly::Segment<'a> {
     }
 }
 
-/// One capture's analysis: segments in, records out to the reporter as they are ready.
-struct Session<'r> {
+/// One capture's analysis: segments in, finished records out to a sink, in order.
+struct Session<'s> {
     reassembler: Reassembler<Observer>,
-    out: Output<'r>,
+    sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
+    /// The sink wants no more records.
+    stopped: bool,
 }
 
-impl<'r> Session<'r> {
+impl<'s> Session<'s> {
     fn new(
         name: &str,
         options: &Options,
-        run: &'r mut RunState,
-        reporter: &'r mut dyn Reporter,
+        sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
     ) -> Self {
         let observer = Observer {
             capture: name.to_string(),
@@ -327,41 +387,54 @@ impl<'r> Session<'r> {
         };
         Session {
             reassembler: Reassembler::new(config, observer),
-            out: Output {
-                capture_findings: CaptureFindings::new(),
-                write_error: None,
-                run,
-                reporter,
-            },
+            sink,
+            stopped: false,
         }
     }
 
-    fn push(&mut self, seg: &reassembly::Segment<'_>) {
+    /// Feeds one segment; `false` once the sink wants no more records.
+    fn push(&mut self, seg: &reassembly::Segment<'_>) -> bool {
         self.reassembler.push(seg);
         if self.reassembler.observer().maybe_ready {
             let observer = self.reassembler.observer_mut();
-            self.out.emit(observer);
+            Self::hand_out(observer, self.sink, &mut self.stopped);
+        }
+        !self.stopped
+    }
+
+    fn hand_out(
+        observer: &mut Observer,
+        sink: &mut dyn FnMut(Box<ConnectionRecord>) -> bool,
+        stopped: &mut bool,
+    ) {
+        for rec in observer.ready() {
+            if !*stopped && !sink(rec) {
+                *stopped = true;
+            }
         }
     }
 
-    fn finish(self, name: &str, summary: &capture::CaptureSummary) -> io::Result<CaptureReport> {
+    fn finish(self, summary: capture::CaptureSummary) -> Analysed {
         let Session {
             reassembler,
-            mut out,
+            sink,
+            mut stopped,
         } = self;
         let (mut observer, stats) = reassembler.finish();
-        out.emit(&mut observer);
-        if let Some(e) = out.write_error {
-            return Err(e);
+        Self::hand_out(&mut observer, sink, &mut stopped);
+        Analysed {
+            summary,
+            stats,
+            seen: observer.seen,
+            reported: observer.reported,
+            reported_early: observer.reported_early,
         }
-        let mut report = capture_report(name, summary, &stats, &observer);
-        report.findings = out.capture_findings.finish();
-        Ok(report)
     }
 }
 
-/// Where a session's records go.
-struct Output<'r> {
+/// Where one capture's records go: numbered over the run, added to the capture-wide findings,
+/// and written by the reporter.
+pub struct Output<'r> {
     capture_findings: CaptureFindings,
     /// The first error writing the report; nothing more is written after it.
     write_error: Option<io::Error>,
@@ -369,36 +442,61 @@ struct Output<'r> {
     reporter: &'r mut dyn Reporter,
 }
 
-impl Output<'_> {
-    /// Numbers the records that are ready, adds them to the capture-wide findings and writes
-    /// them.
-    fn emit(&mut self, observer: &mut Observer) {
-        for mut rec in observer.ready() {
-            rec.id = self.run.next_id;
-            self.run.next_id = self.run.next_id.saturating_add(1);
-            self.capture_findings.add(
-                rec.id,
-                rec.client,
-                rec.server,
-                &rec.facts,
-                rec.tls.as_ref(),
-                rec.verdict.code,
-            );
-            if self.write_error.is_none() {
-                if let Err(e) = self.reporter.connection(&rec) {
-                    self.write_error = Some(e);
-                }
-            }
-        }
+impl fmt::Debug for Output<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Output")
+            .field("next_id", &self.run.next_id)
+            .field("write_error", &self.write_error)
+            .finish_non_exhaustive()
     }
 }
 
-fn capture_report(
-    name: &str,
-    summary: &capture::CaptureSummary,
-    stats: &reassembly::ReassemblyStats,
-    observer: &Observer,
-) -> CaptureReport {
+impl<'r> Output<'r> {
+    /// The output for the next capture of a run.
+    pub fn new(run: &'r mut RunState, reporter: &'r mut dyn Reporter) -> Self {
+        Output {
+            capture_findings: CaptureFindings::new(),
+            write_error: None,
+            run,
+            reporter,
+        }
+    }
+
+    /// Numbers one record, adds it to the capture-wide findings and writes it; `false` once
+    /// writing has failed.
+    pub fn record(&mut self, mut rec: Box<ConnectionRecord>) -> bool {
+        rec.id = self.run.next_id;
+        self.run.next_id = self.run.next_id.saturating_add(1);
+        self.capture_findings.add(
+            rec.id,
+            rec.client,
+            rec.server,
+            &rec.facts,
+            rec.tls.as_ref(),
+            rec.verdict.code,
+        );
+        if self.write_error.is_none() {
+            if let Err(e) = self.reporter.connection(&rec) {
+                self.write_error = Some(e);
+            }
+        }
+        self.write_error.is_none()
+    }
+
+    /// The capture's report, once every record was given to [`Output::record`]; the write
+    /// error instead, if there was one.
+    pub fn finish(self, name: &str, analysed: Analysed) -> io::Result<CaptureReport> {
+        if let Some(e) = self.write_error {
+            return Err(e);
+        }
+        let mut report = capture_report(name, &analysed);
+        report.findings = self.capture_findings.finish();
+        Ok(report)
+    }
+}
+
+fn capture_report(name: &str, analysed: &Analysed) -> CaptureReport {
+    let Analysed { summary, stats, .. } = analysed;
     let s = &summary.stats;
     let counters: Vec<(&'static str, u64)> = [
         ("ip_fragments_reassembled", s.ip_fragments_reassembled),
@@ -413,7 +511,7 @@ fn capture_report(
         ("conflicting_overlaps", stats.conflicting_overlaps),
         ("stray_packets_after_close", stats.stray_packets_after_close),
         ("connections_idle_closed", stats.flows_idle_closed),
-        ("connections_reported_out_of_order", observer.reported_early),
+        ("connections_reported_out_of_order", analysed.reported_early),
     ]
     .into_iter()
     .filter(|(_, v)| *v > 0)
@@ -434,8 +532,8 @@ fn capture_report(
             .saturating_add(s.unknown_linktype_packets),
         truncated_packets: s.truncated_packets,
         bytes_lost: stats.bytes_lost_in_gaps,
-        connections_seen: observer.seen,
-        connections_reported: observer.reported,
+        connections_seen: analysed.seen,
+        connections_reported: analysed.reported,
         connections_evicted: stats.flows_evicted,
         counters,
         problems: summary.problems.iter().map(|p| p.to_string()).collect(),

@@ -17,10 +17,11 @@
 //! length of 0, up to the 16 MiB record limit): under 4 MiB in all for ordinary captures.
 
 use std::cell::Cell;
-use std::io::{self, Read};
+use std::io::Read;
 use std::sync::mpsc::{sync_channel, Receiver};
 
 use crate::capture::{self, CaptureSummary, TcpPacket};
+use crate::pipeline::StopReader;
 use crate::reassembly::Segment;
 
 /// Payload bytes after which a batch is handed over.
@@ -70,21 +71,6 @@ impl Batch {
             self.payload = Vec::new();
         }
         self
-    }
-}
-
-/// A reader that ends as soon as `stopped` is set (the analysing thread has gone away).
-struct StopReader<'s, R> {
-    inner: R,
-    stopped: &'s Cell<bool>,
-}
-
-impl<R: Read> Read for StopReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.stopped.get() {
-            return Ok(0);
-        }
-        self.inner.read(buf)
     }
 }
 
@@ -174,6 +160,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
+    use std::io;
 
     fn sample(name: &str) -> Vec<u8> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -274,6 +261,13 @@ mod tests {
             crate::pipeline::analyze_split("endless", endless, &options, &mut run, &mut Broken);
         let error = result.unwrap().unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
+        // The same on one thread.
+        let endless = Endless {
+            bytes: sample("tls-ok.pcap"),
+            pos: 0,
+        };
+        let result = crate::pipeline::analyze("endless", endless, &options, &mut run, &mut Broken);
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
 
     #[test]
