@@ -455,13 +455,13 @@ impl TlsTracker {
             }
             return Ok(());
         }
+        // Taken out while its messages are handled (which never touch it), so that they can be
+        // handled where they lie, without a copy.
         let mut reassembler = core::mem::take(&mut self.dir_mut(side).reassembler);
-        let mut messages: Vec<(HandshakeType, Vec<u8>)> = Vec::new();
-        let result = reassembler.push(fragment, |t, body| messages.push((t, body.to_vec())));
+        let result = reassembler.push(fragment, |t, body| {
+            self.on_handshake_message(side, ts, t, body);
+        });
         self.dir_mut(side).reassembler = reassembler;
-        for (t, body) in &messages {
-            self.on_handshake_message(side, ts, *t, body);
-        }
         result
     }
 
