@@ -114,19 +114,19 @@ impl Observer {
 }
 
 impl FlowObserver for Observer {
-    type Flow = Analyzer;
+    type Flow = Box<Analyzer>;
 
-    fn open(&mut self, info: &FlowInfo) -> Analyzer {
+    fn open(&mut self, info: &FlowInfo) -> Box<Analyzer> {
         self.seen = self.seen.saturating_add(1);
         self.open.insert(info.id);
-        let mut analyzer = Analyzer::new();
+        let mut analyzer = Box::new(Analyzer::new());
         if !info.started_with_syn {
             analyzer.mid_stream();
         }
         analyzer
     }
 
-    fn event(&mut self, a: &mut Analyzer, _info: &FlowInfo, ev: TcpEvent<'_>) {
+    fn event(&mut self, a: &mut Box<Analyzer>, _info: &FlowInfo, ev: TcpEvent<'_>) {
         match ev {
             TcpEvent::Syn { ts_ns } => a.syn(ts(ts_ns)),
             TcpEvent::SynAck { ts_ns } => a.syn_ack(ts(ts_ns)),
@@ -141,11 +141,11 @@ impl FlowObserver for Observer {
         }
     }
 
-    fn compare_retransmissions(&self, a: &Analyzer, side: Side) -> bool {
+    fn compare_retransmissions(&self, a: &Box<Analyzer>, side: Side) -> bool {
         !a.content_concluded(side)
     }
 
-    fn close(&mut self, a: Analyzer, info: &FlowInfo, reason: CloseReason) {
+    fn close(&mut self, a: Box<Analyzer>, info: &FlowInfo, reason: CloseReason) {
         self.open.remove(&info.id);
         let reported = a.is_rdp() || self.ports.contains(&info.server.port());
         let record = reported.then(|| {
