@@ -181,11 +181,13 @@ fn handshake_message(t: HandshakeType, body: &[u8]) {
     match t {
         HandshakeType::CLIENT_HELLO => {
             if let Ok(hello) = parse_client_hello(body) {
-                let _ = (
-                    fingerprint::ja3(&hello),
-                    fingerprint::ja4(&hello),
-                    fingerprint::ja4_original(&hello),
-                );
+                let (ja3, ja4) = (fingerprint::ja3(&hello), fingerprint::ja4(&hello));
+                let _ = fingerprint::ja4_original(&hello);
+                // Twice: once filling the memo (or found in it), once found in it.
+                for _ in 0..2 {
+                    let (memo_ja4, memo_ja3) = fingerprint::client_fingerprints_cached(&hello);
+                    assert_eq!((&memo_ja4, &memo_ja3), (&ja4, &ja3), "fingerprint memo");
+                }
                 let _ = hello.offered_versions();
             }
         }

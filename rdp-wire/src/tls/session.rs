@@ -526,8 +526,7 @@ impl TlsTracker {
         for (t, e) in &hello.decoded.errors {
             self.anomaly(format!("client hello extension {t}: {e}"));
         }
-        let ja4 = fingerprint::ja4(&hello);
-        let ja3 = fingerprint::ja3(&hello);
+        let (ja4, ja3) = fingerprint::client_fingerprints_cached(&hello);
         let f = &mut self.facts;
         f.ja4 = Some(ja4.ja4);
         f.ja4_r = Some(ja4.ja4_r);
