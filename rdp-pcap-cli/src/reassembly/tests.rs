@@ -1284,3 +1284,39 @@ fn throughput_in_order() {
         mb / el.as_secs_f64() / 1e3
     );
 }
+
+#[test]
+fn flow_keys_are_the_same_both_ways_and_order_like_socket_addresses() {
+    let ends = [
+        addr("10.0.0.1:3389"),
+        addr("10.0.0.1:50000"),
+        addr("10.0.0.2:1"),
+        addr("9.255.255.255:65535"),
+        addr("[::1]:3389"),
+        addr("[::1]:50000"),
+    ];
+    for &a in &ends {
+        for &b in &ends {
+            let key = FlowKey::new(a, b);
+            assert_eq!(key, FlowKey::new(b, a), "{a} {b}");
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            match (key, lo, hi) {
+                (FlowKey::V4 { lo: l, hi: h }, SocketAddr::V4(lo), SocketAddr::V4(hi)) => {
+                    assert_eq!(l >> 16, u64::from(lo.ip().to_bits()));
+                    assert_eq!(l & 0xffff, u64::from(lo.port()));
+                    assert_eq!(h >> 16, u64::from(hi.ip().to_bits()));
+                    assert_eq!(h & 0xffff, u64::from(hi.port()));
+                }
+                (FlowKey::Other { lo: l, hi: h }, lo, hi) => {
+                    assert!(!(lo.is_ipv4() && hi.is_ipv4()));
+                    assert_eq!((l, h), (lo, hi));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert_ne!(
+        FlowKey::new(ends[0], ends[2]),
+        FlowKey::new(ends[1], ends[2])
+    );
+}
