@@ -82,3 +82,4 @@ pub mod x509;
 mod testdata;
 
 pub use error::Error;
+pub use values::{FlagName, Joined};

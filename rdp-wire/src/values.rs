@@ -3,6 +3,40 @@
 //! A closed Rust `enum` would reject or lose an unknown value; these newtypes keep it, name the
 //! ones the spec defines, and print the rest as hexadecimal numbers.
 
+/// One bit of a flag word, as the reports name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagName {
+    /// A bit the specification names.
+    Named(&'static str),
+    /// A bit this crate does not know, printed as `0x..`.
+    Unknown(u64),
+}
+
+impl core::fmt::Display for FlagName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FlagName::Named(name) => f.write_str(name),
+            FlagName::Unknown(bit) => write!(f, "{bit:#x}"),
+        }
+    }
+}
+
+/// Flag names joined by `|`, as the reports print a flag word, written without allocating.
+#[derive(Debug, Clone)]
+pub struct Joined<I>(pub I);
+
+impl<I: Iterator<Item = FlagName> + Clone> core::fmt::Display for Joined<I> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, name) in self.0.clone().enumerate() {
+            if i > 0 {
+                f.write_str("|")?;
+            }
+            name.fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
 /// Defines a newtype over an integer with named constants.
 ///
 /// `name()` gives the spec name of a known value; `Display` prints that name or `0x..` for an
@@ -98,33 +132,33 @@ macro_rules! open_flags {
                 self.0 & !known
             }
 
+            /// The bits set, without allocating: named bits first (in declaration order),
+            /// then each unknown bit.
+            pub fn name_iter(self) -> impl Iterator<Item = $crate::FlagName> + Clone {
+                let value = self.0;
+                let unknown = self.unknown_bits();
+                Self::NAMED
+                    .iter()
+                    .filter(move |(bit, _)| *bit != 0 && value & *bit == *bit)
+                    .map(|(_, label)| $crate::FlagName::Named(label))
+                    .chain((0..<$ty>::BITS).filter_map(move |i| {
+                        let bit = (1 as $ty).checked_shl(i).unwrap_or(0);
+                        (unknown & bit != 0).then(|| $crate::FlagName::Unknown(u64::from(bit)))
+                    }))
+            }
+
             /// The names of the bits set: named bits first, then each unknown bit as `0x..`.
             pub fn names(self) -> Vec<String> {
-                let mut out: Vec<String> = Self::NAMED
-                    .iter()
-                    .filter(|(bit, _)| *bit != 0 && self.0 & *bit == *bit)
-                    .map(|(_, label)| (*label).to_string())
-                    .collect();
-                let unknown = self.unknown_bits();
-                let mut i = 0u32;
-                while i < <$ty>::BITS {
-                    let bit = (1 as $ty).checked_shl(i).unwrap_or(0);
-                    if unknown & bit != 0 {
-                        out.push(format!("{bit:#x}"));
-                    }
-                    i = i.saturating_add(1);
-                }
-                out
+                self.name_iter().map(|n| n.to_string()).collect()
             }
         }
 
         impl core::fmt::Display for $name {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                let names = self.names();
-                if names.is_empty() {
+                if self.name_iter().next().is_none() {
                     f.write_str("0")
                 } else {
-                    f.write_str(&names.join("|"))
+                    $crate::Joined(self.name_iter()).fmt(f)
                 }
             }
         }

@@ -63,11 +63,15 @@ impl Protocols {
     /// The protocol names as the reports print them: `["RDP"]` for `PROTOCOL_RDP`, else the
     /// named bits set, then unknown bits as `0x..`.
     pub fn protocol_names(self) -> Vec<String> {
-        if self.0 == 0 {
-            vec!["RDP".to_string()]
-        } else {
-            self.names()
-        }
+        self.protocol_name_iter().map(|n| n.to_string()).collect()
+    }
+
+    /// [`Protocols::protocol_names`] without allocating.
+    pub fn protocol_name_iter(self) -> impl Iterator<Item = crate::FlagName> + Clone {
+        (self.0 == 0)
+            .then_some(crate::FlagName::Named("RDP"))
+            .into_iter()
+            .chain(self.name_iter())
     }
 
     /// Whether the value selects a TLS-based protocol (the stream switches to TLS after the
@@ -667,6 +671,26 @@ mod tests {
     fn unknown_protocol_bits_survive() {
         assert_eq!(Protocols(0x21).protocol_names(), ["SSL", "0x20"]);
         assert_eq!(Protocols::RDP.protocol_names(), ["RDP"]);
+        // The iterator, the joined form and Display say the same.
+        let names: Vec<_> = Protocols(0x8000_0021).protocol_name_iter().collect();
+        assert_eq!(
+            names,
+            [
+                crate::FlagName::Named("SSL"),
+                crate::FlagName::Unknown(0x20),
+                crate::FlagName::Unknown(0x8000_0000)
+            ]
+        );
+        let joined = crate::Joined(Protocols(0x8000_0021).protocol_name_iter()).to_string();
+        assert_eq!(joined, "SSL|0x20|0x80000000");
+        assert_eq!(Protocols(0x8000_0021).to_string(), joined);
+        assert_eq!(
+            crate::Joined(Protocols::RDP.protocol_name_iter()).to_string(),
+            "RDP"
+        );
+        // Display of a flag word shows no bit as 0 (the protocol list says RDP).
+        assert_eq!(Protocols::RDP.to_string(), "0");
+        assert_eq!(NegRequestFlags(0).names(), Vec::<String>::new());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use rdp_wire::names::{EncryptionMethods, RdpVersion};
 use rdp_wire::tls::{AlertEvent, TlsFacts};
 use rdp_wire::x224::Protocols;
 use rdp_wire::x509::CertificateSummary;
+use rdp_wire::{FlagName, Joined};
 use serde_json::{json, Value};
 
 use rdp_wire::analyzer::{CaptureFinding, Finding};
@@ -101,8 +102,9 @@ json_object! {
     |this| {
         "cookie": this.x.cookie,
         "routing_token": this.x.routing_token,
-        "requested_protocols": this.x.requested_protocols.map(|p| p.protocol_names()),
-        "request_flags": this.x.request_flags.map(|f| f.names()),
+        "requested_protocols": this.x.requested_protocols
+            .map(|p| Names(move || p.protocol_name_iter())),
+        "request_flags": this.x.request_flags.map(|f| Names(move || f.name_iter())),
         "correlation_id": this.x.correlation_id,
         "confirm": match this.x.confirm {
             Some(Confirm::Selected { .. }) => Some("RDP_NEG_RSP"),
@@ -111,11 +113,13 @@ json_object! {
             None => None,
         },
         "selected_protocol": match this.x.confirm {
-            Some(Confirm::Selected { protocol, .. }) => Some(protocol.protocol_names().join("|")),
+            Some(Confirm::Selected { protocol, .. }) => {
+                Some(JoinedNames(move || protocol.protocol_name_iter()))
+            }
             _ => None,
         },
         "response_flags": match this.x.confirm {
-            Some(Confirm::Selected { flags, .. }) => Some(flags.names()),
+            Some(Confirm::Selected { flags, .. }) => Some(Names(move || flags.name_iter())),
             _ => None,
         },
         "failure_code": match this.x.confirm {
@@ -179,6 +183,43 @@ json_object! {
 
 /// A sequence serialized from an iterator made on demand.
 struct Seq<F>(F);
+
+/// Flag names as a JSON array of strings (what `names()` lists), without building the list.
+struct Names<F>(F);
+
+impl<F, I> serde::Serialize for Names<F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = FlagName>,
+{
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_seq((self.0)().map(NameJson))
+    }
+}
+
+/// Flag names joined by `|` as one JSON string.
+struct JoinedNames<F>(F);
+
+impl<F, I> serde::Serialize for JoinedNames<F>
+where
+    F: Fn() -> I,
+    I: Iterator<Item = FlagName> + Clone,
+{
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_str(&Joined((self.0)()))
+    }
+}
+
+struct NameJson(FlagName);
+
+impl serde::Serialize for NameJson {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            FlagName::Named(name) => ser.serialize_str(name),
+            unknown @ FlagName::Unknown(_) => ser.collect_str(&unknown),
+        }
+    }
+}
 
 impl<F, I> serde::Serialize for Seq<F>
 where
@@ -346,18 +387,22 @@ pub fn rdp_version(v: RdpVersion) -> String {
 
 /// Encryption methods by name; `["NONE"]` when no bit is set.
 pub fn methods(m: EncryptionMethods) -> Vec<String> {
-    if m.bits() == 0 {
-        vec!["NONE".to_string()]
-    } else {
-        m.names()
-    }
+    method_names(m).map(|n| n.to_string()).collect()
+}
+
+/// [`methods`] without allocating.
+fn method_names(m: EncryptionMethods) -> impl Iterator<Item = FlagName> + Clone {
+    (m.bits() == 0)
+        .then_some(FlagName::Named("NONE"))
+        .into_iter()
+        .chain(m.name_iter())
 }
 
 json_object! {
     ChannelJson<'a> { ch: &'a ChannelSummary }
     |this| {
         "name": this.ch.name,
-        "options": this.ch.options.names(),
+        "options": Names(|| this.ch.options.name_iter()),
     }
 }
 
@@ -378,13 +423,15 @@ json_object! {
         "client_name": this.c.client_name,
         "client_product_id": this.c.client_product_id,
         "client_dig_product_id": this.c.client_dig_product_id,
-        "early_capability_flags": this.c.early_capability_flags.map(|f| f.names()),
+        "early_capability_flags": this.c.early_capability_flags
+            .map(|f| Names(move || f.name_iter())),
         "connection_type": this.c.connection_type.map(Shown),
         "server_selected_protocol": this.c.server_selected_protocol
-            .map(|p| Protocols(p).protocol_names()),
-        "encryption_methods": this.c.encryption_methods.map(methods),
+            .map(|p| Names(move || Protocols(p).protocol_name_iter())),
+        "encryption_methods": this.c.encryption_methods
+            .map(|m| Names(move || method_names(m))),
         "channels": Seq(|| this.c.channels.iter().map(|ch| ChannelJson { ch })),
-        "cluster_flags": this.c.cluster_flags.map(|f| f.names()),
+        "cluster_flags": this.c.cluster_flags.map(|f| Names(move || f.name_iter())),
         "redirected_session_id": this.c.redirected_session_id,
         "monitor_count": this.c.monitor_count,
         "unknown_blocks": this.c.unknown_blocks,
@@ -406,8 +453,9 @@ json_object! {
     |this| {
         "version": this.s.version.map(rdp_version),
         "client_requested_protocols": this.s.client_requested_protocols
-            .map(|p| Protocols(p).protocol_names()),
-        "encryption_method": this.s.encryption_method.map(|m| methods(m).join("|")),
+            .map(|p| Names(move || Protocols(p).protocol_name_iter())),
+        "encryption_method": this.s.encryption_method
+            .map(|m| JoinedNames(move || method_names(m))),
         "encryption_level": this.s.encryption_level.map(Shown),
         "certificate": this.s.certificate.as_ref().map(|c| ServerCertificateJson { c }),
         "io_channel": this.s.io_channel,

@@ -255,7 +255,7 @@ fn ts(ns: i128) -> Timestamp {
 
 fn protocols(p: Option<Protocols>) -> String {
     match p {
-        Some(p) => p.protocol_names().join("|"),
+        Some(p) => crate::Joined(p.protocol_name_iter()).to_string(),
         None => "no negotiation request (legacy)".to_string(),
     }
 }
