@@ -5,7 +5,7 @@
 //! promise (snapshot length) and trim link-layer padding to the IP length. The TCP header
 //! (RFC 9293 section 3.1) must be complete; its payload may be cut.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use etherparse::err::{ip_auth, ipv4, ipv6};
 use etherparse::{
@@ -29,6 +29,23 @@ struct Origin {
     ts: Timestamp,
     src: IpAddr,
     dst: IpAddr,
+}
+
+/// The common case, decoded without `etherparse`: an IPv4 header without options (version 4,
+/// header length 20), a total length that covers the header and that the captured bytes hold
+/// (anything after it is link padding), not a fragment (MF clear, offset 0; DF may be set),
+/// protocol TCP. Returns the addresses and the TCP segment; `None` for anything else, which
+/// the general path (`LaxIpv4Slice`) decodes the same way it always did.
+fn plain_ipv4_tcp(bytes: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr, &[u8])> {
+    let header: &[u8; 20] = bytes.first_chunk()?;
+    let total = usize::from(u16::from_be_bytes([header[2], header[3]]));
+    let fragmenting = u16::from_be_bytes([header[6], header[7]]) & 0x3fff != 0;
+    if header[0] != 0x45 || header[9] != 6 || fragmenting || total < 20 || total > bytes.len() {
+        return None;
+    }
+    let src = Ipv4Addr::new(header[12], header[13], header[14], header[15]);
+    let dst = Ipv4Addr::new(header[16], header[17], header[18], header[19]);
+    Some((src, dst, bytes.get(20..total)?))
 }
 
 impl State {
@@ -61,6 +78,15 @@ impl State {
         bytes: &[u8],
         on_packet: &mut dyn FnMut(&TcpPacket<'_>),
     ) {
+        if let Some((src, dst, segment)) = plain_ipv4_tcp(bytes) {
+            let origin = Origin {
+                frame,
+                ts,
+                src: IpAddr::V4(src),
+                dst: IpAddr::V4(dst),
+            };
+            return self.tcp(origin, segment, false, false, on_packet);
+        }
         let (slice, auth_error) = match LaxIpv4Slice::from_slice(bytes) {
             Ok(v) => v,
             Err(e) => {
@@ -313,5 +339,86 @@ impl State {
             reassembled,
         };
         on_packet(&packet);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What the general path (`LaxIpv4Slice`) makes of `bytes` when it would hand a whole,
+    /// unfragmented TCP segment on: the addresses and the segment.
+    fn general(bytes: &[u8]) -> Option<(Ipv4Addr, Ipv4Addr, &[u8])> {
+        let (slice, auth_error) = LaxIpv4Slice::from_slice(bytes).ok()?;
+        let header = slice.header();
+        let payload = slice.payload();
+        let plain = !header.is_fragmenting_payload()
+            && auth_error.is_none()
+            && payload.ip_number == IpNumber::TCP
+            && !payload.incomplete;
+        plain.then(|| {
+            (
+                header.source_addr(),
+                header.destination_addr(),
+                payload.payload,
+            )
+        })
+    }
+
+    /// A packet that is usually, but not always, a plain IPv4 TCP one.
+    fn packet() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop::sample::select(vec![0x45u8, 0x45, 0x45, 0x46, 0x44, 0x55, 0x4f]),
+            0usize..80,
+            prop::sample::select(vec![
+                0u16, 0x4000, 0, 0x4000, 0x2000, 0x0001, 0x6000, 0x8000,
+            ]),
+            prop::sample::select(vec![6u8, 6, 6, 17, 51, 0]),
+            prop::collection::vec(any::<u8>(), 0..90),
+            0usize..10,
+        )
+            .prop_map(|(first, total, frag, proto, mut rest, pad)| {
+                rest.resize(rest.len().max(20), 0);
+                rest[0] = first;
+                rest[2..4].copy_from_slice(&u16::try_from(total).unwrap().to_be_bytes());
+                rest[6..8].copy_from_slice(&frag.to_be_bytes());
+                rest[9] = proto;
+                rest.extend(std::iter::repeat_n(0xee, pad));
+                rest
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn the_fast_path_agrees_with_the_general_one(bytes in packet()) {
+            // A few dozen of the cases take the fast path; the rest go the general way.
+            if let Some(fast) = plain_ipv4_tcp(&bytes) {
+                prop_assert_eq!(Some(fast), general(&bytes));
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_takes_the_common_case_and_trims_padding() {
+        let mut bytes = vec![
+            0x45, 0, 0, 44, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 172, 16, 0, 2,
+        ];
+        bytes.extend([0x55; 24]);
+        bytes.extend([0; 6]); // Ethernet padding
+        let (src, dst, segment) = plain_ipv4_tcp(&bytes).unwrap();
+        assert_eq!(
+            (src, dst),
+            (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(172, 16, 0, 2))
+        );
+        assert_eq!(segment, &[0x55; 24]);
+        assert_eq!(general(&bytes), Some((src, dst, segment)));
+        // More fragments: the general path.
+        bytes[6] = 0x20;
+        assert_eq!(plain_ipv4_tcp(&bytes), None);
     }
 }
