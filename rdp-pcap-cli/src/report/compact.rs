@@ -27,7 +27,7 @@ type Result<T = ()> = std::result::Result<T, Error>;
 
 /// Appends `value` as compact JSON to `out`.
 pub fn to_vec<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result {
-    value.serialize(Serializer { out })
+    value.serialize(Serializer { out, clean: false })
 }
 
 /// `b` repeated in every byte of a word.
@@ -128,7 +128,15 @@ fn number(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>) -> std::io::Result
 
 struct Serializer<'a> {
     out: &'a mut Vec<u8>,
+    /// The value is a [`CLEAN_STR`] newtype's string: written without the escape scan.
+    clean: bool,
 }
+
+/// The name of a newtype struct around a string that needs no escaping (a name from one of
+/// the program's tables, checked by the tests that build those tables): this serializer
+/// copies it as it is, serde_json (to which a newtype is its content) escapes it as usual, to
+/// the same text.
+pub(crate) const CLEAN_STR: &str = "$rdp_pcap::clean_str";
 
 impl Serializer<'_> {
     fn number(self, write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> Result {
@@ -199,7 +207,10 @@ impl Compound<'_> {
 
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         self.comma();
-        value.serialize(Serializer { out: self.out })
+        value.serialize(Serializer {
+            out: self.out,
+            clean: false,
+        })
     }
 
     /// A struct field: the key is a name in the program, never escaped (checked in debug
@@ -211,7 +222,10 @@ impl Compound<'_> {
         self.out.push(b'"');
         self.out.extend_from_slice(key.as_bytes());
         self.out.extend_from_slice(b"\":");
-        value.serialize(Serializer { out: self.out })
+        value.serialize(Serializer {
+            out: self.out,
+            clean: false,
+        })
     }
 }
 
@@ -265,7 +279,15 @@ impl<'a> ser::Serializer for Serializer<'a> {
     }
 
     fn serialize_str(self, v: &str) -> Result {
-        push_str(self.out, v);
+        if self.clean {
+            debug_assert!(!v.bytes().any(byte_needs_escape), "{v:?}");
+            self.out.reserve(v.len().saturating_add(2));
+            self.out.push(b'"');
+            self.out.extend_from_slice(v.as_bytes());
+            self.out.push(b'"');
+        } else {
+            push_str(self.out, v);
+        }
         Ok(())
     }
 
@@ -300,10 +322,14 @@ impl<'a> ser::Serializer for Serializer<'a> {
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result {
-        value.serialize(self)
+        let clean = self.clean || name == CLEAN_STR;
+        value.serialize(Serializer {
+            out: self.out,
+            clean,
+        })
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -316,7 +342,10 @@ impl<'a> ser::Serializer for Serializer<'a> {
         self.out.push(b'{');
         push_str(self.out, variant);
         self.out.push(b':');
-        value.serialize(Serializer { out: self.out })?;
+        value.serialize(Serializer {
+            out: self.out,
+            clean: false,
+        })?;
         self.out.push(b'}');
         Ok(())
     }
@@ -428,7 +457,10 @@ impl ser::SerializeMap for Compound<'_> {
     }
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        value.serialize(Serializer { out: self.out })
+        value.serialize(Serializer {
+            out: self.out,
+            clean: false,
+        })
     }
 
     fn serialize_entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(
@@ -626,6 +658,40 @@ mod tests {
         let mut out = Vec::new();
         to_vec(&mut out, v).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    /// What `report::json` writes as [`CLEAN_STR`]: every name of these tables.
+    #[test]
+    fn static_names_need_no_escaping() {
+        use rdp_wire::tls::{CipherSuite, NamedGroup, ProtocolVersion};
+        let mut names = 0;
+        for v in 0..=u16::MAX {
+            for name in [
+                CipherSuite(v).name(),
+                NamedGroup(v).name(),
+                ProtocolVersion(v).name(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(!name.bytes().any(byte_needs_escape), "{name:?}");
+                names += 1;
+            }
+        }
+        assert!(names > 300, "{names}");
+    }
+
+    #[test]
+    fn a_clean_string_comes_out_as_serde_json_writes_it() {
+        struct Clean(&'static str);
+        impl Serialize for Clean {
+            fn serialize<S: ser::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_newtype_struct(CLEAN_STR, self.0)
+            }
+        }
+        let v = vec![Clean("TLS_AES_128_GCM_SHA256"), Clean("x25519")];
+        assert_eq!(ours(&v), serde_json::to_string(&v).unwrap());
+        assert_eq!(ours(&v), r#"["TLS_AES_128_GCM_SHA256","x25519"]"#);
     }
 
     #[test]

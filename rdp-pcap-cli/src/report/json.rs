@@ -325,7 +325,8 @@ struct Name<T>(T);
 impl<T: StaticName> serde::Serialize for Name<T> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         match self.0.static_name() {
-            Some(name) => ser.serialize_str(name),
+            // Table names have nothing to escape (`static_names_need_no_escaping`).
+            Some(name) => ser.serialize_newtype_struct(super::compact::CLEAN_STR, name),
             None => ser.collect_str(&self.0),
         }
     }
