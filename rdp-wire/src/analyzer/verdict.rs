@@ -18,6 +18,8 @@
 //! - a close within [`CLOSED_EARLY_WINDOW_MS`] of the end of the handshake, without that much
 //!   traffic, is "closed early".
 
+use core::fmt;
+
 use super::facts::{CloseKind, Confirm, ConnectionFacts, Side, Timestamp};
 use crate::tls::{AlertDescription, AlertEvent, AlertLevel, ProtocolVersion, TlsFacts};
 use crate::x224::{FailureCode, Protocols};
@@ -236,28 +238,50 @@ pub fn failure_meaning(code: FailureCode) -> &'static str {
 
 /// Formats a duration in milliseconds the way summaries quote them.
 pub fn format_ms(ms: f64) -> String {
-    if ms >= 10_000.0 {
-        format!("{:.1} s", ms / 1000.0)
-    } else if ms >= 10.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{ms:.1} ms")
+    Millis(ms).to_string()
+}
+
+/// A duration in milliseconds as summaries quote it: `12.3 s` from 10 s, `45 ms` from 10 ms,
+/// else `1.2 ms`.
+#[derive(Clone, Copy)]
+struct Millis(f64);
+
+impl fmt::Display for Millis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0;
+        if ms >= 10_000.0 {
+            write!(f, "{:.1} s", ms / 1000.0)
+        } else if ms >= 10.0 {
+            write!(f, "{ms:.0} ms")
+        } else {
+            write!(f, "{ms:.1} ms")
+        }
     }
 }
 
-fn ms(at: Timestamp, since: Timestamp) -> String {
-    format_ms(at.millis_since(since))
+fn ms(at: Timestamp, since: Timestamp) -> Millis {
+    Millis(at.millis_since(since))
+}
+
+/// Text written by a closure: the parts of a summary, put together by one `format!` without
+/// a `String` each.
+struct Show<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result>(F);
+
+impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> fmt::Display for Show<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.0)(f)
+    }
 }
 
 fn ts(ns: i128) -> Timestamp {
     Timestamp(i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX }))
 }
 
-fn protocols(p: Option<Protocols>) -> String {
-    match p {
-        Some(p) => crate::Joined(p.protocol_name_iter()).to_string(),
-        None => "no negotiation request (legacy)".to_string(),
-    }
+fn protocols(p: Option<Protocols>) -> impl fmt::Display {
+    Show(move |f| match p {
+        Some(p) => fmt::Display::fmt(&crate::Joined(p.protocol_name_iter()), f),
+        None => f.write_str("no negotiation request (legacy)"),
+    })
 }
 
 fn plural(n: u64, one: &str) -> String {
@@ -280,12 +304,13 @@ impl Ctx<'_> {
         self.f.close.map(|c| (c.by, c.kind, c.at))
     }
 
-    fn close_text(&self) -> String {
-        match self.close() {
-            Some((by, CloseKind::Fin, _)) => format!("the {by} closed the connection"),
-            Some((by, CloseKind::Rst, _)) => format!("the {by} reset the connection"),
-            None => "the capture ends".to_string(),
-        }
+    fn close_text(&self) -> impl fmt::Display {
+        let close = self.close();
+        Show(move |f| match close {
+            Some((by, CloseKind::Fin, _)) => write!(f, "the {by} closed the connection"),
+            Some((by, CloseKind::Rst, _)) => write!(f, "the {by} reset the connection"),
+            None => f.write_str("the capture ends"),
+        })
     }
 
     fn first_fatal(&self, from: Option<Side>) -> Option<&AlertEvent> {
@@ -790,25 +815,31 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
 
 /// The TLS handshake completed: CredSSP (NLA), then MCS and the session, all encrypted.
 fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Option<Protocols>, phase: Phase) -> Verdict {
-    let with = match selected {
-        Some(p) => format!("with {} selected", protocols(Some(p))),
-        None => "(negotiation not in the capture)".to_string(),
-    };
+    let with = Show(|f| match selected {
+        Some(p) => write!(f, "with {} selected", protocols(Some(p))),
+        None => f.write_str("(negotiation not in the capture)"),
+    });
     let established = t
         .established_ts
         .or(t.last_handshake_ts)
         .map(ts)
         .unwrap_or_default();
-    let version = t.version.map(|v| v.to_string()).unwrap_or_default();
-    let records = format!(
-        "{} client and {} server records after the handshake",
-        t.client_app_records, t.server_app_records
-    );
+    let version = Show(|f| match t.version {
+        Some(v) => fmt::Display::fmt(&v, f),
+        None => Ok(()),
+    });
+    let records = Show(|f| {
+        write!(
+            f,
+            "{} client and {} server records after the handshake",
+            t.client_app_records, t.server_app_records
+        )
+    });
     if t.server_app_records >= SESSION_MIN_SERVER_RECORDS || session_in_clear(cx.f) {
-        let ended = match cx.close() {
-            Some((_, _, at)) => format!("; {} after {}", cx.close_text(), ms(at, established)),
-            None => "; still open when the capture ends".to_string(),
-        };
+        let ended = Show(|f| match cx.close() {
+            Some((_, _, at)) => write!(f, "; {} after {}", cx.close_text(), ms(at, established)),
+            None => f.write_str("; still open when the capture ends"),
+        });
         return verdict(
             VerdictCode::Established,
             phase,
