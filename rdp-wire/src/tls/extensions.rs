@@ -165,7 +165,8 @@ fn raw_extension(input: &[u8]) -> PResult<'_, RawExtension<'_>> {
 ///
 /// Errors: `Truncated` when an extension runs past the block.
 pub fn parse_extension_list(block: &[u8]) -> Result<Vec<RawExtension<'_>>, Error> {
-    let mut out = Vec::new();
+    // An extension takes at least 4 bytes; hellos carry up to about 20.
+    let mut out = Vec::with_capacity((block.len() / 4).min(24));
     let mut rest = block;
     while !rest.is_empty() {
         let (r, ext) = crate::parse::bounded("tls extension", rest, raw_extension)?;
@@ -184,12 +185,12 @@ fn u16_values(what: &'static str, data: &[u8]) -> Result<Vec<u16>, Error> {
             length: data.len(),
         });
     }
-    Ok(pairs
-        .filter_map(|p| match *p {
-            [a, b] => Some(u16::from_be_bytes([a, b])),
-            _ => None,
-        })
-        .collect())
+    let mut values = Vec::with_capacity(pairs.len());
+    values.extend(pairs.filter_map(|p| match *p {
+        [a, b] => Some(u16::from_be_bytes([a, b])),
+        _ => None,
+    }));
+    Ok(values)
 }
 
 /// A `<2..2^16-2>` list of u16 values behind a 2-byte length.
