@@ -3,14 +3,15 @@
 //!
 //! Beyond "no panic", it checks that the capture summary agrees with what was reported: as
 //! many connection records as `connections_reported`, no more reported than seen, no more TCP
-//! packets than packets.
+//! packets than packets; and that decoding on a second thread (the default) gives the same
+//! report, byte for byte.
 #![allow(clippy::panic, missing_docs)]
 
 pub mod synth;
 
 use std::io;
 
-use crate::pipeline::{analyze, Options, RunState};
+use crate::pipeline::{analyze, analyze_split, Options, RunState};
 use crate::record::{CaptureReport, ConnectionRecord, InputProblem};
 use crate::report::{reporter, Format, Reporter, Summary};
 
@@ -88,5 +89,50 @@ pub fn pipeline(data: &[u8]) {
     assert!(
         report.connections_evicted <= report.connections_seen,
         "more evicted than seen"
+    );
+    same_on_two_threads(data);
+}
+
+/// The report as JSON lines, from one thread or with the decoding on a second one.
+fn json_lines(data: &[u8], split: bool) -> (Vec<u8>, String) {
+    let mut out = Vec::new();
+    let report = {
+        let mut reporter = reporter(Format::Jsonl, Box::new(&mut out), false);
+        let mut run = RunState::default();
+        let options = Options::new(&[]);
+        let result = if split {
+            match analyze_split("fuzz", data, &options, &mut run, reporter.as_mut()) {
+                Some(result) => result,
+                None => panic!("no thread for the decoding"),
+            }
+        } else {
+            analyze("fuzz", data, &options, &mut run, reporter.as_mut())
+        };
+        let written = result.and_then(|report| {
+            reporter.capture(&report)?;
+            // Writes the lines still pending.
+            reporter.finish(&Summary::default())?;
+            Ok(report)
+        });
+        match written {
+            Ok(report) => format!("{report:?}"),
+            Err(e) => panic!("writing to a vector failed: {e}"),
+        }
+    };
+    assert!(!out.is_empty(), "no capture line");
+    (out, report)
+}
+
+/// Decoding on a second thread changes nothing: the same records, the same capture report.
+fn same_on_two_threads(data: &[u8]) {
+    let (one, one_report) = json_lines(data, false);
+    let (two, two_report) = json_lines(data, true);
+    assert!(
+        one == two,
+        "the report differs with the decoding on a second thread"
+    );
+    assert_eq!(
+        one_report, two_report,
+        "the capture report differs on two threads"
     );
 }
