@@ -341,6 +341,12 @@ impl<R: Read> Read for StopReader<'_, R> {
 
 /// The reassembler's view of a decoded packet.
 pub(crate) fn segment<'a>(pkt: &TcpPacket<'a>) -> reassembly::Segment<'a> {
+    segment_with(pkt, pkt.payload)
+}
+
+/// The reassembler's view of a decoded packet, with `payload` for its payload (where the
+/// packet's bytes will be once its buffer is gone: see `split.rs`).
+pub(crate) fn segment_with<'p>(pkt: &TcpPacket<'_>, payload: &'p [u8]) -> reassembly::Segment<'p> {
     reassembly::Segment {
         frame: pkt.frame,
         ts_ns: pkt.ts.as_nanos(),
@@ -352,7 +358,7 @@ pub(crate) fn segment<'a>(pkt: &TcpPacket<'a>) -> reassembly::Segment<'a> {
         ack_flag: pkt.flags.ack(),
         fin: pkt.flags.fin(),
         rst: pkt.flags.rst(),
-        payload: pkt.payload,
+        payload,
     }
 }
 

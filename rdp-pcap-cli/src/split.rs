@@ -43,19 +43,7 @@ impl Batch {
     fn push(&mut self, pkt: &TcpPacket<'_>) {
         let start = self.payload.len();
         self.payload.extend_from_slice(pkt.payload);
-        let header = Segment {
-            frame: pkt.frame,
-            ts_ns: pkt.ts.as_nanos(),
-            src: pkt.src,
-            dst: pkt.dst,
-            seq: pkt.seq,
-            ack: pkt.ack,
-            syn: pkt.flags.syn(),
-            ack_flag: pkt.flags.ack(),
-            fin: pkt.flags.fin(),
-            rst: pkt.flags.rst(),
-            payload: &[],
-        };
+        let header = crate::pipeline::segment_with(pkt, &[]);
         self.segments.push((header, start, self.payload.len()));
     }
 
