@@ -47,6 +47,9 @@ fn sub(bytes: &[u8], from: i64, to: i64) -> &[u8] {
     }
 }
 
+/// The ring's first allocation, at least.
+const MIN_RING: usize = 256;
+
 /// The last `cap` delivered bytes of a direction, as a ring. Grows on demand up to `cap`, so a
 /// short stream costs only what it carried.
 #[derive(Debug, Default)]
@@ -95,11 +98,17 @@ impl Recent {
             return;
         }
         if self.buf.len() < self.cap {
-            if self.buf.capacity() == 0 {
-                // One allocation for the ring instead of a doubling series per direction.
-                self.buf.reserve_exact(self.cap);
-            }
             let take = bytes.len().min(self.cap.saturating_sub(self.buf.len()));
+            // Room for what arrived, doubling, never past `cap`: a direction that carried a
+            // few bytes (a flood of half-open connections) keeps a few hundred, not `cap`.
+            let want = self.buf.len().saturating_add(take);
+            if want > self.buf.capacity() {
+                let room = want
+                    .max(self.buf.capacity().saturating_mul(2))
+                    .max(MIN_RING)
+                    .min(self.cap);
+                self.buf.reserve_exact(room.saturating_sub(self.buf.len()));
+            }
             let (head, rest) = bytes.split_at(take);
             self.buf.extend_from_slice(head);
             self.end = self.end.saturating_add(len_i64(take));
@@ -644,5 +653,20 @@ mod tests {
         assert_eq!(r.differing(12, b"0000"), 0);
         r.push(b"xy");
         assert_eq!(r.differing(16, b"xy"), 0);
+    }
+
+    #[test]
+    fn recent_ring_grows_with_what_arrived_up_to_its_cap() {
+        let mut r = Recent::new(4096);
+        r.push(&[1; 43]);
+        assert!(r.buf.capacity() < 1024, "{}", r.buf.capacity());
+        for _ in 0..100 {
+            r.push(&[2; 1000]);
+            assert!(r.buf.capacity() <= 4096, "{}", r.buf.capacity());
+        }
+        assert_eq!(r.buf.len(), 4096);
+        // Still a ring of the last 4096 bytes.
+        assert_eq!(r.differing(100_043 - 1000, &[2; 1000]), 0);
+        assert_eq!(r.differing(100_043 - 1000, &[3; 1000]), 1000);
     }
 }
