@@ -14,13 +14,19 @@ pub enum Input {
 }
 
 impl Input {
-    /// The name reports use.
+    /// The name reports use ([`display_name`]).
     pub fn name(&self) -> String {
         match self {
-            Input::File(p) => p.display().to_string(),
+            Input::File(p) => display_name(p),
             Input::Stdin => "-".to_string(),
         }
     }
+}
+
+/// A path as reports and problem lines show it: as given, through the printable filter (a file
+/// name may hold any character but `/` and NUL).
+pub fn display_name(path: &Path) -> String {
+    rdp_wire::printable::printable_string(path.display().to_string())
 }
 
 /// Whether the file at `path` starts with a pcap or pcapng magic number.
@@ -53,16 +59,16 @@ pub fn expand(args: &[PathBuf]) -> Vec<Result<Input, (String, String)>> {
                     files.sort();
                     if files.is_empty() {
                         out.push(Err((
-                            arg.display().to_string(),
+                            display_name(arg),
                             "directory holds no pcap or pcapng file".to_string(),
                         )));
                     }
                     out.extend(files.into_iter().map(|p| Ok(Input::File(p))));
                 }
-                Err(e) => out.push(Err((arg.display().to_string(), io_message(&e)))),
+                Err(e) => out.push(Err((display_name(arg), io_message(&e)))),
             },
             Ok(_) => out.push(Ok(Input::File(arg.clone()))),
-            Err(e) => out.push(Err((arg.display().to_string(), io_message(&e)))),
+            Err(e) => out.push(Err((display_name(arg), io_message(&e)))),
         }
     }
     out

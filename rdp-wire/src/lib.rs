@@ -71,6 +71,7 @@ pub mod mcs;
 pub mod names;
 mod parse;
 mod per;
+pub mod printable;
 pub mod rdp;
 pub mod tls;
 pub mod tpkt;

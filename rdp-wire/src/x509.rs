@@ -17,6 +17,7 @@ use x509_parser::prelude::FromDer as _;
 use x509_parser::public_key::PublicKey;
 use x509_parser::x509::X509Name;
 
+use crate::printable::{printable, printable_bytes, printable_string};
 use crate::Error;
 
 /// What a report says about one certificate.
@@ -148,7 +149,7 @@ pub fn summarize_certificate(der: &[u8]) -> Result<CertificateSummary, Error> {
             ParsedExtension::SubjectAlternativeName(names) => {
                 for name in &names.general_names {
                     match name {
-                        GeneralName::DNSName(d) => san.push((*d).to_string()),
+                        GeneralName::DNSName(d) => san.push(printable(d).into_owned()),
                         GeneralName::IPAddress(ip) => san.push(ip_to_string(ip)),
                         _ => {}
                     }
@@ -355,8 +356,8 @@ fn first_cn(name: &X509Name<'_>) -> Option<String> {
 
 fn attr_string(s: Option<&str>, raw: &[u8]) -> String {
     match s {
-        Some(s) => s.to_string(),
-        None => String::from_utf8_lossy(raw).into_owned(),
+        Some(s) => printable(s).into_owned(),
+        None => printable_bytes(raw),
     }
 }
 
@@ -400,7 +401,8 @@ fn escape_value(v: &str) -> String {
 
 /// The RFC 4514 string of a name: RDNs in reverse order joined by `,`, multi-valued RDNs by
 /// `+`. Attribute types without a short name print as dotted OIDs; values that are not strings
-/// print as `#` and the hex of their content octets.
+/// print as `#` and the hex of their content octets. The result goes through
+/// [`crate::printable`]: a name may hold any character.
 fn rfc4514(name: &X509Name<'_>) -> String {
     let rdns: Vec<String> = name
         .iter_rdn()
@@ -419,7 +421,7 @@ fn rfc4514(name: &X509Name<'_>) -> String {
                 .join("+")
         })
         .collect();
-    rdns.into_iter().rev().collect::<Vec<_>>().join(",")
+    printable_string(rdns.into_iter().rev().collect::<Vec<_>>().join(","))
 }
 
 #[cfg(test)]

@@ -111,9 +111,9 @@ pub enum Confirm {
 pub struct X224Facts {
     /// When the Connection Request was seen.
     pub request_at: Option<Timestamp>,
-    /// The `mstshash` cookie value (lossy UTF-8).
+    /// The `mstshash` cookie value, through [`crate::printable`].
     pub cookie: Option<String>,
-    /// Any other routing token line (lossy UTF-8).
+    /// Any other routing token line, through [`crate::printable`].
     pub routing_token: Option<String>,
     /// `requestedProtocols` of RDP_NEG_REQ; `None` for a legacy request.
     pub requested_protocols: Option<Protocols>,
@@ -233,7 +233,9 @@ impl ConnectionFacts {
 
     pub(crate) fn anomaly(&mut self, text: String) {
         if self.anomalies.len() < MAX_ANOMALIES {
-            self.anomalies.push(text);
+            // Parse errors may quote what they could not parse.
+            self.anomalies
+                .push(crate::printable::printable_string(text));
         } else {
             self.anomalies_dropped = self.anomalies_dropped.saturating_add(1);
         }

@@ -617,10 +617,10 @@ impl Analyzer {
         x.request_at = Some(at);
         match cr.token {
             Some(RequestToken::Cookie(name)) => {
-                x.cookie = Some(String::from_utf8_lossy(name).into_owned());
+                x.cookie = Some(crate::printable::printable_bytes(name));
             }
             Some(RequestToken::RoutingToken(line)) => {
-                x.routing_token = Some(String::from_utf8_lossy(line).into_owned());
+                x.routing_token = Some(crate::printable::printable_bytes(line));
             }
             None => {}
         }

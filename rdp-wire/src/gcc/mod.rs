@@ -418,7 +418,8 @@ impl<'a> Le<'a> {
     }
 }
 
-/// A UTF-16LE string in a fixed-size field, cut at the first NUL.
+/// A UTF-16LE string in a fixed-size field, cut at the first NUL, through the printable filter
+/// (unpaired surrogates become U+FFFD).
 pub(crate) fn utf16_fixed(bytes: &[u8]) -> String {
     let units = bytes
         .chunks_exact(2)
@@ -429,15 +430,17 @@ pub(crate) fn utf16_fixed(bytes: &[u8]) -> String {
             ])
         })
         .take_while(|u| *u != 0);
-    char::decode_utf16(units)
+    let text: String = char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
+        .collect();
+    crate::printable::printable_string(text)
 }
 
-/// An 8-bit string in a fixed-size field (channel names), cut at the first NUL.
+/// An 8-bit string in a fixed-size field (channel names), cut at the first NUL, through the
+/// printable filter (bytes that are not UTF-8 as `\\xNN`).
 pub(crate) fn ansi_fixed(bytes: &[u8]) -> String {
     let end = bytes.iter().position(|b| *b == 0).unwrap_or(bytes.len());
-    String::from_utf8_lossy(bytes.get(..end).unwrap_or_default()).into_owned()
+    crate::printable::printable_bytes(bytes.get(..end).unwrap_or_default())
 }
 
 #[cfg(test)]

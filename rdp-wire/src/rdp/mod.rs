@@ -299,7 +299,7 @@ fn decode(text: &[u8], unicode: bool) -> String {
         crate::gcc::utf16_fixed(text)
     } else {
         let end = text.iter().position(|b| *b == 0).unwrap_or(text.len());
-        String::from_utf8_lossy(text.get(..end).unwrap_or_default()).into_owned()
+        crate::printable::printable_bytes(text.get(..end).unwrap_or_default())
     }
 }
 

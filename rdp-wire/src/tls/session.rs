@@ -21,6 +21,7 @@
 //! [`MAX_CERTIFICATES`] certificate summaries, [`MAX_ALERTS`] alerts and [`MAX_ANOMALIES`]
 //! anomaly strings.
 
+use crate::printable::printable_bytes;
 use crate::x509::{summarize_certificate_cached, CertificateSummary};
 use crate::Error;
 
@@ -70,9 +71,9 @@ pub struct TlsFacts {
     pub client_cipher_suites: Vec<CipherSuite>,
     /// Extension types in ClientHello order, GREASE kept.
     pub client_extensions: Vec<u16>,
-    /// The SNI host name (non-UTF-8 bytes escaped as `\xNN`).
+    /// The SNI host name, through [`crate::printable`] (non-UTF-8 bytes as `\xNN`).
     pub sni: Option<String>,
-    /// ALPN protocols offered (non-UTF-8 bytes escaped as `\xNN`).
+    /// ALPN protocols offered, through [`crate::printable`] (non-UTF-8 bytes as `\xNN`).
     pub alpn: Vec<String>,
     /// supported_groups offered.
     pub supported_groups: Vec<NamedGroup>,
@@ -180,24 +181,6 @@ pub struct TlsTracker {
     facts: TlsFacts,
 }
 
-/// Escapes bytes that are not printable UTF-8 as `\xNN`.
-fn escape_bytes(bytes: &[u8]) -> String {
-    match core::str::from_utf8(bytes) {
-        Ok(s) if !s.chars().any(char::is_control) => s.to_string(),
-        _ => {
-            let mut out = String::new();
-            for &b in bytes {
-                if b.is_ascii_graphic() || b == b' ' {
-                    out.push(char::from(b));
-                } else {
-                    out.push_str(&format!("\\x{b:02x}"));
-                }
-            }
-            out
-        }
-    }
-}
-
 fn count_add(counter: &mut u64, n: usize) {
     *counter = counter.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
 }
@@ -238,6 +221,7 @@ impl TlsTracker {
     }
 
     fn anomaly(&mut self, text: String) {
+        let text = crate::printable::printable_string(text);
         let a = &mut self.facts.anomalies;
         if a.len() < MAX_ANOMALIES && !a.contains(&text) {
             a.push(text);
@@ -539,8 +523,13 @@ impl TlsTracker {
             .iter()
             .map(|e| e.extension_type.0)
             .collect();
-        f.sni = hello.decoded.server_name.map(escape_bytes);
-        f.alpn = hello.decoded.alpn.iter().map(|a| escape_bytes(a)).collect();
+        f.sni = hello.decoded.server_name.map(printable_bytes);
+        f.alpn = hello
+            .decoded
+            .alpn
+            .iter()
+            .map(|a| printable_bytes(a))
+            .collect();
         // The hello is done with: its lists move into the facts.
         f.client_cipher_suites = hello.cipher_suites;
         f.supported_groups = hello.decoded.supported_groups;
