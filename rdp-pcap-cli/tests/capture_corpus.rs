@@ -103,6 +103,7 @@ fn addr(s: &str) -> SocketAddr {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn tls_ok_pcap_matches_tshark() {
     let Some(bytes) = load("lab/tls-ok.pcap") else {
         return;
@@ -146,6 +147,7 @@ fn tls_ok_pcap_matches_tshark() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn tls_ok_pcapng_and_dsb_variant_match_the_pcap() {
     let (Some(pcap), Some(ng), Some(dsb)) = (
         load("lab/tls-ok.pcap"),
@@ -170,6 +172,7 @@ fn tls_ok_pcapng_and_dsb_variant_match_the_pcap() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn cooked_capture_matches_tshark() {
     let Some(bytes) = load("lab/tls-ok-cooked.pcap") else {
         return;
@@ -187,6 +190,7 @@ fn cooked_capture_matches_tshark() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn ipv6_capture_matches_tshark() {
     let Some(bytes) = load("lab/ipv6-tls-ok.pcap") else {
         return;
@@ -202,6 +206,7 @@ fn ipv6_capture_matches_tshark() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn ndpi_tcp_scan_matches_tshark() {
     // Despite its name, a classic pcap: 12 ARP frames and 18 TCP segments.
     let Some(bytes) = load("public/nDPI/tcp_scan.pcapng") else {
@@ -221,6 +226,7 @@ fn ndpi_tcp_scan_matches_tshark() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn boofuzz_ten_thousand_packets_match_tshark() {
     let Some(bytes) = load("public/boofuzz_nova/rdp.pcap") else {
         return;
@@ -241,6 +247,7 @@ fn boofuzz_ten_thousand_packets_match_tshark() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn real_file_cut_short_keeps_what_was_read() {
     // capinfos: "cut short in the middle of a packet" after 5967 packets; the last record
     // header is 2 bytes into a 1,194,409-byte file.
@@ -262,6 +269,7 @@ fn real_file_cut_short_keeps_what_was_read() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn every_lab_capture_reads_cleanly() {
     let Some(dir) = corpus() else { return };
     let mut count = 0;
@@ -330,6 +338,7 @@ proptest! {
     }
 
     #[test]
+    #[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
     fn mutated_real_captures_never_panic(
         which in 0usize..3,
         edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..24),

@@ -203,6 +203,7 @@ fn check_capture(expect_path: &std::path::Path, failures: &mut Vec<String>) {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn lab_expectations() {
     let Some(corpus) = common::corpus() else {
         return;
@@ -233,6 +234,7 @@ fn lab_expectations() {
 /// Every capture of the corpus is analysed without a panic, and every problem it reports is one
 /// of the documented input errors.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn whole_corpus_runs_cleanly() {
     let Some(corpus) = common::corpus() else {
         return;

@@ -199,6 +199,7 @@ fn samples_truncated_and_corrupted() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn corpus_truncated_and_corrupted() {
     let Some(dir) = common::corpus() else {
         return;

@@ -52,6 +52,7 @@ fn expected_entries(snap: &str) -> Vec<(String, String, String)> {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn ja4_matches_foxio() {
     let Some(corpus) = common::corpus() else {
         return;

@@ -39,6 +39,7 @@ fn has_finding(conn: &Value, code: &str) -> bool {
 
 /// A port scan: one SYN to 3389 answered by RST/ACK.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn ndpi_tcp_scan_is_a_refused_connection() {
     let Some((run, conns)) = connections("nDPI/tcp_scan.pcapng", &[]) else {
         return;
@@ -50,6 +51,7 @@ fn ndpi_tcp_scan_is_a_refused_connection() {
 
 /// req 0x01 (SSL only) answered by NEG_FAILURE 5, then the client resets.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn wireshark_no_nla_rejected() {
     let Some((_, conns)) = connections("wireshark-rdp/rdp-no-nla-rejected1.pcapng", &[]) else {
         return;
@@ -64,6 +66,7 @@ fn wireshark_no_nla_rejected() {
 /// NEG_FAILURE 2 (SSL_NOT_ALLOWED_BY_SERVER), then a retry with PROTOCOL_RDP: a full
 /// Standard RDP Security session (128-bit RC4, client compatible).
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn wireshark_no_tls_accepted() {
     let Some((_, conns)) = connections("wireshark-rdp/rdp-no-tls-accepted1.pcapng", &[]) else {
         return;
@@ -86,6 +89,7 @@ fn wireshark_no_tls_accepted() {
 /// NLA inside TLS 1.2: the server's TSRequest carries an error and the client resets; the
 /// retry with SSL only gets NEG_FAILURE 5.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn wireshark_nla_ntlm_rejected() {
     let Some((_, conns)) = connections("wireshark-rdp/rdp-nla-ntlm-rejected1.pcapng", &[]) else {
         return;
@@ -101,6 +105,7 @@ fn wireshark_nla_ntlm_rejected() {
 
 /// Successful sessions: NLA with Kerberos, TLS without NLA, two SharpRDP sessions.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn public_sessions_are_established() {
     for (capture, n) in [
         ("wireshark-rdp/rdp-nla-kerberos-auth1.pcapng", 1),
@@ -117,6 +122,7 @@ fn public_sessions_are_established() {
 
 /// The 2017 session: TLS 1.0 with RSA key exchange; the file itself is cut short.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn intro_traffic_analysis_tls10_session() {
     let Some((run, conns)) = connections("Intro_Traffic_Analysis/rdp.pcap", &[]) else {
         return;
@@ -142,6 +148,7 @@ fn intro_traffic_analysis_tls10_session() {
 /// Legacy client: cookie without RDP_NEG_REQ, confirm without RDP_NEG_RSP, Standard RDP
 /// Security (128-bit RC4, client compatible), client SEPTU build 2600.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn ndpi_rdp3_legacy_standard_security() {
     let Some((_, conns)) = connections("nDPI/rdp3.pcap", &[]) else {
         return;
@@ -161,6 +168,7 @@ fn ndpi_rdp3_legacy_standard_security() {
 /// NLA negotiation to HYBRID_EX and a TLS 1.2 handshake (suite 0xc030), the rest encrypted
 /// and the capture short: nothing more can be concluded.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn ndpi_rdp_hybrid_ex_negotiation() {
     let Some((_, conns)) = connections("nDPI/rdp.pcap", &[]) else {
         return;
@@ -185,6 +193,7 @@ fn ndpi_rdp_hybrid_ex_negotiation() {
 /// A decrypted FreeRDP recording: SSL selected but no TLS records; MCS, Client Info and
 /// licensing in clear.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn freerdp_decrypted_recording() {
     let Some((_, conns)) = connections("FreeRDP-pcap/sample.pcap", &[]) else {
         return;
@@ -199,6 +208,7 @@ fn freerdp_decrypted_recording() {
 /// The boofuzz load test: 1225 SYNs to 3389, 300 negotiations selecting PROTOCOL_RDP, most
 /// ended by a server reset; the capture stops at 10 000 packets.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn boofuzz_fuzzing_run() {
     let Some((run, conns)) = connections("boofuzz_nova/rdp.pcap", &[]) else {
         return;
@@ -219,6 +229,7 @@ fn boofuzz_fuzzing_run() {
 
 /// RD Gateway over HTTPS on 443: HTTP inside TLS, not TPKT: nothing to report.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn rd_gateway_is_not_reported() {
     let Some((run, conns)) = connections(
         "wireshark-rdp/rdp-rdg-no-kdc-proxy-ntlm-downgrade-failure.pcapng",
@@ -234,6 +245,7 @@ fn rd_gateway_is_not_reported() {
 /// against a TLS 1.2 client, and a plaintext protocol_version alert; then a connection picked
 /// up after its handshake whose lone 31-byte alert record is encrypted, not 13 alerts.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn tls_version_captures_on_443() {
     let Some((_, conns)) = connections("arkime/openssl-ssl3.pcap", &["--port", "443"]) else {
         return;

@@ -209,6 +209,7 @@ fn check(name: &str, row: &BTreeMap<String, String>, c: &Value, failures: &mut V
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn zeek_rdp_logs_match() {
     let Some(corpus) = common::corpus() else {
         return;
@@ -256,6 +257,7 @@ fn zeek_rdp_logs_match() {
 /// Zeek's `rdp-invalid-length` trace: a client that sends no TPKT, and a confirm whose
 /// RDP_NEG_RSP declares length 0. No panic, a clear verdict, and the bad length named.
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn zeek_invalid_length_is_reported_clearly() {
     let Some(corpus) = common::corpus() else {
         return;
@@ -282,6 +284,7 @@ fn zeek_invalid_length_is_reported_clearly() {
 /// is build 2600, `capabilities[0]: "support_errinfo_pdf"` is RNS_UD_CS_SUPPORT_ERRINFO_PDU (SUPPORT_ERRINFO_PDU) and
 /// `id` is the client's dig product id).
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn suricata_rdp_003() {
     let Some(corpus) = common::corpus() else {
         return;

@@ -157,6 +157,7 @@ fn names(c: &ClientSettings) -> Vec<&str> {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn zeek_rdp_proprietary_encryption() {
     let Some(dir) = corpus() else { return };
     let path = dir.join("zeek/rdp-proprietary-encryption/rdp-proprietary-encryption.pcap");
@@ -198,6 +199,7 @@ fn zeek_rdp_proprietary_encryption() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn zeek_rdp_x509() {
     let Some(dir) = corpus() else { return };
     // rdp.log: JOHN-PC-LAPTOP, RDP 8.1 (build 9600), 1920x1080 16bit,
@@ -230,6 +232,7 @@ fn zeek_rdp_x509() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn zeek_rdp_unknown_keyboard() {
     let Some(dir) = corpus() else { return };
     let path = dir.join("zeek/rdp-unknown-keyboard/rdp-unknown-keyboard.pcap");
@@ -257,6 +260,7 @@ fn zeek_rdp_unknown_keyboard() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn zeek_rdp_invalid_length_is_an_error_not_a_panic() {
     let Some(dir) = corpus() else { return };
     let path = dir.join("zeek/rdp-invalid-length/rdp-invalid-length.pcap");
@@ -282,6 +286,7 @@ fn zeek_rdp_invalid_length_is_an_error_not_a_panic() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn suricata_rdp_003() {
     let Some(dir) = corpus() else { return };
     // test.yaml: client version v5, build "Windows XP", desktop_height 864, client_name
@@ -306,6 +311,7 @@ fn suricata_rdp_003() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn ndpi_rdp3() {
     let Some(dir) = corpus() else { return };
     // INDEX.md / tshark: build 2600, version 4.8, name SEPTU, 128-bit RC4 Client Compatible.
@@ -319,6 +325,7 @@ fn ndpi_rdp3() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn wireshark_rdp_no_tls_accepted() {
     let Some(dir) = corpus() else { return };
     let path = dir.join("public/wireshark-rdp/rdp-no-tls-accepted1.pcapng");
@@ -341,6 +348,7 @@ fn wireshark_rdp_no_tls_accepted() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn lab_standard_security() {
     let Some(dir) = corpus() else { return };
     // expect.json: encryption_method 128BIT / encryption_level HIGH; SCENARIOS: RSA-2048.
@@ -378,6 +386,7 @@ fn lab_standard_security() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn freerdp_sample_clear_text_pdus() {
     let Some(dir) = corpus() else { return };
     let path = dir.join("public/FreeRDP-pcap/sample.pcap");
@@ -431,6 +440,7 @@ fn freerdp_sample_clear_text_pdus() {
 /// Every TPKT payload of every capture in the corpus goes through every parser of this
 /// module without a panic (the boofuzz capture holds 300 fuzzed streams).
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn whole_corpus_never_panics() {
     let Some(dir) = corpus() else { return };
     let mut files = Vec::new();

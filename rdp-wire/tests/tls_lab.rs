@@ -240,6 +240,7 @@ fn client_hello_ja4s(path: &Path) -> Vec<[String; 4]> {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn ja4_matches_foxio_expected_outputs() {
     let Some(lab) = corpus() else { return };
     let ja4_dir = lab.join("../ja4");
@@ -379,6 +380,7 @@ fn check_capture(dir: &Path, name: &str) -> Vec<TlsFacts> {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn lab_captures_match_expectations() {
     let Some(dir) = corpus() else { return };
     let mut checked = 0;
@@ -393,6 +395,7 @@ fn lab_captures_match_expectations() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn tls12_ok_details() {
     let Some(dir) = corpus() else { return };
     let f = &check_capture(&dir, "tls12-ok.pcap")[0];
@@ -414,6 +417,7 @@ fn tls12_ok_details() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn tls13_ok_details() {
     let Some(dir) = corpus() else { return };
     let f = &check_capture(&dir, "tls-ok.pcap")[0];

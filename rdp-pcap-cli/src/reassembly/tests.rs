@@ -1138,6 +1138,7 @@ const LAB_TOTALS: &[(&str, usize, u64, u64)] = &[
 ];
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn lab_captures_match_tshark_follow_stream() {
     for &(name, flows, client, server) in LAB_TOTALS {
         let Some((rec, st)) = replay(name) else {
@@ -1157,6 +1158,7 @@ fn lab_captures_match_tshark_follow_stream() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn lab_tls_ok_event_shape() {
     let Some((rec, _)) = replay("tls-ok.pcap") else {
         return;
@@ -1178,6 +1180,7 @@ fn lab_tls_ok_event_shape() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn lab_refused_and_accept_close_shapes() {
     if let Some((rec, _)) = replay("no-listener.pcap") {
         for id in 0..2 {
@@ -1203,6 +1206,7 @@ fn lab_refused_and_accept_close_shapes() {
 }
 
 #[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
 fn every_ethernet_lab_capture_reassembles_without_gaps() {
     let Ok(dir) = std::fs::read_dir(format!("{CORPUS}/lab")) else {
         assert!(

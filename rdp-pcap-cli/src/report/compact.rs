@@ -782,6 +782,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
     fn connection_lines_match_serde_json_on_real_captures() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut captures = Vec::new();
