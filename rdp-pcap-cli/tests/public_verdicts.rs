@@ -241,7 +241,8 @@ fn rd_gateway_is_not_reported() {
     assert!(conns.is_empty());
 }
 
-/// TLS version captures on 443, analysed with `--port 443`: SSL 3.0, a server choosing TLS 1.0
+/// TLS version captures on 443, analysed with `--port 443`: SSL 3.0 (not RDP, so without
+/// findings), a server choosing TLS 1.0
 /// against a TLS 1.2 client, and a plaintext protocol_version alert; then a connection picked
 /// up after its handshake whose lone 31-byte alert record is encrypted, not 13 alerts.
 #[test]
@@ -251,7 +252,11 @@ fn tls_version_captures_on_443() {
         return;
     };
     assert_eq!(conns[0]["tls"]["version"], "SSL3.0");
-    assert!(has_finding(&conns[0], "tls-legacy-version"));
+    // TLS without an X.224 exchange is not RDP: the TLS facts are reported, but no RDP
+    // security finding is made of a server that may not be an RDP server at all.
+    assert_eq!(conns[0]["verdict"]["code"], "not-rdp");
+    assert!(!has_finding(&conns[0], "tls-legacy-version"));
+    assert_eq!(conns[0]["findings"], serde_json::json!([]));
 
     let (_, conns) = connections("arkime/openssl-tls1_2-tls1.pcap", &["--port", "443"]).unwrap();
     assert_eq!(

@@ -107,7 +107,8 @@ pub(crate) fn pick<T>(arr: &mut [T; 2], side: Side) -> &mut T {
 /// What the observer is told about a connection, in stream order per direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TcpEvent<'a> {
-    /// The first SYN (retransmissions only counted in [`FlowInfo::syn_count`]).
+    /// A SYN from the client: the first and each retransmission (also counted in
+    /// [`FlowInfo::syn_count`]).
     Syn {
         ts_ns: i128,
     },
@@ -834,10 +835,10 @@ impl<O: FlowObserver> Reassembler<O> {
                     ctx.emit(TcpEvent::SynAck { ts_ns });
                 }
             } else {
+                // Every SYN, retransmissions too: how many were sent is evidence (a port that
+                // drops SYNs sees the client retry).
                 ctx.info.syn_count = ctx.info.syn_count.saturating_add(1);
-                if ctx.info.syn_count == 1 {
-                    ctx.emit(TcpEvent::Syn { ts_ns });
-                }
+                ctx.emit(TcpEvent::Syn { ts_ns });
             }
             this.on_syn(seg.seq);
         }

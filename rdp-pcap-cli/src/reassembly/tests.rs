@@ -618,7 +618,13 @@ fn unanswered_syns_counted_and_closed_at_end() {
     let (rec, st) = h.finish();
     assert_eq!(
         rec.of(0),
-        [Ev::Open(0), Ev::Syn, Ev::Close(CloseReason::EndOfCapture)]
+        [
+            Ev::Open(0),
+            Ev::Syn,
+            Ev::Syn,
+            Ev::Syn,
+            Ev::Close(CloseReason::EndOfCapture)
+        ]
     );
     assert_eq!(rec.closed[0].syn_count, 3);
     assert_eq!(rec.closed[0].packets, [3, 0]);

@@ -253,11 +253,22 @@ fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
 }
 
 /// The findings on one connection. `server_port` is the server's TCP port, when known.
+///
+/// A connection that is not RDP (verdict `not-rdp`: junk, a scanner's HTTP request, TLS started
+/// without the X.224 exchange) gets none: its bytes say nothing about an RDP server's security,
+/// and a TLS server on port 3389 answering a scanner is not an RDP server's certificate.
 pub(crate) fn connection_findings(
     f: &ConnectionFacts,
     tls: Option<&TlsFacts>,
     server_port: Option<u16>,
 ) -> Vec<Finding> {
+    // Only a connection without a Connection Request can be `not-rdp`; deciding costs nothing
+    // worth saving for those.
+    if f.x224.as_ref().is_none_or(|x| x.request_at.is_none())
+        && super::verdict::decide(f, tls).code == VerdictCode::NotRdp
+    {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let x = f.x224.as_ref();
     let selected = x.and_then(|x| x.effective_protocol());

@@ -30,9 +30,9 @@ pub use findings::{
     BRUTE_FORCE_MIN_USERS, BRUTE_FORCE_WINDOW_MS, MIN_RSA_BITS, RDP_DEFAULT_PORT,
 };
 pub use verdict::{
-    failure_meaning, format_ms, Phase, Severity, Verdict, VerdictCode, CLOSED_EARLY_WINDOW_MS,
-    CREDSSP_MAX_RECORDS, SECURITY_MISMATCH_WINDOW_MS, SESSION_MIN_SERVER_RECORDS,
-    VERSION_REFUSAL_WINDOW_MS,
+    failure_meaning, format_ms, Count, Phase, Severity, Verdict, VerdictCode,
+    CLOSED_EARLY_WINDOW_MS, CREDSSP_MAX_RECORDS, SECURITY_MISMATCH_WINDOW_MS,
+    SESSION_MIN_SERVER_RECORDS, VERSION_REFUSAL_WINDOW_MS,
 };
 
 use crate::tls::record::probe_record;

@@ -111,7 +111,8 @@ impl Phase {
 pub enum VerdictCode {
     /// The handshake completed and the connection carried a session, or ended normally.
     Established,
-    /// The SYN was answered by RST: nothing listens on that port.
+    /// The SYN was answered by RST: no listener on the port, or a firewall or load balancer
+    /// that rejects connections (the capture cannot tell which).
     TcpRefused,
     /// SYNs without any answer: filtered, or the host is down.
     TcpUnanswered,
@@ -242,13 +243,14 @@ pub fn format_ms(ms: f64) -> String {
 }
 
 /// A duration in milliseconds as summaries quote it: `12.3 s` from 10 s, `45 ms` from 10 ms,
-/// else `1.2 ms`.
+/// else `1.2 ms`. A negative duration (capture timestamps that go backwards, as merged or
+/// multi-interface captures can have) is shown as `0.0 ms`: "-0.1 ms after" says nothing true.
 #[derive(Clone, Copy)]
 struct Millis(f64);
 
 impl fmt::Display for Millis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0;
+        let ms = if self.0 > 0.0 { self.0 } else { 0.0 };
         if ms >= 10_000.0 {
             write!(f, "{:.1} s", ms / 1000.0)
         } else if ms >= 10.0 {
@@ -284,11 +286,24 @@ fn protocols(p: Option<Protocols>) -> impl fmt::Display {
     })
 }
 
-fn plural(n: u64, one: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {one}s")
+/// A count with its noun in the right number: `1 packet`, `2 packets`, `0 packets`.
+#[derive(Debug, Clone, Copy)]
+pub struct Count(pub u64, pub &'static str);
+
+impl Count {
+    /// From a `usize` (lengths of lists).
+    pub fn of(n: usize, noun: &'static str) -> Count {
+        Count(u64::try_from(n).unwrap_or(u64::MAX), noun)
+    }
+}
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 1 {
+            write!(f, "1 {}", self.1)
+        } else {
+            write!(f, "{} {}s", self.0, self.1)
+        }
     }
 }
 
@@ -331,7 +346,7 @@ impl Ctx<'_> {
             .count();
         let n = t.client_cipher_suites.len();
         let versions: Vec<String> = t.client_versions.iter().map(ToString::to_string).collect();
-        let mut text = format!("a ClientHello offering {n} suites");
+        let mut text = format!("a ClientHello offering {}", Count::of(n, "suite"));
         if tls13 > 0 {
             text.push_str(&format!(", {tls13} of them TLS 1.3"));
         }
@@ -464,7 +479,7 @@ fn tcp_only(f: &ConnectionFacts, phase: Phase) -> Verdict {
                 VerdictCode::TcpRefused,
                 phase,
                 format!(
-                    "the server answered the SYN with a reset after {}: nothing listens on that port",
+                    "the SYN was answered with a reset after {}: something at the server's address refused the connection (no listener on the port, or a firewall or load balancer set to reject: compare the reset's IP TTL with the server's other packets)",
                     ms(rst, syn)
                 ),
             );
@@ -476,7 +491,7 @@ fn tcp_only(f: &ConnectionFacts, phase: Phase) -> Verdict {
                 phase,
                 format!(
                     "{} without any answer: the port is filtered or the host is down",
-                    plural(n, "SYN")
+                    Count(n, "SYN")
                 ),
             );
         }
@@ -530,10 +545,10 @@ fn not_negotiated(cx: &Ctx<'_>, phase: Phase) -> Verdict {
                 VerdictCode::NotRdp,
                 phase,
                 format!(
-                    "the {} sent {} ({} bytes) instead of an X.224 Connection Request",
+                    "the {} sent {} ({}) instead of an X.224 Connection Request",
                     foreign.side,
                     foreign.looks_like,
-                    f.side(foreign.side).bytes
+                    Count(f.side(foreign.side).bytes, "byte")
                 ),
             );
         }
@@ -553,9 +568,9 @@ fn confirm_without_request(cx: &Ctx<'_>, phase: Phase) -> Verdict {
             VerdictCode::NotRdp,
             phase,
             format!(
-                "the client sent {} ({} bytes) instead of an X.224 Connection Request, and the server answered with a Connection Confirm anyway",
+                "the client sent {} ({}) instead of an X.224 Connection Request, and the server answered with a Connection Confirm anyway",
                 foreign.looks_like,
-                f.side(Side::Client).bytes
+                Count(f.side(Side::Client).bytes, "byte")
             ),
         ),
         _ if f.mid_stream => verdict(
@@ -602,8 +617,8 @@ fn no_confirm(cx: &Ctx<'_>, request_at: Timestamp, phase: Phase) -> Verdict {
         }
         _ if server.bytes > 0 => {
             format!(
-                "; the server sent {} bytes that are not a confirm",
-                server.bytes
+                "; the server sent {} that are not a confirm",
+                Count(server.bytes, "byte")
             )
         }
         _ => String::new(),
@@ -831,8 +846,9 @@ fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Option<Protocols>, phase: Pha
     let records = Show(|f| {
         write!(
             f,
-            "{} client and {} server records after the handshake",
-            t.client_app_records, t.server_app_records
+            "{} and {} after the handshake",
+            Count(t.client_app_records, "client record"),
+            Count(t.server_app_records, "server record")
         )
     });
     if t.server_app_records >= SESSION_MIN_SERVER_RECORDS || session_in_clear(cx.f) {
@@ -1010,9 +1026,9 @@ fn clear_text_phase(
                     VerdictCode::Incomplete,
                     phase,
                     format!(
-                        "the client closed {} after the Connection Confirm having sent {} bytes that are neither TLS nor MCS",
+                        "the client closed {} after the Connection Confirm having sent {} that are neither TLS nor MCS",
                         ms(at, confirm_at),
-                        f.side(Side::Client).bytes_after_handshake
+                        Count(f.side(Side::Client).bytes_after_handshake, "byte")
                     ),
                 )
             }
