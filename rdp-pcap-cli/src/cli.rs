@@ -161,7 +161,8 @@ fn explain(code: Option<&str>, stdout: &mut dyn Write, stderr: &mut dyn Write) -
             None => {
                 let _ = writeln!(
                     stderr,
-                    "rdp-pcap: unknown code {code:?}; `rdp-pcap explain` lists them"
+                    "rdp-pcap: unknown code {}; `rdp-pcap explain` lists them",
+                    rdp_wire::printable::Quoted(code)
                 );
                 return EXIT_INPUT;
             }
@@ -218,8 +219,14 @@ fn analyze(
     };
     // Large writes: a report of many connections is tens of megabytes of JSON.
     let out = io::BufWriter::with_capacity(256 * 1024, stdout);
-    let inner = report::reporter(args.format, Box::new(out), color);
+    let mut inner = report::reporter(args.format, Box::new(out), color);
+    if args.fail_on != FailOn::Never {
+        // The status must cover every connection, even after the reader went away.
+        inner = Box::new(report::UntilPipeCloses::new(inner));
+    }
     let mut reporter = Box::new(report::Tally::new(inner));
+    // The first error writing the report: reading stops there.
+    let mut write_error: Option<io::Error> = None;
     let mut run = RunState::default();
     let mut status = EXIT_OK;
     let decode_thread = match args.threads {
@@ -231,7 +238,10 @@ fn analyze(
             Ok(input) => input,
             Err((name, message)) => {
                 status = EXIT_INPUT;
-                problem(stderr, reporter.as_mut(), name, message);
+                if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
+                    write_error = Some(e);
+                    break;
+                }
                 continue;
             }
         };
@@ -303,7 +313,11 @@ fn analyze(
                             ),
                             Err(e) => {
                                 status = EXIT_INPUT;
-                                problem(stderr, reporter.as_mut(), name, input::io_message(&e));
+                                let message = input::io_message(&e);
+                                if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
+                                    write_error = Some(e);
+                                    break;
+                                }
                                 continue;
                             }
                         },
@@ -315,26 +329,46 @@ fn analyze(
                 }
                 Err(e) => {
                     status = EXIT_INPUT;
-                    problem(stderr, reporter.as_mut(), name, input::io_message(&e));
+                    let message = input::io_message(&e);
+                    if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
+                        write_error = Some(e);
+                        break;
+                    }
                     continue;
                 }
             },
         };
         let report = match result {
             Ok(report) => report,
-            // The report could not be written (a closed pipe): nothing more to do.
-            Err(_) => return status,
+            // The report could not be written: reading stopped.
+            Err(e) => {
+                write_error = Some(e);
+                break;
+            }
         };
         for p in &report.problems {
             status = EXIT_INPUT;
             let _ = writeln!(stderr, "rdp-pcap: {name}: {p}");
         }
-        if reporter.capture(&report).is_err() {
-            return status;
+        if let Err(e) = reporter.capture(&report) {
+            write_error = Some(e);
+            break;
         }
     }
     let summary = reporter.summary();
-    let _ = reporter.finish(&summary);
+    if write_error.is_none() {
+        write_error = reporter.finish(&summary).err();
+    }
+    match write_error {
+        // The reader went away (`| head`): not worth a message. Without `--fail-on` the run
+        // stopped there; with it, `UntilPipeCloses` kept it going and the status below holds.
+        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => return status,
+        Some(e) => {
+            let _ = writeln!(stderr, "rdp-pcap: cannot write: {}", input::io_message(&e));
+            return EXIT_INPUT;
+        }
+        None => {}
+    }
     if status == EXIT_OK {
         let threshold = match args.fail_on {
             FailOn::Error => Some(rdp_wire::analyzer::Severity::Error),
@@ -348,15 +382,16 @@ fn analyze(
     status
 }
 
-/// An input that could not be read at all: one line on stderr, and an entry in the report.
+/// An input that could not be read at all: one line on stderr, and an entry in the report
+/// (whose write error is returned).
 fn problem(
     stderr: &mut dyn Write,
     reporter: &mut dyn report::Reporter,
     input: String,
     message: String,
-) {
+) -> io::Result<()> {
     let _ = writeln!(stderr, "rdp-pcap: {input}: {message}");
-    let _ = reporter.input_problem(&InputProblem { input, message });
+    reporter.input_problem(&InputProblem { input, message })
 }
 
 #[cfg(test)]

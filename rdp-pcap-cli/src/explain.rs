@@ -60,7 +60,9 @@ pub struct Explanation {
     pub causes: &'static [&'static str],
     /// What Windows logs for it (log, source, event ID and the gist); empty when nothing is.
     pub windows_logs: &'static [&'static str],
-    /// Concrete fixes: registry values, GPO paths, commands, xrdp/FreeRDP settings.
+    /// Concrete fixes: registry values, GPO paths, commands, xrdp/FreeRDP settings. `{server}`
+    /// and `{port}` stand for the connection's server address and port (see `fix.rs`); the
+    /// negotiation-failure fixes start with `Code N: `, one per failure code.
     pub fixes: &'static [&'static str],
     /// Related codes.
     pub see_also: &'static [&'static str],
@@ -193,7 +195,7 @@ static ALL: &[Explanation] = &[
              'Listener RDP-Tcp has stopped listening'",
         ],
         fixes: &[
-            "See what listens on the server: `Get-NetTCPConnection -LocalPort 3389 -State \
+            "See what listens on the server: `Get-NetTCPConnection -LocalPort {port} -State \
              Listen`, then `tasklist /svc /fi \"PID eq <OwningProcess>\"` should show \
              TermService; `qwinsta` should list rdp-tcp in state Listen.",
             r"Enable RDP: `Set-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server' -Name fDenyTSConnections -Value 0`, then `Start-Service TermService` (or System Properties > Remote).",
@@ -203,11 +205,11 @@ static ALL: &[Explanation] = &[
                 "\" /v PortNumber`; restart TermService after changing it, and open the same port \
                  in the firewall."
             ),
-            "From the client, `Test-NetConnection host -Port 3389` reports TcpTestSucceeded \
+            "From the client, `Test-NetConnection {server} -Port {port}` reports TcpTestSucceeded \
              False for both refused and filtered ports; the capture tells them apart (a RST \
              here).",
             "Check NAT/port-forward rules and load-balancer backend health; for xrdp, \
-             `systemctl status xrdp` and `ss -ltnp | grep 3389`.",
+             `systemctl status xrdp` and `ss -ltnp | grep :{port}`.",
         ],
         see_also: &["tcp-unanswered", "nonstandard-port"],
     },
@@ -243,8 +245,8 @@ static ALL: &[Explanation] = &[
             "`Enable-NetFirewallRule -DisplayGroup \"Remote Desktop\"` (or `netsh advfirewall \
              firewall set rule group=\"remote desktop\" new enable=Yes`); check the adapter's \
              profile with `Get-NetConnectionProfile`.",
-            "`Test-NetConnection host -Port 3389` from the client and from a host next to the \
-             server; `Test-NetConnection host -TraceRoute` to see where the path stops.",
+            "`Test-NetConnection {server} -Port {port}` from the client and from a host next to the \
+             server; `Test-NetConnection {server} -TraceRoute` to see where the path stops.",
             "Capture on the server itself: if the SYN arrives and a SYN/ACK leaves, look for \
              asymmetric routing; if it never arrives, the drop is in the path (security \
              groups, edge firewall).",
@@ -284,9 +286,9 @@ static ALL: &[Explanation] = &[
         ],
         fixes: &[
             "Identify the source address. If it is a scanner on the Internet, the fix is \
-             exposure: allow 3389 only from known networks, a VPN or an RD Gateway.",
+             exposure: allow TCP {port} only from known networks, a VPN or an RD Gateway.",
             "Point the client at the right service and port; RDP clients take host:port \
-             (`mstsc /v:host:3389`), not a URL.",
+             (`mstsc /v:{server}:{port}`), not a URL.",
             "Make load-balancer health checks plain TCP connects (or an RDP-aware monitor) and \
              do not send PROXY protocol to RDP backends: neither Windows nor xrdp understands it.",
         ],
@@ -328,7 +330,7 @@ static ALL: &[Explanation] = &[
             "System: TermDD 50 - X.224 protocol error, when the request itself was rejected",
         ],
         fixes: &[
-            "`Get-NetTCPConnection -LocalPort 3389 -State Listen` and `tasklist /svc /fi \"PID \
+            "`Get-NetTCPConnection -LocalPort {port} -State Listen` and `tasklist /svc /fi \"PID \
              eq <OwningProcess>\"` to see who owns the port; `netsh interface portproxy show \
              all` for forgotten port proxies.",
             "`Restart-Service TermService -Force` (restarts its dependent services too); if it \
@@ -404,7 +406,7 @@ static ALL: &[Explanation] = &[
         ],
         fixes: &[
             concat!(
-                "Code 5: make the client offer CredSSP (current mstsc without \
+                "Code 5: Make the client offer CredSSP (current mstsc without \
                  'enablecredsspsupport:i:0'; FreeRDP /sec:nla or no /sec: option; current \
                  thin-client firmware). Turning NLA off on the server (UserAuthentication = 0 \
                  under RDP-Tcp, or GPO ",
@@ -413,11 +415,11 @@ static ALL: &[Explanation] = &[
                  Authentication' = Disabled) also works but weakens the server; limit it to a \
                  known legacy client."
             ),
-            "Code 1: use a client that does TLS (FreeRDP without /sec:rdp, a current rdesktop). \
+            "Code 1: Use a client that does TLS (FreeRDP without /sec:rdp, a current rdesktop). \
              Lowering the server to SecurityLayer = 1 (Negotiate) or 0 re-enables Standard RDP \
              Security and is not recommended.",
             concat!(
-                "Code 3: give the server a usable certificate. Compare `Get-ChildItem \
+                "Code 3: Give the server a usable certificate. Compare `Get-ChildItem \
                  Cert:\\LocalMachine\\My` with the thumbprint in SSLCertificateSHA1Hash under ",
                 rdp_tcp!(),
                 ", bind a valid one with ",
@@ -426,12 +428,12 @@ static ALL: &[Explanation] = &[
                  self-signed certificate; fix MachineKeys permissions if creating it fails. \
                  xrdp: point certificate= and key_file= at readable PEM files."
             ),
-            "Code 2: raise the server to SecurityLayer = 2 (or 1) with a certificate (xrdp: \
+            "Code 2: Raise the server to SecurityLayer = 2 (or 1) with a certificate (xrdp: \
              security_layer=tls or negotiate plus certificate= and key_file=), or, as a \
              stopgap, let the client use Standard RDP Security (FreeRDP /sec:rdp).",
-            "Code 4: connect without the proxy, or let the client negotiate with its defaults; \
+            "Code 4: Connect without the proxy, or let the client negotiate with its defaults; \
              update the client.",
-            "Code 6: give the client a certificate the server accepts, or drop the requirement \
+            "Code 6: Give the client a certificate the server accepts, or drop the requirement \
              on the server.",
         ],
         see_also: &[
@@ -740,7 +742,7 @@ static ALL: &[Explanation] = &[
              certificate or fix the clock; 42/43/46 -> reissue with the Server Authentication \
              EKU (1.3.6.1.5.5.7.3.1) or the Remote Desktop Authentication EKU \
              (1.3.6.1.4.1.311.54.1.2) and a matching key usage.",
-            "Test without the middlebox (direct path, or a bypass for TCP 3389) when \
+            "Test without the middlebox (direct path, or a bypass for TCP {port}) when \
              decrypt_error or bad_record_mac appear.",
             "When failures are intermittent and a DHE suite was negotiated, disable DHE: \
              `Get-TlsCipherSuite -Name TLS_DHE_ | ForEach-Object { Disable-TlsCipherSuite \
@@ -890,7 +892,7 @@ static ALL: &[Explanation] = &[
                 ", move the f686aace6942fb7f7ceb231212eef4a4_* files out of MachineKeys, check \
                  MachineKeys permissions, and reboot; the keys are recreated."
             ),
-            "Test without middleboxes (direct path, or an exemption for TCP 3389 in IPS and RDP \
+            "Test without middleboxes (direct path, or an exemption for TCP {port} in IPS and RDP \
              inspection profiles).",
             "Check the path MTU: `ping -f -l 1472 server`, lowering the size until it passes, \
              and clamp the TCP MSS on VPN or tunnel interfaces.",
@@ -983,11 +985,11 @@ static ALL: &[Explanation] = &[
         windows_logs: &[],
         fixes: &[
             "Start the capture before connecting and stop it after the failure is seen. On \
-             Windows: `pktmon filter add -p 3389`, `pktmon start -c --pkt-size 0`, reproduce, \
+             Windows: `pktmon filter add -p {port}`, `pktmon start -c --pkt-size 0`, reproduce, \
              `pktmon stop`, `pktmon etl2pcap PktMon.etl`.",
             "Capture both directions: on the client or server itself, or on a mirror port that \
              copies ingress and egress.",
-            "Filter on the port (tcp port 3389) rather than on an address NAT rewrites.",
+            "Filter on the port (tcp port {port}) rather than on an address NAT rewrites.",
         ],
         see_also: &["capture-gap"],
     },
@@ -1438,7 +1440,7 @@ static ALL: &[Explanation] = &[
         windows_logs: &[],
         fixes: &[
             "If intended: keep a firewall rule for it (`New-NetFirewallRule -DisplayName 'RDP \
-             3390' -Direction Inbound -Protocol TCP -LocalPort 3390 -Action Allow`), restart \
+             {port}' -Direction Inbound -Protocol TCP -LocalPort {port} -Action Allow`), restart \
              TermService after changing PortNumber, and have clients connect to host:port.",
             "Do not count the port as a control: service detection finds RDP on any port in \
              seconds. NLA, an allow-list, a VPN or an RD Gateway are the controls.",
@@ -1479,7 +1481,7 @@ static ALL: &[Explanation] = &[
              Server 2003 (out of support) KB4500331.",
             "Require NLA (UserAuthentication = 1): authentication then comes before the \
              vulnerable code can be reached.",
-            "Block TCP 3389 at the edge; allow RDP only through a VPN or an RD Gateway.",
+            "Block TCP {port} at the edge; allow RDP only through a VPN or an RD Gateway.",
             "If a probed host was unpatched when the probe arrived, check it for compromise.",
         ],
         see_also: &["nla-not-enforced", "standard-rdp-security", "brute-force"],
@@ -1506,10 +1508,10 @@ static ALL: &[Explanation] = &[
         windows_logs: &[],
         fixes: &[
             "Capture whole packets with a larger buffer: `tcpdump -i eth0 -s 0 -B 8192 -w \
-             rdp.pcap tcp port 3389`, or `dumpcap -i 1 -s 0 -B 64 -f \"tcp port 3389\" -w \
+             rdp.pcap tcp port {port}`, or `dumpcap -i 1 -s 0 -B 64 -f \"tcp port {port}\" -w \
              rdp.pcapng`.",
             "Capture on the server or client itself rather than a shared mirror port; on \
-             Windows `pktmon filter add -p 3389`, `pktmon start -c --pkt-size 0`, `pktmon \
+             Windows `pktmon filter add -p {port}`, `pktmon start -c --pkt-size 0`, `pktmon \
              stop`, `pktmon etl2pcap PktMon.etl`.",
             "On a Linux capture host, turn offloads off while capturing: `ethtool -K eth0 gro \
              off lro off tso off gso off`.",
@@ -1666,7 +1668,14 @@ pub fn render(e: &Explanation, out: &mut dyn Write) -> io::Result<()> {
     section(out, "What Windows logs")?;
     items(out, e.windows_logs, "Nothing specific to this case.")?;
     section(out, "How to fix")?;
-    items(out, e.fixes, "Nothing to fix.")?;
+    let target = crate::fix::Target::generic(crate::fix::example_port(e.code));
+    let fixes: Vec<String> = e
+        .fixes
+        .iter()
+        .map(|f| crate::fix::Fix::new(f, target).to_string())
+        .collect();
+    let fixes: Vec<&str> = fixes.iter().map(String::as_str).collect();
+    items(out, &fixes, "Nothing to fix.")?;
     section(out, "See also")?;
     if e.see_also.is_empty() {
         writeln!(out, "  -")

@@ -7,9 +7,11 @@
 pub mod capture;
 pub mod cli;
 pub mod explain;
+pub mod fix;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod input;
+pub mod links;
 pub mod pipeline;
 pub mod reassembly;
 pub mod record;

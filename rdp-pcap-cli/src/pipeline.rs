@@ -81,6 +81,9 @@ struct Observer {
     reported: u64,
     /// Flows handed out before an earlier open one because of [`MAX_WAITING_RECORDS`].
     reported_early: u64,
+    /// Connections not reported, per server port (at most 65,536 entries): where to look
+    /// when a capture holds no RDP.
+    unreported_ports: BTreeMap<u16, u64>,
 }
 
 /// Finished flows kept waiting for an earlier, still open one. Past this many, the oldest are
@@ -170,11 +173,16 @@ impl FlowObserver for Observer {
                 flow_end: flow_end(reason),
                 verdict,
                 findings,
+                links: Vec::new(),
                 events,
                 tls,
                 facts,
             })
         });
+        if record.is_none() {
+            let n = self.unreported_ports.entry(info.server.port()).or_default();
+            *n = n.saturating_add(1);
+        }
         self.done.insert(info.id, record);
         let first_open = self.open.first().copied();
         let first_done = self.done.first_key_value().map(|(id, _)| *id);
@@ -286,6 +294,7 @@ pub struct Analysed {
     seen: u64,
     reported: u64,
     reported_early: u64,
+    unreported_ports: BTreeMap<u16, u64>,
 }
 
 /// Reads, reassembles and analyses one capture on the calling thread, handing each finished
@@ -386,6 +395,7 @@ impl<'s> Session<'s> {
             seen: 0,
             reported: 0,
             reported_early: 0,
+            unreported_ports: BTreeMap::new(),
         };
         let config = ReassemblyConfig {
             known_server_ports: options.ports.clone(),
@@ -434,6 +444,7 @@ impl<'s> Session<'s> {
             seen: observer.seen,
             reported: observer.reported,
             reported_early: observer.reported_early,
+            unreported_ports: observer.unreported_ports,
         }
     }
 }
@@ -442,6 +453,7 @@ impl<'s> Session<'s> {
 /// and written by the reporter.
 pub struct Output<'r> {
     capture_findings: CaptureFindings,
+    retries: crate::links::RetryTracker,
     /// The first error writing the report; nothing more is written after it.
     write_error: Option<io::Error>,
     run: &'r mut RunState,
@@ -462,17 +474,19 @@ impl<'r> Output<'r> {
     pub fn new(run: &'r mut RunState, reporter: &'r mut dyn Reporter) -> Self {
         Output {
             capture_findings: CaptureFindings::new(),
+            retries: crate::links::RetryTracker::new(),
             write_error: None,
             run,
             reporter,
         }
     }
 
-    /// Numbers one record, adds it to the capture-wide findings and writes it; `false` once
-    /// writing has failed.
+    /// Numbers one record, links it to the connection it retries, adds it to the capture-wide
+    /// findings and writes it; `false` once writing has failed.
     pub fn record(&mut self, mut rec: Box<ConnectionRecord>) -> bool {
         rec.id = self.run.next_id;
         self.run.next_id = self.run.next_id.saturating_add(1);
+        rec.links.extend(self.retries.observe(&rec));
         self.capture_findings.add(
             rec.id,
             rec.client,
@@ -544,5 +558,17 @@ fn capture_report(name: &str, analysed: &Analysed) -> CaptureReport {
         counters,
         problems: summary.problems.iter().map(|p| p.to_string()).collect(),
         findings: Vec::new(),
+        unreported_ports: busiest(&analysed.unreported_ports),
     }
+}
+
+/// Server ports listed in a capture report: the busiest few.
+const BUSIEST_PORTS: usize = 5;
+
+/// The [`BUSIEST_PORTS`] ports with the most connections, busiest first (then by port).
+fn busiest(ports: &BTreeMap<u16, u64>) -> Vec<(u16, u64)> {
+    let mut list: Vec<(u16, u64)> = ports.iter().map(|(p, n)| (*p, *n)).collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    list.truncate(BUSIEST_PORTS);
+    list
 }

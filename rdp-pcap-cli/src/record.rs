@@ -48,6 +48,62 @@ pub struct TimelineEntry {
     pub what: String,
 }
 
+/// How one record points at another (`links` in the JSON formats; docs/output.md).
+///
+/// This is the one way records refer to each other: a retry to the connection it retries, and,
+/// as the analysis learns them, redirections, side transports and tunnels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    /// What the other record is to this one.
+    pub rel: LinkRel,
+    /// The other record's id (`id` of its record, in the same run).
+    pub id: u64,
+    /// How sure the link is.
+    pub basis: LinkBasis,
+    /// Milliseconds from the other record's last packet to this one's first (0 when they
+    /// overlap), when time is what links them.
+    pub after_ms: Option<f64>,
+    /// What changed, in a few words (`without NLA`), when known.
+    pub change: Option<String>,
+}
+
+/// What a linked record is to the one that links to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkRel {
+    /// This connection retries the linked one, which failed: same client address, same
+    /// server, started within [`crate::pipeline::RETRY_WINDOW_MS`] of its end.
+    RetryOf,
+}
+
+impl LinkRel {
+    /// The name reports print.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkRel::RetryOf => "retry-of",
+        }
+    }
+}
+
+/// How a link was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkBasis {
+    /// The protocol says so (a redirection cookie, a ticket, a tunnel's target).
+    Exact,
+    /// Addresses and timing make it likely.
+    Heuristic,
+}
+
+impl LinkBasis {
+    /// `"exact"` or `"heuristic"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkBasis::Exact => "exact",
+            LinkBasis::Heuristic => "heuristic",
+        }
+    }
+}
+
 /// One reported connection.
 #[derive(Debug, Clone)]
 pub struct ConnectionRecord {
@@ -79,6 +135,8 @@ pub struct ConnectionRecord {
     pub verdict: Verdict,
     /// Security findings on this connection.
     pub findings: Vec<Finding>,
+    /// Other records this one points at (a retry to the connection it retries).
+    pub links: Vec<Link>,
 }
 
 /// A problem with an input: it could not be read, or only in part.
@@ -123,4 +181,7 @@ pub struct CaptureReport {
     pub problems: Vec<String>,
     /// Findings across the capture's connections (brute force, certificate reuse).
     pub findings: Vec<rdp_wire::analyzer::CaptureFinding>,
+    /// The server ports of the connections not reported, with how many each, busiest first
+    /// (at most 5): where to look with `--port` when a capture holds no RDP.
+    pub unreported_ports: Vec<(u16, u64)>,
 }

@@ -1,5 +1,12 @@
-//! CSV: one row per connection (RFC 4180), for Excel and Power BI. The columns are documented
-//! in `docs/output.md`; capture-wide findings and the summary are in the other formats.
+//! CSV: one row per connection (RFC 4180), for Excel and Power BI, then a second table of the
+//! capture-wide findings. The columns are documented in `docs/output.md`; the summary is in the
+//! other formats.
+//!
+//! Cells are safe to open in a spreadsheet: every one goes through the printable filter
+//! (control characters as `\xNN`), and one that starts with `=`, `+`, `-` or `@` (or began with
+//! a TAB or CR before the filter) gets a leading `'`, so that Excel, LibreOffice and Google
+//! Sheets show it as text instead of evaluating it (OWASP, "CSV Injection"): a cookie or a
+//! client name is chosen by whoever connects.
 
 use std::io::{self, Write};
 
@@ -40,12 +47,29 @@ pub const COLUMNS: &[&str] = &[
     "end_how",
     "client_bytes",
     "server_bytes",
+    "links",
+    "fix",
+];
+
+/// The header row of the capture-findings table, written after the connections (after an
+/// empty line) when a capture had any.
+pub const FINDING_COLUMNS: &[&str] = &[
+    "capture",
+    "finding",
+    "severity",
+    "summary",
+    "connections",
+    "fix",
 ];
 
 /// Writes CSV rows.
 pub struct CsvReporter<'w> {
     out: Box<dyn Write + 'w>,
     header_written: bool,
+    /// Capture-wide findings, rows ready to write after the last connection. One row per
+    /// finding (its connection list joined), so they grow with the findings, not with the
+    /// connections.
+    findings: Vec<Vec<String>>,
 }
 
 impl std::fmt::Debug for CsvReporter<'_> {
@@ -60,11 +84,12 @@ impl<'w> CsvReporter<'w> {
         CsvReporter {
             out,
             header_written: false,
+            findings: Vec::new(),
         }
     }
 
     fn row(&mut self, fields: &[String]) -> io::Result<()> {
-        let line: Vec<String> = fields.iter().map(|f| quote(f)).collect();
+        let line: Vec<String> = fields.iter().map(|f| cell(f)).collect();
         self.out.write_all(line.join(",").as_bytes())?;
         self.out.write_all(b"\r\n")
     }
@@ -79,12 +104,20 @@ impl<'w> CsvReporter<'w> {
     }
 }
 
-/// Quotes a field when it holds a comma, a quote or a line break (RFC 4180 section 2).
-fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
+/// One cell: made printable, neutralised against formulas, quoted when it holds a comma or a
+/// quote (RFC 4180 section 2; the filter leaves no line break to quote).
+fn cell(field: &str) -> String {
+    let text = rdp_wire::printable::printable(field);
+    let formula = text.starts_with(['=', '+', '-', '@']) || field.starts_with(['\t', '\r']);
+    let text = if formula {
+        format!("'{text}")
     } else {
-        field.to_string()
+        text.into_owned()
+    };
+    if text.contains([',', '"']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
     }
 }
 
@@ -156,6 +189,12 @@ pub fn fields(rec: &ConnectionRecord) -> Vec<String> {
         f.close.map_or("open", |c| c.kind.as_str()).to_string(),
         f.side(Side::Client).bytes.to_string(),
         f.side(Side::Server).bytes.to_string(),
+        rec.links
+            .iter()
+            .map(|l| format!("{}:{}", l.rel.as_str(), l.id))
+            .collect::<Vec<_>>()
+            .join(";"),
+        opt(crate::fix::for_verdict(rec)),
     ]
 }
 
@@ -165,7 +204,19 @@ impl Reporter for CsvReporter<'_> {
         self.row(&fields(rec))
     }
 
-    fn capture(&mut self, _rep: &CaptureReport) -> io::Result<()> {
+    fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {
+        let target = crate::fix::Target::generic(rdp_wire::analyzer::RDP_DEFAULT_PORT);
+        for f in &rep.findings {
+            let ids: Vec<String> = f.connections.iter().map(ToString::to_string).collect();
+            self.findings.push(vec![
+                rep.capture.clone(),
+                f.finding.code.as_str().to_string(),
+                f.finding.severity.as_str().to_string(),
+                f.finding.summary.clone(),
+                ids.join(";"),
+                opt(crate::fix::for_finding(f.finding.code.as_str(), target)),
+            ]);
+        }
         Ok(())
     }
 
@@ -175,6 +226,15 @@ impl Reporter for CsvReporter<'_> {
 
     fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
         self.header()?;
+        let findings = std::mem::take(&mut self.findings);
+        if !findings.is_empty() {
+            self.out.write_all(b"\r\n")?;
+            let names: Vec<String> = FINDING_COLUMNS.iter().map(|c| (*c).to_string()).collect();
+            self.row(&names)?;
+            for row in &findings {
+                self.row(row)?;
+            }
+        }
         self.out.flush()
     }
 }
@@ -185,8 +245,24 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote("a,b"), "\"a,b\"");
-        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn formulas_and_controls_are_neutralised() {
+        assert_eq!(
+            cell("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(cell("+1"), "'+1");
+        assert_eq!(cell("-2+3"), "'-2+3");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("\tcmd"), "'\\x09cmd");
+        assert_eq!(cell("\r=1"), "'\\x0d=1");
+        assert_eq!(cell("a\nb\x1b[2J"), "a\\x0ab\\x1b[2J");
+        assert_eq!(cell("IT-HELP\\A"), "IT-HELP\\A");
+        assert_eq!(cell("1.5"), "1.5");
     }
 }

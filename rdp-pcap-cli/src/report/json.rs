@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use rdp_wire::analyzer::{
-    Confirm, McsDisconnect, McsFacts, Side, StandardSecurity, Timestamp, Verdict, X224Facts,
+    Confirm, McsDisconnect, McsFacts, Side, StandardSecurity, Timestamp, X224Facts,
 };
 use rdp_wire::gcc::{ChannelSummary, ClientSettings, ServerSettings};
 use rdp_wire::names::{EncryptionMethods, RdpVersion};
@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use rdp_wire::analyzer::{CaptureFinding, Finding};
 
 use super::Summary;
-use crate::record::{CaptureReport, ConnectionRecord, InputProblem, TimelineEntry};
+use crate::record::{CaptureReport, ConnectionRecord, InputProblem, Link, TimelineEntry};
 
 /// Version of the JSON schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -64,8 +64,11 @@ fn push_digits(s: &mut String, value: u32, width: u32) {
     }
 }
 
-/// Rounds milliseconds to microsecond precision for stable output.
+/// Rounds milliseconds to microsecond precision for stable output. Every value written is a
+/// duration or an offset from the connection's first packet; a negative one (capture
+/// timestamps that go backwards) is written as 0.
 pub fn round_ms(ms: f64) -> f64 {
+    let ms = if ms > 0.0 { ms } else { 0.0 };
     (ms * 1000.0).round() / 1000.0
 }
 
@@ -559,20 +562,33 @@ impl serde::Serialize for StandardSecurityJson {
 }
 
 json_object! {
-    VerdictJson<'a> { v: &'a Verdict }
+    LinkJson<'a> { l: &'a Link }
     |this| {
-        "code": this.v.code.as_str(),
-        "severity": this.v.severity.as_str(),
-        "summary": this.v.summary,
+        "rel": this.l.rel.as_str(),
+        "id": this.l.id,
+        "basis": this.l.basis.as_str(),
+        "after_ms": this.l.after_ms.map(round_ms),
+        "change": this.l.change,
     }
 }
 
 json_object! {
-    FindingJson<'a> { f: &'a Finding }
+    VerdictJson<'a> { rec: &'a ConnectionRecord }
+    |this| {
+        "code": this.rec.verdict.code.as_str(),
+        "severity": this.rec.verdict.severity.as_str(),
+        "summary": this.rec.verdict.summary,
+        "fix": crate::fix::for_verdict(this.rec).map(Shown),
+    }
+}
+
+json_object! {
+    FindingJson<'a> { f: &'a Finding, target: crate::fix::Target }
     |this| {
         "code": this.f.code.as_str(),
         "severity": this.f.severity.as_str(),
         "summary": this.f.summary,
+        "fix": crate::fix::for_finding(this.f.code.as_str(), this.target).map(Shown),
     }
 }
 
@@ -620,12 +636,16 @@ json_object! {
         "mcs": this.rec.facts.mcs.as_ref().map(|m| McsJson { m }),
         "standard_security": this.rec.facts.standard_security().map(StandardSecurityJson),
         "end": EndJson { rec: this.rec },
-        "verdict": VerdictJson { v: &this.rec.verdict },
+        "verdict": VerdictJson { rec: this.rec },
         "phase": this.rec.verdict.phase.as_str(),
         "timeline": (!this.rec.events.is_empty()).then_some(Seq(|| {
             this.rec.events.iter().map(|e| TimelineJson { e, start: this.rec.start })
         })),
-        "findings": Seq(|| this.rec.findings.iter().map(|f| FindingJson { f })),
+        "links": Seq(|| this.rec.links.iter().map(|l| LinkJson { l })),
+        "findings": Seq(|| {
+            let target = crate::fix::Target::of(this.rec);
+            this.rec.findings.iter().map(move |f| FindingJson { f, target })
+        }),
         "anomalies": Anomalies(this.rec),
     }
 }
@@ -649,6 +669,11 @@ pub fn capture_finding(capture: &str, f: &CaptureFinding) -> Value {
         "code": f.finding.code.as_str(),
         "severity": f.finding.severity.as_str(),
         "summary": f.finding.summary,
+        "fix": crate::fix::for_finding(
+            f.finding.code.as_str(),
+            crate::fix::Target::generic(rdp_wire::analyzer::RDP_DEFAULT_PORT)
+        )
+        .map(|fix| fix.to_string()),
         "connections": f.connections,
     })
 }
@@ -675,6 +700,7 @@ pub fn summary(s: &Summary) -> Value {
         "schema_version": SCHEMA_VERSION,
         "inputs": s.inputs,
         "inputs_with_problems": s.inputs_with_problems,
+        "inputs_not_read": s.inputs_not_read,
         "connections": s.connections,
         "verdicts": verdicts,
         "findings": findings,
@@ -704,6 +730,11 @@ pub fn capture(rep: &CaptureReport) -> Value {
         "connections_reported": rep.connections_reported,
         "connections_evicted": rep.connections_evicted,
         "counters": counters,
+        "unreported_server_ports": rep
+            .unreported_ports
+            .iter()
+            .map(|(port, n)| json!({"port": port, "connections": n}))
+            .collect::<Vec<_>>(),
         "problems": rep.problems,
     })
 }

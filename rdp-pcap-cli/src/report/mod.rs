@@ -37,6 +37,8 @@ pub struct Summary {
     pub inputs: u64,
     /// Inputs with a problem (not readable, or only in part).
     pub inputs_with_problems: u64,
+    /// Inputs that could not be read at all (among `inputs_with_problems`, not in `inputs`).
+    pub inputs_not_read: u64,
     /// Connections reported.
     pub connections: u64,
     /// Connections per verdict code, in [`VerdictCode::ALL`] order.
@@ -73,7 +75,8 @@ pub fn reporter<'w>(
         }),
         Format::Json => Box::new(JsonDocument {
             out,
-            connections: Vec::new(),
+            connections: 0,
+            buf: Vec::new(),
             findings: Vec::new(),
             captures: Vec::new(),
             problems: Vec::new(),
@@ -157,12 +160,68 @@ impl Reporter for Tally<'_> {
 
     fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {
         self.summary.inputs_with_problems = self.summary.inputs_with_problems.saturating_add(1);
+        self.summary.inputs_not_read = self.summary.inputs_not_read.saturating_add(1);
         self.inner.input_problem(problem)
     }
 
     fn finish(&mut self, _summary: &Summary) -> io::Result<()> {
         let summary = self.summary();
         self.inner.finish(&summary)
+    }
+}
+
+/// Passes everything to `inner` until the reader of the report goes away (a closed pipe), and
+/// nothing after that: the run goes on to its end, so that the exit status of `--fail-on`
+/// still covers every connection (`rdp-pcap --fail-on error big.pcap | head` exits 1 when a
+/// failure comes after what `head` read). Any other write error is passed on.
+pub struct UntilPipeCloses<'w> {
+    inner: Box<dyn Reporter + 'w>,
+    closed: bool,
+}
+
+impl std::fmt::Debug for UntilPipeCloses<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UntilPipeCloses")
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'w> UntilPipeCloses<'w> {
+    /// Wraps `inner`.
+    pub fn new(inner: Box<dyn Reporter + 'w>) -> Self {
+        UntilPipeCloses {
+            inner,
+            closed: false,
+        }
+    }
+
+    fn pass(&mut self, write: impl FnOnce(&mut dyn Reporter) -> io::Result<()>) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match write(self.inner.as_mut()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+}
+
+impl Reporter for UntilPipeCloses<'_> {
+    fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
+        self.pass(|r| r.connection(rec))
+    }
+    fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {
+        self.pass(|r| r.capture(rep))
+    }
+    fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {
+        self.pass(|r| r.input_problem(problem))
+    }
+    fn finish(&mut self, summary: &Summary) -> io::Result<()> {
+        self.pass(|r| r.finish(summary))
     }
 }
 
@@ -226,18 +285,67 @@ impl Reporter for JsonLines<'_> {
     }
 }
 
+/// `--format json`: one pretty-printed document, the same bytes `serde_json::to_writer_pretty`
+/// gives for the whole of it, but written as it goes. Connections are written as they come, so
+/// memory does not grow with them; the capture objects, capture findings and input errors (a
+/// few per input) are kept for the end of the document.
 struct JsonDocument<'w> {
     out: Box<dyn Write + 'w>,
-    connections: Vec<serde_json::Value>,
+    /// Connections written so far (the document's head is written before the first).
+    connections: u64,
+    /// One connection, pretty-printed before it is indented.
+    buf: Vec<u8>,
     findings: Vec<serde_json::Value>,
     captures: Vec<serde_json::Value>,
     problems: Vec<serde_json::Value>,
 }
 
+/// The document up to the first connection.
+const JSON_HEAD: &str = "{\n  \"schema_version\": ";
+
+impl JsonDocument<'_> {
+    /// Writes `pretty` (a pretty-printed value) as if it were nested `depth` levels deep: every
+    /// line after the first indented by two spaces per level. JSON strings hold no raw line
+    /// breaks, so every line break in `pretty` is one the printer made.
+    fn write_nested(out: &mut dyn Write, pretty: &[u8], depth: usize) -> io::Result<()> {
+        let indent = "  ".repeat(depth);
+        let mut lines = pretty.split(|b| *b == b'\n');
+        if let Some(first) = lines.next() {
+            out.write_all(first)?;
+        }
+        for line in lines {
+            out.write_all(b"\n")?;
+            out.write_all(indent.as_bytes())?;
+            out.write_all(line)?;
+        }
+        Ok(())
+    }
+
+    fn write_value(&mut self, value: &impl serde::Serialize, depth: usize) -> io::Result<()> {
+        self.buf.clear();
+        serde_json::to_writer_pretty(&mut self.buf, value)?;
+        Self::write_nested(&mut self.out, &self.buf, depth)
+    }
+
+    fn start(&mut self) -> io::Result<()> {
+        write!(
+            self.out,
+            "{JSON_HEAD}{},\n  \"connections\": [",
+            json::SCHEMA_VERSION
+        )
+    }
+}
+
 impl Reporter for JsonDocument<'_> {
     fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
-        self.connections.push(json::connection(rec));
-        Ok(())
+        if self.connections == 0 {
+            self.start()?;
+            self.out.write_all(b"\n    ")?;
+        } else {
+            self.out.write_all(b",\n    ")?;
+        }
+        self.connections = self.connections.saturating_add(1);
+        self.write_value(&json::connection_json(rec), 2)
     }
 
     fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {
@@ -256,16 +364,131 @@ impl Reporter for JsonDocument<'_> {
     }
 
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
-        let doc = serde_json::json!({
-            "schema_version": json::SCHEMA_VERSION,
-            "connections": std::mem::take(&mut self.connections),
-            "findings": std::mem::take(&mut self.findings),
-            "captures": std::mem::take(&mut self.captures),
-            "input_errors": std::mem::take(&mut self.problems),
-            "summary": json::summary(summary),
-        });
-        serde_json::to_writer_pretty(&mut self.out, &doc)?;
-        self.out.write_all(b"\n")?;
+        if self.connections == 0 {
+            self.start()?;
+            self.out.write_all(b"],\n  \"findings\": ")?;
+        } else {
+            self.out.write_all(b"\n  ],\n  \"findings\": ")?;
+        }
+        let findings = serde_json::Value::Array(std::mem::take(&mut self.findings));
+        self.write_value(&findings, 1)?;
+        self.out.write_all(b",\n  \"captures\": ")?;
+        let captures = serde_json::Value::Array(std::mem::take(&mut self.captures));
+        self.write_value(&captures, 1)?;
+        self.out.write_all(b",\n  \"input_errors\": ")?;
+        let problems = serde_json::Value::Array(std::mem::take(&mut self.problems));
+        self.write_value(&problems, 1)?;
+        self.out.write_all(b",\n  \"summary\": ")?;
+        self.write_value(&json::summary(summary), 1)?;
+        self.out.write_all(b"\n}\n")?;
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::pipeline::{self, Options, RunState};
+
+    /// Reports `captures` (samples) with `format`; also returns the records and capture reports.
+    fn run(
+        format: Format,
+        captures: &[&str],
+    ) -> (Vec<u8>, Vec<ConnectionRecord>, Vec<CaptureReport>, Summary) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../samples");
+        let mut out = Vec::new();
+        let mut records = Vec::new();
+        let mut reports = Vec::new();
+        let summary;
+        {
+            struct Keep<'a, 'w> {
+                inner: Tally<'w>,
+                records: &'a mut Vec<ConnectionRecord>,
+                reports: &'a mut Vec<CaptureReport>,
+            }
+            impl Reporter for Keep<'_, '_> {
+                fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
+                    self.records.push(rec.clone());
+                    self.inner.connection(rec)
+                }
+                fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {
+                    // A capture finding for every capture, to see them written too.
+                    let mut rep = rep.clone();
+                    rep.findings.push(rdp_wire::analyzer::CaptureFinding {
+                        finding: rdp_wire::analyzer::Finding {
+                            code: FindingCode::CertReused,
+                            severity: Severity::Warning,
+                            summary: "a \"quoted\" summary".into(),
+                        },
+                        connections: vec![0, 1],
+                    });
+                    self.reports.push(rep.clone());
+                    self.inner.capture(&rep)
+                }
+                fn input_problem(&mut self, p: &InputProblem) -> io::Result<()> {
+                    self.inner.input_problem(p)
+                }
+                fn finish(&mut self, s: &Summary) -> io::Result<()> {
+                    self.inner.finish(s)
+                }
+            }
+            let mut keep = Keep {
+                inner: Tally::new(reporter(format, Box::new(&mut out), false)),
+                records: &mut records,
+                reports: &mut reports,
+            };
+            let mut state = RunState::default();
+            let options = Options::new(&[]);
+            for name in captures {
+                let bytes = std::fs::read(dir.join(name)).unwrap();
+                let rep =
+                    pipeline::analyze(name, &bytes[..], &options, &mut state, &mut keep).unwrap();
+                keep.capture(&rep).unwrap();
+            }
+            keep.input_problem(&InputProblem {
+                input: "missing.pcap".into(),
+                message: "no such file or directory".into(),
+            })
+            .unwrap();
+            summary = keep.inner.summary();
+            keep.finish(&summary).unwrap();
+        }
+        (out, records, reports, summary)
+    }
+
+    /// The streamed document is byte for byte what pretty-printing the whole document at once
+    /// gives.
+    #[test]
+    fn json_document_streams_the_same_bytes() {
+        for captures in [
+            &["cipher-mismatch.pcap", "nla-ok.pcap", "tls-ok.pcap"][..],
+            &["README.md"][..],
+            &[][..],
+        ] {
+            let (streamed, records, reports, summary) = run(Format::Json, captures);
+            let doc = serde_json::json!({
+                "schema_version": json::SCHEMA_VERSION,
+                "connections": records.iter().map(json::connection).collect::<Vec<_>>(),
+                "findings": reports
+                    .iter()
+                    .flat_map(|r| r.findings.iter().map(|f| json::capture_finding(&r.capture, f)))
+                    .collect::<Vec<_>>(),
+                "captures": reports.iter().map(json::capture).collect::<Vec<_>>(),
+                "input_errors": [json::input_error(&InputProblem {
+                    input: "missing.pcap".into(),
+                    message: "no such file or directory".into(),
+                })],
+                "summary": json::summary(&summary),
+            });
+            let mut whole = serde_json::to_vec_pretty(&doc).unwrap();
+            whole.push(b'\n');
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                String::from_utf8(whole).unwrap(),
+                "{captures:?}"
+            );
+        }
     }
 }

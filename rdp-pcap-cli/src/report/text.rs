@@ -2,18 +2,24 @@
 
 use std::io::{self, Write};
 
-use rdp_wire::analyzer::{format_ms, CloseKind, Confirm, ConnectionFacts, Severity, Side};
+use rdp_wire::analyzer::{
+    format_ms, CloseKind, Confirm, ConnectionFacts, Count, Severity, Side, VerdictCode,
+};
 
+use rdp_wire::printable::Quoted;
 use rdp_wire::tls::TlsFacts;
 
 use super::json::{endpoint, rfc3339, tls_phase};
 use super::{Reporter, Summary};
-use crate::record::{CaptureReport, ConnectionRecord, InputProblem};
+use crate::fix;
+use crate::record::{CaptureReport, ConnectionRecord, InputProblem, LinkRel};
 
 /// Writes the text report.
 pub struct TextReporter<'w> {
     out: Box<dyn Write + 'w>,
     color: bool,
+    /// The current input's `== NAME` line was written (before its first connection).
+    announced: bool,
 }
 
 /// ANSI colour for a severity.
@@ -38,7 +44,11 @@ impl std::fmt::Debug for TextReporter<'_> {
 impl<'w> TextReporter<'w> {
     /// A reporter writing to `out`, with ANSI colours when `color`.
     pub fn new(out: Box<dyn Write + 'w>, color: bool) -> Self {
-        TextReporter { out, color }
+        TextReporter {
+            out,
+            color,
+            announced: false,
+        }
     }
 }
 
@@ -46,10 +56,10 @@ fn negotiation(f: &ConnectionFacts) -> Option<String> {
     let x = f.x224.as_ref()?;
     let mut parts = Vec::new();
     if let Some(cookie) = &x.cookie {
-        parts.push(format!("cookie {cookie:?}"));
+        parts.push(format!("cookie {}", Quoted(cookie)));
     }
     if let Some(token) = &x.routing_token {
-        parts.push(format!("routing token {token:?}"));
+        parts.push(format!("routing token {}", Quoted(token)));
     }
     if x.request_at.is_some() {
         parts.push(match x.requested_protocols {
@@ -82,9 +92,9 @@ fn tls_lines(t: &TlsFacts, start: rdp_wire::analyzer::Timestamp) -> Vec<(&'stati
     if t.client_hello_ts.is_some() {
         let versions: Vec<String> = t.client_versions.iter().map(ToString::to_string).collect();
         let mut hello = format!(
-            "client offers {} with {} cipher suites",
+            "client offers {} with {}",
             versions.join(", "),
-            t.client_cipher_suites.len()
+            Count::of(t.client_cipher_suites.len(), "cipher suite")
         );
         if let Some(sni) = &t.sni {
             hello.push_str(&format!(", SNI {sni}"));
@@ -148,26 +158,56 @@ fn tls_lines(t: &TlsFacts, start: rdp_wire::analyzer::Timestamp) -> Vec<(&'stati
         lines.push((
             "",
             format!(
-                "handshake complete; then {} client and {} server records",
-                t.client_app_records, t.server_app_records
+                "handshake complete; then {} and {}",
+                Count(t.client_app_records, "client record"),
+                Count(t.server_app_records, "server record")
             ),
         ));
     }
     lines
 }
 
-/// `1 thing`, `2 things`.
-fn count(n: u64, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
+/// `items` joined by `, ` in lines of at most `width` characters after the 17-column label
+/// (an item longer than that gets a line of its own).
+fn wrapped(items: &[String], width: usize) -> Vec<String> {
+    let room = width.saturating_sub(17);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for (i, item) in items.iter().enumerate() {
+        let sep = if i + 1 < items.len() { "," } else { "" };
+        if !line.is_empty() && line.len() + 1 + item.len() + sep.len() > room {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(item);
+        line.push_str(sep);
     }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
-/// The first fix the explanations give for a code.
-fn fix_for(code: &str) -> Option<&'static str> {
-    crate::explain::find(code).and_then(|e| e.fixes.first().copied())
+/// Connections a capture finding lists in the text report; the rest are counted (the JSON
+/// formats list them all).
+const MAX_LISTED_CONNECTIONS: usize = 20;
+
+/// `#1, #2, #3` (and how many more).
+fn connection_list(ids: &[u64]) -> String {
+    let mut list: Vec<String> = ids
+        .iter()
+        .take(MAX_LISTED_CONNECTIONS)
+        .map(|id| format!("#{id}"))
+        .collect();
+    if ids.len() > MAX_LISTED_CONNECTIONS {
+        list.push(format!(
+            "and {} more",
+            ids.len().saturating_sub(MAX_LISTED_CONNECTIONS)
+        ));
+    }
+    list.join(", ")
 }
 
 fn mcs_lines(m: &rdp_wire::analyzer::McsFacts) -> Vec<(&'static str, String)> {
@@ -177,8 +217,8 @@ fn mcs_lines(m: &rdp_wire::analyzer::McsFacts) -> Vec<(&'static str, String)> {
         lines.push((
             "client",
             format!(
-                "{:?}, build {}{}, {}x{} at {} bpp, keyboard {}, channels {}",
-                c.client_name,
+                "{}, build {}{}, {}x{} at {} bpp, keyboard {}, channels {}",
+                Quoted(&c.client_name),
                 c.client_build,
                 c.client_build_name
                     .map(|n| format!(" ({n})"))
@@ -222,8 +262,9 @@ fn mcs_lines(m: &rdp_wire::analyzer::McsFacts) -> Vec<(&'static str, String)> {
     }
     if m.users_attached > 0 || m.channels_joined > 0 {
         seq.push(format!(
-            "{} user attached, {} channels joined",
-            m.users_attached, m.channels_joined
+            "{} attached, {} joined",
+            Count(u64::from(m.users_attached), "user"),
+            Count(u64::from(m.channels_joined), "channel")
         ));
     }
     if m.security_exchange_at.is_some() {
@@ -231,7 +272,7 @@ fn mcs_lines(m: &rdp_wire::analyzer::McsFacts) -> Vec<(&'static str, String)> {
     }
     if m.client_info_at.is_some() {
         seq.push(match (&m.user_name, m.client_info_encrypted) {
-            (Some(user), _) => format!("client info for user {user:?}"),
+            (Some(user), _) => format!("client info for user {}", Quoted(user)),
             (None, true) => "client info (encrypted)".to_string(),
             (None, false) => "client info".to_string(),
         });
@@ -277,11 +318,39 @@ fn end(f: &ConnectionFacts, flow_end: &str) -> String {
     }
 }
 
+/// The first line of the closing summary: what was analysed, and what could not be.
+fn summary_line(s: &Summary) -> String {
+    let partial = s.inputs_with_problems.saturating_sub(s.inputs_not_read);
+    let mut line = if s.inputs == 0 {
+        "nothing analysed".to_string()
+    } else {
+        format!(
+            "{} in {}",
+            Count(s.connections, "connection"),
+            Count(s.inputs, "input")
+        )
+    };
+    if partial > 0 {
+        line.push_str(&format!(", {partial} of them read only in part"));
+    }
+    if s.inputs_not_read > 0 {
+        line.push_str(&format!(
+            "; {} could not be read",
+            Count(s.inputs_not_read, "input")
+        ));
+    }
+    line
+}
+
 impl Reporter for TextReporter<'_> {
     fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
         let f = &rec.facts;
         let out = &mut self.out;
         let color = self.color;
+        if !self.announced {
+            self.announced = true;
+            writeln!(out, "== {}\n", rec.capture)?;
+        }
         writeln!(
             out,
             "#{}  {} → {}  {}  {}",
@@ -299,24 +368,42 @@ impl Reporter for TextReporter<'_> {
             rfc3339(rec.start),
             format_ms(rec.last.millis_since(rec.start))
         )?;
+        for link in &rec.links {
+            match link.rel {
+                LinkRel::RetryOf => writeln!(
+                    out,
+                    "    retry        of #{}, {} after it ended: the client retried {}",
+                    link.id,
+                    format_ms(link.after_ms.unwrap_or(0.0)),
+                    link.change.as_deref().unwrap_or("with the same request")
+                )?,
+            }
+        }
         let client = f.side(Side::Client);
         let server = f.side(Side::Server);
         let handshake = match (f.syn_at.is_some(), f.syn_ack_at.is_some(), f.mid_stream) {
-            (_, _, true) => "picked up mid-stream",
-            (true, true, _) => "handshake seen",
-            (true, false, _) => "SYN not answered by SYN-ACK",
-            _ => "no SYN seen",
+            (_, _, true) => "picked up mid-stream".to_string(),
+            (true, true, _) => "handshake seen".to_string(),
+            (true, false, _) => format!(
+                "{} not answered by a SYN-ACK",
+                Count(u64::from(f.syn_count), "SYN")
+            ),
+            _ => "no SYN seen".to_string(),
         };
         writeln!(
             out,
-            "    tcp          {handshake}; client sent {} bytes in {} packets, server {} bytes in {} packets",
-            client.bytes, rec.packets[0], server.bytes, rec.packets[1]
+            "    tcp          {handshake}; client sent {} in {}, server {} in {}",
+            Count(client.bytes, "byte"),
+            Count(rec.packets[0], "packet"),
+            Count(server.bytes, "byte"),
+            Count(rec.packets[1], "packet")
         )?;
         if client.gap_bytes > 0 || server.gap_bytes > 0 {
             writeln!(
                 out,
-                "    missing      client {} bytes, server {} bytes not in the capture",
-                client.gap_bytes, server.gap_bytes
+                "    missing      client {}, server {} not in the capture",
+                Count(client.gap_bytes, "byte"),
+                Count(server.gap_bytes, "byte")
             )?;
         }
         if let Some(n) = negotiation(f) {
@@ -336,14 +423,27 @@ impl Reporter for TextReporter<'_> {
                 .collect();
             writeln!(
                 out,
-                "    foreign      {} sent {}: {shown:?}",
+                "    foreign      {} sent {}: {}",
                 foreign.side.as_str(),
-                foreign.looks_like
+                foreign.looks_like,
+                Quoted(&shown)
             )?;
         }
         if let Some(t) = &rec.tls {
             for (label, line) in tls_lines(t, rec.start) {
                 writeln!(out, "    {label:<12} {line}")?;
+            }
+            // The fix asks the admin to compare these with `Get-TlsCipherSuite`.
+            if rec.verdict.code == VerdictCode::TlsCipherMismatch {
+                let names: Vec<String> = t
+                    .client_cipher_suites
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                for (i, line) in wrapped(&names, 100).iter().enumerate() {
+                    let label = if i == 0 { "offered" } else { "" };
+                    writeln!(out, "    {label:<12} {line}")?;
+                }
             }
         }
         if let Some(m) = &f.mcs {
@@ -352,10 +452,8 @@ impl Reporter for TextReporter<'_> {
             }
         }
         writeln!(out, "    end          {}", end(f, rec.flow_end.as_str()))?;
-        if rec.verdict.severity != Severity::Info {
-            if let Some(fix) = fix_for(rec.verdict.code.as_str()) {
-                writeln!(out, "    fix          {fix}")?;
-            }
+        if let Some(fix) = fix::for_verdict(rec) {
+            writeln!(out, "    fix          {fix}")?;
         }
         for finding in &rec.findings {
             writeln!(
@@ -365,7 +463,7 @@ impl Reporter for TextReporter<'_> {
                 paint(color, finding.severity, finding.code.as_str()),
                 finding.summary
             )?;
-            if let Some(fix) = fix_for(finding.code.as_str()) {
+            if let Some(fix) = fix::for_finding(finding.code.as_str(), fix::Target::of(rec)) {
                 writeln!(out, "    {:<12}   fix: {fix}", "")?;
             }
         }
@@ -398,16 +496,17 @@ impl Reporter for TextReporter<'_> {
     fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {
         let color = self.color;
         let out = &mut self.out;
+        self.announced = false;
         for f in &rep.findings {
-            let ids: Vec<String> = f.connections.iter().map(|id| format!("#{id}")).collect();
             writeln!(
                 out,
                 "!! {}: {} (connections {})",
                 paint(color, f.finding.severity, f.finding.code.as_str()),
                 f.finding.summary,
-                ids.join(", ")
+                connection_list(&f.connections)
             )?;
-            if let Some(fix) = fix_for(f.finding.code.as_str()) {
+            let target = fix::Target::generic(rdp_wire::analyzer::RDP_DEFAULT_PORT);
+            if let Some(fix) = fix::for_finding(f.finding.code.as_str(), target) {
                 writeln!(out, "   fix: {fix}")?;
             }
             writeln!(out)?;
@@ -417,31 +516,31 @@ impl Reporter for TextReporter<'_> {
             "== {}: {}, {} ({} TCP), {}, {} reported",
             rep.capture,
             rep.format.as_deref().unwrap_or("unknown format"),
-            count(rep.packets, "packet"),
+            Count(rep.packets, "packet"),
             rep.tcp_packets,
-            count(rep.connections_seen, "TCP connection"),
+            Count(rep.connections_seen, "TCP connection"),
             rep.connections_reported
         )?;
         let mut lost = Vec::new();
         if rep.unusable_packets > 0 {
             lost.push(format!(
-                "{} packets could not be decoded",
-                rep.unusable_packets
+                "{} that could not be decoded",
+                Count(rep.unusable_packets, "packet")
             ));
         }
         if rep.truncated_packets > 0 {
             lost.push(format!(
-                "{} packets cut short by the snapshot length",
-                rep.truncated_packets
+                "{} cut short by the snapshot length",
+                Count(rep.truncated_packets, "packet")
             ));
         }
         if rep.bytes_lost > 0 {
-            lost.push(format!("{} stream bytes missing", rep.bytes_lost));
+            lost.push(format!("{} missing", Count(rep.bytes_lost, "stream byte")));
         }
         if rep.connections_evicted > 0 {
             lost.push(format!(
-                "{} connections dropped at the table cap",
-                rep.connections_evicted
+                "{} dropped at the table cap",
+                Count(rep.connections_evicted, "connection")
             ));
         }
         if !lost.is_empty() {
@@ -449,6 +548,20 @@ impl Reporter for TextReporter<'_> {
         }
         for problem in &rep.problems {
             writeln!(out, "   problem: {problem}")?;
+        }
+        if rep.connections_reported == 0 {
+            if let Some((top, _)) = rep.unreported_ports.first() {
+                let ports: Vec<String> = rep
+                    .unreported_ports
+                    .iter()
+                    .map(|(port, n)| format!("{port} ({})", Count(*n, "connection")))
+                    .collect();
+                writeln!(
+                    out,
+                    "   no RDP found; the busiest server ports are {}: `--port {top}` reports the connections to a port even without RDP",
+                    ports.join(", ")
+                )?;
+            }
         }
         writeln!(out)
     }
@@ -464,17 +577,7 @@ impl Reporter for TextReporter<'_> {
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         let color = self.color;
         let out = &mut self.out;
-        writeln!(
-            out,
-            "Summary: {} in {}{}",
-            count(summary.connections, "connection"),
-            count(summary.inputs, "input"),
-            if summary.inputs_with_problems > 0 {
-                format!(", {} with input problems", summary.inputs_with_problems)
-            } else {
-                String::new()
-            }
-        )?;
+        writeln!(out, "Summary: {}", summary_line(summary))?;
         for (code, n) in &summary.verdicts {
             let name = format!("{:<26}", code.as_str());
             writeln!(out, "  {} {n:>6}", paint(color, code.severity(), &name))?;
@@ -486,10 +589,12 @@ impl Reporter for TextReporter<'_> {
                 writeln!(out, "  {} {n:>6}", paint(color, code.severity(), &name))?;
             }
         }
-        writeln!(
-            out,
-            "(rdp-pcap explain CODE says what a code means and how to fix it)"
-        )?;
+        if summary.connections > 0 || !summary.findings.is_empty() {
+            writeln!(
+                out,
+                "(rdp-pcap explain CODE says what a code means and how to fix it)"
+            )?;
+        }
         out.flush()
     }
 }

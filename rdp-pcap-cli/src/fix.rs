@@ -1,0 +1,196 @@
+//! The fix a report prints for one connection: the explanation's advice, made to fit the facts.
+//!
+//! `explain.rs` holds the advice as text for any connection. A report quotes one fix per verdict
+//! and finding, chosen and filled in for the connection at hand:
+//!
+//! - a negotiation failure gets the fix for the failure code the server actually sent (the
+//!   explanation lists one fix per code, each starting `Code N:`), and a code MS-RDPBCGR does
+//!   not define gets advice that says so;
+//! - every other code gets the explanation's first fix;
+//! - commands name the connection's own server and port: the placeholders `{server}` and
+//!   `{port}` in a fix become `10.0.0.5` and `13389` in a report, and `host` and the usual port
+//!   in `rdp-pcap explain`.
+//!
+//! A fix is written through [`Fix`]'s `Display`, without a `String` per connection.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use rdp_wire::analyzer::{Confirm, VerdictCode, RDP_DEFAULT_PORT};
+use rdp_wire::x224::FailureCode;
+
+use crate::explain;
+use crate::record::ConnectionRecord;
+
+/// What a fix is filled in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    /// The server's address; `None` writes `host`.
+    pub server: Option<IpAddr>,
+    /// The server's TCP port.
+    pub port: u16,
+}
+
+impl Target {
+    /// The placeholders as `rdp-pcap explain` shows them: `host` and `port`.
+    pub fn generic(port: u16) -> Self {
+        Target { server: None, port }
+    }
+
+    /// The server of a connection.
+    pub fn of(rec: &ConnectionRecord) -> Self {
+        Target {
+            server: Some(rec.server.ip()),
+            port: rec.server.port(),
+        }
+    }
+}
+
+/// A fix from the explanations with its placeholders filled in.
+#[derive(Debug, Clone, Copy)]
+pub struct Fix {
+    text: &'static str,
+    target: Target,
+}
+
+impl Fix {
+    /// `text` (from the explanations) for `target`.
+    pub fn new(text: &'static str, target: Target) -> Self {
+        Fix { text, target }
+    }
+}
+
+const PLACEHOLDERS: [&str; 2] = ["{server}", "{port}"];
+
+impl fmt::Display for Fix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.text;
+        loop {
+            // The earliest placeholder; other braces (PowerShell blocks) are text.
+            let next = PLACEHOLDERS
+                .iter()
+                .filter_map(|p| rest.find(p).map(|at| (at, *p)))
+                .min_by_key(|(at, _)| *at);
+            let Some((at, placeholder)) = next else {
+                return f.write_str(rest);
+            };
+            f.write_str(rest.get(..at).unwrap_or_default())?;
+            match (placeholder, self.target.server) {
+                ("{port}", _) => write!(f, "{}", self.target.port)?,
+                (_, Some(ip)) => write!(f, "{ip}")?,
+                (_, None) => f.write_str("host")?,
+            }
+            rest = rest
+                .get(at.saturating_add(placeholder.len())..)
+                .unwrap_or_default();
+        }
+    }
+}
+
+/// The fix `rdp-pcap explain` shows for `code` when no connection is at hand: the usual port
+/// (3390 for `nonstandard-port`, whose point is another port).
+pub fn example_port(code: &str) -> u16 {
+    if code == "nonstandard-port" {
+        3390
+    } else {
+        RDP_DEFAULT_PORT
+    }
+}
+
+/// Said when a negotiation failure carries a code MS-RDPBCGR does not define.
+const UNKNOWN_FAILURE_FIX: &str = "The server answered with a failure code MS-RDPBCGR does \
+    not define: compare the client's requested protocols with the server's security layer \
+    (SecurityLayer and UserAuthentication under the RDP-Tcp key, or xrdp's security_layer) and \
+    look for a proxy or load balancer between them that answers for the server.";
+
+/// The explanation's fix for `code`, or for a negotiation failure with `failure`, the fix for
+/// that failure code (without its `Code N: ` prefix).
+fn choose(code: &str, failure: Option<FailureCode>) -> Option<&'static str> {
+    let fixes = explain::find(code)?.fixes;
+    let Some(failure) = failure else {
+        return fixes.first().copied();
+    };
+    let prefix = format!("Code {}: ", failure.0);
+    Some(
+        fixes
+            .iter()
+            .find_map(|f| f.strip_prefix(prefix.as_str()))
+            .unwrap_or(UNKNOWN_FAILURE_FIX),
+    )
+}
+
+/// The fix for a connection's verdict; `None` for a verdict with nothing to fix (`info`).
+pub fn for_verdict(rec: &ConnectionRecord) -> Option<Fix> {
+    if rec.verdict.severity == rdp_wire::analyzer::Severity::Info {
+        return None;
+    }
+    let failure = match rec.facts.x224.as_ref().and_then(|x| x.confirm) {
+        Some(Confirm::Failure { code }) if rec.verdict.code == VerdictCode::NegotiationFailure => {
+            Some(code)
+        }
+        _ => None,
+    };
+    choose(rec.verdict.code.as_str(), failure).map(|text| Fix::new(text, Target::of(rec)))
+}
+
+/// The fix for a finding `code` on a connection (or, with [`Target::generic`], across a
+/// capture).
+pub fn for_finding(code: &str, target: Target) -> Option<Fix> {
+    choose(code, None).map(|text| Fix::new(text, target))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_and_other_braces_kept() {
+        let target = Target {
+            server: Some("10.0.0.5".parse().unwrap()),
+            port: 13389,
+        };
+        let fix = Fix::new(
+            "`Test-NetConnection {server} -Port {port}`; `ForEach-Object { $_ }` on {port}",
+            target,
+        );
+        assert_eq!(
+            fix.to_string(),
+            "`Test-NetConnection 10.0.0.5 -Port 13389`; `ForEach-Object { $_ }` on 13389"
+        );
+        let generic = Fix::new("{server}:{port}", Target::generic(3389));
+        assert_eq!(generic.to_string(), "host:3389");
+    }
+
+    #[test]
+    fn every_negotiation_failure_code_has_its_own_fix() {
+        for n in 1..=6u32 {
+            let fix = choose("negotiation-failure", Some(FailureCode(n))).unwrap();
+            assert!(!fix.starts_with("Code"), "{fix}");
+            assert_ne!(fix, UNKNOWN_FAILURE_FIX, "code {n}");
+        }
+        let three = choose(
+            "negotiation-failure",
+            Some(FailureCode::SSL_CERT_NOT_ON_SERVER),
+        );
+        assert!(three.unwrap().contains("certificate"));
+        assert_eq!(
+            choose("negotiation-failure", Some(FailureCode(77))),
+            Some(UNKNOWN_FAILURE_FIX)
+        );
+    }
+
+    #[test]
+    fn no_fix_names_a_port_other_than_through_its_placeholder() {
+        for e in explain::all() {
+            for fix in e.fixes {
+                assert!(
+                    !fix.contains("3389") && !fix.contains("3390"),
+                    "{}: {fix}",
+                    e.code
+                );
+            }
+        }
+    }
+}
