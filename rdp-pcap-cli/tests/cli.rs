@@ -98,10 +98,10 @@ fn directory_argument_analyses_every_sample() {
     let run = rdp_pcap(&["--format", "jsonl", samples_dir().to_str().unwrap()]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     let summary = run.json_lines().pop().unwrap();
-    assert_eq!(summary["inputs"], 5);
-    assert_eq!(summary["connections"], 5);
+    assert_eq!(summary["inputs"], 6);
+    assert_eq!(summary["connections"], 6);
     let verdicts = &summary["verdicts"];
-    assert_eq!(verdicts["established"], 3);
+    assert_eq!(verdicts["established"], 4);
     assert_eq!(verdicts["negotiation-failure"], 1);
     assert_eq!(verdicts["tls-cipher-mismatch"], 1);
 }
@@ -126,7 +126,7 @@ fn csv_has_a_header_and_one_row_per_connection() {
     let run = rdp_pcap(&["--format", "csv", samples_dir().to_str().unwrap()]);
     assert_eq!(run.status, 0);
     let rows: Vec<&str> = run.stdout.split("\r\n").filter(|l| !l.is_empty()).collect();
-    assert_eq!(rows.len(), 6);
+    assert_eq!(rows.len(), 7);
     assert!(rows[0].starts_with("id,capture,client,server,start,duration_ms,verdict,"));
     assert!(rows
         .iter()
@@ -140,9 +140,9 @@ fn json_document_holds_everything() {
     let run = rdp_pcap(&["--format", "json", samples_dir().to_str().unwrap()]);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["schema_version"], 1);
-    assert_eq!(doc["connections"].as_array().unwrap().len(), 5);
-    assert_eq!(doc["captures"].as_array().unwrap().len(), 5);
-    assert_eq!(doc["summary"]["connections"], 5);
+    assert_eq!(doc["connections"].as_array().unwrap().len(), 6);
+    assert_eq!(doc["captures"].as_array().unwrap().len(), 6);
+    assert_eq!(doc["summary"]["connections"], 6);
 }
 
 #[test]
