@@ -3,8 +3,8 @@
 //!
 //! Beyond "no panic", it checks that the capture summary agrees with what was reported: as
 //! many connection records as `connections_reported`, no more reported than seen, no more TCP
-//! packets than packets; and that decoding on a second thread (the default) gives the same
-//! report, byte for byte.
+//! packets than packets; that no report holds a character the printable filter would escape;
+//! and that decoding on a second thread (the default) gives the same report, byte for byte.
 #![allow(clippy::panic, missing_docs)]
 
 pub mod synth;
@@ -15,8 +15,8 @@ use crate::pipeline::{analyze, analyze_split, Options, RunState};
 use crate::record::{CaptureReport, ConnectionRecord, InputProblem};
 use crate::report::{reporter, Format, Reporter, Summary};
 
-/// Counts what it is given and passes it on to the JSON lines, text and CSV reporters (writing
-/// to nowhere), so that their formatting runs too.
+/// Counts what it is given and passes it on to the JSON lines, text and CSV reporters, so that
+/// their formatting runs too.
 struct Checking<'w> {
     connections: u64,
     last_id: Option<u64>,
@@ -48,13 +48,14 @@ impl Reporter for Checking<'_> {
 
 /// The whole pipeline (capture reader, reassembly, analyzers, reporters) on capture bytes.
 pub fn pipeline(data: &[u8]) {
+    let (mut jsonl, mut text, mut csv) = (Vec::new(), Vec::new(), Vec::new());
     let mut checking = Checking {
         connections: 0,
         last_id: None,
         inner: vec![
-            reporter(Format::Jsonl, Box::new(io::sink()), false),
-            reporter(Format::Text, Box::new(io::sink()), true),
-            reporter(Format::Csv, Box::new(io::sink()), false),
+            reporter(Format::Jsonl, Box::new(&mut jsonl), false),
+            reporter(Format::Text, Box::new(&mut text), false),
+            reporter(Format::Csv, Box::new(&mut csv), false),
         ],
     };
     let mut run = RunState::default();
@@ -90,7 +91,26 @@ pub fn pipeline(data: &[u8]) {
         report.connections_evicted <= report.connections_seen,
         "more evicted than seen"
     );
+    drop(checking);
+    for (format, out) in [("jsonl", &jsonl), ("text", &text), ("csv", &csv)] {
+        printable(format, out);
+    }
     same_on_two_threads(data);
+}
+
+/// Nothing from the capture reaches a report raw: no control, bidirectional or line-breaking
+/// format character but the reports' own line ends. (JSON escapes C0 controls itself; DEL, C1
+/// and the format characters would show here.)
+fn printable(format: &str, out: &[u8]) {
+    let Ok(text) = std::str::from_utf8(out) else {
+        panic!("the {format} report is not UTF-8");
+    };
+    if let Some(c) = text
+        .chars()
+        .find(|c| !matches!(c, '\n' | '\r') && rdp_wire::printable::is_unsafe(*c))
+    {
+        panic!("the {format} report holds {c:?}");
+    }
 }
 
 /// The report as JSON lines, from one thread or with the decoding on a second one.
