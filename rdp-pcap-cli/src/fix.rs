@@ -60,30 +60,41 @@ impl Fix {
     }
 }
 
-const PLACEHOLDERS: [&str; 2] = ["{server}", "{port}"];
-
 impl fmt::Display for Fix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut rest = self.text;
-        loop {
-            // The earliest placeholder; other braces (PowerShell blocks) are text.
-            let next = PLACEHOLDERS
-                .iter()
-                .filter_map(|p| rest.find(p).map(|at| (at, *p)))
-                .min_by_key(|(at, _)| *at);
-            let Some((at, placeholder)) = next else {
-                return f.write_str(rest);
+        // A byte search for `{`, then a look at what follows: other braces (PowerShell blocks)
+        // are text.
+        while let Some(at) = rest.find('{') {
+            let (before, from) = rest.split_at(at);
+            f.write_str(before)?;
+            rest = if let Some(after) = from.strip_prefix("{port}") {
+                write!(f, "{}", self.target.port)?;
+                after
+            } else if let Some(after) = from.strip_prefix("{server}") {
+                match self.target.server {
+                    Some(ip) => write!(f, "{ip}")?,
+                    None => f.write_str("host")?,
+                }
+                after
+            } else {
+                f.write_str("{")?;
+                from.get(1..).unwrap_or_default()
             };
-            f.write_str(rest.get(..at).unwrap_or_default())?;
-            match (placeholder, self.target.server) {
-                ("{port}", _) => write!(f, "{}", self.target.port)?,
-                (_, Some(ip)) => write!(f, "{ip}")?,
-                (_, None) => f.write_str("host")?,
-            }
-            rest = rest
-                .get(at.saturating_add(placeholder.len())..)
-                .unwrap_or_default();
         }
+        f.write_str(rest)
+    }
+}
+
+impl serde::Serialize for Fix {
+    /// As one string, filled in first: a JSON writer scans a whole string for characters to
+    /// escape much faster than it escapes the pieces of a `Display`.
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use std::fmt::Write as _;
+        let mut filled = String::with_capacity(self.text.len().saturating_add(16));
+        // Writing to a String cannot fail.
+        let _ = write!(filled, "{self}");
+        ser.serialize_str(&filled)
     }
 }
 

@@ -154,7 +154,7 @@ impl FlowObserver for Observer {
         let record = reported.then(|| {
             self.reported = self.reported.saturating_add(1);
             let verdict = a.verdict();
-            let findings = a.findings(Some(info.server.port()));
+            let findings = a.findings_for(&verdict, Some(info.server.port()));
             let events = if self.timeline {
                 timeline(&a)
             } else {

@@ -38,6 +38,12 @@ pub fn is_unsafe(c: char) -> bool {
     )
 }
 
+/// Whether `s` holds a character [`is_unsafe`] accepts. Most strings are printable ASCII, which
+/// a byte test settles at once.
+fn needs_escape(s: &str) -> bool {
+    !s.bytes().all(|b| (0x20..0x7f).contains(&b)) && s.chars().any(is_unsafe)
+}
+
 /// Writes the escape of one unsafe character.
 fn escape(c: char, out: &mut impl fmt::Write) -> fmt::Result {
     let n = u32::from(c);
@@ -82,7 +88,7 @@ impl fmt::Display for Quoted<'_> {
 
 /// `s` with its unsafe characters escaped; borrowed when there is nothing to escape.
 pub fn printable(s: &str) -> Cow<'_, str> {
-    if s.chars().any(is_unsafe) {
+    if needs_escape(s) {
         Cow::Owned(Printable(s).to_string())
     } else {
         Cow::Borrowed(s)
@@ -92,7 +98,7 @@ pub fn printable(s: &str) -> Cow<'_, str> {
 /// `s` with its unsafe characters escaped, reusing its allocation when there is nothing to
 /// escape.
 pub fn printable_string(s: String) -> String {
-    if s.chars().any(is_unsafe) {
+    if needs_escape(&s) {
         Printable(&s).to_string()
     } else {
         s

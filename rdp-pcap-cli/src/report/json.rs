@@ -578,7 +578,7 @@ json_object! {
         "code": this.rec.verdict.code.as_str(),
         "severity": this.rec.verdict.severity.as_str(),
         "summary": this.rec.verdict.summary,
-        "fix": crate::fix::for_verdict(this.rec).map(Shown),
+        "fix": crate::fix::for_verdict(this.rec),
     }
 }
 
@@ -588,7 +588,7 @@ json_object! {
         "code": this.f.code.as_str(),
         "severity": this.f.severity.as_str(),
         "summary": this.f.summary,
-        "fix": crate::fix::for_finding(this.f.code.as_str(), this.target).map(Shown),
+        "fix": crate::fix::for_finding(this.f.code.as_str(), this.target),
     }
 }
 

@@ -252,7 +252,8 @@ fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
     }
 }
 
-/// The findings on one connection. `server_port` is the server's TCP port, when known.
+/// The findings on one connection with verdict `verdict`. `server_port` is the server's TCP
+/// port, when known.
 ///
 /// A connection that is not RDP (verdict `not-rdp`: junk, a scanner's HTTP request, TLS started
 /// without the X.224 exchange) gets none: its bytes say nothing about an RDP server's security,
@@ -260,13 +261,10 @@ fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
 pub(crate) fn connection_findings(
     f: &ConnectionFacts,
     tls: Option<&TlsFacts>,
+    verdict: VerdictCode,
     server_port: Option<u16>,
 ) -> Vec<Finding> {
-    // Only a connection without a Connection Request can be `not-rdp`; deciding costs nothing
-    // worth saving for those.
-    if f.x224.as_ref().is_none_or(|x| x.request_at.is_none())
-        && super::verdict::decide(f, tls).code == VerdictCode::NotRdp
-    {
+    if verdict == VerdictCode::NotRdp {
         return Vec::new();
     }
     let mut out = Vec::new();

@@ -364,9 +364,15 @@ impl Analyzer {
     }
 
     /// The security findings on this connection. `server_port` is the server's TCP port when
-    /// the caller knows it (for `nonstandard-port`).
+    /// the caller knows it (for `nonstandard-port`). A connection that is not RDP (verdict
+    /// `not-rdp`) has none.
     pub fn findings(&self, server_port: Option<u16>) -> Vec<Finding> {
-        findings::connection_findings(&self.facts, self.tls(), server_port)
+        self.findings_for(&self.verdict(), server_port)
+    }
+
+    /// [`Analyzer::findings`] for a caller that has the [`Analyzer::verdict`] already.
+    pub fn findings_for(&self, verdict: &Verdict, server_port: Option<u16>) -> Vec<Finding> {
+        findings::connection_findings(&self.facts, self.tls(), verdict.code, server_port)
     }
 
     /// The verdict on what happened, from the facts so far.
