@@ -2,6 +2,10 @@
 //!
 //! `cargo run --release -p rdp-pcap-cli --example synth-captures -- DIR [SYN_FLOOD_CONNECTIONS]
 //! [TINY_PIECE_CONNECTIONS]` (defaults 1,000,000 and 65,536: the latter writes 2.4 GB).
+//!
+//! `... --example synth-captures -- pktmon IN.pcap OUT.pcapng` rewrites a pcap of Ethernet
+//! frames as Windows' `pktmon etl2pcap` would have written it, every packet once per network
+//! stack component (`synth::pktmon_copies`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs::File;
@@ -13,6 +17,12 @@ use rdp_pcap::fuzzing::synth;
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().expect("usage: synth-captures DIR [N [M]]"));
+    if dir.as_os_str() == "pktmon" {
+        let usage = "usage: synth-captures pktmon IN.pcap OUT.pcapng";
+        let input = std::fs::read(args.next().expect(usage))?;
+        let copies = synth::pktmon_copies(&input).expect("a pcap of Ethernet frames");
+        return std::fs::write(args.next().expect(usage), copies);
+    }
     let flood: u32 = args
         .next()
         .map_or(1_000_000, |n| n.parse().expect("a count"));

@@ -435,6 +435,11 @@ impl Reporter for TextReporter<'_> {
                 rep.truncated_packets
             ));
         }
+        if let Some((_, n)) = rep.counters.iter().find(|(k, _)| *k == "duplicate_packets") {
+            lost.push(format!(
+                "{n} copies of packets already captured at another interface"
+            ));
+        }
         if rep.bytes_lost > 0 {
             lost.push(format!("{} stream bytes missing", rep.bytes_lost));
         }
