@@ -118,3 +118,26 @@ fn the_text_report_counts_the_copies() {
     );
     assert!(run.stdout.contains("tls-cipher-mismatch"), "{}", run.stdout);
 }
+
+/// Damaged copies (bytes flipped at pseudo-random places, a fixed xorshift sequence) still give
+/// a report, the same on one thread and on two (`fuzzing::pipeline` checks both).
+#[test]
+fn damaged_pktmon_copies_never_panic() {
+    for name in ["cipher-mismatch.pcap", "nla-ok.pcap"] {
+        let bytes = std::fs::read(common::samples_dir().join(name)).unwrap();
+        let copies = synth::pktmon_copies(&bytes).unwrap();
+        rdp_pcap::fuzzing::pipeline(&copies);
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for v in 0..64_u64 {
+            let mut damaged = copies.clone();
+            for _ in 0..=(v % 6) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let at = usize::try_from(x % u64::try_from(damaged.len()).unwrap()).unwrap();
+                damaged[at] ^= 1 << (x % 8);
+            }
+            rdp_pcap::fuzzing::pipeline(&damaged);
+        }
+    }
+}
