@@ -2,17 +2,24 @@
 # Peak memory (maximum resident set size) of `rdp-pcap` on generated hostile captures, with a
 # release build. Prints one table row per capture; docs/robustness.md quotes the numbers.
 #
-#   benches/peak-memory.sh [SYN_FLOOD_CONNECTIONS]     (default 1000000)
+#   benches/peak-memory.sh [SYN_FLOOD_CONNECTIONS [TINY_PIECE_CONNECTIONS]]
+#                                      (defaults 1000000 and 65536; the latter writes 2.4 GB)
 #
 # Needs GNU time (/usr/bin/time, Debian package `time`). Not a test: nothing fails on a number.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-1000000}"
+tiny="${2:-65536}"
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 cargo build --release -q -p rdp-pcap-cli --bin rdp-pcap --example synth-captures
+cargo build --release -q -p rdp-benches --bin gencap
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
-target/release/examples/synth-captures "$dir/caps" "$n"
+target/release/examples/synth-captures "$dir/caps" "$n" "$tiny"
+# The 200 MiB benchmark capture as Packet Monitor would have written it (every packet 2-4 times).
+target/release/gencap -o "$dir/gen200.pcap" --size 200M >/dev/null
+target/release/examples/synth-captures pktmon "$dir/gen200.pcap" "$dir/caps/gen200-pktmon.pcapng"
+rm -f "$dir/gen200.pcap"
 printf '%-42s %10s %9s %12s  %s\n' capture bytes seconds peak_rss_kb "capture summary (non-zero counters)"
 for f in "$dir"/caps/*; do
   out="$dir/out.jsonl"

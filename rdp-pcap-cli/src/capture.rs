@@ -10,6 +10,9 @@
 //! - IPv4 and IPv6 (with extension headers) via `etherparse`, IP fragment reassembly with
 //!   bounded memory (see `defrag`), and the TCP header. Checksums are not verified: loopback
 //!   captures carry offloaded, never-computed checksums.
+//! - A packet captured at several interfaces of a pcapng section (Windows' Packet Monitor
+//!   writes it once per network stack component) is decoded once; the other copies are
+//!   counted in [`CaptureStats::duplicate_packets`] (see `copies`).
 //!
 //! # Streaming and memory
 //! The file is read through `pcap-parser`'s streaming readers over one fixed buffer
@@ -39,6 +42,7 @@ use std::io::{self, Read};
 use std::net::SocketAddr;
 
 mod blocks;
+mod copies;
 mod decode;
 mod defrag;
 mod link;
@@ -235,8 +239,8 @@ pub struct TcpPacket<'a> {
 }
 
 /// Counters over one capture. Every packet record lands in exactly one of `tcp_packets`,
-/// `non_tcp_packets`, `undecodable_packets`, `unknown_linktype_packets` and
-/// `ip_fragments_seen`; the other counters overlap those.
+/// `non_tcp_packets`, `undecodable_packets`, `unknown_linktype_packets`,
+/// `ip_fragments_seen` and `duplicate_packets`; the other counters overlap those.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CaptureStats {
     /// Packet records read (the last frame number).
@@ -254,6 +258,10 @@ pub struct CaptureStats {
     pub unknown_linktype_packets: u64,
     /// IP packets whose length fields promise more bytes than were captured (snapshot length).
     pub truncated_packets: u64,
+    /// Records dropped as copies of a packet already delivered from another interface of the
+    /// section (Packet Monitor's appearances of one packet at several components, a bridge
+    /// and its ports): see `copies`. Not decoded further.
+    pub duplicate_packets: u64,
     /// Records that carry an IP fragment.
     pub ip_fragments_seen: u64,
     /// Fragments that went into a complete datagram.

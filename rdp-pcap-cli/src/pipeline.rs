@@ -519,6 +519,7 @@ fn capture_report(name: &str, analysed: &Analysed) -> CaptureReport {
     let Analysed { summary, stats, .. } = analysed;
     let s = &summary.stats;
     let counters: Vec<(&'static str, u64)> = [
+        ("duplicate_packets", s.duplicate_packets),
         ("ip_fragments_reassembled", s.ip_fragments_reassembled),
         ("ip_fragments_dropped", s.ip_fragments_dropped),
         ("out_of_order_segments", stats.segments_buffered_ooo),

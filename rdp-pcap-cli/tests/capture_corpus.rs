@@ -84,7 +84,8 @@ fn check_invariants(s: &CaptureSummary, delivered: u64) {
             + st.non_tcp_packets
             + st.undecodable_packets
             + st.unknown_linktype_packets
-            + st.ip_fragments_seen,
+            + st.ip_fragments_seen
+            + st.duplicate_packets,
         "{st:?}"
     );
     assert_eq!(

@@ -418,6 +418,21 @@ fn burst_of_out_of_order_and_overlapping_segments() {
     assert!(tally.connections == 1);
 }
 
+/// Many connections whose every direction holds 256 one-byte pieces behind holes: each
+/// connection is reported, its missing bytes counted. (The memory this pattern costs, with
+/// 65,536 connections, is in docs/robustness.md; `reassembly::tests` checks the charge per
+/// piece and that the global cap holds.)
+#[test]
+fn many_connections_of_tiny_out_of_order_pieces() {
+    let bytes = synth::ooo_tiny_pieces(Vec::new(), 200, 256).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(report.connections_reported, 200);
+    assert_eq!(counter(&report, "out_of_order_segments"), 200 * 512);
+    // The first byte and the one between every two pieces, both ways.
+    assert_eq!(report.bytes_lost, 200 * 512);
+    assert_eq!(tally.by_end.get("end-of-capture"), Some(&200));
+}
+
 #[test]
 fn pcapng_block_with_an_absurd_length() {
     let bytes = synth::pcapng_absurd_block(0xffff_fff0);

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use pcap_parser::pcapng::{Block, OptionCode, SecretsType};
 use pcap_parser::PcapBlockOwned;
 
+use super::copies::Copies;
 use super::defrag::{DefragLimits, Reassembler};
 use super::reader::{probe_pcap, probe_pcapng, Probe};
 use super::{
@@ -100,6 +101,9 @@ pub(super) struct State {
     modified: bool,
     /// Interfaces of the current section (one for classic pcap).
     interfaces: Vec<Interface>,
+    /// Recent packets of a section with several interfaces, to drop their copies (made at the
+    /// first packet of such a section).
+    copies: Option<Copies>,
     pub(super) defrag: Reassembler,
 }
 
@@ -120,6 +124,7 @@ impl State {
             big_endian: false,
             modified: false,
             interfaces: Vec::new(),
+            copies: None,
             defrag: Reassembler::new(DefragLimits {
                 max_datagrams: limits.max_pending_datagrams,
                 max_bytes: limits.max_pending_fragment_bytes,
@@ -261,6 +266,7 @@ impl State {
                 self.stats.sections = self.stats.sections.saturating_add(1);
                 self.big_endian = shb.big_endian();
                 self.interfaces.clear();
+                self.copies = None;
             }
             Block::InterfaceDescription(idb) => {
                 self.stats.interfaces = self.stats.interfaces.saturating_add(1);
@@ -449,7 +455,18 @@ impl State {
             return;
         }
         match link::network_layer(interface.linktype, data) {
-            link::Network::Ip(ip) => self.ip(frame, ts, ip, on_packet),
+            link::Network::Ip(ip) => {
+                if self.interfaces.len() > 1
+                    && self
+                        .copies
+                        .get_or_insert_with(Copies::new)
+                        .is_copy(if_id, ts, ip)
+                {
+                    self.stats.duplicate_packets = self.stats.duplicate_packets.saturating_add(1);
+                    return;
+                }
+                self.ip(frame, ts, ip, on_packet)
+            }
             link::Network::NotIp => {
                 self.stats.non_tcp_packets = self.stats.non_tcp_packets.saturating_add(1);
             }

@@ -314,7 +314,8 @@ fn check_invariants(s: &CaptureSummary, seen: &[Seen]) {
             + st.non_tcp_packets
             + st.undecodable_packets
             + st.unknown_linktype_packets
-            + st.ip_fragments_seen,
+            + st.ip_fragments_seen
+            + st.duplicate_packets,
         "{st:?}"
     );
     assert_eq!(
@@ -922,6 +923,72 @@ fn lying_first_section_header_is_cut_short_without_allocating_its_length() {
         "{:?}",
         s.problems
     );
+}
+
+/// Packet Monitor's way: each packet logged at several components, one interface each, some
+/// with the Ethernet header and some without, microseconds apart.
+#[test]
+fn copies_of_a_packet_on_other_interfaces_are_dropped_and_counted() {
+    let syn = ipv4_tcp(b"");
+    let data = ipv4_tcp(b"hello");
+    let mut ng = Ng::new();
+    ng.shb(false)
+        .idb(1, Some(9), None) // the adapter: Ethernet, nanoseconds
+        .idb(1, Some(9), None) // a filter driver
+        .idb(101, Some(9), None) // TCP/IP: raw IP
+        .epb(0, 1_000_000_000, &ether(0x0800, &syn))
+        .epb(1, 1_000_002_000, &ether(0x0800, &syn))
+        .epb(2, 1_000_004_000, &syn)
+        .epb(0, 1_000_010_000, &ether(0x0800, &data))
+        .epb(2, 1_000_013_000, &data)
+        // The same bytes again on the adapter: a retransmission, kept, and its copies dropped.
+        .epb(0, 1_300_000_000, &ether(0x0800, &data))
+        .epb(1, 1_300_002_000, &ether(0x0800, &data))
+        .epb(2, 1_300_004_000, &data);
+    let (seen, s) = read(&ng.bytes());
+    assert!(s.is_complete(), "{:?}", s.problems);
+    let got: Vec<(u64, Vec<u8>)> = seen.iter().map(|p| (p.frame, p.payload.clone())).collect();
+    assert_eq!(
+        got,
+        [(1, vec![]), (4, b"hello".to_vec()), (6, b"hello".to_vec())]
+    );
+    assert_eq!(seen[0].ts, Timestamp::new(1, 0), "the first copy's time");
+    assert_eq!(s.stats.packets, 8);
+    assert_eq!(s.stats.tcp_packets, 3);
+    assert_eq!(s.stats.duplicate_packets, 5);
+}
+
+/// One interface: identical packets are retransmissions (or duplicate ACKs) and all kept; a
+/// copy more than `copies::WINDOW_NS` later is kept too.
+#[test]
+fn identical_packets_on_one_interface_or_far_apart_are_all_kept() {
+    let data = ipv4_tcp(b"again");
+    let recs: Vec<Rec> = (0..3).map(|i| rec(1, i, ether(0x0800, &data))).collect();
+    let (seen, s) = read(&pcap(1, false, false, &recs));
+    assert_eq!(seen.len(), 3);
+    assert_eq!(s.stats.duplicate_packets, 0);
+    let mut ng = Ng::new();
+    ng.shb(false)
+        .idb(1, Some(9), None)
+        .idb(101, Some(9), None)
+        .epb(0, 1_000_000_000, &ether(0x0800, &data))
+        .epb(0, 1_000_001_000, &ether(0x0800, &data))
+        .epb(1, 1_000_001_000 + 100_000_000, &data);
+    let (seen, s) = read(&ng.bytes());
+    assert_eq!(seen.len(), 3);
+    assert_eq!(s.stats.duplicate_packets, 0);
+    // A new section forgets the packets of the one before.
+    let mut ng = Ng::new();
+    ng.shb(false)
+        .idb(1, Some(9), None)
+        .idb(101, Some(9), None)
+        .epb(0, 1_000_000_000, &ether(0x0800, &data))
+        .shb(false)
+        .idb(1, Some(9), None)
+        .idb(101, Some(9), None)
+        .epb(1, 1_000_000_010, &data);
+    let (seen, _) = read(&ng.bytes());
+    assert_eq!(seen.len(), 2);
 }
 
 #[test]

@@ -337,6 +337,26 @@ pub fn ooo_burst<W: Write>(out: W, segments: u32, seg_len: u32) -> io::Result<W>
     Ok(w.into_inner())
 }
 
+/// `flows` connections opened one after the other, each sending `pieces` one-byte segments
+/// per direction, every one beyond a hole: the first byte of each direction is never sent,
+/// and the pieces sit at offsets 1, 3, 5 ... so no two of them touch. Every piece waits in
+/// the out-of-order buffer until the capture ends, where the buffers are cheapest in bytes and
+/// dearest in bookkeeping (with 256 pieces and 65,536 connections, 33.5 million pieces).
+pub fn ooo_tiny_pieces<W: Write>(out: W, flows: u32, pieces: u32) -> io::Result<W> {
+    let mut w = PcapWriter::new(out, 65535)?;
+    w.step_us = 1;
+    for i in 0..flows {
+        let mut c = Conn::new(i);
+        c.handshake(&mut w)?;
+        for k in 0..pieces {
+            let offset = k.wrapping_mul(2).wrapping_add(1);
+            c.send_at(&mut w, true, offset, &[0x17])?;
+            c.send_at(&mut w, false, offset, &[0x17])?;
+        }
+    }
+    Ok(w.into_inner())
+}
+
 /// A pcapng file: a section header, one Ethernet interface, one good Enhanced Packet Block
 /// (a SYN), then a block whose total length claims `claimed` bytes.
 pub fn pcapng_absurd_block(claimed: u32) -> Vec<u8> {
@@ -390,4 +410,106 @@ pub fn pcap_lying_record(claimed: u32) -> Vec<u8> {
     v.extend_from_slice(&claimed.to_le_bytes());
     v.extend_from_slice(&[0; 64]);
     v
+}
+
+/// The components a packet passes on the host Packet Monitor runs on, as pcapng interfaces:
+/// the network adapter, a filter driver and a vSwitch port (Ethernet), then TCP/IP, which
+/// logs the IP packet alone (LINKTYPE_RAW).
+const PKTMON_COMPONENTS: [u16; 4] = [1, 1, 1, 101];
+
+/// A classic pcap of Ethernet frames (either byte order, micro- or nanoseconds) rewritten as
+/// `pktmon etl2pcap` would have written it had Packet Monitor captured it: a pcapng with one
+/// interface per component ([`PKTMON_COMPONENTS`]), every packet written once per component it
+/// passed (2, 3, 4, 2, 3, 4 ... times), 2.3 µs apart, the first at the packet's own time. A
+/// packet from the first packet's sender is received (adapter first, TCP/IP last), one from
+/// the other end is sent (TCP/IP first). `None` when `pcap` is not such a file.
+pub fn pktmon_copies(pcap: &[u8]) -> Option<Vec<u8>> {
+    let magic: [u8; 4] = pcap.get(..4)?.try_into().ok()?;
+    let (big_endian, nanos) = match magic {
+        [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
+        [0x4d, 0x3c, 0xb2, 0xa1] => (false, true),
+        [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
+        [0xa1, 0xb2, 0x3c, 0x4d] => (true, true),
+        _ => return None,
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = pcap.get(at..at + 4)?.try_into().ok()?;
+        Some(if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    if u32_at(20)? != 1 {
+        return None;
+    }
+    let mut out = Vec::new();
+    let block = |out: &mut Vec<u8>, kind: u32, body: &[u8]| {
+        let padded = (body.len() + 3) & !3;
+        let total = u32::try_from(padded + 12).unwrap_or(0);
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&total.to_le_bytes());
+        out.extend_from_slice(body);
+        out.resize(out.len() + padded - body.len(), 0);
+        out.extend_from_slice(&total.to_le_bytes());
+    };
+    let mut shb = 0x1a2b_3c4d_u32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&u64::MAX.to_le_bytes());
+    block(&mut out, 0x0a0d_0d0a, &shb);
+    for linktype in PKTMON_COMPONENTS {
+        let mut idb = linktype.to_le_bytes().to_vec();
+        idb.extend_from_slice(&[0, 0]);
+        idb.extend_from_slice(&0u32.to_le_bytes());
+        // if_tsresol: nanoseconds; then the end of options.
+        idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
+        block(&mut out, 1, &idb);
+    }
+    let mut at = 24;
+    let mut first_sender = None;
+    let mut index = 0_usize;
+    while let (Some(secs), Some(frac), Some(incl), Some(orig)) =
+        (u32_at(at), u32_at(at + 4), u32_at(at + 8), u32_at(at + 12))
+    {
+        let incl = usize::try_from(incl).ok()?;
+        let frame = pcap.get(at + 16..at + 16 + incl)?;
+        at += 16 + incl;
+        let ns = u64::from(secs) * 1_000_000_000 + u64::from(frac) * if nanos { 1 } else { 1000 };
+        let sender = tcp_sender(frame);
+        let received = *first_sender.get_or_insert_with(|| sender.clone()) == sender;
+        let path: [usize; 4] = if received { [0, 1, 2, 3] } else { [3, 2, 1, 0] };
+        let copies = 2 + index % 3;
+        index += 1;
+        let is_ip = matches!(frame.get(12..14), Some([0x08, 0x00] | [0x86, 0xdd]));
+        for (k, component) in path.iter().take(copies).enumerate() {
+            let (data, origlen) = if PKTMON_COMPONENTS.get(*component) == Some(&101) {
+                if !is_ip {
+                    continue;
+                }
+                (frame.get(14..)?, orig.saturating_sub(14))
+            } else {
+                (frame, orig)
+            };
+            let t = ns + 2_300 * u64::try_from(k).ok()?;
+            let mut epb = u32::try_from(*component).ok()?.to_le_bytes().to_vec();
+            epb.extend_from_slice(&u32::try_from(t >> 32).ok()?.to_le_bytes());
+            epb.extend_from_slice(&u32::try_from(t & 0xffff_ffff).ok()?.to_le_bytes());
+            epb.extend_from_slice(&u32::try_from(data.len()).ok()?.to_le_bytes());
+            epb.extend_from_slice(&origlen.to_le_bytes());
+            epb.extend_from_slice(data);
+            block(&mut out, 6, &epb);
+        }
+    }
+    Some(out)
+}
+
+/// The source address and port of an Ethernet frame carrying TCP over IPv4 (without options)
+/// or IPv6 (without extension headers); empty for anything else.
+fn tcp_sender(frame: &[u8]) -> Vec<u8> {
+    let (addr, port) = match frame.get(12..14) {
+        Some([0x08, 0x00]) => (frame.get(26..30), frame.get(34..36)),
+        Some([0x86, 0xdd]) => (frame.get(22..38), frame.get(54..56)),
+        _ => (None, None),
+    };
+    [addr.unwrap_or_default(), port.unwrap_or_default()].concat()
 }

@@ -26,7 +26,10 @@
 //!   ([`FlowObserver::compare_retransmissions`]), its delivered bytes are no longer kept (copying
 //!   every payload byte into the window was a twentieth of the time of a capture).
 //! - **Out-of-order** pieces are buffered per direction up to the byte and piece caps (and a
-//!   global byte cap). Over a cap, the first hole is given up: [`TcpEvent::Gap`] with its length,
+//!   global byte cap). A piece is charged against the byte caps what it costs, not its
+//!   payload: its bytes plus its share of the B-tree and the allocator's overhead, and a
+//!   direction's first piece the tree's first node too (see `stream::PIECE_OVERHEAD`). Over a
+//!   cap, the first hole is given up: [`TcpEvent::Gap`] with its length,
 //!   then the buffered data that follows. The same happens for every hole when the flow closes
 //!   for any reason. A FIN is delivered only when every byte before it has been delivered or
 //!   skipped.
@@ -50,8 +53,10 @@
 //!   with `Evicted`. Both use a least-recently-active list: O(1) per packet. Idle and evicted
 //!   flows leave no tombstone, so a connection that carries on simply reopens mid-stream.
 //!
-//! Memory is bounded by `max_flows x (2 x (recent_window_bytes + max_buffered_bytes_per_direction)
-//! + a few hundred bytes)`, further capped for buffered data by `max_buffered_bytes_total`.
+//! Memory is bounded by `max_flows x (2 x (recent_window_bytes +
+//! max_buffered_bytes_per_direction) + a few hundred bytes)`, further capped for buffered data
+//! by `max_buffered_bytes_total`. Both byte caps count what the pieces cost, so they bound the
+//! memory, not just the payload.
 
 #![warn(clippy::arithmetic_side_effects)]
 #![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
@@ -238,12 +243,15 @@ pub trait FlowObserver {
 pub struct ReassemblyConfig {
     /// Live flows before the least recently active is evicted (default 65 536).
     pub max_flows: usize,
-    /// Out-of-order bytes buffered per direction before a hole is given up (default 1 MiB).
+    /// Out-of-order data buffered per direction before a hole is given up (default 1 MiB),
+    /// each piece charged its bytes plus 192 and a direction's first piece 656 more (what
+    /// the buffer really costs; see `stream::PIECE_OVERHEAD`).
     pub max_buffered_bytes_per_direction: usize,
     /// Out-of-order pieces buffered per direction before a hole is given up (default 256).
     pub max_ooo_segments_per_direction: usize,
-    /// Out-of-order bytes buffered across all flows (default 256 MiB); over it, the direction
-    /// being fed gives up its first hole.
+    /// Out-of-order data buffered across all flows (default 256 MiB), charged as for
+    /// `max_buffered_bytes_per_direction`; over it, the direction being fed gives up its first
+    /// hole.
     pub max_buffered_bytes_total: usize,
     /// Delivered bytes remembered per direction to check retransmissions (default 4 KiB).
     pub recent_window_bytes: usize,

@@ -166,6 +166,34 @@ struct Piece {
     bytes: Vec<u8>,
 }
 
+/// What a buffered piece costs besides its bytes, as charged against the buffering caps
+/// (`ReassemblyConfig::max_buffered_bytes_per_direction` and `max_buffered_bytes_total`).
+/// Charging the payload alone let 33.5 million one-byte pieces (256 per direction in 65,536
+/// connections) take 4.6 GiB while counting as 32 MiB. Two parts:
+/// - its entry in the B-tree: std's nodes hold 11 keys and 11 [`Piece`]s (a leaf is 640
+///   bytes, 656 with the allocator's header) and are never less than 5 full but for the
+///   root, so 131 bytes an entry, plus the internal nodes above (752 bytes for at least 35
+///   entries, 22 an entry): 160 bytes;
+/// - the heap block of its bytes beyond what was asked for: the allocator's header and its
+///   rounding up (glibc: an 8-byte header, 16-byte steps, 32 bytes at least): 32 bytes.
+///
+/// Measured with a counting allocator: 142 bytes per one-byte piece for 256 pieces in order,
+/// 121 in a random order, 204 for 12 (a root above two leaves).
+pub(super) const PIECE_OVERHEAD: usize = 192;
+
+/// The tree's first node, allocated with a direction's first piece and freed with its last
+/// (a leaf and the allocator's header; see [`PIECE_OVERHEAD`]). Charged so that many
+/// directions holding one piece each (688 bytes apiece, measured) are not undercounted.
+pub(super) const FIRST_NODE_COST: usize = 656;
+
+impl Piece {
+    /// What this piece is charged: its allocation (which truncating does not shrink) and
+    /// [`PIECE_OVERHEAD`].
+    fn cost(&self) -> usize {
+        self.bytes.capacity().saturating_add(PIECE_OVERHEAD)
+    }
+}
+
 /// Reassembly state of one direction.
 #[derive(Debug)]
 pub(super) struct Stream {
@@ -183,7 +211,8 @@ pub(super) struct Stream {
     /// Out-of-order pieces by start offset; they never overlap each other and all start after
     /// `next_off`.
     ooo: BTreeMap<i64, Piece>,
-    ooo_bytes: usize,
+    /// What the pieces in `ooo` are charged ([`Piece::cost`]).
+    ooo_charged: usize,
     recent: Recent,
     /// The last range of offsets given up as lost: a segment that falls inside it arrived too
     /// late, and is counted as such rather than as a retransmission.
@@ -203,7 +232,7 @@ impl Stream {
             fin_delivered: false,
             acked: None,
             ooo: BTreeMap::new(),
-            ooo_bytes: 0,
+            ooo_charged: 0,
             recent: Recent::new(window),
             lost: None,
             unchecked: false,
@@ -380,7 +409,7 @@ impl Stream {
         let beyond: Vec<i64> = self.ooo.range(f..).map(|(k, _)| *k).collect();
         for k in beyond {
             if let Some(p) = self.ooo.remove(&k) {
-                self.forget_buffered(ctx, p.bytes.len());
+                self.forget_buffered(ctx, p.cost());
                 ctx.stats.bytes_after_fin = ctx
                     .stats
                     .bytes_after_fin
@@ -392,9 +421,8 @@ impl Stream {
             let keep = usize::try_from(f.saturating_sub(*k)).unwrap_or(0);
             if p.bytes.len() > keep {
                 let cut = p.bytes.len().saturating_sub(keep);
+                // The allocation stays as it was, and so does the piece's charge.
                 p.bytes.truncate(keep);
-                self.ooo_bytes = self.ooo_bytes.saturating_sub(cut);
-                *ctx.buffered_total = ctx.buffered_total.saturating_sub(cut);
                 ctx.stats.bytes_after_fin = ctx
                     .stats
                     .bytes_after_fin
@@ -403,9 +431,23 @@ impl Stream {
         }
     }
 
-    fn forget_buffered<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, n: usize) {
-        self.ooo_bytes = self.ooo_bytes.saturating_sub(n);
-        *ctx.buffered_total = ctx.buffered_total.saturating_sub(n);
+    /// `cost` more is held in the out-of-order buffer.
+    fn charge<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, cost: usize) {
+        self.ooo_charged = self.ooo_charged.saturating_add(cost);
+        *ctx.buffered_total = ctx.buffered_total.saturating_add(cost);
+    }
+
+    /// A piece that cost `cost` left the buffer; with the last one goes the tree's first node,
+    /// freed rather than kept for a direction that may never buffer again.
+    fn forget_buffered<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, cost: usize) {
+        let cost = if self.ooo.is_empty() {
+            self.ooo = BTreeMap::new();
+            self.ooo_charged
+        } else {
+            cost
+        };
+        self.ooo_charged = self.ooo_charged.saturating_sub(cost);
+        *ctx.buffered_total = ctx.buffered_total.saturating_sub(cost);
     }
 
     /// Buffers `bytes` at `from` (> `next_off`), keeping what was buffered first where pieces
@@ -466,18 +508,18 @@ impl Stream {
             if piece.is_empty() {
                 continue;
             }
-            self.ooo_bytes = self.ooo_bytes.saturating_add(piece.len());
-            *ctx.buffered_total = ctx.buffered_total.saturating_add(piece.len());
+            let piece = Piece {
+                frame: ctx.frame,
+                ts_ns: ctx.ts_ns,
+                bytes: piece.to_vec(),
+            };
+            if self.ooo.is_empty() {
+                self.charge(ctx, FIRST_NODE_COST);
+            }
+            self.charge(ctx, piece.cost());
             ctx.stats.segments_buffered_ooo = ctx.stats.segments_buffered_ooo.saturating_add(1);
             ctx.info.ooo_segments = ctx.info.ooo_segments.saturating_add(1);
-            self.ooo.insert(
-                a,
-                Piece {
-                    frame: ctx.frame,
-                    ts_ns: ctx.ts_ns,
-                    bytes: piece.to_vec(),
-                },
-            );
+            self.ooo.insert(a, piece);
         }
         self.report_conflict(ctx, differing);
         overlapped
@@ -522,7 +564,7 @@ impl Stream {
                 break;
             }
             let piece = entry.remove();
-            self.forget_buffered(ctx, piece.bytes.len());
+            self.forget_buffered(ctx, piece.cost());
             let p_end = k.saturating_add(len_i64(piece.bytes.len()));
             if k < self.next_off {
                 // Overlaps bytes delivered after it was buffered.
@@ -578,7 +620,7 @@ impl Stream {
 
     fn enforce_caps<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
         while !self.ooo.is_empty()
-            && (self.ooo_bytes > ctx.cfg.max_buffered_bytes_per_direction
+            && (self.ooo_charged > ctx.cfg.max_buffered_bytes_per_direction
                 || self.ooo.len() > ctx.cfg.max_ooo_segments_per_direction
                 || *ctx.buffered_total > ctx.cfg.max_buffered_bytes_total)
         {
@@ -618,9 +660,10 @@ impl Stream {
         self.try_fin(ctx);
     }
 
-    /// Bytes held in the out-of-order buffer (released by the caller when the flow goes away).
+    /// What the out-of-order buffer is charged (released by the caller when the flow goes
+    /// away).
     pub(super) fn buffered(&self) -> usize {
-        self.ooo_bytes
+        self.ooo_charged
     }
 }
 

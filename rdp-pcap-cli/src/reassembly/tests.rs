@@ -399,17 +399,95 @@ fn gap_when_segment_cap_exceeded() {
 
 #[test]
 fn gap_when_byte_cap_exceeded() {
+    // Room for one three-byte piece (with what it costs besides its bytes), not two.
     let cfg = ReassemblyConfig {
-        max_buffered_bytes_per_direction: 5,
+        max_buffered_bytes_per_direction: stream::FIRST_NODE_COST + stream::PIECE_OVERHEAD + 5,
         ..Default::default()
     };
     let mut h = H::with(cfg);
     handshake(&mut h);
     h.c("PA", CI + 3, SI + 1, b"cde");
+    assert_eq!(h.r.stats().ooo_dropped_over_cap, 0);
     h.c("PA", CI + 6, SI + 1, b"fgh");
     let (rec, st) = h.finish();
     assert_eq!(rec.of(0)[3..5], [Ev::Gap(C, 2), d(C, b"cdefgh")]);
     assert_eq!(st.ooo_dropped_over_cap, 1);
+}
+
+#[test]
+fn a_buffered_piece_is_charged_what_it_costs() {
+    let mut h = H::new();
+    handshake(&mut h);
+    // One byte beyond a hole: its allocation, its entry and the tree's first node.
+    h.c("PA", CI + 2, SI + 1, b"x");
+    let one = stream::FIRST_NODE_COST + stream::PIECE_OVERHEAD + 1;
+    assert_eq!(one, 849);
+    assert_eq!(h.r.buffered_total, one);
+    h.c("PA", CI + 4, SI + 1, b"yz");
+    assert_eq!(h.r.buffered_total, one + stream::PIECE_OVERHEAD + 2);
+    // The other direction has a tree of its own.
+    h.s("PA", SI + 3, CI + 1, b"q");
+    assert_eq!(h.r.buffered_total, 2 * one + stream::PIECE_OVERHEAD + 2);
+    // Holes filled: everything delivered, nothing held, nothing charged.
+    h.c("PA", CI + 1, SI + 1, b"w");
+    h.c("PA", CI + 3, SI + 1, b"y");
+    h.s("PA", SI + 1, CI + 1, b"op");
+    assert_eq!(h.r.buffered_total, 0);
+    let (rec, st) = h.finish();
+    assert_eq!(rec.stream(0, C), b"wxyyz");
+    assert_eq!(rec.stream(0, S), b"opq");
+    assert_eq!(st.gaps, 0);
+}
+
+#[test]
+fn a_piece_cut_at_the_fin_keeps_its_charge_and_gives_it_back_when_delivered() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 3, SI + 1, b"cdef");
+    let charged = h.r.buffered_total;
+    // A FIN at offset 4 cuts the piece to "cd": its allocation, and its charge, stay.
+    h.c("FA", CI + 5, SI + 1, b"");
+    assert_eq!(h.r.buffered_total, charged);
+    h.c("PA", CI + 1, SI + 1, b"ab");
+    assert_eq!(h.r.buffered_total, 0);
+    let (rec, st) = h.finish();
+    assert_eq!(rec.stream(0, C), b"abcd");
+    assert_eq!(st.bytes_after_fin, 2);
+}
+
+/// The pattern of `synth::ooo_tiny_pieces`, scaled down: connections that each hold 256
+/// one-byte pieces per direction behind a hole. Charged by their bytes, 2,000 of them
+/// counted as 1 MiB and were never cut; charged what they cost, the global cap (4 MiB here,
+/// 256 MiB by default) stops them at about 21,700 pieces (4 MiB over 193 bytes a piece).
+#[test]
+fn the_global_cap_holds_for_many_connections_of_tiny_pieces() {
+    let cap = 4 << 20;
+    let cfg = ReassemblyConfig {
+        max_buffered_bytes_total: cap,
+        ..Default::default()
+    };
+    let piece = stream::PIECE_OVERHEAD + 1;
+    let mut h = H::with(cfg);
+    let mut most = 0;
+    for i in 0..2000_u16 {
+        h = h.ports(
+            &format!("10.0.{}.{}:50000", i / 250, i % 250),
+            "10.255.0.1:3389",
+        );
+        handshake(&mut h);
+        for k in 0..256_u32 {
+            h.c("PA", CI + 2 + 2 * k, SI + 1, b"x");
+            h.s("PA", SI + 2 + 2 * k, CI + 1, b"y");
+            most = most.max(h.r.buffered_total);
+        }
+    }
+    // Never more than the cap: the direction that goes over it gives up its holes at once.
+    assert!(most <= cap, "{most}");
+    assert!(most > cap - stream::FIRST_NODE_COST - piece, "{most}");
+    let st = h.r.stats().clone();
+    assert!(st.ooo_dropped_over_cap > 900_000, "{st:?}");
+    let (_, st) = h.finish();
+    assert_eq!(st.segments_buffered_ooo, 2000 * 512);
 }
 
 #[test]
@@ -963,7 +1041,7 @@ proptest! {
         keep in proptest::collection::vec(any::<bool>(), 1..64),
         swaps in proptest::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..40),
         max_segs in 1_usize..6,
-        max_bytes in 1_usize..2000,
+        max_bytes in 1_usize..4000,
         ack_every in proptest::option::of(1_usize..5),
     ) {
         let cfg = ReassemblyConfig {

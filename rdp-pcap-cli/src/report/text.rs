@@ -534,6 +534,11 @@ impl Reporter for TextReporter<'_> {
                 Count(rep.truncated_packets, "packet")
             ));
         }
+        if let Some((_, n)) = rep.counters.iter().find(|(k, _)| *k == "duplicate_packets") {
+            lost.push(format!(
+                "{n} copies of packets already captured at another interface"
+            ));
+        }
         if rep.bytes_lost > 0 {
             lost.push(format!("{} missing", Count(rep.bytes_lost, "stream byte")));
         }
