@@ -126,6 +126,9 @@ impl FlowObserver for Observer {
         if !info.started_with_syn {
             analyzer.mid_stream();
         }
+        if !self.timeline {
+            analyzer.without_timeline();
+        }
         analyzer
     }
 
