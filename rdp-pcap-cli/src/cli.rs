@@ -100,7 +100,8 @@ struct AnalyzeArgs {
     /// on a second thread while the first analyses (the default on two cores or more).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     threads: Option<u8>,
-    /// Capture files (pcap or pcapng), directories of captures, or `-` for standard input.
+    /// Capture files (pcap or pcapng, maybe compressed with gzip, zstd or xz), directories of
+    /// captures, or `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
     inputs: Vec<PathBuf>,
 }
@@ -236,15 +237,27 @@ fn analyze(
             }
         };
         let name = input.name();
+        let compression;
         // The capture is decoded on a second thread while this one analyses; if no thread can
-        // be started, nothing has been read yet and it is all done here.
+        // be started, nothing more has been read and it is all done here.
         let result = match &input {
             Input::Stdin => {
+                let mut source = match input::decompress(io::stdin()) {
+                    Ok((c, source)) => {
+                        compression = c;
+                        source
+                    }
+                    Err(e) => {
+                        status = EXIT_INPUT;
+                        problem(stderr, reporter.as_mut(), name, input::io_message(&e));
+                        continue;
+                    }
+                };
                 let split = decode_thread
                     .then(|| {
                         pipeline::analyze_split(
                             &name,
-                            io::stdin(),
+                            &mut source,
                             &options,
                             &mut run,
                             reporter.as_mut(),
@@ -253,13 +266,7 @@ fn analyze(
                     .flatten();
                 match split {
                     Some(result) => result,
-                    None => pipeline::analyze(
-                        &name,
-                        io::stdin().lock(),
-                        &options,
-                        &mut run,
-                        reporter.as_mut(),
-                    ),
+                    None => pipeline::analyze(&name, source, &options, &mut run, reporter.as_mut()),
                 }
             }
             Input::File(path) => match std::fs::File::open(path) {
@@ -274,39 +281,35 @@ fn analyze(
                         }),
                         None => Box::new(file),
                     };
-                    let result = if decode_thread {
-                        pipeline::analyze_split(
-                            &name,
-                            source,
-                            &options,
-                            &mut run,
-                            reporter.as_mut(),
-                        )
-                    } else {
-                        Some(pipeline::analyze(
-                            &name,
-                            source,
-                            &options,
-                            &mut run,
-                            reporter.as_mut(),
-                        ))
+                    // The bar counts the bytes of the file: compressed ones, for a compressed
+                    // capture.
+                    let mut source = match input::decompress(source) {
+                        Ok((c, source)) => {
+                            compression = c;
+                            source
+                        }
+                        Err(e) => {
+                            status = EXIT_INPUT;
+                            problem(stderr, reporter.as_mut(), name, input::io_message(&e));
+                            continue;
+                        }
                     };
-                    let result = match result {
-                        Some(result) => result,
-                        None => match std::fs::File::open(path) {
-                            Ok(file) => pipeline::analyze(
+                    let split = decode_thread
+                        .then(|| {
+                            pipeline::analyze_split(
                                 &name,
-                                file,
+                                &mut source,
                                 &options,
                                 &mut run,
                                 reporter.as_mut(),
-                            ),
-                            Err(e) => {
-                                status = EXIT_INPUT;
-                                problem(stderr, reporter.as_mut(), name, input::io_message(&e));
-                                continue;
-                            }
-                        },
+                            )
+                        })
+                        .flatten();
+                    let result = match split {
+                        Some(result) => result,
+                        None => {
+                            pipeline::analyze(&name, source, &options, &mut run, reporter.as_mut())
+                        }
                     };
                     if let Some(bar) = bar {
                         bar.finish_and_clear();
@@ -320,11 +323,12 @@ fn analyze(
                 }
             },
         };
-        let report = match result {
+        let mut report = match result {
             Ok(report) => report,
             // The report could not be written (a closed pipe): nothing more to do.
             Err(_) => return status,
         };
+        report.compression = compression;
         for p in &report.problems {
             status = EXIT_INPUT;
             let _ = writeln!(stderr, "rdp-pcap: {name}: {p}");

@@ -529,6 +529,7 @@ fn capture_report(name: &str, analysed: &Analysed) -> CaptureReport {
             capture::CaptureFormat::Pcap { .. } => Some("pcap".to_string()),
             capture::CaptureFormat::PcapNg { .. } => Some("pcapng".to_string()),
         },
+        compression: None,
         packets: s.packets,
         bytes: s.bytes,
         tcp_packets: s.tcp_packets,

@@ -97,6 +97,8 @@ pub struct CaptureReport {
     pub capture: String,
     /// `pcap` or `pcapng`, when recognised.
     pub format: Option<String>,
+    /// The compression the capture was read through, if any.
+    pub compression: Option<crate::input::Compression>,
     /// Packet records read.
     pub packets: u64,
     /// Bytes of packet data read.

@@ -693,6 +693,7 @@ pub fn capture(rep: &CaptureReport) -> Value {
         "type": "capture",
         "capture": rep.capture,
         "format": rep.format,
+        "compression": rep.compression.map(|c| c.as_str()),
         "packets": rep.packets,
         "bytes": rep.bytes,
         "tcp_packets": rep.tcp_packets,

@@ -416,7 +416,17 @@ impl Reporter for TextReporter<'_> {
             out,
             "== {}: {}, {} ({} TCP), {}, {} reported",
             rep.capture,
-            rep.format.as_deref().unwrap_or("unknown format"),
+            match rep.compression {
+                Some(c) => format!(
+                    "{} ({c})",
+                    rep.format.as_deref().unwrap_or("unknown format")
+                ),
+                None => rep
+                    .format
+                    .as_deref()
+                    .unwrap_or("unknown format")
+                    .to_string(),
+            },
             count(rep.packets, "packet"),
             rep.tcp_packets,
             count(rep.connections_seen, "TCP connection"),

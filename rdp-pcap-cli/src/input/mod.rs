@@ -1,5 +1,9 @@
 //! Which inputs a command line names: files, directories of captures, or standard input.
 
+mod decompress;
+
+pub use decompress::{open as decompress, Compression, MAX_WINDOW};
+
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -23,17 +27,28 @@ impl Input {
     }
 }
 
-/// Whether the file at `path` starts with a pcap or pcapng magic number.
+/// Whether the file at `path` holds a capture, compressed or not, by its first bytes.
 fn is_capture_file(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok()
-        && crate::capture::looks_like_capture(&magic)
+    let Ok(file) = fs::File::open(path) else {
+        return false;
+    };
+    let Ok((_, mut reader)) = decompress(file) else {
+        return false;
+    };
+    let mut head = [0u8; 12];
+    let mut got = 0usize;
+    while let Some(space) = head.get_mut(got..).filter(|s| !s.is_empty()) {
+        match reader.read(space) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got = got.saturating_add(n),
+        }
+    }
+    crate::capture::looks_like_capture(head.get(..got).unwrap_or_default())
 }
 
 /// Expands the command-line arguments: `-` is standard input, a directory stands for every
-/// capture file directly in it (by content, sorted by name; other files are skipped), anything
+/// capture file directly in it (by content, compressed or not, sorted by name; other files are
+/// skipped), anything
 /// else is a file. Problems (a missing path, an unreadable directory) come back as
 /// `(name, message)` pairs, in order with the inputs.
 pub fn expand(args: &[PathBuf]) -> Vec<Result<Input, (String, String)>> {

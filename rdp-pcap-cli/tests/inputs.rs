@@ -1,0 +1,358 @@
+//! The inputs people have: compressed captures (gzip, zstd, xz), directories of captures with
+//! other files beside them, and ring-buffer files read as one capture with `--merge`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use common::{captures_below, rdp_pcap, samples_dir};
+use serde_json::Value;
+
+/// A directory of its own under the system's temporary directory, removed at the end.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("rdp-pcap-inputs-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.0.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+/// As the `zstd` tool writes it: with the content checksum.
+fn zstd(data: &[u8]) -> Vec<u8> {
+    let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+    enc.include_checksum(true).unwrap();
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+fn xz(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    liblzma::read::XzEncoder::new(data, 6)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+type Compressor = fn(&[u8]) -> Vec<u8>;
+
+/// Each format's name, file name extension and compressor.
+const FORMATS: [(&str, &str, Compressor); 3] = [
+    ("gzip", "gz", gzip),
+    ("zstd", "zst", zstd),
+    ("xz", "xz", xz),
+];
+
+fn sample(name: &str) -> PathBuf {
+    samples_dir().join(name)
+}
+
+/// The JSON lines of a run with every `capture` name replaced by `X`, and the `compression`
+/// of the capture objects taken out (and returned).
+fn normalized(stdout: &str) -> (Vec<Value>, Vec<Value>) {
+    let mut compressions = Vec::new();
+    let lines = stdout
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            if let Some(obj) = v.as_object_mut() {
+                if obj.contains_key("capture") {
+                    obj.insert("capture".into(), Value::from("X"));
+                }
+                if obj.get("type") == Some(&Value::from("capture")) {
+                    compressions.push(obj.remove("compression").unwrap());
+                }
+            }
+            v
+        })
+        .collect();
+    (lines, compressions)
+}
+
+#[test]
+fn every_lab_capture_compressed_each_way_gives_the_same_report() {
+    let mut captures = captures_below(&samples_dir());
+    if let Some(corpus) = common::corpus() {
+        captures.extend(captures_below(&corpus.join("lab")));
+    }
+    let dir = TempDir::new("lab");
+    let mut checked = 0;
+    for capture in &captures {
+        let bytes = std::fs::read(capture).unwrap();
+        let plain = rdp_pcap(&[Path::new("--format=jsonl"), capture]);
+        let (want, plain_compression) = normalized(&plain.stdout);
+        assert_eq!(plain_compression, vec![Value::Null]);
+        let file_name = capture.file_name().unwrap().to_str().unwrap();
+        for (name, ext, compress) in FORMATS {
+            let packed = dir.write(&format!("{file_name}.{ext}"), &compress(&bytes));
+            let run = rdp_pcap(&[Path::new("--format=jsonl"), &packed]);
+            assert_eq!(
+                run.status,
+                plain.status,
+                "{}: {}",
+                packed.display(),
+                run.stderr
+            );
+            assert_eq!(
+                run.stderr,
+                plain.stderr.replace(
+                    &capture.display().to_string(),
+                    &packed.display().to_string(),
+                )
+            );
+            let (got, compression) = normalized(&run.stdout);
+            assert_eq!(compression, vec![Value::from(name)]);
+            assert_eq!(got, want, "{}", packed.display());
+            // The report names the input as given.
+            assert!(run.stdout.contains(&format!(
+                "\"capture\":{}",
+                Value::from(packed.display().to_string())
+            )));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "{checked}");
+}
+
+/// Files made by the tools themselves (gzip 1.12, zstd 1.5.4 with and without `--check`, xz
+/// 5.4.1 with CRC64 and SHA-256 checks), each in two pieces concatenated, as `cat` or a
+/// parallel compressor leaves them: the same report as the plain capture.
+#[test]
+fn files_from_the_tools_in_several_pieces_read_whole() {
+    let plain = rdp_pcap(&[Path::new("--format=jsonl"), &sample("nla-ok.pcap")]);
+    let (want, _) = normalized(&plain.stdout);
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    for (name, file) in [
+        ("gzip", "nla-ok.two-members.pcap.gz"),
+        ("zstd", "nla-ok.two-frames.pcap.zst"),
+        ("xz", "nla-ok.two-streams.pcap.xz"),
+    ] {
+        let run = rdp_pcap(&[Path::new("--format=jsonl"), &data.join(file)]);
+        assert_eq!(run.status, 0, "{file}: {}", run.stderr);
+        let (got, compression) = normalized(&run.stdout);
+        assert_eq!(compression, vec![Value::from(name)]);
+        assert_eq!(got, want, "{file}");
+    }
+}
+
+#[test]
+fn the_text_report_says_the_capture_was_compressed() {
+    let dir = TempDir::new("text");
+    let bytes = std::fs::read(sample("cipher-mismatch.pcap")).unwrap();
+    let packed = dir.write("x.pcap.gz", &gzip(&bytes));
+    let run = rdp_pcap(&[packed.as_os_str()]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("== {}: pcap (gzip), 12 packets", packed.display())),
+        "{}",
+        run.stdout
+    );
+}
+
+/// The packet records of `capture` (a pcap file) `times` times over, after its file header.
+fn repeated(capture: &[u8], times: usize) -> Vec<u8> {
+    let mut out = capture[..24].to_vec();
+    for _ in 0..times {
+        out.extend_from_slice(&capture[24..]);
+    }
+    out
+}
+
+/// The connections before the damage are analysed; the damage is one line and status 2.
+#[test]
+fn a_compressed_capture_cut_short_or_corrupt_is_one_problem_line() {
+    let dir = TempDir::new("damaged");
+    let bytes = repeated(&std::fs::read(sample("tls-ok.pcap")).unwrap(), 4);
+    for (name, ext, compress) in FORMATS {
+        let packed = compress(&bytes);
+        // zstd hands out a block (up to 128 KiB) once it is whole, and `zstd -d` leaves
+        // nothing of a cut-short block either: cut a stream of several frames instead.
+        let pieces = match name {
+            "zstd" => bytes.chunks(32 * 1024).flat_map(zstd).collect(),
+            _ => packed.clone(),
+        };
+        // Cut in the middle: half of the packets or so are there.
+        let cut = dir.write(&format!("cut.pcap.{ext}"), &pieces[..pieces.len() / 2]);
+        let run = rdp_pcap(&[Path::new("--format=jsonl"), &cut]);
+        assert_eq!(run.status, 2, "{name}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(
+            run.stderr.starts_with(&format!(
+                "rdp-pcap: {}: {name} stream cut short after ",
+                cut.display()
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.connections().is_empty(), "{name}");
+        let capture = run
+            .json_lines()
+            .into_iter()
+            .find(|v| v["type"] == "capture")
+            .unwrap();
+        assert!(capture["packets"].as_u64().unwrap() > 10, "{capture}");
+        assert_eq!(capture["compression"], name);
+
+        // The end of the stream (a checksum, or the xz stream footer) changed: everything is
+        // decoded, then the check fails.
+        let mut flipped = packed.clone();
+        let at = flipped.len() - 2;
+        flipped[at] ^= 0x55;
+        let corrupt = dir.write(&format!("corrupt.pcap.{ext}"), &flipped);
+        let run = rdp_pcap(&[Path::new("--format=jsonl"), &corrupt]);
+        assert_eq!(run.status, 2, "{name}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(
+            run.stderr.starts_with(&format!(
+                "rdp-pcap: {}: corrupt {name} stream after ",
+                corrupt.display()
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.connections().is_empty(), "{name}");
+
+        // Bytes changed in the middle: whatever notices first (the decoder or the capture
+        // reader) says so in one line.
+        let mut garbled = packed.clone();
+        let mid = garbled.len() / 2;
+        for b in &mut garbled[mid..mid + 16] {
+            *b ^= 0xa5;
+        }
+        let garbled = dir.write(&format!("garbled.pcap.{ext}"), &garbled);
+        let run = rdp_pcap(&[Path::new("--format=jsonl"), &garbled]);
+        assert_eq!(run.status, 2, "{name}");
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+}
+
+/// A compressed stream whose decoder would need gigabytes is refused before anything is
+/// allocated; an endless one is read as it goes (the unit tests of `input::decompress`).
+#[test]
+fn streams_that_want_too_much_memory_are_refused() {
+    let dir = TempDir::new("bomb");
+    // A zstd frame header declaring a 2 GiB window.
+    let zst = dir.write(
+        "big-window.pcap.zst",
+        &[0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa8, 0x01, 0x00, 0x00],
+    );
+    let run = rdp_pcap(&[zst.as_os_str()]);
+    assert_eq!(run.status, 2);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "rdp-pcap: {}: corrupt zstd stream after 0 decompressed bytes: a frame's window is \
+             over the limit of 134217728 bytes\n",
+            zst.display()
+        )
+    );
+    // An xz stream whose block header declares a 2 GiB LZMA2 dictionary.
+    let xz = dir.write("big-dict.pcap.xz", &xz_with_dictionary(&xz(b"abc"), 38));
+    let run = rdp_pcap(&[xz.as_os_str()]);
+    assert_eq!(run.status, 2);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "rdp-pcap: {}: corrupt xz stream after 0 decompressed bytes: it needs more than \
+             134217728 bytes of memory to decompress\n",
+            xz.display()
+        )
+    );
+}
+
+/// `packed` (one xz stream of one block with the LZMA2 filter alone, as XzEncoder writes it)
+/// with the block header's dictionary size byte set to `dict` and its CRC32 made right (the .xz
+/// file format, sections 3.1 and 5.3.1).
+fn xz_with_dictionary(packed: &[u8], dict: u8) -> Vec<u8> {
+    let mut out = packed.to_vec();
+    // Stream header: 12 bytes. Block header: size byte, flags, then filter flags: ID 0x21,
+    // properties size 1, the dictionary byte.
+    let start = 12;
+    let size = (usize::from(out[start]) + 1) * 4;
+    assert_eq!(&out[start + 2..start + 4], &[0x21, 0x01]);
+    out[start + 4] = dict;
+    let mut crc = flate2::Crc::new();
+    crc.update(&out[start..start + size - 4]);
+    out[start + size - 4..start + size].copy_from_slice(&crc.sum().to_le_bytes());
+    out
+}
+
+/// The real binary reading a compressed capture from standard input.
+#[test]
+fn compressed_standard_input_is_recognised() {
+    use std::process::{Command, Stdio};
+    let bytes = std::fs::read(sample("neg-failure-hybrid-required.pcap")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdp-pcap"))
+        .args(["--format", "jsonl", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&zstd(&bytes))
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["verdict"]["code"], "negotiation-failure");
+    let capture = lines.iter().find(|v| v["type"] == "capture").unwrap();
+    assert_eq!(capture["capture"], "-");
+    assert_eq!(capture["compression"], "zstd");
+}
+
+/// A compressed capture in a directory is found by its content, whatever its name.
+#[test]
+fn compressed_directory_members_are_captures() {
+    let dir = TempDir::new("members");
+    let bytes = std::fs::read(sample("tls-ok.pcap")).unwrap();
+    dir.write("ring.gz", &gzip(&bytes));
+    dir.write("ring2", &xz(&bytes));
+    dir.write("notes.gz", &gzip(b"no capture\n"));
+    let run = rdp_pcap(&[Path::new("--format=jsonl"), &dir.0]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(run.connections().len(), 2);
+}
