@@ -100,6 +100,10 @@ struct AnalyzeArgs {
     /// on a second thread while the first analyses (the default on two cores or more).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     threads: Option<u8>,
+    /// Read the captures in the subdirectories of a directory too (symbolic links to
+    /// directories are not followed).
+    #[arg(short = 'r', long)]
+    recursive: bool,
     /// Capture files (pcap or pcapng, maybe compressed with gzip, zstd or xz), directories of
     /// captures, or `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
@@ -227,7 +231,9 @@ fn analyze(
         Some(n) => n >= 2,
         None => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
     };
-    for item in input::expand(&args.inputs) {
+    let expanded = input::expand(&args.inputs, args.recursive);
+    reporter.skipped_files(expanded.skipped_files);
+    for item in expanded.items {
         let input = match item {
             Ok(input) => input,
             Err((name, message)) => {

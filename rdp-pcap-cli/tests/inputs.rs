@@ -356,3 +356,218 @@ fn compressed_directory_members_are_captures() {
     assert_eq!(run.status, 0, "{}", run.stderr);
     assert_eq!(run.connections().len(), 2);
 }
+
+/// The `capture` names of the capture objects and the `input-error` objects, in order.
+fn inputs_and_errors(run: &common::Run) -> (Vec<String>, Vec<(String, String)>) {
+    let lines = run.json_lines();
+    let captures = lines
+        .iter()
+        .filter(|v| v["type"] == "capture")
+        .map(|v| v["capture"].as_str().unwrap().to_string())
+        .collect();
+    let errors = lines
+        .iter()
+        .filter(|v| v["type"] == "input-error")
+        .map(|v| {
+            (
+                v["capture"].as_str().unwrap().to_string(),
+                v["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (captures, errors)
+}
+
+fn summary_of(run: &common::Run) -> Value {
+    run.json_lines().pop().unwrap()
+}
+
+/// `analyze samples/` reads the five captures, skips the README beside them, and says so.
+#[test]
+fn the_samples_directory_is_read_and_its_readme_counted() {
+    let run = rdp_pcap(&[Path::new("--format=jsonl"), &samples_dir()]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    let summary = summary_of(&run);
+    assert_eq!(summary["inputs"], 5);
+    assert_eq!(summary["skipped_files"], 1);
+    let text = rdp_pcap(&[samples_dir()]);
+    assert_eq!(text.status, 0);
+    assert!(
+        text.stdout
+            .contains("Summary: 5 connections in 5 inputs, 1 other file skipped\n"),
+        "{}",
+        text.stdout
+    );
+    // Files named on the command line are never "skipped".
+    let one = rdp_pcap(&[Path::new("--format=jsonl"), &sample("tls-ok.pcap")]);
+    assert_eq!(summary_of(&one)["skipped_files"], 0);
+}
+
+/// A directory with captures by content and by name, compressed ones, other files, broken
+/// ones and a subdirectory.
+fn mixed_directory(dir: &TempDir) {
+    let neg = std::fs::read(sample("neg-failure-hybrid-required.pcap")).unwrap();
+    let cipher = std::fs::read(sample("cipher-mismatch.pcap")).unwrap();
+    dir.write("a.pcap", &neg);
+    dir.write("c.PCAP.GZ", &gzip(&cipher));
+    // A ring-buffer file as `tcpdump -C` names it: a capture by content.
+    dir.write("ring1", &neg);
+    dir.write("ring2.zst", &zstd(&cipher));
+    dir.write("README.md", b"# captures of the outage\n");
+    dir.write("notes.txt.gz", &gzip(b"not a capture\n"));
+    // Names that say capture, contents that are not.
+    dir.write("bad.pcap", b"this is no capture at all\n");
+    dir.write("empty.cap", b"");
+    dir.write("sub/d.pcapng.xz", &xz(&neg));
+    dir.write("sub/deeper/e.pcap", &cipher);
+    dir.write("sub/other.json", b"{}");
+}
+
+#[test]
+fn a_directory_reads_captures_by_content_and_name_and_counts_the_rest() {
+    let dir = TempDir::new("mixed");
+    mixed_directory(&dir);
+    let run = rdp_pcap(&[Path::new("--format=jsonl"), &dir.0]);
+    assert_eq!(run.status, 2, "{}", run.stderr);
+    let (captures, errors) = inputs_and_errors(&run);
+    let at = |name: &str| dir.0.join(name).display().to_string();
+    // Sorted by path; the two broken files are analysed and reported as not captures.
+    assert_eq!(
+        captures,
+        [
+            "a.pcap",
+            "bad.pcap",
+            "c.PCAP.GZ",
+            "empty.cap",
+            "ring1",
+            "ring2.zst"
+        ]
+        .map(at)
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        run.stderr,
+        format!(
+            "rdp-pcap: {}: not a pcap or pcapng capture (first bytes 0x74686973)\n\
+             rdp-pcap: {}: the input is empty\n",
+            at("bad.pcap"),
+            at("empty.cap")
+        )
+    );
+    let summary = summary_of(&run);
+    assert_eq!(summary["skipped_files"], 2, "README.md, notes.txt.gz");
+    assert_eq!(summary["connections"], 4);
+
+    // With --recursive, the subdirectories too, in path order.
+    let run = rdp_pcap(&[Path::new("--format=jsonl"), Path::new("-r"), &dir.0]);
+    assert_eq!(run.status, 2);
+    let (captures, _) = inputs_and_errors(&run);
+    assert_eq!(
+        captures,
+        [
+            "a.pcap",
+            "bad.pcap",
+            "c.PCAP.GZ",
+            "empty.cap",
+            "ring1",
+            "ring2.zst",
+            "sub/d.pcapng.xz",
+            "sub/deeper/e.pcap"
+        ]
+        .map(at)
+    );
+    assert_eq!(summary_of(&run)["skipped_files"], 3);
+    assert_eq!(summary_of(&run)["connections"], 6);
+}
+
+#[cfg(unix)]
+#[test]
+fn broken_links_are_problems_and_directory_links_are_not_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = TempDir::new("links");
+    let neg = std::fs::read(sample("neg-failure-hybrid-required.pcap")).unwrap();
+    dir.write("top/a.pcap", &neg);
+    dir.write("top/sub/b.pcap", &neg);
+    symlink(dir.0.join("nowhere.pcap"), dir.0.join("top/gone.pcap")).unwrap();
+    symlink(dir.0.join("nowhere"), dir.0.join("top/gone")).unwrap();
+    // A loop back to the top, and a link to a capture (followed: it is a file).
+    symlink(dir.0.join("top"), dir.0.join("top/sub/loop")).unwrap();
+    symlink(dir.0.join("top/a.pcap"), dir.0.join("top/sub/c.pcap")).unwrap();
+    let top = dir.0.join("top");
+    let run = rdp_pcap(&[Path::new("--format=jsonl"), Path::new("-r"), &top]);
+    assert_eq!(run.status, 2);
+    let at = |name: &str| top.join(name).display().to_string();
+    let (captures, errors) = inputs_and_errors(&run);
+    assert_eq!(captures, ["a.pcap", "sub/b.pcap", "sub/c.pcap"].map(at));
+    assert_eq!(
+        errors,
+        [
+            (at("gone"), "broken symbolic link".to_string()),
+            (at("gone.pcap"), "broken symbolic link".to_string())
+        ]
+    );
+    assert_eq!(run.stderr.lines().count(), 2, "{}", run.stderr);
+}
+
+/// A directory with nothing to analyse is an input problem (status 2), not an empty success:
+/// a check that read nothing must not pass for one that found nothing wrong.
+#[test]
+fn a_directory_without_captures_is_a_problem_that_says_why() {
+    let dir = TempDir::new("empty");
+    dir.write("only-readme/README.md", b"notes");
+    dir.write(
+        "nested/sub/x.pcap",
+        &std::fs::read(sample("tls-ok.pcap")).unwrap(),
+    );
+    std::fs::create_dir_all(dir.0.join("nothing")).unwrap();
+    for (name, message) in [
+        ("nothing", "no capture file in this directory"),
+        (
+            "only-readme",
+            "no capture file in this directory (1 other file skipped)",
+        ),
+        (
+            "nested",
+            "no capture file in this directory (1 subdirectory not read without --recursive)",
+        ),
+    ] {
+        let path = dir.0.join(name);
+        let run = rdp_pcap(&[path.as_os_str()]);
+        assert_eq!(run.status, 2, "{name}");
+        assert_eq!(
+            run.stderr,
+            format!("rdp-pcap: {}: {message}\n", path.display())
+        );
+    }
+    let run = rdp_pcap(&[Path::new("--recursive"), &dir.0.join("nested")]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+}
+
+#[test]
+fn names_that_say_capture() {
+    use rdp_pcap::input::name_says_capture;
+    for yes in [
+        "x.pcap",
+        "x.pcapng",
+        "x.cap",
+        "X.PCAP",
+        "x.pcap.gz",
+        "x.pcapng.zst",
+        "x.cap.xz",
+        "a.b.Pcap.GZ",
+    ] {
+        assert!(name_says_capture(yes.as_ref()), "{yes}");
+    }
+    for no in [
+        "x",
+        "pcap",
+        "x.gz",
+        "x.pcap.bz2",
+        "x.txt",
+        "x.pcap1",
+        "xpcap",
+    ] {
+        assert!(!name_says_capture(no.as_ref()), "{no}");
+    }
+}

@@ -675,6 +675,7 @@ pub fn summary(s: &Summary) -> Value {
         "schema_version": SCHEMA_VERSION,
         "inputs": s.inputs,
         "inputs_with_problems": s.inputs_with_problems,
+        "skipped_files": s.skipped_files,
         "connections": s.connections,
         "verdicts": verdicts,
         "findings": findings,

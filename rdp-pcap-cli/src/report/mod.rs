@@ -37,6 +37,8 @@ pub struct Summary {
     pub inputs: u64,
     /// Inputs with a problem (not readable, or only in part).
     pub inputs_with_problems: u64,
+    /// Files in the directories given that were not captures (a README beside them): skipped.
+    pub skipped_files: u64,
     /// Connections reported.
     pub connections: u64,
     /// Connections per verdict code, in [`VerdictCode::ALL`] order.
@@ -107,6 +109,11 @@ impl<'w> Tally<'w> {
             verdicts: BTreeMap::new(),
             findings: BTreeMap::new(),
         }
+    }
+
+    /// Records how many files of the directories given were skipped as not captures.
+    pub fn skipped_files(&mut self, n: u64) {
+        self.summary.skipped_files = n;
     }
 
     /// The summary so far.

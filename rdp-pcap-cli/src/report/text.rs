@@ -476,13 +476,18 @@ impl Reporter for TextReporter<'_> {
         let out = &mut self.out;
         writeln!(
             out,
-            "Summary: {} in {}{}",
+            "Summary: {} in {}{}{}",
             count(summary.connections, "connection"),
             count(summary.inputs, "input"),
             if summary.inputs_with_problems > 0 {
                 format!(", {} with input problems", summary.inputs_with_problems)
             } else {
                 String::new()
+            },
+            match summary.skipped_files {
+                0 => String::new(),
+                1 => ", 1 other file skipped".to_string(),
+                n => format!(", {n} other files skipped"),
             }
         )?;
         for (code, n) in &summary.verdicts {
