@@ -104,6 +104,11 @@ struct AnalyzeArgs {
     /// directories are not followed).
     #[arg(short = 'r', long)]
     recursive: bool,
+    /// Read all the files (and directory members) given as one capture, their packets in
+    /// timestamp order, as mergecap does: a connection split across the files of a ring
+    /// buffer is one connection.
+    #[arg(long)]
+    merge: bool,
     /// Capture files (pcap or pcapng, maybe compressed with gzip, zstd or xz), directories of
     /// captures, or `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
@@ -233,7 +238,44 @@ fn analyze(
     };
     let expanded = input::expand(&args.inputs, args.recursive);
     reporter.skipped_files(expanded.skipped_files);
-    for item in expanded.items {
+    let mut items = expanded.items;
+    if args.merge && items.iter().filter(|item| item.is_ok()).count() > 1 {
+        let mut inputs = Vec::new();
+        for item in std::mem::take(&mut items) {
+            match item {
+                Ok(input) => inputs.push(input),
+                Err((name, message)) => {
+                    status = EXIT_INPUT;
+                    problem(stderr, reporter.as_mut(), name, message);
+                }
+            }
+        }
+        let (files, unreadable) = crate::merge::prepare(inputs);
+        for (name, message) in unreadable {
+            status = EXIT_INPUT;
+            problem(stderr, reporter.as_mut(), name, message);
+        }
+        // Files that cannot be opened were reported above; the others are one capture.
+        let report = if files.is_empty() {
+            None
+        } else {
+            match crate::merge::analyze(files, &options, &mut run, reporter.as_mut()) {
+                Ok(report) => Some(report),
+                Err(_) => return status,
+            }
+        };
+        if let Some(report) = report {
+            // Each problem already names its file.
+            for p in &report.problems {
+                status = EXIT_INPUT;
+                let _ = writeln!(stderr, "rdp-pcap: {p}");
+            }
+            if reporter.capture(&report).is_err() {
+                return status;
+            }
+        }
+    }
+    for item in items {
         let input = match item {
             Ok(input) => input,
             Err((name, message)) => {

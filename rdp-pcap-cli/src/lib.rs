@@ -10,6 +10,7 @@ pub mod explain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod input;
+pub mod merge;
 pub mod pipeline;
 pub mod reassembly;
 pub mod record;

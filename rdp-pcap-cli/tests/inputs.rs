@@ -571,3 +571,224 @@ fn names_that_say_capture() {
         assert!(!name_says_capture(no.as_ref()), "{no}");
     }
 }
+
+/// A pcap file's header and its records (header and data each), little-endian as the samples.
+fn pcap_records(capture: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let header = capture[..24].to_vec();
+    let mut records = Vec::new();
+    let mut at = 24;
+    while at < capture.len() {
+        let len = u32::from_le_bytes(capture[at + 8..at + 12].try_into().unwrap());
+        let end = at + 16 + usize::try_from(len).unwrap();
+        records.push(capture[at..end].to_vec());
+        at = end;
+    }
+    (header, records)
+}
+
+/// A record's time in microseconds.
+fn record_us(record: &[u8]) -> u64 {
+    let secs = u32::from_le_bytes(record[..4].try_into().unwrap());
+    let usecs = u32::from_le_bytes(record[4..8].try_into().unwrap());
+    u64::from(secs) * 1_000_000 + u64::from(usecs)
+}
+
+/// The record moved by `us` microseconds.
+fn shifted(record: &[u8], us: i64) -> Vec<u8> {
+    let t = u64::try_from(i64::try_from(record_us(record)).unwrap() + us).unwrap();
+    let mut out = record.to_vec();
+    out[..4].copy_from_slice(&u32::try_from(t / 1_000_000).unwrap().to_le_bytes());
+    out[4..8].copy_from_slice(&u32::try_from(t % 1_000_000).unwrap().to_le_bytes());
+    out
+}
+
+/// The connection objects with `capture` and `first_frame` taken out (and returned apart).
+fn connections_apart(run: &common::Run) -> (Vec<Value>, Vec<(String, u64)>) {
+    let mut places = Vec::new();
+    let conns = run
+        .connections()
+        .into_iter()
+        .map(|mut c| {
+            let obj = c.as_object_mut().unwrap();
+            let capture = obj.remove("capture").unwrap();
+            let frame = obj.remove("first_frame").unwrap();
+            places.push((
+                capture.as_str().unwrap().to_string(),
+                frame.as_u64().unwrap(),
+            ));
+            c
+        })
+        .collect();
+    (conns, places)
+}
+
+fn verdicts(run: &common::Run) -> Vec<String> {
+    run.connections()
+        .iter()
+        .map(|c| c["verdict"]["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// One connection split across three files at packet boundaries, as a ring buffer leaves it:
+/// with `--merge` it is the same connection with the same verdict as in the whole capture,
+/// found in the first file at frame 1; without, three fragments.
+#[test]
+fn merge_joins_a_connection_split_across_files() {
+    let dir = TempDir::new("merge-split");
+    let whole = sample("nla-ok.pcap");
+    let (header, records) = pcap_records(&std::fs::read(&whole).unwrap());
+    let n = records.len();
+    let cuts = [0, n / 4, n / 2, n];
+    let parts: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let body = records[cuts[i]..cuts[i + 1]].concat();
+            dir.write(&format!("ring{i}.pcap"), &[header.clone(), body].concat())
+        })
+        .collect();
+    let reference = rdp_pcap(&[Path::new("--format=jsonl"), &whole]);
+    let (want, _) = connections_apart(&reference);
+    assert_eq!(want.len(), 1);
+
+    let mut args = vec![PathBuf::from("--format=jsonl"), PathBuf::from("--merge")];
+    args.extend(parts.iter().cloned());
+    let merged = rdp_pcap(&args);
+    assert_eq!(merged.status, 0, "{}", merged.stderr);
+    let (got, places) = connections_apart(&merged);
+    assert_eq!(got, want);
+    assert_eq!(places, [(parts[0].display().to_string(), 1)]);
+    let capture = merged
+        .json_lines()
+        .into_iter()
+        .find(|v| v["type"] == "capture")
+        .unwrap();
+    let names: Vec<String> = parts.iter().map(|p| p.display().to_string()).collect();
+    assert_eq!(capture["capture"], names.join(" + "));
+    assert_eq!(capture["merged_from"], serde_json::json!(names));
+    assert_eq!(capture["packets"], n);
+    assert_eq!(summary_of(&merged)["inputs"], 1);
+
+    // Without --merge: three captures of a piece each; the first piece ends before the
+    // session is established, the later two are picked up mid-stream on port 3390 with no
+    // X.224 request to say RDP, so they are seen and not reported.
+    let separate = rdp_pcap(&args[..1].iter().chain(&parts).collect::<Vec<_>>());
+    assert_eq!(separate.status, 0, "{}", separate.stderr);
+    assert_eq!(summary_of(&separate)["inputs"], 3);
+    assert_eq!(verdicts(&reference), ["established"]);
+    assert_eq!(verdicts(&separate), ["incomplete"]);
+    let seen: u64 = separate
+        .json_lines()
+        .iter()
+        .filter(|v| v["type"] == "capture")
+        .map(|v| v["connections_seen"].as_u64().unwrap())
+        .sum();
+    assert_eq!(seen, 3);
+
+    // The directory, merged: the same as the files.
+    let from_dir = rdp_pcap(&[
+        Path::new("--format=jsonl"),
+        Path::new("--merge"),
+        dir.0.as_path(),
+    ]);
+    assert_eq!(connections_apart(&from_dir).0, want);
+}
+
+/// Two connections at once, their packets dealt round-robin to three files (each in time
+/// order): merged, the same verdicts and facts as the capture they were dealt from, each
+/// connection found in the file and at the frame of its first packet, whatever the order the
+/// files are given in.
+#[test]
+fn merge_interleaves_files_in_time_order() {
+    let dir = TempDir::new("merge-dealt");
+    let (header, tls) = pcap_records(&std::fs::read(sample("tls-ok.pcap")).unwrap());
+    let (_, neg) =
+        pcap_records(&std::fs::read(sample("neg-failure-hybrid-required.pcap")).unwrap());
+    // The negotiation failure starts a little after the TLS session does.
+    let us = |r: &[u8]| i64::try_from(record_us(r)).unwrap();
+    let offset = us(&tls[0]) + 1_500 - us(&neg[0]);
+    let mut all: Vec<Vec<u8>> = tls.clone();
+    all.extend(neg.iter().map(|r| shifted(r, offset)));
+    all.sort_by_key(|r| record_us(r));
+    let whole = dir.write("whole.pcap", &[header.clone(), all.concat()].concat());
+    let parts: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let body: Vec<u8> = all.iter().skip(i).step_by(3).flatten().copied().collect();
+            dir.write(&format!("part{i}.pcap"), &[header.clone(), body].concat())
+        })
+        .collect();
+    let reference = rdp_pcap(&[Path::new("--format=jsonl"), &whole]);
+    assert_eq!(reference.status, 0);
+    let (want, want_places) = connections_apart(&reference);
+    assert_eq!(want.len(), 2);
+
+    for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
+        let mut args = vec![PathBuf::from("--format=jsonl"), PathBuf::from("--merge")];
+        args.extend(order.iter().map(|i| parts[*i].clone()));
+        let merged = rdp_pcap(&args);
+        assert_eq!(merged.status, 0, "{}", merged.stderr);
+        let (got, places) = connections_apart(&merged);
+        assert_eq!(got, want, "{order:?}");
+        // Frame F of the whole capture is frame (F - 1) / 3 + 1 of part (F - 1) % 3.
+        let expected: Vec<(String, u64)> = want_places
+            .iter()
+            .map(|(_, f)| {
+                let part = &parts[usize::try_from((f - 1) % 3).unwrap()];
+                (part.display().to_string(), (f - 1) / 3 + 1)
+            })
+            .collect();
+        assert_eq!(places, expected, "{order:?}");
+    }
+
+    // Separately, each part holds every third packet: nothing like the two connections.
+    let mut args = vec![PathBuf::from("--format=jsonl")];
+    args.extend(parts.iter().cloned());
+    let separate = rdp_pcap(&args);
+    assert!(separate.connections().len() > 2);
+    assert_ne!(verdicts(&separate), verdicts(&reference));
+}
+
+/// A file cut short is that file's problem, named for it; the merge goes on with the others.
+#[test]
+fn merge_reports_a_broken_file_and_goes_on() {
+    let dir = TempDir::new("merge-broken");
+    let (header, records) = pcap_records(&std::fs::read(sample("nla-ok.pcap")).unwrap());
+    let n = records.len();
+    let first = dir.write(
+        "a.pcap",
+        &[header.clone(), records[..n / 2].concat()].concat(),
+    );
+    let mut second = [header.clone(), records[n / 2..].concat()].concat();
+    second.truncate(second.len() - 10);
+    let second = dir.write("b.pcap.gz", &gzip(&second));
+    let missing = dir.0.join("c.pcap");
+    let run = rdp_pcap(&[
+        Path::new("--format=jsonl"),
+        Path::new("--merge"),
+        &first,
+        &second,
+        &missing,
+    ]);
+    assert_eq!(run.status, 2);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", run.stderr);
+    assert_eq!(
+        lines[0],
+        format!("rdp-pcap: {}: no such file or directory", missing.display())
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "rdp-pcap: {}: capture cut short: ",
+            second.display()
+        )),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(verdicts(&run), ["established"]);
+    let capture = run
+        .json_lines()
+        .into_iter()
+        .find(|v| v["type"] == "capture")
+        .unwrap();
+    assert_eq!(capture["packets"], n - 1);
+    // Only the second was compressed: the merged capture names no one compression.
+    assert_eq!(capture["compression"], Value::Null);
+}

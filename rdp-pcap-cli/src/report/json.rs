@@ -695,6 +695,7 @@ pub fn capture(rep: &CaptureReport) -> Value {
         "capture": rep.capture,
         "format": rep.format,
         "compression": rep.compression.map(|c| c.as_str()),
+        "merged_from": (!rep.merged_from.is_empty()).then_some(&rep.merged_from),
         "packets": rep.packets,
         "bytes": rep.bytes,
         "tcp_packets": rep.tcp_packets,
