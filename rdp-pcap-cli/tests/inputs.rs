@@ -494,6 +494,12 @@ fn broken_links_are_problems_and_directory_links_are_not_followed() {
     // A loop back to the top, and a link to a capture (followed: it is a file).
     symlink(dir.0.join("top"), dir.0.join("top/sub/loop")).unwrap();
     symlink(dir.0.join("top/a.pcap"), dir.0.join("top/sub/c.pcap")).unwrap();
+    // A pipe named like a capture is not opened (that would wait for a writer).
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(dir.0.join("top/live.pcap"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
     let top = dir.0.join("top");
     let run = rdp_pcap(&[Path::new("--format=jsonl"), Path::new("-r"), &top]);
     assert_eq!(run.status, 2);
@@ -504,10 +510,11 @@ fn broken_links_are_problems_and_directory_links_are_not_followed() {
         errors,
         [
             (at("gone"), "broken symbolic link".to_string()),
-            (at("gone.pcap"), "broken symbolic link".to_string())
+            (at("gone.pcap"), "broken symbolic link".to_string()),
+            (at("live.pcap"), "not a regular file".to_string())
         ]
     );
-    assert_eq!(run.stderr.lines().count(), 2, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 3, "{}", run.stderr);
 }
 
 /// A directory with nothing to analyse is an input problem (status 2), not an empty success:

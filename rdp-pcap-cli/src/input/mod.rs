@@ -126,7 +126,11 @@ impl Walk {
             return None;
         }
         let named = path.file_name().is_some_and(name_says_capture);
-        if named || (meta.is_file() && is_capture_file(&path)) {
+        if named && !meta.is_file() {
+            // A pipe or a device: reading it could wait for ever.
+            let found = problem(&path, "not a regular file".to_string());
+            self.found.push((path, found));
+        } else if named || (meta.is_file() && is_capture_file(&path)) {
             self.found.push((path.clone(), Ok(Input::File(path))));
         } else {
             self.skipped_files = self.skipped_files.saturating_add(1);
