@@ -335,6 +335,24 @@ pub enum CaptureProblem {
     /// Reading the input failed.
     #[error("read error: {0}")]
     Io(#[source] io::Error),
+    /// A compressed input ends inside its compressed stream (see `input::decompress`).
+    #[error("{compression} stream cut short after {decompressed} decompressed bytes")]
+    CompressedTruncated {
+        /// The compression format.
+        compression: crate::input::Compression,
+        /// Capture bytes decompressed before the end.
+        decompressed: u64,
+    },
+    /// A compressed input's stream is corrupt, or needs more memory than allowed.
+    #[error("corrupt {compression} stream after {decompressed} decompressed bytes: {reason}")]
+    CompressedCorrupt {
+        /// The compression format.
+        compression: crate::input::Compression,
+        /// Capture bytes decompressed before the damage.
+        decompressed: u64,
+        /// What the decoder found, in words.
+        reason: String,
+    },
     /// Packets on an interface whose link type this reader does not decode.
     #[error("{packets} packets on interface {interface} (section {section}) have link type {linktype}, which is not decoded")]
     UnknownLinkType {
@@ -396,6 +414,8 @@ impl CaptureProblem {
                 | CaptureProblem::RecordTooLarge { .. }
                 | CaptureProblem::Corrupt { .. }
                 | CaptureProblem::Io(_)
+                | CaptureProblem::CompressedTruncated { .. }
+                | CaptureProblem::CompressedCorrupt { .. }
         )
     }
 }
@@ -509,12 +529,30 @@ pub fn read_capture_with<R: Read>(
     let mut state = State::new(limits);
     let stop = start(&mut input, head_len, &mut state, on_packet);
     // A read error ends the input early, which the parser sees as a short file; the read
-    // error is the real cause.
+    // error is the real cause. A decompressing reader's errors carry their own problem.
     let stop = match (input.error.take(), stop) {
-        (Some(e), _) => Some(CaptureProblem::Io(e)),
+        (Some(e), _) => Some(read_problem(e)),
         (None, stop) => stop,
     };
     state.finish(stop)
+}
+
+/// The problem a read error stands for: a decompression problem it carries, else the error.
+fn read_problem(e: io::Error) -> CaptureProblem {
+    if !e
+        .get_ref()
+        .is_some_and(|inner| inner.is::<CaptureProblem>())
+    {
+        return CaptureProblem::Io(e);
+    }
+    match e
+        .into_inner()
+        .map(|inner| inner.downcast::<CaptureProblem>())
+    {
+        Some(Ok(problem)) => *problem,
+        Some(Err(other)) => CaptureProblem::Io(io::Error::other(other)),
+        None => CaptureProblem::Io(io::ErrorKind::Other.into()),
+    }
 }
 
 /// Whether `first_bytes` (the start of a file, 4 bytes suffice, 12 are checked when given)

@@ -100,7 +100,17 @@ struct AnalyzeArgs {
     /// on a second thread while the first analyses (the default on two cores or more).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     threads: Option<u8>,
-    /// Capture files (pcap or pcapng), directories of captures, or `-` for standard input.
+    /// Read the captures in the subdirectories of a directory too (symbolic links to
+    /// directories are not followed).
+    #[arg(short = 'r', long)]
+    recursive: bool,
+    /// Read all the files (and directory members) given as one capture, their packets in
+    /// timestamp order, as mergecap does: a connection split across the files of a ring
+    /// buffer is one connection.
+    #[arg(long)]
+    merge: bool,
+    /// Capture files (pcap or pcapng, maybe compressed with gzip, zstd or xz), directories of
+    /// captures, or `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
     inputs: Vec<PathBuf>,
 }
@@ -233,7 +243,56 @@ fn analyze(
         Some(n) => n >= 2,
         None => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
     };
-    for item in input::expand(&args.inputs) {
+    let expanded = input::expand(&args.inputs, args.recursive);
+    reporter.skipped_files(expanded.skipped_files);
+    let mut items = expanded.items;
+    if args.merge && items.iter().filter(|item| item.is_ok()).count() > 1 {
+        let mut inputs = Vec::new();
+        for item in std::mem::take(&mut items) {
+            match item {
+                Ok(input) => inputs.push(input),
+                Err((name, message)) => {
+                    status = EXIT_INPUT;
+                    if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
+                        write_error.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        let (files, unreadable) = crate::merge::prepare(inputs);
+        for (name, message) in unreadable {
+            status = EXIT_INPUT;
+            if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
+                write_error.get_or_insert(e);
+            }
+        }
+        // Files that cannot be opened were reported above; the others are one capture.
+        let report = if files.is_empty() || write_error.is_some() {
+            None
+        } else {
+            match crate::merge::analyze(files, &options, &mut run, reporter.as_mut()) {
+                Ok(report) => Some(report),
+                Err(e) => {
+                    write_error.get_or_insert(e);
+                    None
+                }
+            }
+        };
+        if let Some(report) = report {
+            // Each problem already names its file.
+            for p in &report.problems {
+                status = EXIT_INPUT;
+                let _ = writeln!(stderr, "rdp-pcap: {p}");
+            }
+            if let Err(e) = reporter.capture(&report) {
+                write_error.get_or_insert(e);
+            }
+        }
+    }
+    for item in items {
+        if write_error.is_some() {
+            break;
+        }
         let input = match item {
             Ok(input) => input,
             Err((name, message)) => {
@@ -246,15 +305,30 @@ fn analyze(
             }
         };
         let name = input.name();
+        let compression;
         // The capture is decoded on a second thread while this one analyses; if no thread can
-        // be started, nothing has been read yet and it is all done here.
+        // be started, nothing more has been read and it is all done here.
         let result = match &input {
             Input::Stdin => {
+                let mut source = match input::decompress(io::stdin()) {
+                    Ok((c, source)) => {
+                        compression = c;
+                        source
+                    }
+                    Err(e) => {
+                        status = EXIT_INPUT;
+                        let message = input::io_message(&e);
+                        if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
+                            write_error = Some(e);
+                        }
+                        continue;
+                    }
+                };
                 let split = decode_thread
                     .then(|| {
                         pipeline::analyze_split(
                             &name,
-                            io::stdin(),
+                            &mut source,
                             &options,
                             &mut run,
                             reporter.as_mut(),
@@ -263,13 +337,7 @@ fn analyze(
                     .flatten();
                 match split {
                     Some(result) => result,
-                    None => pipeline::analyze(
-                        &name,
-                        io::stdin().lock(),
-                        &options,
-                        &mut run,
-                        reporter.as_mut(),
-                    ),
+                    None => pipeline::analyze(&name, source, &options, &mut run, reporter.as_mut()),
                 }
             }
             Input::File(path) => match std::fs::File::open(path) {
@@ -284,43 +352,38 @@ fn analyze(
                         }),
                         None => Box::new(file),
                     };
-                    let result = if decode_thread {
-                        pipeline::analyze_split(
-                            &name,
-                            source,
-                            &options,
-                            &mut run,
-                            reporter.as_mut(),
-                        )
-                    } else {
-                        Some(pipeline::analyze(
-                            &name,
-                            source,
-                            &options,
-                            &mut run,
-                            reporter.as_mut(),
-                        ))
+                    // The bar counts the bytes of the file: compressed ones, for a compressed
+                    // capture.
+                    let mut source = match input::decompress(source) {
+                        Ok((c, source)) => {
+                            compression = c;
+                            source
+                        }
+                        Err(e) => {
+                            status = EXIT_INPUT;
+                            let message = input::io_message(&e);
+                            if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
+                                write_error = Some(e);
+                            }
+                            continue;
+                        }
                     };
-                    let result = match result {
-                        Some(result) => result,
-                        None => match std::fs::File::open(path) {
-                            Ok(file) => pipeline::analyze(
+                    let split = decode_thread
+                        .then(|| {
+                            pipeline::analyze_split(
                                 &name,
-                                file,
+                                &mut source,
                                 &options,
                                 &mut run,
                                 reporter.as_mut(),
-                            ),
-                            Err(e) => {
-                                status = EXIT_INPUT;
-                                let message = input::io_message(&e);
-                                if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
-                                    write_error = Some(e);
-                                    break;
-                                }
-                                continue;
-                            }
-                        },
+                            )
+                        })
+                        .flatten();
+                    let result = match split {
+                        Some(result) => result,
+                        None => {
+                            pipeline::analyze(&name, source, &options, &mut run, reporter.as_mut())
+                        }
                     };
                     if let Some(bar) = bar {
                         bar.finish_and_clear();
@@ -338,7 +401,7 @@ fn analyze(
                 }
             },
         };
-        let report = match result {
+        let mut report = match result {
             Ok(report) => report,
             // The report could not be written: reading stopped.
             Err(e) => {
@@ -346,6 +409,7 @@ fn analyze(
                 break;
             }
         };
+        report.compression = compression;
         for p in &report.problems {
             status = EXIT_INPUT;
             let _ = writeln!(stderr, "rdp-pcap: {name}: {p}");

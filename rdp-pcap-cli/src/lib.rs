@@ -12,6 +12,7 @@ pub mod fix;
 pub mod fuzzing;
 pub mod input;
 pub mod links;
+pub mod merge;
 pub mod pipeline;
 pub mod reassembly;
 pub mod record;

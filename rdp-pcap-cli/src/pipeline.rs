@@ -66,6 +66,9 @@ fn flow_end(reason: CloseReason) -> FlowEnd {
 /// order of first packet until every earlier flow has finished too.
 struct Observer {
     capture: String,
+    /// With `--merge`, the merged files: segment frame numbers then carry the file they came
+    /// from ([`crate::merge::tag_frame`]), and a record names the file of its first packet.
+    files: Vec<String>,
     ports: Vec<u16>,
     timeline: bool,
     /// Flows opened and not closed yet, by reassembler id.
@@ -164,12 +167,19 @@ impl FlowObserver for Observer {
                 Vec::new()
             };
             let (facts, tls, _) = a.into_parts();
+            let (capture, first_frame) = if self.files.is_empty() {
+                (self.capture.clone(), info.first_frame)
+            } else {
+                let (file, frame) = crate::merge::untag_frame(info.first_frame);
+                let name = self.files.get(file).unwrap_or(&self.capture);
+                (name.clone(), frame)
+            };
             Box::new(ConnectionRecord {
                 id: 0,
-                capture: self.capture.clone(),
+                capture,
                 client: info.client,
                 server: info.server,
-                first_frame: info.first_frame,
+                first_frame,
                 start: ts(info.first_ts_ns),
                 last: ts(info.last_ts_ns),
                 packets: info.packets,
@@ -375,7 +385,7 @@ pub(crate) fn segment_with<'p>(pkt: &TcpPacket<'_>, payload: &'p [u8]) -> reasse
 }
 
 /// One capture's analysis: segments in, finished records out to a sink, in order.
-struct Session<'s> {
+pub(crate) struct Session<'s> {
     reassembler: Reassembler<Observer>,
     sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
     /// The sink wants no more records.
@@ -388,8 +398,20 @@ impl<'s> Session<'s> {
         options: &Options,
         sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
     ) -> Self {
+        Self::merged(name, Vec::new(), options, sink)
+    }
+
+    /// The analysis of `files` read as one capture named `name`: segment frame numbers are
+    /// tagged with their file ([`crate::merge::tag_frame`]).
+    pub(crate) fn merged(
+        name: &str,
+        files: Vec<String>,
+        options: &Options,
+        sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
+    ) -> Self {
         let observer = Observer {
             capture: name.to_string(),
+            files,
             ports: options.ports.clone(),
             timeline: options.timeline,
             open: BTreeSet::new(),
@@ -412,7 +434,7 @@ impl<'s> Session<'s> {
     }
 
     /// Feeds one segment; `false` once the sink wants no more records.
-    fn push(&mut self, seg: &reassembly::Segment<'_>) -> bool {
+    pub(crate) fn push(&mut self, seg: &reassembly::Segment<'_>) -> bool {
         self.reassembler.push(seg);
         if self.reassembler.observer().maybe_ready {
             let observer = self.reassembler.observer_mut();
@@ -433,7 +455,8 @@ impl<'s> Session<'s> {
         }
     }
 
-    fn finish(self, summary: capture::CaptureSummary) -> Analysed {
+    /// The analysis once every segment was pushed: the records still waiting are handed out.
+    pub(crate) fn finish(self, summary: capture::CaptureSummary) -> Analysed {
         let Session {
             reassembler,
             sink,
@@ -547,6 +570,8 @@ fn capture_report(name: &str, analysed: &Analysed) -> CaptureReport {
             capture::CaptureFormat::Pcap { .. } => Some("pcap".to_string()),
             capture::CaptureFormat::PcapNg { .. } => Some("pcapng".to_string()),
         },
+        compression: None,
+        merged_from: Vec::new(),
         packets: s.packets,
         bytes: s.bytes,
         tcp_packets: s.tcp_packets,

@@ -109,13 +109,14 @@ impl LinkBasis {
 pub struct ConnectionRecord {
     /// Sequential over the whole run, in order of first packet within each capture.
     pub id: u64,
-    /// The capture file the connection came from (as given on the command line).
+    /// The capture file the connection came from (as given on the command line); with
+    /// `--merge`, the file that holds its first packet.
     pub capture: String,
     /// The side that opened the connection.
     pub client: SocketAddr,
     /// The side that accepted it.
     pub server: SocketAddr,
-    /// Frame number of the first packet in the capture.
+    /// Frame number of the first packet in the file named by `capture`.
     pub first_frame: u64,
     /// First packet.
     pub start: Timestamp,
@@ -155,6 +156,10 @@ pub struct CaptureReport {
     pub capture: String,
     /// `pcap` or `pcapng`, when recognised.
     pub format: Option<String>,
+    /// With `--merge`, the files read as this one capture, in the order given; else empty.
+    pub merged_from: Vec<String>,
+    /// The compression the capture was read through, if any.
+    pub compression: Option<crate::input::Compression>,
     /// Packet records read.
     pub packets: u64,
     /// Bytes of packet data read.

@@ -18,7 +18,8 @@
 
 use std::cell::Cell;
 use std::io::Read;
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::{Scope, ScopedJoinHandle};
 
 use crate::capture::{self, CaptureSummary, TcpPacket};
 use crate::pipeline::StopReader;
@@ -31,12 +32,32 @@ pub const BATCH_SEGMENTS: usize = 2048;
 /// Batches queued between the threads.
 pub const BATCHES: usize = 4;
 
+/// How large batches grow and how many wait between the threads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchLimits {
+    /// Payload bytes after which a batch is handed over.
+    pub(crate) payload: usize,
+    /// Segments after which a batch is handed over.
+    pub(crate) segments: usize,
+    /// Batches queued.
+    pub(crate) queued: usize,
+}
+
+impl BatchLimits {
+    /// One capture decoded beside the analysis.
+    pub(crate) const ONE: BatchLimits = BatchLimits {
+        payload: BATCH_PAYLOAD,
+        segments: BATCH_SEGMENTS,
+        queued: BATCHES,
+    };
+}
+
 /// Decoded segments and their payloads.
 #[derive(Debug, Default)]
-struct Batch {
+pub(crate) struct Batch {
     /// Each segment with an empty payload, and where its payload is in `payload`.
-    segments: Vec<(Segment<'static>, usize, usize)>,
-    payload: Vec<u8>,
+    pub(crate) segments: Vec<(Segment<'static>, usize, usize)>,
+    pub(crate) payload: Vec<u8>,
 }
 
 impl Batch {
@@ -47,15 +68,24 @@ impl Batch {
         self.segments.push((header, start, self.payload.len()));
     }
 
-    fn is_full(&self, max_segments: usize) -> bool {
-        self.payload.len() >= BATCH_PAYLOAD || self.segments.len() >= max_segments
+    fn is_full(&self, limits: &BatchLimits) -> bool {
+        self.payload.len() >= limits.payload || self.segments.len() >= limits.segments
+    }
+
+    /// The segment at `index`, with its payload.
+    pub(crate) fn segment(&self, index: usize) -> Option<Segment<'_>> {
+        let (header, start, end) = self.segments.get(index)?;
+        Some(Segment {
+            payload: self.payload.get(*start..*end).unwrap_or_default(),
+            ..*header
+        })
     }
 
     /// The batch emptied for reuse; a payload buffer that one outsized segment grew is let go.
-    fn cleared(mut self) -> Self {
+    pub(crate) fn cleared(mut self, limits: &BatchLimits) -> Self {
         self.segments.clear();
         self.payload.clear();
-        if self.payload.capacity() > BATCH_PAYLOAD.saturating_mul(2) {
+        if self.payload.capacity() > limits.payload.saturating_mul(2) {
             self.payload = Vec::new();
         }
         self
@@ -73,49 +103,85 @@ pub fn decode_on_thread<R: Read + Send>(
     reader: R,
     on_segment: impl FnMut(&Segment<'_>) -> bool,
 ) -> Option<CaptureSummary> {
-    decode_with(reader, BATCH_SEGMENTS, on_segment)
+    decode_with(reader, BatchLimits::ONE, on_segment)
 }
 
-/// [`decode_on_thread`] with batches of at most `max_segments` segments.
+/// A capture being decoded on a thread of its own: its batches arrive on `batches`, used ones
+/// go back on `spare`, and `thread` ends with the capture's summary once the last batch is sent
+/// (or once `batches` is dropped, which stops it).
+pub(crate) struct Decoder<'scope> {
+    pub(crate) batches: Receiver<Batch>,
+    pub(crate) spare: SyncSender<Batch>,
+    pub(crate) thread: ScopedJoinHandle<'scope, CaptureSummary>,
+}
+
+/// Starts decoding `reader` on a new thread of `scope`; `None`, having read nothing, when the
+/// thread cannot be started.
+pub(crate) fn spawn_decoder<'scope, R: Read + Send + 'scope>(
+    scope: &'scope Scope<'scope, '_>,
+    reader: R,
+    limits: BatchLimits,
+) -> Option<Decoder<'scope>> {
+    let (full_tx, full_rx) = sync_channel::<Batch>(limits.queued);
+    let (spare_tx, spare_rx) = sync_channel::<Batch>(limits.queued.saturating_add(2));
+    let thread = std::thread::Builder::new()
+        .name("rdp-pcap-decode".into())
+        .spawn_scoped(scope, move || decode(reader, limits, &full_tx, &spare_rx))
+        .ok()?;
+    Some(Decoder {
+        batches: full_rx,
+        spare: spare_tx,
+        thread,
+    })
+}
+
+/// The decoding thread: the capture in batches to `full`, reusing those that come back on
+/// `spare`, until the capture ends or `full` is closed.
+fn decode<R: Read>(
+    reader: R,
+    limits: BatchLimits,
+    full: &SyncSender<Batch>,
+    spare: &Receiver<Batch>,
+) -> CaptureSummary {
+    let stopped = Cell::new(false);
+    let reader = StopReader {
+        inner: reader,
+        stopped: &stopped,
+    };
+    let mut batch = Batch::default();
+    let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
+        if stopped.get() {
+            return;
+        }
+        batch.push(pkt);
+        if batch.is_full(&limits) {
+            let next = spare
+                .try_recv()
+                .map(|b| b.cleared(&limits))
+                .unwrap_or_default();
+            if full.send(std::mem::replace(&mut batch, next)).is_err() {
+                stopped.set(true);
+            }
+        }
+    });
+    if !stopped.get() && !batch.segments.is_empty() {
+        let _ = full.send(batch);
+    }
+    summary
+}
+
+/// [`decode_on_thread`] with other batch limits.
 fn decode_with<R: Read + Send>(
     reader: R,
-    max_segments: usize,
+    limits: BatchLimits,
     mut on_segment: impl FnMut(&Segment<'_>) -> bool,
 ) -> Option<CaptureSummary> {
-    let (full_tx, full_rx) = sync_channel::<Batch>(BATCHES);
-    let (spare_tx, spare_rx) = sync_channel::<Batch>(BATCHES.saturating_add(2));
     std::thread::scope(|scope| {
-        let decoder = std::thread::Builder::new()
-            .name("rdp-pcap-decode".into())
-            .spawn_scoped(scope, move || {
-                let stopped = Cell::new(false);
-                let reader = StopReader {
-                    inner: reader,
-                    stopped: &stopped,
-                };
-                let mut batch = Batch::default();
-                let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
-                    if stopped.get() {
-                        return;
-                    }
-                    batch.push(pkt);
-                    if batch.is_full(max_segments) {
-                        let next = spare_rx.try_recv().map(Batch::cleared).unwrap_or_default();
-                        if full_tx.send(std::mem::replace(&mut batch, next)).is_err() {
-                            stopped.set(true);
-                        }
-                    }
-                });
-                if !stopped.get() && !batch.segments.is_empty() {
-                    let _ = full_tx.send(batch);
-                }
-                summary
-            })
-            .ok()?;
-        consume(full_rx, &mut on_segment, |used| {
-            let _ = spare_tx.try_send(used);
+        let decoder = spawn_decoder(scope, reader, limits)?;
+        consume(decoder.batches, &mut on_segment, |used| {
+            let _ = decoder.spare.try_send(used);
         });
-        match decoder.join() {
+        match decoder.thread.join() {
             Ok(summary) => Some(summary),
             Err(panic) => std::panic::resume_unwind(panic),
         }
@@ -130,13 +196,11 @@ fn consume(
     mut recycle: impl FnMut(Batch),
 ) {
     for batch in batches.iter() {
-        for (header, start, end) in &batch.segments {
-            let seg = Segment {
-                payload: batch.payload.get(*start..*end).unwrap_or_default(),
-                ..*header
-            };
-            if !on_segment(&seg) {
-                return;
+        for index in 0..batch.segments.len() {
+            if let Some(seg) = batch.segment(index) {
+                if !on_segment(&seg) {
+                    return;
+                }
             }
         }
         recycle(batch);
@@ -175,7 +239,11 @@ mod tests {
             // One batch, and batches of one and of seven segments (the samples are small).
             for max_segments in [BATCH_SEGMENTS, 1, 7] {
                 let mut got = Vec::new();
-                let summary = decode_with(&bytes[..], max_segments, |seg| {
+                let limits = BatchLimits {
+                    segments: max_segments,
+                    ..BatchLimits::ONE
+                };
+                let summary = decode_with(&bytes[..], limits, |seg| {
                     got.push(format!("{seg:?}"));
                     true
                 })
@@ -210,7 +278,11 @@ mod tests {
         let bytes = sample("tls-ok.pcap");
         let mut seen = 0usize;
         // Without the stop this would never return.
-        let summary = decode_with(Endless { bytes, pos: 0 }, 1, |_| {
+        let limits = BatchLimits {
+            segments: 1,
+            ..BatchLimits::ONE
+        };
+        let summary = decode_with(Endless { bytes, pos: 0 }, limits, |_| {
             seen += 1;
             seen < 3
         })
@@ -277,7 +349,7 @@ mod tests {
             reassembled: false,
         };
         let mut pushed = 0;
-        while !batch.is_full(BATCH_SEGMENTS) {
+        while !batch.is_full(&BatchLimits::ONE) {
             batch.push(&pkt);
             pushed += 1;
         }
@@ -286,7 +358,7 @@ mod tests {
         assert_eq!(&batch.payload[start..end], &payload[..]);
         assert_eq!(seg.ts_ns, 1_000_000_002);
         assert!(seg.ack_flag && !seg.syn);
-        let batch = batch.cleared();
+        let batch = batch.cleared(&BatchLimits::ONE);
         assert!(batch.segments.is_empty() && batch.payload.is_empty());
         // The memory bound in the module docs.
         assert!(std::mem::size_of::<(Segment<'static>, usize, usize)>() <= 144);

@@ -39,6 +39,8 @@ pub struct Summary {
     pub inputs_with_problems: u64,
     /// Inputs that could not be read at all (among `inputs_with_problems`, not in `inputs`).
     pub inputs_not_read: u64,
+    /// Files in the directories given that were not captures (a README beside them): skipped.
+    pub skipped_files: u64,
     /// Connections reported.
     pub connections: u64,
     /// Connections per verdict code, in [`VerdictCode::ALL`] order.
@@ -110,6 +112,11 @@ impl<'w> Tally<'w> {
             verdicts: BTreeMap::new(),
             findings: BTreeMap::new(),
         }
+    }
+
+    /// Records how many files of the directories given were skipped as not captures.
+    pub fn skipped_files(&mut self, n: u64) {
+        self.summary.skipped_files = n;
     }
 
     /// The summary so far.

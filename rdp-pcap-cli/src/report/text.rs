@@ -339,6 +339,12 @@ fn summary_line(s: &Summary) -> String {
             Count(s.inputs_not_read, "input")
         ));
     }
+    if s.skipped_files > 0 {
+        line.push_str(&format!(
+            "; {} skipped",
+            Count(s.skipped_files, "other file")
+        ));
+    }
     line
 }
 
@@ -515,7 +521,17 @@ impl Reporter for TextReporter<'_> {
             out,
             "== {}: {}, {} ({} TCP), {}, {} reported",
             rep.capture,
-            rep.format.as_deref().unwrap_or("unknown format"),
+            match rep.compression {
+                Some(c) => format!(
+                    "{} ({c})",
+                    rep.format.as_deref().unwrap_or("unknown format")
+                ),
+                None => rep
+                    .format
+                    .as_deref()
+                    .unwrap_or("unknown format")
+                    .to_string(),
+            },
             Count(rep.packets, "packet"),
             rep.tcp_packets,
             Count(rep.connections_seen, "TCP connection"),
