@@ -1,5 +1,6 @@
 //! Command-line parsing and the top-level run: the part of `main` worth testing.
 
+use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -179,7 +180,11 @@ fn explain(code: Option<&str>, stdout: &mut dyn Write, stderr: &mut dyn Write) -
     }
 }
 
-/// Counts the bytes read for the progress bar.
+/// Counts the bytes read for the progress display.
+///
+/// It runs on the decoding thread when there is one, so the display is drawn from there: the
+/// main thread must never hold the standard error lock for long (`main.rs` passes unlocked
+/// handles), and whatever it writes goes through [`BesideBar`].
 struct Progress<R> {
     inner: R,
     bar: indicatif::ProgressBar,
@@ -193,6 +198,22 @@ impl<R: io::Read> io::Read for Progress<R> {
     }
 }
 
+/// `reader`, counted on `bar` when there is one.
+fn counted<'r, R: io::Read + Send + 'r>(
+    reader: R,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Box<dyn io::Read + Send + 'r> {
+    match bar {
+        Some(bar) => Box::new(Progress {
+            inner: reader,
+            bar: bar.clone(),
+        }),
+        None => Box::new(reader),
+    }
+}
+
+/// The bar of a file whose size is known. Plain characters only: a Windows console without
+/// virtual terminal processing draws it with console calls, and has no colours to lose.
 fn progress_bar(len: u64, name: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -202,6 +223,72 @@ fn progress_bar(len: u64, name: &str) -> indicatif::ProgressBar {
     }
     bar.set_message(name.to_string());
     bar
+}
+
+/// The display for standard input, whose size is unknown: bytes read so far and the rate.
+fn progress_spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::no_length();
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "reading standard input {spinner} {bytes} {bytes_per_sec}",
+    ) {
+        bar.set_style(style.tick_chars("-\\|/ "));
+    }
+    bar
+}
+
+/// The progress display of the input being read, if one is shown.
+///
+/// The report and the problem lines are written on the main thread while the decoding thread
+/// draws the bar on standard error; writing through [`BesideBar`] takes the bar off the screen
+/// for the time of each write, under the bar's own lock, so the two never mix on a terminal.
+#[derive(Default)]
+struct Shown(Cell<Option<indicatif::ProgressBar>>);
+
+impl Shown {
+    fn show(&self, bar: Option<indicatif::ProgressBar>) {
+        self.0.set(bar);
+    }
+
+    /// Takes the bar off the screen for good.
+    fn clear(&self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Runs `f` with the bar, if any, off the screen.
+    fn suspend<T>(&self, f: impl FnOnce() -> T) -> T {
+        let bar = self.0.take();
+        let result = match &bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        };
+        self.0.set(bar);
+        result
+    }
+}
+
+/// A writer that takes the progress bar off the screen while it writes (see [`Shown`]).
+struct BesideBar<'s, W> {
+    inner: W,
+    shown: &'s Shown,
+}
+
+impl<W: Write> Write for BesideBar<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let inner = &mut self.inner;
+        self.shown.suspend(|| inner.write(buf))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        let inner = &mut self.inner;
+        self.shown.suspend(|| inner.write_all(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let inner = &mut self.inner;
+        self.shown.suspend(|| inner.flush())
+    }
 }
 
 fn analyze(
@@ -216,6 +303,18 @@ fn analyze(
         Color::Always => true,
         Color::Never => false,
         Color::Auto => terminal.stdout && std::env::var_os("NO_COLOR").is_none(),
+    };
+    // Everything written while a progress bar may be on the screen goes beside it; problem
+    // lines whole, so that the bar is never drawn in the middle of one.
+    let shown = Shown::default();
+    let mut stderr = io::LineWriter::new(BesideBar {
+        inner: stderr,
+        shown: &shown,
+    });
+    let stderr: &mut dyn Write = &mut stderr;
+    let stdout = BesideBar {
+        inner: stdout,
+        shown: &shown,
     };
     // Large writes: a report of many connections is tens of megabytes of JSON.
     let out = io::BufWriter::with_capacity(256 * 1024, stdout);
@@ -250,11 +349,14 @@ fn analyze(
         // be started, nothing has been read yet and it is all done here.
         let result = match &input {
             Input::Stdin => {
+                // Its size is unknown: the display says how much was read, and how fast.
+                let bar = terminal.stderr.then(progress_spinner);
+                shown.show(bar.clone());
                 let split = decode_thread
                     .then(|| {
                         pipeline::analyze_split(
                             &name,
-                            io::stdin(),
+                            counted(io::stdin(), bar.as_ref()),
                             &options,
                             &mut run,
                             reporter.as_mut(),
@@ -265,7 +367,7 @@ fn analyze(
                     Some(result) => result,
                     None => pipeline::analyze(
                         &name,
-                        io::stdin().lock(),
+                        counted(io::stdin(), bar.as_ref()),
                         &options,
                         &mut run,
                         reporter.as_mut(),
@@ -277,13 +379,8 @@ fn analyze(
                     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
                     let bar = (terminal.stderr && len >= PROGRESS_MIN_BYTES)
                         .then(|| progress_bar(len, &name));
-                    let source: Box<dyn io::Read + Send> = match &bar {
-                        Some(bar) => Box::new(Progress {
-                            inner: file,
-                            bar: bar.clone(),
-                        }),
-                        None => Box::new(file),
-                    };
+                    shown.show(bar.clone());
+                    let source = counted(file, bar.as_ref());
                     let result = if decode_thread {
                         pipeline::analyze_split(
                             &name,
@@ -312,6 +409,7 @@ fn analyze(
                                 reporter.as_mut(),
                             ),
                             Err(e) => {
+                                shown.clear();
                                 status = EXIT_INPUT;
                                 let message = input::io_message(&e);
                                 if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
@@ -322,9 +420,6 @@ fn analyze(
                             }
                         },
                     };
-                    if let Some(bar) = bar {
-                        bar.finish_and_clear();
-                    }
                     result
                 }
                 Err(e) => {
@@ -338,6 +433,7 @@ fn analyze(
                 }
             },
         };
+        shown.clear();
         let report = match result {
             Ok(report) => report,
             // The report could not be written: reading stopped.
@@ -419,6 +515,105 @@ mod tests {
         assert_eq!(
             with_default_subcommand(os(&["rdp-pcap", "--help"])).len(),
             2
+        );
+    }
+
+    /// What was done to a terminal, in order: the bar's drawing and the lines written.
+    #[derive(Debug, Clone, Default)]
+    struct Screen(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl Screen {
+        fn push(&self, event: String) {
+            self.0.lock().unwrap().push(event);
+        }
+    }
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+            self.push(format!("up {n}"));
+            Ok(())
+        }
+        fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+            self.push(format!("down {n}"));
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> io::Result<()> {
+            self.push(format!("bar {}", s.trim_end()));
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> io::Result<()> {
+            self.push(format!("bar {}", s.trim_end()));
+            Ok(())
+        }
+        fn clear_line(&self) -> io::Result<()> {
+            self.push("clear".to_string());
+            Ok(())
+        }
+        fn flush(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Write for Screen {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.push(format!("text {}", String::from_utf8_lossy(buf)));
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_are_written_whole_with_the_bar_off_the_screen() {
+        let screen = Screen::default();
+        let target = indicatif::ProgressDrawTarget::term_like(Box::new(screen.clone()));
+        let bar = indicatif::ProgressBar::with_draw_target(Some(100), target);
+        bar.set_style(indicatif::ProgressStyle::with_template("{pos}/{len}").unwrap());
+        bar.set_position(7);
+        bar.tick();
+        let shown = Shown::default();
+        shown.show(Some(bar));
+        let mut text = screen.clone();
+        {
+            let mut stderr = io::LineWriter::new(BesideBar {
+                inner: &mut text,
+                shown: &shown,
+            });
+            // `writeln!` writes its pieces one by one.
+            let (name, problem) = ("x.pcap", "cut short");
+            writeln!(stderr, "rdp-pcap: {name}: {problem}").unwrap();
+        }
+        shown.clear();
+        let mut events = screen.0.lock().unwrap().clone();
+        events.retain(|e| e != "up 0" && e != "bar ");
+        let line = events.iter().position(|e| e.starts_with("text")).unwrap();
+        // The bar was drawn, taken off, the line written in one piece, the bar drawn again.
+        assert_eq!(events[line], "text rdp-pcap: x.pcap: cut short\n");
+        assert_eq!(events.iter().filter(|e| e.starts_with("text")).count(), 1);
+        assert_eq!(events[line - 1], "clear", "{events:?}");
+        assert!(
+            events[..line].contains(&"bar 7/100".to_string()),
+            "{events:?}"
+        );
+        assert_eq!(
+            events[line + 1..].first().map(String::as_str),
+            Some("bar 7/100")
+        );
+        // And off the screen at the end.
+        assert_eq!(
+            events.last().map(String::as_str),
+            Some("clear"),
+            "{events:?}"
         );
     }
 
