@@ -109,17 +109,43 @@ struct AnalyzeArgs {
 const SUBCOMMANDS: &[&str] = &["analyze", "explain", "help"];
 
 /// Inserts `analyze` when the first argument is neither a subcommand nor a top-level flag, so
-/// that `rdp-pcap FILE...` works.
+/// that `rdp-pcap FILE...` works; a mistyped subcommand is left for clap to refuse.
 fn with_default_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
-    let first = args.get(1).and_then(|a| a.to_str()).map(str::to_owned);
-    let explicit = match first.as_deref() {
+    let explicit = match args.get(1).map(|a| a.to_str()) {
         None => true,
-        Some(a) => SUBCOMMANDS.contains(&a) || matches!(a, "-h" | "--help" | "-V" | "--version"),
+        Some(Some(a)) => {
+            SUBCOMMANDS.contains(&a)
+                || matches!(a, "-h" | "--help" | "-V" | "--version")
+                || mistyped_subcommand(a)
+        }
+        // Not UTF-8: no subcommand, a file name.
+        Some(None) => false,
     };
     if !explicit {
         args.insert(1, OsString::from("analyze"));
     }
     args
+}
+
+/// Whether the first argument `arg` is a mistyped subcommand rather than a file: it names
+/// nothing that exists, reads as a word (three letters or more, no path separator, no
+/// extension, no leading dash), and clap finds a subcommand close to it. Then clap's own error
+/// says so and suggests the subcommand (`rdp-pcap explian`), instead of "no such file or
+/// directory". (Clap finds `explain` close to `x`: too short a word to be read as a typo.)
+fn mistyped_subcommand(arg: &str) -> bool {
+    let word = arg.chars().nth(2).is_some()
+        && !arg.starts_with('-')
+        && !arg.contains('.')
+        && !arg.chars().any(std::path::is_separator);
+    word && std::fs::symlink_metadata(arg).is_err()
+        && match Cli::try_parse_from(["rdp-pcap", arg]) {
+            Err(e) => {
+                e.kind() == clap::error::ErrorKind::InvalidSubcommand
+                    && e.get(clap::error::ContextKind::SuggestedSubcommand)
+                        .is_some()
+            }
+            Ok(_) => false,
+        }
 }
 
 /// Runs the command line `args` (program name first), writing the report to `stdout` and
@@ -515,6 +541,42 @@ mod tests {
         assert_eq!(
             with_default_subcommand(os(&["rdp-pcap", "--help"])).len(),
             2
+        );
+        for subcommand in ["explain", "help"] {
+            assert_eq!(
+                with_default_subcommand(os(&["rdp-pcap", subcommand])).len(),
+                2
+            );
+        }
+        // Mistyped subcommands are left for clap to refuse; other words are files.
+        for typo in ["explian", "analyse", "hepl"] {
+            assert_eq!(
+                with_default_subcommand(os(&["rdp-pcap", typo]))[1],
+                typo,
+                "{typo}"
+            );
+        }
+        for file in ["capture", "explian.pcap", "./explian", "-", "", "x", "ex"] {
+            assert_eq!(
+                with_default_subcommand(os(&["rdp-pcap", file]))[1],
+                "analyze",
+                "{file}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_name_that_is_not_utf8_is_analysed() {
+        use std::os::unix::ffi::OsStringExt;
+        let name = OsString::from_vec(b"/nonexistent/\xff.pcap".to_vec());
+        let args = vec![OsString::from("rdp-pcap"), name];
+        assert_eq!(with_default_subcommand(args.clone())[1], "analyze");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(run(args, &mut out, &mut err), EXIT_INPUT);
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "rdp-pcap: /nonexistent/\u{fffd}.pcap: no such file or directory\n"
         );
     }
 
