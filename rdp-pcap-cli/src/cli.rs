@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::input::{self, Input};
 use crate::pipeline::{self, Options, RunState};
@@ -35,6 +35,8 @@ pub struct Terminal {
 #[command(
     name = "rdp-pcap",
     version,
+    // `rdp-pcap FILE...` means `rdp-pcap analyze FILE...` (see `with_default_subcommand`).
+    override_usage = "rdp-pcap [OPTIONS] FILE...\n       rdp-pcap <COMMAND>",
     about = "Explains why Remote Desktop connections fail, from packet captures",
     long_about = "Reads pcap and pcapng captures, finds RDP connections by content on any port, \
                   and says for each one what happened during the connection sequence and why."
@@ -53,6 +55,26 @@ enum Command {
     Explain {
         /// The code, as the reports print it (e.g. `tls-cipher-mismatch`).
         code: Option<String>,
+    },
+    /// Print a shell completion script.
+    ///
+    /// For example `rdp-pcap completions bash >
+    /// ~/.local/share/bash-completion/completions/rdp-pcap`; the README says where the other
+    /// shells look.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    ///
+    /// For example `rdp-pcap man > ~/.local/share/man/man1/rdp-pcap.1`, or `rdp-pcap man --dir
+    /// ~/.local/share/man/man1` for it and a page for each subcommand.
+    Man {
+        /// Write the page and one for each subcommand (`rdp-pcap-analyze.1`, ...) into this
+        /// folder instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -106,7 +128,7 @@ struct AnalyzeArgs {
     inputs: Vec<PathBuf>,
 }
 
-const SUBCOMMANDS: &[&str] = &["analyze", "explain", "help"];
+const SUBCOMMANDS: &[&str] = &["analyze", "explain", "completions", "man", "help"];
 
 /// Inserts `analyze` when the first argument is neither a subcommand nor a top-level flag, so
 /// that `rdp-pcap FILE...` works; a mistyped subcommand is left for clap to refuse.
@@ -177,11 +199,65 @@ pub fn run_on(
     match cli.command {
         Command::Analyze(args) => analyze(&args, stdout, stderr, terminal),
         Command::Explain { code } => explain(code.as_deref(), stdout, stderr),
+        Command::Completions { shell } => {
+            // Generated whole first: the generator cannot report a write error.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut documented_command(), "rdp-pcap", &mut script);
+            written(stdout.write_all(&script), stderr)
+        }
+        Command::Man { dir: None } => {
+            // The pages the subcommands section names are those `--dir` writes.
+            let command = documented_command().disable_help_subcommand(true);
+            let mut page = Vec::new();
+            let rendered = clap_mangen::Man::new(command).render(&mut page);
+            written(rendered.and_then(|()| stdout.write_all(&page)), stderr)
+        }
+        Command::Man { dir: Some(dir) } => {
+            match clap_mangen::generate_to(documented_command(), &dir) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    let _ = writeln!(
+                        stderr,
+                        "rdp-pcap: {}: {}",
+                        dir.display(),
+                        input::io_message(&e)
+                    );
+                    EXIT_INPUT
+                }
+            }
+        }
+    }
+}
+
+/// The command line as completions and the manual page describe it: `rdp-pcap FILE...` means
+/// `rdp-pcap analyze FILE...`, so analyze's options and files are also the top level's.
+fn documented_command() -> clap::Command {
+    let command = Cli::command();
+    let analyze = command
+        .find_subcommand("analyze")
+        .map(|analyze| analyze.get_arguments().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
+    command
+        .args(analyze)
+        .args_conflicts_with_subcommands(true)
+        .subcommand_negates_reqs(true)
+}
+
+/// The exit status once output was written (or not).
+fn written(result: io::Result<()>, stderr: &mut dyn Write) -> i32 {
+    match result {
+        Ok(()) => EXIT_OK,
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            let _ = writeln!(stderr, "rdp-pcap: cannot write: {}", input::io_message(&e));
+            EXIT_INPUT
+        }
     }
 }
 
 fn explain(code: Option<&str>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let written = match code {
+    let result = match code {
         None => crate::explain::render_list(stdout),
         Some(code) => match crate::explain::find(code) {
             Some(e) => crate::explain::render(e, stdout),
@@ -195,15 +271,7 @@ fn explain(code: Option<&str>, stdout: &mut dyn Write, stderr: &mut dyn Write) -
             }
         },
     };
-    match written {
-        Ok(()) => EXIT_OK,
-        // A closed pipe (`| head`) is not an error worth a message.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
-        Err(e) => {
-            let _ = writeln!(stderr, "rdp-pcap: cannot write: {}", input::io_message(&e));
-            EXIT_INPUT
-        }
-    }
+    written(result, stderr)
 }
 
 /// Counts the bytes read for the progress display.
@@ -542,14 +610,14 @@ mod tests {
             with_default_subcommand(os(&["rdp-pcap", "--help"])).len(),
             2
         );
-        for subcommand in ["explain", "help"] {
+        for subcommand in ["explain", "completions", "man", "help"] {
             assert_eq!(
                 with_default_subcommand(os(&["rdp-pcap", subcommand])).len(),
                 2
             );
         }
         // Mistyped subcommands are left for clap to refuse; other words are files.
-        for typo in ["explian", "analyse", "hepl"] {
+        for typo in ["explian", "analyse", "mann", "hepl"] {
             assert_eq!(
                 with_default_subcommand(os(&["rdp-pcap", typo]))[1],
                 typo,
@@ -578,6 +646,19 @@ mod tests {
             String::from_utf8(err).unwrap(),
             "rdp-pcap: /nonexistent/\u{fffd}.pcap: no such file or directory\n"
         );
+    }
+
+    #[test]
+    fn the_command_definitions_are_consistent() {
+        Cli::command().debug_assert();
+        documented_command().debug_assert();
+        // Every subcommand is known to `with_default_subcommand` (`help` is clap's own).
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .chain(["help".to_string()])
+            .collect();
+        assert_eq!(names, SUBCOMMANDS);
     }
 
     /// What was done to a terminal, in order: the bar's drawing and the lines written.
