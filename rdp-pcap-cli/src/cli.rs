@@ -29,6 +29,43 @@ pub struct Terminal {
     pub stdout: bool,
     /// Standard error is a terminal.
     pub stderr: bool,
+    /// The terminal on standard output interprets ANSI escape sequences (colours): terminals
+    /// elsewhere do; a Windows console does once virtual terminal processing is on.
+    pub ansi: bool,
+}
+
+impl Terminal {
+    /// What the standard streams of this process are attached to.
+    ///
+    /// On Windows this turns on virtual terminal processing for the console (Windows 10 and
+    /// later have it; "Console Virtual Terminal Sequences" in Microsoft's console docs), so
+    /// that colours and the progress bar work there as elsewhere; an older console keeps it
+    /// off, and then gets no colour (the progress bar is drawn with console calls instead).
+    pub fn detect() -> Terminal {
+        use std::io::IsTerminal;
+        let stdout = io::stdout().is_terminal();
+        Terminal {
+            stdout,
+            stderr: io::stderr().is_terminal(),
+            ansi: stdout && escapes_work(anstyle_query::windows::enable_ansi_colors()),
+        }
+    }
+}
+
+/// Whether a terminal interprets escape sequences, from what turning on virtual terminal
+/// processing gave: `None` off Windows, where there is nothing to turn on.
+fn escapes_work(virtual_terminal: Option<bool>) -> bool {
+    virtual_terminal.unwrap_or(true)
+}
+
+/// Whether the text report is coloured: `--color auto` colours only a terminal that
+/// interprets escape sequences, and not when `NO_COLOR` is set (no-color.org).
+fn colored(choice: Color, terminal: Terminal, no_color: bool) -> bool {
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => terminal.stdout && terminal.ansi && !no_color,
+    }
 }
 
 #[derive(Debug, Parser)]
@@ -81,7 +118,7 @@ enum Command {
 /// When to colour the text report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Color {
-    /// When standard output is a terminal and NO_COLOR is not set.
+    /// When standard output is a terminal that shows colours and NO_COLOR is not set.
     Auto,
     /// Always.
     Always,
@@ -393,11 +430,7 @@ fn analyze(
 ) -> i32 {
     let mut options = Options::new(&args.ports);
     options.timeline = args.timeline;
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => terminal.stdout && std::env::var_os("NO_COLOR").is_none(),
-    };
+    let color = colored(args.color, terminal, std::env::var_os("NO_COLOR").is_some());
     // Everything written while a progress bar may be on the screen goes beside it; problem
     // lines whole, so that the bar is never drawn in the middle of one.
     let shown = Shown::default();
@@ -646,6 +679,26 @@ mod tests {
             String::from_utf8(err).unwrap(),
             "rdp-pcap: /nonexistent/\u{fffd}.pcap: no such file or directory\n"
         );
+    }
+
+    #[test]
+    fn color_auto_only_on_a_terminal_that_interprets_escapes() {
+        let console = |stdout, ansi| Terminal {
+            stdout,
+            stderr: stdout,
+            ansi,
+        };
+        assert!(colored(Color::Auto, console(true, true), false));
+        // A Windows console without virtual terminal processing.
+        assert!(!colored(Color::Auto, console(true, false), false));
+        assert!(!colored(Color::Auto, console(true, true), true));
+        assert!(!colored(Color::Auto, console(false, false), false));
+        assert!(!colored(Color::Never, console(true, true), false));
+        assert!(colored(Color::Always, console(false, false), true));
+        // Off Windows there is nothing to turn on; on Windows it worked or not.
+        assert!(escapes_work(None));
+        assert!(escapes_work(Some(true)));
+        assert!(!escapes_work(Some(false)));
     }
 
     #[test]

@@ -175,7 +175,12 @@ fn a_large_capture_on_a_terminal_ends_and_shows_its_progress() {
             run.screen
         );
         assert!(run.screen.contains(" MiB/s"), "{threads}: {}", run.screen);
-        // The report, on the same terminal.
+        // The report, on the same terminal, in colour (`--color auto`).
+        assert!(
+            run.screen.contains("\x1b[1;32mestablished\x1b[0m"),
+            "{threads}: {}",
+            run.screen
+        );
         assert!(
             run.screen.contains("Summary: 1 connection in 1 input"),
             "{threads}: {}",
