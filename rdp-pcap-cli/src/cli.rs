@@ -1,14 +1,15 @@
 //! Command-line parsing and the top-level run: the part of `main` worth testing.
 
+use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::input::{self, Input};
 use crate::pipeline::{self, Options, RunState};
-use crate::record::InputProblem;
+use crate::record::{CaptureReport, InputProblem};
 use crate::report::{self, Format, Reporter};
 
 /// Exit status: every input was read completely (and nothing reached `--fail-on`).
@@ -28,12 +29,51 @@ pub struct Terminal {
     pub stdout: bool,
     /// Standard error is a terminal.
     pub stderr: bool,
+    /// The terminal on standard output interprets ANSI escape sequences (colours): terminals
+    /// elsewhere do; a Windows console does once virtual terminal processing is on.
+    pub ansi: bool,
+}
+
+impl Terminal {
+    /// What the standard streams of this process are attached to.
+    ///
+    /// On Windows this turns on virtual terminal processing for the console (Windows 10 and
+    /// later have it; "Console Virtual Terminal Sequences" in Microsoft's console docs), so
+    /// that colours and the progress bar work there as elsewhere; an older console keeps it
+    /// off, and then gets no colour (the progress bar is drawn with console calls instead).
+    pub fn detect() -> Terminal {
+        use std::io::IsTerminal;
+        let stdout = io::stdout().is_terminal();
+        Terminal {
+            stdout,
+            stderr: io::stderr().is_terminal(),
+            ansi: stdout && escapes_work(anstyle_query::windows::enable_ansi_colors()),
+        }
+    }
+}
+
+/// Whether a terminal interprets escape sequences, from what turning on virtual terminal
+/// processing gave: `None` off Windows, where there is nothing to turn on.
+fn escapes_work(virtual_terminal: Option<bool>) -> bool {
+    virtual_terminal.unwrap_or(true)
+}
+
+/// Whether the text report is coloured: `--color auto` colours only a terminal that
+/// interprets escape sequences, and not when `NO_COLOR` is set (no-color.org).
+fn colored(choice: Color, terminal: Terminal, no_color: bool) -> bool {
+    match choice {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => terminal.stdout && terminal.ansi && !no_color,
+    }
 }
 
 #[derive(Debug, Parser)]
 #[command(
     name = "rdp-pcap",
     version,
+    // `rdp-pcap FILE...` means `rdp-pcap analyze FILE...` (see `with_default_subcommand`).
+    override_usage = "rdp-pcap [OPTIONS] FILE...\n       rdp-pcap <COMMAND>",
     about = "Explains why Remote Desktop connections fail, from packet captures",
     long_about = "Reads pcap and pcapng captures, finds RDP connections by content on any port, \
                   and says for each one what happened during the connection sequence and why."
@@ -53,12 +93,32 @@ enum Command {
         /// The code, as the reports print it (e.g. `tls-cipher-mismatch`).
         code: Option<String>,
     },
+    /// Print a shell completion script.
+    ///
+    /// For example `rdp-pcap completions bash >
+    /// ~/.local/share/bash-completion/completions/rdp-pcap`; the README says where the other
+    /// shells look.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    ///
+    /// For example `rdp-pcap man > ~/.local/share/man/man1/rdp-pcap.1`, or `rdp-pcap man --dir
+    /// ~/.local/share/man/man1` for it and a page for each subcommand.
+    Man {
+        /// Write the page and one for each subcommand (`rdp-pcap-analyze.1`, ...) into this
+        /// folder instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// When to colour the text report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Color {
-    /// When standard output is a terminal and NO_COLOR is not set.
+    /// When standard output is a terminal that shows colours and NO_COLOR is not set.
     Auto,
     /// Always.
     Always,
@@ -115,20 +175,46 @@ struct AnalyzeArgs {
     inputs: Vec<PathBuf>,
 }
 
-const SUBCOMMANDS: &[&str] = &["analyze", "explain", "help"];
+const SUBCOMMANDS: &[&str] = &["analyze", "explain", "completions", "man", "help"];
 
 /// Inserts `analyze` when the first argument is neither a subcommand nor a top-level flag, so
-/// that `rdp-pcap FILE...` works.
+/// that `rdp-pcap FILE...` works; a mistyped subcommand is left for clap to refuse.
 fn with_default_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
-    let first = args.get(1).and_then(|a| a.to_str()).map(str::to_owned);
-    let explicit = match first.as_deref() {
+    let explicit = match args.get(1).map(|a| a.to_str()) {
         None => true,
-        Some(a) => SUBCOMMANDS.contains(&a) || matches!(a, "-h" | "--help" | "-V" | "--version"),
+        Some(Some(a)) => {
+            SUBCOMMANDS.contains(&a)
+                || matches!(a, "-h" | "--help" | "-V" | "--version")
+                || mistyped_subcommand(a)
+        }
+        // Not UTF-8: no subcommand, a file name.
+        Some(None) => false,
     };
     if !explicit {
         args.insert(1, OsString::from("analyze"));
     }
     args
+}
+
+/// Whether the first argument `arg` is a mistyped subcommand rather than a file: it names
+/// nothing that exists, reads as a word (three letters or more, no path separator, no
+/// extension, no leading dash), and clap finds a subcommand close to it. Then clap's own error
+/// says so and suggests the subcommand (`rdp-pcap explian`), instead of "no such file or
+/// directory". (Clap finds `explain` close to `x`: too short a word to be read as a typo.)
+fn mistyped_subcommand(arg: &str) -> bool {
+    let word = arg.chars().nth(2).is_some()
+        && !arg.starts_with('-')
+        && !arg.contains('.')
+        && !arg.chars().any(std::path::is_separator);
+    word && std::fs::symlink_metadata(arg).is_err()
+        && match Cli::try_parse_from(["rdp-pcap", arg]) {
+            Err(e) => {
+                e.kind() == clap::error::ErrorKind::InvalidSubcommand
+                    && e.get(clap::error::ContextKind::SuggestedSubcommand)
+                        .is_some()
+            }
+            Ok(_) => false,
+        }
 }
 
 /// Runs the command line `args` (program name first), writing the report to `stdout` and
@@ -160,11 +246,65 @@ pub fn run_on(
     match cli.command {
         Command::Analyze(args) => analyze(&args, stdout, stderr, terminal),
         Command::Explain { code } => explain(code.as_deref(), stdout, stderr),
+        Command::Completions { shell } => {
+            // Generated whole first: the generator cannot report a write error.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut documented_command(), "rdp-pcap", &mut script);
+            written(stdout.write_all(&script), stderr)
+        }
+        Command::Man { dir: None } => {
+            // The pages the subcommands section names are those `--dir` writes.
+            let command = documented_command().disable_help_subcommand(true);
+            let mut page = Vec::new();
+            let rendered = clap_mangen::Man::new(command).render(&mut page);
+            written(rendered.and_then(|()| stdout.write_all(&page)), stderr)
+        }
+        Command::Man { dir: Some(dir) } => {
+            match clap_mangen::generate_to(documented_command(), &dir) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    let _ = writeln!(
+                        stderr,
+                        "rdp-pcap: {}: {}",
+                        dir.display(),
+                        input::io_message(&e)
+                    );
+                    EXIT_INPUT
+                }
+            }
+        }
+    }
+}
+
+/// The command line as completions and the manual page describe it: `rdp-pcap FILE...` means
+/// `rdp-pcap analyze FILE...`, so analyze's options and files are also the top level's.
+fn documented_command() -> clap::Command {
+    let command = Cli::command();
+    let analyze = command
+        .find_subcommand("analyze")
+        .map(|analyze| analyze.get_arguments().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
+    command
+        .args(analyze)
+        .args_conflicts_with_subcommands(true)
+        .subcommand_negates_reqs(true)
+}
+
+/// The exit status once output was written (or not).
+fn written(result: io::Result<()>, stderr: &mut dyn Write) -> i32 {
+    match result {
+        Ok(()) => EXIT_OK,
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            let _ = writeln!(stderr, "rdp-pcap: cannot write: {}", input::io_message(&e));
+            EXIT_INPUT
+        }
     }
 }
 
 fn explain(code: Option<&str>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32 {
-    let written = match code {
+    let result = match code {
         None => crate::explain::render_list(stdout),
         Some(code) => match crate::explain::find(code) {
             Some(e) => crate::explain::render(e, stdout),
@@ -178,18 +318,14 @@ fn explain(code: Option<&str>, stdout: &mut dyn Write, stderr: &mut dyn Write) -
             }
         },
     };
-    match written {
-        Ok(()) => EXIT_OK,
-        // A closed pipe (`| head`) is not an error worth a message.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
-        Err(e) => {
-            let _ = writeln!(stderr, "rdp-pcap: cannot write: {}", input::io_message(&e));
-            EXIT_INPUT
-        }
-    }
+    written(result, stderr)
 }
 
-/// Counts the bytes read for the progress bar.
+/// Counts the bytes read for the progress display.
+///
+/// It runs on the decoding thread when there is one, so the display is drawn from there: the
+/// main thread must never hold the standard error lock for long (`main.rs` passes unlocked
+/// handles), and whatever it writes goes through [`BesideBar`].
 struct Progress<R> {
     inner: R,
     bar: indicatif::ProgressBar,
@@ -203,6 +339,22 @@ impl<R: io::Read> io::Read for Progress<R> {
     }
 }
 
+/// `reader`, counted on `bar` when there is one.
+fn counted<'r, R: io::Read + Send + 'r>(
+    reader: R,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Box<dyn io::Read + Send + 'r> {
+    match bar {
+        Some(bar) => Box::new(Progress {
+            inner: reader,
+            bar: bar.clone(),
+        }),
+        None => Box::new(reader),
+    }
+}
+
+/// The bar of a file whose size is known. Plain characters only: a Windows console without
+/// virtual terminal processing draws it with console calls, and has no colours to lose.
 fn progress_bar(len: u64, name: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(len);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
@@ -214,6 +366,72 @@ fn progress_bar(len: u64, name: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// The display for standard input, whose size is unknown: bytes read so far and the rate.
+fn progress_spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::no_length();
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "reading standard input {spinner} {bytes} {bytes_per_sec}",
+    ) {
+        bar.set_style(style.tick_chars("-\\|/ "));
+    }
+    bar
+}
+
+/// The progress display of the input being read, if one is shown.
+///
+/// The report and the problem lines are written on the main thread while the decoding thread
+/// draws the bar on standard error; writing through [`BesideBar`] takes the bar off the screen
+/// for the time of each write, under the bar's own lock, so the two never mix on a terminal.
+#[derive(Default)]
+struct Shown(Cell<Option<indicatif::ProgressBar>>);
+
+impl Shown {
+    fn show(&self, bar: Option<indicatif::ProgressBar>) {
+        self.0.set(bar);
+    }
+
+    /// Takes the bar off the screen for good.
+    fn clear(&self) {
+        if let Some(bar) = self.0.take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Runs `f` with the bar, if any, off the screen.
+    fn suspend<T>(&self, f: impl FnOnce() -> T) -> T {
+        let bar = self.0.take();
+        let result = match &bar {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        };
+        self.0.set(bar);
+        result
+    }
+}
+
+/// A writer that takes the progress bar off the screen while it writes (see [`Shown`]).
+struct BesideBar<'s, W> {
+    inner: W,
+    shown: &'s Shown,
+}
+
+impl<W: Write> Write for BesideBar<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let inner = &mut self.inner;
+        self.shown.suspend(|| inner.write(buf))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        let inner = &mut self.inner;
+        self.shown.suspend(|| inner.write_all(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let inner = &mut self.inner;
+        self.shown.suspend(|| inner.flush())
+    }
+}
+
 fn analyze(
     args: &AnalyzeArgs,
     stdout: &mut dyn Write,
@@ -222,10 +440,17 @@ fn analyze(
 ) -> i32 {
     let mut options = Options::new(&args.ports);
     options.timeline = args.timeline;
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => terminal.stdout && std::env::var_os("NO_COLOR").is_none(),
+    let color = colored(args.color, terminal, std::env::var_os("NO_COLOR").is_some());
+    // Everything written while a progress bar may be on the screen goes beside it; problem
+    // lines whole, so that the bar is never drawn in the middle of one.
+    let shown = Shown::default();
+    let mut stderr = io::LineWriter::new(BesideBar {
+        inner: stderr,
+        shown: &shown,
+    });
+    let stdout = BesideBar {
+        inner: stdout,
+        shown: &shown,
     };
     // Large writes: a report of many connections is tens of megabytes of JSON.
     let out = io::BufWriter::with_capacity(256 * 1024, stdout);
@@ -234,228 +459,175 @@ fn analyze(
         // The status must cover every connection, even after the reader went away.
         inner = Box::new(report::UntilPipeCloses::new(inner));
     }
-    let mut reporter = Box::new(report::Tally::new(inner));
-    // The first error writing the report: reading stops there.
-    let mut write_error: Option<io::Error> = None;
-    let mut run = RunState::default();
-    let mut status = EXIT_OK;
+    let mut a = Analysis {
+        reporter: report::Tally::new(inner),
+        stderr: &mut stderr,
+        status: EXIT_OK,
+        write_error: None,
+        run: RunState::default(),
+        options,
+    };
     let decode_thread = match args.threads {
         Some(n) => n >= 2,
         None => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
     };
     let expanded = input::expand(&args.inputs, args.recursive);
-    reporter.skipped_files(expanded.skipped_files);
+    a.reporter.skipped_files(expanded.skipped_files);
     let mut items = expanded.items;
     if args.merge && items.iter().filter(|item| item.is_ok()).count() > 1 {
+        a.merged(std::mem::take(&mut items));
+    }
+    for item in items {
+        if a.write_error.is_some() {
+            break;
+        }
+        match item {
+            Ok(input) => a.one(&input, decode_thread, terminal, &shown),
+            Err((name, message)) => a.problem(name, message),
+        }
+    }
+    let summary = a.reporter.summary();
+    if a.write_error.is_none() {
+        a.write_error = a.reporter.finish(&summary).err();
+    }
+    match a.write_error {
+        // The reader went away (`| head`): not worth a message. Without `--fail-on` the run
+        // stopped there; with it, `UntilPipeCloses` kept it going and the status below holds.
+        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => return a.status,
+        Some(e) => {
+            let _ = writeln!(
+                a.stderr,
+                "rdp-pcap: cannot write: {}",
+                input::io_message(&e)
+            );
+            return EXIT_INPUT;
+        }
+        None => {}
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(rdp_wire::analyzer::Severity::Error),
+        FailOn::Warning => Some(rdp_wire::analyzer::Severity::Warning),
+        FailOn::Never => None,
+    };
+    if a.status == EXIT_OK && threshold.is_some_and(|t| summary.worst.is_some_and(|w| w >= t)) {
+        return EXIT_FINDINGS;
+    }
+    a.status
+}
+
+/// One run of `analyze` over its inputs: where the report and problem lines go, the status so
+/// far, and the first error writing the report (the run stops there).
+struct Analysis<'w, 'e> {
+    reporter: report::Tally<'w>,
+    stderr: &'e mut dyn Write,
+    status: i32,
+    write_error: Option<io::Error>,
+    run: RunState,
+    options: Options,
+}
+
+impl Analysis<'_, '_> {
+    /// An input that could not be read at all: one line on stderr, and an entry in the report.
+    fn problem(&mut self, input: String, message: String) {
+        self.status = EXIT_INPUT;
+        let _ = writeln!(self.stderr, "rdp-pcap: {input}: {message}");
+        if let Err(e) = self
+            .reporter
+            .input_problem(&InputProblem { input, message })
+        {
+            self.write_error.get_or_insert(e);
+        }
+    }
+
+    /// The end of one capture: its problems on stderr (`prefix` names the input, unless each
+    /// problem names its file), then its report.
+    fn done(&mut self, result: io::Result<CaptureReport>, prefix: Option<&str>) {
+        let report = match result {
+            Ok(report) => report,
+            Err(e) => {
+                self.write_error.get_or_insert(e);
+                return;
+            }
+        };
+        for p in &report.problems {
+            self.status = EXIT_INPUT;
+            let _ = match prefix {
+                Some(name) => writeln!(self.stderr, "rdp-pcap: {name}: {p}"),
+                None => writeln!(self.stderr, "rdp-pcap: {p}"),
+            };
+        }
+        if let Err(e) = self.reporter.capture(&report) {
+            self.write_error.get_or_insert(e);
+        }
+    }
+
+    /// `--merge`: the inputs read as one capture (the problems found opening them first).
+    fn merged(&mut self, items: Vec<Result<Input, (String, String)>>) {
         let mut inputs = Vec::new();
-        for item in std::mem::take(&mut items) {
+        for item in items {
             match item {
                 Ok(input) => inputs.push(input),
-                Err((name, message)) => {
-                    status = EXIT_INPUT;
-                    if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
-                        write_error.get_or_insert(e);
-                    }
-                }
+                Err((name, message)) => self.problem(name, message),
             }
         }
         let (files, unreadable) = crate::merge::prepare(inputs);
         for (name, message) in unreadable {
-            status = EXIT_INPUT;
-            if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
-                write_error.get_or_insert(e);
-            }
+            self.problem(name, message);
         }
-        // Files that cannot be opened were reported above; the others are one capture.
-        let report = if files.is_empty() || write_error.is_some() {
-            None
-        } else {
-            match crate::merge::analyze(files, &options, &mut run, reporter.as_mut()) {
-                Ok(report) => Some(report),
-                Err(e) => {
-                    write_error.get_or_insert(e);
-                    None
-                }
-            }
-        };
-        if let Some(report) = report {
-            // Each problem already names its file.
-            for p in &report.problems {
-                status = EXIT_INPUT;
-                let _ = writeln!(stderr, "rdp-pcap: {p}");
-            }
-            if let Err(e) = reporter.capture(&report) {
-                write_error.get_or_insert(e);
-            }
+        if files.is_empty() || self.write_error.is_some() {
+            return;
         }
+        let result = crate::merge::analyze(files, &self.options, &mut self.run, &mut self.reporter);
+        // Each problem already names its file.
+        self.done(result, None);
     }
-    for item in items {
-        if write_error.is_some() {
-            break;
-        }
-        let input = match item {
-            Ok(input) => input,
-            Err((name, message)) => {
-                status = EXIT_INPUT;
-                if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
-                    write_error = Some(e);
-                    break;
-                }
-                continue;
-            }
-        };
+
+    /// One input: opened, decompressed when it is compressed, decoded on a second thread when
+    /// `decode_thread`, with a progress display on a terminal.
+    fn one(&mut self, input: &Input, decode_thread: bool, terminal: Terminal, shown: &Shown) {
         let name = input.name();
-        let compression;
-        // The capture is decoded on a second thread while this one analyses; if no thread can
-        // be started, nothing more has been read and it is all done here.
-        let result = match &input {
-            Input::Stdin => {
-                let mut source = match input::decompress(io::stdin()) {
-                    Ok((c, source)) => {
-                        compression = c;
-                        source
-                    }
-                    Err(e) => {
-                        status = EXIT_INPUT;
-                        let message = input::io_message(&e);
-                        if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
-                            write_error = Some(e);
-                        }
-                        continue;
-                    }
-                };
-                let split = decode_thread
-                    .then(|| {
-                        pipeline::analyze_split(
-                            &name,
-                            &mut source,
-                            &options,
-                            &mut run,
-                            reporter.as_mut(),
-                        )
-                    })
-                    .flatten();
-                match split {
-                    Some(result) => result,
-                    None => pipeline::analyze(&name, source, &options, &mut run, reporter.as_mut()),
-                }
-            }
+        let (raw, bar): (Box<dyn io::Read + Send>, _) = match input {
+            // Its size is unknown: the display says how much was read, and how fast.
+            Input::Stdin => (
+                Box::new(io::stdin()),
+                terminal.stderr.then(progress_spinner),
+            ),
             Input::File(path) => match std::fs::File::open(path) {
                 Ok(file) => {
                     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
                     let bar = (terminal.stderr && len >= PROGRESS_MIN_BYTES)
                         .then(|| progress_bar(len, &name));
-                    let source: Box<dyn io::Read + Send> = match &bar {
-                        Some(bar) => Box::new(Progress {
-                            inner: file,
-                            bar: bar.clone(),
-                        }),
-                        None => Box::new(file),
-                    };
-                    // The bar counts the bytes of the file: compressed ones, for a compressed
-                    // capture.
-                    let mut source = match input::decompress(source) {
-                        Ok((c, source)) => {
-                            compression = c;
-                            source
-                        }
-                        Err(e) => {
-                            status = EXIT_INPUT;
-                            let message = input::io_message(&e);
-                            if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
-                                write_error = Some(e);
-                            }
-                            continue;
-                        }
-                    };
-                    let split = decode_thread
-                        .then(|| {
-                            pipeline::analyze_split(
-                                &name,
-                                &mut source,
-                                &options,
-                                &mut run,
-                                reporter.as_mut(),
-                            )
-                        })
-                        .flatten();
-                    let result = match split {
-                        Some(result) => result,
-                        None => {
-                            pipeline::analyze(&name, source, &options, &mut run, reporter.as_mut())
-                        }
-                    };
-                    if let Some(bar) = bar {
-                        bar.finish_and_clear();
-                    }
-                    result
+                    (Box::new(file), bar)
                 }
-                Err(e) => {
-                    status = EXIT_INPUT;
-                    let message = input::io_message(&e);
-                    if let Err(e) = problem(stderr, reporter.as_mut(), name, message) {
-                        write_error = Some(e);
-                        break;
-                    }
-                    continue;
-                }
+                Err(e) => return self.problem(name, input::io_message(&e)),
             },
         };
-        let mut report = match result {
-            Ok(report) => report,
-            // The report could not be written: reading stopped.
+        shown.show(bar.clone());
+        // The display counts the bytes read: compressed ones, for a compressed capture.
+        let (compression, mut source) = match input::decompress(counted(raw, bar.as_ref())) {
+            Ok(opened) => opened,
             Err(e) => {
-                write_error = Some(e);
-                break;
+                shown.clear();
+                return self.problem(name, input::io_message(&e));
             }
         };
-        report.compression = compression;
-        for p in &report.problems {
-            status = EXIT_INPUT;
-            let _ = writeln!(stderr, "rdp-pcap: {name}: {p}");
-        }
-        if let Err(e) = reporter.capture(&report) {
-            write_error = Some(e);
-            break;
-        }
-    }
-    let summary = reporter.summary();
-    if write_error.is_none() {
-        write_error = reporter.finish(&summary).err();
-    }
-    match write_error {
-        // The reader went away (`| head`): not worth a message. Without `--fail-on` the run
-        // stopped there; with it, `UntilPipeCloses` kept it going and the status below holds.
-        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => return status,
-        Some(e) => {
-            let _ = writeln!(stderr, "rdp-pcap: cannot write: {}", input::io_message(&e));
-            return EXIT_INPUT;
-        }
-        None => {}
-    }
-    if status == EXIT_OK {
-        let threshold = match args.fail_on {
-            FailOn::Error => Some(rdp_wire::analyzer::Severity::Error),
-            FailOn::Warning => Some(rdp_wire::analyzer::Severity::Warning),
-            FailOn::Never => None,
+        // The capture is decoded on a second thread while this one analyses; if no thread can
+        // be started, nothing more has been read and it is all done here.
+        let (options, run) = (&self.options, &mut self.run);
+        let split = decode_thread
+            .then(|| pipeline::analyze_split(&name, &mut source, options, run, &mut self.reporter))
+            .flatten();
+        let result = match split {
+            Some(result) => result,
+            None => pipeline::analyze(&name, source, options, run, &mut self.reporter),
         };
-        if threshold.is_some_and(|t| summary.worst.is_some_and(|w| w >= t)) {
-            status = EXIT_FINDINGS;
-        }
+        shown.clear();
+        let result = result.map(|mut report| {
+            report.compression = compression;
+            report
+        });
+        self.done(result, Some(&name));
     }
-    status
-}
-
-/// An input that could not be read at all: one line on stderr, and an entry in the report
-/// (whose write error is returned).
-fn problem(
-    stderr: &mut dyn Write,
-    reporter: &mut dyn report::Reporter,
-    input: String,
-    message: String,
-) -> io::Result<()> {
-    let _ = writeln!(stderr, "rdp-pcap: {input}: {message}");
-    reporter.input_problem(&InputProblem { input, message })
 }
 
 #[cfg(test)]
@@ -483,6 +655,174 @@ mod tests {
         assert_eq!(
             with_default_subcommand(os(&["rdp-pcap", "--help"])).len(),
             2
+        );
+        for subcommand in ["explain", "completions", "man", "help"] {
+            assert_eq!(
+                with_default_subcommand(os(&["rdp-pcap", subcommand])).len(),
+                2
+            );
+        }
+        // Mistyped subcommands are left for clap to refuse; other words are files.
+        for typo in ["explian", "analyse", "mann", "hepl"] {
+            assert_eq!(
+                with_default_subcommand(os(&["rdp-pcap", typo]))[1],
+                typo,
+                "{typo}"
+            );
+        }
+        for file in ["capture", "explian.pcap", "./explian", "-", "", "x", "ex"] {
+            assert_eq!(
+                with_default_subcommand(os(&["rdp-pcap", file]))[1],
+                "analyze",
+                "{file}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_name_that_is_not_utf8_is_analysed() {
+        use std::os::unix::ffi::OsStringExt;
+        let name = OsString::from_vec(b"/nonexistent/\xff.pcap".to_vec());
+        let args = vec![OsString::from("rdp-pcap"), name];
+        assert_eq!(with_default_subcommand(args.clone())[1], "analyze");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(run(args, &mut out, &mut err), EXIT_INPUT);
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "rdp-pcap: /nonexistent/\u{fffd}.pcap: no such file or directory\n"
+        );
+    }
+
+    #[test]
+    fn color_auto_only_on_a_terminal_that_interprets_escapes() {
+        let console = |stdout, ansi| Terminal {
+            stdout,
+            stderr: stdout,
+            ansi,
+        };
+        assert!(colored(Color::Auto, console(true, true), false));
+        // A Windows console without virtual terminal processing.
+        assert!(!colored(Color::Auto, console(true, false), false));
+        assert!(!colored(Color::Auto, console(true, true), true));
+        assert!(!colored(Color::Auto, console(false, false), false));
+        assert!(!colored(Color::Never, console(true, true), false));
+        assert!(colored(Color::Always, console(false, false), true));
+        // Off Windows there is nothing to turn on; on Windows it worked or not.
+        assert!(escapes_work(None));
+        assert!(escapes_work(Some(true)));
+        assert!(!escapes_work(Some(false)));
+    }
+
+    #[test]
+    fn the_command_definitions_are_consistent() {
+        Cli::command().debug_assert();
+        documented_command().debug_assert();
+        // Every subcommand is known to `with_default_subcommand` (`help` is clap's own).
+        let names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .chain(["help".to_string()])
+            .collect();
+        assert_eq!(names, SUBCOMMANDS);
+    }
+
+    /// What was done to a terminal, in order: the bar's drawing and the lines written.
+    #[derive(Debug, Clone, Default)]
+    struct Screen(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl Screen {
+        fn push(&self, event: String) {
+            self.0.lock().unwrap().push(event);
+        }
+    }
+
+    impl indicatif::TermLike for Screen {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, n: usize) -> io::Result<()> {
+            self.push(format!("up {n}"));
+            Ok(())
+        }
+        fn move_cursor_down(&self, n: usize) -> io::Result<()> {
+            self.push(format!("down {n}"));
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> io::Result<()> {
+            self.push(format!("bar {}", s.trim_end()));
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> io::Result<()> {
+            self.push(format!("bar {}", s.trim_end()));
+            Ok(())
+        }
+        fn clear_line(&self) -> io::Result<()> {
+            self.push("clear".to_string());
+            Ok(())
+        }
+        fn flush(&self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Write for Screen {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.push(format!("text {}", String::from_utf8_lossy(buf)));
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_are_written_whole_with_the_bar_off_the_screen() {
+        let screen = Screen::default();
+        let target = indicatif::ProgressDrawTarget::term_like(Box::new(screen.clone()));
+        let bar = indicatif::ProgressBar::with_draw_target(Some(100), target);
+        bar.set_style(indicatif::ProgressStyle::with_template("{pos}/{len}").unwrap());
+        bar.set_position(7);
+        bar.tick();
+        let shown = Shown::default();
+        shown.show(Some(bar));
+        let mut text = screen.clone();
+        {
+            let mut stderr = io::LineWriter::new(BesideBar {
+                inner: &mut text,
+                shown: &shown,
+            });
+            // `writeln!` writes its pieces one by one.
+            let (name, problem) = ("x.pcap", "cut short");
+            writeln!(stderr, "rdp-pcap: {name}: {problem}").unwrap();
+        }
+        shown.clear();
+        let mut events = screen.0.lock().unwrap().clone();
+        events.retain(|e| e != "up 0" && e != "bar ");
+        let line = events.iter().position(|e| e.starts_with("text")).unwrap();
+        // The bar was drawn, taken off, the line written in one piece, the bar drawn again.
+        assert_eq!(events[line], "text rdp-pcap: x.pcap: cut short\n");
+        assert_eq!(events.iter().filter(|e| e.starts_with("text")).count(), 1);
+        assert_eq!(events[line - 1], "clear", "{events:?}");
+        assert!(
+            events[..line].contains(&"bar 7/100".to_string()),
+            "{events:?}"
+        );
+        assert_eq!(
+            events[line + 1..].first().map(String::as_str),
+            Some("bar 7/100")
+        );
+        // And off the screen at the end.
+        assert_eq!(
+            events.last().map(String::as_str),
+            Some("clear"),
+            "{events:?}"
         );
     }
 
