@@ -618,9 +618,9 @@ static ALL: &[Explanation] = &[
         ],
         fixes: &[
             "Compare lists: `Get-TlsCipherSuite | Format-Table Name` on the server against the \
-             ClientHello's suites; add one back with `Enable-TlsCipherSuite -Name \
-             TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384` (plus an ECDHE CBC-SHA suite if old clients \
-             must connect).",
+             suites the client offered (the report lists them under 'offered'); add one back \
+             with `Enable-TlsCipherSuite -Name TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384` (plus an \
+             ECDHE CBC-SHA suite if old clients must connect).",
             concat!(
                 "If the GPO ",
                 cipher_order_gpo!(),
