@@ -24,6 +24,10 @@ fn main() -> std::io::Result<()> {
     )?;
     synth::half_open_tls(file("half-open-tls-10000.pcap"), 10_000)?;
     synth::ooo_burst(file("ooo-burst.pcap"), 20_000, 1000)?;
+    for n in [40_000, 1_000_000] {
+        synth::brute_force(file(&format!("brute-force-{n}-in-50s.pcap")), n, 50_000)?;
+    }
+    synth::big_client_hellos(file("client-hello-32000-suites-x1000.pcap"), 1000, 32_000)?;
     std::fs::write(
         dir.join("absurd-block.pcapng"),
         synth::pcapng_absurd_block(0xffff_fff0),
