@@ -1,8 +1,11 @@
 //! Security findings: what a reviewer should know about a connection, whatever its verdict,
 //! and patterns across the connections of a capture.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use super::facts::{ConnectionFacts, Side, Timestamp};
 use super::verdict::{Severity, VerdictCode};
@@ -19,7 +22,6 @@ pub const BRUTE_FORCE_MIN_CONNECTIONS: usize = 10;
 pub const BRUTE_FORCE_WINDOW_MS: f64 = 60_000.0;
 /// ... carrying at least this many different user cookies, or as many authentication failures.
 pub const BRUTE_FORCE_MIN_USERS: usize = 5;
-
 /// The finding codes. The set is the report contract: codes are never renamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -355,46 +357,471 @@ pub struct CaptureFinding {
     pub connections: Vec<u64>,
 }
 
+/// One connection attempt: an X.224 Connection Request.
 #[derive(Debug, Clone)]
 struct Attempt {
     id: u64,
+    /// When the request was sent.
     at: Timestamp,
-    cookie: Option<String>,
+    /// The `mstshash` user name.
+    cookie: Option<Arc<str>>,
     auth_failed: bool,
+}
+
+/// What the scans sort attempts by: their request time.
+trait Timed {
+    fn at(&self) -> Timestamp;
+}
+
+impl Timed for Attempt {
+    fn at(&self) -> Timestamp {
+        self.at
+    }
+}
+
+/// Whether an attempt made at `at` is settled once a request was seen at `latest`: no attempt
+/// added later is expected before it (see [`CaptureFindings`]).
+fn settled(latest: Timestamp, at: Timestamp) -> bool {
+    latest.millis_since(at) > SETTLE_AFTER_MS
+}
+
+/// Attempts waiting to be scanned, in the order they were added.
+#[derive(Debug, Clone)]
+struct Pending<T> {
+    list: Vec<T>,
+    /// The earliest request time in `list`.
+    earliest: Option<Timestamp>,
+    /// Sort and scan once `list` holds this many: twice what the last scan left, so that each
+    /// sort is paid for by as many new attempts as it leaves, O(n log n) over the capture.
+    scan_at: usize,
+}
+
+impl<T> Default for Pending<T> {
+    fn default() -> Self {
+        Pending {
+            list: Vec::new(),
+            earliest: None,
+            scan_at: 0,
+        }
+    }
+}
+
+impl<T: Timed> Pending<T> {
+    fn push(&mut self, item: T) {
+        let at = item.at();
+        self.earliest = Some(self.earliest.map_or(at, |e| e.min(at)));
+        if self.list.capacity() == 0 {
+            // Most clients and pairs make one attempt: no room for four.
+            self.list.reserve_exact(1);
+        }
+        self.list.push(item);
+    }
+
+    /// Whether a scan is worth its sort: enough attempts wait and the earliest is settled.
+    fn due(&self, latest: Timestamp, min: usize) -> bool {
+        self.list.len() >= self.scan_at.max(min)
+            && self.earliest.is_some_and(|e| settled(latest, e))
+    }
+
+    /// Takes the settled attempts (all of them without `latest`) in request-time order, ties
+    /// in the order they were added.
+    fn take_settled(&mut self, latest: Option<Timestamp>) -> Vec<T> {
+        self.list.sort_by_key(T::at);
+        let n = match latest {
+            Some(latest) => self.list.partition_point(|a| settled(latest, a.at())),
+            None => self.list.len(),
+        };
+        let rest = self.list.split_off(n);
+        let taken = core::mem::replace(&mut self.list, rest);
+        self.earliest = self.list.first().map(T::at);
+        self.scan_at = self.list.len().saturating_mul(2);
+        taken
+    }
+}
+
+/// Scanned attempts still needed, numbered in scan order.
+#[derive(Debug, Clone)]
+struct Kept<T> {
+    items: VecDeque<T>,
+    /// The scan position of `items.front()`.
+    first: u64,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            items: VecDeque::new(),
+            first: 0,
+        }
+    }
+}
+
+impl<T> Kept<T> {
+    fn index(&self, pos: u64) -> Option<usize> {
+        usize::try_from(pos.checked_sub(self.first)?).ok()
+    }
+
+    fn get(&self, pos: u64) -> Option<&T> {
+        self.items.get(self.index(pos)?)
+    }
+
+    fn get_mut(&mut self, pos: u64) -> Option<&mut T> {
+        let i = self.index(pos)?;
+        self.items.get_mut(i)
+    }
+
+    /// Appends `batch` (taking over its buffer when nothing is kept); returns the positions
+    /// of its first item and of the item after its last.
+    fn append(&mut self, batch: Vec<T>) -> (u64, u64) {
+        let from = self.end();
+        if self.items.is_empty() {
+            self.items = VecDeque::from(batch);
+        } else {
+            self.items.extend(batch);
+        }
+        (from, self.end())
+    }
+
+    /// The position the next item will have.
+    fn end(&self) -> u64 {
+        self.first
+            .saturating_add(u64::try_from(self.items.len()).unwrap_or(u64::MAX))
+    }
+
+    fn pop_front(&mut self) -> Option<T> {
+        let item = self.items.pop_front()?;
+        self.first = self.first.saturating_add(1);
+        Some(item)
+    }
+
+    /// Lets go of the items before position `pos`.
+    fn drop_before(&mut self, pos: u64) {
+        while self.first < pos && self.pop_front().is_some() {}
+    }
+
+    /// The items from position `first` to `last`, both included.
+    fn range(&self, first: u64, last: u64) -> impl Iterator<Item = &T> + Clone {
+        let from = self.index(first).unwrap_or(usize::MAX);
+        let count = last.saturating_sub(first).saturating_add(1);
+        self.items
+            .iter()
+            .skip(from)
+            .take(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+}
+
+/// The number of attempts from position `first` to `last`, both included.
+fn window_len(first: u64, last: u64) -> usize {
+    usize::try_from(last.saturating_sub(first).saturating_add(1)).unwrap_or(usize::MAX)
+}
+
+/// The best window of a scan so far: its place in the scan while its attempts are still kept,
+/// its finding once the scan has moved past it.
+#[derive(Debug, Clone, Default)]
+enum Best {
+    #[default]
+    None,
+    /// The scan positions of its first and last attempt.
+    Window {
+        first: u64,
+        last: u64,
+    },
+    Found(CaptureFinding),
+}
+
+impl Best {
+    /// How many connections the window holds.
+    fn len(&self) -> usize {
+        match self {
+            Best::None => 0,
+            Best::Window { first, last } => window_len(*first, *last),
+            Best::Found(f) => f.connections.len(),
+        }
+    }
+
+    /// Where the attempts a window in progress needs start, `start` when it needs none before.
+    fn keep_from(&self, start: u64) -> u64 {
+        match self {
+            Best::Window { first, .. } => start.min(*first),
+            _ => start,
+        }
+    }
+}
+
+/// Counts one more attempt on `key`; returns the new count.
+fn count_add<K: Hash + Eq>(map: &mut HashMap<K, u32>, key: K) -> u32 {
+    let n = map.entry(key).or_insert(0);
+    *n = n.saturating_add(1);
+    *n
+}
+
+/// Counts one attempt less on `key`, forgotten at zero; returns the new count.
+fn count_remove<K, Q>(map: &mut HashMap<K, u32>, key: &Q) -> u32
+where
+    K: Hash + Eq + Borrow<Q>,
+    Q: Hash + Eq + ?Sized,
+{
+    let Some(n) = map.get_mut(key) else {
+        return 0;
+    };
+    *n = n.saturating_sub(1);
+    let left = *n;
+    if left == 0 {
+        map.remove(key);
+    }
+    left
+}
+
+/// Up to 8 names, then `...` when there are more.
+fn first_names<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let total = names.len();
+    let mut shown: Vec<&str> = names.take(8).collect();
+    if total > shown.len() {
+        shown.push("...");
+    }
+    shown.join(", ")
+}
+
+/// The brute-force scan of one client/server pair: a window of [`BRUTE_FORCE_WINDOW_MS`]
+/// slides over its attempts in request-time order, with the count of each user name in it and
+/// of its authentication failures, so that each attempt costs O(1) expected plus its share of
+/// the sort, where rebuilding the window's set of names at each step cost O(window).
+#[derive(Debug, Clone, Default)]
+struct BruteScan {
+    /// The current window, preceded by the best window while that is not written out.
+    kept: Kept<Attempt>,
+    /// The position of the current window's first attempt.
+    start: u64,
+    /// Attempts per user name in the window.
+    users: HashMap<Arc<str>, u32>,
+    /// Authentication failures in the window.
+    failures: usize,
+    best: Best,
+    /// The request time of the last attempt scanned: a later one that is earlier (out of the
+    /// order [`CaptureFindings`] expects) is scanned as if made then.
+    frontier: Option<Timestamp>,
+}
+
+impl BruteScan {
+    /// Scans a batch of attempts in request-time order: they join `kept` (the batch's own
+    /// buffer when nothing else is kept) and the window moves over them one by one.
+    fn scan(&mut self, batch: Vec<Attempt>, client: IpAddr, server: SocketAddr) {
+        let (from, to) = self.kept.append(batch);
+        for end in from..to {
+            let Some(a) = self.kept.get_mut(end) else {
+                break;
+            };
+            if let Some(f) = self.frontier {
+                a.at = a.at.max(f);
+            }
+            let at = a.at;
+            self.frontier = Some(at);
+            if let Some(c) = &a.cookie {
+                count_add(&mut self.users, Arc::clone(c));
+            }
+            if a.auth_failed {
+                self.failures = self.failures.saturating_add(1);
+            }
+            while let Some(old) = self.kept.get(self.start) {
+                if at.millis_since(old.at) <= BRUTE_FORCE_WINDOW_MS {
+                    break;
+                }
+                if let Some(c) = old.cookie.as_deref() {
+                    count_remove(&mut self.users, c);
+                }
+                if old.auth_failed {
+                    self.failures = self.failures.saturating_sub(1);
+                }
+                self.start = self.start.saturating_add(1);
+            }
+            let len = window_len(self.start, end);
+            let qualifies = len >= BRUTE_FORCE_MIN_CONNECTIONS
+                && (self.users.len() >= BRUTE_FORCE_MIN_USERS
+                    || self.failures >= BRUTE_FORCE_MIN_USERS);
+            // Strictly larger: the earliest of equal windows stays.
+            if qualifies && len > self.best.len() {
+                self.best = Best::Window {
+                    first: self.start,
+                    last: end,
+                };
+            }
+            if let Best::Window { first, last } = self.best {
+                if last < self.start {
+                    self.best = Best::Found(brute_force_finding(
+                        client,
+                        server,
+                        self.kept.range(first, last),
+                    ));
+                }
+            }
+            self.kept.drop_before(self.best.keep_from(self.start));
+        }
+    }
+
+    fn finish(self, client: IpAddr, server: SocketAddr) -> Option<CaptureFinding> {
+        match self.best {
+            Best::None => None,
+            Best::Window { first, last } => Some(brute_force_finding(
+                client,
+                server,
+                self.kept.range(first, last),
+            )),
+            Best::Found(f) => Some(f),
+        }
+    }
+}
+
+/// The brute-force finding on a window of attempts, in request-time order.
+fn brute_force_finding<'a>(
+    client: IpAddr,
+    server: SocketAddr,
+    window: impl Iterator<Item = &'a Attempt> + Clone,
+) -> CaptureFinding {
+    let users: BTreeSet<&str> = window.clone().filter_map(|a| a.cookie.as_deref()).collect();
+    let failures = window.clone().filter(|a| a.auth_failed).count();
+    let first = window.clone().next().map(|a| a.at).unwrap_or_default();
+    let last = window.clone().last().map_or(first, |a| a.at);
+    let connections: Vec<u64> = window.map(|a| a.id).collect();
+    CaptureFinding {
+        finding: finding(
+            FindingCode::BruteForce,
+            format!(
+                "{} connections from {client} to {server} in {}, with {} different user names ({}){}",
+                connections.len(),
+                super::verdict::format_ms(last.millis_since(first)),
+                users.len(),
+                first_names(users.iter().copied()),
+                if failures > 0 { format!(" and {failures} authentication failures") } else { String::new() }
+            ),
+        ),
+        connections,
+    }
+}
+
+/// One client/server pair's attempts: those waiting for their turn, and the scan.
+#[derive(Debug, Clone)]
+struct PairState {
+    pending: Pending<Attempt>,
+    /// The latest request time of the pair.
+    last: Timestamp,
+    /// Created at the first scan (most pairs have one attempt and never need it).
+    scan: Option<Box<BruteScan>>,
+}
+
+impl PairState {
+    /// A pair seen at `at` for the first time, or again after it was let go with `sealed` as
+    /// its best window.
+    fn new(at: Timestamp, sealed: Option<CaptureFinding>) -> Self {
+        PairState {
+            pending: Pending::default(),
+            last: at,
+            scan: sealed.map(|f| {
+                Box::new(BruteScan {
+                    best: Best::Found(f),
+                    ..BruteScan::default()
+                })
+            }),
+        }
+    }
+
+    /// Scans the settled attempts (all without `latest`).
+    fn scan(&mut self, latest: Option<Timestamp>, key: (IpAddr, SocketAddr)) {
+        let attempts = self.pending.take_settled(latest);
+        if attempts.is_empty() {
+            return;
+        }
+        self.scan
+            .get_or_insert_with(Box::default)
+            .scan(attempts, key.0, key.1);
+    }
+
+    fn finish(mut self, key: (IpAddr, SocketAddr)) -> Option<CaptureFinding> {
+        if self.scan.is_none() && self.pending.list.len() < BRUTE_FORCE_MIN_CONNECTIONS {
+            return None;
+        }
+        self.scan(None, key);
+        self.scan?.finish(key.0, key.1)
+    }
 }
 
 /// Gathers what the capture-wide findings need, one small record per connection, and decides
 /// them at the end (brute force, certificate reuse).
 ///
-/// Memory stays flat over long captures: once `2 x` [`BRUTE_FORCE_WINDOW_MS`] of request time
-/// has passed since a client/server pair's last attempt, its attempts are let go and only its
-/// best brute-force window so far is kept. Connections come in order of first packet, so a
-/// later attempt cannot fall into a window with those any more; the result is the one the whole
-/// list would give unless a connection sends its request more than a window after connections
-/// that opened later (a pair's attempts are kept whole while it stays active). Certificate
-/// reuse keeps one connection id per connection that presented a certificate: the finding
-/// lists them all.
-#[derive(Debug, Clone, Default)]
+/// # Order and memory
+/// The brute-force scan needs each client/server pair's attempts in request-time order. Connections come in order of first packet, and a client sends its request right after
+/// the TCP handshake, so an attempt added later is not expected more than
+/// [`SETTLE_AFTER_MS`] (two brute-force windows) before the latest request already added:
+/// attempts older than that are settled, and are scanned (sorted, once enough of them wait)
+/// and let go of as soon as no window needs them. What stays per pair is the last window and
+/// the best one; a pair idle for [`SETTLE_AFTER_MS`] is reduced to its finding (or
+/// forgotten). The result is the one the whole sorted list would give
+/// unless a connection sends its request more than [`SETTLE_AFTER_MS`] after connections that
+/// opened later; such an attempt is scanned as if made at the time of the last one scanned.
+///
+/// Cost: O(n log n) in the attempts (the sorts; each attempt enters and leaves the window
+/// once, with hash-map counts), and O(pairs) for the periodic look for idle ones,
+/// which comes after as many new ones as are kept. Certificate reuse keeps one connection id
+/// per connection that presented a certificate: the finding lists them all.
+#[derive(Debug, Clone)]
 pub struct CaptureFindings {
-    attempts: BTreeMap<(IpAddr, SocketAddr), Vec<Attempt>>,
-    /// The best brute-force window among attempts already let go, per client and server.
-    sealed: BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+    pairs: HashMap<(IpAddr, SocketAddr), PairState>,
+    /// The brute-force finding of pairs let go.
+    brute_sealed: BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
     certificates: BTreeMap<String, (BTreeSet<IpAddr>, Vec<u64>, String)>,
     /// The latest request time added.
     latest: Option<Timestamp>,
-    /// Look for pairs to let go when `attempts` has this many (at least [`MIN_SEAL_PAIRS`]).
-    seal_at: usize,
+    /// Look for idle pairs when `pairs` has this many.
+    pairs_seal_at: usize,
+    limits: Limits,
 }
 
-/// Pairs kept before the first look for stale ones.
+/// When the accumulator sorts and when it looks for idle pairs: constants, smaller in tests.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Settled attempts of a pair are scanned once at least this many wait.
+    pending: usize,
+    /// Pairs kept before the first look for idle ones.
+    seal: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            pending: MIN_PENDING_SCAN,
+            seal: MIN_SEAL_PAIRS,
+        }
+    }
+}
+
+impl Default for CaptureFindings {
+    fn default() -> Self {
+        Self::with_limits(Limits::default())
+    }
+}
+
+/// Attempts of a pair waiting before a scan is worth its sort.
+const MIN_PENDING_SCAN: usize = 256;
+/// Pairs kept before the first look for idle ones.
 const MIN_SEAL_PAIRS: usize = 1024;
-/// A pair whose last attempt is this much older than the latest request is let go.
-const SEAL_AFTER_MS: f64 = 2.0 * BRUTE_FORCE_WINDOW_MS;
+/// An attempt this much older than the latest request is settled; a pair whose last attempt
+/// is this old is let go.
+const SETTLE_AFTER_MS: f64 = 2.0 * BRUTE_FORCE_WINDOW_MS;
 
 impl CaptureFindings {
     /// An empty accumulator.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn with_limits(limits: Limits) -> Self {
+        CaptureFindings {
+            pairs: HashMap::new(),
+            brute_sealed: BTreeMap::new(),
+            certificates: BTreeMap::new(),
+            latest: None,
+            pairs_seal_at: 0,
+            limits,
+        }
     }
 
     /// Records one connection (`id` is the caller's identifier).
@@ -407,18 +834,9 @@ impl CaptureFindings {
         tls: Option<&TlsFacts>,
         verdict: VerdictCode,
     ) {
-        let Some(x) = facts.x224.as_ref().filter(|x| x.request_at.is_some()) else {
+        let Some((x, at)) = facts.x224.as_ref().and_then(|x| Some((x, x.request_at?))) else {
             return;
         };
-        self.attempts
-            .entry((client.ip(), server))
-            .or_default()
-            .push(Attempt {
-                id,
-                at: x.request_at.unwrap_or_default(),
-                cookie: x.cookie.clone(),
-                auth_failed: verdict == VerdictCode::AuthFailed,
-            });
         if let Some(cert) = tls.and_then(|t| t.certificates.first()) {
             let entry = self
                 .certificates
@@ -427,74 +845,60 @@ impl CaptureFindings {
             entry.0.insert(server.ip());
             entry.1.push(id);
         }
-        let at = x.request_at.unwrap_or_default();
-        self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
-        if self.attempts.len() >= self.seal_at.max(MIN_SEAL_PAIRS) {
-            self.seal_stale();
+        let latest = self.latest.map_or(at, |l| l.max(at));
+        self.latest = Some(latest);
+        let limits = self.limits;
+        let key = (client.ip(), server);
+        let pair = match self.pairs.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(PairState::new(at, self.brute_sealed.remove(&key)))
+            }
+        };
+        pair.last = pair.last.max(at);
+        pair.pending.push(Attempt {
+            id,
+            at,
+            cookie: x.cookie.as_deref().map(Arc::from),
+            auth_failed: verdict == VerdictCode::AuthFailed,
+        });
+        if pair.pending.due(latest, limits.pending) {
+            pair.scan(Some(latest), key);
+        }
+
+        if self.pairs.len() >= self.pairs_seal_at.max(limits.seal) {
+            self.seal_idle_pairs(latest);
             // Amortised: the next look comes after as many new pairs as are kept now.
-            self.seal_at = self.attempts.len().saturating_mul(2);
+            self.pairs_seal_at = self.pairs.len().saturating_mul(2);
         }
     }
 
-    /// Lets go of the pairs whose last attempt is [`SEAL_AFTER_MS`] older than the latest
-    /// request, keeping their best brute-force window.
-    fn seal_stale(&mut self) {
-        let Some(latest) = self.latest else {
-            return;
-        };
-        let stale: Vec<(IpAddr, SocketAddr)> = self
-            .attempts
+    /// Reduces the pairs idle for [`SETTLE_AFTER_MS`] to their finding.
+    fn seal_idle_pairs(&mut self, latest: Timestamp) {
+        let idle: Vec<(IpAddr, SocketAddr)> = self
+            .pairs
             .iter()
-            .filter(|(_, list)| {
-                list.iter()
-                    .map(|a| a.at)
-                    .max()
-                    .is_some_and(|last| latest.millis_since(last) > SEAL_AFTER_MS)
-            })
+            .filter(|(_, p)| settled(latest, p.last))
             .map(|(key, _)| *key)
             .collect();
-        for key in stale {
-            let Some(list) = self.attempts.remove(&key) else {
-                continue;
-            };
-            if let Some(found) = brute_force(&key.0, &key.1, &list) {
-                match self.sealed.entry(key) {
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(found);
-                    }
-                    // The earlier window stays unless the later one is strictly larger, as in
-                    // `brute_force` itself.
-                    std::collections::btree_map::Entry::Occupied(mut e) => {
-                        if found.connections.len() > e.get().connections.len() {
-                            e.insert(found);
-                        }
-                    }
-                }
+        for key in idle {
+            if let Some(found) = self.pairs.remove(&key).and_then(|p| p.finish(key)) {
+                self.brute_sealed.insert(key, found);
             }
         }
     }
 
-    /// The findings over everything added.
-    pub fn finish(&self) -> Vec<CaptureFinding> {
-        let mut out = Vec::new();
-        let pairs: BTreeSet<&(IpAddr, SocketAddr)> =
-            self.attempts.keys().chain(self.sealed.keys()).collect();
-        for pair in pairs {
-            let (client, server) = pair;
-            let rest = self
-                .attempts
-                .get(pair)
-                .and_then(|list| brute_force(client, server, list));
-            let found = match (self.sealed.get(pair), rest) {
-                (Some(sealed), Some(rest)) if rest.connections.len() > sealed.connections.len() => {
-                    Some(rest)
-                }
-                (Some(sealed), _) => Some(sealed.clone()),
-                (None, rest) => rest,
-            };
-            out.extend(found);
+    /// The findings over everything added: brute force by client and server, then
+    /// certificate reuse.
+    pub fn finish(self) -> Vec<CaptureFinding> {
+        let mut brute = self.brute_sealed;
+        for (key, pair) in self.pairs {
+            if let Some(found) = pair.finish(key) {
+                brute.insert(key, found);
+            }
         }
-        for (sha256, (servers, ids, subject)) in &self.certificates {
+        let mut out: Vec<CaptureFinding> = brute.into_values().collect();
+        for (sha256, (servers, ids, subject)) in self.certificates {
             if servers.len() > 1 {
                 let list: Vec<String> = servers.iter().map(ToString::to_string).collect();
                 out.push(CaptureFinding {
@@ -504,10 +908,10 @@ impl CaptureFindings {
                             "{} servers ({}) present the same certificate {subject} (SHA-256 {}...)",
                             servers.len(),
                             list.join(", "),
-                            sha256.get(..16).unwrap_or(sha256)
+                            sha256.get(..16).unwrap_or(&sha256)
                         ),
                     ),
-                    connections: ids.clone(),
+                    connections: ids,
                 });
             }
         }
@@ -515,61 +919,10 @@ impl CaptureFindings {
     }
 }
 
-/// The densest window of attempts, if it qualifies as brute force.
-fn brute_force(
-    client: &IpAddr,
-    server: &SocketAddr,
-    attempts: &[Attempt],
-) -> Option<CaptureFinding> {
-    let mut sorted: Vec<&Attempt> = attempts.iter().collect();
-    sorted.sort_by_key(|a| a.at);
-    let mut best: Option<(usize, usize)> = None;
-    let mut start = 0usize;
-    for end in 0..sorted.len() {
-        let end_at = sorted.get(end)?.at;
-        while sorted
-            .get(start)
-            .is_some_and(|a| end_at.millis_since(a.at) > BRUTE_FORCE_WINDOW_MS)
-        {
-            start = start.saturating_add(1);
-        }
-        let window = sorted.get(start..=end)?;
-        let users: BTreeSet<&str> = window.iter().filter_map(|a| a.cookie.as_deref()).collect();
-        let failures = window.iter().filter(|a| a.auth_failed).count();
-        let qualifies = window.len() >= BRUTE_FORCE_MIN_CONNECTIONS
-            && (users.len() >= BRUTE_FORCE_MIN_USERS || failures >= BRUTE_FORCE_MIN_USERS);
-        if qualifies && best.is_none_or(|(s, e)| e.saturating_sub(s) < end.saturating_sub(start)) {
-            best = Some((start, end));
-        }
-    }
-    let (s, e) = best?;
-    let window = sorted.get(s..=e)?;
-    let users: BTreeSet<&str> = window.iter().filter_map(|a| a.cookie.as_deref()).collect();
-    let failures = window.iter().filter(|a| a.auth_failed).count();
-    let span = window.last()?.at.millis_since(window.first()?.at);
-    let mut names: Vec<&str> = users.iter().copied().take(8).collect();
-    if users.len() > names.len() {
-        names.push("...");
-    }
-    Some(CaptureFinding {
-        finding: finding(
-            FindingCode::BruteForce,
-            format!(
-                "{} connections from {client} to {server} in {}, with {} different user names ({}){}",
-                window.len(),
-                super::verdict::format_ms(span),
-                users.len(),
-                names.join(", "),
-                if failures > 0 { format!(" and {failures} authentication failures") } else { String::new() }
-            ),
-        ),
-        connections: window.iter().map(|a| a.id).collect(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn wildcard_names() {
@@ -580,68 +933,107 @@ mod tests {
         assert!(!name_matches("rdp-lab-good", "127.0.0.1"));
     }
 
-    fn attempt(findings: &mut CaptureFindings, id: u64, client: &str, at_ms: i64, user: &str) {
+    const T0: i64 = 1_764_410_000_000_000_000;
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp(T0 + ms * 1_000_000)
+    }
+
+    /// Adds one attempt from `client` (an address) to `server` (address and port).
+    fn add(
+        findings: &mut CaptureFindings,
+        id: u64,
+        (client, server): (&str, &str),
+        at_ms: i64,
+        user: Option<&str>,
+        verdict: VerdictCode,
+    ) {
         let facts = ConnectionFacts {
             x224: Some(super::super::facts::X224Facts {
-                request_at: Some(Timestamp(1_764_410_000_000_000_000 + at_ms * 1_000_000)),
-                cookie: Some(user.to_string()),
+                request_at: Some(at(at_ms)),
+                cookie: user.map(str::to_string),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        let server: SocketAddr = "192.0.2.1:3389".parse().unwrap();
         let client: SocketAddr = format!("{client}:50000").parse().unwrap();
-        findings.add(id, client, server, &facts, None, VerdictCode::AuthFailed);
+        findings.add(id, client, server.parse().unwrap(), &facts, None, verdict);
+    }
+
+    fn attempt(findings: &mut CaptureFindings, id: u64, client: &str, at_ms: i64, user: &str) {
+        add(
+            findings,
+            id,
+            (client, "192.0.2.1:3389"),
+            at_ms,
+            Some(user),
+            VerdictCode::AuthFailed,
+        );
+    }
+
+    fn codes(found: &[CaptureFinding]) -> Vec<&'static str> {
+        found.iter().map(|f| f.finding.code.as_str()).collect()
     }
 
     /// Letting go of stale pairs gives the findings of the whole list, with bounded memory.
     #[test]
     fn sealing_keeps_the_findings() {
         let mut bounded = CaptureFindings::new();
-        let mut whole = CaptureFindings {
-            seal_at: usize::MAX,
-            ..Default::default()
-        };
+        let mut whole = CaptureFindings::with_limits(Limits {
+            pending: usize::MAX,
+            seal: usize::MAX,
+        });
         let mut id = 0;
-        let mut both = |client: &str, at_ms: i64, user: &str| {
-            attempt(&mut bounded, id, client, at_ms, user);
+        let mut both = |bounded: &mut CaptureFindings, client: &str, at_ms: i64, user: &str| {
+            attempt(bounded, id, client, at_ms, user);
             attempt(&mut whole, id, client, at_ms, user);
             id += 1;
         };
         // A brute force of 12 attempts in 22 s, 6 user names.
         for i in 0..12 {
-            both("198.51.100.7", i * 2_000, &format!("user{}", i % 6));
+            both(
+                &mut bounded,
+                "198.51.100.7",
+                i * 2_000,
+                &format!("user{}", i % 6),
+            );
         }
         // 3,000 other clients, one attempt each, over 15 minutes.
         for i in 0..3_000 {
             both(
+                &mut bounded,
                 &format!("10.0.{}.{}", i / 250, i % 250),
                 30_000 + i * 300,
                 "alice",
             );
         }
-        // The same client again, later: 15 attempts, a larger window that wins.
-        for i in 0..15 {
-            both("198.51.100.7", 1_000_000 + i * 1_000, &format!("u{i}"));
-        }
-        // And one that does not qualify (too few), long after.
-        for i in 0..3 {
-            both("198.51.100.8", 2_000_000 + i, "bob");
-        }
-        assert!(bounded.sealed.contains_key(&(
+        assert!(bounded.brute_sealed.contains_key(&(
             "198.51.100.7".parse().unwrap(),
             "192.0.2.1:3389".parse().unwrap()
         )));
+        assert!(
+            bounded.pairs.len() < 2 * MIN_SEAL_PAIRS,
+            "{}",
+            bounded.pairs.len()
+        );
+        // The same client again, later: 15 attempts, a larger window that wins.
+        for i in 0..15 {
+            both(
+                &mut bounded,
+                "198.51.100.7",
+                1_000_000 + i * 1_000,
+                &format!("u{i}"),
+            );
+        }
+        // And one that does not qualify (too few), long after.
+        for i in 0..3 {
+            both(&mut bounded, "198.51.100.8", 2_000_000 + i, "bob");
+        }
+        assert_eq!(whole.pairs.len(), 3_002);
         let found = bounded.finish();
         assert_eq!(found, whole.finish());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].connections.len(), 15);
-        assert!(
-            bounded.attempts.len() < 2 * MIN_SEAL_PAIRS,
-            "{}",
-            bounded.attempts.len()
-        );
-        assert_eq!(whole.attempts.len(), 3_002);
 
         // The first window stays when the later one is not larger.
         let mut bounded = CaptureFindings::new();
@@ -677,6 +1069,214 @@ mod tests {
         let found = bounded.finish();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].connections, (0..12).collect::<Vec<u64>>());
+    }
+
+    /// 40,000 guesses in 50 s from one client: one window of 40,000 names. Rebuilding the
+    /// window's set of names at each step made this quadratic (minutes even in a release
+    /// build); with the sliding counts it is a fraction of a second in a debug build.
+    #[test]
+    fn forty_thousand_guesses_in_one_window() {
+        let mut findings = CaptureFindings::new();
+        for i in 0..40_000i64 {
+            attempt(
+                &mut findings,
+                i.unsigned_abs(),
+                "198.51.100.7",
+                i * 50_000 / 40_000,
+                &format!("u{i}"),
+            );
+        }
+        let found = findings.finish();
+        assert_eq!(codes(&found), ["brute-force"]);
+        assert_eq!(found[0].connections.len(), 40_000);
+        assert!(
+            found[0].finding.summary.starts_with(
+                "40000 connections from 198.51.100.7 to 192.0.2.1:3389 in 50.0 s, with 40000 \
+                 different user names (u0, u1, u10, u100, u1000, u10000, u10001, u10002, ...)"
+            ),
+            "{}",
+            found[0].finding.summary
+        );
+    }
+
+    /// A pair attacked for a long time keeps only its recent attempts and its best window.
+    #[test]
+    fn a_long_attack_is_let_go_as_it_goes() {
+        let mut findings = CaptureFindings::new();
+        // Ten guesses a second for an hour; every 20th minute a faster burst.
+        let mut id = 0u64;
+        for s in 0..3_600i64 {
+            let per_second = if s / 60 == 20 { 20 } else { 10 };
+            for k in 0..per_second {
+                attempt(
+                    &mut findings,
+                    id,
+                    "198.51.100.7",
+                    s * 1_000 + k * 1_000 / per_second,
+                    &format!("u{}", id % 500),
+                );
+                id += 1;
+            }
+        }
+        let key = (
+            "198.51.100.7".parse().unwrap(),
+            "192.0.2.1:3389".parse().unwrap(),
+        );
+        let pair = &findings.pairs[&key];
+        let kept = pair.scan.as_ref().map_or(0, |s| s.kept.items.len());
+        // Settling takes 2 minutes (1,200 attempts), a pending list doubles before its scan,
+        // a window holds 600.
+        assert!(
+            pair.pending.list.len() <= 2_400,
+            "{}",
+            pair.pending.list.len()
+        );
+        assert!(kept <= 1_300, "{kept}");
+        let found = findings.finish();
+        assert_eq!(codes(&found), ["brute-force"]);
+        // The burst minute's window: its 1,200 attempts from 20 minutes in (after 12,000
+        // others), and the next one, exactly 60 s after its first.
+        assert_eq!(found[0].connections.len(), 1_201);
+        assert_eq!(found[0].connections[0], 12_000);
+    }
+
+    // ---------------------------------------------------------------- the reference definitions
+
+    #[derive(Debug, Clone)]
+    struct RefAttempt {
+        id: u64,
+        at: Timestamp,
+        server: SocketAddr,
+        cookie: Option<String>,
+        verdict: VerdictCode,
+    }
+
+    /// Brute force as it was defined before the sliding counts: the densest window, with the
+    /// window's names and failures counted again at each step (quadratic).
+    fn brute_force_reference(
+        client: &IpAddr,
+        server: &SocketAddr,
+        attempts: &[&RefAttempt],
+    ) -> Option<CaptureFinding> {
+        let mut sorted: Vec<&RefAttempt> = attempts.to_vec();
+        sorted.sort_by_key(|a| a.at);
+        let failed = |a: &&&RefAttempt| a.verdict == VerdictCode::AuthFailed;
+        let mut best: Option<(usize, usize)> = None;
+        let mut start = 0usize;
+        for end in 0..sorted.len() {
+            let end_at = sorted[end].at;
+            while end_at.millis_since(sorted[start].at) > BRUTE_FORCE_WINDOW_MS {
+                start += 1;
+            }
+            let window = &sorted[start..=end];
+            let users: BTreeSet<&str> = window.iter().filter_map(|a| a.cookie.as_deref()).collect();
+            let failures = window.iter().filter(failed).count();
+            let qualifies = window.len() >= BRUTE_FORCE_MIN_CONNECTIONS
+                && (users.len() >= BRUTE_FORCE_MIN_USERS || failures >= BRUTE_FORCE_MIN_USERS);
+            if qualifies && best.is_none_or(|(s, e)| e - s < end - start) {
+                best = Some((start, end));
+            }
+        }
+        let (s, e) = best?;
+        let window = &sorted[s..=e];
+        let users: BTreeSet<&str> = window.iter().filter_map(|a| a.cookie.as_deref()).collect();
+        let failures = window.iter().filter(failed).count();
+        let span = window.last()?.at.millis_since(window.first()?.at);
+        let mut names: Vec<&str> = users.iter().copied().take(8).collect();
+        if users.len() > names.len() {
+            names.push("...");
+        }
+        Some(CaptureFinding {
+            finding: finding(
+                FindingCode::BruteForce,
+                format!(
+                    "{} connections from {client} to {server} in {}, with {} different user names ({}){}",
+                    window.len(),
+                    super::super::verdict::format_ms(span),
+                    users.len(),
+                    names.join(", "),
+                    if failures > 0 { format!(" and {failures} authentication failures") } else { String::new() }
+                ),
+            ),
+            connections: window.iter().map(|a| a.id).collect(),
+        })
+    }
+
+    fn verdict_of(v: u8) -> VerdictCode {
+        match v {
+            0 => VerdictCode::AuthFailed,
+            1 => VerdictCode::Established,
+            _ => VerdictCode::NoNegotiationResponse,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// The sliding scan gives what the definition gives over each whole list, whatever
+        /// the scans' and the sealing's batch sizes, for attempts that arrive up to 100 s out
+        /// of request-time order.
+        #[test]
+        fn scan_matches_the_definition(
+            raw in proptest::collection::vec(
+                (
+                    0u8..3,
+                    0u8..12,
+                    0i64..1_000,
+                    proptest::option::weighted(0.9, 0u8..14),
+                    0u8..3,
+                    0i64..100,
+                ),
+                0..160,
+            ),
+            scale in prop_oneof![Just(60i64), Just(600), Just(4_000)],
+            pending in 1usize..12,
+            seal in 1usize..6,
+        ) {
+            // Times in ms over `scale` seconds. Clients 0 and 1 try 2 servers (brute-force
+            // windows fill), client 2 tries 12.
+            let mut attempts: Vec<(IpAddr, RefAttempt, i64)> = raw
+                .iter()
+                .map(|&(c, s, t, user, v, jitter)| {
+                    let client: IpAddr = format!("198.51.100.{}", c + 1).parse().unwrap();
+                    let servers = if c == 2 { 12 } else { 2 };
+                    let server: SocketAddr =
+                        format!("192.0.2.{}:3389", s % servers + 1).parse().unwrap();
+                    let at_ms = t * scale;
+                    let attempt = RefAttempt {
+                        id: 0,
+                        at: at(at_ms),
+                        server,
+                        cookie: user.map(|u| format!("u{u}")),
+                        verdict: verdict_of(v),
+                    };
+                    (client, attempt, at_ms + jitter * 1_000)
+                })
+                .collect();
+            attempts.sort_by_key(|(_, _, arrival)| *arrival);
+            let mut findings = CaptureFindings::with_limits(Limits { pending, seal });
+            let mut by_pair: BTreeMap<(IpAddr, SocketAddr), Vec<RefAttempt>> = BTreeMap::new();
+            for (id, (client, mut a, _)) in (0u64..).zip(attempts) {
+                a.id = id;
+                let facts = ConnectionFacts {
+                    x224: Some(super::super::facts::X224Facts {
+                        request_at: Some(a.at),
+                        cookie: a.cookie.clone(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                findings.add(id, SocketAddr::new(client, 50_000), a.server, &facts, None, a.verdict);
+                by_pair.entry((client, a.server)).or_default().push(a);
+            }
+            let expected: Vec<CaptureFinding> = by_pair
+                .iter()
+                .filter_map(|((c, s), list)| {
+                    brute_force_reference(c, s, &list.iter().collect::<Vec<_>>())
+                })
+                .collect();
+            prop_assert_eq!(findings.finish(), expected);
+        }
     }
 
     #[test]
