@@ -471,3 +471,15 @@ fn brute_force_of_1_000_000_attempts_in_50_seconds() {
     assert_eq!(tally.connections, u64::from(n));
     assert_eq!(capture_findings(&report), [("brute-force", n as usize)]);
 }
+
+/// Two attempts on each of 20 servers, 30 s apart: spraying, not brute force.
+#[test]
+fn password_spray_over_20_servers() {
+    let bytes = synth::password_spray(Vec::new(), 20, 2, 30_000).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(tally.connections, 40);
+    assert_eq!(capture_findings(&report), [("password-spray", 40)]);
+    // One attempt on each of 9 servers is not a spray yet.
+    let bytes = synth::password_spray(Vec::new(), 9, 1, 30_000).unwrap();
+    assert_eq!(capture_findings(&run(&bytes).0), []);
+}

@@ -22,6 +22,20 @@ pub const BRUTE_FORCE_MIN_CONNECTIONS: usize = 10;
 pub const BRUTE_FORCE_WINDOW_MS: f64 = 60_000.0;
 /// ... carrying at least this many different user cookies, or as many authentication failures.
 pub const BRUTE_FORCE_MIN_USERS: usize = 5;
+/// Password spraying: one client tries at least this many servers, or this many user names,
+/// each at most [`PASSWORD_SPRAY_MAX_ATTEMPTS`] times within [`PASSWORD_SPRAY_WINDOW_MS`].
+/// Ten, as for brute force: a person uses a handful of servers and accounts in half an hour,
+/// a spraying tool walks a list.
+pub const PASSWORD_SPRAY_MIN_TARGETS: usize = 10;
+/// ... at most this many attempts on each: one or two passwords per account and round is what
+/// keeps a sprayer under account lockout (10 bad passwords by default on current Windows, 5 or
+/// fewer in the CIS benchmarks), and three lets a tool's retries count.
+pub const PASSWORD_SPRAY_MAX_ATTEMPTS: u32 = 3;
+/// ... within this window: sprayers pace their rounds to the lockout counter's reset time (10
+/// minutes by default on current Windows, 15 or more in the CIS benchmarks), so half an hour
+/// holds one to three rounds; a longer window would hold every client's attempts longer.
+pub const PASSWORD_SPRAY_WINDOW_MS: f64 = 30.0 * 60_000.0;
+
 /// The finding codes. The set is the report contract: codes are never renamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -54,13 +68,23 @@ pub enum FindingCode {
     CaptureGap,
     /// Many connections with many user names, or many failures, from one client.
     BruteForce,
+    /// One client trying many servers or many user names, a few attempts each, below the
+    /// brute-force rate.
+    ///
+    /// Attempts made at the brute-force rate (one of [`BRUTE_FORCE_MIN_CONNECTIONS`] or more on
+    /// one server within [`BRUTE_FORCE_WINDOW_MS`]) are left to brute force, whether or not
+    /// they make a brute-force finding, so the two findings never list the same connection.
+    /// Connections that reached a session (verdict `established`) are not counted either: a
+    /// NAT or gateway in front of many users, or an administrator going from server to server,
+    /// makes connections that work; a spraying tool's mostly fail.
+    PasswordSpray,
     /// One certificate presented by several server addresses.
     CertReused,
 }
 
 impl FindingCode {
     /// Every code, in the order the reports list them.
-    pub const ALL: [FindingCode; 15] = [
+    pub const ALL: [FindingCode; 16] = [
         FindingCode::StandardRdpSecurity,
         FindingCode::NlaNotEnforced,
         FindingCode::TlsLegacyVersion,
@@ -75,6 +99,7 @@ impl FindingCode {
         FindingCode::BluekeepProbe,
         FindingCode::CaptureGap,
         FindingCode::BruteForce,
+        FindingCode::PasswordSpray,
         FindingCode::CertReused,
     ];
 
@@ -95,6 +120,7 @@ impl FindingCode {
             FindingCode::BluekeepProbe => "bluekeep-probe",
             FindingCode::CaptureGap => "capture-gap",
             FindingCode::BruteForce => "brute-force",
+            FindingCode::PasswordSpray => "password-spray",
             FindingCode::CertReused => "cert-reused",
         }
     }
@@ -112,6 +138,7 @@ impl FindingCode {
             | FindingCode::CertWeakKey
             | FindingCode::CertWeakSignature
             | FindingCode::BruteForce
+            | FindingCode::PasswordSpray
             | FindingCode::CertReused => Severity::Warning,
             FindingCode::CertSelfSigned
             | FindingCode::CertNameMismatch
@@ -363,9 +390,23 @@ struct Attempt {
     id: u64,
     /// When the request was sent.
     at: Timestamp,
-    /// The `mstshash` user name.
+    /// The `mstshash` user name, one allocation shared by the brute-force and spray scans.
     cookie: Option<Arc<str>>,
     auth_failed: bool,
+}
+
+/// An attempt as the spray scan of its client sees it.
+#[derive(Debug, Clone)]
+struct SprayAttempt {
+    id: u64,
+    at: Timestamp,
+    cookie: Option<Arc<str>>,
+    server: SocketAddr,
+    /// The connection reached a session (verdict `established`): not counted as a guess.
+    established: bool,
+    /// One of [`BRUTE_FORCE_MIN_CONNECTIONS`] or more attempts on its server within
+    /// [`BRUTE_FORCE_WINDOW_MS`]: brute force's, not counted either.
+    fast: bool,
 }
 
 /// What the scans sort attempts by: their request time.
@@ -374,6 +415,12 @@ trait Timed {
 }
 
 impl Timed for Attempt {
+    fn at(&self) -> Timestamp {
+        self.at
+    }
+}
+
+impl Timed for SprayAttempt {
     fn at(&self) -> Timestamp {
         self.at
     }
@@ -468,6 +515,13 @@ impl<T> Kept<T> {
     fn get_mut(&mut self, pos: u64) -> Option<&mut T> {
         let i = self.index(pos)?;
         self.items.get_mut(i)
+    }
+
+    /// Appends `item`; returns its position.
+    fn push(&mut self, item: T) -> u64 {
+        let pos = self.end();
+        self.items.push_back(item);
+        pos
     }
 
     /// Appends `batch` (taking over its buffer when nothing is kept); returns the positions
@@ -570,6 +624,30 @@ where
         map.remove(key);
     }
     left
+}
+
+/// [`count_add`], keeping `few` (the keys with 1 to [`PASSWORD_SPRAY_MAX_ATTEMPTS`] attempts).
+fn tally_add<K: Hash + Eq>(map: &mut HashMap<K, u32>, key: K, few: &mut usize) {
+    let n = count_add(map, key);
+    if n == 1 {
+        *few = few.saturating_add(1);
+    } else if n == PASSWORD_SPRAY_MAX_ATTEMPTS.saturating_add(1) {
+        *few = few.saturating_sub(1);
+    }
+}
+
+/// [`count_remove`], keeping `few` as [`tally_add`] does.
+fn tally_remove<K, Q>(map: &mut HashMap<K, u32>, key: &Q, few: &mut usize)
+where
+    K: Hash + Eq + Borrow<Q>,
+    Q: Hash + Eq + ?Sized,
+{
+    let n = count_remove(map, key);
+    if n == 0 {
+        *few = few.saturating_sub(1);
+    } else if n == PASSWORD_SPRAY_MAX_ATTEMPTS {
+        *few = few.saturating_add(1);
+    }
 }
 
 /// Up to 8 names, then `...` when there are more.
@@ -744,22 +822,252 @@ impl PairState {
     }
 }
 
+/// The spray scan of one client, in two steps over its attempts in request-time order.
+///
+/// First, each attempt's rate: an attempt is at the brute-force rate when it is one of
+/// [`BRUTE_FORCE_MIN_CONNECTIONS`] or more attempts on one server within
+/// [`BRUTE_FORCE_WINDOW_MS`]; that is known once the scan is a window past it. Then the
+/// attempts that are not, and did not reach a session, go through a window of
+/// [`PASSWORD_SPRAY_WINDOW_MS`] that counts the attempts per server and per user name and how
+/// many of each had at most [`PASSWORD_SPRAY_MAX_ATTEMPTS`].
+#[derive(Debug, Clone, Default)]
+struct SprayScan {
+    frontier: Option<Timestamp>,
+    /// Attempts whose rate is not known yet (the last window's), marked once they are at the
+    /// brute-force rate.
+    recent: Kept<SprayAttempt>,
+    /// Per server, the positions in `recent` of its attempts, and how many of the first of
+    /// them are marked (marking takes a server's whole list, so the marked ones come first).
+    rate: HashMap<SocketAddr, (VecDeque<u64>, usize)>,
+    /// The current spray window, preceded by the best window while that is not written out.
+    counted: Kept<SprayAttempt>,
+    /// The position of the current window's first attempt.
+    start: u64,
+    /// Attempts per server in the window.
+    servers: HashMap<SocketAddr, u32>,
+    /// Attempts per user name in the window.
+    users: HashMap<Arc<str>, u32>,
+    /// Servers, and user names, with at most [`PASSWORD_SPRAY_MAX_ATTEMPTS`] in the window.
+    few_servers: usize,
+    few_users: usize,
+    best: Best,
+}
+
+impl SprayScan {
+    /// Scans a batch of attempts in request-time order (they join `recent` as
+    /// [`BruteScan::scan`]'s join `kept`).
+    fn scan(&mut self, batch: Vec<SprayAttempt>, client: IpAddr) {
+        let (from, to) = self.recent.append(batch);
+        for pos in from..to {
+            let Some(x) = self.recent.get_mut(pos) else {
+                break;
+            };
+            if let Some(f) = self.frontier {
+                x.at = x.at.max(f);
+            }
+            let (at, server) = (x.at, x.server);
+            self.frontier = Some(at);
+            self.release(Some(at), client);
+            let (positions, marked) = self.rate.entry(server).or_default();
+            positions.push_back(pos);
+            if positions.len() >= BRUTE_FORCE_MIN_CONNECTIONS {
+                for p in positions.iter().skip(*marked) {
+                    if let Some(x) = self.recent.get_mut(*p) {
+                        x.fast = true;
+                    }
+                }
+                *marked = positions.len();
+            }
+        }
+    }
+
+    /// Hands the attempts whose rate is known (more than a brute-force window before `now`;
+    /// all of them without `now`) to the spray window.
+    fn release(&mut self, now: Option<Timestamp>, client: IpAddr) {
+        while let Some(front) = self.recent.get(self.recent.first) {
+            if now.is_some_and(|now| now.millis_since(front.at) <= BRUTE_FORCE_WINDOW_MS) {
+                break;
+            }
+            let Some(x) = self.recent.pop_front() else {
+                break;
+            };
+            if let std::collections::hash_map::Entry::Occupied(mut e) = self.rate.entry(x.server) {
+                let (positions, marked) = e.get_mut();
+                positions.pop_front();
+                *marked = marked.saturating_sub(1);
+                if positions.is_empty() {
+                    e.remove();
+                }
+            }
+            if !x.fast && !x.established {
+                self.count(x, client);
+            }
+        }
+    }
+
+    fn count(&mut self, x: SprayAttempt, client: IpAddr) {
+        let at = x.at;
+        while let Some(old) = self.counted.get(self.start) {
+            if at.millis_since(old.at) <= PASSWORD_SPRAY_WINDOW_MS {
+                break;
+            }
+            tally_remove(&mut self.servers, &old.server, &mut self.few_servers);
+            if let Some(c) = old.cookie.as_deref() {
+                tally_remove(&mut self.users, c, &mut self.few_users);
+            }
+            self.start = self.start.saturating_add(1);
+        }
+        tally_add(&mut self.servers, x.server, &mut self.few_servers);
+        if let Some(c) = &x.cookie {
+            tally_add(&mut self.users, Arc::clone(c), &mut self.few_users);
+        }
+        let end = self.counted.push(x);
+        let len = window_len(self.start, end);
+        let qualifies = self.few_servers >= PASSWORD_SPRAY_MIN_TARGETS
+            || self.few_users >= PASSWORD_SPRAY_MIN_TARGETS;
+        if qualifies && len > self.best.len() {
+            self.best = Best::Window {
+                first: self.start,
+                last: end,
+            };
+        }
+        if let Best::Window { first, last } = self.best {
+            if last < self.start {
+                self.best = Best::Found(spray_finding(client, self.counted.range(first, last)));
+            }
+        }
+        self.counted.drop_before(self.best.keep_from(self.start));
+    }
+
+    fn finish(mut self, client: IpAddr) -> Option<CaptureFinding> {
+        self.release(None, client);
+        match self.best {
+            Best::None => None,
+            Best::Window { first, last } => {
+                Some(spray_finding(client, self.counted.range(first, last)))
+            }
+            Best::Found(f) => Some(f),
+        }
+    }
+}
+
+/// The password-spray finding on a window of counted attempts, in request-time order.
+fn spray_finding<'a>(
+    client: IpAddr,
+    window: impl Iterator<Item = &'a SprayAttempt> + Clone,
+) -> CaptureFinding {
+    let mut servers: BTreeMap<SocketAddr, u32> = BTreeMap::new();
+    let mut users: BTreeMap<&str, u32> = BTreeMap::new();
+    for x in window.clone() {
+        let n = servers.entry(x.server).or_default();
+        *n = n.saturating_add(1);
+        if let Some(c) = x.cookie.as_deref() {
+            let n = users.entry(c).or_default();
+            *n = n.saturating_add(1);
+        }
+    }
+    let is_few = |n: &&u32| **n <= PASSWORD_SPRAY_MAX_ATTEMPTS;
+    let few_servers = servers.values().filter(is_few).count();
+    let few_users = users.values().filter(is_few).count();
+    let first = window.clone().next().map(|x| x.at).unwrap_or_default();
+    let last = window.clone().last().map_or(first, |x| x.at);
+    let connections: Vec<u64> = window.map(|x| x.id).collect();
+    let server_names: Vec<String> = servers.keys().map(ToString::to_string).collect();
+    let user_part = match users.len() {
+        0 => "no user name".to_string(),
+        1 => format!("user name {}", first_names(users.keys().copied())),
+        n => format!(
+            "{n} different user names ({})",
+            first_names(users.keys().copied())
+        ),
+    };
+    let mut few = Vec::new();
+    if few_servers >= PASSWORD_SPRAY_MIN_TARGETS {
+        few.push(format!("{few_servers} servers"));
+    }
+    if few_users >= PASSWORD_SPRAY_MIN_TARGETS {
+        few.push(format!("{few_users} user names"));
+    }
+    let server_part = match servers.len() {
+        1 => "1 server".to_string(),
+        n => format!("{n} servers"),
+    };
+    CaptureFinding {
+        finding: finding(
+            FindingCode::PasswordSpray,
+            format!(
+                "{} connections from {client} in {} to {server_part} ({}) with {user_part}: at most {PASSWORD_SPRAY_MAX_ATTEMPTS} on each of {}",
+                connections.len(),
+                super::verdict::format_ms(last.millis_since(first)),
+                first_names(server_names.iter().map(String::as_str)),
+                few.join(" and each of "),
+            ),
+        ),
+        connections,
+    }
+}
+
+/// One client's attempts for the spray scan: those waiting for their turn, and the scan.
+#[derive(Debug, Clone)]
+struct ClientState {
+    pending: Pending<SprayAttempt>,
+    /// The latest request time of the client.
+    last: Timestamp,
+    /// Created at the first scan.
+    scan: Option<Box<SprayScan>>,
+}
+
+impl ClientState {
+    fn new(at: Timestamp, sealed: Option<CaptureFinding>) -> Self {
+        ClientState {
+            pending: Pending::default(),
+            last: at,
+            scan: sealed.map(|f| {
+                Box::new(SprayScan {
+                    best: Best::Found(f),
+                    ..SprayScan::default()
+                })
+            }),
+        }
+    }
+
+    fn scan(&mut self, latest: Option<Timestamp>, client: IpAddr) {
+        let attempts = self.pending.take_settled(latest);
+        if attempts.is_empty() {
+            return;
+        }
+        self.scan
+            .get_or_insert_with(Box::default)
+            .scan(attempts, client);
+    }
+
+    fn finish(mut self, client: IpAddr) -> Option<CaptureFinding> {
+        if self.scan.is_none() && self.pending.list.len() < PASSWORD_SPRAY_MIN_TARGETS {
+            return None;
+        }
+        self.scan(None, client);
+        self.scan?.finish(client)
+    }
+}
+
 /// Gathers what the capture-wide findings need, one small record per connection, and decides
-/// them at the end (brute force, certificate reuse).
+/// them at the end (brute force, password spraying, certificate reuse).
 ///
 /// # Order and memory
-/// The brute-force scan needs each client/server pair's attempts in request-time order. Connections come in order of first packet, and a client sends its request right after
+/// The scans need each client's (and each client/server pair's) attempts in request-time
+/// order. Connections come in order of first packet, and a client sends its request right after
 /// the TCP handshake, so an attempt added later is not expected more than
 /// [`SETTLE_AFTER_MS`] (two brute-force windows) before the latest request already added:
 /// attempts older than that are settled, and are scanned (sorted, once enough of them wait)
-/// and let go of as soon as no window needs them. What stays per pair is the last window and
-/// the best one; a pair idle for [`SETTLE_AFTER_MS`] is reduced to its finding (or
-/// forgotten). The result is the one the whole sorted list would give
+/// and let go of as soon as no window needs them. What stays per pair is the last brute-force
+/// window and the best one, per client the last spray window and its best one; a pair idle
+/// for [`SETTLE_AFTER_MS`], and a client idle for [`PASSWORD_SPRAY_WINDOW_MS`] more, is reduced
+/// to its finding (or forgotten). The result is the one the whole sorted list would give
 /// unless a connection sends its request more than [`SETTLE_AFTER_MS`] after connections that
 /// opened later; such an attempt is scanned as if made at the time of the last one scanned.
 ///
-/// Cost: O(n log n) in the attempts (the sorts; each attempt enters and leaves the window
-/// once, with hash-map counts), and O(pairs) for the periodic look for idle ones,
+/// Cost: O(n log n) in the attempts (the sorts; each attempt enters and leaves each window
+/// once, with hash-map counts), and O(pairs + clients) for the periodic look for idle ones,
 /// which comes after as many new ones as are kept. Certificate reuse keeps one connection id
 /// per connection that presented a certificate: the finding lists them all.
 #[derive(Debug, Clone)]
@@ -767,20 +1075,24 @@ pub struct CaptureFindings {
     pairs: HashMap<(IpAddr, SocketAddr), PairState>,
     /// The brute-force finding of pairs let go.
     brute_sealed: BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+    clients: HashMap<IpAddr, ClientState>,
+    /// The spray finding of clients let go.
+    spray_sealed: BTreeMap<IpAddr, CaptureFinding>,
     certificates: BTreeMap<String, (BTreeSet<IpAddr>, Vec<u64>, String)>,
     /// The latest request time added.
     latest: Option<Timestamp>,
-    /// Look for idle pairs when `pairs` has this many.
+    /// Look for idle pairs (clients) when `pairs` (`clients`) has this many.
     pairs_seal_at: usize,
+    clients_seal_at: usize,
     limits: Limits,
 }
 
 /// When the accumulator sorts and when it looks for idle pairs: constants, smaller in tests.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
-    /// Settled attempts of a pair are scanned once at least this many wait.
+    /// Settled attempts of a pair or client are scanned once at least this many wait.
     pending: usize,
-    /// Pairs kept before the first look for idle ones.
+    /// Pairs or clients kept before the first look for idle ones.
     seal: usize,
 }
 
@@ -799,9 +1111,9 @@ impl Default for CaptureFindings {
     }
 }
 
-/// Attempts of a pair waiting before a scan is worth its sort.
+/// Attempts of a pair or client waiting before a scan is worth its sort.
 const MIN_PENDING_SCAN: usize = 256;
-/// Pairs kept before the first look for idle ones.
+/// Pairs (clients) kept before the first look for idle ones.
 const MIN_SEAL_PAIRS: usize = 1024;
 /// An attempt this much older than the latest request is settled; a pair whose last attempt
 /// is this old is let go.
@@ -817,9 +1129,12 @@ impl CaptureFindings {
         CaptureFindings {
             pairs: HashMap::new(),
             brute_sealed: BTreeMap::new(),
+            clients: HashMap::new(),
+            spray_sealed: BTreeMap::new(),
             certificates: BTreeMap::new(),
             latest: None,
             pairs_seal_at: 0,
+            clients_seal_at: 0,
             limits,
         }
     }
@@ -847,7 +1162,9 @@ impl CaptureFindings {
         }
         let latest = self.latest.map_or(at, |l| l.max(at));
         self.latest = Some(latest);
+        let cookie: Option<Arc<str>> = x.cookie.as_deref().map(Arc::from);
         let limits = self.limits;
+
         let key = (client.ip(), server);
         let pair = match self.pairs.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -859,17 +1176,40 @@ impl CaptureFindings {
         pair.pending.push(Attempt {
             id,
             at,
-            cookie: x.cookie.as_deref().map(Arc::from),
+            cookie: cookie.clone(),
             auth_failed: verdict == VerdictCode::AuthFailed,
         });
         if pair.pending.due(latest, limits.pending) {
             pair.scan(Some(latest), key);
         }
 
+        let spray = match self.clients.entry(key.0) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(ClientState::new(at, self.spray_sealed.remove(&key.0)))
+            }
+        };
+        spray.last = spray.last.max(at);
+        spray.pending.push(SprayAttempt {
+            id,
+            at,
+            cookie,
+            server,
+            established: verdict == VerdictCode::Established,
+            fast: false,
+        });
+        if spray.pending.due(latest, limits.pending) {
+            spray.scan(Some(latest), key.0);
+        }
+
         if self.pairs.len() >= self.pairs_seal_at.max(limits.seal) {
             self.seal_idle_pairs(latest);
             // Amortised: the next look comes after as many new pairs as are kept now.
             self.pairs_seal_at = self.pairs.len().saturating_mul(2);
+        }
+        if self.clients.len() >= self.clients_seal_at.max(limits.seal) {
+            self.seal_idle_clients(latest);
+            self.clients_seal_at = self.clients.len().saturating_mul(2);
         }
     }
 
@@ -888,8 +1228,26 @@ impl CaptureFindings {
         }
     }
 
-    /// The findings over everything added: brute force by client and server, then
-    /// certificate reuse.
+    /// Reduces the clients idle for [`PASSWORD_SPRAY_WINDOW_MS`] plus [`SETTLE_AFTER_MS`] (no
+    /// later attempt can share a window with theirs) to their finding.
+    fn seal_idle_clients(&mut self, latest: Timestamp) {
+        let idle: Vec<IpAddr> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| {
+                latest.millis_since(c.last) > PASSWORD_SPRAY_WINDOW_MS + SETTLE_AFTER_MS
+            })
+            .map(|(key, _)| *key)
+            .collect();
+        for client in idle {
+            if let Some(found) = self.clients.remove(&client).and_then(|c| c.finish(client)) {
+                self.spray_sealed.insert(client, found);
+            }
+        }
+    }
+
+    /// The findings over everything added: brute force by client and server, then password
+    /// spraying by client, then certificate reuse.
     pub fn finish(self) -> Vec<CaptureFinding> {
         let mut brute = self.brute_sealed;
         for (key, pair) in self.pairs {
@@ -897,7 +1255,13 @@ impl CaptureFindings {
                 brute.insert(key, found);
             }
         }
-        let mut out: Vec<CaptureFinding> = brute.into_values().collect();
+        let mut spray = self.spray_sealed;
+        for (client, state) in self.clients {
+            if let Some(found) = state.finish(client) {
+                spray.insert(client, found);
+            }
+        }
+        let mut out: Vec<CaptureFinding> = brute.into_values().chain(spray.into_values()).collect();
         for (sha256, (servers, ids, subject)) in self.certificates {
             if servers.len() > 1 {
                 let list: Vec<String> = servers.iter().map(ToString::to_string).collect();
@@ -1132,12 +1496,162 @@ mod tests {
             pair.pending.list.len()
         );
         assert!(kept <= 1_300, "{kept}");
+        let spray = &findings.clients[&key.0];
+        let counted = spray.scan.as_ref().map_or(0, |s| s.counted.items.len());
+        let recent = spray.scan.as_ref().map_or(0, |s| s.recent.items.len());
+        assert!(spray.pending.list.len() <= 2_400);
+        assert_eq!(counted, 0, "all at the brute-force rate");
+        assert!(recent <= 700, "{recent}");
         let found = findings.finish();
         assert_eq!(codes(&found), ["brute-force"]);
         // The burst minute's window: its 1,200 attempts from 20 minutes in (after 12,000
         // others), and the next one, exactly 60 s after its first.
         assert_eq!(found[0].connections.len(), 1_201);
         assert_eq!(found[0].connections[0], 12_000);
+    }
+
+    #[test]
+    fn spraying_twenty_servers_is_found() {
+        let mut findings = CaptureFindings::new();
+        // Two rounds over 20 servers, one attempt every 30 s: 20 minutes, 2 per server.
+        let mut id = 0;
+        for round in 0..2 {
+            for s in 0..20 {
+                let server = format!("192.0.2.{}:3389", s + 1);
+                let user = if round == 0 { "admin" } else { "administrator" };
+                let at_ms = i64::try_from(id).unwrap() * 30_000;
+                add(
+                    &mut findings,
+                    id,
+                    ("198.51.100.7", &server),
+                    at_ms,
+                    Some(user),
+                    VerdictCode::NoNegotiationResponse,
+                );
+                id += 1;
+            }
+        }
+        let found = findings.finish();
+        assert_eq!(codes(&found), ["password-spray"]);
+        assert_eq!(found[0].finding.severity, Severity::Warning);
+        assert_eq!(found[0].connections, (0..40).collect::<Vec<u64>>());
+        assert_eq!(
+            found[0].finding.summary,
+            "40 connections from 198.51.100.7 in 1170.0 s to 20 servers (192.0.2.1:3389, \
+             192.0.2.2:3389, 192.0.2.3:3389, 192.0.2.4:3389, 192.0.2.5:3389, 192.0.2.6:3389, \
+             192.0.2.7:3389, 192.0.2.8:3389, ...) with 2 different user names (admin, \
+             administrator): at most 3 on each of 20 servers"
+        );
+    }
+
+    /// Nine servers, or nine user names, are not enough; connections that reached a session
+    /// are not guesses.
+    #[test]
+    fn thresholds_and_successful_connections() {
+        let mut findings = CaptureFindings::new();
+        for i in 0..9u64 {
+            let server = format!("192.0.2.{}:3389", i + 1);
+            let at_ms = i64::try_from(i).unwrap() * 60_000;
+            add(
+                &mut findings,
+                i,
+                ("198.51.100.7", &server),
+                at_ms,
+                Some(&format!("u{i}")),
+                VerdictCode::AuthFailed,
+            );
+        }
+        // A gateway: 30 users on one server, each connecting once, every connection working.
+        for i in 0..30u64 {
+            let at_ms = i64::try_from(i).unwrap() * 30_000;
+            add(
+                &mut findings,
+                100 + i,
+                ("198.51.100.8", "192.0.2.1:3389"),
+                at_ms,
+                Some(&format!("user{i}")),
+                VerdictCode::Established,
+            );
+        }
+        assert_eq!(findings.finish(), []);
+    }
+
+    /// Many user names on one server: slowly, a spray; fast, brute force, not both.
+    #[test]
+    fn one_server_slow_is_spray_fast_is_brute_force() {
+        let mut findings = CaptureFindings::new();
+        // 30 names, one every 20 s (3 a minute, under the brute-force rate).
+        for i in 0..30u64 {
+            let at_ms = i64::try_from(i).unwrap() * 20_000;
+            add(
+                &mut findings,
+                i,
+                ("198.51.100.7", "192.0.2.1:3389"),
+                at_ms,
+                Some(&format!("user{i}")),
+                VerdictCode::NoNegotiationResponse,
+            );
+        }
+        // Another client: 30 names in 30 s.
+        for i in 0..30u64 {
+            let at_ms = i64::try_from(i).unwrap() * 1_000;
+            add(
+                &mut findings,
+                100 + i,
+                ("198.51.100.9", "192.0.2.1:3389"),
+                at_ms,
+                Some(&format!("user{i}")),
+                VerdictCode::NoNegotiationResponse,
+            );
+        }
+        let found = findings.finish();
+        assert_eq!(codes(&found), ["brute-force", "password-spray"]);
+        assert!(found[0].finding.summary.contains("from 198.51.100.9"));
+        assert_eq!(found[0].connections.len(), 30);
+        assert_eq!(
+            found[1].finding.summary,
+            "30 connections from 198.51.100.7 in 580.0 s to 1 server (192.0.2.1:3389) with 30 \
+             different user names (user0, user1, user10, user11, user12, user13, user14, \
+             user15, ...): at most 3 on each of 30 user names"
+        );
+    }
+
+    /// A client guessing fast on one server while it sprays others: both findings, on
+    /// different connections.
+    #[test]
+    fn brute_force_beside_spraying_are_told_apart() {
+        let mut findings = CaptureFindings::new();
+        let mut id = 0u64;
+        for i in 0..600i64 {
+            // Every second a guess on the first server, every 30 s one on another server.
+            let t = i * 1_000;
+            add(
+                &mut findings,
+                id,
+                ("198.51.100.7", "192.0.2.1:3389"),
+                t,
+                Some(&format!("g{i}")),
+                VerdictCode::AuthFailed,
+            );
+            id += 1;
+            if i % 30 == 0 {
+                let server = format!("192.0.2.{}:3389", 10 + i / 30);
+                add(
+                    &mut findings,
+                    id,
+                    ("198.51.100.7", &server),
+                    t,
+                    Some("admin"),
+                    VerdictCode::NoNegotiationResponse,
+                );
+                id += 1;
+            }
+        }
+        let found = findings.finish();
+        assert_eq!(codes(&found), ["brute-force", "password-spray"]);
+        let brute: BTreeSet<u64> = found[0].connections.iter().copied().collect();
+        assert!(found[1].connections.iter().all(|id| !brute.contains(id)));
+        assert_eq!(found[1].connections.len(), 20);
     }
 
     // ---------------------------------------------------------------- the reference definitions
@@ -1202,6 +1716,67 @@ mod tests {
         })
     }
 
+    /// Password spraying by its definition, the slow way: each attempt's rate from every
+    /// window on its server, then every window of the counted attempts.
+    fn spray_reference(client: IpAddr, attempts: &[&RefAttempt]) -> Option<CaptureFinding> {
+        let mut sorted: Vec<&RefAttempt> = attempts.to_vec();
+        sorted.sort_by_key(|a| a.at);
+        let fast = |i: usize| {
+            (i..sorted.len()).any(|e| {
+                let (a, end) = (sorted[i], sorted[e]);
+                end.server == a.server
+                    && end.at.millis_since(a.at) <= BRUTE_FORCE_WINDOW_MS
+                    && (0..=e)
+                        .filter(|&k| {
+                            sorted[k].server == end.server
+                                && end.at.millis_since(sorted[k].at) <= BRUTE_FORCE_WINDOW_MS
+                        })
+                        .count()
+                        >= BRUTE_FORCE_MIN_CONNECTIONS
+            })
+        };
+        let counted: Vec<SprayAttempt> = (0..sorted.len())
+            .filter(|&i| !fast(i) && sorted[i].verdict != VerdictCode::Established)
+            .map(|i| SprayAttempt {
+                id: sorted[i].id,
+                at: sorted[i].at,
+                cookie: sorted[i].cookie.as_deref().map(Arc::from),
+                server: sorted[i].server,
+                established: false,
+                fast: false,
+            })
+            .collect();
+        let mut best: Option<(usize, usize)> = None;
+        let mut start = 0;
+        for end in 0..counted.len() {
+            while counted[end].at.millis_since(counted[start].at) > PASSWORD_SPRAY_WINDOW_MS {
+                start += 1;
+            }
+            let window = &counted[start..=end];
+            let mut servers: BTreeMap<SocketAddr, u32> = BTreeMap::new();
+            let mut users: BTreeMap<&str, u32> = BTreeMap::new();
+            for x in window {
+                *servers.entry(x.server).or_default() += 1;
+                if let Some(c) = x.cookie.as_deref() {
+                    *users.entry(c).or_default() += 1;
+                }
+            }
+            let few = |m: &dyn Fn() -> Vec<u32>| {
+                m().into_iter()
+                    .filter(|n| *n <= PASSWORD_SPRAY_MAX_ATTEMPTS)
+                    .count()
+            };
+            let qualifies = few(&|| servers.values().copied().collect())
+                >= PASSWORD_SPRAY_MIN_TARGETS
+                || few(&|| users.values().copied().collect()) >= PASSWORD_SPRAY_MIN_TARGETS;
+            if qualifies && best.is_none_or(|(s, e)| e - s < end - start) {
+                best = Some((start, end));
+            }
+        }
+        let (s, e) = best?;
+        Some(spray_finding(client, counted[s..=e].iter()))
+    }
+
     fn verdict_of(v: u8) -> VerdictCode {
         match v {
             0 => VerdictCode::AuthFailed,
@@ -1213,11 +1788,11 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
 
-        /// The sliding scan gives what the definition gives over each whole list, whatever
+        /// The sliding scans give what the definitions give over each whole list, whatever
         /// the scans' and the sealing's batch sizes, for attempts that arrive up to 100 s out
         /// of request-time order.
         #[test]
-        fn scan_matches_the_definition(
+        fn scans_match_the_definitions(
             raw in proptest::collection::vec(
                 (
                     0u8..3,
@@ -1234,7 +1809,7 @@ mod tests {
             seal in 1usize..6,
         ) {
             // Times in ms over `scale` seconds. Clients 0 and 1 try 2 servers (brute-force
-            // windows fill), client 2 tries 12.
+            // windows fill), client 2 tries 12 (spraying).
             let mut attempts: Vec<(IpAddr, RefAttempt, i64)> = raw
                 .iter()
                 .map(|&(c, s, t, user, v, jitter)| {
@@ -1256,6 +1831,7 @@ mod tests {
             attempts.sort_by_key(|(_, _, arrival)| *arrival);
             let mut findings = CaptureFindings::with_limits(Limits { pending, seal });
             let mut by_pair: BTreeMap<(IpAddr, SocketAddr), Vec<RefAttempt>> = BTreeMap::new();
+            let mut by_client: BTreeMap<IpAddr, Vec<RefAttempt>> = BTreeMap::new();
             for (id, (client, mut a, _)) in (0u64..).zip(attempts) {
                 a.id = id;
                 let facts = ConnectionFacts {
@@ -1267,14 +1843,18 @@ mod tests {
                     ..Default::default()
                 };
                 findings.add(id, SocketAddr::new(client, 50_000), a.server, &facts, None, a.verdict);
-                by_pair.entry((client, a.server)).or_default().push(a);
+                by_pair.entry((client, a.server)).or_default().push(a.clone());
+                by_client.entry(client).or_default().push(a);
             }
-            let expected: Vec<CaptureFinding> = by_pair
+            let mut expected: Vec<CaptureFinding> = by_pair
                 .iter()
                 .filter_map(|((c, s), list)| {
                     brute_force_reference(c, s, &list.iter().collect::<Vec<_>>())
                 })
                 .collect();
+            expected.extend(by_client.iter().filter_map(|(c, list)| {
+                spray_reference(*c, &list.iter().collect::<Vec<_>>())
+            }));
             prop_assert_eq!(findings.finish(), expected);
         }
     }
