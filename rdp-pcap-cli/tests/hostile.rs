@@ -30,6 +30,8 @@ struct Tally {
     /// Anomalies of the first few connections.
     anomalies: Vec<String>,
     tls_seen: u64,
+    /// The `tls` JSON object of the first connection that has one.
+    first_tls_json: Option<serde_json::Value>,
 }
 
 impl Reporter for Tally {
@@ -47,6 +49,9 @@ impl Reporter for Tally {
             }
         }
         self.tls_seen += u64::from(rec.tls.is_some());
+        if self.first_tls_json.is_none() && rec.tls.is_some() {
+            self.first_tls_json = Some(rdp_pcap::report::json::connection(rec)["tls"].clone());
+        }
         Ok(())
     }
     fn capture(&mut self, _: &CaptureReport) -> io::Result<()> {
@@ -482,4 +487,26 @@ fn password_spray_over_20_servers() {
     // One attempt on each of 9 servers is not a spray yet.
     let bytes = synth::password_spray(Vec::new(), 9, 1, 30_000).unwrap();
     assert_eq!(capture_findings(&run(&bytes).0), []);
+}
+
+/// Connections left open after a ClientHello of 32,000 suites: each keeps 256 of them and the
+/// count of the rest, and fingerprint strings cut at 4 KiB (about 430 KB each before).
+#[test]
+fn client_hellos_of_32_000_suites() {
+    let bytes = synth::big_client_hellos(Vec::new(), 20, 32_000).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(report.connections_reported, 20);
+    assert_eq!(tally.tls_seen, 20);
+    let tls = tally.first_tls_json.unwrap();
+    assert_eq!(tls["client_cipher_suites"].as_array().unwrap().len(), 256);
+    assert_eq!(tls["client_cipher_suites_not_kept"], 32_000 - 256);
+    assert_eq!(tls["supported_groups_not_kept"], 0);
+    assert_eq!(tls["alpn_not_kept"], 0);
+    let ja4_r = tls["ja4_r"].as_str().unwrap();
+    assert!(
+        ja4_r.len() <= 4096 && ja4_r.ends_with("..."),
+        "{}",
+        ja4_r.len()
+    );
+    assert!(tls["ja4"].as_str().unwrap().starts_with("t13d9904"));
 }

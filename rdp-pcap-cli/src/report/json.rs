@@ -348,9 +348,13 @@ json_object! {
             .then_some(Seq(|| this.t.client_versions.iter().copied().map(Name))),
         "client_cipher_suites": this.t.client_hello_ts.is_some()
             .then_some(Seq(|| this.t.client_cipher_suites.iter().copied().map(Name))),
+        "client_cipher_suites_not_kept": this.t.client_hello_ts.is_some()
+            .then_some(this.t.client_cipher_suites_not_kept),
         "sni": this.t.sni,
         "alpn": this.t.alpn,
+        "alpn_not_kept": this.t.alpn_not_kept,
         "supported_groups": Seq(|| this.t.supported_groups.iter().copied().map(Name)),
+        "supported_groups_not_kept": this.t.supported_groups_not_kept,
         "ja4": this.t.ja4,
         "ja4_r": this.t.ja4_r,
         "ja3": this.t.ja3,

@@ -84,7 +84,7 @@ fn tls_lines(t: &TlsFacts, start: rdp_wire::analyzer::Timestamp) -> Vec<(&'stati
         let mut hello = format!(
             "client offers {} with {} cipher suites",
             versions.join(", "),
-            t.client_cipher_suites.len()
+            t.client_cipher_suites_offered()
         );
         if let Some(sni) = &t.sni {
             hello.push_str(&format!(", SNI {sni}"));

@@ -263,7 +263,9 @@ fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
             format!("the server certificate ({}) is self-signed", cert.subject),
         ));
     }
-    if let Some(sni) = &t.sni {
+    // A name cut short (tls::MAX_SNI_BYTES) cannot show that the certificate does not name
+    // the host.
+    if let Some(sni) = t.sni.as_ref().filter(|_| t.sni_not_kept == 0) {
         let covered = cert
             .subject_cn
             .iter()
@@ -1295,6 +1297,31 @@ mod tests {
         assert!(!name_matches("*.example.com", "example.com"));
         assert!(name_matches("Host.Example.com", "host.example.com."));
         assert!(!name_matches("rdp-lab-good", "127.0.0.1"));
+    }
+
+    /// A name cut short gives no cert-name-mismatch: what was not kept might have matched.
+    #[test]
+    fn name_mismatch_needs_the_whole_name() {
+        let cert = crate::x509::CertificateSummary {
+            subject: "CN=rdp-lab".to_string(),
+            subject_cn: Some("rdp-lab".to_string()),
+            san: vec!["a.example".to_string()],
+            ..Default::default()
+        };
+        let mismatch = |sni: &str, sni_not_kept: usize| {
+            let t = TlsFacts {
+                sni: Some(sni.to_string()),
+                sni_not_kept,
+                certificates: vec![cert.clone()],
+                ..Default::default()
+            };
+            let mut out = Vec::new();
+            tls_findings(&t, Timestamp(0), &mut out);
+            out.iter().any(|f| f.code == FindingCode::CertNameMismatch)
+        };
+        assert!(mismatch("b.example", 0));
+        assert!(!mismatch("a.example", 0));
+        assert!(!mismatch("bbbbbbbb...", 100));
     }
 
     const T0: i64 = 1_764_410_000_000_000_000;
