@@ -156,6 +156,7 @@ json_object! {
         "subject": this.c.subject,
         "issuer": this.c.issuer,
         "san": this.c.san,
+        "san_not_kept": this.c.san_not_kept,
         "serial": this.c.serial,
         "not_before": this.c.not_before_rfc3339,
         "not_after": this.c.not_after_rfc3339,
@@ -166,6 +167,7 @@ json_object! {
         "self_signed": this.c.self_signed,
         "sha256": this.c.sha256,
         "eku": this.c.eku,
+        "eku_not_kept": this.c.eku_not_kept,
     }
 }
 

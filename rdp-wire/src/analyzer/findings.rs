@@ -263,15 +263,15 @@ fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
             format!("the server certificate ({}) is self-signed", cert.subject),
         ));
     }
-    // A name cut short (tls::MAX_SNI_BYTES) cannot show that the certificate does not name
-    // the host.
+    // A name cut short (tls::MAX_SNI_BYTES), or a certificate whose names were not all kept
+    // (x509::MAX_SUMMARY_LIST), cannot show that the certificate does not name the host.
     if let Some(sni) = t.sni.as_ref().filter(|_| t.sni_not_kept == 0) {
         let covered = cert
             .subject_cn
             .iter()
             .chain(cert.san.iter())
             .any(|n| name_matches(n, sni));
-        if !covered {
+        if !covered && cert.san_not_kept == 0 {
             out.push(finding(
                 FindingCode::CertNameMismatch,
                 format!(
@@ -1299,29 +1299,34 @@ mod tests {
         assert!(!name_matches("rdp-lab-good", "127.0.0.1"));
     }
 
-    /// A name cut short gives no cert-name-mismatch: what was not kept might have matched.
+    /// A name cut short, or a certificate whose names were not all kept, gives no
+    /// cert-name-mismatch: what was not kept might have matched.
     #[test]
-    fn name_mismatch_needs_the_whole_name() {
+    fn name_mismatch_needs_every_name() {
         let cert = crate::x509::CertificateSummary {
             subject: "CN=rdp-lab".to_string(),
             subject_cn: Some("rdp-lab".to_string()),
             san: vec!["a.example".to_string()],
             ..Default::default()
         };
-        let mismatch = |sni: &str, sni_not_kept: usize| {
+        let mismatch = |sni: &str, sni_not_kept: usize, san_not_kept: usize| {
             let t = TlsFacts {
                 sni: Some(sni.to_string()),
                 sni_not_kept,
-                certificates: vec![cert.clone()],
+                certificates: vec![crate::x509::CertificateSummary {
+                    san_not_kept,
+                    ..cert.clone()
+                }],
                 ..Default::default()
             };
             let mut out = Vec::new();
             tls_findings(&t, Timestamp(0), &mut out);
             out.iter().any(|f| f.code == FindingCode::CertNameMismatch)
         };
-        assert!(mismatch("b.example", 0));
-        assert!(!mismatch("a.example", 0));
-        assert!(!mismatch("bbbbbbbb...", 100));
+        assert!(mismatch("b.example", 0, 0));
+        assert!(!mismatch("a.example", 0, 0));
+        assert!(!mismatch("b.example", 0, 1));
+        assert!(!mismatch("bbbbbbbb...", 100, 0));
     }
 
     const T0: i64 = 1_764_410_000_000_000_000;
