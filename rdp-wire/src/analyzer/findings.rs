@@ -1058,15 +1058,15 @@ impl ClientState {
 /// # Order and memory
 /// The scans need each client's (and each client/server pair's) attempts in request-time
 /// order. Connections come in order of first packet, and a client sends its request right after
-/// the TCP handshake, so an attempt added later is not expected more than
-/// [`SETTLE_AFTER_MS`] (two brute-force windows) before the latest request already added:
-/// attempts older than that are settled, and are scanned (sorted, once enough of them wait)
-/// and let go of as soon as no window needs them. What stays per pair is the last brute-force
-/// window and the best one, per client the last spray window and its best one; a pair idle
-/// for [`SETTLE_AFTER_MS`], and a client idle for [`PASSWORD_SPRAY_WINDOW_MS`] more, is reduced
-/// to its finding (or forgotten). The result is the one the whole sorted list would give
-/// unless a connection sends its request more than [`SETTLE_AFTER_MS`] after connections that
-/// opened later; such an attempt is scanned as if made at the time of the last one scanned.
+/// the TCP handshake, so an attempt added later is not expected more than two brute-force
+/// windows (2 minutes) before the latest request already added: attempts older than that are
+/// settled, and are scanned (sorted, once enough of them wait) and let go of as soon as no
+/// window needs them. What stays per pair is the last brute-force window and the best one, per
+/// client the last spray window and its best one; a pair idle for 2 minutes, and a client idle
+/// for [`PASSWORD_SPRAY_WINDOW_MS`] more, is reduced to its finding (or forgotten). The result
+/// is the one the whole sorted list would give unless a connection sends its request more than
+/// 2 minutes after connections that opened later; such an attempt is scanned as if made at the
+/// time of the last one scanned.
 ///
 /// Cost: O(n log n) in the attempts (the sorts; each attempt enters and leaves each window
 /// once, with hash-map counts), and O(pairs + clients) for the periodic look for idle ones,

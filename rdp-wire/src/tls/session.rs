@@ -21,7 +21,7 @@
 //! [`MAX_CERTIFICATES`] certificate summaries, [`MAX_ALERTS`] alerts and [`MAX_ANOMALIES`]
 //! anomaly strings, and of each list a hello carries at most [`MAX_HELLO_LIST`] entries
 //! ([`MAX_ALPN_NAMES`] ALPN names), the rest counted; fingerprint strings are cut at
-//! [`fingerprint::MAX_FINGERPRINT_TEXT`](super::fingerprint::MAX_FINGERPRINT_TEXT) bytes.
+//! [`fingerprint::MAX_FINGERPRINT_TEXT`] bytes.
 
 use crate::x509::{summarize_certificate_cached, CertificateSummary};
 use crate::Error;
