@@ -27,6 +27,11 @@ fn main() -> std::io::Result<()> {
     for n in [40_000, 1_000_000] {
         synth::brute_force(file(&format!("brute-force-{n}-in-50s.pcap")), n, 50_000)?;
     }
+    synth::x224_from_many_clients(
+        file("x224-from-1000000-clients-in-50s.pcap"),
+        1_000_000,
+        50_000,
+    )?;
     synth::big_client_hellos(file("client-hello-32000-suites-x1000.pcap"), 1000, 32_000)?;
     std::fs::write(
         dir.join("absurd-block.pcapng"),

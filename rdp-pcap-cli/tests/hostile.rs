@@ -477,6 +477,17 @@ fn brute_force_of_1_000_000_attempts_in_50_seconds() {
     assert_eq!(capture_findings(&report), [("brute-force", n as usize)]);
 }
 
+/// 20,000 clients with one attempt each: one small state per client (kept for half an hour
+/// of capture time), no finding.
+#[test]
+fn x224_requests_from_20_000_clients() {
+    let n = 20_000;
+    let bytes = synth::x224_from_many_clients(Vec::new(), n, 50_000).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(tally.connections, u64::from(n));
+    assert_eq!(capture_findings(&report), []);
+}
+
 /// Two attempts on each of 20 servers, 30 s apart: spraying, not brute force.
 #[test]
 fn password_spray_over_20_servers() {

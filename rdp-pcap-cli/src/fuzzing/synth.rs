@@ -400,6 +400,17 @@ pub fn brute_force<W: Write>(out: W, n: u32, span_ms: u64) -> io::Result<W> {
     x224_attempts(out, attempts, span_ms * 1000 / u64::from(n.max(1)))
 }
 
+/// A guessing flood from many addresses: `n` clients (11.0.0.0, 11.0.0.1, ...) each make one
+/// attempt on the server with a user name of their own, spread evenly over `span_ms`.
+pub fn x224_from_many_clients<W: Write>(out: W, n: u32, span_ms: u64) -> io::Result<W> {
+    let attempts = (0..n).map(|i| Attempt {
+        client: SocketAddrV4::new(Ipv4Addr::from(0x0b00_0000 + i), 40_000),
+        server: server_addr(),
+        user: format!("user{i}"),
+    });
+    x224_attempts(out, attempts, span_ms * 1000 / u64::from(n.max(1)))
+}
+
 /// Password spraying: one client address tries `servers` servers (10.255.1.1, 10.255.1.2, ...
 /// on port 3389) in turn, `per_server` times each, every attempt with the user name of the
 /// round (`admin` first, then `admin1`, ...), `step_ms` apart.

@@ -394,38 +394,23 @@ struct Attempt {
     at: Timestamp,
     /// The `mstshash` user name, one allocation shared by the brute-force and spray scans.
     cookie: Option<Arc<str>>,
-    auth_failed: bool,
-}
-
-/// An attempt as the spray scan of its client sees it.
-#[derive(Debug, Clone)]
-struct SprayAttempt {
-    id: u64,
-    at: Timestamp,
-    cookie: Option<Arc<str>>,
     server: SocketAddr,
-    /// The connection reached a session (verdict `established`): not counted as a guess.
+    auth_failed: bool,
+    /// The connection reached a session (verdict `established`): not counted as a guess by the
+    /// spray scan.
     established: bool,
-    /// One of [`BRUTE_FORCE_MIN_CONNECTIONS`] or more attempts on its server within
-    /// [`BRUTE_FORCE_WINDOW_MS`]: brute force's, not counted either.
+    /// Set by the spray scan: one of [`BRUTE_FORCE_MIN_CONNECTIONS`] or more attempts on its
+    /// server within [`BRUTE_FORCE_WINDOW_MS`], brute force's, not counted either.
     fast: bool,
 }
 
-/// What the scans sort attempts by: their request time.
-trait Timed {
-    fn at(&self) -> Timestamp;
-}
-
-impl Timed for Attempt {
-    fn at(&self) -> Timestamp {
-        self.at
-    }
-}
-
-impl Timed for SprayAttempt {
-    fn at(&self) -> Timestamp {
-        self.at
-    }
+/// What the brute-force scan keeps of an attempt (its pair knows the server).
+#[derive(Debug, Clone)]
+struct Guess {
+    id: u64,
+    at: Timestamp,
+    cookie: Option<Arc<str>>,
+    auth_failed: bool,
 }
 
 /// Whether an attempt made at `at` is settled once a request was seen at `latest`: no attempt
@@ -434,56 +419,56 @@ fn settled(latest: Timestamp, at: Timestamp) -> bool {
     latest.millis_since(at) > SETTLE_AFTER_MS
 }
 
-/// Attempts waiting to be scanned, in the order they were added.
+/// A client's attempts waiting to be scanned, in the order they were added. Small: there is
+/// one per client of the last half hour.
 #[derive(Debug, Clone)]
-struct Pending<T> {
-    list: Vec<T>,
-    /// The earliest request time in `list`.
-    earliest: Option<Timestamp>,
+struct Pending {
+    list: Vec<Attempt>,
+    /// The earliest request time in `list` (the largest timestamp when it is empty).
+    earliest: Timestamp,
     /// Sort and scan once `list` holds this many: twice what the last scan left, so that each
     /// sort is paid for by as many new attempts as it leaves, O(n log n) over the capture.
-    scan_at: usize,
+    scan_at: u32,
 }
 
-impl<T> Default for Pending<T> {
+impl Default for Pending {
     fn default() -> Self {
         Pending {
             list: Vec::new(),
-            earliest: None,
+            earliest: Timestamp(i64::MAX),
             scan_at: 0,
         }
     }
 }
 
-impl<T: Timed> Pending<T> {
-    fn push(&mut self, item: T) {
-        let at = item.at();
-        self.earliest = Some(self.earliest.map_or(at, |e| e.min(at)));
+impl Pending {
+    fn push(&mut self, a: Attempt) {
+        self.earliest = self.earliest.min(a.at);
         if self.list.capacity() == 0 {
-            // Most clients and pairs make one attempt: no room for four.
+            // Most clients make one attempt: no room for four.
             self.list.reserve_exact(1);
         }
-        self.list.push(item);
+        self.list.push(a);
     }
 
     /// Whether a scan is worth its sort: enough attempts wait and the earliest is settled.
     fn due(&self, latest: Timestamp, min: usize) -> bool {
-        self.list.len() >= self.scan_at.max(min)
-            && self.earliest.is_some_and(|e| settled(latest, e))
+        let scan_at = usize::try_from(self.scan_at).unwrap_or(usize::MAX);
+        self.list.len() >= scan_at.max(min) && settled(latest, self.earliest)
     }
 
     /// Takes the settled attempts (all of them without `latest`) in request-time order, ties
     /// in the order they were added.
-    fn take_settled(&mut self, latest: Option<Timestamp>) -> Vec<T> {
-        self.list.sort_by_key(T::at);
+    fn take_settled(&mut self, latest: Option<Timestamp>) -> Vec<Attempt> {
+        self.list.sort_by_key(|a| a.at);
         let n = match latest {
-            Some(latest) => self.list.partition_point(|a| settled(latest, a.at())),
+            Some(latest) => self.list.partition_point(|a| settled(latest, a.at)),
             None => self.list.len(),
         };
         let rest = self.list.split_off(n);
         let taken = core::mem::replace(&mut self.list, rest);
-        self.earliest = self.list.first().map(T::at);
-        self.scan_at = self.list.len().saturating_mul(2);
+        self.earliest = self.list.first().map_or(Timestamp(i64::MAX), |a| a.at);
+        self.scan_at = u32::try_from(self.list.len().saturating_mul(2)).unwrap_or(u32::MAX);
         taken
     }
 }
@@ -664,12 +649,12 @@ fn first_names<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
 
 /// The brute-force scan of one client/server pair: a window of [`BRUTE_FORCE_WINDOW_MS`]
 /// slides over its attempts in request-time order, with the count of each user name in it and
-/// of its authentication failures, so that each attempt costs O(1) expected plus its share of
-/// the sort, where rebuilding the window's set of names at each step cost O(window).
+/// of its authentication failures, so that each attempt costs O(1) expected, where rebuilding
+/// the window's set of names at each step cost O(window).
 #[derive(Debug, Clone, Default)]
 struct BruteScan {
     /// The current window, preceded by the best window while that is not written out.
-    kept: Kept<Attempt>,
+    kept: Kept<Guess>,
     /// The position of the current window's first attempt.
     start: u64,
     /// Attempts per user name in the window.
@@ -677,65 +662,64 @@ struct BruteScan {
     /// Authentication failures in the window.
     failures: usize,
     best: Best,
-    /// The request time of the last attempt scanned: a later one that is earlier (out of the
-    /// order [`CaptureFindings`] expects) is scanned as if made then.
-    frontier: Option<Timestamp>,
+    /// The request time of the last attempt scanned.
+    last: Timestamp,
 }
 
 impl BruteScan {
-    /// Scans a batch of attempts in request-time order: they join `kept` (the batch's own
-    /// buffer when nothing else is kept) and the window moves over them one by one.
-    fn scan(&mut self, batch: Vec<Attempt>, client: IpAddr, server: SocketAddr) {
-        let (from, to) = self.kept.append(batch);
-        for end in from..to {
-            let Some(a) = self.kept.get_mut(end) else {
-                break;
-            };
-            if let Some(f) = self.frontier {
-                a.at = a.at.max(f);
-            }
-            let at = a.at;
-            self.frontier = Some(at);
-            if let Some(c) = &a.cookie {
-                count_add(&mut self.users, Arc::clone(c));
-            }
-            if a.auth_failed {
-                self.failures = self.failures.saturating_add(1);
-            }
-            while let Some(old) = self.kept.get(self.start) {
-                if at.millis_since(old.at) <= BRUTE_FORCE_WINDOW_MS {
-                    break;
-                }
-                if let Some(c) = old.cookie.as_deref() {
-                    count_remove(&mut self.users, c);
-                }
-                if old.auth_failed {
-                    self.failures = self.failures.saturating_sub(1);
-                }
-                self.start = self.start.saturating_add(1);
-            }
-            let len = window_len(self.start, end);
-            let qualifies = len >= BRUTE_FORCE_MIN_CONNECTIONS
-                && (self.users.len() >= BRUTE_FORCE_MIN_USERS
-                    || self.failures >= BRUTE_FORCE_MIN_USERS);
-            // Strictly larger: the earliest of equal windows stays.
-            if qualifies && len > self.best.len() {
-                self.best = Best::Window {
-                    first: self.start,
-                    last: end,
-                };
-            }
-            if let Best::Window { first, last } = self.best {
-                if last < self.start {
-                    self.best = Best::Found(brute_force_finding(
-                        client,
-                        server,
-                        self.kept.range(first, last),
-                    ));
-                }
-            }
-            self.kept.drop_before(self.best.keep_from(self.start));
+    /// A pair's scan, seen for the first time or again after it was let go with `sealed` as
+    /// its best window.
+    fn new(sealed: Option<CaptureFinding>) -> Self {
+        BruteScan {
+            best: sealed.map_or(Best::None, Best::Found),
+            ..BruteScan::default()
         }
+    }
+
+    /// Moves the window to `g`, the pair's next attempt in request-time order.
+    fn scan(&mut self, g: Guess, client: IpAddr, server: SocketAddr) {
+        let at = g.at;
+        self.last = at;
+        if let Some(c) = &g.cookie {
+            count_add(&mut self.users, Arc::clone(c));
+        }
+        if g.auth_failed {
+            self.failures = self.failures.saturating_add(1);
+        }
+        let end = self.kept.push(g);
+        while let Some(old) = self.kept.get(self.start) {
+            if at.millis_since(old.at) <= BRUTE_FORCE_WINDOW_MS {
+                break;
+            }
+            if let Some(c) = old.cookie.as_deref() {
+                count_remove(&mut self.users, c);
+            }
+            if old.auth_failed {
+                self.failures = self.failures.saturating_sub(1);
+            }
+            self.start = self.start.saturating_add(1);
+        }
+        let len = window_len(self.start, end);
+        let qualifies = len >= BRUTE_FORCE_MIN_CONNECTIONS
+            && (self.users.len() >= BRUTE_FORCE_MIN_USERS
+                || self.failures >= BRUTE_FORCE_MIN_USERS);
+        // Strictly larger: the earliest of equal windows stays.
+        if qualifies && len > self.best.len() {
+            self.best = Best::Window {
+                first: self.start,
+                last: end,
+            };
+        }
+        if let Best::Window { first, last } = self.best {
+            if last < self.start {
+                self.best = Best::Found(brute_force_finding(
+                    client,
+                    server,
+                    self.kept.range(first, last),
+                ));
+            }
+        }
+        self.kept.drop_before(self.best.keep_from(self.start));
     }
 
     fn finish(self, client: IpAddr, server: SocketAddr) -> Option<CaptureFinding> {
@@ -755,7 +739,7 @@ impl BruteScan {
 fn brute_force_finding<'a>(
     client: IpAddr,
     server: SocketAddr,
-    window: impl Iterator<Item = &'a Attempt> + Clone,
+    window: impl Iterator<Item = &'a Guess> + Clone,
 ) -> CaptureFinding {
     let users: BTreeSet<&str> = window.clone().filter_map(|a| a.cookie.as_deref()).collect();
     let failures = window.clone().filter(|a| a.auth_failed).count();
@@ -778,52 +762,6 @@ fn brute_force_finding<'a>(
     }
 }
 
-/// One client/server pair's attempts: those waiting for their turn, and the scan.
-#[derive(Debug, Clone)]
-struct PairState {
-    pending: Pending<Attempt>,
-    /// The latest request time of the pair.
-    last: Timestamp,
-    /// Created at the first scan (most pairs have one attempt and never need it).
-    scan: Option<Box<BruteScan>>,
-}
-
-impl PairState {
-    /// A pair seen at `at` for the first time, or again after it was let go with `sealed` as
-    /// its best window.
-    fn new(at: Timestamp, sealed: Option<CaptureFinding>) -> Self {
-        PairState {
-            pending: Pending::default(),
-            last: at,
-            scan: sealed.map(|f| {
-                Box::new(BruteScan {
-                    best: Best::Found(f),
-                    ..BruteScan::default()
-                })
-            }),
-        }
-    }
-
-    /// Scans the settled attempts (all without `latest`).
-    fn scan(&mut self, latest: Option<Timestamp>, key: (IpAddr, SocketAddr)) {
-        let attempts = self.pending.take_settled(latest);
-        if attempts.is_empty() {
-            return;
-        }
-        self.scan
-            .get_or_insert_with(Box::default)
-            .scan(attempts, key.0, key.1);
-    }
-
-    fn finish(mut self, key: (IpAddr, SocketAddr)) -> Option<CaptureFinding> {
-        if self.scan.is_none() && self.pending.list.len() < BRUTE_FORCE_MIN_CONNECTIONS {
-            return None;
-        }
-        self.scan(None, key);
-        self.scan?.finish(key.0, key.1)
-    }
-}
-
 /// The spray scan of one client, in two steps over its attempts in request-time order.
 ///
 /// First, each attempt's rate: an attempt is at the brute-force rate when it is one of
@@ -834,15 +772,14 @@ impl PairState {
 /// many of each had at most [`PASSWORD_SPRAY_MAX_ATTEMPTS`].
 #[derive(Debug, Clone, Default)]
 struct SprayScan {
-    frontier: Option<Timestamp>,
     /// Attempts whose rate is not known yet (the last window's), marked once they are at the
     /// brute-force rate.
-    recent: Kept<SprayAttempt>,
+    recent: Kept<Attempt>,
     /// Per server, the positions in `recent` of its attempts, and how many of the first of
     /// them are marked (marking takes a server's whole list, so the marked ones come first).
     rate: HashMap<SocketAddr, (VecDeque<u64>, usize)>,
     /// The current spray window, preceded by the best window while that is not written out.
-    counted: Kept<SprayAttempt>,
+    counted: Kept<Attempt>,
     /// The position of the current window's first attempt.
     start: u64,
     /// Attempts per server in the window.
@@ -856,19 +793,15 @@ struct SprayScan {
 }
 
 impl SprayScan {
-    /// Scans a batch of attempts in request-time order (they join `recent` as
-    /// [`BruteScan::scan`]'s join `kept`).
-    fn scan(&mut self, batch: Vec<SprayAttempt>, client: IpAddr) {
+    /// Scans a batch of attempts in request-time order: they join `recent` (the batch's own
+    /// buffer when nothing else is kept) and are marked and released one by one.
+    fn scan(&mut self, batch: Vec<Attempt>, client: IpAddr) {
         let (from, to) = self.recent.append(batch);
         for pos in from..to {
-            let Some(x) = self.recent.get_mut(pos) else {
+            let Some(x) = self.recent.get(pos) else {
                 break;
             };
-            if let Some(f) = self.frontier {
-                x.at = x.at.max(f);
-            }
             let (at, server) = (x.at, x.server);
-            self.frontier = Some(at);
             self.release(Some(at), client);
             let (positions, marked) = self.rate.entry(server).or_default();
             positions.push_back(pos);
@@ -907,7 +840,7 @@ impl SprayScan {
         }
     }
 
-    fn count(&mut self, x: SprayAttempt, client: IpAddr) {
+    fn count(&mut self, x: Attempt, client: IpAddr) {
         let at = x.at;
         while let Some(old) = self.counted.get(self.start) {
             if at.millis_since(old.at) <= PASSWORD_SPRAY_WINDOW_MS {
@@ -956,7 +889,7 @@ impl SprayScan {
 /// The password-spray finding on a window of counted attempts, in request-time order.
 fn spray_finding<'a>(
     client: IpAddr,
-    window: impl Iterator<Item = &'a SprayAttempt> + Clone,
+    window: impl Iterator<Item = &'a Attempt> + Clone,
 ) -> CaptureFinding {
     let mut servers: BTreeMap<SocketAddr, u32> = BTreeMap::new();
     let mut users: BTreeMap<&str, u32> = BTreeMap::new();
@@ -1009,46 +942,160 @@ fn spray_finding<'a>(
     }
 }
 
-/// One client's attempts for the spray scan: those waiting for their turn, and the scan.
+/// Everything a client's attempts are scanned with: the brute-force scan of each server it
+/// tried and its spray scan.
+#[derive(Debug, Clone, Default)]
+struct ClientScan {
+    /// The request time of the last attempt scanned: a later one that is earlier (out of the
+    /// order [`CaptureFindings`] expects) is scanned as if made then.
+    frontier: Option<Timestamp>,
+    pairs: HashMap<SocketAddr, BruteScan>,
+    /// Look for pairs whose window has closed when `pairs` has this many.
+    pairs_clean_at: usize,
+    spray: SprayScan,
+}
+
+impl ClientScan {
+    /// Scans a batch of the client's attempts in request-time order; `sealed` holds the
+    /// brute-force findings of pairs let go (a pair's comes back into its scan if it returns,
+    /// and goes there when its window closes).
+    fn scan(
+        &mut self,
+        mut batch: Vec<Attempt>,
+        client: IpAddr,
+        sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+        limits: Limits,
+    ) {
+        for a in &mut batch {
+            if let Some(f) = self.frontier {
+                a.at = a.at.max(f);
+            }
+            self.frontier = Some(a.at);
+            let pair = match self.pairs.entry(a.server) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(BruteScan::new(sealed.remove(&(client, a.server))))
+                }
+            };
+            let guess = Guess {
+                id: a.id,
+                at: a.at,
+                cookie: a.cookie.clone(),
+                auth_failed: a.auth_failed,
+            };
+            pair.scan(guess, client, a.server);
+        }
+        self.spray.scan(batch, client);
+        if self.pairs.len() >= self.pairs_clean_at.max(limits.pairs) {
+            self.close_pairs(client, sealed);
+            // Amortised: the next look comes after as many new pairs as are kept now.
+            self.pairs_clean_at = self.pairs.len().saturating_mul(2);
+        }
+    }
+
+    /// Lets go of the pairs whose last attempt is a window before the frontier (no later
+    /// attempt can share a window with theirs), keeping their findings in `sealed`.
+    fn close_pairs(
+        &mut self,
+        client: IpAddr,
+        sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+    ) {
+        let Some(frontier) = self.frontier else {
+            return;
+        };
+        let closed: Vec<SocketAddr> = self
+            .pairs
+            .iter()
+            .filter(|(_, p)| frontier.millis_since(p.last) > BRUTE_FORCE_WINDOW_MS)
+            .map(|(server, _)| *server)
+            .collect();
+        for server in closed {
+            if let Some(found) = self
+                .pairs
+                .remove(&server)
+                .and_then(|p| p.finish(client, server))
+            {
+                sealed.insert((client, server), found);
+            }
+        }
+    }
+
+    /// The spray finding; the pairs' brute-force findings go to `sealed`.
+    fn finish(
+        self,
+        client: IpAddr,
+        sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+    ) -> Option<CaptureFinding> {
+        for (server, pair) in self.pairs {
+            if let Some(found) = pair.finish(client, server) {
+                sealed.insert((client, server), found);
+            }
+        }
+        self.spray.finish(client)
+    }
+}
+
+/// One client's attempts: those waiting for their turn, and the scans.
 #[derive(Debug, Clone)]
 struct ClientState {
-    pending: Pending<SprayAttempt>,
+    pending: Pending,
     /// The latest request time of the client.
     last: Timestamp,
-    /// Created at the first scan.
-    scan: Option<Box<SprayScan>>,
+    /// Created at the first scan (most clients make one attempt and never need it).
+    scan: Option<Box<ClientScan>>,
 }
 
 impl ClientState {
+    /// A client seen at `at` for the first time, or again after it was let go with `sealed`
+    /// as its best spray window.
     fn new(at: Timestamp, sealed: Option<CaptureFinding>) -> Self {
         ClientState {
             pending: Pending::default(),
             last: at,
             scan: sealed.map(|f| {
-                Box::new(SprayScan {
-                    best: Best::Found(f),
-                    ..SprayScan::default()
+                Box::new(ClientScan {
+                    spray: SprayScan {
+                        best: Best::Found(f),
+                        ..SprayScan::default()
+                    },
+                    ..ClientScan::default()
                 })
             }),
         }
     }
 
-    fn scan(&mut self, latest: Option<Timestamp>, client: IpAddr) {
+    /// Scans the settled attempts (all without `latest`).
+    fn scan(
+        &mut self,
+        latest: Option<Timestamp>,
+        client: IpAddr,
+        sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+        limits: Limits,
+    ) {
         let attempts = self.pending.take_settled(latest);
         if attempts.is_empty() {
             return;
         }
         self.scan
             .get_or_insert_with(Box::default)
-            .scan(attempts, client);
+            .scan(attempts, client, sealed, limits);
     }
 
-    fn finish(mut self, client: IpAddr) -> Option<CaptureFinding> {
-        if self.scan.is_none() && self.pending.list.len() < PASSWORD_SPRAY_MIN_TARGETS {
+    /// The spray finding; the brute-force findings go to `sealed`.
+    fn finish(
+        mut self,
+        client: IpAddr,
+        sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+        limits: Limits,
+    ) -> Option<CaptureFinding> {
+        // Both findings need at least 10 attempts.
+        if self.scan.is_none()
+            && self.pending.list.len() < BRUTE_FORCE_MIN_CONNECTIONS.min(PASSWORD_SPRAY_MIN_TARGETS)
+        {
             return None;
         }
-        self.scan(None, client);
-        self.scan?.finish(client)
+        self.scan(None, client, sealed, limits);
+        self.scan?.finish(client, sealed)
     }
 }
 
@@ -1061,48 +1108,53 @@ impl ClientState {
 /// the TCP handshake, so an attempt added later is not expected more than two brute-force
 /// windows (2 minutes) before the latest request already added: attempts older than that are
 /// settled, and are scanned (sorted, once enough of them wait) and let go of as soon as no
-/// window needs them. What stays per pair is the last brute-force window and the best one, per
-/// client the last spray window and its best one; a pair idle for 2 minutes, and a client idle
-/// for [`PASSWORD_SPRAY_WINDOW_MS`] more, is reduced to its finding (or forgotten). The result
-/// is the one the whole sorted list would give unless a connection sends its request more than
-/// 2 minutes after connections that opened later; such an attempt is scanned as if made at the
-/// time of the last one scanned.
+/// window needs them. What stays per client/server pair is its last brute-force window and its
+/// best one, until a window has passed since its last attempt; per client, its attempts
+/// waiting to be scanned, its last spray window and its best one. A client idle for
+/// [`PASSWORD_SPRAY_WINDOW_MS`] plus 2 minutes is reduced to its findings (or forgotten). The
+/// result is the one the whole sorted lists would give unless a connection sends its request
+/// more than 2 minutes after connections that opened later; such an attempt is scanned as if
+/// made at the time of the last one of its client scanned.
 ///
 /// Cost: O(n log n) in the attempts (the sorts; each attempt enters and leaves each window
-/// once, with hash-map counts), and O(pairs + clients) for the periodic look for idle ones,
-/// which comes after as many new ones as are kept. Certificate reuse keeps one connection id
-/// per connection that presented a certificate: the finding lists them all.
+/// once, with hash-map counts), and O(clients) for the periodic look for idle ones (and
+/// O(pairs) within a client for closed pairs), which comes after as many new ones as are kept.
+/// Certificate reuse keeps one connection id per connection that presented a certificate: the
+/// finding lists them all.
 #[derive(Debug, Clone)]
 pub struct CaptureFindings {
-    pairs: HashMap<(IpAddr, SocketAddr), PairState>,
-    /// The brute-force finding of pairs let go.
+    /// A B-tree rather than a hash table: a flood of clients that make one attempt each keeps
+    /// one entry per client for half an hour, and a table's doubling took more memory.
+    clients: BTreeMap<IpAddr, ClientState>,
+    /// The brute-force findings of pairs let go.
     brute_sealed: BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
-    clients: HashMap<IpAddr, ClientState>,
-    /// The spray finding of clients let go.
+    /// The spray findings of clients let go.
     spray_sealed: BTreeMap<IpAddr, CaptureFinding>,
     certificates: BTreeMap<String, (BTreeSet<IpAddr>, Vec<u64>, String)>,
     /// The latest request time added.
     latest: Option<Timestamp>,
-    /// Look for idle pairs (clients) when `pairs` (`clients`) has this many.
-    pairs_seal_at: usize,
-    clients_seal_at: usize,
+    /// Look for idle clients when `clients` has this many.
+    seal_at: usize,
     limits: Limits,
 }
 
-/// When the accumulator sorts and when it looks for idle pairs: constants, smaller in tests.
+/// When the accumulator sorts and when it looks for idle clients: constants, smaller in tests.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
-    /// Settled attempts of a pair or client are scanned once at least this many wait.
+    /// Settled attempts of a client are scanned once at least this many wait.
     pending: usize,
-    /// Pairs or clients kept before the first look for idle ones.
+    /// Clients kept before the first look for idle ones.
     seal: usize,
+    /// A client's pairs kept before the first look for closed ones.
+    pairs: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             pending: MIN_PENDING_SCAN,
-            seal: MIN_SEAL_PAIRS,
+            seal: MIN_SEAL_CLIENTS,
+            pairs: MIN_PAIRS_CLEAN,
         }
     }
 }
@@ -1113,12 +1165,13 @@ impl Default for CaptureFindings {
     }
 }
 
-/// Attempts of a pair or client waiting before a scan is worth its sort.
+/// Attempts of a client waiting before a scan is worth its sort.
 const MIN_PENDING_SCAN: usize = 256;
-/// Pairs (clients) kept before the first look for idle ones.
-const MIN_SEAL_PAIRS: usize = 1024;
-/// An attempt this much older than the latest request is settled; a pair whose last attempt
-/// is this old is let go.
+/// Clients kept before the first look for idle ones.
+const MIN_SEAL_CLIENTS: usize = 1024;
+/// A client's pairs kept before the first look for closed ones.
+const MIN_PAIRS_CLEAN: usize = 64;
+/// An attempt this much older than the latest request is settled.
 const SETTLE_AFTER_MS: f64 = 2.0 * BRUTE_FORCE_WINDOW_MS;
 
 impl CaptureFindings {
@@ -1129,14 +1182,12 @@ impl CaptureFindings {
 
     fn with_limits(limits: Limits) -> Self {
         CaptureFindings {
-            pairs: HashMap::new(),
+            clients: BTreeMap::new(),
             brute_sealed: BTreeMap::new(),
-            clients: HashMap::new(),
             spray_sealed: BTreeMap::new(),
             certificates: BTreeMap::new(),
             latest: None,
-            pairs_seal_at: 0,
-            clients_seal_at: 0,
+            seal_at: 0,
             limits,
         }
     }
@@ -1164,74 +1215,35 @@ impl CaptureFindings {
         }
         let latest = self.latest.map_or(at, |l| l.max(at));
         self.latest = Some(latest);
-        let cookie: Option<Arc<str>> = x.cookie.as_deref().map(Arc::from);
-        let limits = self.limits;
-
-        let key = (client.ip(), server);
-        let pair = match self.pairs.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(PairState::new(at, self.brute_sealed.remove(&key)))
+        let ip = client.ip();
+        let state = match self.clients.entry(ip) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(ClientState::new(at, self.spray_sealed.remove(&ip)))
             }
         };
-        pair.last = pair.last.max(at);
-        pair.pending.push(Attempt {
+        state.last = state.last.max(at);
+        state.pending.push(Attempt {
             id,
             at,
-            cookie: cookie.clone(),
-            auth_failed: verdict == VerdictCode::AuthFailed,
-        });
-        if pair.pending.due(latest, limits.pending) {
-            pair.scan(Some(latest), key);
-        }
-
-        let spray = match self.clients.entry(key.0) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(ClientState::new(at, self.spray_sealed.remove(&key.0)))
-            }
-        };
-        spray.last = spray.last.max(at);
-        spray.pending.push(SprayAttempt {
-            id,
-            at,
-            cookie,
+            cookie: x.cookie.as_deref().map(Arc::from),
             server,
+            auth_failed: verdict == VerdictCode::AuthFailed,
             established: verdict == VerdictCode::Established,
             fast: false,
         });
-        if spray.pending.due(latest, limits.pending) {
-            spray.scan(Some(latest), key.0);
+        if state.pending.due(latest, self.limits.pending) {
+            state.scan(Some(latest), ip, &mut self.brute_sealed, self.limits);
         }
-
-        if self.pairs.len() >= self.pairs_seal_at.max(limits.seal) {
-            self.seal_idle_pairs(latest);
-            // Amortised: the next look comes after as many new pairs as are kept now.
-            self.pairs_seal_at = self.pairs.len().saturating_mul(2);
-        }
-        if self.clients.len() >= self.clients_seal_at.max(limits.seal) {
+        if self.clients.len() >= self.seal_at.max(self.limits.seal) {
             self.seal_idle_clients(latest);
-            self.clients_seal_at = self.clients.len().saturating_mul(2);
+            // Amortised: the next look comes after as many new clients as are kept now.
+            self.seal_at = self.clients.len().saturating_mul(2);
         }
     }
 
-    /// Reduces the pairs idle for [`SETTLE_AFTER_MS`] to their finding.
-    fn seal_idle_pairs(&mut self, latest: Timestamp) {
-        let idle: Vec<(IpAddr, SocketAddr)> = self
-            .pairs
-            .iter()
-            .filter(|(_, p)| settled(latest, p.last))
-            .map(|(key, _)| *key)
-            .collect();
-        for key in idle {
-            if let Some(found) = self.pairs.remove(&key).and_then(|p| p.finish(key)) {
-                self.brute_sealed.insert(key, found);
-            }
-        }
-    }
-
-    /// Reduces the clients idle for [`PASSWORD_SPRAY_WINDOW_MS`] plus [`SETTLE_AFTER_MS`] (no
-    /// later attempt can share a window with theirs) to their finding.
+    /// Reduces the clients idle for [`PASSWORD_SPRAY_WINDOW_MS`] plus 2 minutes (no later
+    /// attempt can share a window with theirs) to their findings.
     fn seal_idle_clients(&mut self, latest: Timestamp) {
         let idle: Vec<IpAddr> = self
             .clients
@@ -1239,11 +1251,14 @@ impl CaptureFindings {
             .filter(|(_, c)| {
                 latest.millis_since(c.last) > PASSWORD_SPRAY_WINDOW_MS + SETTLE_AFTER_MS
             })
-            .map(|(key, _)| *key)
+            .map(|(ip, _)| *ip)
             .collect();
-        for client in idle {
-            if let Some(found) = self.clients.remove(&client).and_then(|c| c.finish(client)) {
-                self.spray_sealed.insert(client, found);
+        for ip in idle {
+            let Some(state) = self.clients.remove(&ip) else {
+                continue;
+            };
+            if let Some(found) = state.finish(ip, &mut self.brute_sealed, self.limits) {
+                self.spray_sealed.insert(ip, found);
             }
         }
     }
@@ -1252,15 +1267,10 @@ impl CaptureFindings {
     /// spraying by client, then certificate reuse.
     pub fn finish(self) -> Vec<CaptureFinding> {
         let mut brute = self.brute_sealed;
-        for (key, pair) in self.pairs {
-            if let Some(found) = pair.finish(key) {
-                brute.insert(key, found);
-            }
-        }
         let mut spray = self.spray_sealed;
-        for (client, state) in self.clients {
-            if let Some(found) = state.finish(client) {
-                spray.insert(client, found);
+        for (ip, state) in self.clients {
+            if let Some(found) = state.finish(ip, &mut brute, self.limits) {
+                spray.insert(ip, found);
             }
         }
         let mut out: Vec<CaptureFinding> = brute.into_values().chain(spray.into_values()).collect();
@@ -1378,6 +1388,7 @@ mod tests {
         let mut whole = CaptureFindings::with_limits(Limits {
             pending: usize::MAX,
             seal: usize::MAX,
+            pairs: usize::MAX,
         });
         let mut id = 0;
         let mut both = |bounded: &mut CaptureFindings, client: &str, at_ms: i64, user: &str| {
@@ -1394,12 +1405,12 @@ mod tests {
                 &format!("user{}", i % 6),
             );
         }
-        // 3,000 other clients, one attempt each, over 15 minutes.
+        // 3,000 other clients, one attempt each, over 100 minutes.
         for i in 0..3_000 {
             both(
                 &mut bounded,
                 &format!("10.0.{}.{}", i / 250, i % 250),
-                30_000 + i * 300,
+                30_000 + i * 2_000,
                 "alice",
             );
         }
@@ -1407,25 +1418,26 @@ mod tests {
             "198.51.100.7".parse().unwrap(),
             "192.0.2.1:3389".parse().unwrap()
         )));
+        // The clients of the last 32 minutes (about 960), and as many again before a look.
         assert!(
-            bounded.pairs.len() < 2 * MIN_SEAL_PAIRS,
+            bounded.clients.len() < 2 * MIN_SEAL_CLIENTS,
             "{}",
-            bounded.pairs.len()
+            bounded.clients.len()
         );
         // The same client again, later: 15 attempts, a larger window that wins.
         for i in 0..15 {
             both(
                 &mut bounded,
                 "198.51.100.7",
-                1_000_000 + i * 1_000,
+                7_000_000 + i * 1_000,
                 &format!("u{i}"),
             );
         }
         // And one that does not qualify (too few), long after.
         for i in 0..3 {
-            both(&mut bounded, "198.51.100.8", 2_000_000 + i, "bob");
+            both(&mut bounded, "198.51.100.8", 9_000_000 + i, "bob");
         }
-        assert_eq!(whole.pairs.len(), 3_002);
+        assert_eq!(whole.clients.len(), 3_002);
         let found = bounded.finish();
         assert_eq!(found, whole.finish());
         assert_eq!(found.len(), 1);
@@ -1448,12 +1460,12 @@ mod tests {
                 &mut bounded,
                 100 + i.unsigned_abs(),
                 &client,
-                30_000 + i * 300,
+                30_000 + i * 2_000,
                 "alice",
             );
         }
         for i in 0..12i64 {
-            let at = 1_000_000 + i * 1_000;
+            let at = 7_000_000 + i * 1_000;
             attempt(
                 &mut bounded,
                 5_000 + i.unsigned_abs(),
@@ -1518,21 +1530,20 @@ mod tests {
             "198.51.100.7".parse().unwrap(),
             "192.0.2.1:3389".parse().unwrap(),
         );
-        let pair = &findings.pairs[&key];
-        let kept = pair.scan.as_ref().map_or(0, |s| s.kept.items.len());
+        let client = &findings.clients[&key.0];
+        let scan = client.scan.as_ref().unwrap();
+        let kept = scan.pairs[&key.1].kept.items.len();
         // Settling takes 2 minutes (1,200 attempts), a pending list doubles before its scan,
         // a window holds 600.
-        assert!(
-            pair.pending.list.len() <= 2_400,
-            "{}",
-            pair.pending.list.len()
-        );
+        let pending = client.pending.list.len();
+        assert!(pending <= 2_400, "{pending}");
         assert!(kept <= 1_300, "{kept}");
-        let spray = &findings.clients[&key.0];
-        let counted = spray.scan.as_ref().map_or(0, |s| s.counted.items.len());
-        let recent = spray.scan.as_ref().map_or(0, |s| s.recent.items.len());
-        assert!(spray.pending.list.len() <= 2_400);
-        assert_eq!(counted, 0, "all at the brute-force rate");
+        assert_eq!(
+            scan.spray.counted.items.len(),
+            0,
+            "all at the brute-force rate"
+        );
+        let recent = scan.spray.recent.items.len();
         assert!(recent <= 700, "{recent}");
         let found = findings.finish();
         assert_eq!(codes(&found), ["brute-force"]);
@@ -1767,13 +1778,14 @@ mod tests {
                         >= BRUTE_FORCE_MIN_CONNECTIONS
             })
         };
-        let counted: Vec<SprayAttempt> = (0..sorted.len())
+        let counted: Vec<Attempt> = (0..sorted.len())
             .filter(|&i| !fast(i) && sorted[i].verdict != VerdictCode::Established)
-            .map(|i| SprayAttempt {
+            .map(|i| Attempt {
                 id: sorted[i].id,
                 at: sorted[i].at,
                 cookie: sorted[i].cookie.as_deref().map(Arc::from),
                 server: sorted[i].server,
+                auth_failed: false,
                 established: false,
                 fast: false,
             })
@@ -1839,6 +1851,7 @@ mod tests {
             scale in prop_oneof![Just(60i64), Just(600), Just(4_000)],
             pending in 1usize..12,
             seal in 1usize..6,
+            pairs in 1usize..6,
         ) {
             // Times in ms over `scale` seconds. Clients 0 and 1 try 2 servers (brute-force
             // windows fill), client 2 tries 12 (spraying).
@@ -1861,7 +1874,7 @@ mod tests {
                 })
                 .collect();
             attempts.sort_by_key(|(_, _, arrival)| *arrival);
-            let mut findings = CaptureFindings::with_limits(Limits { pending, seal });
+            let mut findings = CaptureFindings::with_limits(Limits { pending, seal, pairs });
             let mut by_pair: BTreeMap<(IpAddr, SocketAddr), Vec<RefAttempt>> = BTreeMap::new();
             let mut by_client: BTreeMap<IpAddr, Vec<RefAttempt>> = BTreeMap::new();
             for (id, (client, mut a, _)) in (0u64..).zip(attempts) {
