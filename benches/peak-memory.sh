@@ -6,8 +6,9 @@
 #
 # The captures are what rdp-pcap-cli/examples/synth-captures.rs writes: SYN floods, half-open
 # TLS connections, an out-of-order burst, absurd record lengths, 40,000 and 1,000,000 password
-# guesses in 50 s from one client, one guess from each of 1,000,000 clients, and 1,000
-# connections left open after a ClientHello of 32,000 suites.
+# guesses in 50 s from one client, one guess from each of 1,000,000 clients, one client's
+# guess on each of 1,000,000 servers, and 1,000 connections left open after a ClientHello of
+# 32,000 suites.
 #
 # Needs GNU time (/usr/bin/time, Debian package `time`). Not a test: nothing fails on a number.
 set -euo pipefail

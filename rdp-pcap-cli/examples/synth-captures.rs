@@ -32,6 +32,11 @@ fn main() -> std::io::Result<()> {
         1_000_000,
         50_000,
     )?;
+    synth::x224_to_many_servers(
+        file("x224-to-1000000-servers-in-50s.pcap"),
+        1_000_000,
+        50_000,
+    )?;
     synth::big_client_hellos(file("client-hello-32000-suites-x1000.pcap"), 1000, 32_000)?;
     std::fs::write(
         dir.join("absurd-block.pcapng"),

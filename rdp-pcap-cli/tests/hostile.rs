@@ -488,6 +488,17 @@ fn x224_requests_from_20_000_clients() {
     assert_eq!(capture_findings(&report), []);
 }
 
+/// One client tries 20,000 servers once each in 50 s: a spray (none of it at the brute-force
+/// rate, so no brute-force scan is started for any of the servers).
+#[test]
+fn x224_requests_to_20_000_servers() {
+    let n = 20_000;
+    let bytes = synth::x224_to_many_servers(Vec::new(), n, 50_000).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(tally.connections, u64::from(n));
+    assert_eq!(capture_findings(&report), [("password-spray", n as usize)]);
+}
+
 /// Two attempts on each of 20 servers, 30 s apart: spraying, not brute force.
 #[test]
 fn password_spray_over_20_servers() {

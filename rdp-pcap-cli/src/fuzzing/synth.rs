@@ -411,6 +411,19 @@ pub fn x224_from_many_clients<W: Write>(out: W, n: u32, span_ms: u64) -> io::Res
     x224_attempts(out, attempts, span_ms * 1000 / u64::from(n.max(1)))
 }
 
+/// A sweep: one client address makes one attempt on each of `n` servers (12.0.0.0,
+/// 12.0.0.1, ... on port 3389), each with a user name of its own, spread evenly over
+/// `span_ms`.
+pub fn x224_to_many_servers<W: Write>(out: W, n: u32, span_ms: u64) -> io::Result<W> {
+    let client = client_addr(0);
+    let attempts = (0..n).map(move |i| Attempt {
+        client: SocketAddrV4::new(*client.ip(), 1024 + u16::try_from(i % 60_000).unwrap_or(0)),
+        server: SocketAddrV4::new(Ipv4Addr::from(0x0c00_0000 + i), 3389),
+        user: format!("user{i}"),
+    });
+    x224_attempts(out, attempts, span_ms * 1000 / u64::from(n.max(1)))
+}
+
 /// Password spraying: one client address tries `servers` servers (10.255.1.1, 10.255.1.2, ...
 /// on port 3389) in turn, `per_server` times each, every attempt with the user name of the
 /// round (`admin` first, then `admin1`, ...), `step_ms` apart.

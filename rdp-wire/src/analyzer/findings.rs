@@ -532,6 +532,10 @@ impl<T> Kept<T> {
     fn pop_front(&mut self) -> Option<T> {
         let item = self.items.pop_front()?;
         self.first = self.first.saturating_add(1);
+        // A burst's room is given back as it drains (amortised: each shrink halves at least).
+        if self.items.capacity() > 64 && self.items.len() < self.items.capacity() / 4 {
+            self.items.shrink_to(self.items.len().saturating_mul(2));
+        }
         Some(item)
     }
 
@@ -638,13 +642,21 @@ where
 }
 
 /// Up to 8 names, then `...` when there are more.
-fn first_names<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+fn first_names<T: std::fmt::Display>(names: impl ExactSizeIterator<Item = T>) -> String {
+    use std::fmt::Write as _;
     let total = names.len();
-    let mut shown: Vec<&str> = names.take(8).collect();
-    if total > shown.len() {
-        shown.push("...");
+    let mut out = String::new();
+    for (i, name) in names.take(8).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{name}");
     }
-    shown.join(", ")
+    if total > 8 {
+        out.push_str(", ...");
+    }
+    out
 }
 
 /// The brute-force scan of one client/server pair: a window of [`BRUTE_FORCE_WINDOW_MS`]
@@ -762,22 +774,12 @@ fn brute_force_finding<'a>(
     }
 }
 
-/// The spray scan of one client, in two steps over its attempts in request-time order.
-///
-/// First, each attempt's rate: an attempt is at the brute-force rate when it is one of
-/// [`BRUTE_FORCE_MIN_CONNECTIONS`] or more attempts on one server within
-/// [`BRUTE_FORCE_WINDOW_MS`]; that is known once the scan is a window past it. Then the
-/// attempts that are not, and did not reach a session, go through a window of
+/// The spray window of one client: the attempts that are not at the brute-force rate (see
+/// [`ClientScan`]) and did not reach a session, in request-time order, go through a window of
 /// [`PASSWORD_SPRAY_WINDOW_MS`] that counts the attempts per server and per user name and how
 /// many of each had at most [`PASSWORD_SPRAY_MAX_ATTEMPTS`].
 #[derive(Debug, Clone, Default)]
 struct SprayScan {
-    /// Attempts whose rate is not known yet (the last window's), marked once they are at the
-    /// brute-force rate.
-    recent: Kept<Attempt>,
-    /// Per server, the positions in `recent` of its attempts, and how many of the first of
-    /// them are marked (marking takes a server's whole list, so the marked ones come first).
-    rate: HashMap<SocketAddr, (VecDeque<u64>, usize)>,
     /// The current spray window, preceded by the best window while that is not written out.
     counted: Kept<Attempt>,
     /// The position of the current window's first attempt.
@@ -793,53 +795,6 @@ struct SprayScan {
 }
 
 impl SprayScan {
-    /// Scans a batch of attempts in request-time order: they join `recent` (the batch's own
-    /// buffer when nothing else is kept) and are marked and released one by one.
-    fn scan(&mut self, batch: Vec<Attempt>, client: IpAddr) {
-        let (from, to) = self.recent.append(batch);
-        for pos in from..to {
-            let Some(x) = self.recent.get(pos) else {
-                break;
-            };
-            let (at, server) = (x.at, x.server);
-            self.release(Some(at), client);
-            let (positions, marked) = self.rate.entry(server).or_default();
-            positions.push_back(pos);
-            if positions.len() >= BRUTE_FORCE_MIN_CONNECTIONS {
-                for p in positions.iter().skip(*marked) {
-                    if let Some(x) = self.recent.get_mut(*p) {
-                        x.fast = true;
-                    }
-                }
-                *marked = positions.len();
-            }
-        }
-    }
-
-    /// Hands the attempts whose rate is known (more than a brute-force window before `now`;
-    /// all of them without `now`) to the spray window.
-    fn release(&mut self, now: Option<Timestamp>, client: IpAddr) {
-        while let Some(front) = self.recent.get(self.recent.first) {
-            if now.is_some_and(|now| now.millis_since(front.at) <= BRUTE_FORCE_WINDOW_MS) {
-                break;
-            }
-            let Some(x) = self.recent.pop_front() else {
-                break;
-            };
-            if let std::collections::hash_map::Entry::Occupied(mut e) = self.rate.entry(x.server) {
-                let (positions, marked) = e.get_mut();
-                positions.pop_front();
-                *marked = marked.saturating_sub(1);
-                if positions.is_empty() {
-                    e.remove();
-                }
-            }
-            if !x.fast && !x.established {
-                self.count(x, client);
-            }
-        }
-    }
-
     fn count(&mut self, x: Attempt, client: IpAddr) {
         let at = x.at;
         while let Some(old) = self.counted.get(self.start) {
@@ -874,8 +829,7 @@ impl SprayScan {
         self.counted.drop_before(self.best.keep_from(self.start));
     }
 
-    fn finish(mut self, client: IpAddr) -> Option<CaptureFinding> {
-        self.release(None, client);
+    fn finish(self, client: IpAddr) -> Option<CaptureFinding> {
         match self.best {
             Best::None => None,
             Best::Window { first, last } => {
@@ -907,7 +861,6 @@ fn spray_finding<'a>(
     let first = window.clone().next().map(|x| x.at).unwrap_or_default();
     let last = window.clone().last().map_or(first, |x| x.at);
     let connections: Vec<u64> = window.map(|x| x.id).collect();
-    let server_names: Vec<String> = servers.keys().map(ToString::to_string).collect();
     let user_part = match users.len() {
         0 => "no user name".to_string(),
         1 => format!("user name {}", first_names(users.keys().copied())),
@@ -934,7 +887,7 @@ fn spray_finding<'a>(
                 "{} connections from {client} in {} to {server_part} ({}) with {user_part}: at most {PASSWORD_SPRAY_MAX_ATTEMPTS} on each of {}",
                 connections.len(),
                 super::verdict::format_ms(last.millis_since(first)),
-                first_names(server_names.iter().map(String::as_str)),
+                first_names(servers.keys()),
                 few.join(" and each of "),
             ),
         ),
@@ -942,13 +895,28 @@ fn spray_finding<'a>(
     }
 }
 
-/// Everything a client's attempts are scanned with: the brute-force scan of each server it
-/// tried and its spray scan.
+/// Everything a client's attempts are scanned with, in request-time order.
+///
+/// First each attempt's rate: an attempt is at the brute-force rate when it is one of
+/// [`BRUTE_FORCE_MIN_CONNECTIONS`] or more attempts on one server within
+/// [`BRUTE_FORCE_WINDOW_MS`], which is known once the scan is a window past it. A server
+/// becomes a brute-force candidate when its last window holds that many: only then does it get
+/// a brute-force scan, started with that window (no earlier window could qualify), and fed
+/// every later attempt there until a window has passed since its last. So a client that tries
+/// a million servers once each costs a million entries in `rate` for a minute, not a million
+/// scans. The attempts that are not at that rate go on to the spray window.
 #[derive(Debug, Clone, Default)]
 struct ClientScan {
     /// The request time of the last attempt scanned: a later one that is earlier (out of the
     /// order [`CaptureFindings`] expects) is scanned as if made then.
     frontier: Option<Timestamp>,
+    /// Attempts whose rate is not known yet (the last window's), marked once they are at the
+    /// brute-force rate.
+    recent: Kept<Attempt>,
+    /// Per server, the positions in `recent` of its attempts, and how many of the first of
+    /// them are marked (marking takes a server's whole list, so the marked ones come first).
+    rate: BTreeMap<SocketAddr, (VecDeque<u64>, usize)>,
+    /// The brute-force scans of the candidate servers.
     pairs: HashMap<SocketAddr, BruteScan>,
     /// Look for pairs whose window has closed when `pairs` has this many.
     pairs_clean_at: usize,
@@ -956,9 +924,10 @@ struct ClientScan {
 }
 
 impl ClientScan {
-    /// Scans a batch of the client's attempts in request-time order; `sealed` holds the
-    /// brute-force findings of pairs let go (a pair's comes back into its scan if it returns,
-    /// and goes there when its window closes).
+    /// Scans a batch of the client's attempts in request-time order (they join `recent`, the
+    /// batch's own buffer when nothing else is kept); `sealed` holds the brute-force findings
+    /// of pairs let go (a pair's comes back into its scan if it returns, and goes there when
+    /// its window closes).
     fn scan(
         &mut self,
         mut batch: Vec<Attempt>,
@@ -971,25 +940,77 @@ impl ClientScan {
                 a.at = a.at.max(f);
             }
             self.frontier = Some(a.at);
-            let pair = match self.pairs.entry(a.server) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(BruteScan::new(sealed.remove(&(client, a.server))))
-                }
+        }
+        let (from, to) = self.recent.append(batch);
+        for pos in from..to {
+            let Some((at, server)) = self.recent.get(pos).map(|a| (a.at, a.server)) else {
+                break;
             };
-            let guess = Guess {
+            self.release(Some(at), client);
+            // Most servers have one attempt in a window: room for one.
+            let (positions, marked) = self
+                .rate
+                .entry(server)
+                .or_insert_with(|| (VecDeque::with_capacity(1), 0));
+            positions.push_back(pos);
+            let fast = positions.len() >= BRUTE_FORCE_MIN_CONNECTIONS;
+            if fast {
+                for p in positions.iter().skip(*marked) {
+                    if let Some(a) = self.recent.get_mut(*p) {
+                        a.fast = true;
+                    }
+                }
+                *marked = positions.len();
+            }
+            let guess = |a: &Attempt| Guess {
                 id: a.id,
                 at: a.at,
                 cookie: a.cookie.clone(),
                 auth_failed: a.auth_failed,
             };
-            pair.scan(guess, client, a.server);
+            if let Some(pair) = self.pairs.get_mut(&server) {
+                if let Some(a) = self.recent.get(pos) {
+                    pair.scan(guess(a), client, server);
+                }
+            } else if fast {
+                // A new candidate: its scan starts with the server's last window.
+                let mut pair = BruteScan::new(sealed.remove(&(client, server)));
+                for p in positions.iter() {
+                    if let Some(a) = self.recent.get(*p) {
+                        pair.scan(guess(a), client, server);
+                    }
+                }
+                self.pairs.insert(server, pair);
+            }
         }
-        self.spray.scan(batch, client);
         if self.pairs.len() >= self.pairs_clean_at.max(limits.pairs) {
             self.close_pairs(client, sealed);
             // Amortised: the next look comes after as many new pairs as are kept now.
             self.pairs_clean_at = self.pairs.len().saturating_mul(2);
+        }
+    }
+
+    /// Hands the attempts whose rate is known (more than a brute-force window before `now`;
+    /// all of them without `now`) to the spray window.
+    fn release(&mut self, now: Option<Timestamp>, client: IpAddr) {
+        while let Some(front) = self.recent.get(self.recent.first) {
+            if now.is_some_and(|now| now.millis_since(front.at) <= BRUTE_FORCE_WINDOW_MS) {
+                break;
+            }
+            let Some(a) = self.recent.pop_front() else {
+                break;
+            };
+            if let std::collections::btree_map::Entry::Occupied(mut e) = self.rate.entry(a.server) {
+                let (positions, marked) = e.get_mut();
+                positions.pop_front();
+                *marked = marked.saturating_sub(1);
+                if positions.is_empty() {
+                    e.remove();
+                }
+            }
+            if !a.fast && !a.established {
+                self.spray.count(a, client);
+            }
         }
     }
 
@@ -1022,10 +1043,11 @@ impl ClientScan {
 
     /// The spray finding; the pairs' brute-force findings go to `sealed`.
     fn finish(
-        self,
+        mut self,
         client: IpAddr,
         sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
     ) -> Option<CaptureFinding> {
+        self.release(None, client);
         for (server, pair) in self.pairs {
             if let Some(found) = pair.finish(client, server) {
                 sealed.insert((client, server), found);
@@ -1543,7 +1565,7 @@ mod tests {
             0,
             "all at the brute-force rate"
         );
-        let recent = scan.spray.recent.items.len();
+        let recent = scan.recent.items.len();
         assert!(recent <= 700, "{recent}");
         let found = findings.finish();
         assert_eq!(codes(&found), ["brute-force"]);
