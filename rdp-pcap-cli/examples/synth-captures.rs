@@ -37,6 +37,20 @@ fn main() -> std::io::Result<()> {
     synth::half_open_tls(file("half-open-tls-10000.pcap"), 10_000)?;
     synth::ooo_burst(file("ooo-burst.pcap"), 20_000, 1000)?;
     synth::ooo_tiny_pieces(file(&format!("ooo-tiny-pieces-{tiny}.pcap")), tiny, 256)?;
+    for n in [40_000, 1_000_000] {
+        synth::brute_force(file(&format!("brute-force-{n}-in-50s.pcap")), n, 50_000)?;
+    }
+    synth::x224_from_many_clients(
+        file("x224-from-1000000-clients-in-50s.pcap"),
+        1_000_000,
+        50_000,
+    )?;
+    synth::x224_to_many_servers(
+        file("x224-to-1000000-servers-in-50s.pcap"),
+        1_000_000,
+        50_000,
+    )?;
+    synth::big_client_hellos(file("client-hello-32000-suites-x1000.pcap"), 1000, 32_000)?;
     std::fs::write(
         dir.join("absurd-block.pcapng"),
         synth::pcapng_absurd_block(0xffff_fff0),

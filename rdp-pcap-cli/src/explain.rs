@@ -1564,7 +1564,70 @@ static ALL: &[Explanation] = &[
             "Rename or disable the well-known accounts the cookies target (Administrator) and \
              use long, unique passwords.",
         ],
-        see_also: &["auth-failed", "nla-not-enforced", "nonstandard-port"],
+        see_also: &[
+            "password-spray",
+            "auth-failed",
+            "nla-not-enforced",
+            "nonstandard-port",
+        ],
+    },
+    Explanation {
+        code: "password-spray",
+        kind: CodeKind::CaptureFinding,
+        severity: "warning",
+        title: "Password spraying: a few guesses each on many servers or user names",
+        on_the_wire: "Within 30 minutes, one client sent X.224 Connection Requests to at least \
+            10 different servers, or with at least 10 different user names in the mstshash \
+            cookie, at most 3 on each, and slowly: requests that were among 10 or more to one \
+            server within 60 seconds belong to brute-force instead, and connections that \
+            reached a session are not counted. That is the shape of password spraying: one or \
+            two common passwords tried on many accounts or many hosts, paced so that no account \
+            reaches its lockout threshold and no server sees a burst. The cookie carries the \
+            user name in clear (some clients cut it to 9 characters); tools that send none show \
+            up through the number of servers.",
+        causes: &[
+            "A password-spraying tool or botnet walking a list of accounts or hosts with a few \
+             common passwords (Winter2025!, Company123).",
+            "A compromised internal host trying harvested credentials on every RDP server it \
+             can reach (lateral movement).",
+            "A scanner or inventory job that opens one RDP connection to each host of a subnet \
+             and goes no further than the negotiation.",
+            "An administrator, script or gateway connecting to many servers, or for many users, \
+             with connections that fail (an expired saved password) or whose end the capture \
+             does not show.",
+        ],
+        windows_logs: &[
+            "Security 4625 on the targeted servers from one source address, spread over many \
+             accounts or many hosts with one or two each (logon type 3 with NLA, 10 without), \
+             Sub Status 0xC000006A (bad password) or 0xC0000064 (unknown user); no single host \
+             shows a burst",
+            "Domain controllers: Security 4771 (Kerberos pre-authentication failed, code 0x18) \
+             or 4776 (NTLM validation, error 0xC000006A) for many different accounts within \
+             minutes, with the same client address or workstation name",
+            "Security 4740 (account locked out) seldom: a few lockouts on many accounts at once \
+             is a spray that misjudged the threshold",
+            "Microsoft-Windows-RemoteDesktopServices-RdpCoreTS/Operational 140 - failed logon \
+             with the source IP, on each targeted server",
+        ],
+        fixes: &[
+            "Look across hosts, not host by host: collect 4625, 4771 and 4776 from the domain \
+             controllers and every RDP host for the finding's address and time span (`Get-WinEvent \
+             -FilterHashtable @{LogName='Security'; Id=4625} | Where-Object { \
+             $_.Properties[19].Value -eq 'ADDRESS' }`).",
+            "Check whether a guess worked: Security 4624 (logon type 10 or 3) and \
+             TerminalServices-RemoteConnectionManager/Operational 1149 from the same address; \
+             reset the password of any account that logged on and end its sessions.",
+            "Ban the passwords sprayers try: Microsoft Entra Password Protection for Active \
+             Directory (banned-password list checked on the domain controllers), long \
+             passphrases.",
+            "Take RDP off the Internet and require MFA in front of it (an RD Gateway or a VPN \
+             with MFA); allow TCP {port} only from admin networks (`Set-NetFirewallRule \
+             -DisplayGroup 'Remote Desktop' -RemoteAddress 10.0.0.0/8`).",
+            "Keep an account lockout policy (Computer Configuration > Windows Settings > \
+             Security Settings > Account Policies > Account Lockout Policy): it does not stop \
+             spraying, but it caps how many passwords each round can try.",
+        ],
+        see_also: &["brute-force", "auth-failed", "nla-not-enforced"],
     },
     Explanation {
         code: "cert-reused",
@@ -1794,6 +1857,7 @@ mod tests {
         ("bluekeep-probe", CodeKind::Finding, "error"),
         ("capture-gap", CodeKind::Finding, "info"),
         ("brute-force", CodeKind::CaptureFinding, "warning"),
+        ("password-spray", CodeKind::CaptureFinding, "warning"),
         ("cert-reused", CodeKind::CaptureFinding, "warning"),
     ];
 

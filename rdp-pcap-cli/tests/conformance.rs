@@ -274,6 +274,35 @@ fn whole_corpus_runs_cleanly() {
             "{}",
             capture.display()
         );
+        // Password guessing is reported only where the lab's ground truth has it (the healthy
+        // captures, the scans and the fuzzing runs have none).
+        let guessing = |codes: Vec<&str>| -> Vec<String> {
+            codes
+                .into_iter()
+                .filter(|c| ["brute-force", "password-spray"].contains(c))
+                .map(str::to_string)
+                .collect()
+        };
+        let expect_path = capture.with_file_name(format!(
+            "{}.expect.json",
+            capture.file_name().unwrap().to_string_lossy()
+        ));
+        let expected: Value = std::fs::read_to_string(&expect_path)
+            .map_or(Value::Null, |text| serde_json::from_str(&text).unwrap());
+        let wanted = guessing(
+            expected["capture_findings"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default(),
+        );
+        let got = guessing(
+            lines
+                .iter()
+                .filter(|l| l["type"] == "finding")
+                .filter_map(|l| l["code"].as_str())
+                .collect(),
+        );
+        assert_eq!(got, wanted, "{}", capture.display());
         assert!(
             lines.iter().any(|l| l["type"] == "capture"),
             "{}",

@@ -30,6 +30,8 @@ struct Tally {
     /// Anomalies of the first few connections.
     anomalies: Vec<String>,
     tls_seen: u64,
+    /// The `tls` JSON object of the first connection that has one.
+    first_tls_json: Option<serde_json::Value>,
 }
 
 impl Reporter for Tally {
@@ -47,6 +49,9 @@ impl Reporter for Tally {
             }
         }
         self.tls_seen += u64::from(rec.tls.is_some());
+        if self.first_tls_json.is_none() && rec.tls.is_some() {
+            self.first_tls_json = Some(rdp_pcap::report::json::connection(rec)["tls"].clone());
+        }
         Ok(())
     }
     fn capture(&mut self, _: &CaptureReport) -> io::Result<()> {
@@ -445,4 +450,101 @@ fn pcapng_block_with_an_absurd_length() {
         "{:?}",
         report.problems
     );
+}
+
+/// The capture-wide findings' codes and how many connections each lists.
+fn capture_findings(report: &CaptureReport) -> Vec<(&'static str, usize)> {
+    report
+        .findings
+        .iter()
+        .map(|f| (f.finding.code.as_str(), f.connections.len()))
+        .collect()
+}
+
+/// 40,000 guesses in 50 s from one client: one brute-force window of 40,000 connections. The
+/// window's names were once counted again at each step: 20 s in a release build (3 minutes
+/// for 100,000), where this now takes well under a second.
+#[test]
+fn brute_force_of_40_000_attempts_in_50_seconds() {
+    let n = 40_000;
+    let bytes = synth::brute_force(Vec::new(), n, 50_000).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(tally.connections, u64::from(n));
+    assert_eq!(capture_findings(&report), [("brute-force", n as usize)]);
+    assert!(
+        report.findings[0]
+            .finding
+            .summary
+            .starts_with("40000 connections from 10.0.0.2 to 10.255.0.1:3389 in 49.9 s"),
+        "{}",
+        report.findings[0].finding.summary
+    );
+}
+
+/// A million guesses in 50 s: seconds in a release build (hours before the sliding counts).
+/// `cargo test --release -p rdp-pcap-cli --test hostile -- --ignored`.
+#[test]
+#[ignore = "release-only: 1,000,000 attempts"]
+fn brute_force_of_1_000_000_attempts_in_50_seconds() {
+    let n = 1_000_000;
+    let bytes = synth::brute_force(Vec::new(), n, 50_000).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(tally.connections, u64::from(n));
+    assert_eq!(capture_findings(&report), [("brute-force", n as usize)]);
+}
+
+/// 20,000 clients with one attempt each: one small state per client (kept for half an hour
+/// of capture time), no finding.
+#[test]
+fn x224_requests_from_20_000_clients() {
+    let n = 20_000;
+    let bytes = synth::x224_from_many_clients(Vec::new(), n, 50_000).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(tally.connections, u64::from(n));
+    assert_eq!(capture_findings(&report), []);
+}
+
+/// One client tries 20,000 servers once each in 50 s: a spray (none of it at the brute-force
+/// rate, so no brute-force scan is started for any of the servers).
+#[test]
+fn x224_requests_to_20_000_servers() {
+    let n = 20_000;
+    let bytes = synth::x224_to_many_servers(Vec::new(), n, 50_000).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(tally.connections, u64::from(n));
+    assert_eq!(capture_findings(&report), [("password-spray", n as usize)]);
+}
+
+/// Two attempts on each of 20 servers, 30 s apart: spraying, not brute force.
+#[test]
+fn password_spray_over_20_servers() {
+    let bytes = synth::password_spray(Vec::new(), 20, 2, 30_000).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(tally.connections, 40);
+    assert_eq!(capture_findings(&report), [("password-spray", 40)]);
+    // One attempt on each of 9 servers is not a spray yet.
+    let bytes = synth::password_spray(Vec::new(), 9, 1, 30_000).unwrap();
+    assert_eq!(capture_findings(&run(&bytes).0), []);
+}
+
+/// Connections left open after a ClientHello of 32,000 suites: each keeps 256 of them and the
+/// count of the rest, and fingerprint strings cut at 4 KiB (about 430 KB each before).
+#[test]
+fn client_hellos_of_32_000_suites() {
+    let bytes = synth::big_client_hellos(Vec::new(), 20, 32_000).unwrap();
+    let (report, tally) = run(&bytes);
+    assert_eq!(report.connections_reported, 20);
+    assert_eq!(tally.tls_seen, 20);
+    let tls = tally.first_tls_json.unwrap();
+    assert_eq!(tls["client_cipher_suites"].as_array().unwrap().len(), 256);
+    assert_eq!(tls["client_cipher_suites_not_kept"], 32_000 - 256);
+    assert_eq!(tls["supported_groups_not_kept"], 0);
+    assert_eq!(tls["alpn_not_kept"], 0);
+    let ja4_r = tls["ja4_r"].as_str().unwrap();
+    assert!(
+        ja4_r.len() <= 4096 && ja4_r.ends_with("..."),
+        "{}",
+        ja4_r.len()
+    );
+    assert!(tls["ja4"].as_str().unwrap().starts_with("t13d9904"));
 }

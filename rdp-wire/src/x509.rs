@@ -20,6 +20,12 @@ use x509_parser::x509::X509Name;
 use crate::printable::{printable, printable_bytes, printable_string};
 use crate::Error;
 
+/// At most this many subjectAltName entries, and as many extended key usages, are kept per
+/// certificate; the rest are counted (`san_not_kept`, `eku_not_kept`). A certificate message
+/// of 64 KiB can list some 20,000 one-letter DNS names, each a `String` of its own; real
+/// certificates list a few, CDN ones up to a few hundred.
+pub const MAX_SUMMARY_LIST: usize = 256;
+
 /// What a report says about one certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CertificateSummary {
@@ -31,8 +37,11 @@ pub struct CertificateSummary {
     pub issuer: String,
     /// The first issuer common name.
     pub issuer_cn: Option<String>,
-    /// subjectAltName DNS names and IP addresses, as strings, in order.
+    /// subjectAltName DNS names and IP addresses, as strings, in order: the first
+    /// [`MAX_SUMMARY_LIST`].
     pub san: Vec<String>,
+    /// subjectAltName DNS names and IP addresses after those (counted, not kept).
+    pub san_not_kept: usize,
     /// The serial number, lower-case hex without leading zero bytes.
     pub serial: String,
     /// notBefore, UNIX seconds.
@@ -60,8 +69,19 @@ pub struct CertificateSummary {
     /// The SHA-256 of the DER, lower-case hex.
     pub sha256: String,
     /// Extended key usages (`serverAuth`, `clientAuth`, `remoteDesktopAuthentication`, ...;
-    /// unknown ones as dotted OIDs).
+    /// unknown ones as dotted OIDs): the first [`MAX_SUMMARY_LIST`].
     pub eku: Vec<String>,
+    /// Extended key usages after those.
+    pub eku_not_kept: usize,
+}
+
+/// Adds the entry `make` gives to `list` if it has room, else counts it in `not_kept`.
+fn keep(list: &mut Vec<String>, not_kept: &mut usize, make: impl FnOnce() -> String) {
+    if list.len() < MAX_SUMMARY_LIST {
+        list.push(make());
+    } else {
+        *not_kept = not_kept.saturating_add(1);
+    }
 }
 
 fn x509_error(e: impl core::fmt::Debug) -> Error {
@@ -139,8 +159,8 @@ pub fn summarize_certificate(der: &[u8]) -> Result<CertificateSummary, Error> {
     }
     let tbs = &cert.tbs_certificate;
 
-    let mut san = Vec::new();
-    let mut eku = Vec::new();
+    let (mut san, mut san_not_kept) = (Vec::new(), 0usize);
+    let (mut eku, mut eku_not_kept) = (Vec::new(), 0usize);
     let mut ski: Option<&[u8]> = None;
     let mut aki: Option<&[u8]> = None;
     let mut is_ca = false;
@@ -149,8 +169,12 @@ pub fn summarize_certificate(der: &[u8]) -> Result<CertificateSummary, Error> {
             ParsedExtension::SubjectAlternativeName(names) => {
                 for name in &names.general_names {
                     match name {
-                        GeneralName::DNSName(d) => san.push(printable(d).into_owned()),
-                        GeneralName::IPAddress(ip) => san.push(ip_to_string(ip)),
+                        GeneralName::DNSName(d) => {
+                            keep(&mut san, &mut san_not_kept, || printable(d).into_owned());
+                        }
+                        GeneralName::IPAddress(ip) => {
+                            keep(&mut san, &mut san_not_kept, || ip_to_string(ip));
+                        }
                         _ => {}
                     }
                 }
@@ -165,21 +189,20 @@ pub fn summarize_certificate(der: &[u8]) -> Result<CertificateSummary, Error> {
                     (e.time_stamping, "timeStamping"),
                     (e.ocsp_signing, "OCSPSigning"),
                 ];
-                eku.extend(
-                    named
-                        .iter()
-                        .filter(|(set, _)| *set)
-                        .map(|(_, n)| (*n).to_string()),
-                );
+                for (_, name) in named.iter().filter(|(set, _)| *set) {
+                    keep(&mut eku, &mut eku_not_kept, || (*name).to_string());
+                }
                 for oid in &e.other {
-                    let dotted = oid.to_id_string();
-                    eku.push(match dotted.as_str() {
-                        "1.3.6.1.4.1.311.54.1.2" => "remoteDesktopAuthentication".to_string(),
-                        "1.3.6.1.4.1.311.10.3.4" => "encryptedFileSystem".to_string(),
-                        "1.3.6.1.4.1.311.20.2.2" => "smartcardLogon".to_string(),
-                        "1.3.6.1.5.5.7.3.17" => "ipsecIKE".to_string(),
-                        "1.3.6.1.5.2.3.5" => "KPKdc".to_string(),
-                        _ => dotted,
+                    keep(&mut eku, &mut eku_not_kept, || {
+                        let dotted = oid.to_id_string();
+                        match dotted.as_str() {
+                            "1.3.6.1.4.1.311.54.1.2" => "remoteDesktopAuthentication".to_string(),
+                            "1.3.6.1.4.1.311.10.3.4" => "encryptedFileSystem".to_string(),
+                            "1.3.6.1.4.1.311.20.2.2" => "smartcardLogon".to_string(),
+                            "1.3.6.1.5.5.7.3.17" => "ipsecIKE".to_string(),
+                            "1.3.6.1.5.2.3.5" => "KPKdc".to_string(),
+                            _ => dotted,
+                        }
                     });
                 }
             }
@@ -244,6 +267,7 @@ pub fn summarize_certificate(der: &[u8]) -> Result<CertificateSummary, Error> {
         issuer: rfc4514(&tbs.issuer),
         issuer_cn: first_cn(&tbs.issuer),
         san,
+        san_not_kept,
         serial: serial_hex(tbs.raw_serial()),
         not_before,
         not_after,
@@ -257,6 +281,7 @@ pub fn summarize_certificate(der: &[u8]) -> Result<CertificateSummary, Error> {
         is_ca,
         sha256: hex_lower(&Sha256::digest(der)),
         eku,
+        eku_not_kept,
     })
 }
 
@@ -444,6 +469,95 @@ mod tests {
             "sha1WithRSAEncryption"
         );
         assert_eq!(signature_name("1.2.3"), "1.2.3");
+    }
+
+    /// One DER TLV.
+    fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut v = vec![tag];
+        let len = content.len();
+        if len < 0x80 {
+            v.push(u8::try_from(len).unwrap());
+        } else {
+            let bytes: Vec<u8> = len
+                .to_be_bytes()
+                .into_iter()
+                .skip_while(|b| *b == 0)
+                .collect();
+            v.push(0x80 | u8::try_from(bytes.len()).unwrap());
+            v.extend(bytes);
+        }
+        v.extend_from_slice(content);
+        v
+    }
+
+    /// A certificate (not validly signed: the summary does not check) with `sans` DNS names
+    /// and `ekus` extended key usages.
+    fn certificate_with(sans: usize, ekus: usize) -> Vec<u8> {
+        let seq = |parts: &[Vec<u8>]| der(0x30, &parts.concat());
+        let oid = |bytes: &[u8]| der(0x06, bytes);
+        let name = seq(&[der(
+            0x31,
+            &seq(&[oid(&[0x55, 0x04, 0x03]), der(0x0c, b"host")]),
+        )]);
+        let sig_alg = seq(&[
+            oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]),
+            der(0x05, &[]),
+        ]);
+        let mut point = vec![0x00, 0x04];
+        point.extend([7u8; 64]);
+        let spki = seq(&[
+            seq(&[
+                oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]),
+                oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]),
+            ]),
+            der(0x03, &point),
+        ]);
+        let names: Vec<u8> = (0..sans)
+            .flat_map(|i| der(0x82, format!("h{i}").as_bytes()))
+            .collect();
+        let usages: Vec<u8> = (0..ekus)
+            .flat_map(|i| {
+                let (low, high) = (
+                    u8::try_from(i % 100).unwrap(),
+                    u8::try_from(i / 100).unwrap(),
+                );
+                oid(&[0x2a, 0x03, 0x04, low, high])
+            })
+            .collect();
+        let extensions = der(
+            0xa3,
+            &seq(&[
+                seq(&[oid(&[0x55, 0x1d, 0x11]), der(0x04, &der(0x30, &names))]),
+                seq(&[oid(&[0x55, 0x1d, 0x25]), der(0x04, &der(0x30, &usages))]),
+            ]),
+        );
+        let tbs = seq(&[
+            der(0xa0, &der(0x02, &[2])),
+            der(0x02, &[1]),
+            sig_alg.clone(),
+            name.clone(),
+            seq(&[der(0x17, b"250101000000Z"), der(0x17, b"350101000000Z")]),
+            name,
+            spki,
+            extensions,
+        ]);
+        seq(&[tbs, sig_alg, der(0x03, &[0, 1, 2, 3])])
+    }
+
+    #[test]
+    fn long_name_and_usage_lists_are_cut_and_counted() {
+        let small = summarize_certificate(&certificate_with(3, 2)).unwrap();
+        assert_eq!(small.san, ["h0", "h1", "h2"]);
+        assert_eq!(
+            (small.san_not_kept, small.eku.len(), small.eku_not_kept),
+            (0, 2, 0)
+        );
+        let big = summarize_certificate(&certificate_with(10_000, 600)).unwrap();
+        assert_eq!(big.san.len(), MAX_SUMMARY_LIST);
+        assert_eq!(big.san.last().map(String::as_str), Some("h255"));
+        assert_eq!(big.san_not_kept, 10_000 - MAX_SUMMARY_LIST);
+        assert_eq!(big.eku.len(), MAX_SUMMARY_LIST);
+        assert_eq!(big.eku_not_kept, 600 - MAX_SUMMARY_LIST);
     }
 
     #[test]

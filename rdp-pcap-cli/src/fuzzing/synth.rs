@@ -357,6 +357,185 @@ pub fn ooo_tiny_pieces<W: Write>(out: W, flows: u32, pieces: u32) -> io::Result<
     Ok(w.into_inner())
 }
 
+/// An X.224 Connection Request carrying the cookie `mstshash=USER` and an RDP_NEG_REQ for
+/// SSL|HYBRID (MS-RDPBCGR 2.2.1.1).
+pub fn connection_request(user: &str) -> Vec<u8> {
+    let cookie = format!("Cookie: mstshash={user}\r\n");
+    // The TPDU after the length indicator: code, DST-REF, SRC-REF, class (6 bytes), the
+    // cookie, the 8-byte RDP_NEG_REQ.
+    let li = 6 + cookie.len() + 8;
+    let total = u16::try_from(4 + 1 + li).unwrap_or(u16::MAX);
+    let mut v = vec![0x03, 0x00];
+    v.extend_from_slice(&total.to_be_bytes());
+    v.push(u8::try_from(li).unwrap_or(u8::MAX));
+    v.extend_from_slice(&[0xe0, 0, 0, 0, 0, 0]);
+    v.extend_from_slice(cookie.as_bytes());
+    v.extend_from_slice(&[0x01, 0x00, 0x08, 0x00, 0x03, 0x00, 0x00, 0x00]);
+    v
+}
+
+/// One connection attempt of [`x224_attempts`]: who connects where, as which user.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub client: SocketAddrV4,
+    pub server: SocketAddrV4,
+    pub user: String,
+}
+
+/// One short connection per attempt, `step_us` apart: SYN, SYN-ACK, the X.224 Connection
+/// Request (with the attempt's cookie), then the server's RST, as a server that drops
+/// unwanted clients (or a guessing tool that moves on) would show.
+pub fn x224_attempts<W: Write>(
+    out: W,
+    attempts: impl IntoIterator<Item = Attempt>,
+    step_us: u64,
+) -> io::Result<W> {
+    let mut w = PcapWriter::new(out, 65535)?;
+    w.step_us = (step_us / 4).max(1);
+    for (i, a) in (0u32..).zip(attempts) {
+        let mut c = Conn {
+            client: a.client,
+            server: a.server,
+            client_seq: 1_000_000u32.wrapping_mul(i | 1),
+            server_seq: 7_000_000u32.wrapping_mul(i | 1),
+        };
+        c.syn(&mut w)?;
+        c.syn_ack(&mut w)?;
+        c.send(&mut w, true, &connection_request(&a.user))?;
+        c.rst(&mut w, false)?;
+    }
+    Ok(w.into_inner())
+}
+
+/// Password guessing: `n` attempts from one client address (ports from 1024 on, reused past
+/// 60,000 connections) to one server, each with a different user name (`u0`, `u1`, ...),
+/// spread evenly over `span_ms`.
+pub fn brute_force<W: Write>(out: W, n: u32, span_ms: u64) -> io::Result<W> {
+    let client = client_addr(0);
+    let attempts = (0..n).map(move |i| Attempt {
+        client: SocketAddrV4::new(*client.ip(), 1024 + u16::try_from(i % 60_000).unwrap_or(0)),
+        server: server_addr(),
+        user: format!("u{i}"),
+    });
+    x224_attempts(out, attempts, span_ms * 1000 / u64::from(n.max(1)))
+}
+
+/// A guessing flood from many addresses: `n` clients (11.0.0.0, 11.0.0.1, ...) each make one
+/// attempt on the server with a user name of their own, spread evenly over `span_ms`.
+pub fn x224_from_many_clients<W: Write>(out: W, n: u32, span_ms: u64) -> io::Result<W> {
+    let attempts = (0..n).map(|i| Attempt {
+        client: SocketAddrV4::new(Ipv4Addr::from(0x0b00_0000 + i), 40_000),
+        server: server_addr(),
+        user: format!("user{i}"),
+    });
+    x224_attempts(out, attempts, span_ms * 1000 / u64::from(n.max(1)))
+}
+
+/// A sweep: one client address makes one attempt on each of `n` servers (12.0.0.0,
+/// 12.0.0.1, ... on port 3389), each with a user name of its own, spread evenly over
+/// `span_ms`.
+pub fn x224_to_many_servers<W: Write>(out: W, n: u32, span_ms: u64) -> io::Result<W> {
+    let client = client_addr(0);
+    let attempts = (0..n).map(move |i| Attempt {
+        client: SocketAddrV4::new(*client.ip(), 1024 + u16::try_from(i % 60_000).unwrap_or(0)),
+        server: SocketAddrV4::new(Ipv4Addr::from(0x0c00_0000 + i), 3389),
+        user: format!("user{i}"),
+    });
+    x224_attempts(out, attempts, span_ms * 1000 / u64::from(n.max(1)))
+}
+
+/// Password spraying: one client address tries `servers` servers (10.255.1.1, 10.255.1.2, ...
+/// on port 3389) in turn, `per_server` times each, every attempt with the user name of the
+/// round (`admin` first, then `admin1`, ...), `step_ms` apart.
+pub fn password_spray<W: Write>(
+    out: W,
+    servers: u32,
+    per_server: u32,
+    step_ms: u64,
+) -> io::Result<W> {
+    let client = client_addr(0);
+    let attempts = (0..per_server).flat_map(move |round| {
+        (0..servers).map(move |s| Attempt {
+            client: SocketAddrV4::new(
+                *client.ip(),
+                1024 + u16::try_from((round * servers + s) % 60_000).unwrap_or(0),
+            ),
+            server: SocketAddrV4::new(Ipv4Addr::from(0x0aff_0101 + s), 3389),
+            user: if round == 0 {
+                "admin".to_string()
+            } else {
+                format!("admin{round}")
+            },
+        })
+    });
+    x224_attempts(out, attempts, step_ms * 1000)
+}
+
+/// A TLS 1.2 ClientHello handshake message (header included) offering `suites` cipher suites
+/// (the values 0x0001, 0x0002, ... in order; GREASE values among them), with SNI
+/// `rdp.example`, supported_groups, signature_algorithms and supported_versions. At most
+/// 32,700 suites fit the 64 KiB a handshake message may have.
+pub fn client_hello_with_suites(suites: u16) -> Vec<u8> {
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&[0x5a; 32]);
+    body.push(0);
+    body.extend_from_slice(&suites.saturating_mul(2).to_be_bytes());
+    for s in 1..=suites {
+        body.extend_from_slice(&s.to_be_bytes());
+    }
+    body.extend_from_slice(&[1, 0]);
+    let mut ext = Vec::new();
+    let sni = b"rdp.example";
+    let sni_len = u16::try_from(sni.len()).unwrap_or(0);
+    ext.extend_from_slice(&[0, 0]);
+    ext.extend_from_slice(&(sni_len + 5).to_be_bytes());
+    ext.extend_from_slice(&(sni_len + 3).to_be_bytes());
+    ext.push(0);
+    ext.extend_from_slice(&sni_len.to_be_bytes());
+    ext.extend_from_slice(sni);
+    // supported_groups: x25519, secp256r1, secp384r1.
+    ext.extend_from_slice(&[0, 0x0a, 0, 8, 0, 6, 0, 0x1d, 0, 0x17, 0, 0x18]);
+    // signature_algorithms: rsa_pss_rsae_sha256, rsa_pkcs1_sha256.
+    ext.extend_from_slice(&[0, 0x0d, 0, 6, 0, 4, 0x08, 0x04, 0x04, 0x01]);
+    // supported_versions: TLS 1.3, TLS 1.2.
+    ext.extend_from_slice(&[0, 0x2b, 0, 5, 4, 3, 4, 3, 3]);
+    body.extend_from_slice(&u16::try_from(ext.len()).unwrap_or(0).to_be_bytes());
+    body.extend_from_slice(&ext);
+    let len = u32::try_from(body.len()).unwrap_or(0).to_be_bytes();
+    let mut msg = vec![0x01, len[1], len[2], len[3]];
+    msg.extend_from_slice(&body);
+    msg
+}
+
+/// `n` TLS connections left open after a ClientHello offering `suites` cipher suites (sent in
+/// 16 KiB handshake records, one per segment): every connection's facts stay live until the
+/// end of the capture.
+pub fn big_client_hellos<W: Write>(out: W, n: u32, suites: u16) -> io::Result<W> {
+    let mut w = PcapWriter::new(out, 65535)?;
+    w.step_us = 1;
+    let hello = client_hello_with_suites(suites);
+    let records: Vec<Vec<u8>> = hello
+        .chunks(16 * 1024)
+        .map(|chunk| {
+            let mut r = vec![0x16, 0x03, 0x01];
+            r.extend_from_slice(&u16::try_from(chunk.len()).unwrap_or(0).to_be_bytes());
+            r.extend_from_slice(chunk);
+            r
+        })
+        .collect();
+    for i in 0..n {
+        let mut c = Conn::new(i);
+        c.syn(&mut w)?;
+        c.syn_ack(&mut w)?;
+        c.send(&mut w, true, CONNECTION_REQUEST)?;
+        c.send(&mut w, false, CONNECTION_CONFIRM_SSL)?;
+        for r in &records {
+            c.send(&mut w, true, r)?;
+        }
+    }
+    Ok(w.into_inner())
+}
+
 /// A pcapng file: a section header, one Ethernet interface, one good Enhanced Packet Block
 /// (a SYN), then a block whose total length claims `claimed` bytes.
 pub fn pcapng_absurd_block(claimed: u32) -> Vec<u8> {

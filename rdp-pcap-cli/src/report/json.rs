@@ -159,6 +159,7 @@ json_object! {
         "subject": this.c.subject,
         "issuer": this.c.issuer,
         "san": this.c.san,
+        "san_not_kept": this.c.san_not_kept,
         "serial": this.c.serial,
         "not_before": this.c.not_before_rfc3339,
         "not_after": this.c.not_after_rfc3339,
@@ -169,6 +170,7 @@ json_object! {
         "self_signed": this.c.self_signed,
         "sha256": this.c.sha256,
         "eku": this.c.eku,
+        "eku_not_kept": this.c.eku_not_kept,
     }
 }
 
@@ -351,9 +353,13 @@ json_object! {
             .then_some(Seq(|| this.t.client_versions.iter().copied().map(Name))),
         "client_cipher_suites": this.t.client_hello_ts.is_some()
             .then_some(Seq(|| this.t.client_cipher_suites.iter().copied().map(Name))),
+        "client_cipher_suites_not_kept": this.t.client_hello_ts.is_some()
+            .then_some(this.t.client_cipher_suites_not_kept),
         "sni": this.t.sni,
         "alpn": this.t.alpn,
+        "alpn_not_kept": this.t.alpn_not_kept,
         "supported_groups": Seq(|| this.t.supported_groups.iter().copied().map(Name)),
+        "supported_groups_not_kept": this.t.supported_groups_not_kept,
         "ja4": this.t.ja4,
         "ja4_r": this.t.ja4_r,
         "ja3": this.t.ja3,

@@ -94,7 +94,7 @@ fn tls_lines(t: &TlsFacts, start: rdp_wire::analyzer::Timestamp) -> Vec<(&'stati
         let mut hello = format!(
             "client offers {} with {}",
             versions.join(", "),
-            Count::of(t.client_cipher_suites.len(), "cipher suite")
+            Count::of(t.client_cipher_suites_offered(), "cipher suite")
         );
         if let Some(sni) = &t.sni {
             hello.push_str(&format!(", SNI {sni}"));

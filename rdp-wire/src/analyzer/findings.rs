@@ -1,11 +1,15 @@
 //! Security findings: what a reviewer should know about a connection, whatever its verdict,
 //! and patterns across the connections of a capture.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use super::facts::{ConnectionFacts, Side, Timestamp};
-use super::verdict::{Severity, VerdictCode};
+use super::verdict::{Count, Severity, VerdictCode};
+use crate::printable::Quoted;
 use crate::tls::{ProtocolVersion, TlsFacts};
 use crate::x224::Protocols;
 
@@ -19,6 +23,19 @@ pub const BRUTE_FORCE_MIN_CONNECTIONS: usize = 10;
 pub const BRUTE_FORCE_WINDOW_MS: f64 = 60_000.0;
 /// ... carrying at least this many different user cookies, or as many authentication failures.
 pub const BRUTE_FORCE_MIN_USERS: usize = 5;
+/// Password spraying: one client tries at least this many servers, or this many user names,
+/// each at most [`PASSWORD_SPRAY_MAX_ATTEMPTS`] times within [`PASSWORD_SPRAY_WINDOW_MS`].
+/// Ten, as for brute force: a person uses a handful of servers and accounts in half an hour,
+/// a spraying tool walks a list.
+pub const PASSWORD_SPRAY_MIN_TARGETS: usize = 10;
+/// ... at most this many attempts on each: one or two passwords per account and round is what
+/// keeps a sprayer under account lockout (10 bad passwords by default on current Windows, 5 or
+/// fewer in the CIS benchmarks), and three lets a tool's retries count.
+pub const PASSWORD_SPRAY_MAX_ATTEMPTS: u32 = 3;
+/// ... within this window: sprayers pace their rounds to the lockout counter's reset time (10
+/// minutes by default on current Windows, 15 or more in the CIS benchmarks), so half an hour
+/// holds one to three rounds; a longer window would hold every client's attempts longer.
+pub const PASSWORD_SPRAY_WINDOW_MS: f64 = 30.0 * 60_000.0;
 
 /// The finding codes. The set is the report contract: codes are never renamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -52,13 +69,23 @@ pub enum FindingCode {
     CaptureGap,
     /// Many connections with many user names, or many failures, from one client.
     BruteForce,
+    /// One client trying many servers or many user names, a few attempts each, below the
+    /// brute-force rate.
+    ///
+    /// Attempts made at the brute-force rate (one of [`BRUTE_FORCE_MIN_CONNECTIONS`] or more on
+    /// one server within [`BRUTE_FORCE_WINDOW_MS`]) are left to brute force, whether or not
+    /// they make a brute-force finding, so the two findings never list the same connection.
+    /// Connections that reached a session (verdict `established`) are not counted either: a
+    /// NAT or gateway in front of many users, or an administrator going from server to server,
+    /// makes connections that work; a spraying tool's mostly fail.
+    PasswordSpray,
     /// One certificate presented by several server addresses.
     CertReused,
 }
 
 impl FindingCode {
     /// Every code, in the order the reports list them.
-    pub const ALL: [FindingCode; 15] = [
+    pub const ALL: [FindingCode; 16] = [
         FindingCode::StandardRdpSecurity,
         FindingCode::NlaNotEnforced,
         FindingCode::TlsLegacyVersion,
@@ -73,6 +100,7 @@ impl FindingCode {
         FindingCode::BluekeepProbe,
         FindingCode::CaptureGap,
         FindingCode::BruteForce,
+        FindingCode::PasswordSpray,
         FindingCode::CertReused,
     ];
 
@@ -93,6 +121,7 @@ impl FindingCode {
             FindingCode::BluekeepProbe => "bluekeep-probe",
             FindingCode::CaptureGap => "capture-gap",
             FindingCode::BruteForce => "brute-force",
+            FindingCode::PasswordSpray => "password-spray",
             FindingCode::CertReused => "cert-reused",
         }
     }
@@ -110,6 +139,7 @@ impl FindingCode {
             | FindingCode::CertWeakKey
             | FindingCode::CertWeakSignature
             | FindingCode::BruteForce
+            | FindingCode::PasswordSpray
             | FindingCode::CertReused => Severity::Warning,
             FindingCode::CertSelfSigned
             | FindingCode::CertNameMismatch
@@ -234,13 +264,15 @@ fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
             format!("the server certificate ({}) is self-signed", cert.subject),
         ));
     }
-    if let Some(sni) = &t.sni {
+    // A name cut short (tls::MAX_SNI_BYTES), or a certificate whose names were not all kept
+    // (x509::MAX_SUMMARY_LIST), cannot show that the certificate does not name the host.
+    if let Some(sni) = t.sni.as_ref().filter(|_| t.sni_not_kept == 0) {
         let covered = cert
             .subject_cn
             .iter()
             .chain(cert.san.iter())
             .any(|n| name_matches(n, sni));
-        if !covered {
+        if !covered && cert.san_not_kept == 0 {
             out.push(finding(
                 FindingCode::CertNameMismatch,
                 format!(
@@ -364,46 +396,842 @@ pub struct CaptureFinding {
     pub connections: Vec<u64>,
 }
 
+/// One connection attempt: an X.224 Connection Request.
 #[derive(Debug, Clone)]
 struct Attempt {
     id: u64,
+    /// When the request was sent.
     at: Timestamp,
-    cookie: Option<String>,
+    /// The `mstshash` user name, one allocation shared by the brute-force and spray scans.
+    cookie: Option<Arc<str>>,
+    server: SocketAddr,
+    auth_failed: bool,
+    /// The connection reached a session (verdict `established`): not counted as a guess by the
+    /// spray scan.
+    established: bool,
+    /// Set by the spray scan: one of [`BRUTE_FORCE_MIN_CONNECTIONS`] or more attempts on its
+    /// server within [`BRUTE_FORCE_WINDOW_MS`], brute force's, not counted either.
+    fast: bool,
+}
+
+/// What the brute-force scan keeps of an attempt (its pair knows the server).
+#[derive(Debug, Clone)]
+struct Guess {
+    id: u64,
+    at: Timestamp,
+    cookie: Option<Arc<str>>,
     auth_failed: bool,
 }
 
-/// Gathers what the capture-wide findings need, one small record per connection, and decides
-/// them at the end (brute force, certificate reuse).
-///
-/// Memory stays flat over long captures: once `2 x` [`BRUTE_FORCE_WINDOW_MS`] of request time
-/// has passed since a client/server pair's last attempt, its attempts are let go and only its
-/// best brute-force window so far is kept. Connections come in order of first packet, so a
-/// later attempt cannot fall into a window with those any more; the result is the one the whole
-/// list would give unless a connection sends its request more than a window after connections
-/// that opened later (a pair's attempts are kept whole while it stays active). Certificate
-/// reuse keeps one connection id per connection that presented a certificate: the finding
-/// lists them all.
+/// Whether an attempt made at `at` is settled once a request was seen at `latest`: no attempt
+/// added later is expected before it (see [`CaptureFindings`]).
+fn settled(latest: Timestamp, at: Timestamp) -> bool {
+    latest.millis_since(at) > SETTLE_AFTER_MS
+}
+
+/// A client's attempts waiting to be scanned, in the order they were added. Small: there is
+/// one per client of the last half hour.
+#[derive(Debug, Clone)]
+struct Pending {
+    list: Vec<Attempt>,
+    /// The earliest request time in `list` (the largest timestamp when it is empty).
+    earliest: Timestamp,
+    /// Sort and scan once `list` holds this many: twice what the last scan left, so that each
+    /// sort is paid for by as many new attempts as it leaves, O(n log n) over the capture.
+    scan_at: u32,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending {
+            list: Vec::new(),
+            earliest: Timestamp(i64::MAX),
+            scan_at: 0,
+        }
+    }
+}
+
+impl Pending {
+    fn push(&mut self, a: Attempt) {
+        self.earliest = self.earliest.min(a.at);
+        if self.list.capacity() == 0 {
+            // Most clients make one attempt: no room for four.
+            self.list.reserve_exact(1);
+        }
+        self.list.push(a);
+    }
+
+    /// Whether a scan is worth its sort: enough attempts wait and the earliest is settled.
+    fn due(&self, latest: Timestamp, min: usize) -> bool {
+        let scan_at = usize::try_from(self.scan_at).unwrap_or(usize::MAX);
+        self.list.len() >= scan_at.max(min) && settled(latest, self.earliest)
+    }
+
+    /// Takes the settled attempts (all of them without `latest`) in request-time order, ties
+    /// in the order they were added.
+    fn take_settled(&mut self, latest: Option<Timestamp>) -> Vec<Attempt> {
+        self.list.sort_by_key(|a| a.at);
+        let n = match latest {
+            Some(latest) => self.list.partition_point(|a| settled(latest, a.at)),
+            None => self.list.len(),
+        };
+        let rest = self.list.split_off(n);
+        let taken = core::mem::replace(&mut self.list, rest);
+        self.earliest = self.list.first().map_or(Timestamp(i64::MAX), |a| a.at);
+        self.scan_at = u32::try_from(self.list.len().saturating_mul(2)).unwrap_or(u32::MAX);
+        taken
+    }
+}
+
+/// Scanned attempts still needed, numbered in scan order.
+#[derive(Debug, Clone)]
+struct Kept<T> {
+    items: VecDeque<T>,
+    /// The scan position of `items.front()`.
+    first: u64,
+}
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            items: VecDeque::new(),
+            first: 0,
+        }
+    }
+}
+
+impl<T> Kept<T> {
+    fn index(&self, pos: u64) -> Option<usize> {
+        usize::try_from(pos.checked_sub(self.first)?).ok()
+    }
+
+    fn get(&self, pos: u64) -> Option<&T> {
+        self.items.get(self.index(pos)?)
+    }
+
+    fn get_mut(&mut self, pos: u64) -> Option<&mut T> {
+        let i = self.index(pos)?;
+        self.items.get_mut(i)
+    }
+
+    /// Appends `item`; returns its position.
+    fn push(&mut self, item: T) -> u64 {
+        let pos = self.end();
+        self.items.push_back(item);
+        pos
+    }
+
+    /// Appends `batch` (taking over its buffer when nothing is kept); returns the positions
+    /// of its first item and of the item after its last.
+    fn append(&mut self, batch: Vec<T>) -> (u64, u64) {
+        let from = self.end();
+        if self.items.is_empty() {
+            self.items = VecDeque::from(batch);
+        } else {
+            self.items.extend(batch);
+        }
+        (from, self.end())
+    }
+
+    /// The position the next item will have.
+    fn end(&self) -> u64 {
+        self.first
+            .saturating_add(u64::try_from(self.items.len()).unwrap_or(u64::MAX))
+    }
+
+    fn pop_front(&mut self) -> Option<T> {
+        let item = self.items.pop_front()?;
+        self.first = self.first.saturating_add(1);
+        // A burst's room is given back as it drains (amortised: each shrink halves at least).
+        if self.items.capacity() > 64 && self.items.len() < self.items.capacity() / 4 {
+            self.items.shrink_to(self.items.len().saturating_mul(2));
+        }
+        Some(item)
+    }
+
+    /// Lets go of the items before position `pos`.
+    fn drop_before(&mut self, pos: u64) {
+        while self.first < pos && self.pop_front().is_some() {}
+    }
+
+    /// The items from position `first` to `last`, both included.
+    fn range(&self, first: u64, last: u64) -> impl Iterator<Item = &T> + Clone {
+        let from = self.index(first).unwrap_or(usize::MAX);
+        let count = last.saturating_sub(first).saturating_add(1);
+        self.items
+            .iter()
+            .skip(from)
+            .take(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+}
+
+/// The number of attempts from position `first` to `last`, both included.
+fn window_len(first: u64, last: u64) -> usize {
+    usize::try_from(last.saturating_sub(first).saturating_add(1)).unwrap_or(usize::MAX)
+}
+
+/// The best window of a scan so far: its place in the scan while its attempts are still kept,
+/// its finding once the scan has moved past it.
 #[derive(Debug, Clone, Default)]
+enum Best {
+    #[default]
+    None,
+    /// The scan positions of its first and last attempt.
+    Window {
+        first: u64,
+        last: u64,
+    },
+    Found(CaptureFinding),
+}
+
+impl Best {
+    /// How many connections the window holds.
+    fn len(&self) -> usize {
+        match self {
+            Best::None => 0,
+            Best::Window { first, last } => window_len(*first, *last),
+            Best::Found(f) => f.connections.len(),
+        }
+    }
+
+    /// Where the attempts a window in progress needs start, `start` when it needs none before.
+    fn keep_from(&self, start: u64) -> u64 {
+        match self {
+            Best::Window { first, .. } => start.min(*first),
+            _ => start,
+        }
+    }
+}
+
+/// Counts one more attempt on `key`; returns the new count.
+fn count_add<K: Hash + Eq>(map: &mut HashMap<K, u32>, key: K) -> u32 {
+    let n = map.entry(key).or_insert(0);
+    *n = n.saturating_add(1);
+    *n
+}
+
+/// Counts one attempt less on `key`, forgotten at zero; returns the new count.
+fn count_remove<K, Q>(map: &mut HashMap<K, u32>, key: &Q) -> u32
+where
+    K: Hash + Eq + Borrow<Q>,
+    Q: Hash + Eq + ?Sized,
+{
+    let Some(n) = map.get_mut(key) else {
+        return 0;
+    };
+    *n = n.saturating_sub(1);
+    let left = *n;
+    if left == 0 {
+        map.remove(key);
+    }
+    left
+}
+
+/// [`count_add`], keeping `few` (the keys with 1 to [`PASSWORD_SPRAY_MAX_ATTEMPTS`] attempts).
+fn tally_add<K: Hash + Eq>(map: &mut HashMap<K, u32>, key: K, few: &mut usize) {
+    let n = count_add(map, key);
+    if n == 1 {
+        *few = few.saturating_add(1);
+    } else if n == PASSWORD_SPRAY_MAX_ATTEMPTS.saturating_add(1) {
+        *few = few.saturating_sub(1);
+    }
+}
+
+/// [`count_remove`], keeping `few` as [`tally_add`] does.
+fn tally_remove<K, Q>(map: &mut HashMap<K, u32>, key: &Q, few: &mut usize)
+where
+    K: Hash + Eq + Borrow<Q>,
+    Q: Hash + Eq + ?Sized,
+{
+    let n = count_remove(map, key);
+    if n == 0 {
+        *few = few.saturating_sub(1);
+    } else if n == PASSWORD_SPRAY_MAX_ATTEMPTS {
+        *few = few.saturating_add(1);
+    }
+}
+
+/// Up to 8 names, then `...` when there are more.
+fn first_names<T: std::fmt::Display>(names: impl ExactSizeIterator<Item = T>) -> String {
+    use std::fmt::Write as _;
+    let total = names.len();
+    let mut out = String::new();
+    for (i, name) in names.take(8).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{name}");
+    }
+    if total > 8 {
+        out.push_str(", ...");
+    }
+    out
+}
+
+/// The brute-force scan of one client/server pair: a window of [`BRUTE_FORCE_WINDOW_MS`]
+/// slides over its attempts in request-time order, with the count of each user name in it and
+/// of its authentication failures, so that each attempt costs O(1) expected, where rebuilding
+/// the window's set of names at each step cost O(window).
+#[derive(Debug, Clone, Default)]
+struct BruteScan {
+    /// The current window, preceded by the best window while that is not written out.
+    kept: Kept<Guess>,
+    /// The position of the current window's first attempt.
+    start: u64,
+    /// Attempts per user name in the window.
+    users: HashMap<Arc<str>, u32>,
+    /// Authentication failures in the window.
+    failures: usize,
+    best: Best,
+    /// The request time of the last attempt scanned.
+    last: Timestamp,
+}
+
+impl BruteScan {
+    /// A pair's scan, seen for the first time or again after it was let go with `sealed` as
+    /// its best window.
+    fn new(sealed: Option<CaptureFinding>) -> Self {
+        BruteScan {
+            best: sealed.map_or(Best::None, Best::Found),
+            ..BruteScan::default()
+        }
+    }
+
+    /// Moves the window to `g`, the pair's next attempt in request-time order.
+    fn scan(&mut self, g: Guess, client: IpAddr, server: SocketAddr) {
+        let at = g.at;
+        self.last = at;
+        if let Some(c) = &g.cookie {
+            count_add(&mut self.users, Arc::clone(c));
+        }
+        if g.auth_failed {
+            self.failures = self.failures.saturating_add(1);
+        }
+        let end = self.kept.push(g);
+        while let Some(old) = self.kept.get(self.start) {
+            if at.millis_since(old.at) <= BRUTE_FORCE_WINDOW_MS {
+                break;
+            }
+            if let Some(c) = old.cookie.as_deref() {
+                count_remove(&mut self.users, c);
+            }
+            if old.auth_failed {
+                self.failures = self.failures.saturating_sub(1);
+            }
+            self.start = self.start.saturating_add(1);
+        }
+        let len = window_len(self.start, end);
+        let qualifies = len >= BRUTE_FORCE_MIN_CONNECTIONS
+            && (self.users.len() >= BRUTE_FORCE_MIN_USERS
+                || self.failures >= BRUTE_FORCE_MIN_USERS);
+        // Strictly larger: the earliest of equal windows stays.
+        if qualifies && len > self.best.len() {
+            self.best = Best::Window {
+                first: self.start,
+                last: end,
+            };
+        }
+        if let Best::Window { first, last } = self.best {
+            if last < self.start {
+                self.best = Best::Found(brute_force_finding(
+                    client,
+                    server,
+                    self.kept.range(first, last),
+                ));
+            }
+        }
+        self.kept.drop_before(self.best.keep_from(self.start));
+    }
+
+    fn finish(self, client: IpAddr, server: SocketAddr) -> Option<CaptureFinding> {
+        match self.best {
+            Best::None => None,
+            Best::Window { first, last } => Some(brute_force_finding(
+                client,
+                server,
+                self.kept.range(first, last),
+            )),
+            Best::Found(f) => Some(f),
+        }
+    }
+}
+
+/// The brute-force finding on a window of attempts, in request-time order.
+fn brute_force_finding<'a>(
+    client: IpAddr,
+    server: SocketAddr,
+    window: impl Iterator<Item = &'a Guess> + Clone,
+) -> CaptureFinding {
+    let users: BTreeSet<&str> = window.clone().filter_map(|a| a.cookie.as_deref()).collect();
+    let failures = window.clone().filter(|a| a.auth_failed).count();
+    let first = window.clone().next().map(|a| a.at).unwrap_or_default();
+    let last = window.clone().last().map_or(first, |a| a.at);
+    let connections: Vec<u64> = window.map(|a| a.id).collect();
+    CaptureFinding {
+        finding: finding(
+            FindingCode::BruteForce,
+            format!(
+                "{} from {client} to {server} in {}, with {}{}",
+                Count::of(connections.len(), "connection"),
+                super::verdict::format_ms(last.millis_since(first)),
+                match users.len() {
+                    0 => "no user name".to_string(),
+                    n => format!(
+                        "{} ({})",
+                        Count::of(n, "different user name"),
+                        first_names(users.iter().map(|u| Quoted(u)))
+                    ),
+                },
+                if failures > 0 {
+                    format!(" and {}", Count::of(failures, "authentication failure"))
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+        connections,
+    }
+}
+
+/// The spray window of one client: the attempts that are not at the brute-force rate (see
+/// [`ClientScan`]) and did not reach a session, in request-time order, go through a window of
+/// [`PASSWORD_SPRAY_WINDOW_MS`] that counts the attempts per server and per user name and how
+/// many of each had at most [`PASSWORD_SPRAY_MAX_ATTEMPTS`].
+#[derive(Debug, Clone, Default)]
+struct SprayScan {
+    /// The current spray window, preceded by the best window while that is not written out.
+    counted: Kept<Attempt>,
+    /// The position of the current window's first attempt.
+    start: u64,
+    /// Attempts per server in the window.
+    servers: HashMap<SocketAddr, u32>,
+    /// Attempts per user name in the window.
+    users: HashMap<Arc<str>, u32>,
+    /// Servers, and user names, with at most [`PASSWORD_SPRAY_MAX_ATTEMPTS`] in the window.
+    few_servers: usize,
+    few_users: usize,
+    best: Best,
+}
+
+impl SprayScan {
+    fn count(&mut self, x: Attempt, client: IpAddr) {
+        let at = x.at;
+        while let Some(old) = self.counted.get(self.start) {
+            if at.millis_since(old.at) <= PASSWORD_SPRAY_WINDOW_MS {
+                break;
+            }
+            tally_remove(&mut self.servers, &old.server, &mut self.few_servers);
+            if let Some(c) = old.cookie.as_deref() {
+                tally_remove(&mut self.users, c, &mut self.few_users);
+            }
+            self.start = self.start.saturating_add(1);
+        }
+        tally_add(&mut self.servers, x.server, &mut self.few_servers);
+        if let Some(c) = &x.cookie {
+            tally_add(&mut self.users, Arc::clone(c), &mut self.few_users);
+        }
+        let end = self.counted.push(x);
+        let len = window_len(self.start, end);
+        let qualifies = self.few_servers >= PASSWORD_SPRAY_MIN_TARGETS
+            || self.few_users >= PASSWORD_SPRAY_MIN_TARGETS;
+        if qualifies && len > self.best.len() {
+            self.best = Best::Window {
+                first: self.start,
+                last: end,
+            };
+        }
+        if let Best::Window { first, last } = self.best {
+            if last < self.start {
+                self.best = Best::Found(spray_finding(client, self.counted.range(first, last)));
+            }
+        }
+        self.counted.drop_before(self.best.keep_from(self.start));
+    }
+
+    fn finish(self, client: IpAddr) -> Option<CaptureFinding> {
+        match self.best {
+            Best::None => None,
+            Best::Window { first, last } => {
+                Some(spray_finding(client, self.counted.range(first, last)))
+            }
+            Best::Found(f) => Some(f),
+        }
+    }
+}
+
+/// The password-spray finding on a window of counted attempts, in request-time order.
+fn spray_finding<'a>(
+    client: IpAddr,
+    window: impl Iterator<Item = &'a Attempt> + Clone,
+) -> CaptureFinding {
+    let mut servers: BTreeMap<SocketAddr, u32> = BTreeMap::new();
+    let mut users: BTreeMap<&str, u32> = BTreeMap::new();
+    for x in window.clone() {
+        let n = servers.entry(x.server).or_default();
+        *n = n.saturating_add(1);
+        if let Some(c) = x.cookie.as_deref() {
+            let n = users.entry(c).or_default();
+            *n = n.saturating_add(1);
+        }
+    }
+    let is_few = |n: &&u32| **n <= PASSWORD_SPRAY_MAX_ATTEMPTS;
+    let few_servers = servers.values().filter(is_few).count();
+    let few_users = users.values().filter(is_few).count();
+    let first = window.clone().next().map(|x| x.at).unwrap_or_default();
+    let last = window.clone().last().map_or(first, |x| x.at);
+    let connections: Vec<u64> = window.map(|x| x.id).collect();
+    let user_part = match users.len() {
+        0 => "no user name".to_string(),
+        1 => format!("user name {}", first_names(users.keys().map(|u| Quoted(u)))),
+        n => format!(
+            "{n} different user names ({})",
+            first_names(users.keys().map(|u| Quoted(u)))
+        ),
+    };
+    let mut few = Vec::new();
+    if few_servers >= PASSWORD_SPRAY_MIN_TARGETS {
+        few.push(format!("{few_servers} servers"));
+    }
+    if few_users >= PASSWORD_SPRAY_MIN_TARGETS {
+        few.push(format!("{few_users} user names"));
+    }
+    let server_part = match servers.len() {
+        1 => "1 server".to_string(),
+        n => format!("{n} servers"),
+    };
+    CaptureFinding {
+        finding: finding(
+            FindingCode::PasswordSpray,
+            format!(
+                "{} connections from {client} in {} to {server_part} ({}) with {user_part}: at most {PASSWORD_SPRAY_MAX_ATTEMPTS} on each of {}",
+                connections.len(),
+                super::verdict::format_ms(last.millis_since(first)),
+                first_names(servers.keys()),
+                few.join(" and each of "),
+            ),
+        ),
+        connections,
+    }
+}
+
+/// Everything a client's attempts are scanned with, in request-time order.
+///
+/// First each attempt's rate: an attempt is at the brute-force rate when it is one of
+/// [`BRUTE_FORCE_MIN_CONNECTIONS`] or more attempts on one server within
+/// [`BRUTE_FORCE_WINDOW_MS`], which is known once the scan is a window past it. A server
+/// becomes a brute-force candidate when its last window holds that many: only then does it get
+/// a brute-force scan, started with that window (no earlier window could qualify), and fed
+/// every later attempt there until a window has passed since its last. So a client that tries
+/// a million servers once each costs a million entries in `rate` for a minute, not a million
+/// scans. The attempts that are not at that rate go on to the spray window.
+#[derive(Debug, Clone, Default)]
+struct ClientScan {
+    /// The request time of the last attempt scanned: a later one that is earlier (out of the
+    /// order [`CaptureFindings`] expects) is scanned as if made then.
+    frontier: Option<Timestamp>,
+    /// Attempts whose rate is not known yet (the last window's), marked once they are at the
+    /// brute-force rate.
+    recent: Kept<Attempt>,
+    /// Per server, the positions in `recent` of its attempts, and how many of the first of
+    /// them are marked (marking takes a server's whole list, so the marked ones come first).
+    rate: BTreeMap<SocketAddr, (VecDeque<u64>, usize)>,
+    /// The brute-force scans of the candidate servers.
+    pairs: HashMap<SocketAddr, BruteScan>,
+    /// Look for pairs whose window has closed when `pairs` has this many.
+    pairs_clean_at: usize,
+    spray: SprayScan,
+}
+
+impl ClientScan {
+    /// Scans a batch of the client's attempts in request-time order (they join `recent`, the
+    /// batch's own buffer when nothing else is kept); `sealed` holds the brute-force findings
+    /// of pairs let go (a pair's comes back into its scan if it returns, and goes there when
+    /// its window closes).
+    fn scan(
+        &mut self,
+        mut batch: Vec<Attempt>,
+        client: IpAddr,
+        sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+        limits: Limits,
+    ) {
+        for a in &mut batch {
+            if let Some(f) = self.frontier {
+                a.at = a.at.max(f);
+            }
+            self.frontier = Some(a.at);
+        }
+        let (from, to) = self.recent.append(batch);
+        for pos in from..to {
+            let Some((at, server)) = self.recent.get(pos).map(|a| (a.at, a.server)) else {
+                break;
+            };
+            self.release(Some(at), client);
+            // Most servers have one attempt in a window: room for one.
+            let (positions, marked) = self
+                .rate
+                .entry(server)
+                .or_insert_with(|| (VecDeque::with_capacity(1), 0));
+            positions.push_back(pos);
+            let fast = positions.len() >= BRUTE_FORCE_MIN_CONNECTIONS;
+            if fast {
+                for p in positions.iter().skip(*marked) {
+                    if let Some(a) = self.recent.get_mut(*p) {
+                        a.fast = true;
+                    }
+                }
+                *marked = positions.len();
+            }
+            let guess = |a: &Attempt| Guess {
+                id: a.id,
+                at: a.at,
+                cookie: a.cookie.clone(),
+                auth_failed: a.auth_failed,
+            };
+            if let Some(pair) = self.pairs.get_mut(&server) {
+                if let Some(a) = self.recent.get(pos) {
+                    pair.scan(guess(a), client, server);
+                }
+            } else if fast {
+                // A new candidate: its scan starts with the server's last window.
+                let mut pair = BruteScan::new(sealed.remove(&(client, server)));
+                for p in positions.iter() {
+                    if let Some(a) = self.recent.get(*p) {
+                        pair.scan(guess(a), client, server);
+                    }
+                }
+                self.pairs.insert(server, pair);
+            }
+        }
+        if self.pairs.len() >= self.pairs_clean_at.max(limits.pairs) {
+            self.close_pairs(client, sealed);
+            // Amortised: the next look comes after as many new pairs as are kept now.
+            self.pairs_clean_at = self.pairs.len().saturating_mul(2);
+        }
+    }
+
+    /// Hands the attempts whose rate is known (more than a brute-force window before `now`;
+    /// all of them without `now`) to the spray window.
+    fn release(&mut self, now: Option<Timestamp>, client: IpAddr) {
+        while let Some(front) = self.recent.get(self.recent.first) {
+            if now.is_some_and(|now| now.millis_since(front.at) <= BRUTE_FORCE_WINDOW_MS) {
+                break;
+            }
+            let Some(a) = self.recent.pop_front() else {
+                break;
+            };
+            if let std::collections::btree_map::Entry::Occupied(mut e) = self.rate.entry(a.server) {
+                let (positions, marked) = e.get_mut();
+                positions.pop_front();
+                *marked = marked.saturating_sub(1);
+                if positions.is_empty() {
+                    e.remove();
+                }
+            }
+            if !a.fast && !a.established {
+                self.spray.count(a, client);
+            }
+        }
+    }
+
+    /// Lets go of the pairs whose last attempt is a window before the frontier (no later
+    /// attempt can share a window with theirs), keeping their findings in `sealed`.
+    fn close_pairs(
+        &mut self,
+        client: IpAddr,
+        sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+    ) {
+        let Some(frontier) = self.frontier else {
+            return;
+        };
+        let closed: Vec<SocketAddr> = self
+            .pairs
+            .iter()
+            .filter(|(_, p)| frontier.millis_since(p.last) > BRUTE_FORCE_WINDOW_MS)
+            .map(|(server, _)| *server)
+            .collect();
+        for server in closed {
+            if let Some(found) = self
+                .pairs
+                .remove(&server)
+                .and_then(|p| p.finish(client, server))
+            {
+                sealed.insert((client, server), found);
+            }
+        }
+    }
+
+    /// The spray finding; the pairs' brute-force findings go to `sealed`.
+    fn finish(
+        mut self,
+        client: IpAddr,
+        sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+    ) -> Option<CaptureFinding> {
+        self.release(None, client);
+        for (server, pair) in self.pairs {
+            if let Some(found) = pair.finish(client, server) {
+                sealed.insert((client, server), found);
+            }
+        }
+        self.spray.finish(client)
+    }
+}
+
+/// One client's attempts: those waiting for their turn, and the scans.
+#[derive(Debug, Clone)]
+struct ClientState {
+    pending: Pending,
+    /// The latest request time of the client.
+    last: Timestamp,
+    /// Created at the first scan (most clients make one attempt and never need it).
+    scan: Option<Box<ClientScan>>,
+}
+
+impl ClientState {
+    /// A client seen at `at` for the first time, or again after it was let go with `sealed`
+    /// as its best spray window.
+    fn new(at: Timestamp, sealed: Option<CaptureFinding>) -> Self {
+        ClientState {
+            pending: Pending::default(),
+            last: at,
+            scan: sealed.map(|f| {
+                Box::new(ClientScan {
+                    spray: SprayScan {
+                        best: Best::Found(f),
+                        ..SprayScan::default()
+                    },
+                    ..ClientScan::default()
+                })
+            }),
+        }
+    }
+
+    /// Scans the settled attempts (all without `latest`).
+    fn scan(
+        &mut self,
+        latest: Option<Timestamp>,
+        client: IpAddr,
+        sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+        limits: Limits,
+    ) {
+        let attempts = self.pending.take_settled(latest);
+        if attempts.is_empty() {
+            return;
+        }
+        self.scan
+            .get_or_insert_with(Box::default)
+            .scan(attempts, client, sealed, limits);
+    }
+
+    /// The spray finding; the brute-force findings go to `sealed`.
+    fn finish(
+        mut self,
+        client: IpAddr,
+        sealed: &mut BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+        limits: Limits,
+    ) -> Option<CaptureFinding> {
+        // Both findings need at least 10 attempts.
+        if self.scan.is_none()
+            && self.pending.list.len() < BRUTE_FORCE_MIN_CONNECTIONS.min(PASSWORD_SPRAY_MIN_TARGETS)
+        {
+            return None;
+        }
+        self.scan(None, client, sealed, limits);
+        self.scan?.finish(client, sealed)
+    }
+}
+
+/// Gathers what the capture-wide findings need, one small record per connection, and decides
+/// them at the end (brute force, password spraying, certificate reuse).
+///
+/// # Order and memory
+/// The scans need each client's (and each client/server pair's) attempts in request-time
+/// order. Connections come in order of first packet, and a client sends its request right after
+/// the TCP handshake, so an attempt added later is not expected more than two brute-force
+/// windows (2 minutes) before the latest request already added: attempts older than that are
+/// settled, and are scanned (sorted, once enough of them wait) and let go of as soon as no
+/// window needs them. What stays per client/server pair is its last brute-force window and its
+/// best one, until a window has passed since its last attempt; per client, its attempts
+/// waiting to be scanned, its last spray window and its best one. A client idle for
+/// [`PASSWORD_SPRAY_WINDOW_MS`] plus 2 minutes is reduced to its findings (or forgotten). The
+/// result is the one the whole sorted lists would give unless a connection sends its request
+/// more than 2 minutes after connections that opened later; such an attempt is scanned as if
+/// made at the time of the last one of its client scanned.
+///
+/// Cost: O(n log n) in the attempts (the sorts; each attempt enters and leaves each window
+/// once, with hash-map counts), and O(clients) for the periodic look for idle ones (and
+/// O(pairs) within a client for closed pairs), which comes after as many new ones as are kept.
+/// Certificate reuse keeps one connection id per connection that presented a certificate: the
+/// finding lists them all.
+#[derive(Debug, Clone)]
 pub struct CaptureFindings {
-    attempts: BTreeMap<(IpAddr, SocketAddr), Vec<Attempt>>,
-    /// The best brute-force window among attempts already let go, per client and server.
-    sealed: BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+    /// A B-tree rather than a hash table: a flood of clients that make one attempt each keeps
+    /// one entry per client for half an hour, and a table's doubling took more memory.
+    clients: BTreeMap<IpAddr, ClientState>,
+    /// The brute-force findings of pairs let go.
+    brute_sealed: BTreeMap<(IpAddr, SocketAddr), CaptureFinding>,
+    /// The spray findings of clients let go.
+    spray_sealed: BTreeMap<IpAddr, CaptureFinding>,
     certificates: BTreeMap<String, (BTreeSet<IpAddr>, Vec<u64>, String)>,
     /// The latest request time added.
     latest: Option<Timestamp>,
-    /// Look for pairs to let go when `attempts` has this many (at least [`MIN_SEAL_PAIRS`]).
+    /// Look for idle clients when `clients` has this many.
     seal_at: usize,
+    limits: Limits,
 }
 
-/// Pairs kept before the first look for stale ones.
-const MIN_SEAL_PAIRS: usize = 1024;
-/// A pair whose last attempt is this much older than the latest request is let go.
-const SEAL_AFTER_MS: f64 = 2.0 * BRUTE_FORCE_WINDOW_MS;
+/// When the accumulator sorts and when it looks for idle clients: constants, smaller in tests.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Settled attempts of a client are scanned once at least this many wait.
+    pending: usize,
+    /// Clients kept before the first look for idle ones.
+    seal: usize,
+    /// A client's pairs kept before the first look for closed ones.
+    pairs: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            pending: MIN_PENDING_SCAN,
+            seal: MIN_SEAL_CLIENTS,
+            pairs: MIN_PAIRS_CLEAN,
+        }
+    }
+}
+
+impl Default for CaptureFindings {
+    fn default() -> Self {
+        Self::with_limits(Limits::default())
+    }
+}
+
+/// Attempts of a client waiting before a scan is worth its sort.
+const MIN_PENDING_SCAN: usize = 256;
+/// Clients kept before the first look for idle ones.
+const MIN_SEAL_CLIENTS: usize = 1024;
+/// A client's pairs kept before the first look for closed ones.
+const MIN_PAIRS_CLEAN: usize = 64;
+/// An attempt this much older than the latest request is settled.
+const SETTLE_AFTER_MS: f64 = 2.0 * BRUTE_FORCE_WINDOW_MS;
 
 impl CaptureFindings {
     /// An empty accumulator.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn with_limits(limits: Limits) -> Self {
+        CaptureFindings {
+            clients: BTreeMap::new(),
+            brute_sealed: BTreeMap::new(),
+            spray_sealed: BTreeMap::new(),
+            certificates: BTreeMap::new(),
+            latest: None,
+            seal_at: 0,
+            limits,
+        }
     }
 
     /// Records one connection (`id` is the caller's identifier).
@@ -416,18 +1244,9 @@ impl CaptureFindings {
         tls: Option<&TlsFacts>,
         verdict: VerdictCode,
     ) {
-        let Some(x) = facts.x224.as_ref().filter(|x| x.request_at.is_some()) else {
+        let Some((x, at)) = facts.x224.as_ref().and_then(|x| Some((x, x.request_at?))) else {
             return;
         };
-        self.attempts
-            .entry((client.ip(), server))
-            .or_default()
-            .push(Attempt {
-                id,
-                at: x.request_at.unwrap_or_default(),
-                cookie: x.cookie.clone(),
-                auth_failed: verdict == VerdictCode::AuthFailed,
-            });
         if let Some(cert) = tls.and_then(|t| t.certificates.first()) {
             let entry = self
                 .certificates
@@ -436,74 +1255,68 @@ impl CaptureFindings {
             entry.0.insert(server.ip());
             entry.1.push(id);
         }
-        let at = x.request_at.unwrap_or_default();
-        self.latest = Some(self.latest.map_or(at, |l| l.max(at)));
-        if self.attempts.len() >= self.seal_at.max(MIN_SEAL_PAIRS) {
-            self.seal_stale();
-            // Amortised: the next look comes after as many new pairs as are kept now.
-            self.seal_at = self.attempts.len().saturating_mul(2);
+        let latest = self.latest.map_or(at, |l| l.max(at));
+        self.latest = Some(latest);
+        let ip = client.ip();
+        let state = match self.clients.entry(ip) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(ClientState::new(at, self.spray_sealed.remove(&ip)))
+            }
+        };
+        state.last = state.last.max(at);
+        state.pending.push(Attempt {
+            id,
+            at,
+            cookie: x.cookie.as_deref().map(Arc::from),
+            server,
+            auth_failed: verdict == VerdictCode::AuthFailed,
+            established: verdict == VerdictCode::Established,
+            fast: false,
+        });
+        if state.pending.due(latest, self.limits.pending) {
+            state.scan(Some(latest), ip, &mut self.brute_sealed, self.limits);
+        }
+        if self.clients.len() >= self.seal_at.max(self.limits.seal) {
+            self.seal_idle_clients(latest);
+            // Amortised: the next look comes after as many new clients as are kept now.
+            self.seal_at = self.clients.len().saturating_mul(2);
         }
     }
 
-    /// Lets go of the pairs whose last attempt is [`SEAL_AFTER_MS`] older than the latest
-    /// request, keeping their best brute-force window.
-    fn seal_stale(&mut self) {
-        let Some(latest) = self.latest else {
-            return;
-        };
-        let stale: Vec<(IpAddr, SocketAddr)> = self
-            .attempts
+    /// Reduces the clients idle for [`PASSWORD_SPRAY_WINDOW_MS`] plus 2 minutes (no later
+    /// attempt can share a window with theirs) to their findings.
+    fn seal_idle_clients(&mut self, latest: Timestamp) {
+        let idle: Vec<IpAddr> = self
+            .clients
             .iter()
-            .filter(|(_, list)| {
-                list.iter()
-                    .map(|a| a.at)
-                    .max()
-                    .is_some_and(|last| latest.millis_since(last) > SEAL_AFTER_MS)
+            .filter(|(_, c)| {
+                latest.millis_since(c.last) > PASSWORD_SPRAY_WINDOW_MS + SETTLE_AFTER_MS
             })
-            .map(|(key, _)| *key)
+            .map(|(ip, _)| *ip)
             .collect();
-        for key in stale {
-            let Some(list) = self.attempts.remove(&key) else {
+        for ip in idle {
+            let Some(state) = self.clients.remove(&ip) else {
                 continue;
             };
-            if let Some(found) = brute_force(&key.0, &key.1, &list) {
-                match self.sealed.entry(key) {
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(found);
-                    }
-                    // The earlier window stays unless the later one is strictly larger, as in
-                    // `brute_force` itself.
-                    std::collections::btree_map::Entry::Occupied(mut e) => {
-                        if found.connections.len() > e.get().connections.len() {
-                            e.insert(found);
-                        }
-                    }
-                }
+            if let Some(found) = state.finish(ip, &mut self.brute_sealed, self.limits) {
+                self.spray_sealed.insert(ip, found);
             }
         }
     }
 
-    /// The findings over everything added.
-    pub fn finish(&self) -> Vec<CaptureFinding> {
-        let mut out = Vec::new();
-        let pairs: BTreeSet<&(IpAddr, SocketAddr)> =
-            self.attempts.keys().chain(self.sealed.keys()).collect();
-        for pair in pairs {
-            let (client, server) = pair;
-            let rest = self
-                .attempts
-                .get(pair)
-                .and_then(|list| brute_force(client, server, list));
-            let found = match (self.sealed.get(pair), rest) {
-                (Some(sealed), Some(rest)) if rest.connections.len() > sealed.connections.len() => {
-                    Some(rest)
-                }
-                (Some(sealed), _) => Some(sealed.clone()),
-                (None, rest) => rest,
-            };
-            out.extend(found);
+    /// The findings over everything added: brute force by client and server, then password
+    /// spraying by client, then certificate reuse.
+    pub fn finish(self) -> Vec<CaptureFinding> {
+        let mut brute = self.brute_sealed;
+        let mut spray = self.spray_sealed;
+        for (ip, state) in self.clients {
+            if let Some(found) = state.finish(ip, &mut brute, self.limits) {
+                spray.insert(ip, found);
+            }
         }
-        for (sha256, (servers, ids, subject)) in &self.certificates {
+        let mut out: Vec<CaptureFinding> = brute.into_values().chain(spray.into_values()).collect();
+        for (sha256, (servers, ids, subject)) in self.certificates {
             if servers.len() > 1 {
                 let list: Vec<String> = servers.iter().map(ToString::to_string).collect();
                 out.push(CaptureFinding {
@@ -513,10 +1326,10 @@ impl CaptureFindings {
                             "{} servers ({}) present the same certificate {subject} (SHA-256 {}...)",
                             servers.len(),
                             list.join(", "),
-                            sha256.get(..16).unwrap_or(sha256)
+                            sha256.get(..16).unwrap_or(&sha256)
                         ),
                     ),
-                    connections: ids.clone(),
+                    connections: ids,
                 });
             }
         }
@@ -524,61 +1337,10 @@ impl CaptureFindings {
     }
 }
 
-/// The densest window of attempts, if it qualifies as brute force.
-fn brute_force(
-    client: &IpAddr,
-    server: &SocketAddr,
-    attempts: &[Attempt],
-) -> Option<CaptureFinding> {
-    let mut sorted: Vec<&Attempt> = attempts.iter().collect();
-    sorted.sort_by_key(|a| a.at);
-    let mut best: Option<(usize, usize)> = None;
-    let mut start = 0usize;
-    for end in 0..sorted.len() {
-        let end_at = sorted.get(end)?.at;
-        while sorted
-            .get(start)
-            .is_some_and(|a| end_at.millis_since(a.at) > BRUTE_FORCE_WINDOW_MS)
-        {
-            start = start.saturating_add(1);
-        }
-        let window = sorted.get(start..=end)?;
-        let users: BTreeSet<&str> = window.iter().filter_map(|a| a.cookie.as_deref()).collect();
-        let failures = window.iter().filter(|a| a.auth_failed).count();
-        let qualifies = window.len() >= BRUTE_FORCE_MIN_CONNECTIONS
-            && (users.len() >= BRUTE_FORCE_MIN_USERS || failures >= BRUTE_FORCE_MIN_USERS);
-        if qualifies && best.is_none_or(|(s, e)| e.saturating_sub(s) < end.saturating_sub(start)) {
-            best = Some((start, end));
-        }
-    }
-    let (s, e) = best?;
-    let window = sorted.get(s..=e)?;
-    let users: BTreeSet<&str> = window.iter().filter_map(|a| a.cookie.as_deref()).collect();
-    let failures = window.iter().filter(|a| a.auth_failed).count();
-    let span = window.last()?.at.millis_since(window.first()?.at);
-    let mut names: Vec<&str> = users.iter().copied().take(8).collect();
-    if users.len() > names.len() {
-        names.push("...");
-    }
-    Some(CaptureFinding {
-        finding: finding(
-            FindingCode::BruteForce,
-            format!(
-                "{} connections from {client} to {server} in {}, with {} different user names ({}){}",
-                window.len(),
-                super::verdict::format_ms(span),
-                users.len(),
-                names.join(", "),
-                if failures > 0 { format!(" and {failures} authentication failures") } else { String::new() }
-            ),
-        ),
-        connections: window.iter().map(|a| a.id).collect(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn wildcard_names() {
@@ -589,68 +1351,139 @@ mod tests {
         assert!(!name_matches("rdp-lab-good", "127.0.0.1"));
     }
 
-    fn attempt(findings: &mut CaptureFindings, id: u64, client: &str, at_ms: i64, user: &str) {
+    /// A name cut short, or a certificate whose names were not all kept, gives no
+    /// cert-name-mismatch: what was not kept might have matched.
+    #[test]
+    fn name_mismatch_needs_every_name() {
+        let cert = crate::x509::CertificateSummary {
+            subject: "CN=rdp-lab".to_string(),
+            subject_cn: Some("rdp-lab".to_string()),
+            san: vec!["a.example".to_string()],
+            ..Default::default()
+        };
+        let mismatch = |sni: &str, sni_not_kept: usize, san_not_kept: usize| {
+            let t = TlsFacts {
+                sni: Some(sni.to_string()),
+                sni_not_kept,
+                certificates: vec![crate::x509::CertificateSummary {
+                    san_not_kept,
+                    ..cert.clone()
+                }],
+                ..Default::default()
+            };
+            let mut out = Vec::new();
+            tls_findings(&t, Timestamp(0), &mut out);
+            out.iter().any(|f| f.code == FindingCode::CertNameMismatch)
+        };
+        assert!(mismatch("b.example", 0, 0));
+        assert!(!mismatch("a.example", 0, 0));
+        assert!(!mismatch("b.example", 0, 1));
+        assert!(!mismatch("bbbbbbbb...", 100, 0));
+    }
+
+    const T0: i64 = 1_764_410_000_000_000_000;
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp(T0 + ms * 1_000_000)
+    }
+
+    /// Adds one attempt from `client` (an address) to `server` (address and port).
+    fn add(
+        findings: &mut CaptureFindings,
+        id: u64,
+        (client, server): (&str, &str),
+        at_ms: i64,
+        user: Option<&str>,
+        verdict: VerdictCode,
+    ) {
         let facts = ConnectionFacts {
             x224: Some(super::super::facts::X224Facts {
-                request_at: Some(Timestamp(1_764_410_000_000_000_000 + at_ms * 1_000_000)),
-                cookie: Some(user.to_string()),
+                request_at: Some(at(at_ms)),
+                cookie: user.map(str::to_string),
                 ..Default::default()
             }),
             ..Default::default()
         };
-        let server: SocketAddr = "192.0.2.1:3389".parse().unwrap();
         let client: SocketAddr = format!("{client}:50000").parse().unwrap();
-        findings.add(id, client, server, &facts, None, VerdictCode::AuthFailed);
+        findings.add(id, client, server.parse().unwrap(), &facts, None, verdict);
+    }
+
+    fn attempt(findings: &mut CaptureFindings, id: u64, client: &str, at_ms: i64, user: &str) {
+        add(
+            findings,
+            id,
+            (client, "192.0.2.1:3389"),
+            at_ms,
+            Some(user),
+            VerdictCode::AuthFailed,
+        );
+    }
+
+    fn codes(found: &[CaptureFinding]) -> Vec<&'static str> {
+        found.iter().map(|f| f.finding.code.as_str()).collect()
     }
 
     /// Letting go of stale pairs gives the findings of the whole list, with bounded memory.
     #[test]
     fn sealing_keeps_the_findings() {
         let mut bounded = CaptureFindings::new();
-        let mut whole = CaptureFindings {
-            seal_at: usize::MAX,
-            ..Default::default()
-        };
+        let mut whole = CaptureFindings::with_limits(Limits {
+            pending: usize::MAX,
+            seal: usize::MAX,
+            pairs: usize::MAX,
+        });
         let mut id = 0;
-        let mut both = |client: &str, at_ms: i64, user: &str| {
-            attempt(&mut bounded, id, client, at_ms, user);
+        let mut both = |bounded: &mut CaptureFindings, client: &str, at_ms: i64, user: &str| {
+            attempt(bounded, id, client, at_ms, user);
             attempt(&mut whole, id, client, at_ms, user);
             id += 1;
         };
         // A brute force of 12 attempts in 22 s, 6 user names.
         for i in 0..12 {
-            both("198.51.100.7", i * 2_000, &format!("user{}", i % 6));
+            both(
+                &mut bounded,
+                "198.51.100.7",
+                i * 2_000,
+                &format!("user{}", i % 6),
+            );
         }
-        // 3,000 other clients, one attempt each, over 15 minutes.
+        // 3,000 other clients, one attempt each, over 100 minutes.
         for i in 0..3_000 {
             both(
+                &mut bounded,
                 &format!("10.0.{}.{}", i / 250, i % 250),
-                30_000 + i * 300,
+                30_000 + i * 2_000,
                 "alice",
             );
         }
-        // The same client again, later: 15 attempts, a larger window that wins.
-        for i in 0..15 {
-            both("198.51.100.7", 1_000_000 + i * 1_000, &format!("u{i}"));
-        }
-        // And one that does not qualify (too few), long after.
-        for i in 0..3 {
-            both("198.51.100.8", 2_000_000 + i, "bob");
-        }
-        assert!(bounded.sealed.contains_key(&(
+        assert!(bounded.brute_sealed.contains_key(&(
             "198.51.100.7".parse().unwrap(),
             "192.0.2.1:3389".parse().unwrap()
         )));
+        // The clients of the last 32 minutes (about 960), and as many again before a look.
+        assert!(
+            bounded.clients.len() < 2 * MIN_SEAL_CLIENTS,
+            "{}",
+            bounded.clients.len()
+        );
+        // The same client again, later: 15 attempts, a larger window that wins.
+        for i in 0..15 {
+            both(
+                &mut bounded,
+                "198.51.100.7",
+                7_000_000 + i * 1_000,
+                &format!("u{i}"),
+            );
+        }
+        // And one that does not qualify (too few), long after.
+        for i in 0..3 {
+            both(&mut bounded, "198.51.100.8", 9_000_000 + i, "bob");
+        }
+        assert_eq!(whole.clients.len(), 3_002);
         let found = bounded.finish();
         assert_eq!(found, whole.finish());
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].connections.len(), 15);
-        assert!(
-            bounded.attempts.len() < 2 * MIN_SEAL_PAIRS,
-            "{}",
-            bounded.attempts.len()
-        );
-        assert_eq!(whole.attempts.len(), 3_002);
 
         // The first window stays when the later one is not larger.
         let mut bounded = CaptureFindings::new();
@@ -669,12 +1502,12 @@ mod tests {
                 &mut bounded,
                 100 + i.unsigned_abs(),
                 &client,
-                30_000 + i * 300,
+                30_000 + i * 2_000,
                 "alice",
             );
         }
         for i in 0..12i64 {
-            let at = 1_000_000 + i * 1_000;
+            let at = 7_000_000 + i * 1_000;
             attempt(
                 &mut bounded,
                 5_000 + i.unsigned_abs(),
@@ -686,6 +1519,450 @@ mod tests {
         let found = bounded.finish();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].connections, (0..12).collect::<Vec<u64>>());
+    }
+
+    /// 40,000 guesses in 50 s from one client: one window of 40,000 names. Rebuilding the
+    /// window's set of names at each step made this quadratic (minutes even in a release
+    /// build); with the sliding counts it is a fraction of a second in a debug build.
+    #[test]
+    fn forty_thousand_guesses_in_one_window() {
+        let mut findings = CaptureFindings::new();
+        for i in 0..40_000i64 {
+            attempt(
+                &mut findings,
+                i.unsigned_abs(),
+                "198.51.100.7",
+                i * 50_000 / 40_000,
+                &format!("u{i}"),
+            );
+        }
+        let found = findings.finish();
+        assert_eq!(codes(&found), ["brute-force"]);
+        assert_eq!(found[0].connections.len(), 40_000);
+        assert!(
+            found[0].finding.summary.starts_with(
+                "40000 connections from 198.51.100.7 to 192.0.2.1:3389 in 50.0 s, with 40000 \
+                 different user names (\"u0\", \"u1\", \"u10\", \"u100\", \"u1000\", \"u10000\", \
+                 \"u10001\", \"u10002\", ...)"
+            ),
+            "{}",
+            found[0].finding.summary
+        );
+    }
+
+    /// A pair attacked for a long time keeps only its recent attempts and its best window.
+    #[test]
+    fn a_long_attack_is_let_go_as_it_goes() {
+        let mut findings = CaptureFindings::new();
+        // Ten guesses a second for an hour; every 20th minute a faster burst.
+        let mut id = 0u64;
+        for s in 0..3_600i64 {
+            let per_second = if s / 60 == 20 { 20 } else { 10 };
+            for k in 0..per_second {
+                attempt(
+                    &mut findings,
+                    id,
+                    "198.51.100.7",
+                    s * 1_000 + k * 1_000 / per_second,
+                    &format!("u{}", id % 500),
+                );
+                id += 1;
+            }
+        }
+        let key = (
+            "198.51.100.7".parse().unwrap(),
+            "192.0.2.1:3389".parse().unwrap(),
+        );
+        let client = &findings.clients[&key.0];
+        let scan = client.scan.as_ref().unwrap();
+        let kept = scan.pairs[&key.1].kept.items.len();
+        // Settling takes 2 minutes (1,200 attempts), a pending list doubles before its scan,
+        // a window holds 600.
+        let pending = client.pending.list.len();
+        assert!(pending <= 2_400, "{pending}");
+        assert!(kept <= 1_300, "{kept}");
+        assert_eq!(
+            scan.spray.counted.items.len(),
+            0,
+            "all at the brute-force rate"
+        );
+        let recent = scan.recent.items.len();
+        assert!(recent <= 700, "{recent}");
+        let found = findings.finish();
+        assert_eq!(codes(&found), ["brute-force"]);
+        // The burst minute's window: its 1,200 attempts from 20 minutes in (after 12,000
+        // others), and the next one, exactly 60 s after its first.
+        assert_eq!(found[0].connections.len(), 1_201);
+        assert_eq!(found[0].connections[0], 12_000);
+    }
+
+    #[test]
+    fn spraying_twenty_servers_is_found() {
+        let mut findings = CaptureFindings::new();
+        // Two rounds over 20 servers, one attempt every 30 s: 20 minutes, 2 per server.
+        let mut id = 0;
+        for round in 0..2 {
+            for s in 0..20 {
+                let server = format!("192.0.2.{}:3389", s + 1);
+                let user = if round == 0 { "admin" } else { "administrator" };
+                let at_ms = i64::try_from(id).unwrap() * 30_000;
+                add(
+                    &mut findings,
+                    id,
+                    ("198.51.100.7", &server),
+                    at_ms,
+                    Some(user),
+                    VerdictCode::NoNegotiationResponse,
+                );
+                id += 1;
+            }
+        }
+        let found = findings.finish();
+        assert_eq!(codes(&found), ["password-spray"]);
+        assert_eq!(found[0].finding.severity, Severity::Warning);
+        assert_eq!(found[0].connections, (0..40).collect::<Vec<u64>>());
+        assert_eq!(
+            found[0].finding.summary,
+            "40 connections from 198.51.100.7 in 1170.0 s to 20 servers (192.0.2.1:3389, \
+             192.0.2.2:3389, 192.0.2.3:3389, 192.0.2.4:3389, 192.0.2.5:3389, 192.0.2.6:3389, \
+             192.0.2.7:3389, 192.0.2.8:3389, ...) with 2 different user names (\"admin\", \
+             \"administrator\"): at most 3 on each of 20 servers"
+        );
+    }
+
+    /// Nine servers, or nine user names, are not enough; connections that reached a session
+    /// are not guesses.
+    #[test]
+    fn thresholds_and_successful_connections() {
+        let mut findings = CaptureFindings::new();
+        for i in 0..9u64 {
+            let server = format!("192.0.2.{}:3389", i + 1);
+            let at_ms = i64::try_from(i).unwrap() * 60_000;
+            add(
+                &mut findings,
+                i,
+                ("198.51.100.7", &server),
+                at_ms,
+                Some(&format!("u{i}")),
+                VerdictCode::AuthFailed,
+            );
+        }
+        // A gateway: 30 users on one server, each connecting once, every connection working.
+        for i in 0..30u64 {
+            let at_ms = i64::try_from(i).unwrap() * 30_000;
+            add(
+                &mut findings,
+                100 + i,
+                ("198.51.100.8", "192.0.2.1:3389"),
+                at_ms,
+                Some(&format!("user{i}")),
+                VerdictCode::Established,
+            );
+        }
+        assert_eq!(findings.finish(), []);
+    }
+
+    /// Many user names on one server: slowly, a spray; fast, brute force, not both.
+    #[test]
+    fn one_server_slow_is_spray_fast_is_brute_force() {
+        let mut findings = CaptureFindings::new();
+        // 30 names, one every 20 s (3 a minute, under the brute-force rate).
+        for i in 0..30u64 {
+            let at_ms = i64::try_from(i).unwrap() * 20_000;
+            add(
+                &mut findings,
+                i,
+                ("198.51.100.7", "192.0.2.1:3389"),
+                at_ms,
+                Some(&format!("user{i}")),
+                VerdictCode::NoNegotiationResponse,
+            );
+        }
+        // Another client: 30 names in 30 s.
+        for i in 0..30u64 {
+            let at_ms = i64::try_from(i).unwrap() * 1_000;
+            add(
+                &mut findings,
+                100 + i,
+                ("198.51.100.9", "192.0.2.1:3389"),
+                at_ms,
+                Some(&format!("user{i}")),
+                VerdictCode::NoNegotiationResponse,
+            );
+        }
+        let found = findings.finish();
+        assert_eq!(codes(&found), ["brute-force", "password-spray"]);
+        assert!(found[0].finding.summary.contains("from 198.51.100.9"));
+        assert_eq!(found[0].connections.len(), 30);
+        assert_eq!(
+            found[1].finding.summary,
+            "30 connections from 198.51.100.7 in 580.0 s to 1 server (192.0.2.1:3389) with 30 \
+             different user names (\"user0\", \"user1\", \"user10\", \"user11\", \"user12\", \
+             \"user13\", \"user14\", \"user15\", ...): at most 3 on each of 30 user names"
+        );
+    }
+
+    /// A client guessing fast on one server while it sprays others: both findings, on
+    /// different connections.
+    #[test]
+    fn brute_force_beside_spraying_are_told_apart() {
+        let mut findings = CaptureFindings::new();
+        let mut id = 0u64;
+        for i in 0..600i64 {
+            // Every second a guess on the first server, every 30 s one on another server.
+            let t = i * 1_000;
+            add(
+                &mut findings,
+                id,
+                ("198.51.100.7", "192.0.2.1:3389"),
+                t,
+                Some(&format!("g{i}")),
+                VerdictCode::AuthFailed,
+            );
+            id += 1;
+            if i % 30 == 0 {
+                let server = format!("192.0.2.{}:3389", 10 + i / 30);
+                add(
+                    &mut findings,
+                    id,
+                    ("198.51.100.7", &server),
+                    t,
+                    Some("admin"),
+                    VerdictCode::NoNegotiationResponse,
+                );
+                id += 1;
+            }
+        }
+        let found = findings.finish();
+        assert_eq!(codes(&found), ["brute-force", "password-spray"]);
+        let brute: BTreeSet<u64> = found[0].connections.iter().copied().collect();
+        assert!(found[1].connections.iter().all(|id| !brute.contains(id)));
+        assert_eq!(found[1].connections.len(), 20);
+    }
+
+    // ---------------------------------------------------------------- the reference definitions
+
+    #[derive(Debug, Clone)]
+    struct RefAttempt {
+        id: u64,
+        at: Timestamp,
+        server: SocketAddr,
+        cookie: Option<String>,
+        verdict: VerdictCode,
+    }
+
+    /// Brute force as it was defined before the sliding counts: the densest window, with the
+    /// window's names and failures counted again at each step (quadratic).
+    fn brute_force_reference(
+        client: &IpAddr,
+        server: &SocketAddr,
+        attempts: &[&RefAttempt],
+    ) -> Option<CaptureFinding> {
+        let mut sorted: Vec<&RefAttempt> = attempts.to_vec();
+        sorted.sort_by_key(|a| a.at);
+        let failed = |a: &&&RefAttempt| a.verdict == VerdictCode::AuthFailed;
+        let mut best: Option<(usize, usize)> = None;
+        let mut start = 0usize;
+        for end in 0..sorted.len() {
+            let end_at = sorted[end].at;
+            while end_at.millis_since(sorted[start].at) > BRUTE_FORCE_WINDOW_MS {
+                start += 1;
+            }
+            let window = &sorted[start..=end];
+            let users: BTreeSet<&str> = window.iter().filter_map(|a| a.cookie.as_deref()).collect();
+            let failures = window.iter().filter(failed).count();
+            let qualifies = window.len() >= BRUTE_FORCE_MIN_CONNECTIONS
+                && (users.len() >= BRUTE_FORCE_MIN_USERS || failures >= BRUTE_FORCE_MIN_USERS);
+            if qualifies && best.is_none_or(|(s, e)| e - s < end - start) {
+                best = Some((start, end));
+            }
+        }
+        let (s, e) = best?;
+        let window = &sorted[s..=e];
+        let users: BTreeSet<&str> = window.iter().filter_map(|a| a.cookie.as_deref()).collect();
+        let failures = window.iter().filter(failed).count();
+        let span = window.last()?.at.millis_since(window.first()?.at);
+        let mut names: Vec<String> = users.iter().take(8).map(|u| format!("\"{u}\"")).collect();
+        if users.len() > names.len() {
+            names.push("...".to_string());
+        }
+        let plural = |n: usize, one: &str| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {one}s")
+            }
+        };
+        Some(CaptureFinding {
+            finding: finding(
+                FindingCode::BruteForce,
+                format!(
+                    "{} from {client} to {server} in {}, with {}{}",
+                    plural(window.len(), "connection"),
+                    super::super::verdict::format_ms(span),
+                    if users.is_empty() {
+                        "no user name".to_string()
+                    } else {
+                        format!(
+                            "{} ({})",
+                            plural(users.len(), "different user name"),
+                            names.join(", ")
+                        )
+                    },
+                    if failures > 0 {
+                        format!(" and {}", plural(failures, "authentication failure"))
+                    } else {
+                        String::new()
+                    }
+                ),
+            ),
+            connections: window.iter().map(|a| a.id).collect(),
+        })
+    }
+
+    /// Password spraying by its definition, the slow way: each attempt's rate from every
+    /// window on its server, then every window of the counted attempts.
+    fn spray_reference(client: IpAddr, attempts: &[&RefAttempt]) -> Option<CaptureFinding> {
+        let mut sorted: Vec<&RefAttempt> = attempts.to_vec();
+        sorted.sort_by_key(|a| a.at);
+        let fast = |i: usize| {
+            (i..sorted.len()).any(|e| {
+                let (a, end) = (sorted[i], sorted[e]);
+                end.server == a.server
+                    && end.at.millis_since(a.at) <= BRUTE_FORCE_WINDOW_MS
+                    && (0..=e)
+                        .filter(|&k| {
+                            sorted[k].server == end.server
+                                && end.at.millis_since(sorted[k].at) <= BRUTE_FORCE_WINDOW_MS
+                        })
+                        .count()
+                        >= BRUTE_FORCE_MIN_CONNECTIONS
+            })
+        };
+        let counted: Vec<Attempt> = (0..sorted.len())
+            .filter(|&i| !fast(i) && sorted[i].verdict != VerdictCode::Established)
+            .map(|i| Attempt {
+                id: sorted[i].id,
+                at: sorted[i].at,
+                cookie: sorted[i].cookie.as_deref().map(Arc::from),
+                server: sorted[i].server,
+                auth_failed: false,
+                established: false,
+                fast: false,
+            })
+            .collect();
+        let mut best: Option<(usize, usize)> = None;
+        let mut start = 0;
+        for end in 0..counted.len() {
+            while counted[end].at.millis_since(counted[start].at) > PASSWORD_SPRAY_WINDOW_MS {
+                start += 1;
+            }
+            let window = &counted[start..=end];
+            let mut servers: BTreeMap<SocketAddr, u32> = BTreeMap::new();
+            let mut users: BTreeMap<&str, u32> = BTreeMap::new();
+            for x in window {
+                *servers.entry(x.server).or_default() += 1;
+                if let Some(c) = x.cookie.as_deref() {
+                    *users.entry(c).or_default() += 1;
+                }
+            }
+            let few = |m: &dyn Fn() -> Vec<u32>| {
+                m().into_iter()
+                    .filter(|n| *n <= PASSWORD_SPRAY_MAX_ATTEMPTS)
+                    .count()
+            };
+            let qualifies = few(&|| servers.values().copied().collect())
+                >= PASSWORD_SPRAY_MIN_TARGETS
+                || few(&|| users.values().copied().collect()) >= PASSWORD_SPRAY_MIN_TARGETS;
+            if qualifies && best.is_none_or(|(s, e)| e - s < end - start) {
+                best = Some((start, end));
+            }
+        }
+        let (s, e) = best?;
+        Some(spray_finding(client, counted[s..=e].iter()))
+    }
+
+    fn verdict_of(v: u8) -> VerdictCode {
+        match v {
+            0 => VerdictCode::AuthFailed,
+            1 => VerdictCode::Established,
+            _ => VerdictCode::NoNegotiationResponse,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// The sliding scans give what the definitions give over each whole list, whatever
+        /// the scans' and the sealing's batch sizes, for attempts that arrive up to 100 s out
+        /// of request-time order.
+        #[test]
+        fn scans_match_the_definitions(
+            raw in proptest::collection::vec(
+                (
+                    0u8..3,
+                    0u8..12,
+                    0i64..1_000,
+                    proptest::option::weighted(0.9, 0u8..14),
+                    0u8..3,
+                    0i64..100,
+                ),
+                0..160,
+            ),
+            scale in prop_oneof![Just(60i64), Just(600), Just(4_000)],
+            pending in 1usize..12,
+            seal in 1usize..6,
+            pairs in 1usize..6,
+        ) {
+            // Times in ms over `scale` seconds. Clients 0 and 1 try 2 servers (brute-force
+            // windows fill), client 2 tries 12 (spraying).
+            let mut attempts: Vec<(IpAddr, RefAttempt, i64)> = raw
+                .iter()
+                .map(|&(c, s, t, user, v, jitter)| {
+                    let client: IpAddr = format!("198.51.100.{}", c + 1).parse().unwrap();
+                    let servers = if c == 2 { 12 } else { 2 };
+                    let server: SocketAddr =
+                        format!("192.0.2.{}:3389", s % servers + 1).parse().unwrap();
+                    let at_ms = t * scale;
+                    let attempt = RefAttempt {
+                        id: 0,
+                        at: at(at_ms),
+                        server,
+                        cookie: user.map(|u| format!("u{u}")),
+                        verdict: verdict_of(v),
+                    };
+                    (client, attempt, at_ms + jitter * 1_000)
+                })
+                .collect();
+            attempts.sort_by_key(|(_, _, arrival)| *arrival);
+            let mut findings = CaptureFindings::with_limits(Limits { pending, seal, pairs });
+            let mut by_pair: BTreeMap<(IpAddr, SocketAddr), Vec<RefAttempt>> = BTreeMap::new();
+            let mut by_client: BTreeMap<IpAddr, Vec<RefAttempt>> = BTreeMap::new();
+            for (id, (client, mut a, _)) in (0u64..).zip(attempts) {
+                a.id = id;
+                let facts = ConnectionFacts {
+                    x224: Some(super::super::facts::X224Facts {
+                        request_at: Some(a.at),
+                        cookie: a.cookie.clone(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                findings.add(id, SocketAddr::new(client, 50_000), a.server, &facts, None, a.verdict);
+                by_pair.entry((client, a.server)).or_default().push(a.clone());
+                by_client.entry(client).or_default().push(a);
+            }
+            let mut expected: Vec<CaptureFinding> = by_pair
+                .iter()
+                .filter_map(|((c, s), list)| {
+                    brute_force_reference(c, s, &list.iter().collect::<Vec<_>>())
+                })
+                .collect();
+            expected.extend(by_client.iter().filter_map(|(c, list)| {
+                spray_reference(*c, &list.iter().collect::<Vec<_>>())
+            }));
+            prop_assert_eq!(findings.finish(), expected);
+        }
     }
 
     #[test]

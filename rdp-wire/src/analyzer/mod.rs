@@ -27,7 +27,8 @@ pub use facts::{
 };
 pub use findings::{
     CaptureFinding, CaptureFindings, Finding, FindingCode, BRUTE_FORCE_MIN_CONNECTIONS,
-    BRUTE_FORCE_MIN_USERS, BRUTE_FORCE_WINDOW_MS, MIN_RSA_BITS, RDP_DEFAULT_PORT,
+    BRUTE_FORCE_MIN_USERS, BRUTE_FORCE_WINDOW_MS, MIN_RSA_BITS, PASSWORD_SPRAY_MAX_ATTEMPTS,
+    PASSWORD_SPRAY_MIN_TARGETS, PASSWORD_SPRAY_WINDOW_MS, RDP_DEFAULT_PORT,
 };
 pub use verdict::{
     failure_meaning, format_ms, Count, Phase, Severity, Verdict, VerdictCode,

@@ -344,11 +344,19 @@ impl Ctx<'_> {
             .iter()
             .filter(|s| s.is_tls13())
             .count();
-        let n = t.client_cipher_suites.len();
+        let n = t.client_cipher_suites_offered();
         let versions: Vec<String> = t.client_versions.iter().map(ToString::to_string).collect();
         let mut text = format!("a ClientHello offering {}", Count::of(n, "suite"));
         if tls13 > 0 {
-            text.push_str(&format!(", {tls13} of them TLS 1.3"));
+            // Past the kept ones (tls::MAX_HELLO_LIST) the suites were only counted.
+            if t.client_cipher_suites_not_kept > 0 {
+                text.push_str(&format!(
+                    ", {tls13} of the first {} TLS 1.3",
+                    t.client_cipher_suites.len()
+                ));
+            } else {
+                text.push_str(&format!(", {tls13} of them TLS 1.3"));
+            }
         }
         if !versions.is_empty() {
             text.push_str(&format!(" ({})", versions.join(", ")));

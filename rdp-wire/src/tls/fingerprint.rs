@@ -27,6 +27,16 @@ use super::extensions::{ExtensionType, RawExtension};
 use super::handshake::{ClientHello, ServerHello};
 use super::{is_grease, ProtocolVersion};
 
+/// The longest fingerprint string kept (`JA4_r`, `JA4_ro`, the JA3 and JA3S strings): a
+/// ClientHello may carry 32,700 cipher suites, whose strings would keep hundreds of KB per
+/// connection. A longer string is cut after the last list separator that leaves room for
+/// [`CUT_MARKER`], which it then ends with; the hashes are computed over the whole text,
+/// which is never built (each part is hashed as it is written). Real clients stay far below:
+/// a browser's JA4_r is about 250 bytes, a ClientHello of 256 suites gives under 2 KiB.
+pub const MAX_FINGERPRINT_TEXT: usize = 4096;
+/// What a cut fingerprint string ends with (the strings are digits, letters, `,`, `-` and `_`).
+pub const CUT_MARKER: &str = "...";
+
 /// The JA4 client fingerprint and its raw form (lists sorted).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Ja4 {
@@ -74,6 +84,7 @@ fn hex_lower(bytes: &[u8]) -> String {
 
 /// Appends the first 12 hex characters of the SHA-256 of `s`; `000000000000` for an empty
 /// list.
+#[cfg(any(test, feature = "foxio-licensed"))]
 fn push_hash12(out: &mut String, s: &str) {
     if s.is_empty() {
         out.push_str("000000000000");
@@ -143,15 +154,119 @@ fn push_count2(out: &mut String, n: usize) {
     }
 }
 
+/// Appends `v` as four lower-case hex digits.
+fn push_hex4(s: &mut String, v: u16) {
+    for shift in [12u16, 8, 4, 0] {
+        push_nibble(s, v >> shift);
+    }
+}
+
 /// Appends `v1,v2,...` with each value as four lower-case hex digits.
+#[cfg(any(test, feature = "foxio-licensed"))]
 fn push_hex4_list(s: &mut String, values: impl Iterator<Item = u16>) {
     for (i, v) in values.enumerate() {
         if i > 0 {
             s.push(',');
         }
-        for shift in [12u16, 8, 4, 0] {
-            push_nibble(s, v >> shift);
+        push_hex4(s, v);
+    }
+}
+
+/// Fingerprint text pieces are handed on in chunks of about this many bytes.
+const CHUNK: usize = 1024;
+
+/// A fingerprint string being written: each chunk goes to the hash of the part it belongs
+/// to (if any) and to the kept text, until [`MAX_FINGERPRINT_TEXT`]. The caller hands the
+/// chunk on (`flush`) at the end of each part, with that part's hash.
+struct FingerprintText {
+    kept: String,
+    cut: bool,
+    /// The chunk being written.
+    chunk: String,
+}
+
+impl FingerprintText {
+    /// For a text of about `estimate` bytes.
+    fn new(estimate: usize) -> Self {
+        FingerprintText {
+            kept: String::with_capacity(estimate.min(MAX_FINGERPRINT_TEXT)),
+            cut: false,
+            chunk: String::with_capacity(estimate.min(CHUNK).saturating_add(8)),
         }
+    }
+
+    /// Hands the chunk to `hash` and to the kept text.
+    fn flush(&mut self, hash: &mut dyn FnMut(&[u8])) {
+        if self.chunk.is_empty() {
+            return;
+        }
+        hash(self.chunk.as_bytes());
+        if !self.cut {
+            let room = MAX_FINGERPRINT_TEXT.saturating_sub(self.kept.len());
+            if self.chunk.len() <= room {
+                self.kept.push_str(&self.chunk);
+            } else {
+                // The text is ASCII: every byte index is a character boundary.
+                self.kept
+                    .push_str(self.chunk.get(..room).unwrap_or_default());
+                let limit = MAX_FINGERPRINT_TEXT.saturating_sub(CUT_MARKER.len());
+                let mut end = self
+                    .kept
+                    .get(..limit)
+                    .and_then(|k| k.rfind([',', '-', '_']))
+                    .map_or(limit, |i| i.saturating_add(1));
+                while !self.kept.is_char_boundary(end) {
+                    end = end.saturating_sub(1);
+                }
+                self.kept.truncate(end);
+                self.kept.push_str(CUT_MARKER);
+                self.cut = true;
+            }
+        }
+        self.chunk.clear();
+    }
+
+    /// Appends a fixed text (the prefix, a separator).
+    fn push_str(&mut self, s: &str) {
+        self.chunk.push_str(s);
+    }
+
+    /// Appends `values` separated by `sep`, each written by `write`, handing full chunks to
+    /// `hash`.
+    fn push_list(
+        &mut self,
+        values: impl Iterator<Item = u16>,
+        sep: char,
+        write: fn(&mut String, u16),
+        hash: &mut dyn FnMut(&[u8]),
+    ) {
+        for (i, v) in values.enumerate() {
+            if i > 0 {
+                self.chunk.push(sep);
+            }
+            write(&mut self.chunk, v);
+            if self.chunk.len() >= CHUNK {
+                self.flush(hash);
+            }
+        }
+    }
+
+    /// The kept text, once the last part is flushed.
+    fn finish(self) -> String {
+        self.kept
+    }
+}
+
+/// A hash for a part of the text that is not hashed.
+fn no_hash(_: &[u8]) {}
+
+/// The first 12 hex characters of a finished SHA-256 (`000000000000` for an empty list, as
+/// [`push_hash12`]).
+fn push_digest12(out: &mut String, hasher: Sha256, empty: bool) {
+    if empty {
+        out.push_str("000000000000");
+    } else {
+        push_hex(out, hasher.finalize().get(..6).unwrap_or_default());
     }
 }
 
@@ -219,11 +334,11 @@ impl Ja4Parts {
         }
     }
 
-    /// The raw fingerprint `prefix_ciphers_extensions[_sigalgs]` and the hashed one, built from
-    /// the given lists; the signature algorithms are appended to the extension part only when
-    /// both are present.
+    /// The raw fingerprint `prefix_ciphers_extensions[_sigalgs]` (cut past
+    /// [`MAX_FINGERPRINT_TEXT`]) and the hashed one, built from the given lists; the signature
+    /// algorithms are appended to the extension part only when both are present.
     fn build(&self, ciphers: &[u16], exts: &[u16]) -> (String, String) {
-        let mut raw = String::with_capacity(
+        let mut raw = FingerprintText::new(
             self.prefix
                 .len()
                 .saturating_add(ciphers.len().saturating_mul(5))
@@ -232,24 +347,29 @@ impl Ja4Parts {
                 .saturating_add(3),
         );
         raw.push_str(&self.prefix);
-        raw.push('_');
-        let b_start = raw.len();
-        push_hex4_list(&mut raw, ciphers.iter().copied());
-        let b_end = raw.len();
-        raw.push('_');
-        let c_start = raw.len();
-        push_hex4_list(&mut raw, exts.iter().copied());
+        raw.push_str("_");
+        raw.flush(&mut no_hash);
+        let mut b = Sha256::new();
+        let mut hash_b = |d: &[u8]| b.update(d);
+        raw.push_list(ciphers.iter().copied(), ',', push_hex4, &mut hash_b);
+        raw.flush(&mut hash_b);
+        raw.push_str("_");
+        raw.flush(&mut no_hash);
+        let mut c = Sha256::new();
+        let mut hash_c = |d: &[u8]| c.update(d);
+        raw.push_list(exts.iter().copied(), ',', push_hex4, &mut hash_c);
         if !exts.is_empty() && !self.sigs.is_empty() {
-            raw.push('_');
-            push_hex4_list(&mut raw, self.sigs.iter().copied());
+            raw.push_str("_");
+            raw.push_list(self.sigs.iter().copied(), ',', push_hex4, &mut hash_c);
         }
+        raw.flush(&mut hash_c);
         let mut hashed = String::with_capacity(self.prefix.len().saturating_add(26));
         hashed.push_str(&self.prefix);
         hashed.push('_');
-        push_hash12(&mut hashed, raw.get(b_start..b_end).unwrap_or_default());
+        push_digest12(&mut hashed, b, ciphers.is_empty());
         hashed.push('_');
-        push_hash12(&mut hashed, raw.get(c_start..).unwrap_or_default());
-        (hashed, raw)
+        push_digest12(&mut hashed, c, exts.is_empty());
+        (hashed, raw.finish())
     }
 }
 
@@ -349,6 +469,7 @@ pub fn ja4_original(hello: &ClientHello<'_>) -> Ja4Original {
 }
 
 /// Appends `v1-v2-...` in decimal.
+#[cfg(test)]
 fn push_dec_list(s: &mut String, values: impl Iterator<Item = u16>) {
     for (i, v) in values.enumerate() {
         if i > 0 {
@@ -385,10 +506,6 @@ fn push_decimal(s: &mut String, v: u16) {
     }
 }
 
-fn md5_hex(s: &str) -> String {
-    hex_lower(&Md5::digest(s.as_bytes()))
-}
-
 /// The extension types in wire order, GREASE removed (JA3 and JA3S).
 fn extension_types<'e>(extensions: &'e [RawExtension<'_>]) -> impl Iterator<Item = u16> + 'e {
     extensions
@@ -397,10 +514,13 @@ fn extension_types<'e>(extensions: &'e [RawExtension<'_>]) -> impl Iterator<Item
         .filter(|t| !is_grease(*t))
 }
 
-/// Computes JA3 (`version,ciphers,extensions,groups,ec_point_formats`, GREASE removed).
+/// Computes JA3 (`version,ciphers,extensions,groups,ec_point_formats`, GREASE removed); the
+/// string is cut past [`MAX_FINGERPRINT_TEXT`], the hash is over all of it.
 pub fn ja3(hello: &ClientHello<'_>) -> Ja3 {
     let not_grease = |v: &u16| !is_grease(*v);
-    let mut full = String::with_capacity(
+    let mut md5 = Md5::new();
+    let mut hash = |d: &[u8]| md5.update(d);
+    let mut full = FingerprintText::new(
         hello
             .cipher_suites
             .len()
@@ -408,47 +528,54 @@ pub fn ja3(hello: &ClientHello<'_>) -> Ja3 {
             .saturating_mul(6)
             .saturating_add(64),
     );
-    push_decimal(&mut full, hello.legacy_version.0);
-    full.push(',');
-    push_dec_list(
-        &mut full,
-        hello.cipher_suites.iter().map(|c| c.0).filter(not_grease),
-    );
-    full.push(',');
-    push_dec_list(&mut full, extension_types(&hello.extensions));
-    full.push(',');
-    push_dec_list(
-        &mut full,
-        hello
+    let lists: [&mut dyn Iterator<Item = u16>; 4] = [
+        &mut hello.cipher_suites.iter().map(|c| c.0).filter(not_grease),
+        &mut extension_types(&hello.extensions),
+        &mut hello
             .decoded
             .supported_groups
             .iter()
             .map(|g| g.0)
             .filter(not_grease),
+        &mut hello.decoded.ec_point_formats.iter().map(|f| u16::from(*f)),
+    ];
+    full.push_list(
+        std::iter::once(hello.legacy_version.0),
+        '-',
+        push_decimal,
+        &mut hash,
     );
-    full.push(',');
-    push_dec_list(
-        &mut full,
-        hello.decoded.ec_point_formats.iter().map(|f| u16::from(*f)),
-    );
+    for list in lists {
+        full.push_str(",");
+        full.push_list(list, '-', push_decimal, &mut hash);
+    }
+    full.flush(&mut hash);
     Ja3 {
-        hash: md5_hex(&full),
-        full,
+        hash: hex_lower(&md5.finalize()),
+        full: full.finish(),
     }
 }
 
-/// Computes JA3S (`version,cipher,extensions` of the ServerHello).
+/// Computes JA3S (`version,cipher,extensions` of the ServerHello); the string is cut as
+/// [`ja3`]'s.
 pub fn ja3s(hello: &ServerHello<'_>) -> Ja3 {
+    let mut md5 = Md5::new();
+    let mut hash = |d: &[u8]| md5.update(d);
     let mut full =
-        String::with_capacity(hello.extensions.len().saturating_mul(6).saturating_add(16));
-    push_decimal(&mut full, hello.legacy_version.0);
-    full.push(',');
-    push_decimal(&mut full, hello.cipher_suite.0);
-    full.push(',');
-    push_dec_list(&mut full, extension_types(&hello.extensions));
+        FingerprintText::new(hello.extensions.len().saturating_mul(6).saturating_add(16));
+    let head = [hello.legacy_version.0, hello.cipher_suite.0];
+    full.push_list(head.into_iter(), ',', push_decimal, &mut hash);
+    full.push_str(",");
+    full.push_list(
+        extension_types(&hello.extensions),
+        '-',
+        push_decimal,
+        &mut hash,
+    );
+    full.flush(&mut hash);
     Ja3 {
-        hash: md5_hex(&full),
-        full,
+        hash: hex_lower(&md5.finalize()),
+        full: full.finish(),
     }
 }
 
@@ -477,7 +604,7 @@ pub fn ja4s(hello: &ServerHello<'_>) -> (String, String) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -531,6 +658,134 @@ mod tests {
         assert_ne!(seen[0], seen[1]);
         assert_ne!(seen[0], seen[2]);
         assert_ne!(seen[1].0, seen[2].0);
+    }
+
+    /// A ClientHello body (no handshake header) offering `suites` suites (0x0001 up), with
+    /// SNI, supported_groups, signature_algorithms and supported_versions.
+    pub(crate) fn client_hello_body(suites: u16) -> Vec<u8> {
+        let mut body = vec![0x03, 0x03];
+        body.extend_from_slice(&[0x5a; 32]);
+        body.push(0);
+        body.extend_from_slice(&(suites * 2).to_be_bytes());
+        for s in 1..=suites {
+            body.extend_from_slice(&s.to_be_bytes());
+        }
+        body.extend_from_slice(&[1, 0]);
+        let ext: &[u8] = &[
+            0, 0, 0, 16, 0, 14, 0, 0, 11, b'r', b'd', b'p', b'.', b'e', b'x', b'a', b'm', b'p',
+            b'l', b'e', // server_name rdp.example
+            0, 0x0a, 0, 8, 0, 6, 0, 0x1d, 0, 0x17, 0, 0x18, // supported_groups
+            0, 0x0d, 0, 6, 0, 4, 0x08, 0x04, 0x04, 0x01, // signature_algorithms
+            0, 0x2b, 0, 5, 4, 3, 4, 3, 3, // supported_versions
+        ];
+        body.extend_from_slice(&u16::try_from(ext.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(ext);
+        body
+    }
+
+    /// JA3 and JA4 the plain way: whole strings, then their hashes.
+    fn uncapped(hello: &ClientHello<'_>) -> (Ja4, Ja3) {
+        let dec = |v: Vec<u16>| v.iter().map(u16::to_string).collect::<Vec<_>>().join("-");
+        let hex4 = |v: &[u16]| {
+            v.iter()
+                .map(|x| format!("{x:04x}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let no_grease = |v: &u16| !is_grease(*v);
+        let ciphers: Vec<u16> = hello
+            .cipher_suites
+            .iter()
+            .map(|c| c.0)
+            .filter(no_grease)
+            .collect();
+        let exts: Vec<u16> = hello
+            .extensions
+            .iter()
+            .map(|e| e.extension_type.0)
+            .filter(no_grease)
+            .collect();
+        let groups: Vec<u16> = hello
+            .decoded
+            .supported_groups
+            .iter()
+            .map(|g| g.0)
+            .filter(no_grease)
+            .collect();
+        let formats: Vec<u16> = hello
+            .decoded
+            .ec_point_formats
+            .iter()
+            .map(|f| u16::from(*f))
+            .collect();
+        let full = format!(
+            "{},{},{},{},{}",
+            hello.legacy_version.0,
+            dec(ciphers.clone()),
+            dec(exts.clone()),
+            dec(groups),
+            dec(formats)
+        );
+        let ja3 = Ja3 {
+            hash: hex_lower(&Md5::digest(full.as_bytes())),
+            full,
+        };
+        let parts = Ja4Parts::new(hello);
+        let mut sorted_ciphers = ciphers;
+        sorted_ciphers.sort_unstable();
+        let mut sorted_exts: Vec<u16> = exts.into_iter().filter(|e| *e != 0 && *e != 16).collect();
+        sorted_exts.sort_unstable();
+        let b = hex4(&sorted_ciphers);
+        let mut c = hex4(&sorted_exts);
+        if !sorted_exts.is_empty() && !parts.sigs.is_empty() {
+            c = format!("{c}_{}", hex4(&parts.sigs));
+        }
+        let ja4 = Ja4 {
+            ja4: format!("{}_{}_{}", parts.prefix, hash12(&b), hash12(&c)),
+            ja4_r: format!("{}_{b}_{c}", parts.prefix),
+        };
+        (ja4, ja3)
+    }
+
+    /// Whether `kept` is `whole` cut as documented: whole when short enough, else a prefix
+    /// ending after a separator, then the marker, within the cap.
+    fn is_cut_from(kept: &str, whole: &str) -> bool {
+        if whole.len() <= MAX_FINGERPRINT_TEXT {
+            return kept == whole;
+        }
+        kept.len() <= MAX_FINGERPRINT_TEXT
+            && kept.len() > MAX_FINGERPRINT_TEXT - 16
+            && kept
+                .strip_suffix(CUT_MARKER)
+                .is_some_and(|head| whole.starts_with(head) && head.ends_with([',', '-', '_']))
+    }
+
+    /// 32,000 suites: the fingerprints are the whole lists' (hashed as they are written), the
+    /// strings are cut, and the memo gives the same.
+    #[test]
+    fn huge_hello_fingerprints_are_exact_and_strings_cut() {
+        use crate::tls::handshake::parse_client_hello;
+        use crate::tls::session::tests::{hex, CIPHER_MISMATCH_CLIENT_HELLO};
+        let small = hex(CIPHER_MISMATCH_CLIENT_HELLO)[9..].to_vec();
+        for (body, cut) in [(small, false), (client_hello_body(32_000), true)] {
+            let hello = parse_client_hello(&body).unwrap();
+            let (ja4_whole, ja3_whole) = uncapped(&hello);
+            let (ja4, ja3) = (ja4(&hello), ja3(&hello));
+            assert_eq!(ja4.ja4, ja4_whole.ja4);
+            assert_eq!(ja3.hash, ja3_whole.hash);
+            assert!(is_cut_from(&ja4.ja4_r, &ja4_whole.ja4_r), "{}", ja4.ja4_r);
+            assert!(is_cut_from(&ja3.full, &ja3_whole.full), "{}", ja3.full);
+            assert_eq!(ja3.full.ends_with(CUT_MARKER), cut);
+            assert_eq!(ja4.ja4_r.ends_with(CUT_MARKER), cut);
+            let original = ja4_original(&hello);
+            assert_eq!(original.ja4_ro.ends_with(CUT_MARKER), cut);
+            for _ in 0..2 {
+                assert_eq!(
+                    client_fingerprints_cached(&hello),
+                    (ja4.clone(), ja3.clone())
+                );
+            }
+        }
     }
 
     #[test]

@@ -19,7 +19,9 @@
 //! Memory per connection is bounded: one partial record per direction (at most
 //! [`MAX_RECORD_LEN`] bytes), one partial handshake message per direction, at most
 //! [`MAX_CERTIFICATES`] certificate summaries, [`MAX_ALERTS`] alerts and [`MAX_ANOMALIES`]
-//! anomaly strings.
+//! anomaly strings, and of each list a hello carries at most [`MAX_HELLO_LIST`] entries
+//! ([`MAX_ALPN_NAMES`] ALPN names), the rest counted; fingerprint strings are cut at
+//! [`fingerprint::MAX_FINGERPRINT_TEXT`] bytes.
 
 use crate::printable::printable_bytes;
 use crate::x509::{summarize_certificate_cached, CertificateSummary};
@@ -43,6 +45,20 @@ pub const MAX_ALERTS: usize = 32;
 pub const MAX_ANOMALIES: usize = 16;
 /// At most this many non-TLS bytes are kept as evidence.
 pub const MAX_NON_TLS_EVIDENCE: usize = 64;
+/// At most this many entries of each list copied from a hello are kept: cipher suites,
+/// extension types (ClientHello and ServerHello), supported groups, signature algorithms, key
+/// share groups. The rest are counted in the list's `_not_kept` field. A 64 KiB ClientHello
+/// can carry 32,700 suites: kept whole, its lists and fingerprint strings took about 430 KB
+/// per live connection. Clients offer a few dozen entries (a browser about 16 suites, Windows
+/// about 30); the fingerprints are computed over the whole lists before they are cut. The
+/// offered versions need no cap: their list has a one-byte length (127 at most).
+pub const MAX_HELLO_LIST: usize = 256;
+/// At most this many ALPN protocol names are kept (each up to 255 bytes, escaped up to four
+/// times as long): browsers offer two or three, RDP clients none.
+pub const MAX_ALPN_NAMES: usize = 16;
+/// At most this many bytes of the SNI host name are kept: a DNS name takes at most 255
+/// (RFC 1035 2.3.4); a longer one is cut and ends in `...`.
+pub const MAX_SNI_BYTES: usize = 255;
 
 /// One alert record (or one alert of a record holding several).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,41 +83,60 @@ pub struct TlsFacts {
     /// Versions offered, highest first: supported_versions minus GREASE, else the legacy
     /// version. Empty when no ClientHello was seen.
     pub client_versions: Vec<ProtocolVersion>,
-    /// Offered suites in ClientHello order, GREASE kept.
+    /// Offered suites in ClientHello order, GREASE kept: the first [`MAX_HELLO_LIST`].
     pub client_cipher_suites: Vec<CipherSuite>,
-    /// Extension types in ClientHello order, GREASE kept.
+    /// Offered suites after those (counted, not kept).
+    pub client_cipher_suites_not_kept: usize,
+    /// Extension types in ClientHello order, GREASE kept: the first [`MAX_HELLO_LIST`].
     pub client_extensions: Vec<u16>,
-    /// The SNI host name, through [`crate::printable`] (non-UTF-8 bytes as `\xNN`).
+    /// Extension types after those.
+    pub client_extensions_not_kept: usize,
+    /// The SNI host name, through [`crate::printable`] (non-UTF-8 bytes as `\xNN`): its first
+    /// [`MAX_SNI_BYTES`] bytes, then `...` if it was longer.
     pub sni: Option<String>,
-    /// ALPN protocols offered, through [`crate::printable`] (non-UTF-8 bytes as `\xNN`).
+    /// SNI bytes not kept.
+    pub sni_not_kept: usize,
+    /// ALPN protocols offered, through [`crate::printable`] (non-UTF-8 bytes as `\xNN`): the
+    /// first [`MAX_ALPN_NAMES`].
     pub alpn: Vec<String>,
-    /// supported_groups offered.
+    /// ALPN protocols after those.
+    pub alpn_not_kept: usize,
+    /// supported_groups offered: the first [`MAX_HELLO_LIST`].
     pub supported_groups: Vec<NamedGroup>,
-    /// signature_algorithms offered.
+    /// supported_groups after those.
+    pub supported_groups_not_kept: usize,
+    /// signature_algorithms offered: the first [`MAX_HELLO_LIST`].
     pub signature_algorithms: Vec<SignatureScheme>,
-    /// Groups the client sent key shares for.
+    /// signature_algorithms after those.
+    pub signature_algorithms_not_kept: usize,
+    /// Groups the client sent key shares for: the first [`MAX_HELLO_LIST`].
     pub key_share_groups: Vec<NamedGroup>,
+    /// Key share groups after those.
+    pub key_share_groups_not_kept: usize,
     /// How many ClientHellos (2 after a HelloRetryRequest).
     pub client_hello_count: u32,
     /// JA4 of the first ClientHello.
     pub ja4: Option<String>,
-    /// JA4_r of the first ClientHello.
+    /// JA4_r of the first ClientHello (cut past
+    /// [`MAX_FINGERPRINT_TEXT`](super::fingerprint::MAX_FINGERPRINT_TEXT) bytes, ending in `...`).
     pub ja4_r: Option<String>,
     /// JA3 hash of the first ClientHello.
     pub ja3: Option<String>,
-    /// JA3 string of the first ClientHello.
+    /// JA3 string of the first ClientHello (cut as `ja4_r`).
     pub ja3_full: Option<String>,
     /// The negotiated version (ServerHello supported_versions, else its legacy version).
     pub version: Option<ProtocolVersion>,
     /// The selected suite.
     pub cipher_suite: Option<CipherSuite>,
-    /// Extension types of the ServerHello, in order.
+    /// Extension types of the ServerHello, in order: the first [`MAX_HELLO_LIST`].
     pub server_extensions: Vec<u16>,
+    /// ServerHello extension types after those.
+    pub server_extensions_not_kept: usize,
     /// The key exchange group (TLS 1.3 key_share or the ECDHE ServerKeyExchange curve).
     pub key_exchange_group: Option<NamedGroup>,
     /// JA3S hash.
     pub ja3s: Option<String>,
-    /// JA3S string.
+    /// JA3S string (cut as `ja4_r`).
     pub ja3s_full: Option<String>,
     /// JA4S (only with the `foxio-licensed` feature).
     pub ja4s: Option<String>,
@@ -179,6 +214,26 @@ pub struct TlsTracker {
     client: Direction,
     server: Direction,
     facts: TlsFacts,
+}
+
+/// Keeps the first `max` entries of `list` (giving back the memory of the rest); returns how
+/// many were not kept.
+fn keep_first<T>(list: &mut Vec<T>, max: usize) -> usize {
+    let dropped = list.len().saturating_sub(max);
+    if dropped > 0 {
+        list.truncate(max);
+        list.shrink_to_fit();
+    }
+    dropped
+}
+
+impl TlsFacts {
+    /// How many cipher suites the ClientHello offered, kept or not.
+    pub fn client_cipher_suites_offered(&self) -> usize {
+        self.client_cipher_suites
+            .len()
+            .saturating_add(self.client_cipher_suites_not_kept)
+    }
 }
 
 fn count_add(counter: &mut u64, n: usize) {
@@ -521,20 +576,36 @@ impl TlsTracker {
         f.client_extensions = hello
             .extensions
             .iter()
+            .take(MAX_HELLO_LIST)
             .map(|e| e.extension_type.0)
             .collect();
-        f.sni = hello.decoded.server_name.map(printable_bytes);
+        f.client_extensions_not_kept = hello.extensions.len().saturating_sub(MAX_HELLO_LIST);
+        f.sni = hello.decoded.server_name.map(|name| {
+            let kept = name.get(..MAX_SNI_BYTES).unwrap_or(name);
+            f.sni_not_kept = name.len().saturating_sub(kept.len());
+            let mut sni = printable_bytes(kept);
+            if f.sni_not_kept > 0 {
+                sni.push_str("...");
+            }
+            sni
+        });
         f.alpn = hello
             .decoded
             .alpn
             .iter()
+            .take(MAX_ALPN_NAMES)
             .map(|a| printable_bytes(a))
             .collect();
-        // The hello is done with: its lists move into the facts.
+        f.alpn_not_kept = hello.decoded.alpn.len().saturating_sub(MAX_ALPN_NAMES);
+        // The hello is done with: its lists move into the facts, cut to their first entries.
         f.client_cipher_suites = hello.cipher_suites;
+        f.client_cipher_suites_not_kept = keep_first(&mut f.client_cipher_suites, MAX_HELLO_LIST);
         f.supported_groups = hello.decoded.supported_groups;
+        f.supported_groups_not_kept = keep_first(&mut f.supported_groups, MAX_HELLO_LIST);
         f.signature_algorithms = hello.decoded.signature_algorithms;
+        f.signature_algorithms_not_kept = keep_first(&mut f.signature_algorithms, MAX_HELLO_LIST);
         f.key_share_groups = hello.decoded.key_share_groups;
+        f.key_share_groups_not_kept = keep_first(&mut f.key_share_groups, MAX_HELLO_LIST);
     }
 
     fn on_server_hello(&mut self, ts: i128, body: &[u8]) {
@@ -560,8 +631,10 @@ impl TlsTracker {
         f.server_extensions = hello
             .extensions
             .iter()
+            .take(MAX_HELLO_LIST)
             .map(|e| e.extension_type.0)
             .collect();
+        f.server_extensions_not_kept = hello.extensions.len().saturating_sub(MAX_HELLO_LIST);
         if let Some(g) = hello.decoded.key_share_groups.first() {
             f.key_exchange_group = Some(*g);
         }
@@ -826,6 +899,84 @@ pub(crate) mod tests {
             }
         ));
         assert!(t.is_stopped(Side::Client));
+    }
+
+    /// `body` as a ClientHello handshake message in TLS records of at most 16 KiB.
+    fn client_hello_records(body: &[u8]) -> Vec<u8> {
+        let len = u32::try_from(body.len()).unwrap().to_be_bytes();
+        let mut msg = vec![1, len[1], len[2], len[3]];
+        msg.extend_from_slice(body);
+        let mut out = Vec::new();
+        for chunk in msg.chunks(16 * 1024) {
+            out.extend_from_slice(&[0x16, 3, 1]);
+            out.extend_from_slice(&u16::try_from(chunk.len()).unwrap().to_be_bytes());
+            out.extend_from_slice(chunk);
+        }
+        out
+    }
+
+    /// A ClientHello of 32,000 suites keeps 256 of them and counts the rest; its fingerprint
+    /// strings are cut, its hashes are the whole lists' (checked in `fingerprint`).
+    #[test]
+    fn huge_hello_lists_are_cut_and_counted() {
+        let body = crate::tls::fingerprint::tests::client_hello_body(32_000);
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 1, &client_hello_records(&body))
+            .unwrap();
+        let f = t.facts();
+        assert_eq!(f.client_cipher_suites.len(), MAX_HELLO_LIST);
+        assert!(f.client_cipher_suites.capacity() <= MAX_HELLO_LIST);
+        assert_eq!(f.client_cipher_suites.last(), Some(&CipherSuite(256)));
+        assert_eq!(f.client_cipher_suites_not_kept, 32_000 - MAX_HELLO_LIST);
+        assert_eq!(f.client_cipher_suites_offered(), 32_000);
+        assert_eq!(f.client_extensions.len(), 4);
+        assert_eq!(f.sni.as_deref(), Some("rdp.example"));
+        let limit = crate::tls::fingerprint::MAX_FINGERPRINT_TEXT;
+        for text in [&f.ja3_full, &f.ja4_r] {
+            let text = text.as_deref().unwrap();
+            assert!(
+                text.len() <= limit && text.ends_with("..."),
+                "{}",
+                text.len()
+            );
+        }
+        assert!(f.ja4.as_deref().unwrap().starts_with("t13d9904"));
+    }
+
+    /// More than 16 ALPN names, or an SNI longer than a DNS name can be, are cut too.
+    #[test]
+    fn long_alpn_lists_and_names_are_cut() {
+        let mut body = crate::tls::fingerprint::tests::client_hello_body(4);
+        // Replace the extensions: a 300-byte SNI and 40 ALPN names.
+        let suites_end = 2 + 32 + 1 + 2 + 8 + 2;
+        body.truncate(suites_end);
+        let name = vec![b'a'; 300];
+        let mut ext = Vec::new();
+        ext.extend_from_slice(&[0, 0]);
+        ext.extend_from_slice(&u16::try_from(name.len() + 5).unwrap().to_be_bytes());
+        ext.extend_from_slice(&u16::try_from(name.len() + 3).unwrap().to_be_bytes());
+        ext.push(0);
+        ext.extend_from_slice(&u16::try_from(name.len()).unwrap().to_be_bytes());
+        ext.extend_from_slice(&name);
+        let alpn: Vec<u8> = (0..40u8).flat_map(|i| [2, b'p', b'0' + i % 10]).collect();
+        ext.extend_from_slice(&[0, 16]);
+        ext.extend_from_slice(&u16::try_from(alpn.len() + 2).unwrap().to_be_bytes());
+        ext.extend_from_slice(&u16::try_from(alpn.len()).unwrap().to_be_bytes());
+        ext.extend_from_slice(&alpn);
+        body.extend_from_slice(&u16::try_from(ext.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(&ext);
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, 1, &client_hello_records(&body))
+            .unwrap();
+        let f = t.facts();
+        assert!(f.anomalies.is_empty(), "{:?}", f.anomalies);
+        let sni = f.sni.as_deref().unwrap();
+        assert_eq!(sni.len(), MAX_SNI_BYTES + 3);
+        assert!(sni.ends_with("a..."));
+        assert_eq!(f.sni_not_kept, 300 - MAX_SNI_BYTES);
+        assert_eq!(f.alpn.len(), MAX_ALPN_NAMES);
+        assert_eq!(f.alpn_not_kept, 40 - MAX_ALPN_NAMES);
+        assert_eq!(f.client_cipher_suites_not_kept, 0);
     }
 
     proptest::proptest! {
