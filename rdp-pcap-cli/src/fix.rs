@@ -88,13 +88,28 @@ impl fmt::Display for Fix {
 
 impl serde::Serialize for Fix {
     /// As one string, filled in first: a JSON writer scans a whole string for characters to
-    /// escape much faster than it escapes the pieces of a `Display`.
+    /// escape much faster than it escapes the pieces of a `Display`. The last fix filled in is
+    /// remembered: the connections of a capture mostly share their server, and a flood of
+    /// failures shares its fix.
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use std::fmt::Write as _;
-        let mut filled = String::with_capacity(self.text.len().saturating_add(16));
-        // Writing to a String cannot fail.
-        let _ = write!(filled, "{self}");
-        ser.serialize_str(&filled)
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(&'static str, Target, String)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        LAST.with_borrow_mut(|last| {
+            let hit = last.as_ref().is_some_and(|(text, target, _)| {
+                std::ptr::eq(*text, self.text) && *target == self.target
+            });
+            if !hit {
+                use std::fmt::Write as _;
+                let mut filled = String::with_capacity(self.text.len().saturating_add(16));
+                // Writing to a String cannot fail.
+                let _ = write!(filled, "{self}");
+                *last = Some((self.text, self.target, filled));
+            }
+            let filled = last.as_ref().map_or("", |(_, _, filled)| filled.as_str());
+            ser.serialize_str(filled)
+        })
     }
 }
 
@@ -117,7 +132,8 @@ const UNKNOWN_FAILURE_FIX: &str = "The server answered with a failure code MS-RD
 /// The explanation's fix for `code`, or for a negotiation failure with `failure`, the fix for
 /// that failure code (without its `Code N: ` prefix).
 fn choose(code: &str, failure: Option<FailureCode>) -> Option<&'static str> {
-    let fixes = explain::find(code)?.fixes;
+    // Codes from the reports are spelled as the explanations spell them: no case folding.
+    let fixes = explain::all().iter().find(|e| e.code == code)?.fixes;
     let Some(failure) = failure else {
         return fixes.first().copied();
     };

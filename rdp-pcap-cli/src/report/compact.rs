@@ -97,21 +97,32 @@ fn push_escaped(out: &mut Vec<u8>, s: &str) {
         out.extend_from_slice(bytes);
         return;
     }
-    let first = bytes
-        .iter()
-        .position(|b| byte_needs_escape(*b))
-        .unwrap_or(bytes.len());
-    let (head, tail) = bytes.split_at(first);
-    out.extend_from_slice(head);
+    // Runs of clean bytes between the escapes, each found a word at a time: a long string
+    // with a few quotes or backslashes in it (a fix quoting a registry path) costs little more
+    // than a clean one.
     let mut run = 0usize;
-    for (i, &b) in tail.iter().enumerate() {
-        if byte_needs_escape(b) {
-            out.extend_from_slice(tail.get(run..i).unwrap_or_default());
-            push_escape(out, b);
-            run = i.saturating_add(1);
-        }
+    while let Some(at) = next_escape(bytes, run) {
+        out.extend_from_slice(bytes.get(run..at).unwrap_or_default());
+        push_escape(out, bytes.get(at).copied().unwrap_or(b'\\'));
+        run = at.saturating_add(1);
     }
-    out.extend_from_slice(tail.get(run..).unwrap_or_default());
+    out.extend_from_slice(bytes.get(run..).unwrap_or_default());
+}
+
+/// The index of the first byte at or after `from` that needs an escape.
+fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at.saturating_add(8)) {
+        let word = u64::from_ne_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
+        if word_needs_escape(word) {
+            break;
+        }
+        at = at.saturating_add(8);
+    }
+    let rest = bytes.get(at..)?;
+    rest.iter()
+        .position(|b| byte_needs_escape(*b))
+        .map(|i| at.saturating_add(i))
 }
 
 fn push_str(out: &mut Vec<u8>, s: &str) {
