@@ -17,7 +17,10 @@
 //! interface yet. The same bytes twice on one interface are two transmissions (a TCP
 //! retransmission, a duplicate ACK), which are evidence: the second is kept, and its copies on
 //! the other interfaces are then dropped in turn. Packets are compared by a 64-bit digest of
-//! their bytes, seeded per process like the flow tables, and their length.
+//! their bytes and their length. The digest's seed is fixed, unlike the flow tables': which
+//! packets share a slot decides which copies are recognised, and the same capture must give
+//! the same report every time (and on one thread or two). A capture crafted to make packets
+//! collide only keeps its copies, which it could do by changing a byte anyway.
 //!
 //! A file that logs every component on the same interface, without a packet id, cannot be told
 //! apart from retransmissions this way and is read as it is.
@@ -62,14 +65,17 @@ struct Slot {
 #[derive(Debug)]
 pub(super) struct Copies {
     slots: Vec<Slot>,
-    hasher: foldhash::fast::RandomState,
+    hasher: foldhash::fast::FixedState,
 }
+
+/// The digest's seed (any constant: see the module documentation).
+const SEED: u64 = 0x5dee_ce66_d1ce_4e5b;
 
 impl Copies {
     pub(super) fn new() -> Self {
         Copies {
             slots: vec![Slot::default(); SLOTS],
-            hasher: foldhash::fast::RandomState::default(),
+            hasher: foldhash::fast::FixedState::with_seed(SEED),
         }
     }
 
