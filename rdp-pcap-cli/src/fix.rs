@@ -88,30 +88,48 @@ impl fmt::Display for Fix {
 
 impl serde::Serialize for Fix {
     /// As one string, filled in first: a JSON writer scans a whole string for characters to
-    /// escape much faster than it escapes the pieces of a `Display`. The last fix filled in is
-    /// remembered: the connections of a capture mostly share their server, and a flood of
-    /// failures shares its fix.
+    /// escape much faster than it escapes the pieces of a `Display`. Fixes already filled in
+    /// are remembered per thread ([`FILLED`] of them): most fixes name no placeholder and are
+    /// the same for every server, and the connections of a capture mostly share their server.
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        /// A fix filled in: its text, the target it was filled for (`None` when the text names
+        /// no placeholder), and the result.
+        type Filled = (&'static str, Option<Target>, String);
         thread_local! {
-            static LAST: std::cell::RefCell<Option<(&'static str, Target, String)>> =
-                const { std::cell::RefCell::new(None) };
+            static MEMO: std::cell::RefCell<(Vec<Filled>, usize)> =
+                const { std::cell::RefCell::new((Vec::new(), 0)) };
         }
-        LAST.with_borrow_mut(|last| {
-            let hit = last.as_ref().is_some_and(|(text, target, _)| {
-                std::ptr::eq(*text, self.text) && *target == self.target
+        MEMO.with_borrow_mut(|(memo, next)| {
+            let found = memo.iter().position(|(text, target, _)| {
+                std::ptr::eq(*text, self.text) && target.is_none_or(|t| t == self.target)
             });
-            if !hit {
-                use std::fmt::Write as _;
-                let mut filled = String::with_capacity(self.text.len().saturating_add(16));
-                // Writing to a String cannot fail.
-                let _ = write!(filled, "{self}");
-                *last = Some((self.text, self.target, filled));
-            }
-            let filled = last.as_ref().map_or("", |(_, _, filled)| filled.as_str());
+            let at = match found {
+                Some(at) => at,
+                None => {
+                    use std::fmt::Write as _;
+                    let mut filled = String::with_capacity(self.text.len().saturating_add(16));
+                    // Writing to a String cannot fail.
+                    let _ = write!(filled, "{self}");
+                    let target = (filled != self.text).then_some(self.target);
+                    let entry = (self.text, target, filled);
+                    // Round robin over a few slots.
+                    let at = *next;
+                    *next = next.saturating_add(1) % FILLED;
+                    match memo.get_mut(at) {
+                        Some(slot) => *slot = entry,
+                        None => memo.push(entry),
+                    }
+                    at
+                }
+            };
+            let filled = memo.get(at).map_or("", |(_, _, filled)| filled.as_str());
             ser.serialize_str(filled)
         })
     }
 }
+
+/// Fixes remembered filled in, per thread.
+const FILLED: usize = 8;
 
 /// The fix `rdp-pcap explain` shows for `code` when no connection is at hand: the usual port
 /// (3390 for `nonstandard-port`, whose point is another port).
