@@ -445,19 +445,7 @@ mod tests {
         assert_eq!(untag_frame(tag_frame(usize::MAX, 5)).1, 5);
     }
 
-    /// A capture in pcap form: the file header of `capture`, then `records` of it.
-    fn pcap_records(capture: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
-        let header = capture.get(..24).unwrap().to_vec();
-        let mut records = Vec::new();
-        let mut at = 24;
-        while at < capture.len() {
-            let len = u32::from_le_bytes(capture[at + 8..at + 12].try_into().unwrap());
-            let end = at + 16 + usize::try_from(len).unwrap();
-            records.push(capture[at..end].to_vec());
-            at = end;
-        }
-        (header, records)
-    }
+    use crate::fuzzing::synth::pcap_records;
 
     /// A ring buffer of 40 files, one after the other in time: never more than one open at
     /// once (the next one opens when the last segment of the one before has been merged).

@@ -9,10 +9,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use common::{captures_below, rdp_pcap, samples_dir};
+use rdp_pcap::fuzzing::synth::compress::{gzip, xz, zstd};
+use rdp_pcap::fuzzing::synth::pcap_records;
 use serde_json::Value;
 
 /// A directory of its own under the system's temporary directory, removed at the end.
@@ -41,28 +43,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
-}
-
-/// As the `zstd` tool writes it: with the content checksum.
-fn zstd(data: &[u8]) -> Vec<u8> {
-    let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
-    enc.include_checksum(true).unwrap();
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
-}
-
-fn xz(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    liblzma::read::XzEncoder::new(data, 6)
-        .read_to_end(&mut out)
-        .unwrap();
-    out
 }
 
 type Compressor = fn(&[u8]) -> Vec<u8>;
@@ -577,20 +557,6 @@ fn names_that_say_capture() {
     ] {
         assert!(!name_says_capture(no.as_ref()), "{no}");
     }
-}
-
-/// A pcap file's header and its records (header and data each), little-endian as the samples.
-fn pcap_records(capture: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
-    let header = capture[..24].to_vec();
-    let mut records = Vec::new();
-    let mut at = 24;
-    while at < capture.len() {
-        let len = u32::from_le_bytes(capture[at + 8..at + 12].try_into().unwrap());
-        let end = at + 16 + usize::try_from(len).unwrap();
-        records.push(capture[at..end].to_vec());
-        at = end;
-    }
-    (header, records)
 }
 
 /// A record's time in microseconds.

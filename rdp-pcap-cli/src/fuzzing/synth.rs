@@ -692,3 +692,50 @@ fn tcp_sender(frame: &[u8]) -> Vec<u8> {
     };
     [addr.unwrap_or_default(), port.unwrap_or_default()].concat()
 }
+
+/// A pcap file in pieces: its file header and its records (each record header and data),
+/// little-endian as the samples are. Records cut short end the list.
+pub fn pcap_records(capture: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let header = capture.get(..24).unwrap_or_default().to_vec();
+    let mut records = Vec::new();
+    let mut at = 24usize;
+    while let Some(len) = capture.get(at + 8..at + 12) {
+        let len = u32::from_le_bytes(<[u8; 4]>::try_from(len).unwrap_or([0; 4]));
+        let end = at + 16 + usize::try_from(len).unwrap_or(usize::MAX / 2);
+        let Some(record) = capture.get(at..end) else {
+            break;
+        };
+        records.push(record.to_vec());
+        at = end;
+    }
+    (header, records)
+}
+
+/// Compressed forms of test inputs, as the tools write them (see `input::decompress`).
+pub mod compress {
+    use std::io::{Read as _, Write as _};
+
+    /// As `gzip` writes it.
+    pub fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let _ = enc.write_all(data);
+        enc.finish().unwrap_or_default()
+    }
+
+    /// As the `zstd` tool writes it: with the content checksum.
+    pub fn zstd(data: &[u8]) -> Vec<u8> {
+        let Ok(mut enc) = zstd::stream::write::Encoder::new(Vec::new(), 3) else {
+            return Vec::new();
+        };
+        let _ = enc.include_checksum(true);
+        let _ = enc.write_all(data);
+        enc.finish().unwrap_or_default()
+    }
+
+    /// As `xz` writes it (preset 6).
+    pub fn xz(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = liblzma::read::XzEncoder::new(data, 6).read_to_end(&mut out);
+        out
+    }
+}

@@ -291,31 +291,10 @@ mod tests {
     )]
 
     use super::*;
-    use std::io::Write;
 
     const TEXT: &[u8] = b"\xd4\xc3\xb2\xa1 not really a capture, but bytes to compress and back";
 
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        enc.write_all(data).unwrap();
-        enc.finish().unwrap()
-    }
-
-    /// As the `zstd` tool writes it: with the content checksum.
-    fn zstd(data: &[u8]) -> Vec<u8> {
-        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
-        enc.include_checksum(true).unwrap();
-        enc.write_all(data).unwrap();
-        enc.finish().unwrap()
-    }
-
-    fn xz(data: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        liblzma::read::XzEncoder::new(data, 6)
-            .read_to_end(&mut out)
-            .unwrap();
-        out
-    }
+    use crate::fuzzing::synth::compress::{gzip, xz, zstd};
 
     fn decompress(bytes: &[u8]) -> (Option<Compression>, io::Result<Vec<u8>>) {
         let (c, mut r) = open(bytes).unwrap();
