@@ -68,14 +68,14 @@ fn max_version(rec: &ConnectionRecord) -> Option<ProtocolVersion> {
 fn change(before: &Failure, rec: &ConnectionRecord) -> Option<String> {
     let requested = rec.facts.x224.as_ref().and_then(|x| x.requested_protocols);
     match (before.requested, requested) {
+        (Some(a), Some(b)) if a.uses_tls() && !b.uses_tls() => {
+            return Some("with Standard RDP Security only".to_string())
+        }
         (Some(a), Some(b)) if a.uses_credssp() && !b.uses_credssp() => {
             return Some("without NLA".to_string())
         }
         (Some(a), Some(b)) if !a.uses_credssp() && b.uses_credssp() => {
             return Some("with NLA".to_string())
-        }
-        (Some(a), Some(b)) if a.uses_tls() && !b.uses_tls() => {
-            return Some("with Standard RDP Security only".to_string())
         }
         (Some(a), Some(b)) if !a.uses_tls() && b.uses_tls() => return Some("with TLS".to_string()),
         (Some(a), Some(b)) if a != b => {

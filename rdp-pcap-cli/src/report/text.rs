@@ -378,9 +378,12 @@ impl Reporter for TextReporter<'_> {
             match link.rel {
                 LinkRel::RetryOf => writeln!(
                     out,
-                    "    retry        of #{}, {} after it ended: the client retried {}",
+                    "    retry        of #{}, {}: the client retried {}",
                     link.id,
-                    format_ms(link.after_ms.unwrap_or(0.0)),
+                    match link.after_ms {
+                        Some(ms) if ms > 0.0 => format!("{} after it ended", format_ms(ms)),
+                        _ => "as it ended".to_string(),
+                    },
                     link.change.as_deref().unwrap_or("with the same request")
                 )?,
             }
