@@ -196,11 +196,14 @@ fn consume(
     mut recycle: impl FnMut(Batch),
 ) {
     for batch in batches.iter() {
-        for index in 0..batch.segments.len() {
-            if let Some(seg) = batch.segment(index) {
-                if !on_segment(&seg) {
-                    return;
-                }
+        // Over the headers, not by index: this loop runs once per segment of the capture.
+        for (header, start, end) in &batch.segments {
+            let seg = Segment {
+                payload: batch.payload.get(*start..*end).unwrap_or_default(),
+                ..*header
+            };
+            if !on_segment(&seg) {
+                return;
             }
         }
         recycle(batch);
