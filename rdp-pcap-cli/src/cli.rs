@@ -266,7 +266,7 @@ pub fn run_on(
                     let _ = writeln!(
                         stderr,
                         "rdp-pcap: {}: {}",
-                        dir.display(),
+                        input::display_name(&dir),
                         input::io_message(&e)
                     );
                     EXIT_INPUT
