@@ -242,9 +242,11 @@ fn a_retry_is_linked_to_the_failure_it_retries() {
     refused_negotiation(&mut w, &mut Conn::new(60_007), 3, 2);
     // The first client again, 20 s after its last failure: too late to be a retry.
     refused_negotiation(&mut w, &mut Conn::new(9), 3, 2);
+    // And once more at once, asking the same: a retry that changed nothing.
+    refused_negotiation(&mut w, &mut Conn::new(10), 3, 2);
     let path = capture("retry.pcap", w.into_inner());
     let (_, conns) = jsonl(&path, &[]);
-    assert_eq!(conns.len(), 4);
+    assert_eq!(conns.len(), 5);
     assert_eq!(conns[0]["links"], json!([]));
     let link = &conns[1]["links"][0];
     assert_eq!(link["rel"], "retry-of");
@@ -254,6 +256,8 @@ fn a_retry_is_linked_to_the_failure_it_retries() {
     assert!(link["after_ms"].as_f64().unwrap() >= 3.0);
     assert_eq!(conns[2]["links"], json!([]));
     assert_eq!(conns[3]["links"], json!([]));
+    assert_eq!(conns[4]["links"][0]["id"], conns[3]["id"]);
+    assert_eq!(conns[4]["links"][0]["change"], Value::Null);
     let report = text(&path, &[]);
     assert!(
         report.contains(
@@ -261,6 +265,7 @@ fn a_retry_is_linked_to_the_failure_it_retries() {
         ),
         "{report}"
     );
+    assert!(report.contains(": the client tried again\n"), "{report}");
     let csv = rdp_pcap(&["--format", "csv", path.to_str().unwrap()]).stdout;
     assert!(
         csv.lines().nth(2).unwrap().contains(",retry-of:0,"),

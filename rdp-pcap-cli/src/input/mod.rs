@@ -8,6 +8,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use rdp_wire::analyzer::Count;
+
 /// One input to analyse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -177,13 +179,8 @@ fn walk_directory(dir: &Path, recursive: bool, out: &mut Expanded) {
         let mut notes = Vec::new();
         if walk.skipped_files > 0 {
             notes.push(format!(
-                "{} other {} skipped",
-                walk.skipped_files,
-                if walk.skipped_files == 1 {
-                    "file"
-                } else {
-                    "files"
-                }
+                "{} skipped",
+                Count(walk.skipped_files, "other file")
             ));
         }
         if walk.subdirectories > 0 && !recursive {

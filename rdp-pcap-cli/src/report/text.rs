@@ -378,13 +378,18 @@ impl Reporter for TextReporter<'_> {
             match link.rel {
                 LinkRel::RetryOf => writeln!(
                     out,
-                    "    retry        of #{}, {}: the client retried {}",
+                    "    retry        of #{}, {}: {}",
                     link.id,
                     match link.after_ms {
                         Some(ms) if ms > 0.0 => format!("{} after it ended", format_ms(ms)),
                         _ => "as it ended".to_string(),
                     },
-                    link.change.as_deref().unwrap_or("with the same request")
+                    // No change seen is not "the same request": junk or a bare TCP connection
+                    // has no request to compare.
+                    match &link.change {
+                        Some(change) => format!("the client retried {change}"),
+                        None => "the client tried again".to_string(),
+                    }
                 )?,
             }
         }
