@@ -10,7 +10,8 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rdp_benches::{workspace_root, TcpSegment, Template};
-use rdp_wire::analyzer::{Analyzer, Side, Timestamp};
+use rdp_wire::analyzer::Analyzer;
+use rdp_wire::{Side, Timestamp};
 
 const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;

@@ -19,9 +19,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
-use rdp_wire::analyzer::{Severity, Timestamp, VerdictCode};
+use rdp_wire::analyzer::{Severity, VerdictCode};
 use rdp_wire::tls::ProtocolVersion;
 use rdp_wire::x224::Protocols;
+use rdp_wire::Timestamp;
 
 use crate::record::{ConnectionRecord, Link, LinkBasis, LinkRel};
 

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{self, Read};
 
-use rdp_wire::analyzer::{Analyzer, CaptureFindings, Side, Timestamp};
+use rdp_wire::analyzer::{Analyzer, CaptureFindings};
+use rdp_wire::{Side, Timestamp};
 
 use crate::capture::{self, TcpPacket};
 use crate::reassembly::{

@@ -3,8 +3,9 @@
 
 use std::net::SocketAddr;
 
-use rdp_wire::analyzer::{ConnectionFacts, Finding, Side, Timestamp, Verdict};
+use rdp_wire::analyzer::{ConnectionFacts, Finding, Verdict};
 use rdp_wire::tls::TlsFacts;
+use rdp_wire::{Side, Timestamp};
 
 /// How the reassembler stopped following a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,8 @@
 //! packets of `samples/neg-failure-hybrid-required.pcap`: a TLS-only client meeting an
 //! NLA-only server.
 
-use rdp_wire::analyzer::{Analyzer, Side, Timestamp};
+use rdp_wire::analyzer::Analyzer;
+use rdp_wire::{Side, Timestamp};
 
 /// X.224 Connection Request: cookie `alice`, RDP_NEG_REQ requesting PROTOCOL_SSL.
 const CONNECTION_REQUEST: &[u8] = b"\x03\x00\x00\x2b\x26\xe0\x00\x00\x00\x00\x00Cookie: mstshash=alice\r\n\x01\x00\x08\x00\x01\x00\x00\x00";

@@ -10,7 +10,7 @@
 //! `arbitrary` feature is on (only the fuzz crate turns it on).
 #![allow(clippy::panic, missing_docs)]
 
-use crate::analyzer::{Analyzer, Side, Timestamp, MAX_ANOMALIES, MAX_EVENTS};
+use crate::analyzer::{Analyzer, MAX_ANOMALIES, MAX_EVENTS};
 use crate::tls::handshake::{
     parse_certificate_list, parse_certificate_request, parse_client_hello, parse_handshake,
     parse_server_hello, parse_server_key_exchange_ecdhe,
@@ -19,6 +19,7 @@ use crate::tls::record::{parse_record, probe_record, MAX_RECORD_LEN};
 use crate::tls::{alert, fingerprint, ContentType, HandshakeReassembler, HandshakeType};
 use crate::tls::{session, TlsTracker};
 use crate::{fastpath, gcc, mcs, rdp, tpkt, x224, x509, Error};
+use crate::{Side, Timestamp};
 
 /// A frame probe or parser reduced to the length it found.
 type Probe = fn(&[u8]) -> Result<usize, Error>;

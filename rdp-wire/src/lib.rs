@@ -26,7 +26,8 @@
 //! order; it decodes X.224, TLS and MCS as they come and says what happened.
 //!
 //! ```
-//! use rdp_wire::analyzer::{Analyzer, Side, Timestamp, VerdictCode};
+//! use rdp_wire::analyzer::{Analyzer, VerdictCode};
+//! use rdp_wire::{Side, Timestamp};
 //!
 //! // An X.224 Connection Request (cookie "alice", requesting TLS) answered by
 //! // RDP_NEG_FAILURE HYBRID_REQUIRED_BY_SERVER: bytes from a real capture.
@@ -64,6 +65,7 @@
 pub mod analyzer;
 mod error;
 pub mod fastpath;
+mod flow;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod gcc;
@@ -83,4 +85,5 @@ pub mod x509;
 mod testdata;
 
 pub use error::Error;
+pub use flow::{Endpoints, Side, Timestamp};
 pub use values::{FlagName, Joined};

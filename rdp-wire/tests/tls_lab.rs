@@ -19,7 +19,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rdp_wire::tls::{Side, TlsFacts, TlsTracker};
+use rdp_wire::tls::{TlsFacts, TlsTracker};
+use rdp_wire::Side;
 
 fn corpus() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/lab");

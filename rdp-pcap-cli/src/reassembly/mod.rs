@@ -98,7 +98,7 @@ pub struct Segment<'a> {
 
 /// Which end of a connection: the client opened it (the analyzer's own type, so events pass
 /// through unchanged).
-pub use rdp_wire::analyzer::Side;
+pub use rdp_wire::Side;
 
 /// The element of a per-side array for `side`.
 pub(crate) fn pick<T>(arr: &mut [T; 2], side: Side) -> &mut T {

@@ -10,7 +10,8 @@
 
 use std::io::{self, Write};
 
-use rdp_wire::analyzer::{Confirm, Side};
+use rdp_wire::analyzer::Confirm;
+use rdp_wire::Side;
 
 use super::json::{endpoint, methods, rfc3339, round_ms};
 use super::{Reporter, Summary};

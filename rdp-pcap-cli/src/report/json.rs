@@ -5,15 +5,14 @@
 
 use std::net::SocketAddr;
 
-use rdp_wire::analyzer::{
-    Confirm, McsDisconnect, McsFacts, Side, StandardSecurity, Timestamp, X224Facts,
-};
+use rdp_wire::analyzer::{Confirm, McsDisconnect, McsFacts, StandardSecurity, X224Facts};
 use rdp_wire::gcc::{ChannelSummary, ClientSettings, ServerSettings};
 use rdp_wire::names::{EncryptionMethods, RdpVersion};
 use rdp_wire::tls::{AlertEvent, TlsFacts};
 use rdp_wire::x224::Protocols;
 use rdp_wire::x509::CertificateSummary;
 use rdp_wire::{FlagName, Joined};
+use rdp_wire::{Side, Timestamp};
 use serde_json::{json, Value};
 
 use rdp_wire::analyzer::{CaptureFinding, Finding};

@@ -3,11 +3,12 @@
 use std::io::{self, Write};
 
 use rdp_wire::analyzer::{
-    format_ms, CloseKind, Confirm, ConnectionFacts, Count, Severity, Side, VerdictCode,
+    format_ms, CloseKind, Confirm, ConnectionFacts, Count, Severity, VerdictCode,
 };
 
 use rdp_wire::printable::Quoted;
 use rdp_wire::tls::TlsFacts;
+use rdp_wire::Side;
 
 use super::json::{endpoint, rfc3339, tls_phase};
 use super::{Reporter, Summary};
@@ -87,7 +88,7 @@ fn negotiation(f: &ConnectionFacts) -> Option<String> {
     Some(parts.join("; "))
 }
 
-fn tls_lines(t: &TlsFacts, start: rdp_wire::analyzer::Timestamp) -> Vec<(&'static str, String)> {
+fn tls_lines(t: &TlsFacts, start: rdp_wire::Timestamp) -> Vec<(&'static str, String)> {
     let mut lines = Vec::new();
     if t.client_hello_ts.is_some() {
         let versions: Vec<String> = t.client_versions.iter().map(ToString::to_string).collect();
@@ -132,7 +133,7 @@ fn tls_lines(t: &TlsFacts, start: rdp_wire::analyzer::Timestamp) -> Vec<(&'stati
         }
     }
     for a in &t.alerts {
-        let at = rdp_wire::analyzer::Timestamp(i64::try_from(a.ts_ns).unwrap_or(start.0));
+        let at = rdp_wire::Timestamp(i64::try_from(a.ts_ns).unwrap_or(start.0));
         let what = match (a.level, a.description) {
             _ if a.encrypted => "encrypted alert".to_string(),
             (Some(l), Some(d)) => format!("{l} {d}"),

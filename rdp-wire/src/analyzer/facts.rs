@@ -1,61 +1,7 @@
 //! The owned facts the analyzer gathers about one connection: what reports print.
 
 use crate::x224::{FailureCode, NegRequestFlags, NegResponseFlags, Protocols};
-
-/// A capture timestamp: nanoseconds since the UNIX epoch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Timestamp(pub i64);
-
-impl Timestamp {
-    /// Milliseconds from `earlier` to `self` (negative when `self` is earlier).
-    // A float is the output format; i64 -> f64 rounds beyond 2^53 ns (104 days), which only
-    // costs sub-microsecond precision on absurd spans.
-    #[allow(clippy::as_conversions, clippy::cast_precision_loss)]
-    pub fn millis_since(self, earlier: Timestamp) -> f64 {
-        self.0.saturating_sub(earlier.0) as f64 / 1e6
-    }
-}
-
-/// One of the two directions of a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// The side that opened the connection (sent the SYN or the X.224 request).
-    Client,
-    /// The side that accepted it.
-    Server,
-}
-
-impl Side {
-    /// The other side.
-    pub fn peer(self) -> Side {
-        match self {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        }
-    }
-
-    /// `"client"` or `"server"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        }
-    }
-
-    /// 0 for the client, 1 for the server: the index into per-side arrays.
-    pub fn index(self) -> usize {
-        match self {
-            Side::Client => 0,
-            Side::Server => 1,
-        }
-    }
-}
-
-impl core::fmt::Display for Side {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::{Side, Timestamp};
 
 /// How a side closed its half of the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,11 +7,12 @@ use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use super::facts::{ConnectionFacts, Side, Timestamp};
+use super::facts::ConnectionFacts;
 use super::verdict::{Count, Severity, VerdictCode};
 use crate::printable::Quoted;
 use crate::tls::{ProtocolVersion, TlsFacts};
 use crate::x224::Protocols;
+use crate::{Side, Timestamp};
 
 /// The port RDP listens on by default.
 pub const RDP_DEFAULT_PORT: u16 = 3389;

@@ -1,12 +1,13 @@
 //! The MCS layer of the analyzer: what X.224 Data TPDUs carry in clear text (MS-RDPBCGR
 //! 1.3.1.1 phases 2 to 9), with Standard RDP Security or in a decrypted recording.
 
-use super::facts::{LicenseError, McsDisconnect, McsFacts, Side, Timestamp};
+use super::facts::{LicenseError, McsDisconnect, McsFacts};
 use super::{Analyzer, EventKind};
 use crate::gcc::{self, ClientSettings, ServerSettings};
 use crate::mcs::{self, ConnectPdu, DomainPdu, McsResult};
 use crate::names::EncryptionLevel;
 use crate::rdp::{self, SecurityFlags, SecurityPayload, ShareControlPduType};
+use crate::{Side, Timestamp};
 
 /// Security header flags that only a security header can start with in the connection
 /// sequence; a Share Control header starts with its length instead.

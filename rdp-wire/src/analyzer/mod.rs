@@ -22,8 +22,7 @@ mod verdict;
 
 pub use facts::{
     Close, CloseKind, Confirm, ConnectionFacts, ForeignBytes, LicenseError, McsDisconnect,
-    McsFacts, Side, SideStats, StandardSecurity, Timestamp, X224Facts, FOREIGN_PREFIX_LEN,
-    MAX_ANOMALIES,
+    McsFacts, SideStats, StandardSecurity, X224Facts, FOREIGN_PREFIX_LEN, MAX_ANOMALIES,
 };
 pub use findings::{
     CaptureFinding, CaptureFindings, Finding, FindingCode, BRUTE_FORCE_MIN_CONNECTIONS,
@@ -41,6 +40,7 @@ use crate::tls::{self, TlsFacts, TlsTracker};
 use crate::x224::{self, NegotiationResult, RequestToken, Tpdu};
 use crate::Error;
 use crate::{fastpath, tpkt};
+use crate::{Side, Timestamp};
 
 /// How many events are kept per connection; later ones are counted, not stored.
 pub const MAX_EVENTS: usize = 256;

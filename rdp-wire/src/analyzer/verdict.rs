@@ -20,9 +20,10 @@
 
 use core::fmt;
 
-use super::facts::{CloseKind, Confirm, ConnectionFacts, Side, Timestamp};
+use super::facts::{CloseKind, Confirm, ConnectionFacts};
 use crate::tls::{AlertDescription, AlertEvent, AlertLevel, ProtocolVersion, TlsFacts};
 use crate::x224::{FailureCode, Protocols};
+use crate::{Side, Timestamp};
 
 /// How long after the Connection Confirm a silent client's close still counts as refusing the
 /// selected protocol. Clients that go on answer the confirm within milliseconds (they are

@@ -74,9 +74,6 @@ impl ProtocolVersion {
     }
 }
 
-/// Which end of the connection sent something: the analyzer's type, shared by every layer.
-pub use crate::analyzer::Side;
-
 /// Whether a 16-bit cipher suite, extension, group, version or signature value is one of the
 /// sixteen GREASE values of RFC 8701 (`0x0a0a`, `0x1a1a`, ..., `0xfafa`).
 pub fn is_grease(value: u16) -> bool {

@@ -35,7 +35,8 @@ use super::handshake::{
     parse_server_key_exchange_ecdhe, HandshakeReassembler, HandshakeType,
 };
 use super::record::{parse_record, probe_record, ContentType, TlsRecord, MAX_RECORD_LEN};
-use super::{ProtocolVersion, Side};
+use super::ProtocolVersion;
+use crate::Side;
 
 /// At most this many certificates of a chain are summarized.
 pub const MAX_CERTIFICATES: usize = 10;
