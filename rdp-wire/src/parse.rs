@@ -21,6 +21,9 @@
 //! - **A length that does not fit** is [`within`]: [`Error::InvalidLength`] naming the field,
 //!   as a nom failure so that [`bounded`] passes it on unchanged. Other impossible values are
 //!   returned with [`fail`].
+//! - **Lists of fixed-size items** whose total length was first checked to be a whole number of
+//!   items (TLS cipher suites and other u16 lists, alert pairs, UTF-16 text) iterate with
+//!   `chunks_exact`: no partial item can exist, and it is the fastest loop on the hot path.
 //! - **Counters** bump with [`Bump::bump`] (saturating) rather than scattered
 //!   `saturating_add(1)`.
 //!

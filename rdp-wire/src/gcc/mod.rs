@@ -398,12 +398,8 @@ where
 pub(crate) fn utf16_fixed(bytes: &[u8]) -> String {
     let units = bytes
         .chunks_exact(2)
-        .map(|c| {
-            u16::from_le_bytes([
-                c.first().copied().unwrap_or(0),
-                c.get(1).copied().unwrap_or(0),
-            ])
-        })
+        .filter_map(|c| c.first_chunk::<2>())
+        .map(|pair| u16::from_le_bytes(*pair))
         .take_while(|u| *u != 0);
     let text: String = char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
