@@ -80,7 +80,6 @@ where
 }
 
 /// Like [`bounded`], and the parser must consume the whole body.
-#[allow(dead_code)]
 pub(crate) fn exact<'a, O, P>(what: &'static str, input: &'a [u8], parser: P) -> Result<O, Error>
 where
     P: Parser<&'a [u8], Output = O, Error = Error>,
