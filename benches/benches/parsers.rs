@@ -72,6 +72,30 @@ fn mcs_connect_initial(c: &mut Criterion) {
     g.finish();
 }
 
+fn gcc_client_data(c: &mut Criterion) {
+    // The GCC Conference Create Request and client data blocks inside the MCS Connect Initial
+    // of samples/rdp-standard-security.pcap (core, security, network, cluster, ...).
+    let frame = client_payload("rdp-standard-security.pcap", |p| {
+        p.get(5) == Some(&0xf0) && p.get(7..9) == Some(&[0x7f, 0x65][..])
+    });
+    let mcs = frame.get(7..).unwrap_or_default().to_vec();
+    let user_data = rdp_wire::mcs::parse_connect_initial(&mcs)
+        .map(|ci| ci.user_data.to_vec())
+        .unwrap_or_default();
+    let mut g = c.benchmark_group("gcc");
+    g.throughput(bytes(&user_data));
+    g.bench_function("conference_create_request_and_client_data", |b| {
+        b.iter(|| {
+            let req = rdp_wire::gcc::parse_conference_create_request(black_box(&user_data));
+            black_box(
+                req.and_then(|r| rdp_wire::gcc::parse_client_data(r.user_data))
+                    .is_ok(),
+            )
+        })
+    });
+    g.finish();
+}
+
 fn client_hello(c: &mut Criterion) {
     // The ClientHello of samples/tls-ok.pcap (xfreerdp, 31 cipher suites): the handshake body
     // after the 5-byte record header and the 4-byte handshake header.
@@ -163,6 +187,7 @@ criterion_group!(
     benches,
     x224_request,
     mcs_connect_initial,
+    gcc_client_data,
     client_hello,
     certificate,
     analyzer

@@ -98,14 +98,13 @@ pub fn parse_frame(input: &[u8]) -> Result<(FastPathPdu<'_>, &[u8]), Error> {
         return Err(need(input, length));
     }
     let (frame, rest) = input.split_at(length);
-    let header_len = if frame.get(1).is_some_and(|l| l & 0x80 != 0) {
-        3
-    } else {
-        2
+    // INVARIANT: frame_len checked length > header length (2, or 3 with the long form), so
+    // the last arm is never taken; it answers what a short header would.
+    let (header, body) = match frame {
+        [header, length1, _, body @ ..] if length1 & 0x80 != 0 => (*header, body),
+        [header, _, body @ ..] => (*header, body),
+        _ => return Err(need(input, 2)),
     };
-    // INVARIANT: frame_len checked length > header_len.
-    let body = frame.get(header_len..).unwrap_or_default();
-    let header = frame.first().copied().unwrap_or_default();
     Ok((FastPathPdu { header, body }, rest))
 }
 

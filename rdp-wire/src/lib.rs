@@ -57,6 +57,15 @@
 //! [`Error::Incomplete`] with the number of bytes still missing; the body parser then runs on
 //! the exact slice, where a short field is [`Error::Truncated`], never "incomplete". Every prefix
 //! of a valid frame is therefore incomplete, and no input makes a parser panic.
+//!
+//! # Reading style
+//! One idiom for every parser, so that new ones (CredSSP, NTLM, Kerberos ...) read like the
+//! old: the frame probes peek at header bytes; everything inside a frame is a nom 8 function
+//! `fn(&[u8]) -> IResult<&[u8], T, Error>`, for fixed little-endian layouts (`le_u16`,
+//! `le_u32`, `take`) and ASN.1 alike (the BER and PER readers are such functions), run on the
+//! exact body by one boundary helper that turns running out of bytes into
+//! [`Error::Truncated`] naming the structure. A short field is never read as 0. The private
+//! module `parse` (`src/parse.rs`) holds the helpers and a worked example.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![warn(clippy::arithmetic_side_effects)]

@@ -74,9 +74,11 @@ pub fn parse_frame(input: &[u8]) -> Result<(Tpkt<'_>, &[u8]), Error> {
         return Err(need(input, length));
     }
     let (frame, rest) = input.split_at(length);
-    // INVARIANT: frame_len checked length >= MIN_FRAME_LEN > HEADER_LEN.
-    let payload = frame.get(HEADER_LEN..).unwrap_or_default();
-    let reserved = frame.get(1).copied().unwrap_or_default();
+    // INVARIANT: frame_len checked length >= MIN_FRAME_LEN > HEADER_LEN, so the else branch
+    // is never taken; it answers what a short header would.
+    let Some((&[_, reserved, _, _], payload)) = frame.split_first_chunk::<HEADER_LEN>() else {
+        return Err(need(input, HEADER_LEN));
+    };
     Ok((Tpkt { reserved, payload }, rest))
 }
 

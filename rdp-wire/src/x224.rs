@@ -15,11 +15,12 @@
 //! peers deviate (routing tokens instead of cookies, no negotiation structure, bytes the spec does
 //! not define): what is not understood is kept in an `unparsed` slice for the caller to report.
 
-use nom::bytes::complete::take;
+use nom::bytes::complete::{tag, take, take_until};
 use nom::number::complete::{be_u16, le_u16, le_u32, u8 as byte};
+use nom::sequence::terminated;
 use nom::Parser;
 
-use crate::parse::{bounded, PResult};
+use crate::parse::{bounded, fail, within, PResult};
 use crate::values::{open_enum, open_flags};
 use crate::Error;
 
@@ -146,6 +147,8 @@ const NEG_STRUCT_LEN: usize = 8;
 const CORRELATION_INFO_LEN: usize = 36;
 /// The cookie prefix (MS-RDPBCGR 2.2.1.1).
 const COOKIE_PREFIX: &[u8] = b"Cookie: mstshash=";
+/// The end of the cookie or routing token line.
+const CRLF: &[u8] = b"\r\n";
 
 /// RDP_NEG_REQ (MS-RDPBCGR 2.2.1.1.1).
 ///
@@ -314,21 +317,24 @@ pub enum Tpdu<'a> {
 /// Splits a TPDU into its code, the header after the code, and the user data, checking the
 /// length indicator (LI) against the bytes present.
 fn split_tpdu(input: &[u8]) -> Result<(TpduCode, &[u8], &[u8]), Error> {
-    let (&li, after_li) = input
-        .split_first()
-        .ok_or(Error::Truncated { what: "x224 tpdu" })?;
+    let (user_data, header) = bounded("x224 tpdu", input, tpdu_header)?;
+    // INVARIANT: tpdu_header refused LI 0, so the code octet is there.
+    let (header, code) = bounded("x224 tpdu", header, byte)?;
+    Ok((TpduCode(code & 0xF0), header, user_data))
+}
+
+/// The length indicator and the `LI` header octets after it (X.224 section 13.2.1); an LI of
+/// 0 or past the end is an impossible length.
+fn tpdu_header(i: &[u8]) -> PResult<'_, &[u8]> {
+    let (i, li) = byte(i)?;
     let li = usize::from(li);
-    if li == 0 || li > after_li.len() {
-        return Err(Error::InvalidLength {
+    if li == 0 {
+        return fail(Error::InvalidLength {
             what: "x224 length indicator",
             length: li,
         });
     }
-    let (header, user_data) = after_li.split_at(li);
-    let (&code, header) = header
-        .split_first()
-        .ok_or(Error::Truncated { what: "x224 tpdu" })?;
-    Ok((TpduCode(code & 0xF0), header, user_data))
+    within("x224 length indicator", li)(i)
 }
 
 /// Parses the X.224 TPDU carried in one TPKT payload.
@@ -496,11 +502,10 @@ fn request_token(variable: &[u8]) -> (&[u8], Option<RequestToken<'_>>) {
     if variable.is_empty() || starts_with_struct {
         return (variable, None);
     }
-    let Some(end) = variable.windows(2).position(|w| w == b"\r\n") else {
+    let line: PResult<'_, &[u8]> = terminated(take_until(CRLF), tag(CRLF)).parse(variable);
+    let Ok((rest, line)) = line else {
         return (variable, None);
     };
-    let (line, rest) = variable.split_at(end);
-    let rest = rest.get(2..).unwrap_or_default();
     let token = match line.strip_prefix(COOKIE_PREFIX) {
         Some(name) => RequestToken::Cookie(name),
         None => RequestToken::RoutingToken(line),
@@ -524,14 +529,13 @@ fn neg_struct(input: &[u8], want_type: u8) -> Option<(&[u8], u8, u32)> {
 
 /// Parses RDP_CORRELATION_INFO; `None` when the bytes are not that structure.
 fn correlation_info(input: &[u8]) -> Option<(&[u8], CorrelationInfo<'_>)> {
-    let parsed: PResult<'_, (StructHeader, &[u8])> =
-        ((byte, byte, le_u16), take(16usize)).parse(input);
+    // 16 reserved bytes follow the id.
+    let parsed: PResult<'_, (StructHeader, &[u8], &[u8])> =
+        ((byte, byte, le_u16), take(16usize), take(16usize)).parse(input);
     match parsed {
-        Ok((rest, ((kind, flags, length), correlation_id)))
+        Ok((rest, ((kind, flags, length), correlation_id, _reserved)))
             if kind == TYPE_RDP_CORRELATION_INFO && usize::from(length) == CORRELATION_INFO_LEN =>
         {
-            // 16 reserved bytes follow the id.
-            let rest = rest.get(16..)?;
             Some((
                 rest,
                 CorrelationInfo {

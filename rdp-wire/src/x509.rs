@@ -17,6 +17,7 @@ use x509_parser::prelude::FromDer as _;
 use x509_parser::public_key::PublicKey;
 use x509_parser::x509::X509Name;
 
+use crate::parse::Bump as _;
 use crate::printable::{printable, printable_bytes, printable_string};
 use crate::Error;
 
@@ -80,7 +81,7 @@ fn keep(list: &mut Vec<String>, not_kept: &mut usize, make: impl FnOnce() -> Str
     if list.len() < MAX_SUMMARY_LIST {
         list.push(make());
     } else {
-        *not_kept = not_kept.saturating_add(1);
+        not_kept.bump();
     }
 }
 

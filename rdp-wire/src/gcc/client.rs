@@ -1,7 +1,12 @@
 //! Client data blocks of the GCC Conference Create Request (MS-RDPBCGR 2.2.1.3.2 to 2.2.1.3.9).
 
-use super::{ansi_fixed, data_blocks, utf16_fixed, Le};
+use nom::bytes::complete::take;
+use nom::number::complete::{le_i32, le_u16, le_u32, u8 as byte};
+use nom::Parser;
+
+use super::{ansi_fixed, data_blocks, optional, utf16_fixed};
 use crate::names::{ChannelOptions, EncryptionMethods, RdpVersion};
+use crate::parse::{bounded, fail, usize_of, PResult};
 use crate::values::{open_enum, open_flags};
 use crate::Error;
 
@@ -360,27 +365,24 @@ pub fn parse_client_data(input: &[u8]) -> Result<ClientData<'_>, Error> {
     let mut out = ClientData::default();
     for block in data_blocks(input) {
         let block = block?;
-        let mut r = Le {
-            input: block.body,
-            what: "client data block",
-        };
-        let duplicate = match block.block_type {
+        let body = block.body;
+        let (rest, duplicate) = match block.block_type {
             CS_CORE => {
-                r.what = "client core data";
-                let v = core(&mut r, &mut out.anomalies)?;
-                out.core.replace(v).is_some()
+                let anomalies = &mut out.anomalies;
+                let (rest, v) = bounded("client core data", body, |i| core(i, anomalies))?;
+                (rest, out.core.replace(v).is_some())
             }
             CS_SECURITY => {
-                r.what = "client security data";
+                let (rest, (methods, ext)) =
+                    bounded("client security data", body, (le_u32, le_u32))?;
                 let v = ClientSecurityData {
-                    encryption_methods: EncryptionMethods(r.u32()?),
-                    ext_encryption_methods: r.u32()?,
+                    encryption_methods: EncryptionMethods(methods),
+                    ext_encryption_methods: ext,
                 };
-                out.security.replace(v).is_some()
+                (rest, out.security.replace(v).is_some())
             }
             CS_NET => {
-                r.what = "client network data";
-                let v = network(&mut r)?;
+                let (rest, v) = bounded("client network data", body, network)?;
                 // rdesktop writes the options big-endian: only low-half bits set.
                 if v.channels
                     .iter()
@@ -388,46 +390,44 @@ pub fn parse_client_data(input: &[u8]) -> Result<ClientData<'_>, Error> {
                 {
                     out.anomalies.push("channel options look byte-swapped");
                 }
-                out.network.replace(v).is_some()
+                (rest, out.network.replace(v).is_some())
             }
             CS_CLUSTER => {
-                r.what = "client cluster data";
+                let (rest, (flags, session)) =
+                    bounded("client cluster data", body, (le_u32, le_u32))?;
                 let v = ClientClusterData {
-                    flags: ClusterFlags(r.u32()?),
-                    redirected_session_id: r.u32()?,
+                    flags: ClusterFlags(flags),
+                    redirected_session_id: session,
                 };
-                out.cluster.replace(v).is_some()
+                (rest, out.cluster.replace(v).is_some())
             }
             CS_MONITOR => {
-                r.what = "client monitor data";
-                let v = monitor(&mut r)?;
-                out.monitor.replace(v).is_some()
+                let (rest, v) = bounded("client monitor data", body, monitor)?;
+                (rest, out.monitor.replace(v).is_some())
             }
             CS_MCS_MSGCHANNEL => {
-                r.what = "client message channel data";
-                let v = ClientMessageChannelData { flags: r.u32()? };
-                out.message_channel.replace(v).is_some()
+                let (rest, flags) = bounded("client message channel data", body, le_u32)?;
+                let v = ClientMessageChannelData { flags };
+                (rest, out.message_channel.replace(v).is_some())
             }
             CS_MONITOR_EX => {
-                r.what = "client monitor extended data";
-                let v = monitor_ex(&mut r)?;
-                out.monitor_extended.replace(v).is_some()
+                let (rest, v) = bounded("client monitor extended data", body, monitor_ex)?;
+                (rest, out.monitor_extended.replace(v).is_some())
             }
             CS_MULTITRANSPORT => {
-                r.what = "client multitransport data";
-                let v = ClientMultitransportData { flags: r.u32()? };
-                out.multitransport.replace(v).is_some()
+                let (rest, flags) = bounded("client multitransport data", body, le_u32)?;
+                let v = ClientMultitransportData { flags };
+                (rest, out.multitransport.replace(v).is_some())
             }
             other => {
                 out.unknown_blocks.push(other);
-                r.input = &[];
-                false
+                (&[][..], false)
             }
         };
         if duplicate {
             out.anomalies.push("repeated client data block");
         }
-        if !r.input.is_empty() {
+        if !rest.is_empty() {
             out.anomalies
                 .push("bytes after the fields of a client data block");
         }
@@ -435,163 +435,151 @@ pub fn parse_client_data(input: &[u8]) -> Result<ClientData<'_>, Error> {
     Ok(out)
 }
 
-fn core<'a>(
-    r: &mut Le<'a>,
-    anomalies: &mut Vec<&'static str>,
-) -> Result<ClientCoreData<'a>, Error> {
-    let version = RdpVersion(r.u32()?);
-    let desktop_width = r.u16()?;
-    let desktop_height = r.u16()?;
-    let color_depth = r.u16()?;
-    let sas_sequence = r.u16()?;
-    let keyboard_layout = r.u32()?;
-    let client_build = r.u32()?;
-    let client_name = r.take(32)?;
-    let keyboard_type = r.u32()?;
-    let keyboard_sub_type = r.u32()?;
-    let keyboard_function_key = r.u32()?;
-    let ime_file_name = r.take(64)?;
-    let u16_of = |b: &[u8]| {
-        u16::from_le_bytes([
-            b.first().copied().unwrap_or(0),
-            b.get(1).copied().unwrap_or(0),
-        ])
-    };
-    let u32_of = |b: &[u8]| {
-        u32::from_le_bytes([
-            b.first().copied().unwrap_or(0),
-            b.get(1).copied().unwrap_or(0),
-            b.get(2).copied().unwrap_or(0),
-            b.get(3).copied().unwrap_or(0),
-        ])
-    };
+/// TS_UD_CS_CORE (MS-RDPBCGR 2.2.1.3.2): the mandatory fields, then the optional ones.
+fn core<'a>(i: &'a [u8], anomalies: &mut Vec<&'static str>) -> PResult<'a, ClientCoreData<'a>> {
+    let (i, (version, desktop_width, desktop_height, color_depth, sas_sequence)) =
+        (le_u32, le_u16, le_u16, le_u16, le_u16).parse(i)?;
+    let (i, (keyboard_layout, client_build, client_name)) =
+        (le_u32, le_u32, take(32usize)).parse(i)?;
+    let (i, (keyboard_type, keyboard_sub_type, keyboard_function_key, ime_file_name)) =
+        (le_u32, le_u32, le_u32, take(64usize)).parse(i)?;
     // Each optional field exists only if every earlier one does (MS-RDPBCGR 2.2.1.3.2).
-    let post_beta2_color_depth = r.optional(2, anomalies).map(u16_of);
-    let client_product_id = r.optional(2, anomalies).map(u16_of);
-    let serial_number = r.optional(4, anomalies).map(u32_of);
-    let high_color_depth = r.optional(2, anomalies).map(u16_of);
-    let supported_color_depths = r
-        .optional(2, anomalies)
-        .map(u16_of)
-        .map(SupportedColorDepths);
-    let early_capability_flags = r
-        .optional(2, anomalies)
-        .map(u16_of)
-        .map(EarlyCapabilityFlags);
-    let client_dig_product_id = r.optional(64, anomalies);
-    let connection_type = r
-        .optional(1, anomalies)
-        .and_then(|b| b.first().copied())
-        .map(ConnectionType);
-    let pad1octet = r.optional(1, anomalies).and_then(|b| b.first().copied());
-    let server_selected_protocol = r.optional(4, anomalies).map(u32_of);
-    let desktop_physical_width = r.optional(4, anomalies).map(u32_of);
-    let desktop_physical_height = r.optional(4, anomalies).map(u32_of);
-    let desktop_orientation = r.optional(2, anomalies).map(u16_of);
-    let desktop_scale_factor = r.optional(4, anomalies).map(u32_of);
-    let device_scale_factor = r.optional(4, anomalies).map(u32_of);
-    Ok(ClientCoreData {
-        version,
-        desktop_width,
-        desktop_height,
-        color_depth,
-        sas_sequence,
-        keyboard_layout,
-        client_build,
-        client_name,
-        keyboard_type,
-        keyboard_sub_type,
-        keyboard_function_key,
-        ime_file_name,
-        post_beta2_color_depth,
-        client_product_id,
-        serial_number,
-        high_color_depth,
-        supported_color_depths,
-        early_capability_flags,
-        client_dig_product_id,
-        connection_type,
-        pad1octet,
-        server_selected_protocol,
-        desktop_physical_width,
-        desktop_physical_height,
-        desktop_orientation,
-        desktop_scale_factor,
-        device_scale_factor,
-    })
+    let (i, post_beta2_color_depth) = optional(i, le_u16, anomalies);
+    let (i, client_product_id) = optional(i, le_u16, anomalies);
+    let (i, serial_number) = optional(i, le_u32, anomalies);
+    let (i, high_color_depth) = optional(i, le_u16, anomalies);
+    let (i, supported_color_depths) = optional(i, le_u16, anomalies);
+    let (i, early_capability_flags) = optional(i, le_u16, anomalies);
+    let (i, client_dig_product_id) = optional(i, take(64usize), anomalies);
+    let (i, connection_type) = optional(i, byte, anomalies);
+    let (i, pad1octet) = optional(i, byte, anomalies);
+    let (i, server_selected_protocol) = optional(i, le_u32, anomalies);
+    let (i, desktop_physical_width) = optional(i, le_u32, anomalies);
+    let (i, desktop_physical_height) = optional(i, le_u32, anomalies);
+    let (i, desktop_orientation) = optional(i, le_u16, anomalies);
+    let (i, desktop_scale_factor) = optional(i, le_u32, anomalies);
+    let (i, device_scale_factor) = optional(i, le_u32, anomalies);
+    Ok((
+        i,
+        ClientCoreData {
+            version: RdpVersion(version),
+            desktop_width,
+            desktop_height,
+            color_depth,
+            sas_sequence,
+            keyboard_layout,
+            client_build,
+            client_name,
+            keyboard_type,
+            keyboard_sub_type,
+            keyboard_function_key,
+            ime_file_name,
+            post_beta2_color_depth,
+            client_product_id,
+            serial_number,
+            high_color_depth,
+            supported_color_depths: supported_color_depths.map(SupportedColorDepths),
+            early_capability_flags: early_capability_flags.map(EarlyCapabilityFlags),
+            client_dig_product_id,
+            connection_type: connection_type.map(ConnectionType),
+            pad1octet,
+            server_selected_protocol,
+            desktop_physical_width,
+            desktop_physical_height,
+            desktop_orientation,
+            desktop_scale_factor,
+            device_scale_factor,
+        },
+    ))
 }
 
-/// Checks that `count` records of `size` bytes fit in what is left, before allocating.
-fn records(r: &Le<'_>, count: u32, size: usize) -> Result<usize, Error> {
-    let count = usize::try_from(count).map_err(|_| Error::InvalidLength {
-        what: r.what,
-        length: usize::MAX,
-    })?;
-    match count.checked_mul(size) {
-        Some(total) if total <= r.input.len() => Ok(count),
-        _ => Err(Error::InvalidLength {
-            what: r.what,
-            length: count,
-        }),
+/// Checks that `count` records of `size` bytes fit in `input`, before allocating.
+fn records(
+    what: &'static str,
+    input: &[u8],
+    count: u32,
+    size: usize,
+) -> Result<usize, nom::Err<Error>> {
+    let n = usize_of(count);
+    match n.checked_mul(size) {
+        Some(total) if total <= input.len() => Ok(n),
+        _ => fail(Error::InvalidLength { what, length: n }),
     }
 }
 
-fn network<'a>(r: &mut Le<'a>) -> Result<ClientNetworkData<'a>, Error> {
-    let channel_count = r.u32()?;
-    let n = records(r, channel_count, 12)?;
+/// TS_UD_CS_NET (MS-RDPBCGR 2.2.1.3.4): channelCount, then that many CHANNEL_DEF.
+fn network(i: &[u8]) -> PResult<'_, ClientNetworkData<'_>> {
+    let (mut i, channel_count) = le_u32(i)?;
+    let n = records("client network data", i, channel_count, 12)?;
     let mut channels = Vec::with_capacity(n);
     for _ in 0..n {
-        let name = r.take(8)?;
-        let options = ChannelOptions(r.u32()?);
-        channels.push(StaticChannel { name, options });
+        let (rest, (name, options)) = (take(8usize), le_u32).parse(i)?;
+        channels.push(StaticChannel {
+            name,
+            options: ChannelOptions(options),
+        });
+        i = rest;
     }
-    Ok(ClientNetworkData {
-        channel_count,
-        channels,
-    })
+    Ok((
+        i,
+        ClientNetworkData {
+            channel_count,
+            channels,
+        },
+    ))
 }
 
-fn monitor(r: &mut Le<'_>) -> Result<ClientMonitorData, Error> {
-    let flags = r.u32()?;
-    let count = r.u32()?;
-    let n = records(r, count, 20)?;
+/// TS_UD_CS_MONITOR (MS-RDPBCGR 2.2.1.3.6): flags, monitorCount, then TS_MONITOR_DEFs.
+fn monitor(i: &[u8]) -> PResult<'_, ClientMonitorData> {
+    let (mut i, (flags, count)) = (le_u32, le_u32).parse(i)?;
+    let n = records("client monitor data", i, count, 20)?;
     let mut monitors = Vec::with_capacity(n);
     for _ in 0..n {
+        let (rest, (left, top, right, bottom, flags)) =
+            (le_i32, le_i32, le_i32, le_i32, le_u32).parse(i)?;
         monitors.push(MonitorDef {
-            left: i32::from_le_bytes(r.array()?),
-            top: i32::from_le_bytes(r.array()?),
-            right: i32::from_le_bytes(r.array()?),
-            bottom: i32::from_le_bytes(r.array()?),
-            flags: r.u32()?,
+            left,
+            top,
+            right,
+            bottom,
+            flags,
         });
+        i = rest;
     }
-    Ok(ClientMonitorData { flags, monitors })
+    Ok((i, ClientMonitorData { flags, monitors }))
 }
 
-fn monitor_ex(r: &mut Le<'_>) -> Result<ClientMonitorExtendedData, Error> {
-    let flags = r.u32()?;
-    let monitor_attribute_size = r.u32()?;
+/// TS_UD_CS_MONITOR_EX (MS-RDPBCGR 2.2.1.3.9): flags, monitorAttributeSize (20),
+/// monitorCount, then TS_MONITOR_ATTRIBUTES.
+fn monitor_ex(i: &[u8]) -> PResult<'_, ClientMonitorExtendedData> {
+    let (i, (flags, monitor_attribute_size)) = (le_u32, le_u32).parse(i)?;
     if monitor_attribute_size != 20 {
-        return Err(Error::InvalidLength {
+        return fail(Error::InvalidLength {
             what: "client monitor attributes",
-            length: usize::try_from(monitor_attribute_size).unwrap_or(usize::MAX),
+            length: usize_of(monitor_attribute_size),
         });
     }
-    let count = r.u32()?;
-    let n = records(r, count, 20)?;
+    let (mut i, count) = le_u32(i)?;
+    let n = records("client monitor extended data", i, count, 20)?;
     let mut monitors = Vec::with_capacity(n);
     for _ in 0..n {
+        let (rest, (physical_width, physical_height, orientation, desktop_scale, device_scale)) =
+            (le_u32, le_u32, le_u32, le_u32, le_u32).parse(i)?;
         monitors.push(MonitorAttributes {
-            physical_width: r.u32()?,
-            physical_height: r.u32()?,
-            orientation: r.u32()?,
-            desktop_scale_factor: r.u32()?,
-            device_scale_factor: r.u32()?,
+            physical_width,
+            physical_height,
+            orientation,
+            desktop_scale_factor: desktop_scale,
+            device_scale_factor: device_scale,
         });
+        i = rest;
     }
-    Ok(ClientMonitorExtendedData {
-        flags,
-        monitor_attribute_size,
-        monitors,
-    })
+    Ok((
+        i,
+        ClientMonitorExtendedData {
+            flags,
+            monitor_attribute_size,
+            monitors,
+        },
+    ))
 }

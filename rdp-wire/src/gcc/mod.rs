@@ -28,7 +28,12 @@ pub use server::{
 };
 pub use settings::{CertificateSummary, ChannelSummary, ClientSettings, ServerSettings};
 
-use crate::per::PerReader as Per;
+use nom::bytes::complete::take;
+use nom::number::complete::{be_u16, le_u16, u8 as byte};
+use nom::Parser;
+
+use crate::parse::{be_uint, bounded, fail, PResult};
+use crate::per;
 use crate::values::open_enum;
 use crate::Error;
 
@@ -91,26 +96,28 @@ pub struct ConferenceCreateResponse<'a> {
 
 /// Reads the `ConnectData` header: t124Identifier and connectPDU length. Returns the bytes of
 /// the ConnectGCCPDU (everything after the length, whatever the length says).
-fn connect_data<'a>(input: &'a [u8], anomalies: &mut Vec<&'static str>) -> Result<Per<'a>, Error> {
-    let mut p = Per::new(input, "t124 connect data");
-    let key_choice = p.u8()?;
+fn connect_data<'a>(input: &'a [u8], anomalies: &mut Vec<&'static str>) -> Result<&'a [u8], Error> {
+    let header = |i: &'a [u8]| -> PResult<'a, (u8, &'a [u8], usize)> {
+        let (i, key_choice) = byte(i)?;
+        let (i, oid_len) = byte(i)?;
+        let (i, oid) = take(oid_len)(i)?;
+        let (i, declared) = per::length(i)?;
+        Ok((i, (key_choice, oid, declared)))
+    };
+    let (rest, (key_choice, oid, declared)) = bounded("t124 connect data", input, header)?;
     if key_choice != 0 {
         anomalies.push("t124 key is not an object identifier");
     }
-    let oid_len = p.u8()?;
-    let oid = p.take(usize::from(oid_len))?;
     if oid != T124_OID {
         anomalies.push("t124 identifier is not 0.0.20.124.0.1");
     }
-    let declared = p.length()?;
     // Windows and xrdp write a fixed connectPDU length in the Conference Create Response
     // (0x2a in the MS-RDPBCGR 4.1.4 example) that is shorter than the data; only a length
     // promising more than is there is a deviation worth reporting.
-    if declared > p.input.len() {
+    if declared > rest.len() {
         anomalies.push("t124 connectPDU length is larger than the data");
     }
-    p.what = "gcc conference create pdu";
-    Ok(p)
+    Ok(rest)
 }
 
 /// Finds the user data after a 4-byte H.221 key anywhere in `input`, for layouts the
@@ -127,74 +134,74 @@ fn user_data_by_key<'a>(
             value: 0,
         })?;
     anomalies.push("unusual gcc conference create layout; user data found by its key");
-    let mut p = Per::new(input.get(pos..).unwrap_or_default(), "gcc user data");
-    let key = p.take(4)?;
-    user_data(p, key, anomalies)
+    let (rest, (_, key)) = bounded("gcc user data", input, (take(pos), take(4usize)))?;
+    user_data(rest, key, anomalies)
 }
 
 /// The PER-length-prefixed user data after the key. A length past the end is tolerated:
 /// the rest of the input is taken and an anomaly recorded.
 fn user_data<'a>(
-    mut p: Per<'a>,
+    input: &'a [u8],
     key: &'a [u8],
     anomalies: &mut Vec<&'static str>,
 ) -> Result<(&'a [u8], &'a [u8]), Error> {
-    let len = p.length()?;
-    if len > p.input.len() {
+    let (rest, len) = bounded("gcc user data", input, per::length)?;
+    if len > rest.len() {
         anomalies.push("gcc user data length exceeds the data");
-        return Ok((key, p.input));
+        return Ok((key, rest));
     }
-    let data = p.take(len)?;
-    if !p.input.is_empty() {
+    let (rest, data) = bounded("gcc user data", rest, take(len))?;
+    if !rest.is_empty() {
         anomalies.push("bytes after gcc user data");
     }
     Ok((key, data))
 }
 
-/// The key and user data of the usual ConferenceCreateRequest layout, after the CHOICE octet.
-fn create_request_fields<'a>(p: &mut Per<'a>) -> Result<(&'a [u8], Per<'a>), Error> {
-    let options = p.u8()?;
+/// The key of the usual ConferenceCreateRequest layout, after the CHOICE octet; the rest is
+/// the PER-length-prefixed user data.
+fn create_request_fields(i: &[u8]) -> PResult<'_, &[u8]> {
+    let (i, options) = byte(i)?;
     if options & 0x08 == 0 {
-        return Err(Error::UnexpectedValue {
+        return fail(Error::UnexpectedValue {
             what: "gcc conference create request options",
             value: u32::from(options),
         });
     }
     // conferenceName: NumericString (SIZE (1..255)), length - 1 then 4-bit digits.
-    let digits = usize::from(p.u8()?).saturating_add(1);
-    p.take(digits.div_ceil(2))?;
+    let (i, digits) = byte(i)?;
+    let (i, _) = take(usize::from(digits).saturating_add(1).div_ceil(2))(i)?;
     // lockedConference/listedConference/conductibleConference/terminationMethod bits.
-    p.u8()?;
+    let (i, _) = byte(i)?;
     // userData: SET OF with one element.
-    let sets = p.u8()?;
+    let (i, sets) = byte(i)?;
     if sets != 1 {
-        return Err(Error::UnexpectedValue {
+        return fail(Error::UnexpectedValue {
             what: "gcc user data set count",
             value: u32::from(sets),
         });
     }
-    h221_key(p)
+    h221_key(i)
 }
 
 /// `value present` + `h221NonStandard` CHOICE octet, then the key (OCTET STRING (SIZE
 /// (4..255)), length - 4).
-fn h221_key<'a>(p: &mut Per<'a>) -> Result<(&'a [u8], Per<'a>), Error> {
-    let choice = p.u8()?;
+fn h221_key(i: &[u8]) -> PResult<'_, &[u8]> {
+    let (i, choice) = byte(i)?;
     if choice != 0xc0 {
-        return Err(Error::UnexpectedValue {
+        return fail(Error::UnexpectedValue {
             what: "gcc user data choice",
             value: u32::from(choice),
         });
     }
-    let key_len = usize::from(p.u8()?).saturating_add(4);
-    let key = p.take(key_len)?;
+    let (i, key_len) = byte(i)?;
+    let (i, key) = take(usize::from(key_len).saturating_add(4))(i)?;
     if key != KEY_CLIENT && key != KEY_SERVER {
-        return Err(Error::UnexpectedValue {
+        return fail(Error::UnexpectedValue {
             what: "gcc h221 non-standard key",
             value: 0,
         });
     }
-    Ok((key, Per::new(p.input, "gcc user data")))
+    Ok((i, key))
 }
 
 /// Parses the T.124 ConnectData + ConferenceCreateRequest in an MCS Connect-Initial's userData
@@ -203,16 +210,15 @@ fn h221_key<'a>(p: &mut Per<'a>) -> Result<(&'a [u8], Per<'a>), Error> {
 /// Errors only when no user data can be found at all; everything else is an anomaly.
 pub fn parse_conference_create_request(input: &[u8]) -> Result<ConferenceCreateRequest<'_>, Error> {
     let mut anomalies = Vec::new();
-    let mut p = connect_data(input, &mut anomalies)?;
-    let body = p.input;
-    let choice = p.u8()?;
+    let body = connect_data(input, &mut anomalies)?;
+    let (fields, choice) = bounded("gcc conference create pdu", body, byte)?;
     let structured = if choice == 0x00 {
-        create_request_fields(&mut p).ok()
+        create_request_fields(fields).ok()
     } else {
         None
     };
     let (key, user_data) = match structured {
-        Some((key, rest)) => user_data(rest, key, &mut anomalies)?,
+        Some((rest, key)) => user_data(rest, key, &mut anomalies)?,
         None => user_data_by_key(body, &mut anomalies)?,
     };
     if key != KEY_CLIENT {
@@ -225,38 +231,35 @@ pub fn parse_conference_create_request(input: &[u8]) -> Result<ConferenceCreateR
     })
 }
 
-/// The usual ConferenceCreateResponse layout after the CHOICE octet.
-type ResponseFields<'a> = (u16, u32, GccResult, &'a [u8], Per<'a>);
+/// The usual ConferenceCreateResponse layout after the CHOICE octet: nodeID, tag, result and
+/// the key; the rest is the PER-length-prefixed user data.
+type ResponseFields<'a> = (u16, u32, GccResult, &'a [u8]);
 
-fn create_response_fields<'a>(p: &mut Per<'a>) -> Result<ResponseFields<'a>, Error> {
-    let hi = p.u8()?;
-    let lo = p.u8()?;
-    let raw = u16::from_be_bytes([hi, lo]);
-    let node_id = raw.checked_add(1001).ok_or(Error::UnexpectedValue {
-        what: "gcc node id",
-        value: u32::from(raw),
-    })?;
-    let tag_len = usize::from(p.u8()?);
+fn create_response_fields(i: &[u8]) -> PResult<'_, ResponseFields<'_>> {
+    let (i, raw) = be_u16(i)?;
+    let Some(node_id) = raw.checked_add(1001) else {
+        return fail(Error::UnexpectedValue {
+            what: "gcc node id",
+            value: u32::from(raw),
+        });
+    };
+    let (i, tag_len) = byte(i)?;
+    let tag_len = usize::from(tag_len);
     if tag_len == 0 || tag_len > 4 {
-        return Err(Error::InvalidLength {
+        return fail(Error::InvalidLength {
             what: "gcc tag",
             length: tag_len,
         });
     }
-    let tag = p
-        .take(tag_len)?
-        .iter()
-        .fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b));
-    let result = GccResult(p.u8()?);
-    let sets = p.u8()?;
+    let (i, (tag, result, sets)) = (take(tag_len), byte, byte).parse(i)?;
     if sets != 1 {
-        return Err(Error::UnexpectedValue {
+        return fail(Error::UnexpectedValue {
             what: "gcc user data set count",
             value: u32::from(sets),
         });
     }
-    let (key, rest) = h221_key(p)?;
-    Ok((node_id, tag, result, key, rest))
+    let (i, key) = h221_key(i)?;
+    Ok((i, (node_id, be_uint(tag), GccResult(result), key)))
 }
 
 /// Parses the T.124 ConnectData + ConferenceCreateResponse in an MCS Connect-Response's
@@ -267,16 +270,15 @@ pub fn parse_conference_create_response(
     input: &[u8],
 ) -> Result<ConferenceCreateResponse<'_>, Error> {
     let mut anomalies = Vec::new();
-    let mut p = connect_data(input, &mut anomalies)?;
-    let body = p.input;
-    let choice = p.u8()?;
+    let body = connect_data(input, &mut anomalies)?;
+    let (fields, choice) = bounded("gcc conference create pdu", body, byte)?;
     let structured = if choice == 0x14 {
-        create_response_fields(&mut p).ok()
+        create_response_fields(fields).ok()
     } else {
         None
     };
     let out = match structured {
-        Some((node_id, tag, result, key, rest)) => {
+        Some((rest, (node_id, tag, result, key))) => {
             let (key, user_data) = user_data(rest, key, &mut anomalies)?;
             ConferenceCreateResponse {
                 node_id: Some(node_id),
@@ -332,6 +334,22 @@ pub fn data_blocks(input: &[u8]) -> DataBlocks<'_> {
     }
 }
 
+/// One `TS_UD_HEADER` and its body; a `length` below 4 or past the end is an impossible length.
+fn data_block(i: &[u8]) -> PResult<'_, DataBlock<'_>> {
+    let (i, (block_type, length)) = (le_u16, le_u16).parse(i)?;
+    let length = usize::from(length);
+    match length.checked_sub(4) {
+        Some(n) if n <= i.len() => {
+            let (i, body) = take(n)(i)?;
+            Ok((i, DataBlock { block_type, body }))
+        }
+        _ => fail(Error::InvalidLength {
+            what: "gcc data block",
+            length,
+        }),
+    }
+}
+
 impl<'a> Iterator for DataBlocks<'a> {
     type Item = Result<DataBlock<'a>, Error>;
 
@@ -339,81 +357,38 @@ impl<'a> Iterator for DataBlocks<'a> {
         if self.failed || self.input.is_empty() {
             return None;
         }
-        let item = (|| {
-            let (header, rest) = self.input.split_at_checked(4).ok_or(Error::Truncated {
-                what: "gcc data block header",
-            })?;
-            let (t, l) = header.split_at(2);
-            let block_type = u16::from_le_bytes(t.try_into().map_err(|_| Error::Truncated {
-                what: "gcc data block header",
-            })?);
-            let length = u16::from_le_bytes(l.try_into().map_err(|_| Error::Truncated {
-                what: "gcc data block header",
-            })?);
-            let length = usize::from(length);
-            let body_len = length.checked_sub(4).ok_or(Error::InvalidLength {
-                what: "gcc data block",
-                length,
-            })?;
-            let (body, rest) = rest
-                .split_at_checked(body_len)
-                .ok_or(Error::InvalidLength {
-                    what: "gcc data block",
-                    length,
-                })?;
-            self.input = rest;
-            Ok(DataBlock { block_type, body })
-        })();
-        if item.is_err() {
-            self.failed = true;
-        }
-        Some(item)
-    }
-}
-
-/// Little-endian field reader over one data block body, with optional trailing fields.
-struct Le<'a> {
-    input: &'a [u8],
-    what: &'static str,
-}
-
-impl<'a> Le<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
-        let (head, rest) = self
-            .input
-            .split_at_checked(n)
-            .ok_or(Error::Truncated { what: self.what })?;
-        self.input = rest;
-        Ok(head)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
-        self.take(N)?
-            .try_into()
-            .map_err(|_| Error::Truncated { what: self.what })
-    }
-
-    fn u16(&mut self) -> Result<u16, Error> {
-        Ok(u16::from_le_bytes(self.array()?))
-    }
-
-    fn u32(&mut self) -> Result<u32, Error> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-
-    /// `Some` when `n` more bytes are present; `None` at the end. A partial field is recorded
-    /// as an anomaly and ends the optional fields.
-    fn optional(&mut self, n: usize, anomalies: &mut Vec<&'static str>) -> Option<&'a [u8]> {
-        if self.input.is_empty() {
-            return None;
-        }
-        match self.take(n) {
-            Ok(b) => Some(b),
-            Err(_) => {
-                anomalies.push("partial optional field at the end of a data block");
-                self.input = &[];
-                None
+        match bounded("gcc data block header", self.input, data_block) {
+            Ok((rest, block)) => {
+                self.input = rest;
+                Some(Ok(block))
             }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// An optional field at the end of a data block (MS-RDPBCGR 2.2.1.3.2: each exists only if
+/// every earlier one does): `None` at the end of the block. A partial field is recorded as an
+/// anomaly and ends the optional fields (the rest of the block is consumed).
+fn optional<'a, O, P>(
+    input: &'a [u8],
+    mut field: P,
+    anomalies: &mut Vec<&'static str>,
+) -> (&'a [u8], Option<O>)
+where
+    P: Parser<&'a [u8], Output = O, Error = Error>,
+{
+    if input.is_empty() {
+        return (input, None);
+    }
+    match field.parse(input) {
+        Ok((rest, value)) => (rest, Some(value)),
+        Err(_) => {
+            anomalies.push("partial optional field at the end of a data block");
+            (&[], None)
         }
     }
 }
@@ -423,12 +398,8 @@ impl<'a> Le<'a> {
 pub(crate) fn utf16_fixed(bytes: &[u8]) -> String {
     let units = bytes
         .chunks_exact(2)
-        .map(|c| {
-            u16::from_le_bytes([
-                c.first().copied().unwrap_or(0),
-                c.get(1).copied().unwrap_or(0),
-            ])
-        })
+        .filter_map(|c| c.first_chunk::<2>())
+        .map(|pair| u16::from_le_bytes(*pair))
         .take_while(|u| *u != 0);
     let text: String = char::decode_utf16(units)
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))

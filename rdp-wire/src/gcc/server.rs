@@ -1,8 +1,13 @@
 //! Server data blocks of the GCC Conference Create Response (MS-RDPBCGR 2.2.1.4.2 to 2.2.1.4.6)
 //! and the server certificate of Standard RDP Security (MS-RDPBCGR 2.2.1.4.3.1).
 
-use super::{data_blocks, Le};
+use nom::bytes::complete::take;
+use nom::number::complete::{le_u16, le_u32};
+use nom::Parser;
+
+use super::data_blocks;
 use crate::names::{EncryptionLevel, EncryptionMethods, RdpVersion};
+use crate::parse::{bounded, fail, usize_of, within, PResult};
 use crate::values::{open_enum, open_flags};
 use crate::Error;
 
@@ -180,86 +185,40 @@ pub fn parse_server_data(input: &[u8]) -> Result<ServerData<'_>, Error> {
     let mut out = ServerData::default();
     for block in data_blocks(input) {
         let block = block?;
-        let mut r = Le {
-            input: block.body,
-            what: "server data block",
-        };
-        let duplicate = match block.block_type {
+        let body = block.body;
+        let (rest, duplicate) = match block.block_type {
             SC_CORE => {
-                r.what = "server core data";
-                let version = RdpVersion(r.u32()?);
-                let client_requested_protocols = if r.input.is_empty() {
-                    None
-                } else {
-                    Some(r.u32()?)
-                };
-                let early_capability_flags = if r.input.is_empty() {
-                    None
-                } else {
-                    Some(ServerEarlyCapabilityFlags(r.u32()?))
-                };
-                let v = ServerCoreData {
-                    version,
-                    client_requested_protocols,
-                    early_capability_flags,
-                };
-                out.core.replace(v).is_some()
+                let (rest, v) = bounded("server core data", body, core)?;
+                (rest, out.core.replace(v).is_some())
             }
             SC_SECURITY => {
-                r.what = "server security data";
-                let v = security(&mut r, &mut out.anomalies)?;
-                out.security.replace(v).is_some()
+                let anomalies = &mut out.anomalies;
+                let (rest, v) = bounded("server security data", body, |i| security(i, anomalies))?;
+                (rest, out.security.replace(v).is_some())
             }
             SC_NET => {
-                r.what = "server network data";
-                let mcs_channel_id = r.u16()?;
-                let count = r.u16()?;
-                let n = usize::from(count);
-                if n.saturating_mul(2) > r.input.len() {
-                    return Err(Error::InvalidLength {
-                        what: "server network data",
-                        length: n,
-                    });
-                }
-                let mut channel_ids = Vec::with_capacity(n);
-                for _ in 0..n {
-                    channel_ids.push(r.u16()?);
-                }
-                // An odd count is followed by 2 bytes of padding.
-                if n & 1 == 1 && r.input.len() >= 2 {
-                    r.take(2)?;
-                }
-                out.network
-                    .replace(ServerNetworkData {
-                        mcs_channel_id,
-                        channel_ids,
-                    })
-                    .is_some()
+                let (rest, v) = bounded("server network data", body, network)?;
+                (rest, out.network.replace(v).is_some())
             }
             SC_MCS_MSGCHANNEL => {
-                r.what = "server message channel data";
-                out.message_channel
-                    .replace(ServerMessageChannelData {
-                        mcs_channel_id: r.u16()?,
-                    })
-                    .is_some()
+                let (rest, mcs_channel_id) = bounded("server message channel data", body, le_u16)?;
+                let v = ServerMessageChannelData { mcs_channel_id };
+                (rest, out.message_channel.replace(v).is_some())
             }
             SC_MULTITRANSPORT => {
-                r.what = "server multitransport data";
-                out.multitransport
-                    .replace(ServerMultitransportData { flags: r.u32()? })
-                    .is_some()
+                let (rest, flags) = bounded("server multitransport data", body, le_u32)?;
+                let v = ServerMultitransportData { flags };
+                (rest, out.multitransport.replace(v).is_some())
             }
             other => {
                 out.unknown_blocks.push(other);
-                r.input = &[];
-                false
+                (&[][..], false)
             }
         };
         if duplicate {
             out.anomalies.push("repeated server data block");
         }
-        if !r.input.is_empty() {
+        if !rest.is_empty() {
             out.anomalies
                 .push("bytes after the fields of a server data block");
         }
@@ -267,44 +226,88 @@ pub fn parse_server_data(input: &[u8]) -> Result<ServerData<'_>, Error> {
     Ok(out)
 }
 
-fn len_of(v: u32) -> usize {
-    usize::try_from(v).unwrap_or(usize::MAX)
+/// A trailing u32 that older servers leave out: `None` at the end of the block (a partial
+/// field is a truncation).
+fn trailing_u32(i: &[u8]) -> PResult<'_, Option<u32>> {
+    if i.is_empty() {
+        return Ok((i, None));
+    }
+    let (i, v) = le_u32(i)?;
+    Ok((i, Some(v)))
 }
 
+/// TS_UD_SC_CORE (MS-RDPBCGR 2.2.1.4.2).
+fn core(i: &[u8]) -> PResult<'_, ServerCoreData> {
+    let (i, version) = le_u32(i)?;
+    let (i, client_requested_protocols) = trailing_u32(i)?;
+    let (i, early_capability_flags) = trailing_u32(i)?;
+    Ok((
+        i,
+        ServerCoreData {
+            version: RdpVersion(version),
+            client_requested_protocols,
+            early_capability_flags: early_capability_flags.map(ServerEarlyCapabilityFlags),
+        },
+    ))
+}
+
+/// TS_UD_SC_NET (MS-RDPBCGR 2.2.1.4.4): MCSChannelId, channelCount, the channel ids and, for
+/// an odd count, 2 bytes of padding.
+fn network(i: &[u8]) -> PResult<'_, ServerNetworkData> {
+    let (mut i, (mcs_channel_id, count)) = (le_u16, le_u16).parse(i)?;
+    let n = usize::from(count);
+    if n.saturating_mul(2) > i.len() {
+        return fail(Error::InvalidLength {
+            what: "server network data",
+            length: n,
+        });
+    }
+    let mut channel_ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (rest, id) = le_u16(i)?;
+        channel_ids.push(id);
+        i = rest;
+    }
+    // An odd count is followed by 2 bytes of padding.
+    if n & 1 == 1 && i.len() >= 2 {
+        (i, _) = take(2usize)(i)?;
+    }
+    Ok((
+        i,
+        ServerNetworkData {
+            mcs_channel_id,
+            channel_ids,
+        },
+    ))
+}
+
+/// TS_UD_SC_SEC1 (MS-RDPBCGR 2.2.1.4.3).
 fn security<'a>(
-    r: &mut Le<'a>,
+    i: &'a [u8],
     anomalies: &mut Vec<&'static str>,
-) -> Result<ServerSecurityData<'a>, Error> {
-    let encryption_method = EncryptionMethods(r.u32()?);
-    let encryption_level = EncryptionLevel(r.u32()?);
-    if r.input.is_empty() {
+) -> PResult<'a, ServerSecurityData<'a>> {
+    let (i, (method, level)) = (le_u32, le_u32).parse(i)?;
+    let encryption_method = EncryptionMethods(method);
+    let encryption_level = EncryptionLevel(level);
+    if i.is_empty() {
         if encryption_method.0 != 0 || encryption_level.0 != 0 {
             anomalies.push("server security data without server random and certificate");
         }
-        return Ok(ServerSecurityData {
-            encryption_method,
-            encryption_level,
-            server_random: None,
-            server_certificate_bytes: None,
-            server_certificate: None,
-        });
+        return Ok((
+            i,
+            ServerSecurityData {
+                encryption_method,
+                encryption_level,
+                server_random: None,
+                server_certificate_bytes: None,
+                server_certificate: None,
+            },
+        ));
     }
-    let random_len = len_of(r.u32()?);
-    let cert_len = len_of(r.u32()?);
-    if random_len > r.input.len() {
-        return Err(Error::InvalidLength {
-            what: "server random",
-            length: random_len,
-        });
-    }
-    let server_random = r.take(random_len)?;
-    if cert_len > r.input.len() {
-        return Err(Error::InvalidLength {
-            what: "server certificate",
-            length: cert_len,
-        });
-    }
-    let cert = r.take(cert_len)?;
+    let (i, (random_len, cert_len)) = (le_u32, le_u32).parse(i)?;
+    let random_len = usize_of(random_len);
+    let (i, server_random) = within("server random", random_len)(i)?;
+    let (i, cert) = within("server certificate", usize_of(cert_len))(i)?;
     if random_len != 0 && random_len != 32 {
         anomalies.push("server random is not 32 bytes");
     }
@@ -319,13 +322,16 @@ fn security<'a>(
             }
         }
     };
-    Ok(ServerSecurityData {
-        encryption_method,
-        encryption_level,
-        server_random: Some(server_random),
-        server_certificate_bytes: Some(cert),
-        server_certificate,
-    })
+    Ok((
+        i,
+        ServerSecurityData {
+            encryption_method,
+            encryption_level,
+            server_random: Some(server_random),
+            server_certificate_bytes: Some(cert),
+            server_certificate,
+        },
+    ))
 }
 
 /// Parses a SERVER_CERTIFICATE (MS-RDPBCGR 2.2.1.4.3.1): a proprietary certificate with its
@@ -334,39 +340,17 @@ fn security<'a>(
 /// Errors: [`Error::Truncated`] for short fields, [`Error::InvalidLength`] for blob or
 /// certificate lengths past the end, [`Error::UnexpectedValue`] for a bad RSA1 magic.
 pub fn parse_server_certificate(input: &[u8]) -> Result<ServerCertificate<'_>, Error> {
-    let mut r = Le {
-        input,
-        what: "server certificate",
-    };
-    let dw_version = r.u32()?;
+    let (rest, dw_version) = bounded("server certificate", input, le_u32)?;
     let chain_version = CertChainVersion(dw_version & !CERT_TEMPORARY);
     let temporary = dw_version & CERT_TEMPORARY != 0;
     let body = match chain_version {
-        CertChainVersion::PROPRIETARY => CertificateBody::Proprietary(proprietary(&mut r)?),
+        CertChainVersion::PROPRIETARY => CertificateBody::Proprietary(
+            bounded("proprietary server certificate", rest, proprietary)?.1,
+        ),
         CertChainVersion::X509 => {
-            r.what = "x509 certificate chain";
-            let count = r.u32()?;
-            // Each certificate needs at least its 4-byte length: bound the count first.
-            if len_of(count).saturating_mul(4) > r.input.len() {
-                return Err(Error::InvalidLength {
-                    what: "x509 certificate chain",
-                    length: len_of(count),
-                });
-            }
-            let mut certs = Vec::new();
-            for _ in 0..count {
-                let len = len_of(r.u32()?);
-                if len > r.input.len() {
-                    return Err(Error::InvalidLength {
-                        what: "x509 certificate",
-                        length: len,
-                    });
-                }
-                certs.push(r.take(len)?);
-            }
-            CertificateBody::X509(certs)
+            CertificateBody::X509(bounded("x509 certificate chain", rest, x509_chain)?.1)
         }
-        _ => CertificateBody::Unknown(r.input),
+        _ => CertificateBody::Unknown(rest),
     };
     Ok(ServerCertificate {
         dw_version,
@@ -376,59 +360,66 @@ pub fn parse_server_certificate(input: &[u8]) -> Result<ServerCertificate<'_>, E
     })
 }
 
-fn proprietary<'a>(r: &mut Le<'a>) -> Result<ProprietaryCertificate<'a>, Error> {
-    r.what = "proprietary server certificate";
-    let sig_alg_id = r.u32()?;
-    let key_alg_id = r.u32()?;
-    let _blob_type = r.u16()?;
-    let key_len = usize::from(r.u16()?);
-    if key_len > r.input.len() {
-        return Err(Error::InvalidLength {
-            what: "rsa public key blob",
-            length: key_len,
+/// X509 _CERTIFICATE_CHAIN (MS-RDPELE 2.2.1.4.2): NumCertBlobs, then each certificate with
+/// its 4-byte length.
+fn x509_chain(i: &[u8]) -> PResult<'_, Vec<&[u8]>> {
+    let (mut i, count) = le_u32(i)?;
+    // Each certificate needs at least its 4-byte length: bound the count first.
+    if usize_of(count).saturating_mul(4) > i.len() {
+        return fail(Error::InvalidLength {
+            what: "x509 certificate chain",
+            length: usize_of(count),
         });
     }
-    let mut k = Le {
-        input: r.take(key_len)?,
-        what: "rsa public key",
-    };
-    let magic = k.u32()?;
+    let mut certs = Vec::new();
+    for _ in 0..count {
+        let (rest, len) = le_u32(i)?;
+        let (rest, cert) = within("x509 certificate", usize_of(len))(rest)?;
+        certs.push(cert);
+        i = rest;
+    }
+    Ok((i, certs))
+}
+
+/// PROPRIETARYSERVERCERTIFICATE (MS-RDPBCGR 2.2.1.4.3.1.1).
+fn proprietary(i: &[u8]) -> PResult<'_, ProprietaryCertificate<'_>> {
+    let (i, (sig_alg_id, key_alg_id, _blob_type, key_len)) =
+        (le_u32, le_u32, le_u16, le_u16).parse(i)?;
+    let (i, key_blob) = within("rsa public key blob", usize::from(key_len))(i)?;
+    let (_, public_key) =
+        bounded("rsa public key", key_blob, rsa_public_key).map_err(nom::Err::Failure)?;
+    let (i, (_sig_type, sig_len)) = (le_u16, le_u16).parse(i)?;
+    let (i, signature) = within("certificate signature blob", usize::from(sig_len))(i)?;
+    Ok((
+        i,
+        ProprietaryCertificate {
+            sig_alg_id,
+            key_alg_id,
+            public_key,
+            signature,
+        },
+    ))
+}
+
+/// RSA_PUBLIC_KEY (MS-RDPBCGR 2.2.1.4.3.1.1.1): the `RSA1` magic, four u32 and the modulus.
+fn rsa_public_key(i: &[u8]) -> PResult<'_, RsaPublicKey<'_>> {
+    let (i, magic) = le_u32(i)?;
     if magic != RSA1_MAGIC {
-        return Err(Error::UnexpectedValue {
+        return fail(Error::UnexpectedValue {
             what: "rsa public key magic",
             value: magic,
         });
     }
-    let keylen = k.u32()?;
-    let bitlen = k.u32()?;
-    let datalen = k.u32()?;
-    let pub_exp = k.u32()?;
-    if len_of(keylen) > k.input.len() {
-        return Err(Error::InvalidLength {
-            what: "rsa modulus",
-            length: len_of(keylen),
-        });
-    }
-    let modulus = k.take(len_of(keylen))?;
-    let _sig_type = r.u16()?;
-    let sig_len = usize::from(r.u16()?);
-    if sig_len > r.input.len() {
-        return Err(Error::InvalidLength {
-            what: "certificate signature blob",
-            length: sig_len,
-        });
-    }
-    let signature = r.take(sig_len)?;
-    Ok(ProprietaryCertificate {
-        sig_alg_id,
-        key_alg_id,
-        public_key: RsaPublicKey {
+    let (i, (keylen, bitlen, datalen, pub_exp)) = (le_u32, le_u32, le_u32, le_u32).parse(i)?;
+    let (i, modulus) = within("rsa modulus", usize_of(keylen))(i)?;
+    Ok((
+        i,
+        RsaPublicKey {
             keylen,
             bitlen,
             datalen,
             pub_exp,
             modulus,
         },
-        signature,
-    })
+    ))
 }

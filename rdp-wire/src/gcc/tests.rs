@@ -197,6 +197,73 @@ fn core_optional_fields() {
     );
 }
 
+/// Every cut of the real CS_CORE block of a capture, with the block length following the cut:
+/// inside the mandatory fields it is a truncated "client core data", never a field read as 0;
+/// inside the optional ones, the fields before the cut are kept and the rest are absent.
+#[test]
+fn every_cut_of_client_core_data() {
+    let ud = client_user_data(FIPS_CONNECT_INITIAL);
+    let req = parse_conference_create_request(&ud).unwrap();
+    let blocks = req.user_data;
+    let core_len = u16::from_le_bytes([blocks[2], blocks[3]]) as usize;
+    let whole = parse_client_data(&blocks[..core_len])
+        .unwrap()
+        .core
+        .unwrap();
+    for body in 0..core_len - 4 {
+        let mut cut = blocks[..4 + body].to_vec();
+        cut[2..4].copy_from_slice(&((4 + body) as u16).to_le_bytes());
+        match parse_client_data(&cut) {
+            Err(e) => {
+                assert!(body < 128, "cut {body}: {e:?}");
+                assert_eq!(
+                    e,
+                    Error::Truncated {
+                        what: "client core data"
+                    }
+                );
+            }
+            Ok(d) => {
+                assert!(body >= 128, "cut {body}");
+                let core = d.core.unwrap();
+                assert_eq!(core.client_build, whole.client_build);
+                if body < 130 {
+                    assert_eq!(core.post_beta2_color_depth, None, "cut {body}");
+                } else {
+                    assert_eq!(core.post_beta2_color_depth, whole.post_beta2_color_depth);
+                }
+            }
+        }
+    }
+}
+
+/// Every cut of the real server data blocks of a capture inside a mandatory field names the
+/// block it cut short.
+#[test]
+fn every_cut_of_server_data_blocks() {
+    let ud = server_user_data(STD_CONNECT_RESPONSE);
+    let rsp = parse_conference_create_response(&ud).unwrap();
+    for block in data_blocks(rsp.user_data) {
+        let block = block.unwrap();
+        let (what, mandatory) = match block.block_type {
+            0x0c01 => ("server core data", 4),
+            0x0c02 => ("server security data", 8),
+            0x0c03 => ("server network data", 4),
+            _ => continue,
+        };
+        for body in 0..mandatory {
+            let mut cut = block.block_type.to_le_bytes().to_vec();
+            cut.extend_from_slice(&((4 + body) as u16).to_le_bytes());
+            cut.extend_from_slice(&block.body[..body]);
+            assert_eq!(
+                parse_server_data(&cut),
+                Err(Error::Truncated { what }),
+                "{what} cut at {body}"
+            );
+        }
+    }
+}
+
 #[test]
 fn t124_lenient() {
     let ud = client_user_data(STD_CONNECT_INITIAL);

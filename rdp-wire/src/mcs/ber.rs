@@ -4,15 +4,11 @@
 use nom::bytes::complete::take;
 use nom::number::complete::be_u8;
 
-use crate::parse::PResult;
+use crate::parse::{be_uint, fail, PResult};
 use crate::Error;
 
 /// Longest long-form length accepted: four length octets already describe 4 GiB.
 const MAX_LENGTH_OCTETS: u8 = 4;
-
-fn fail<T>(e: Error) -> Result<T, nom::Err<Error>> {
-    Err(nom::Err::Failure(e))
-}
 
 /// A BER definite length (X.690 8.1.3). The indefinite form (0x80) is not allowed in DER-like
 /// MCS encodings and is refused.
@@ -35,10 +31,7 @@ pub(crate) fn length(input: &[u8]) -> PResult<'_, usize> {
         });
     }
     let (input, octets) = take(usize::from(count))(input)?;
-    let value = octets
-        .iter()
-        .fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b));
-    match usize::try_from(value) {
+    match usize::try_from(be_uint(octets)) {
         Ok(v) => Ok((input, v)),
         Err(_) => fail(Error::InvalidLength {
             what: "ber length",
@@ -76,9 +69,7 @@ fn unsigned(value: &[u8], what: &'static str) -> Result<u32, nom::Err<Error>> {
             length: value.len(),
         });
     }
-    Ok(significant
-        .iter()
-        .fold(0u32, |acc, b| acc.wrapping_shl(8) | u32::from(*b)))
+    Ok(be_uint(significant))
 }
 
 /// An INTEGER (tag 0x02).

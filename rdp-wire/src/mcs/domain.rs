@@ -7,7 +7,10 @@
 //! domain PDU: the X.224 Data TPDU around it is the frame, so a short PDU is
 //! [`Error::Truncated`], never incomplete.
 
-use crate::per::PerReader as Reader;
+use nom::number::complete::{be_u16, u8 as byte};
+
+use crate::parse::{bounded, exact, fail, within, PResult};
+use crate::per;
 use crate::values::open_enum;
 use crate::Error;
 
@@ -230,12 +233,15 @@ impl DomainPdu<'_> {
 }
 
 /// A `UserId` (DynamicChannelId, offset 1001).
-fn user_id(r: &mut Reader<'_>) -> Result<u16, Error> {
-    let raw = r.u16()?;
-    raw.checked_add(USER_ID_BASE).ok_or(Error::UnexpectedValue {
-        what: "mcs user id",
-        value: u32::from(raw),
-    })
+fn user_id(input: &[u8]) -> PResult<'_, u16> {
+    let (input, raw) = be_u16(input)?;
+    match raw.checked_add(USER_ID_BASE) {
+        Some(id) => Ok((input, id)),
+        None => fail(Error::UnexpectedValue {
+            what: "mcs user id",
+            value: u32::from(raw),
+        }),
+    }
 }
 
 /// Decodes a 4-bit `Result` bit-field that starts at the lowest bit of `b0` and continues in
@@ -258,17 +264,14 @@ fn result_bits(b0: u8, b1: u8, anomalies: &mut Vec<&'static str>) -> McsResult {
 /// the end is [`Error::InvalidLength`]; a fragmented PER length is [`Error::UnexpectedValue`].
 /// Bytes after a fixed-size PDU, and PER encodings some peers get wrong, become anomalies.
 pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
-    let mut r = Reader::new(input, "mcs domain pdu");
-    let b0 = r.u8()?;
+    let (body, b0) = bounded("mcs domain pdu", input, byte)?;
     let choice = DomainMcsPduType(b0 >> 2);
     let pdu = match choice {
         DomainMcsPduType::ERECT_DOMAIN_REQUEST => {
-            r.what = "mcs erect domain request";
-            DomainPdu::ErectDomainRequest(erect_domain_request(r)?)
+            DomainPdu::ErectDomainRequest(erect_domain_request(body)?)
         }
         DomainMcsPduType::DISCONNECT_PROVIDER_ULTIMATUM => {
-            r.what = "mcs disconnect provider ultimatum";
-            let b1 = r.u8()?;
+            let (_, b1) = bounded("mcs disconnect provider ultimatum", body, byte)?;
             let reason = ((b0 & 0x03) << 1) | (b1 >> 7);
             DomainPdu::DisconnectProviderUltimatum(DisconnectProviderUltimatum {
                 reason: DisconnectReason(reason),
@@ -276,16 +279,17 @@ pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
         }
         DomainMcsPduType::ATTACH_USER_REQUEST => DomainPdu::AttachUserRequest,
         DomainMcsPduType::ATTACH_USER_CONFIRM => {
-            r.what = "mcs attach user confirm";
+            let what = "mcs attach user confirm";
             let mut anomalies = Vec::new();
-            let b1 = r.u8()?;
+            let (rest, b1) = bounded(what, body, byte)?;
             let result = result_bits(b0 & 0x01, b1, &mut anomalies);
-            let initiator = if b0 & 0x02 != 0 {
-                Some(user_id(&mut r)?)
+            let (rest, initiator) = if b0 & 0x02 != 0 {
+                let (rest, id) = bounded(what, rest, user_id)?;
+                (rest, Some(id))
             } else {
-                None
+                (rest, None)
             };
-            if !r.input.is_empty() {
+            if !rest.is_empty() {
                 anomalies.push("bytes after attach user confirm");
             }
             DomainPdu::AttachUserConfirm(AttachUserConfirm {
@@ -295,23 +299,26 @@ pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
             })
         }
         DomainMcsPduType::CHANNEL_JOIN_REQUEST => {
-            r.what = "mcs channel join request";
-            let initiator = user_id(&mut r)?;
-            let channel_id = r.u16()?;
+            let (_, (initiator, channel_id)) =
+                bounded("mcs channel join request", body, (user_id, be_u16))?;
             DomainPdu::ChannelJoinRequest(ChannelJoinRequest {
                 initiator,
                 channel_id,
             })
         }
         DomainMcsPduType::CHANNEL_JOIN_CONFIRM => {
-            r.what = "mcs channel join confirm";
+            let what = "mcs channel join confirm";
             let mut anomalies = Vec::new();
-            let b1 = r.u8()?;
+            let (rest, b1) = bounded(what, body, byte)?;
             let result = result_bits(b0 & 0x01, b1, &mut anomalies);
-            let initiator = user_id(&mut r)?;
-            let requested = r.u16()?;
-            let channel_id = if b0 & 0x02 != 0 { Some(r.u16()?) } else { None };
-            if !r.input.is_empty() {
+            let (rest, (initiator, requested)) = bounded(what, rest, (user_id, be_u16))?;
+            let (rest, channel_id) = if b0 & 0x02 != 0 {
+                let (rest, id) = bounded(what, rest, be_u16)?;
+                (rest, Some(id))
+            } else {
+                (rest, None)
+            };
+            if !rest.is_empty() {
                 anomalies.push("bytes after channel join confirm");
             }
             DomainPdu::ChannelJoinConfirm(ChannelJoinConfirm {
@@ -323,33 +330,23 @@ pub fn parse_domain_pdu(input: &[u8]) -> Result<DomainPdu<'_>, Error> {
             })
         }
         DomainMcsPduType::SEND_DATA_REQUEST => {
-            r.what = "mcs send data request";
-            DomainPdu::SendDataRequest(send_data(r)?)
+            DomainPdu::SendDataRequest(send_data("mcs send data request", body)?)
         }
         DomainMcsPduType::SEND_DATA_INDICATION => {
-            r.what = "mcs send data indication";
-            DomainPdu::SendDataIndication(send_data(r)?)
+            DomainPdu::SendDataIndication(send_data("mcs send data indication", body)?)
         }
         other => DomainPdu::Other(other),
     };
     Ok(pdu)
 }
 
-fn erect_domain_request(mut r: Reader<'_>) -> Result<ErectDomainRequest, Error> {
-    let body = r.input;
+fn erect_domain_request(body: &[u8]) -> Result<ErectDomainRequest, Error> {
     let mut anomalies = Vec::new();
-    let per = (|| {
-        let sub_height = r.integer()?;
-        let sub_interval = r.integer()?;
-        if r.input.is_empty() {
-            Ok((sub_height, sub_interval))
-        } else {
-            Err(Error::TrailingBytes {
-                what: "mcs erect domain request",
-                count: r.input.len(),
-            })
-        }
-    })();
+    let per = exact(
+        "mcs erect domain request",
+        body,
+        (per::integer, per::integer),
+    );
     match (per, body) {
         (Ok((sub_height, sub_interval)), _) => Ok(ErectDomainRequest {
             sub_height,
@@ -368,23 +365,15 @@ fn erect_domain_request(mut r: Reader<'_>) -> Result<ErectDomainRequest, Error> 
     }
 }
 
-fn send_data(mut r: Reader<'_>) -> Result<SendData<'_>, Error> {
+fn send_data<'a>(what: &'static str, body: &'a [u8]) -> Result<SendData<'a>, Error> {
     let mut anomalies = Vec::new();
-    let initiator = user_id(&mut r)?;
-    let channel_id = r.u16()?;
-    let flags = r.u8()?;
+    let (rest, (initiator, channel_id, flags, len)) =
+        bounded(what, body, (user_id, be_u16, byte, per::length))?;
     let priority = DataPriority(flags >> 6);
     let begin = flags & 0x20 != 0;
     let end = flags & 0x10 != 0;
-    let len = r.length()?;
-    if len > r.input.len() {
-        return Err(Error::InvalidLength {
-            what: r.what,
-            length: len,
-        });
-    }
-    let user_data = r.take(len)?;
-    if !r.input.is_empty() {
+    let (rest, user_data) = bounded(what, rest, within(what, len))?;
+    if !rest.is_empty() {
         anomalies.push("bytes after send data user data");
     }
     Ok(SendData {

@@ -264,6 +264,41 @@ fn send_data() {
     }
 }
 
+/// Every cut of the real domain PDUs of a capture names the PDU it cut short: no field is
+/// ever read as 0.
+#[test]
+fn every_cut_of_domain_pdus_is_truncated() {
+    for (frame, what) in [
+        (STD_ATTACH_USER_CONFIRM, "mcs attach user confirm"),
+        (STD_CHANNEL_JOIN_REQUEST, "mcs channel join request"),
+        (STD_CHANNEL_JOIN_CONFIRM, "mcs channel join confirm"),
+        (MAC_ERROR_ULTIMATUM, "mcs disconnect provider ultimatum"),
+        (STD_SECURITY_EXCHANGE, "mcs send data request"),
+    ] {
+        let pdu = hex(frame);
+        assert!(parse_domain_pdu(&pdu).is_ok(), "{what}");
+        assert_eq!(
+            parse_domain_pdu(&[]),
+            Err(Error::Truncated {
+                what: "mcs domain pdu"
+            })
+        );
+        // The Send Data user data length is checked as a length, not as a truncation.
+        let header = if what == "mcs send data request" {
+            8
+        } else {
+            pdu.len()
+        };
+        for cut in 1..header {
+            assert_eq!(
+                parse_domain_pdu(&pdu[..cut]),
+                Err(Error::Truncated { what }),
+                "{what} cut at {cut}"
+            );
+        }
+    }
+}
+
 #[test]
 fn other_choices() {
     assert_eq!(

@@ -1,7 +1,12 @@
 //! Licensing PDUs (MS-RDPBCGR 2.2.1.12; MS-RDPELE 2.2.2): the preamble of every message and
 //! the error message that ends most licensing exchanges.
 
-use super::{split, u16_le, u32_le};
+use nom::bytes::complete::take;
+use nom::number::complete::{le_u16, le_u32, u8 as byte};
+
+use nom::Parser;
+
+use crate::parse::{bounded, within, PResult};
 use crate::values::open_enum;
 use crate::Error;
 
@@ -101,37 +106,21 @@ pub struct LicensePdu<'a> {
 /// [`Error::InvalidLength`] for a wMsgSize below 4 or past the end, or an error blob past the
 /// message.
 pub fn parse_license_pdu(input: &[u8]) -> Result<LicensePdu<'_>, Error> {
-    let (pre, rest) = split(input, 4, "license preamble")?;
-    let msg_type = LicenseMsgType(pre.first().copied().unwrap_or(0));
-    let flags = pre.get(1).copied().unwrap_or(0);
-    let msg_size = u16_le(pre.get(2..).unwrap_or_default());
-    let body_len = usize::from(msg_size)
-        .checked_sub(4)
-        .ok_or(Error::InvalidLength {
-            what: "license message",
-            length: usize::from(msg_size),
-        })?;
-    let (body, _) = rest
-        .split_at_checked(body_len)
-        .ok_or(Error::InvalidLength {
-            what: "license message",
-            length: usize::from(msg_size),
-        })?;
+    let (rest, (msg_type, flags, msg_size)) =
+        bounded("license preamble", input, (byte, byte, le_u16))?;
+    let msg_type = LicenseMsgType(msg_type);
+    let wrong_size = Error::InvalidLength {
+        what: "license message",
+        length: usize::from(msg_size),
+    };
+    let body_len = usize::from(msg_size).checked_sub(4);
+    let (_, body) = match body_len {
+        Some(n) if n <= rest.len() => bounded("license message", rest, take(n))?,
+        _ => return Err(wrong_size),
+    };
     let error = if msg_type == LicenseMsgType::ERROR_ALERT {
-        let (fixed, blob_rest) = split(body, 12, "license error message")?;
-        let blob_len = usize::from(u16_le(fixed.get(10..).unwrap_or_default()));
-        let (blob, _) = blob_rest
-            .split_at_checked(blob_len)
-            .ok_or(Error::InvalidLength {
-                what: "license error blob",
-                length: blob_len,
-            })?;
-        Some(LicenseErrorMessage {
-            error_code: LicenseErrorCode(u32_le(fixed)),
-            state_transition: StateTransition(u32_le(fixed.get(4..).unwrap_or_default())),
-            blob_type: u16_le(fixed.get(8..).unwrap_or_default()),
-            blob,
-        })
+        let (_, error) = bounded("license error message", body, error_message)?;
+        Some(error)
     } else {
         None
     };
@@ -142,4 +131,21 @@ pub fn parse_license_pdu(input: &[u8]) -> Result<LicensePdu<'_>, Error> {
         body,
         error,
     })
+}
+
+/// LICENSE_ERROR_MESSAGE (MS-RDPBCGR 2.2.1.12.1.3): the fixed 12 bytes, then a blob that must
+/// fit in the message.
+fn error_message(i: &[u8]) -> PResult<'_, LicenseErrorMessage<'_>> {
+    let (i, (error_code, state_transition, blob_type, blob_len)) =
+        (le_u32, le_u32, le_u16, le_u16).parse(i)?;
+    let (i, blob) = within("license error blob", usize::from(blob_len))(i)?;
+    Ok((
+        i,
+        LicenseErrorMessage {
+            error_code: LicenseErrorCode(error_code),
+            state_transition: StateTransition(state_transition),
+            blob_type,
+            blob,
+        },
+    ))
 }

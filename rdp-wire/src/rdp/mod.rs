@@ -19,6 +19,10 @@ pub use license::{
 };
 pub use share::{parse_share_pdu, PduType2, ShareControlPduType, ShareDataHeader, SharePdu};
 
+use nom::bytes::complete::take;
+use nom::number::complete::{le_u16, le_u32, u8 as byte};
+
+use crate::parse::{bounded, usize_of, within};
 use crate::values::open_flags;
 use crate::Error;
 
@@ -188,26 +192,6 @@ pub struct SecurityPdu<'a> {
     pub payload: SecurityPayload<'a>,
 }
 
-fn split<'a>(input: &'a [u8], n: usize, what: &'static str) -> Result<(&'a [u8], &'a [u8]), Error> {
-    input.split_at_checked(n).ok_or(Error::Truncated { what })
-}
-
-fn u16_le(b: &[u8]) -> u16 {
-    u16::from_le_bytes([
-        b.first().copied().unwrap_or(0),
-        b.get(1).copied().unwrap_or(0),
-    ])
-}
-
-fn u32_le(b: &[u8]) -> u32 {
-    u32::from_le_bytes([
-        b.first().copied().unwrap_or(0),
-        b.get(1).copied().unwrap_or(0),
-        b.get(2).copied().unwrap_or(0),
-        b.get(3).copied().unwrap_or(0),
-    ])
-}
-
 /// Parses the user data of an MCS Send Data PDU that starts with a security header: every
 /// PDU of the connection sequence from Security Exchange to licensing, and any PDU with
 /// Standard RDP Security above level NONE.
@@ -218,9 +202,8 @@ fn u32_le(b: &[u8]) -> u32 {
 /// Errors: [`Error::Truncated`] for a short header or field; [`Error::InvalidLength`] for a
 /// Security Exchange length past the end.
 pub fn parse_security_pdu(input: &[u8], fips: bool) -> Result<SecurityPdu<'_>, Error> {
-    let (basic, rest) = split(input, 4, "security header")?;
-    let flags = SecurityFlags(u16_le(basic));
-    let flags_hi = u16_le(basic.get(2..).unwrap_or_default());
+    let (rest, (flags, flags_hi)) = bounded("security header", input, (le_u16, le_u16))?;
+    let flags = SecurityFlags(flags);
     let mut header = SecurityHeader {
         flags,
         flags_hi,
@@ -233,15 +216,16 @@ pub fn parse_security_pdu(input: &[u8], fips: bool) -> Result<SecurityPdu<'_>, E
         && !flags.contains(SecurityFlags::SEC_EXCHANGE_PKT)
     {
         if fips {
-            let (f, r) = split(rest, 4, "fips security header")?;
+            let (r, (length, version, pad_len)) =
+                bounded("fips security header", rest, (le_u16, byte, byte))?;
             header.fips = Some(FipsHeader {
-                length: u16_le(f),
-                version: f.get(2).copied().unwrap_or(0),
-                pad_len: f.get(3).copied().unwrap_or(0),
+                length,
+                version,
+                pad_len,
             });
             rest = r;
         }
-        let (sig, r) = split(rest, 8, "security header signature")?;
+        let (r, sig) = bounded("security header signature", rest, take(8usize))?;
         header.data_signature = Some(sig);
         return Ok(SecurityPdu {
             header,
@@ -249,16 +233,12 @@ pub fn parse_security_pdu(input: &[u8], fips: bool) -> Result<SecurityPdu<'_>, E
         });
     }
     let payload = if flags.contains(SecurityFlags::SEC_EXCHANGE_PKT) {
-        let (len, r) = split(rest, 4, "security exchange")?;
-        let length = u32_le(len);
-        let n = usize::try_from(length).unwrap_or(usize::MAX);
-        if n > r.len() {
-            return Err(Error::InvalidLength {
-                what: "security exchange",
-                length: n,
-            });
-        }
-        let (random, _) = split(r, n, "security exchange")?;
+        let (r, length) = bounded("security exchange", rest, le_u32)?;
+        let (_, random) = bounded(
+            "security exchange",
+            r,
+            within("security exchange", usize_of(length)),
+        )?;
         SecurityPayload::SecurityExchange(SecurityExchange {
             length,
             encrypted_client_random: random,
@@ -282,12 +262,11 @@ fn info_string<'a>(
     what: &'static str,
     anomalies: &mut Vec<&'static str>,
 ) -> Result<(&'a [u8], &'a [u8]), Error> {
-    let cb = usize::from(cb);
-    let (text, rest) = split(input, cb, what)?;
-    let term = if unicode { 2 } else { 1 };
-    match rest.split_at_checked(term) {
-        Some((_, after)) => Ok((text, after)),
-        None => {
+    let (rest, text) = bounded(what, input, take(usize::from(cb)))?;
+    let term: usize = if unicode { 2 } else { 1 };
+    match bounded(what, rest, take(term)) {
+        Ok((after, _)) => Ok((text, after)),
+        Err(_) => {
             anomalies.push("client info string without terminator");
             Ok((text, &[]))
         }
@@ -307,12 +286,12 @@ fn decode(text: &[u8], unicode: bool) -> String {
 /// The extended info packet after WorkingDir is not decoded.
 pub fn parse_client_info(input: &[u8]) -> Result<ClientInfo, Error> {
     let what = "client info";
-    let (fixed, rest) = split(input, 18, what)?;
-    let code_page = u32_le(fixed);
-    let flags = InfoFlags(u32_le(fixed.get(4..).unwrap_or_default()));
-    let cb = |i: usize| u16_le(fixed.get(i..).unwrap_or_default());
-    let (cb_domain, cb_user, cb_password, cb_shell, cb_dir) =
-        (cb(8), cb(10), cb(12), cb(14), cb(16));
+    let (rest, (code_page, flags, cb_domain, cb_user, cb_password, cb_shell, cb_dir)) = bounded(
+        what,
+        input,
+        (le_u32, le_u32, le_u16, le_u16, le_u16, le_u16, le_u16),
+    )?;
+    let flags = InfoFlags(flags);
     let unicode = flags.contains(InfoFlags::INFO_UNICODE);
     let mut anomalies = Vec::new();
     if unicode

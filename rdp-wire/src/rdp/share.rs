@@ -3,7 +3,11 @@
 //! (2.2.5.1.1). These are readable only when no Standard RDP Security encryption applies
 //! (TLS/CredSSP sessions, or ENCRYPTION_LEVEL_NONE).
 
-use super::{split, u16_le, u32_le, ErrorInfo};
+use nom::bytes::complete::take;
+use nom::number::complete::{le_u16, le_u32, u8 as byte};
+
+use super::ErrorInfo;
+use crate::parse::bounded;
 use crate::values::open_enum;
 use crate::Error;
 
@@ -121,21 +125,18 @@ pub struct SharePdu<'a> {
 /// Errors: [`Error::Truncated`] for short headers; [`Error::InvalidLength`] for a totalLength
 /// below the header size or past the end.
 pub fn parse_share_pdu(input: &[u8]) -> Result<SharePdu<'_>, Error> {
-    let (hdr, _) = split(input, 6, "share control header")?;
-    let total_length = u16_le(hdr);
-    let raw_type = u16_le(hdr.get(2..).unwrap_or_default());
-    let pdu_source = u16_le(hdr.get(4..).unwrap_or_default());
+    let (rest, (total_length, raw_type, pdu_source)) =
+        bounded("share control header", input, (le_u16, le_u16, le_u16))?;
     let total = usize::from(total_length);
-    if total < 6 || total > input.len() {
-        return Err(Error::InvalidLength {
-            what: "share control pdu",
-            length: total,
-        });
-    }
-    // INVARIANT: 6 <= total <= input.len().
-    let body = input.get(6..total).ok_or(Error::Truncated {
-        what: "share control pdu",
-    })?;
+    let (_, body) = match total.checked_sub(6) {
+        Some(n) if n <= rest.len() => bounded("share control pdu", rest, take(n))?,
+        _ => {
+            return Err(Error::InvalidLength {
+                what: "share control pdu",
+                length: total,
+            })
+        }
+    };
     let pdu_type = ShareControlPduType(raw_type & 0x000f);
     let version = raw_type.wrapping_shr(4);
     let mut out = SharePdu {
@@ -148,18 +149,33 @@ pub fn parse_share_pdu(input: &[u8]) -> Result<SharePdu<'_>, Error> {
         error_info: None,
     };
     if pdu_type == ShareControlPduType::DATA {
-        let (d, rest) = split(body, 12, "share data header")?;
+        let (
+            rest,
+            (
+                share_id,
+                _pad1,
+                stream_id,
+                uncompressed_length,
+                pdu_type2,
+                compressed_type,
+                compressed_length,
+            ),
+        ) = bounded(
+            "share data header",
+            body,
+            (le_u32, byte, byte, le_u16, byte, byte, le_u16),
+        )?;
         let header = ShareDataHeader {
-            share_id: u32_le(d),
-            stream_id: d.get(5).copied().unwrap_or(0),
-            uncompressed_length: u16_le(d.get(6..).unwrap_or_default()),
-            pdu_type2: PduType2(d.get(8).copied().unwrap_or(0)),
-            compressed_type: d.get(9).copied().unwrap_or(0),
-            compressed_length: u16_le(d.get(10..).unwrap_or_default()),
+            share_id,
+            stream_id,
+            uncompressed_length,
+            pdu_type2: PduType2(pdu_type2),
+            compressed_type,
+            compressed_length,
         };
         if header.pdu_type2 == PduType2::SET_ERROR_INFO {
-            let (e, _) = split(rest, 4, "set error info pdu")?;
-            out.error_info = Some(ErrorInfo(u32_le(e)));
+            let (_, e) = bounded("set error info pdu", rest, le_u32)?;
+            out.error_info = Some(ErrorInfo(e));
         }
         out.data = Some(header);
         out.body = rest;

@@ -207,3 +207,46 @@ proptest! {
         let _ = parse_license_pdu(&bytes);
     }
 }
+
+/// Every cut of a real Set Error Info PDU, with `totalLength` following the cut, names the
+/// structure it cut short: no field is ever read as a default 0.
+#[test]
+fn every_cut_names_the_truncated_structure() {
+    let pdu = [
+        0x16, 0x00, 0x17, 0x00, 0x00, 0x00, 0xea, 0x03, 0x01, 0x00, 0x00, 0x01, 0x08, 0x00, 0x2f,
+        0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00,
+    ];
+    for cut in 0..pdu.len() {
+        let mut short = pdu[..cut].to_vec();
+        if let Some(len) = short.first_mut() {
+            *len = cut as u8;
+        }
+        let what = match cut {
+            0..=5 => "share control header",
+            6..=17 => "share data header",
+            _ => "set error info pdu",
+        };
+        assert_eq!(
+            parse_share_pdu(&short),
+            Err(Error::Truncated { what }),
+            "cut {cut}"
+        );
+    }
+    // The license error message of a real capture, cut inside its fixed fields.
+    let ud = user_data(STD_LICENSE_ERROR);
+    let SecurityPayload::License(l) = parse_security_pdu(&ud, false).unwrap().payload else {
+        panic!()
+    };
+    for cut in 0..12 {
+        let mut msg = vec![0xff, 0x03];
+        msg.extend_from_slice(&(4 + cut as u16).to_le_bytes());
+        msg.extend_from_slice(&l.body[..cut]);
+        assert_eq!(
+            parse_license_pdu(&msg),
+            Err(Error::Truncated {
+                what: "license error message"
+            }),
+            "cut {cut}"
+        );
+    }
+}

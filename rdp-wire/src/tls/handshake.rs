@@ -119,10 +119,9 @@ pub fn parse_handshake(input: &[u8]) -> Result<(HandshakeMessage<'_>, &[u8]), Er
     let (msg, rest) = input
         .split_at_checked(total)
         .ok_or(Error::Incomplete { needed: 1 })?;
-    let (header, body) = msg
-        .split_at_checked(HANDSHAKE_HEADER_LEN)
-        .ok_or(Error::Incomplete { needed: 1 })?;
-    let t = header.first().copied().unwrap_or_default();
+    let Some((&[t, _, _, _], body)) = msg.split_first_chunk::<HANDSHAKE_HEADER_LEN>() else {
+        return Err(Error::Incomplete { needed: 1 });
+    };
     Ok(((HandshakeType(t), body), rest))
 }
 
