@@ -22,6 +22,11 @@ use rdp_wire::x224::FailureCode;
 use crate::explain;
 use crate::record::ConnectionRecord;
 
+/// The placeholders a fix may hold, without their braces: `{server}` (the server's address,
+/// `host` in `rdp-pcap explain`) and `{port}` (the server's TCP port). `explain/README.md`
+/// says where each value comes from; a fix naming another `{word}` fails a test.
+pub const PLACEHOLDERS: &[&str] = &["server", "port"];
+
 /// What a fix is filled in with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
@@ -151,7 +156,7 @@ const UNKNOWN_FAILURE_FIX: &str = "The server answered with a failure code MS-RD
 /// that failure code (without its `Code N: ` prefix).
 fn choose(code: &str, failure: Option<FailureCode>) -> Option<&'static str> {
     // Codes from the reports are spelled as the explanations spell them: no case folding.
-    let fixes = explain::all().iter().find(|e| e.code == code)?.fixes;
+    let fixes = explain::get(code)?.fixes;
     let Some(failure) = failure else {
         return fixes.first().copied();
     };
