@@ -94,7 +94,7 @@ impl fmt::Display for Fix {
 impl serde::Serialize for Fix {
     /// As one string, filled in first: a JSON writer scans a whole string for characters to
     /// escape much faster than it escapes the pieces of a `Display`. Fixes already filled in
-    /// are remembered per thread ([`FILLED`] of them): most fixes name no placeholder and are
+    /// are remembered per thread (`FILLED` of them): most fixes name no placeholder and are
     /// the same for every server, and the connections of a capture mostly share their server.
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         /// A fix filled in: its text, the target it was filled for (`None` when the text names
