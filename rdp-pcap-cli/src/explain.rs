@@ -68,8 +68,9 @@ pub struct Explanation {
     /// What Windows logs for it (log, source, event ID and the gist); empty when nothing is.
     pub windows_logs: &'static [&'static str],
     /// Concrete fixes: registry values, GPO paths, commands, xrdp/FreeRDP settings. `{server}`
-    /// and `{port}` stand for the connection's server address and port (see `fix.rs`); the
-    /// negotiation-failure fixes start with `Code N: `, one per failure code.
+    /// and `{port}` stand for the connection's server address and port (see `fix.rs`). A page
+    /// with a `fix table` gets one more fix per row of that value table, written `Code N: `
+    /// and the row's fix (the negotiation-failure fixes, one per failure code).
     pub fixes: &'static [&'static str],
     /// Related codes.
     pub see_also: &'static [&'static str],
@@ -593,10 +594,64 @@ mod tests {
             assert_eq!(e.on_the_wire, page.on_the_wire, "{code}");
             assert_eq!(e.causes, page.causes, "{code}");
             assert_eq!(e.windows_logs, page.windows_logs, "{code}");
-            assert_eq!(e.fixes, page.fixes, "{code}");
+            let mut fixes = page.fixes.clone();
+            if let Some(name) = &page.fix_table {
+                let table = value_table(name).unwrap_or_else(|| panic!("{code}: no table {name}"));
+                fixes.extend(
+                    table
+                        .rows
+                        .iter()
+                        .filter(|r| !r.fix.is_empty())
+                        .map(|r| format!("Code {}: {}", r.value, r.fix)),
+                );
+            }
+            assert_eq!(e.fixes, fixes, "{code}");
             assert_eq!(e.see_also, page.see_also, "{code}");
         }
         assert_eq!(files, ALL.len());
+    }
+
+    #[test]
+    fn every_value_table_is_embedded_as_written() {
+        let dir = explain_dir().join("values");
+        let mut files = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "md") || path.ends_with("README.md") {
+                continue;
+            }
+            files += 1;
+            let name = path.file_stem().and_then(|s| s.to_str()).unwrap();
+            let table = source::parse_value_table(&std::fs::read_to_string(&path).unwrap());
+            let table = table.unwrap();
+            let embedded = value_table(name).unwrap_or_else(|| panic!("{name}: not embedded"));
+            assert_eq!(embedded.title, table.title);
+            assert_eq!(embedded.spec, table.spec);
+            let rows: Vec<(u32, &str, &str, &str)> = embedded
+                .rows
+                .iter()
+                .map(|r| (r.value, r.name, r.meaning, r.fix))
+                .collect();
+            let want: Vec<(u32, &str, &str, &str)> = table
+                .rows
+                .iter()
+                .map(|r| (r.value, r.name.as_str(), r.meaning.as_str(), r.fix.as_str()))
+                .collect();
+            assert_eq!(rows, want, "{name}");
+        }
+        assert_eq!(files, VALUE_TABLES.len());
+    }
+
+    #[test]
+    fn the_failure_code_table_names_every_code_ms_rdpbcgr_defines() {
+        let table = value_table(crate::fix::FAILURE_CODES).unwrap();
+        for code in rdp_wire::x224::FailureCode::KNOWN {
+            let row = table
+                .get(code.0)
+                .unwrap_or_else(|| panic!("{code} missing"));
+            assert_eq!(Some(row.name), code.name());
+        }
+        assert_eq!(table.rows.len(), rdp_wire::x224::FailureCode::KNOWN.len());
     }
 
     const PAGE: &str = "---\nkind: finding\nseverity: warning\ntitle: A title: with a colon\n\

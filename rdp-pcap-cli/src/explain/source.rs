@@ -8,7 +8,8 @@
 //! format on small examples.
 //!
 //! Text is kept as written except for line breaks: the lines of a paragraph or of a list item are
-//! joined with one space, so a file may be wrapped at any width.
+//! joined with one space, so a file may be wrapped at any width. A line that is a whole HTML
+//! comment (`<!-- ... -->`) is a note for the editor and is skipped.
 
 /// One `explain/<code>.md` file, parsed; the code is the file's name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +22,9 @@ pub struct Page {
     pub title: String,
     /// Related codes, from the comma-separated `see also:` line.
     pub see_also: Vec<String>,
+    /// The value table (`explain/values/<name>.md`) whose rows add one fix each, from the
+    /// optional `fix table:` line.
+    pub fix_table: Option<String>,
     /// The paragraph under "What the capture shows".
     pub on_the_wire: String,
     /// The items under "Usual causes".
@@ -148,11 +152,12 @@ fn front_matter(text: &str) -> Result<Split<'_>, SourceError> {
     Ok((pairs, number.saturating_add(1), lines.collect()))
 }
 
-/// Takes the front-matter keys in `wanted` (each at most once, all present) and rejects others.
+/// Takes the front-matter keys in `wanted` (each at most once) and rejects others; `None` for a
+/// key not given.
 fn keys<'a, const N: usize>(
     pairs: &[(usize, &'a str, &'a str)],
     wanted: [&'static str; N],
-) -> Result<[(usize, &'a str); N], SourceError> {
+) -> Result<[Option<(usize, &'a str)>; N], SourceError> {
     let mut found: [Option<(usize, &'a str)>; N] = [None; N];
     for &(line, key, value) in pairs {
         let Some(slot) = wanted
@@ -173,11 +178,15 @@ fn keys<'a, const N: usize>(
         }
         *slot = Some((line, value));
     }
-    let mut out = [(0usize, ""); N];
-    for ((slot, found), key) in out.iter_mut().zip(found).zip(wanted) {
-        *slot = found.ok_or(SourceError::MissingKey { key })?;
-    }
-    Ok(out)
+    Ok(found)
+}
+
+/// `found`, or the error naming `key` as missing.
+fn required<'a>(
+    found: Option<(usize, &'a str)>,
+    key: &'static str,
+) -> Result<(usize, &'a str), SourceError> {
+    found.ok_or(SourceError::MissingKey { key })
 }
 
 fn one_of(
@@ -199,8 +208,16 @@ fn one_of(
 /// Parses one `explain/<code>.md` file.
 pub fn parse_page(text: &str) -> Result<Page, SourceError> {
     let (pairs, first_body_line, body) = front_matter(text)?;
-    let [kind, severity, title, see_also] =
-        keys(&pairs, ["kind", "severity", "title", "see also"])?;
+    let [kind, severity, title, see_also, fix_table] = keys(
+        &pairs,
+        ["kind", "severity", "title", "see also", "fix table"],
+    )?;
+    let (kind, severity, title, see_also) = (
+        required(kind, "kind")?,
+        required(severity, "severity")?,
+        required(title, "title")?,
+        required(see_also, "see also")?,
+    );
     if title.1.is_empty() {
         return Err(SourceError::Empty { line: title.0 });
     }
@@ -215,6 +232,11 @@ pub fn parse_page(text: &str) -> Result<Page, SourceError> {
     // The body: each section's lines, by the headings in order.
     let mut sections: Vec<(usize, Vec<(usize, &str)>)> = Vec::new();
     for (number, line) in (first_body_line..).zip(body) {
+        let trimmed = line.trim();
+        if trimmed.starts_with("<!--") && trimmed.ends_with("-->") {
+            // A one-line comment for whoever edits the file; Markdown does not show it either.
+            continue;
+        }
         if let Some(heading) = line.strip_prefix("## ") {
             let heading = heading.trim();
             if SECTIONS.get(sections.len()) != Some(&heading) {
@@ -245,6 +267,9 @@ pub fn parse_page(text: &str) -> Result<Page, SourceError> {
         severity: one_of(severity, "severity", &SEVERITIES)?,
         title: title.1.to_owned(),
         see_also,
+        fix_table: fix_table
+            .map(|(_, name)| name.to_owned())
+            .filter(|name| !name.is_empty()),
         on_the_wire,
         causes: list(&next().1)?,
         windows_logs: list(&next().1)?,
@@ -301,6 +326,7 @@ fn list(lines: &[(usize, &str)]) -> Result<Vec<String>, SourceError> {
 pub fn parse_value_table(text: &str) -> Result<ValueTable, SourceError> {
     let (pairs, first_body_line, body) = front_matter(text)?;
     let [title, spec] = keys(&pairs, ["title", "spec"])?;
+    let (title, spec) = (required(title, "title")?, required(spec, "spec")?);
     let mut rows: Vec<ValueRow> = Vec::new();
     let mut header_seen = false;
     for (number, line) in (first_body_line..).zip(body) {
