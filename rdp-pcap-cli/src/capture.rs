@@ -119,43 +119,29 @@ impl fmt::Display for Timestamp {
     }
 }
 
-/// The TCP flags byte (RFC 9293 section 3.1, with ECE/CWR from RFC 3168); unknown bits kept.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct TcpFlags(pub u8);
+rdp_wire::open_flags! {
+    /// The TCP flags byte (RFC 9293 section 3.1, with ECE/CWR from RFC 3168); unknown bits kept.
+    pub struct TcpFlags(u8) {
+        /// No more data from sender.
+        FIN = 0x01 => "FIN",
+        /// Synchronize sequence numbers.
+        SYN = 0x02 => "SYN",
+        /// Reset the connection.
+        RST = 0x04 => "RST",
+        /// Push function.
+        PSH = 0x08 => "PSH",
+        /// Acknowledgment field is significant.
+        ACK = 0x10 => "ACK",
+        /// Urgent pointer field is significant.
+        URG = 0x20 => "URG",
+        /// ECN-Echo.
+        ECE = 0x40 => "ECE",
+        /// Congestion Window Reduced.
+        CWR = 0x80 => "CWR",
+    }
+}
 
 impl TcpFlags {
-    /// No more data from sender.
-    pub const FIN: TcpFlags = TcpFlags(0x01);
-    /// Synchronize sequence numbers.
-    pub const SYN: TcpFlags = TcpFlags(0x02);
-    /// Reset the connection.
-    pub const RST: TcpFlags = TcpFlags(0x04);
-    /// Push function.
-    pub const PSH: TcpFlags = TcpFlags(0x08);
-    /// Acknowledgment field is significant.
-    pub const ACK: TcpFlags = TcpFlags(0x10);
-    /// Urgent pointer field is significant.
-    pub const URG: TcpFlags = TcpFlags(0x20);
-    /// ECN-Echo.
-    pub const ECE: TcpFlags = TcpFlags(0x40);
-    /// Congestion Window Reduced.
-    pub const CWR: TcpFlags = TcpFlags(0x80);
-
-    const NAMED: [(u8, &'static str); 8] = [
-        (0x01, "FIN"),
-        (0x02, "SYN"),
-        (0x04, "RST"),
-        (0x08, "PSH"),
-        (0x10, "ACK"),
-        (0x20, "URG"),
-        (0x40, "ECE"),
-        (0x80, "CWR"),
-    ];
-
-    /// Whether every bit of `other` is set.
-    pub fn contains(self, other: TcpFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
     /// FIN is set.
     pub fn fin(self) -> bool {
         self.contains(Self::FIN)
@@ -179,32 +165,6 @@ impl TcpFlags {
     /// URG is set.
     pub fn urg(self) -> bool {
         self.contains(Self::URG)
-    }
-}
-
-impl fmt::Display for TcpFlags {
-    /// Set flags joined by `|` (`SYN|ACK`), or `0` when none is set.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for (bit, name) in Self::NAMED {
-            if self.0 & bit != 0 {
-                if !first {
-                    f.write_str("|")?;
-                }
-                f.write_str(name)?;
-                first = false;
-            }
-        }
-        if first {
-            f.write_str("0")?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for TcpFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "TcpFlags({:#04x}: {self})", self.0)
     }
 }
 

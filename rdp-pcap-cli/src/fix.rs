@@ -3,9 +3,10 @@
 //! `explain.rs` holds the advice as text for any connection. A report quotes one fix per verdict
 //! and finding, chosen and filled in for the connection at hand:
 //!
-//! - a negotiation failure gets the fix for the failure code the server actually sent (the
-//!   explanation lists one fix per code, each starting `Code N:`), and a code MS-RDPBCGR does
-//!   not define gets advice that says so;
+//! - a negotiation failure gets the fix for the failure code the server actually sent (its row
+//!   in the value table `explain/values/rdp-neg-failure.md`, which the explanation lists as one
+//!   fix per code, each starting `Code N:`), and a code MS-RDPBCGR does not define gets advice
+//!   that says so;
 //! - every other code gets the explanation's first fix;
 //! - commands name the connection's own server and port: the placeholders `{server}` and
 //!   `{port}` in a fix become `10.0.0.5` and `13389` in a report, and `host` and the usual port
@@ -21,6 +22,11 @@ use rdp_wire::x224::FailureCode;
 
 use crate::explain;
 use crate::record::ConnectionRecord;
+
+/// The placeholders a fix may hold, without their braces: `{server}` (the server's address,
+/// `host` in `rdp-pcap explain`) and `{port}` (the server's TCP port). `explain/README.md`
+/// says where each value comes from; a fix naming another `{word}` fails a test.
+pub const PLACEHOLDERS: &[&str] = &["server", "port"];
 
 /// What a fix is filled in with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +95,7 @@ impl fmt::Display for Fix {
 impl serde::Serialize for Fix {
     /// As one string, filled in first: a JSON writer scans a whole string for characters to
     /// escape much faster than it escapes the pieces of a `Display`. Fixes already filled in
-    /// are remembered per thread ([`FILLED`] of them): most fixes name no placeholder and are
+    /// are remembered per thread (`FILLED` of them): most fixes name no placeholder and are
     /// the same for every server, and the connections of a capture mostly share their server.
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         /// A fix filled in: its text, the target it was filled for (`None` when the text names
@@ -147,19 +153,23 @@ const UNKNOWN_FAILURE_FIX: &str = "The server answered with a failure code MS-RD
     (SecurityLayer and UserAuthentication under the RDP-Tcp key, or xrdp's security_layer) and \
     look for a proxy or load balancer between them that answers for the server.";
 
+/// The value table of RDP_NEG_FAILURE failure codes, `explain/values/rdp-neg-failure.md`: its
+/// rows are also the `Code N: ` fixes of the `negotiation-failure` explanation.
+pub const FAILURE_CODES: &str = "rdp-neg-failure";
+
 /// The explanation's fix for `code`, or for a negotiation failure with `failure`, the fix for
-/// that failure code (without its `Code N: ` prefix).
+/// that failure code (its row in [`FAILURE_CODES`]).
 fn choose(code: &str, failure: Option<FailureCode>) -> Option<&'static str> {
     // Codes from the reports are spelled as the explanations spell them: no case folding.
-    let fixes = explain::all().iter().find(|e| e.code == code)?.fixes;
+    let fixes = explain::get(code)?.fixes;
     let Some(failure) = failure else {
         return fixes.first().copied();
     };
-    let prefix = format!("Code {}: ", failure.0);
     Some(
-        fixes
-            .iter()
-            .find_map(|f| f.strip_prefix(prefix.as_str()))
+        explain::value_table(FAILURE_CODES)
+            .and_then(|table| table.get(failure.0))
+            .map(|row| row.fix)
+            .filter(|fix| !fix.is_empty())
             .unwrap_or(UNKNOWN_FAILURE_FIX),
     )
 }

@@ -96,6 +96,31 @@ macro_rules! open_enum {
 /// Defines a newtype over an integer flag word with named bits.
 ///
 /// Unknown bits are kept: `names()` lists the named bits set, then each unknown bit as `0x..`.
+/// `Display` joins the names with `|` (`0` when no bit is set); `Debug` adds the word as
+/// hexadecimal, zero-padded to the width of the integer. Exported so that flag words outside
+/// this crate (the TCP flags byte in `rdp-pcap-cli`) are defined the same way, not copied.
+///
+/// ```
+/// rdp_wire::open_flags! {
+///     /// The TCP flags byte (RFC 9293 section 3.1), two of its bits named.
+///     pub struct TcpFlags(u8) {
+///         /// Synchronize sequence numbers.
+///         SYN = 0x02 => "SYN",
+///         /// Acknowledgment field is significant.
+///         ACK = 0x10 => "ACK",
+///     }
+/// }
+///
+/// // Byte 13 of the TCP header of a SYN/ACK: `12`.
+/// let syn_ack = TcpFlags(0x12);
+/// assert!(syn_ack.contains(TcpFlags::SYN) && syn_ack.contains(TcpFlags::ACK));
+/// assert_eq!(syn_ack.to_string(), "SYN|ACK");
+/// assert_eq!(format!("{syn_ack:?}"), "TcpFlags(0x12: SYN|ACK)");
+/// // A FIN/ACK (`11`): FIN has no name here, so it is kept as a number.
+/// assert_eq!(TcpFlags(0x11).to_string(), "ACK|0x1");
+/// assert_eq!(TcpFlags(0).to_string(), "0");
+/// ```
+#[macro_export]
 macro_rules! open_flags {
     (
         $(#[$meta:meta])*
@@ -165,7 +190,14 @@ macro_rules! open_flags {
 
         impl core::fmt::Debug for $name {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                write!(f, "{}({:#x}: {})", stringify!($name), self.0, self)
+                write!(
+                    f,
+                    "{}({:#0width$x}: {})",
+                    stringify!($name),
+                    self.0,
+                    self,
+                    width = core::mem::size_of::<$ty>().saturating_mul(2).saturating_add(2)
+                )
             }
         }
     };

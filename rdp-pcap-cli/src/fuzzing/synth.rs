@@ -598,7 +598,7 @@ const PKTMON_COMPONENTS: [u16; 4] = [1, 1, 1, 101];
 
 /// A classic pcap of Ethernet frames (either byte order, micro- or nanoseconds) rewritten as
 /// `pktmon etl2pcap` would have written it had Packet Monitor captured it: a pcapng with one
-/// interface per component ([`PKTMON_COMPONENTS`]), every packet written once per component it
+/// interface per component (`PKTMON_COMPONENTS`), every packet written once per component it
 /// passed (2, 3, 4, 2, 3, 4 ... times), 2.3 µs apart, the first at the packet's own time. A
 /// packet from the first packet's sender is received (adapter first, TCP/IP last), one from
 /// the other end is sent (TCP/IP first). `None` when `pcap` is not such a file.
