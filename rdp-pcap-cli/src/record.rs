@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 
+use rdp_wire::analyzer::TlsFacts;
 use rdp_wire::analyzer::{ConnectionFacts, Finding, Verdict};
-use rdp_wire::tls::TlsFacts;
 use rdp_wire::{Side, Timestamp};
 
 /// How the reassembler stopped following a connection.

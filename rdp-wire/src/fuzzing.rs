@@ -10,6 +10,7 @@
 //! `arbitrary` feature is on (only the fuzz crate turns it on).
 #![allow(clippy::panic, missing_docs)]
 
+use crate::analyzer::tls::{self as session, TlsTracker};
 use crate::analyzer::{Analyzer, MAX_ANOMALIES, MAX_EVENTS};
 use crate::tls::handshake::{
     parse_certificate_list, parse_certificate_request, parse_client_hello, parse_handshake,
@@ -17,7 +18,6 @@ use crate::tls::handshake::{
 };
 use crate::tls::record::{parse_record, probe_record, MAX_RECORD_LEN};
 use crate::tls::{alert, fingerprint, ContentType, HandshakeReassembler, HandshakeType};
-use crate::tls::{session, TlsTracker};
 use crate::{fastpath, gcc, mcs, rdp, tpkt, x224, x509, Error};
 use crate::{Side, Timestamp};
 
@@ -330,7 +330,7 @@ pub fn tls_tracker(ops: &[TlsOp<'_>]) {
         "tls alerts over their bound"
     );
     assert!(
-        facts.anomalies.len() <= session::MAX_ANOMALIES,
+        facts.anomalies.len() <= MAX_ANOMALIES,
         "tls anomalies over their bound"
     );
     let _ = format!("{facts:?}");

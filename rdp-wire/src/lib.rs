@@ -6,8 +6,7 @@
 //! - [`x224`]: X.224 TPDUs and the RDP security negotiation inside the Connection Request and
 //!   Connection Confirm (MS-RDPBCGR 2.2.1.1 and 2.2.1.2).
 //! - [`fastpath`]: fast-path input and output PDU framing (MS-RDPBCGR 2.2.8.1.2, 2.2.9.1.2).
-//! - [`tls`]: TLS records, handshake messages, alerts, cipher suites, JA3/JA4 fingerprints and a
-//!   per-connection tracker that turns both directions into [`tls::TlsFacts`].
+//! - [`tls`]: TLS records, handshake messages, alerts, cipher suites and JA3/JA4 fingerprints.
 //! - [`x509`]: an owned summary of a server certificate.
 //! - [`mcs`]: T.125 MCS Connect-Initial/Connect-Response (BER) and the domain PDUs (PER).
 //! - [`gcc`]: the T.124 GCC Conference Create Request/Response and the client and server data

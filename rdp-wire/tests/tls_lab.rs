@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rdp_wire::tls::{TlsFacts, TlsTracker};
+use rdp_wire::analyzer::{TlsFacts, TlsTracker};
 use rdp_wire::Side;
 
 fn corpus() -> Option<PathBuf> {

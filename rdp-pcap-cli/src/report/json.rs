@@ -5,10 +5,10 @@
 
 use std::net::SocketAddr;
 
+use rdp_wire::analyzer::{AlertEvent, TlsFacts};
 use rdp_wire::analyzer::{Confirm, McsDisconnect, McsFacts, StandardSecurity, X224Facts};
 use rdp_wire::gcc::{ChannelSummary, ClientSettings, ServerSettings};
 use rdp_wire::names::{EncryptionMethods, RdpVersion};
-use rdp_wire::tls::{AlertEvent, TlsFacts};
 use rdp_wire::x224::Protocols;
 use rdp_wire::x509::CertificateSummary;
 use rdp_wire::{FlagName, Joined};

@@ -6,8 +6,8 @@ use rdp_wire::analyzer::{
     format_ms, CloseKind, Confirm, ConnectionFacts, Count, Severity, VerdictCode,
 };
 
+use rdp_wire::analyzer::TlsFacts;
 use rdp_wire::printable::Quoted;
-use rdp_wire::tls::TlsFacts;
 use rdp_wire::Side;
 
 use super::json::{endpoint, rfc3339, tls_phase};

@@ -8,9 +8,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use super::facts::ConnectionFacts;
+use super::tls::TlsFacts;
 use super::verdict::{Count, Severity, VerdictCode};
 use crate::printable::Quoted;
-use crate::tls::{ProtocolVersion, TlsFacts};
+use crate::tls::ProtocolVersion;
 use crate::x224::Protocols;
 use crate::{Side, Timestamp};
 

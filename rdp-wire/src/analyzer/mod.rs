@@ -18,6 +18,7 @@
 mod facts;
 mod findings;
 mod mcs;
+pub mod tls;
 mod verdict;
 
 pub use facts::{
@@ -35,8 +36,9 @@ pub use verdict::{
     SESSION_MIN_SERVER_RECORDS, VERSION_REFUSAL_WINDOW_MS,
 };
 
-use crate::tls::record::probe_record;
-use crate::tls::{self, TlsFacts, TlsTracker};
+pub use tls::{AlertEvent, TlsFacts, TlsTracker};
+
+use crate::tls::record::{looks_like_tls_record, probe_record};
 use crate::x224::{self, NegotiationResult, RequestToken, Tpdu};
 use crate::Error;
 use crate::{fastpath, tpkt};
@@ -714,7 +716,7 @@ enum Step {
 
 /// Whether a stream starts like a TLS record (content type 20..=24, version 3.x).
 fn looks_like_tls(bytes: &[u8]) -> bool {
-    tls::record::looks_like_tls_record(bytes)
+    looks_like_tls_record(bytes)
 }
 
 /// Describes bytes of a Connection Request or Confirm the parser did not accept: a negotiation

@@ -21,7 +21,8 @@
 use core::fmt;
 
 use super::facts::{CloseKind, Confirm, ConnectionFacts};
-use crate::tls::{AlertDescription, AlertEvent, AlertLevel, ProtocolVersion, TlsFacts};
+use super::tls::{AlertEvent, TlsFacts};
+use crate::tls::{AlertDescription, AlertLevel, ProtocolVersion};
 use crate::x224::{FailureCode, Protocols};
 use crate::{Side, Timestamp};
 

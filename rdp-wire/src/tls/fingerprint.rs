@@ -636,8 +636,8 @@ pub(crate) mod tests {
 
     #[test]
     fn remembered_fingerprints_are_the_computed_ones() {
+        use crate::testdata::{hex, CIPHER_MISMATCH_CLIENT_HELLO};
         use crate::tls::handshake::parse_client_hello;
-        use crate::tls::session::tests::{hex, CIPHER_MISMATCH_CLIENT_HELLO};
         // The handshake body: after the record header (5 bytes) and the message header (4).
         let body = hex(CIPHER_MISMATCH_CLIENT_HELLO)[9..].to_vec();
         // The same lists with the last suite (0x00ff, at 79..81) made 0xc030, and the legacy
@@ -764,8 +764,8 @@ pub(crate) mod tests {
     /// strings are cut, and the memo gives the same.
     #[test]
     fn huge_hello_fingerprints_are_exact_and_strings_cut() {
+        use crate::testdata::{hex, CIPHER_MISMATCH_CLIENT_HELLO};
         use crate::tls::handshake::parse_client_hello;
-        use crate::tls::session::tests::{hex, CIPHER_MISMATCH_CLIENT_HELLO};
         let small = hex(CIPHER_MISMATCH_CLIENT_HELLO)[9..].to_vec();
         for (body, cut) in [(small, false), (client_hello_body(32_000), true)] {
             let hello = parse_client_hello(&body).unwrap();

@@ -27,23 +27,23 @@ use crate::printable::printable_bytes;
 use crate::x509::{summarize_certificate_cached, CertificateSummary};
 use crate::Error;
 
-use super::alert::{parse_alerts, AlertDescription, AlertLevel};
-use super::cipher_suites::{CipherSuite, KeyExchange, NamedGroup, SignatureScheme};
-use super::fingerprint;
-use super::handshake::{
+use crate::tls::alert::{parse_alerts, AlertDescription, AlertLevel};
+use crate::tls::cipher_suites::{CipherSuite, KeyExchange, NamedGroup, SignatureScheme};
+use crate::tls::fingerprint;
+use crate::tls::handshake::{
     parse_certificate_list, parse_client_hello, parse_server_hello,
     parse_server_key_exchange_ecdhe, HandshakeReassembler, HandshakeType,
 };
-use super::record::{parse_record, probe_record, ContentType, TlsRecord, MAX_RECORD_LEN};
-use super::ProtocolVersion;
+use crate::tls::record::{parse_record, probe_record, ContentType, TlsRecord, MAX_RECORD_LEN};
+use crate::tls::ProtocolVersion;
 use crate::Side;
+
+use super::MAX_ANOMALIES;
 
 /// At most this many certificates of a chain are summarized.
 pub const MAX_CERTIFICATES: usize = 10;
 /// At most this many alerts are kept per connection.
 pub const MAX_ALERTS: usize = 32;
-/// At most this many anomaly strings are kept per connection.
-pub const MAX_ANOMALIES: usize = 16;
 /// At most this many non-TLS bytes are kept as evidence.
 pub const MAX_NON_TLS_EVIDENCE: usize = 64;
 /// At most this many entries of each list copied from a hello are kept: cipher suites,
@@ -119,7 +119,7 @@ pub struct TlsFacts {
     /// JA4 of the first ClientHello.
     pub ja4: Option<String>,
     /// JA4_r of the first ClientHello (cut past
-    /// [`MAX_FINGERPRINT_TEXT`](super::fingerprint::MAX_FINGERPRINT_TEXT) bytes, ending in `...`).
+    /// [`MAX_FINGERPRINT_TEXT`](fingerprint::MAX_FINGERPRINT_TEXT) bytes, ending in `...`).
     pub ja4_r: Option<String>,
     /// JA3 hash of the first ClientHello.
     pub ja3: Option<String>,
@@ -690,20 +690,11 @@ impl TlsTracker {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::testdata::{hex, CIPHER_MISMATCH_CLIENT_HELLO, TLS12_SERVER_HELLO};
     use crate::tls::{AlertDescription, AlertLevel};
 
-    #[allow(clippy::arithmetic_side_effects)]
-    pub(crate) fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    /// cipher-mismatch.pcap frame 8: FreeRDP ClientHello offering 6 suites.
-    pub(crate) const CIPHER_MISMATCH_CLIENT_HELLO: &str = "160301010401000100030393f44246e6d38a2fae44165e4e97c8aeba04e8d8a5900ecf967b0d46ac4fd3f12052c90f37e1a0c126dff141dc3dbed82cbf1fbd62d958a5c2a4acbaff6101f0fa000c130213031301cca8c02f00ff010000ab0000000e000c0000093132372e302e302e31000b000403000102000a00160014001d0017001e0019001801000101010201030104002300000016000000170000000d002a0028040305030603080708080809080a080b080408050806040105010601030303010302040205020602002b0009080304030303020301002d00020101003300260024001d0020d0e3dad00b19dd72234a4ff85bd50afc35cca9dcb02325b471c59ec588a51f24";
     /// cipher-mismatch.pcap frame 9: xrdp's fatal handshake_failure.
     const CIPHER_MISMATCH_ALERT: &str = "15030300020228";
     /// cipher-mismatch.pcap frame 11: xrdp then sends a clear-text TPKT (MCS Disconnect
@@ -714,9 +705,6 @@ pub(crate) mod tests {
     const TLS10_CLIENT_HELLO: &str = "1603010075010000710301fd961314e1e0e614b570fa4e7f89e4f46e554d621b01ac8e79b72e6ac7495183000010c00ac009c014c0130035002f0039003301000038000500050100000000000a00160014001700180019001d001e01000101010201030104000b0002010000230000ff01000100001c00024000";
     /// version-client10-server12.pcap frame 9: fatal protocol_version in a TLS 1.0 record.
     const TLS10_ALERT: &str = "15030100020246";
-    /// tls12-ok.pcap frame 9, first record: ServerHello TLS 1.2,
-    /// TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384.
-    pub(crate) const TLS12_SERVER_HELLO: &str = "16030300410200003d0303d0808874195a11d5ff0b54d32c9679507a29053a842ccd1edb1efb51ee9df7b100c030000015ff01000100000b0004030001020023000000170000";
     /// tls12-ok.pcap frame 117: the client's encrypted close_notify (26 bytes).
     const TLS12_ENCRYPTED_ALERT: &str =
         "150303001a85475313e70d30cb1b86046f67406344c427b2469ebc701a1f02";
