@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{self, Read};
 
-use rdp_wire::analyzer::{Analyzer, CaptureFindings};
+use rdp_wire::analyzer::{Analyzer, Caches, CaptureFindings};
 use rdp_wire::{Side, Timestamp};
 
 use crate::capture::{self, TcpPacket};
@@ -72,6 +72,8 @@ struct Observer {
     files: Vec<String>,
     ports: Vec<u16>,
     timeline: bool,
+    /// Certificate summaries and ClientHello fingerprints, lent to every analyzer of this run.
+    caches: Caches,
     /// Flows opened and not closed yet, by reassembler id.
     open: BTreeSet<u64>,
     /// Finished flows waiting for earlier ones; `None` for a flow that is not reported.
@@ -140,7 +142,9 @@ impl FlowObserver for Observer {
         match ev {
             TcpEvent::Syn { ts_ns } => a.syn(ts(ts_ns)),
             TcpEvent::SynAck { ts_ns } => a.syn_ack(ts(ts_ns)),
-            TcpEvent::Data { side, ts_ns, bytes, .. } => a.data(side, ts(ts_ns), bytes),
+            TcpEvent::Data { side, ts_ns, bytes, .. } => {
+                a.data_cached(side, ts(ts_ns), bytes, &mut self.caches)
+            }
             TcpEvent::Gap { side, ts_ns, len } => a.gap(side, ts(ts_ns), len),
             TcpEvent::Fin { side, ts_ns } => a.fin(side, ts(ts_ns)),
             TcpEvent::Rst { side, ts_ns } => a.rst(side, ts(ts_ns)),
@@ -415,6 +419,7 @@ impl<'s> Session<'s> {
             files,
             ports: options.ports.clone(),
             timeline: options.timeline,
+            caches: Caches::new(),
             open: BTreeSet::new(),
             done: BTreeMap::new(),
             maybe_ready: false,

@@ -184,9 +184,10 @@ fn handshake_message(t: HandshakeType, body: &[u8]) {
             if let Ok(hello) = parse_client_hello(body) {
                 let (ja3, ja4) = (fingerprint::ja3(&hello), fingerprint::ja4(&hello));
                 let _ = fingerprint::ja4_original(&hello);
-                // Twice: once filling the memo (or found in it), once found in it.
+                // Twice: once filling the cache, once found in it.
+                let mut cache = crate::analyzer::FingerprintCache::default();
                 for _ in 0..2 {
-                    let (memo_ja4, memo_ja3) = fingerprint::client_fingerprints_cached(&hello);
+                    let (memo_ja4, memo_ja3) = cache.client_fingerprints(&hello);
                     assert_eq!((&memo_ja4, &memo_ja3), (&ja4, &ja3), "fingerprint memo");
                 }
                 let _ = hello.offered_versions();
@@ -274,9 +275,10 @@ pub fn x509(data: &[u8]) {
     if let Ok(summary) = &direct {
         let _ = format!("{summary:?}");
     }
+    let mut cache = crate::analyzer::CertificateCache::default();
     for _ in 0..2 {
         assert_eq!(
-            x509::summarize_certificate_cached(data).ok(),
+            cache.summarize(data).ok(),
             direct.clone().ok(),
             "cached certificate summary differs"
         );

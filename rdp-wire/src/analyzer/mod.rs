@@ -15,6 +15,7 @@
 //! foreign bytes (not RDP). Partial frames are buffered per direction, bounded by the largest
 //! frame the protocol allows; complete frames are parsed in place, without copying.
 
+mod cache;
 mod facts;
 mod findings;
 mod mcs;
@@ -36,6 +37,10 @@ pub use verdict::{
     SESSION_MIN_SERVER_RECORDS, VERSION_REFUSAL_WINDOW_MS,
 };
 
+pub use cache::{
+    Caches, CertificateCache, FingerprintCache, CERTIFICATE_ENTRIES, CERTIFICATE_MAX_DER,
+    FINGERPRINT_ENTRIES, FINGERPRINT_MAX_KEY,
+};
 pub use tls::{AlertEvent, TlsFacts, TlsTracker};
 
 use crate::tls::record::{looks_like_tls_record, probe_record};
@@ -280,6 +285,22 @@ impl Analyzer {
 
     /// In-order payload bytes from `side`.
     pub fn data(&mut self, side: Side, at: Timestamp, bytes: &[u8]) {
+        self.data_with(side, at, bytes, None);
+    }
+
+    /// [`Analyzer::data`], with caches the caller owns and shares across connections (see
+    /// [`Caches`]): the same facts, sooner when connections share certificates and clients.
+    pub fn data_cached(&mut self, side: Side, at: Timestamp, bytes: &[u8], caches: &mut Caches) {
+        self.data_with(side, at, bytes, Some(caches));
+    }
+
+    fn data_with(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        bytes: &[u8],
+        mut caches: Option<&mut Caches>,
+    ) {
         if bytes.is_empty() {
             return;
         }
@@ -302,13 +323,13 @@ impl Analyzer {
         }
         let mut pending = std::mem::take(&mut self.stream_mut(side).pending);
         if pending.is_empty() {
-            let rest = self.consume(side, at, bytes);
+            let rest = self.consume(side, at, bytes, caches.as_deref_mut());
             pending.extend_from_slice(rest);
         } else {
             pending.extend_from_slice(bytes);
             let used = pending
                 .len()
-                .saturating_sub(self.consume(side, at, &pending).len());
+                .saturating_sub(self.consume(side, at, &pending, caches).len());
             pending.drain(..used);
         }
         let stream = self.stream_mut(side);
@@ -425,14 +446,20 @@ impl Analyzer {
 
     /// Decodes as many complete units as `bytes` holds; returns the unconsumed tail (a partial
     /// frame) to keep for later.
-    fn consume<'a>(&mut self, side: Side, at: Timestamp, bytes: &'a [u8]) -> &'a [u8] {
+    fn consume<'a>(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        bytes: &'a [u8],
+        mut caches: Option<&mut Caches>,
+    ) -> &'a [u8] {
         let mut rest = bytes;
         while !rest.is_empty() {
             let mode = self.stream_mut(side).mode;
             let step = match mode {
                 Mode::Start => self.classify(side, at, rest),
                 Mode::Tpkt => self.tpkt_frame(side, at, rest),
-                Mode::Tls => self.tls_record(side, at, rest),
+                Mode::Tls => self.tls_record(side, at, rest, caches.as_deref_mut()),
                 Mode::Opaque => Step::Consumed(rest.len()),
             };
             match step {
@@ -504,7 +531,13 @@ impl Analyzer {
 
     /// One TLS record on a TLS stream, handed whole to the TLS tracker; clear-text TPKT in its
     /// place is decoded as such and kept as evidence.
-    fn tls_record(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
+    fn tls_record(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        bytes: &[u8],
+        caches: Option<&mut Caches>,
+    ) -> Step {
         if bytes.first() == Some(&tpkt::VERSION) {
             return match tpkt::parse_frame(bytes) {
                 Ok((frame, rest)) => {
@@ -530,7 +563,7 @@ impl Analyzer {
             Ok(len) if bytes.len() >= len => {
                 let record = bytes.get(..len).unwrap_or_default();
                 let tracker = self.tls.get_or_insert_with(TlsTracker::new);
-                let result = tracker.feed(side, i128::from(at.0), record);
+                let result = tracker.feed_with(side, i128::from(at.0), record, caches);
                 if let Some(last) = tracker.facts().last_handshake_ts {
                     let last = Timestamp(i64::try_from(last).unwrap_or(at.0));
                     if self.facts.last_handshake_at.is_none_or(|t| t < last) {

@@ -24,7 +24,7 @@
 //! [`fingerprint::MAX_FINGERPRINT_TEXT`] bytes.
 
 use crate::printable::printable_bytes;
-use crate::x509::{summarize_certificate_cached, CertificateSummary};
+use crate::x509::{summarize_certificate, CertificateSummary};
 use crate::Error;
 
 use crate::tls::alert::{parse_alerts, AlertDescription, AlertLevel};
@@ -38,7 +38,7 @@ use crate::tls::record::{parse_record, probe_record, ContentType, TlsRecord, MAX
 use crate::tls::ProtocolVersion;
 use crate::Side;
 
-use super::MAX_ANOMALIES;
+use super::{Caches, MAX_ANOMALIES};
 
 /// At most this many certificates of a chain are summarized.
 pub const MAX_CERTIFICATES: usize = 10;
@@ -313,6 +313,28 @@ impl TlsTracker {
     /// first such bytes are kept as evidence, and the reason is one of the tracker's anomalies
     /// (callers need not record it again). Later calls for a stopped side do nothing.
     pub fn feed(&mut self, side: Side, ts_ns: i128, bytes: &[u8]) -> Result<(), Error> {
+        self.feed_with(side, ts_ns, bytes, None)
+    }
+
+    /// [`TlsTracker::feed`], looking certificates and ClientHello fingerprints up in `caches`
+    /// first (the same facts, sooner when the connections of a capture share them).
+    pub fn feed_cached(
+        &mut self,
+        side: Side,
+        ts_ns: i128,
+        bytes: &[u8],
+        caches: &mut Caches,
+    ) -> Result<(), Error> {
+        self.feed_with(side, ts_ns, bytes, Some(caches))
+    }
+
+    pub(super) fn feed_with(
+        &mut self,
+        side: Side,
+        ts_ns: i128,
+        bytes: &[u8],
+        mut caches: Option<&mut Caches>,
+    ) -> Result<(), Error> {
         if self.dir(side).stopped {
             return Ok(());
         }
@@ -323,7 +345,9 @@ impl TlsTracker {
             match probe_record(&buf) {
                 Ok(_) => {
                     let result = match parse_record(&buf) {
-                        Ok((record, _)) => self.on_record(side, ts_ns, &record),
+                        Ok((record, _)) => {
+                            self.on_record(side, ts_ns, &record, caches.as_deref_mut())
+                        }
                         Err(e) => Err(e),
                     };
                     buf.clear();
@@ -355,7 +379,7 @@ impl TlsTracker {
             }
             match parse_record(input) {
                 Ok((record, rest)) => {
-                    if let Err(e) = self.on_record(side, ts_ns, &record) {
+                    if let Err(e) = self.on_record(side, ts_ns, &record, caches.as_deref_mut()) {
                         return Err(self.stop(side, ts_ns, &[], e));
                     }
                     input = rest;
@@ -395,7 +419,13 @@ impl TlsTracker {
         e
     }
 
-    fn on_record(&mut self, side: Side, ts: i128, record: &TlsRecord<'_>) -> Result<(), Error> {
+    fn on_record(
+        &mut self,
+        side: Side,
+        ts: i128,
+        record: &TlsRecord<'_>,
+        caches: Option<&mut Caches>,
+    ) -> Result<(), Error> {
         match side {
             Side::Client => self.facts.client_records = self.facts.client_records.saturating_add(1),
             Side::Server => self.facts.server_records = self.facts.server_records.saturating_add(1),
@@ -403,7 +433,9 @@ impl TlsTracker {
         match record.content_type {
             ContentType::CHANGE_CIPHER_SPEC => self.on_ccs(side, ts),
             ContentType::ALERT => self.on_alert(side, ts, record.fragment),
-            ContentType::HANDSHAKE => return self.on_handshake_record(side, ts, record.fragment),
+            ContentType::HANDSHAKE => {
+                return self.on_handshake_record(side, ts, record.fragment, caches)
+            }
             ContentType::APPLICATION_DATA => self.on_application_data(side, ts, record.fragment),
             _ => {}
         }
@@ -481,7 +513,13 @@ impl TlsTracker {
         }
     }
 
-    fn on_handshake_record(&mut self, side: Side, ts: i128, fragment: &[u8]) -> Result<(), Error> {
+    fn on_handshake_record(
+        &mut self,
+        side: Side,
+        ts: i128,
+        fragment: &[u8],
+        mut caches: Option<&mut Caches>,
+    ) -> Result<(), Error> {
         self.facts.last_handshake_ts = Some(ts);
         if self.dir(side).ccs && !self.is_tls13() {
             // The encrypted Finished (or an encrypted renegotiation).
@@ -499,15 +537,22 @@ impl TlsTracker {
         // handled where they lie, without a copy.
         let mut reassembler = core::mem::take(&mut self.dir_mut(side).reassembler);
         let result = reassembler.push(fragment, |t, body| {
-            self.on_handshake_message(side, ts, t, body);
+            self.on_handshake_message(side, ts, t, body, caches.as_deref_mut());
         });
         self.dir_mut(side).reassembler = reassembler;
         result
     }
 
-    fn on_handshake_message(&mut self, side: Side, ts: i128, t: HandshakeType, body: &[u8]) {
+    fn on_handshake_message(
+        &mut self,
+        side: Side,
+        ts: i128,
+        t: HandshakeType,
+        body: &[u8],
+        mut caches: Option<&mut Caches>,
+    ) {
         match (side, t) {
-            (Side::Client, HandshakeType::CLIENT_HELLO) => self.on_client_hello(ts, body),
+            (Side::Client, HandshakeType::CLIENT_HELLO) => self.on_client_hello(ts, body, caches),
             (Side::Server, HandshakeType::SERVER_HELLO) => self.on_server_hello(ts, body),
             (Side::Server, HandshakeType::CERTIFICATE) => {
                 if self.is_tls13() || !self.facts.certificates.is_empty() {
@@ -517,7 +562,11 @@ impl TlsTracker {
                     Ok(list) => {
                         self.facts.chain_length = list.len();
                         for der in list.into_iter().take(MAX_CERTIFICATES) {
-                            match summarize_certificate_cached(der) {
+                            let summary = match caches.as_deref_mut() {
+                                Some(c) => c.certificates.summarize(der),
+                                None => summarize_certificate(der),
+                            };
+                            match summary {
                                 Ok(s) => self.facts.certificates.push(s),
                                 Err(e) => self.anomaly(format!("server certificate: {e}")),
                             }
@@ -550,7 +599,7 @@ impl TlsTracker {
         }
     }
 
-    fn on_client_hello(&mut self, ts: i128, body: &[u8]) {
+    fn on_client_hello(&mut self, ts: i128, body: &[u8], caches: Option<&mut Caches>) {
         self.facts.client_hello_count = self.facts.client_hello_count.saturating_add(1);
         if self.facts.client_hello_ts.is_some() {
             return;
@@ -566,7 +615,10 @@ impl TlsTracker {
         for (t, e) in &hello.decoded.errors {
             self.anomaly(format!("client hello extension {t}: {e}"));
         }
-        let (ja4, ja3) = fingerprint::client_fingerprints_cached(&hello);
+        let (ja4, ja3) = match caches {
+            Some(c) => c.fingerprints.client_fingerprints(&hello),
+            None => (fingerprint::ja4(&hello), fingerprint::ja3(&hello)),
+        };
         let f = &mut self.facts;
         f.ja4 = Some(ja4.ja4);
         f.ja4_r = Some(ja4.ja4_r);
