@@ -224,44 +224,40 @@ fn timeline(a: &Analyzer) -> Vec<TimelineEntry> {
         })
         .collect();
     if let Some(t) = a.tls() {
-        let mut add = |at: Option<i128>, side: Option<Side>, what: String| {
+        let mut add = |at: Option<Timestamp>, side: Option<Side>, what: String| {
             if let Some(at) = at {
-                out.push(TimelineEntry {
-                    at: ts(at),
-                    side,
-                    what,
-                });
+                out.push(TimelineEntry { at, side, what });
             }
         };
         add(
-            t.client_hello_ts,
+            t.client_hello_at,
             Some(Side::Client),
             "TLS ClientHello".to_string(),
         );
         let chosen = t.version.map(|v| format!(" ({v})")).unwrap_or_default();
         add(
-            t.server_hello_ts,
+            t.server_hello_at,
             Some(Side::Server),
             format!("TLS ServerHello{chosen}"),
         );
         add(
-            t.client_ccs_ts,
+            t.client_ccs_at,
             Some(Side::Client),
             "TLS ChangeCipherSpec".to_string(),
         );
         add(
-            t.server_ccs_ts,
+            t.server_ccs_at,
             Some(Side::Server),
             "TLS ChangeCipherSpec".to_string(),
         );
-        add(t.established_ts, None, "TLS handshake complete".to_string());
+        add(t.established_at, None, "TLS handshake complete".to_string());
         for alert in &t.alerts {
             let what = match (alert.level, alert.description) {
                 _ if alert.encrypted => "TLS alert (encrypted)".to_string(),
                 (Some(l), Some(d)) => format!("TLS alert {l} {d}"),
                 _ => "TLS alert".to_string(),
             };
-            add(Some(alert.ts_ns), Some(alert.side), what);
+            add(Some(alert.at), Some(alert.side), what);
         }
     }
     // Stable: events recorded at the same instant keep their order.

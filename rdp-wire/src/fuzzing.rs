@@ -316,9 +316,9 @@ pub enum TlsOp<'a> {
 /// A [`TlsTracker`] fed arbitrary chunks of both directions.
 pub fn tls_tracker(ops: &[TlsOp<'_>]) {
     let mut tracker = TlsTracker::new();
-    let mut ts: i128 = 0;
+    let mut ts = crate::Timestamp(0);
     for op in ops {
-        ts = ts.saturating_add(1_000);
+        ts = crate::Timestamp(ts.0.saturating_add(1_000));
         match op {
             TlsOp::Feed(side, bytes) => {
                 let _ = tracker.feed((*side).into(), ts, bytes);

@@ -563,9 +563,8 @@ impl Analyzer {
             Ok(len) if bytes.len() >= len => {
                 let record = bytes.get(..len).unwrap_or_default();
                 let tracker = self.tls.get_or_insert_with(TlsTracker::new);
-                let result = tracker.feed_with(side, i128::from(at.0), record, caches);
-                if let Some(last) = tracker.facts().last_handshake_ts {
-                    let last = Timestamp(i64::try_from(last).unwrap_or(at.0));
+                let result = tracker.feed_with(side, at, record, caches);
+                if let Some(last) = tracker.facts().last_handshake_at {
                     if self.facts.last_handshake_at.is_none_or(|t| t < last) {
                         self.facts.last_handshake_at = Some(last);
                     }

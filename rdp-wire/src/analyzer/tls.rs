@@ -36,7 +36,7 @@ use crate::tls::handshake::{
 };
 use crate::tls::record::{parse_record, probe_record, ContentType, TlsRecord, MAX_RECORD_LEN};
 use crate::tls::ProtocolVersion;
-use crate::Side;
+use crate::{Side, Timestamp};
 
 use super::{Caches, MAX_ANOMALIES};
 
@@ -66,8 +66,8 @@ pub const MAX_SNI_BYTES: usize = 255;
 pub struct AlertEvent {
     /// Who sent it.
     pub side: Side,
-    /// When (capture time, ns).
-    pub ts_ns: i128,
+    /// When (capture time).
+    pub at: Timestamp,
     /// The level, when the alert was clear text.
     pub level: Option<AlertLevel>,
     /// The description, when the alert was clear text.
@@ -158,17 +158,17 @@ pub struct TlsFacts {
     /// The handshake completed (see the module doc).
     pub handshake_complete: bool,
     /// When the first ClientHello was seen.
-    pub client_hello_ts: Option<i128>,
+    pub client_hello_at: Option<Timestamp>,
     /// When the ServerHello (or HelloRetryRequest) was seen.
-    pub server_hello_ts: Option<i128>,
+    pub server_hello_at: Option<Timestamp>,
     /// When the client's ChangeCipherSpec was seen (TLS 1.2 and older).
-    pub client_ccs_ts: Option<i128>,
+    pub client_ccs_at: Option<Timestamp>,
     /// When the server's ChangeCipherSpec was seen (TLS 1.2 and older).
-    pub server_ccs_ts: Option<i128>,
+    pub server_ccs_at: Option<Timestamp>,
     /// When the handshake completed.
-    pub established_ts: Option<i128>,
+    pub established_at: Option<Timestamp>,
     /// The last handshake record (clear or encrypted, ChangeCipherSpec included).
-    pub last_handshake_ts: Option<i128>,
+    pub last_handshake_at: Option<Timestamp>,
     /// Application data records the client sent after the handshake.
     pub client_app_records: u64,
     /// Their fragment bytes.
@@ -186,7 +186,7 @@ pub struct TlsFacts {
     /// Up to 64 of those bytes, from where the records stopped making sense.
     pub non_tls_bytes: Vec<u8>,
     /// When they were seen.
-    pub non_tls_ts: Option<i128>,
+    pub non_tls_at: Option<Timestamp>,
     /// Bytes the capture missed in the client direction (decoding stopped there).
     pub client_gap: u64,
     /// Bytes the capture missed in the server direction (decoding stopped there).
@@ -305,15 +305,15 @@ impl TlsTracker {
         self.anomaly(format!("{side} capture gap: tls decoding stopped"));
     }
 
-    /// Feeds reassembled stream bytes of `side` (any chunking); `ts_ns` is the capture time
+    /// Feeds reassembled stream bytes of `side` (any chunking); `at` is the capture time
     /// of this chunk.
     ///
     /// Errors: the bytes are not TLS records (`UnexpectedValue` / `InvalidLength` from the
     /// record probe) or a handshake message is impossible: that side stops being decoded, the
     /// first such bytes are kept as evidence, and the reason is one of the tracker's anomalies
     /// (callers need not record it again). Later calls for a stopped side do nothing.
-    pub fn feed(&mut self, side: Side, ts_ns: i128, bytes: &[u8]) -> Result<(), Error> {
-        self.feed_with(side, ts_ns, bytes, None)
+    pub fn feed(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Result<(), Error> {
+        self.feed_with(side, at, bytes, None)
     }
 
     /// [`TlsTracker::feed`], looking certificates and ClientHello fingerprints up in `caches`
@@ -321,17 +321,17 @@ impl TlsTracker {
     pub fn feed_cached(
         &mut self,
         side: Side,
-        ts_ns: i128,
+        at: Timestamp,
         bytes: &[u8],
         caches: &mut Caches,
     ) -> Result<(), Error> {
-        self.feed_with(side, ts_ns, bytes, Some(caches))
+        self.feed_with(side, at, bytes, Some(caches))
     }
 
     pub(super) fn feed_with(
         &mut self,
         side: Side,
-        ts_ns: i128,
+        at: Timestamp,
         bytes: &[u8],
         mut caches: Option<&mut Caches>,
     ) -> Result<(), Error> {
@@ -345,15 +345,13 @@ impl TlsTracker {
             match probe_record(&buf) {
                 Ok(_) => {
                     let result = match parse_record(&buf) {
-                        Ok((record, _)) => {
-                            self.on_record(side, ts_ns, &record, caches.as_deref_mut())
-                        }
+                        Ok((record, _)) => self.on_record(side, at, &record, caches.as_deref_mut()),
                         Err(e) => Err(e),
                     };
                     buf.clear();
                     self.dir_mut(side).buf = buf;
                     if let Err(e) = result {
-                        return Err(self.stop(side, ts_ns, &[], e));
+                        return Err(self.stop(side, at, &[], e));
                     }
                 }
                 Err(Error::Incomplete { needed }) => {
@@ -369,7 +367,7 @@ impl TlsTracker {
                 Err(e) => {
                     let mut evidence = buf;
                     evidence.extend(input.iter().take(MAX_NON_TLS_EVIDENCE));
-                    return Err(self.stop(side, ts_ns, &evidence, e));
+                    return Err(self.stop(side, at, &evidence, e));
                 }
             }
         }
@@ -379,8 +377,8 @@ impl TlsTracker {
             }
             match parse_record(input) {
                 Ok((record, rest)) => {
-                    if let Err(e) = self.on_record(side, ts_ns, &record, caches.as_deref_mut()) {
-                        return Err(self.stop(side, ts_ns, &[], e));
+                    if let Err(e) = self.on_record(side, at, &record, caches.as_deref_mut()) {
+                        return Err(self.stop(side, at, &[], e));
                     }
                     input = rest;
                 }
@@ -391,13 +389,13 @@ impl TlsTracker {
                     self.dir_mut(side).buf.extend_from_slice(input);
                     return Ok(());
                 }
-                Err(e) => return Err(self.stop(side, ts_ns, input, e)),
+                Err(e) => return Err(self.stop(side, at, input, e)),
             }
         }
     }
 
     /// Stops decoding `side`; keeps `evidence` (when not empty) as the first non-TLS bytes.
-    fn stop(&mut self, side: Side, ts_ns: i128, evidence: &[u8], e: Error) -> Error {
+    fn stop(&mut self, side: Side, at: Timestamp, evidence: &[u8], e: Error) -> Error {
         let d = self.dir_mut(side);
         d.stopped = true;
         d.buf = Vec::new();
@@ -413,7 +411,7 @@ impl TlsTracker {
                     .take(MAX_NON_TLS_EVIDENCE)
                     .copied()
                     .collect();
-                self.facts.non_tls_ts = Some(ts_ns);
+                self.facts.non_tls_at = Some(at);
             }
         }
         e
@@ -422,7 +420,7 @@ impl TlsTracker {
     fn on_record(
         &mut self,
         side: Side,
-        ts: i128,
+        ts: Timestamp,
         record: &TlsRecord<'_>,
         caches: Option<&mut Caches>,
     ) -> Result<(), Error> {
@@ -442,8 +440,8 @@ impl TlsTracker {
         Ok(())
     }
 
-    fn on_ccs(&mut self, side: Side, ts: i128) {
-        self.facts.last_handshake_ts = Some(ts);
+    fn on_ccs(&mut self, side: Side, ts: Timestamp) {
+        self.facts.last_handshake_at = Some(ts);
         if self.is_tls13() {
             // RFC 8446 D.4 middlebox compatibility: no key change.
             return;
@@ -454,12 +452,12 @@ impl TlsTracker {
         }
         d.ccs = true;
         match side {
-            Side::Client => self.facts.client_ccs_ts = Some(ts),
-            Side::Server => self.facts.server_ccs_ts = Some(ts),
+            Side::Client => self.facts.client_ccs_at = Some(ts),
+            Side::Server => self.facts.server_ccs_at = Some(ts),
         }
     }
 
-    fn on_alert(&mut self, side: Side, ts: i128, fragment: &[u8]) {
+    fn on_alert(&mut self, side: Side, ts: Timestamp, fragment: &[u8]) {
         if self.facts.alerts.len() >= MAX_ALERTS {
             return;
         }
@@ -469,7 +467,7 @@ impl TlsTracker {
         // that is not exactly one well-formed alert is taken as encrypted rather than read as
         // a run of nonsense alerts.
         let no_handshake_seen =
-            self.facts.client_hello_ts.is_none() && self.facts.server_hello_ts.is_none();
+            self.facts.client_hello_at.is_none() && self.facts.server_hello_at.is_none();
         let plausible_clear = fragment.len() == 2
             && matches!(fragment.first(), Some(&1 | &2))
             && fragment
@@ -478,7 +476,7 @@ impl TlsTracker {
         if (self.dir(side).ccs && !self.is_tls13()) || (no_handshake_seen && !plausible_clear) {
             self.facts.alerts.push(AlertEvent {
                 side,
-                ts_ns: ts,
+                at: ts,
                 level: None,
                 description: None,
                 encrypted: true,
@@ -493,7 +491,7 @@ impl TlsTracker {
                 {
                     self.facts.alerts.push(AlertEvent {
                         side,
-                        ts_ns: ts,
+                        at: ts,
                         level: Some(a.level),
                         description: Some(a.description),
                         encrypted: false,
@@ -504,7 +502,7 @@ impl TlsTracker {
                 self.anomaly(format!("{side} alert record: {e}"));
                 self.facts.alerts.push(AlertEvent {
                     side,
-                    ts_ns: ts,
+                    at: ts,
                     level: None,
                     description: None,
                     encrypted: false,
@@ -516,11 +514,11 @@ impl TlsTracker {
     fn on_handshake_record(
         &mut self,
         side: Side,
-        ts: i128,
+        ts: Timestamp,
         fragment: &[u8],
         mut caches: Option<&mut Caches>,
     ) -> Result<(), Error> {
-        self.facts.last_handshake_ts = Some(ts);
+        self.facts.last_handshake_at = Some(ts);
         if self.dir(side).ccs && !self.is_tls13() {
             // The encrypted Finished (or an encrypted renegotiation).
             let d = self.dir_mut(side);
@@ -528,7 +526,7 @@ impl TlsTracker {
                 d.finished = true;
                 if self.client.finished && self.server.finished && !self.facts.handshake_complete {
                     self.facts.handshake_complete = true;
-                    self.facts.established_ts = Some(ts);
+                    self.facts.established_at = Some(ts);
                 }
             }
             return Ok(());
@@ -546,7 +544,7 @@ impl TlsTracker {
     fn on_handshake_message(
         &mut self,
         side: Side,
-        ts: i128,
+        ts: Timestamp,
         t: HandshakeType,
         body: &[u8],
         mut caches: Option<&mut Caches>,
@@ -599,12 +597,12 @@ impl TlsTracker {
         }
     }
 
-    fn on_client_hello(&mut self, ts: i128, body: &[u8], caches: Option<&mut Caches>) {
+    fn on_client_hello(&mut self, ts: Timestamp, body: &[u8], caches: Option<&mut Caches>) {
         self.facts.client_hello_count = self.facts.client_hello_count.saturating_add(1);
-        if self.facts.client_hello_ts.is_some() {
+        if self.facts.client_hello_at.is_some() {
             return;
         }
-        self.facts.client_hello_ts = Some(ts);
+        self.facts.client_hello_at = Some(ts);
         let hello = match parse_client_hello(body) {
             Ok(h) => h,
             Err(e) => {
@@ -661,7 +659,7 @@ impl TlsTracker {
         f.key_share_groups_not_kept = keep_first(&mut f.key_share_groups, MAX_HELLO_LIST);
     }
 
-    fn on_server_hello(&mut self, ts: i128, body: &[u8]) {
+    fn on_server_hello(&mut self, ts: Timestamp, body: &[u8]) {
         let hello = match parse_server_hello(body) {
             Ok(h) => h,
             Err(e) => {
@@ -676,8 +674,8 @@ impl TlsTracker {
         if hello.is_hello_retry_request {
             f.hello_retry_request = true;
         }
-        if f.server_hello_ts.is_none() || !hello.is_hello_retry_request {
-            f.server_hello_ts = Some(ts);
+        if f.server_hello_at.is_none() || !hello.is_hello_retry_request {
+            f.server_hello_at = Some(ts);
         }
         f.version = Some(hello.selected_version());
         f.cipher_suite = Some(hello.cipher_suite);
@@ -700,23 +698,23 @@ impl TlsTracker {
         }
     }
 
-    fn on_application_data(&mut self, side: Side, ts: i128, fragment: &[u8]) {
+    fn on_application_data(&mut self, side: Side, ts: Timestamp, fragment: &[u8]) {
         let tls13_after_hello = self.is_tls13()
-            && self.facts.server_hello_ts.is_some()
+            && self.facts.server_hello_at.is_some()
             && !(self.facts.hello_retry_request && self.facts.client_hello_count < 2);
         if tls13_after_hello && !self.dir(side).tls13_encrypted {
             // The first record under handshake keys: the server's encrypted flight, or the
             // client's Finished.
             self.dir_mut(side).tls13_encrypted = true;
-            self.facts.last_handshake_ts = Some(ts);
+            self.facts.last_handshake_at = Some(ts);
             if side == Side::Client && self.server.tls13_encrypted {
                 self.facts.handshake_complete = true;
-                self.facts.established_ts = Some(ts);
+                self.facts.established_at = Some(ts);
             }
             return;
         }
         let no_handshake_seen =
-            self.facts.client_hello_ts.is_none() && self.facts.server_hello_ts.is_none();
+            self.facts.client_hello_at.is_none() && self.facts.server_hello_at.is_none();
         if self.facts.handshake_complete || no_handshake_seen {
             let (records, bytes) = match side {
                 Side::Client => (
@@ -732,7 +730,7 @@ impl TlsTracker {
             count_add(bytes, fragment.len());
         } else if tls13_after_hello {
             // More of the server's encrypted flight before the client's Finished.
-            self.facts.last_handshake_ts = Some(ts);
+            self.facts.last_handshake_at = Some(ts);
         } else {
             self.anomaly(format!(
                 "{side} sent application data before the handshake completed"
@@ -764,12 +762,24 @@ mod tests {
     #[test]
     fn cipher_mismatch() {
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 9_002_000, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
-            .unwrap();
-        t.feed(Side::Server, 9_120_000, &hex(CIPHER_MISMATCH_ALERT))
-            .unwrap();
+        t.feed(
+            Side::Client,
+            Timestamp(9_002_000),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(
+            Side::Server,
+            Timestamp(9_120_000),
+            &hex(CIPHER_MISMATCH_ALERT),
+        )
+        .unwrap();
         let e = t
-            .feed(Side::Server, 16_659_000, &hex(CIPHER_MISMATCH_TPKT))
+            .feed(
+                Side::Server,
+                Timestamp(16_659_000),
+                &hex(CIPHER_MISMATCH_TPKT),
+            )
             .unwrap_err();
         assert!(matches!(
             e,
@@ -800,7 +810,7 @@ mod tests {
             f.alerts,
             vec![AlertEvent {
                 side: Side::Server,
-                ts_ns: 9_120_000,
+                at: Timestamp(9_120_000),
                 level: Some(AlertLevel::FATAL),
                 description: Some(AlertDescription::HANDSHAKE_FAILURE),
                 encrypted: false,
@@ -812,14 +822,16 @@ mod tests {
         assert_eq!(f.non_tls_bytes, hex(CIPHER_MISMATCH_TPKT));
         assert!(t.is_stopped(Side::Server) && !t.is_stopped(Side::Client));
         // A stopped side ignores more bytes.
-        assert!(t.feed(Side::Server, 0, &[0x16]).is_ok());
+        assert!(t.feed(Side::Server, Timestamp(0), &[0x16]).is_ok());
     }
 
     #[test]
     fn tls10_client_rejected() {
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &hex(TLS10_CLIENT_HELLO)).unwrap();
-        t.feed(Side::Server, 2, &hex(TLS10_ALERT)).unwrap();
+        t.feed(Side::Client, Timestamp(1), &hex(TLS10_CLIENT_HELLO))
+            .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS10_ALERT))
+            .unwrap();
         let f = t.facts();
         assert_eq!(f.client_versions, vec![ProtocolVersion::TLS1_0]);
         assert_eq!(f.client_cipher_suites.len(), 8);
@@ -839,11 +851,15 @@ mod tests {
     fn byte_by_byte_feeding_gives_the_same_facts() {
         let mut whole = TlsTracker::new();
         whole
-            .feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+            .feed(
+                Side::Client,
+                Timestamp(1),
+                &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+            )
             .unwrap();
         let mut bytewise = TlsTracker::new();
         for b in hex(CIPHER_MISMATCH_CLIENT_HELLO) {
-            bytewise.feed(Side::Client, 1, &[b]).unwrap();
+            bytewise.feed(Side::Client, Timestamp(1), &[b]).unwrap();
         }
         assert_eq!(whole.facts(), bytewise.facts());
         assert!(whole.facts().ja3.is_some());
@@ -852,18 +868,25 @@ mod tests {
     #[test]
     fn alerts_after_ccs_are_encrypted_whatever_their_length() {
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
             .unwrap();
-        t.feed(Side::Server, 2, &hex(TLS12_SERVER_HELLO)).unwrap();
         assert_eq!(t.facts().version, Some(ProtocolVersion::TLS1_2));
         assert_eq!(t.facts().cipher_suite, Some(CipherSuite(0xc030)));
         // Before its CCS the server's alert is clear text.
-        t.feed(Side::Server, 3, &[0x15, 3, 3, 0, 2, 1, 0]).unwrap();
-        // Client CCS, then a 2-byte and a 26-byte alert record: both encrypted.
-        t.feed(Side::Client, 4, &[0x14, 3, 3, 0, 1, 1]).unwrap();
-        t.feed(Side::Client, 5, &[0x15, 3, 3, 0, 2, 2, 0x28])
+        t.feed(Side::Server, Timestamp(3), &[0x15, 3, 3, 0, 2, 1, 0])
             .unwrap();
-        t.feed(Side::Client, 6, &hex(TLS12_ENCRYPTED_ALERT))
+        // Client CCS, then a 2-byte and a 26-byte alert record: both encrypted.
+        t.feed(Side::Client, Timestamp(4), &[0x14, 3, 3, 0, 1, 1])
+            .unwrap();
+        t.feed(Side::Client, Timestamp(5), &[0x15, 3, 3, 0, 2, 2, 0x28])
+            .unwrap();
+        t.feed(Side::Client, Timestamp(6), &hex(TLS12_ENCRYPTED_ALERT))
             .unwrap();
         let a = &t.facts().alerts;
         assert_eq!(a.len(), 3);
@@ -880,25 +903,30 @@ mod tests {
     #[test]
     fn tls12_handshake_completion() {
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
-            .unwrap();
-        t.feed(Side::Server, 2, &hex(TLS12_SERVER_HELLO)).unwrap();
         t.feed(
             Side::Client,
-            3,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
+            .unwrap();
+        t.feed(
+            Side::Client,
+            Timestamp(3),
             &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
         )
         .unwrap();
         assert!(!t.facts().handshake_complete);
         t.feed(
             Side::Server,
-            4,
+            Timestamp(4),
             &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
         )
         .unwrap();
         assert!(t.facts().handshake_complete);
-        assert_eq!(t.facts().established_ts, Some(4));
-        t.feed(Side::Client, 5, &[0x17, 3, 3, 0, 3, 1, 2, 3])
+        assert_eq!(t.facts().established_at, Some(Timestamp(4)));
+        t.feed(Side::Client, Timestamp(5), &[0x17, 3, 3, 0, 3, 1, 2, 3])
             .unwrap();
         assert_eq!(
             (t.facts().client_app_records, t.facts().client_app_bytes),
@@ -909,18 +937,18 @@ mod tests {
     #[test]
     fn gap_stops_a_side() {
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &[0x16, 3, 1]).unwrap();
+        t.feed(Side::Client, Timestamp(1), &[0x16, 3, 1]).unwrap();
         t.gap(Side::Client, 100);
         assert!(t.is_stopped(Side::Client));
         assert_eq!(t.facts().client_gap, 100);
-        assert!(t.feed(Side::Client, 2, &[0xff]).is_ok());
+        assert!(t.feed(Side::Client, Timestamp(2), &[0xff]).is_ok());
     }
 
     #[test]
     fn oversized_record_stops_with_evidence() {
         let mut t = TlsTracker::new();
         let e = t
-            .feed(Side::Server, 1, &[0x17, 3, 3, 0xff, 0xff])
+            .feed(Side::Server, Timestamp(1), &[0x17, 3, 3, 0xff, 0xff])
             .unwrap_err();
         assert!(matches!(e, Error::InvalidLength { .. }));
         assert_eq!(t.facts().non_tls_from, Some(Side::Server));
@@ -930,7 +958,11 @@ mod tests {
     fn huge_handshake_message_rejected() {
         let mut t = TlsTracker::new();
         let e = t
-            .feed(Side::Client, 1, &[0x16, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff])
+            .feed(
+                Side::Client,
+                Timestamp(1),
+                &[0x16, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff],
+            )
             .unwrap_err();
         assert!(matches!(
             e,
@@ -962,7 +994,7 @@ mod tests {
     fn huge_hello_lists_are_cut_and_counted() {
         let body = crate::tls::fingerprint::tests::client_hello_body(32_000);
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &client_hello_records(&body))
+        t.feed(Side::Client, Timestamp(1), &client_hello_records(&body))
             .unwrap();
         let f = t.facts();
         assert_eq!(f.client_cipher_suites.len(), MAX_HELLO_LIST);
@@ -1007,7 +1039,7 @@ mod tests {
         body.extend_from_slice(&u16::try_from(ext.len()).unwrap().to_be_bytes());
         body.extend_from_slice(&ext);
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &client_hello_records(&body))
+        t.feed(Side::Client, Timestamp(1), &client_hello_records(&body))
             .unwrap();
         let f = t.facts();
         assert!(f.anomalies.is_empty(), "{:?}", f.anomalies);
@@ -1031,7 +1063,7 @@ mod tests {
             let mut t = TlsTracker::new();
             for (server, bytes) in chunks {
                 let side = if server { Side::Server } else { Side::Client };
-                let _ = t.feed(side, 0, &bytes);
+                let _ = t.feed(side, Timestamp(0), &bytes);
             }
             let _ = t.facts();
         }
@@ -1043,7 +1075,7 @@ mod tests {
                 *b = value;
             }
             let mut t = TlsTracker::new();
-            let _ = t.feed(Side::Client, 0, &bytes);
+            let _ = t.feed(Side::Client, Timestamp(0), &bytes);
         }
     }
 }

@@ -277,10 +277,6 @@ impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> fmt::Display for Show<F> {
     }
 }
 
-fn ts(ns: i128) -> Timestamp {
-    Timestamp(i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX }))
-}
-
 fn protocols(p: Option<Protocols>) -> impl fmt::Display {
     Show(move |f| match p {
         Some(p) => fmt::Display::fmt(&crate::Joined(p.protocol_name_iter()), f),
@@ -394,10 +390,10 @@ pub(crate) fn phase(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Phase {
         phase = Phase::X224Confirm;
     }
     if let Some(t) = tls {
-        if t.client_hello_ts.is_some() {
+        if t.client_hello_at.is_some() {
             phase = Phase::TlsClientHello;
         }
-        if t.server_hello_ts.is_some() {
+        if t.server_hello_at.is_some() {
             phase = Phase::TlsServerHello;
         }
         if t.handshake_complete {
@@ -471,7 +467,7 @@ pub(crate) fn decide(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
         return v;
     }
     let selected = x.effective_protocol().unwrap_or(Protocols::RDP);
-    let client_hello = tls.is_some_and(|t| t.client_hello_ts.is_some());
+    let client_hello = tls.is_some_and(|t| t.client_hello_at.is_some());
     if client_hello {
         tls_phase(&cx, Some(selected), phase)
     } else {
@@ -523,7 +519,7 @@ fn tcp_only(f: &ConnectionFacts, phase: Phase) -> Verdict {
 
 fn not_negotiated(cx: &Ctx<'_>, phase: Phase) -> Verdict {
     let f = cx.f;
-    if let Some(t) = cx.tls.filter(|t| t.client_hello_ts.is_some()) {
+    if let Some(t) = cx.tls.filter(|t| t.client_hello_at.is_some()) {
         if f.mid_stream {
             // The capture starts between the negotiation and the ClientHello: the TLS
             // handshake is all there, so judge it.
@@ -687,8 +683,8 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
     let Some(t) = cx.tls else {
         return verdict(VerdictCode::Incomplete, phase, "no TLS facts".to_string());
     };
-    let hello_at = t.client_hello_ts.map(ts).unwrap_or_default();
-    let server_hello = t.server_hello_ts.map(ts);
+    let hello_at = t.client_hello_at.unwrap_or_default();
+    let server_hello = t.server_hello_at;
 
     // A protocol_version alert from either side, at any point of the handshake.
     if let Some(a) = cx.first_fatal(None).filter(|a| {
@@ -700,7 +696,7 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
             format!(
                 "{} sent fatal protocol_version {} after {}",
                 a.side,
-                ms(ts(a.ts_ns), hello_at),
+                ms(a.at, hello_at),
                 cx.suites_offered()
             ),
         );
@@ -724,7 +720,7 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
                 format!(
                     "server sent {} {} after {}{}",
                     alert_text(a),
-                    ms(ts(a.ts_ns), hello_at),
+                    ms(a.at, hello_at),
                     cx.suites_offered(),
                     if code == VerdictCode::TlsCipherMismatch {
                         ": no cipher suite in common"
@@ -788,7 +784,7 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
             .map(|v| v.to_string())
             .unwrap_or_else(|| "?".to_string());
         if let Some(a) = cx.first_fatal(Some(Side::Client)) {
-            let soon = ts(a.ts_ns).millis_since(server_hello_at) <= VERSION_REFUSAL_WINDOW_MS;
+            let soon = a.at.millis_since(server_hello_at) <= VERSION_REFUSAL_WINDOW_MS;
             if soon && t.version.is_some_and(old_version) {
                 return verdict(
                     VerdictCode::TlsVersionRejected,
@@ -796,7 +792,7 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
                     format!(
                         "client sent {} {} after the server chose {chosen}: it refuses that version",
                         alert_text(a),
-                        ms(ts(a.ts_ns), server_hello_at)
+                        ms(a.at, server_hello_at)
                     ),
                 );
             }
@@ -809,7 +805,7 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
                     "{} sent {} {} after the ServerHello ({chosen}){}",
                     a.side,
                     alert_text(a),
-                    ms(ts(a.ts_ns), server_hello_at),
+                    ms(a.at, server_hello_at),
                     if a.side == Side::Client {
                         ": the client rejected the server's certificate or parameters"
                     } else {
@@ -844,11 +840,7 @@ fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Option<Protocols>, phase: Pha
         Some(p) => write!(f, "with {} selected", protocols(Some(p))),
         None => f.write_str("(negotiation not in the capture)"),
     });
-    let established = t
-        .established_ts
-        .or(t.last_handshake_ts)
-        .map(ts)
-        .unwrap_or_default();
+    let established = t.established_at.or(t.last_handshake_at).unwrap_or_default();
     let version = Show(|f| match t.version {
         Some(v) => fmt::Display::fmt(&v, f),
         None => Ok(()),
