@@ -214,55 +214,7 @@ impl FlowObserver for Observer {
 
 /// The analyzer's events merged with the TLS handshake milestones, in time order.
 fn timeline(a: &Analyzer) -> Vec<TimelineEntry> {
-    let mut out: Vec<TimelineEntry> = a
-        .events()
-        .iter()
-        .map(|e| TimelineEntry {
-            at: e.at,
-            side: Some(e.side),
-            what: e.kind.to_string(),
-        })
-        .collect();
-    if let Some(t) = a.tls() {
-        let mut add = |at: Option<Timestamp>, side: Option<Side>, what: String| {
-            if let Some(at) = at {
-                out.push(TimelineEntry { at, side, what });
-            }
-        };
-        add(
-            t.client_hello_at,
-            Some(Side::Client),
-            "TLS ClientHello".to_string(),
-        );
-        let chosen = t.version.map(|v| format!(" ({v})")).unwrap_or_default();
-        add(
-            t.server_hello_at,
-            Some(Side::Server),
-            format!("TLS ServerHello{chosen}"),
-        );
-        add(
-            t.client_ccs_at,
-            Some(Side::Client),
-            "TLS ChangeCipherSpec".to_string(),
-        );
-        add(
-            t.server_ccs_at,
-            Some(Side::Server),
-            "TLS ChangeCipherSpec".to_string(),
-        );
-        add(t.established_at, None, "TLS handshake complete".to_string());
-        for alert in &t.alerts {
-            let what = match (alert.level, alert.description) {
-                _ if alert.encrypted => "TLS alert (encrypted)".to_string(),
-                (Some(l), Some(d)) => format!("TLS alert {l} {d}"),
-                _ => "TLS alert".to_string(),
-            };
-            add(Some(alert.at), Some(alert.side), what);
-        }
-    }
-    // Stable: events recorded at the same instant keep their order.
-    out.sort_by_key(|e| e.at);
-    out
+    a.timeline()
 }
 
 /// Analyses one capture read from `reader`, handing records to `reporter` as they are ready.

@@ -19,6 +19,7 @@ mod cache;
 mod facts;
 mod findings;
 mod mcs;
+mod timeline;
 pub mod tls;
 mod verdict;
 
@@ -41,6 +42,7 @@ pub use cache::{
     Caches, CertificateCache, FingerprintCache, CERTIFICATE_ENTRIES, CERTIFICATE_MAX_DER,
     FINGERPRINT_ENTRIES, FINGERPRINT_MAX_KEY,
 };
+pub use timeline::TimelineEntry;
 pub use tls::{AlertEvent, TlsFacts, TlsTracker};
 
 use crate::tls::record::{looks_like_tls_record, probe_record};
@@ -357,6 +359,38 @@ impl Analyzer {
     /// The timeline, at most [`MAX_EVENTS`] entries.
     pub fn events(&self) -> &[Event] {
         &self.events
+    }
+
+    /// The timeline: the [`Analyzer::events`] and the TLS handshake milestones (ClientHello,
+    /// ServerHello, ChangeCipherSpec, handshake complete, every alert) merged in time order.
+    /// After [`Analyzer::without_timeline`] it holds only the TLS milestones.
+    ///
+    /// ```
+    /// use rdp_wire::analyzer::Analyzer;
+    /// use rdp_wire::{Side, Timestamp};
+    ///
+    /// // lab/nla-ok.pcap frame 4: a Connection Request for SSL|HYBRID; lab/neg-nla-vs-xrdp.pcap
+    /// // frame 6: the confirm selecting SSL; cipher-mismatch.pcap frame 9: xrdp's alert.
+    /// let request = b"\x03\x00\x00\x2b\x26\xe0\x00\x00\x00\x00\x00Cookie: mstshash=alice\r\n\x01\x00\x08\x00\x03\x00\x00\x00";
+    /// let confirm = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x1f\x08\x00\x01\x00\x00\x00";
+    /// let alert = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
+    ///
+    /// let mut conn = Analyzer::new();
+    /// conn.data(Side::Client, Timestamp(1_000), request);
+    /// conn.data(Side::Server, Timestamp(2_000), confirm);
+    /// conn.data(Side::Server, Timestamp(3_000), &alert);
+    /// let what: Vec<String> = conn.timeline().into_iter().map(|e| e.what).collect();
+    /// assert_eq!(
+    ///     what,
+    ///     [
+    ///         "X.224 Connection Request",
+    ///         "X.224 Connection Confirm",
+    ///         "TLS alert fatal handshake_failure",
+    ///     ]
+    /// );
+    /// ```
+    pub fn timeline(&self) -> Vec<TimelineEntry> {
+        timeline::merge(&self.events, self.tls())
     }
 
     /// Consumes the analyzer and returns its facts, its TLS facts and its timeline, moved rather
