@@ -15,6 +15,7 @@ use x509_parser::public_key::PublicKey;
 use x509_parser::x509::X509Name;
 
 use crate::printable::{printable, printable_bytes, printable_string};
+use crate::values::hex_lower;
 use crate::Error;
 
 /// At most this many subjectAltName entries, and as many extended key usages, are kept per
@@ -23,9 +24,10 @@ use crate::Error;
 /// certificates list a few, CDN ones up to a few hundred.
 pub const MAX_SUMMARY_LIST: usize = 256;
 
-/// What a report says about one certificate.
+/// What a report says about one X.509 certificate (named apart from
+/// [`crate::gcc::CertificateSummary`], the Standard RDP Security server certificate block).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CertificateSummary {
+pub struct X509Summary {
     /// The subject as an RFC 4514 string (`CN=host,O=Example`; most specific RDN first).
     pub subject: String,
     /// The first subject common name.
@@ -89,22 +91,11 @@ fn x509_error(e: impl core::fmt::Debug) -> Error {
     }
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
-    for b in bytes {
-        for nibble in [b >> 4, b & 0xf] {
-            s.extend(HEX.get(usize::from(nibble)).map(|h| char::from(*h)));
-        }
-    }
-    s
-}
-
 /// Summarizes one DER certificate.
 ///
 /// Errors: `UnexpectedValue { what: "x509 certificate" }` when `x509-parser` rejects it;
 /// `TrailingBytes` when bytes follow the certificate.
-pub fn summarize_certificate(der: &[u8]) -> Result<CertificateSummary, Error> {
+pub fn summarize_certificate(der: &[u8]) -> Result<X509Summary, Error> {
     let (rest, cert) = X509Certificate::from_der(der).map_err(x509_error)?;
     if !rest.is_empty() {
         return Err(Error::TrailingBytes {
@@ -216,7 +207,7 @@ pub fn summarize_certificate(der: &[u8]) -> Result<CertificateSummary, Error> {
 
     let not_before = tbs.validity.not_before.timestamp();
     let not_after = tbs.validity.not_after.timestamp();
-    Ok(CertificateSummary {
+    Ok(X509Summary {
         subject: rfc4514(&tbs.subject),
         subject_cn: first_cn(&tbs.subject),
         issuer: rfc4514(&tbs.issuer),

@@ -10,7 +10,7 @@ use rdp_wire::analyzer::{Confirm, McsDisconnect, McsFacts, StandardSecurity, X22
 use rdp_wire::gcc::{ChannelSummary, ClientSettings, ServerSettings};
 use rdp_wire::names::{EncryptionMethods, RdpVersion};
 use rdp_wire::x224::Protocols;
-use rdp_wire::x509::CertificateSummary;
+use rdp_wire::x509::X509Summary;
 use rdp_wire::{FlagName, Joined};
 use rdp_wire::{Side, Timestamp};
 use serde_json::{json, Value};
@@ -152,7 +152,7 @@ fn ms_from(start: Timestamp, at: Timestamp) -> f64 {
 }
 
 json_object! {
-    CertificateJson<'a> { c: &'a CertificateSummary }
+    CertificateJson<'a> { c: &'a X509Summary }
     |this| {
         "subject": this.c.subject,
         "issuer": this.c.issuer,

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 
 use crate::tls::fingerprint::{ja3, ja4, Ja3, Ja4};
 use crate::tls::handshake::ClientHello;
-use crate::x509::{summarize_certificate, CertificateSummary};
+use crate::x509::{summarize_certificate, X509Summary};
 use crate::Error;
 
 /// Certificates a [`CertificateCache`] remembers.
@@ -72,7 +72,7 @@ impl Caches {
 #[derive(Debug, Clone, Default)]
 pub struct CertificateCache {
     /// DER and summary, most recent first; at most [`CERTIFICATE_ENTRIES`].
-    recent: VecDeque<(Box<[u8]>, CertificateSummary)>,
+    recent: VecDeque<(Box<[u8]>, X509Summary)>,
 }
 
 impl CertificateCache {
@@ -80,7 +80,7 @@ impl CertificateCache {
     /// (a server presents the same certificate to every client). The result is exactly what
     /// [`summarize_certificate`] returns: entries are matched on the whole DER, errors are not
     /// kept.
-    pub fn summarize(&mut self, der: &[u8]) -> Result<CertificateSummary, Error> {
+    pub fn summarize(&mut self, der: &[u8]) -> Result<X509Summary, Error> {
         if let Some(i) = self.recent.iter().position(|(d, _)| **d == *der) {
             if let Some(entry) = self.recent.remove(i) {
                 let summary = entry.1.clone();

@@ -46,10 +46,12 @@ pub use timeline::TimelineEntry;
 pub use tls::{AlertEvent, TlsFacts, TlsTracker};
 
 use crate::tls::record::{looks_like_tls_record, probe_record};
+use crate::values::hex_lower;
 use crate::x224::{self, NegotiationResult, RequestToken, Tpdu};
 use crate::Error;
 use crate::{fastpath, tpkt};
 use crate::{Side, Timestamp};
+use facts::Tally;
 
 /// How many events are kept per connection; later ones are counted, not stored.
 pub const MAX_EVENTS: usize = 256;
@@ -156,15 +158,15 @@ enum Mode {
 
 /// The decoding state of one direction.
 #[derive(Debug, Clone)]
-struct Stream {
+struct DirectionDecoder {
     mode: Mode,
     /// Bytes of a frame that is not complete yet. Bounded by [`tpkt::MAX_FRAME_LEN`].
     pending: Vec<u8>,
 }
 
-impl Default for Stream {
+impl Default for DirectionDecoder {
     fn default() -> Self {
-        Stream {
+        DirectionDecoder {
             mode: Mode::Start,
             pending: Vec::new(),
         }
@@ -177,7 +179,7 @@ pub struct Analyzer {
     facts: ConnectionFacts,
     /// Created when the first TLS record is expected or seen.
     tls: Option<TlsTracker>,
-    streams: [Stream; 2],
+    decoders: [DirectionDecoder; 2],
     events: Vec<Event>,
     events_dropped: u32,
     /// No timeline is wanted: events are not kept (see [`Analyzer::without_timeline`]).
@@ -208,7 +210,7 @@ impl Analyzer {
     /// The client's SYN (each retransmission too).
     pub fn syn(&mut self, at: Timestamp) {
         self.touch(at);
-        self.facts.syn_count = self.facts.syn_count.saturating_add(1);
+        self.facts.syn_count.bump();
         if self.facts.syn_at.is_none() {
             self.facts.syn_at = Some(at);
             self.event(at, Side::Client, EventKind::Syn);
@@ -253,7 +255,7 @@ impl Analyzer {
     /// A direction that ends inside a frame says so, once: otherwise a frame header claiming
     /// 65,535 bytes followed by a close would leave no trace in the report.
     fn partial_frame_at_close(&mut self, side: Side) {
-        let stream = self.stream_mut(side);
+        let stream = self.decoder_mut(side);
         let n = stream.pending.len();
         if n > 0 {
             stream.pending = Vec::new();
@@ -274,7 +276,7 @@ impl Analyzer {
         if let Some(tls) = self.tls.as_mut() {
             tls.gap(side, len);
         }
-        let stream = self.stream_mut(side);
+        let stream = self.decoder_mut(side);
         if stream.mode != Mode::Opaque {
             stream.mode = Mode::Opaque;
             stream.pending = Vec::new();
@@ -320,10 +322,10 @@ impl Analyzer {
         if handshake_done {
             stats.bytes_after_handshake = stats.bytes_after_handshake.saturating_add(len);
         }
-        if self.stream_mut(side).mode == Mode::Opaque {
+        if self.decoder_mut(side).mode == Mode::Opaque {
             return;
         }
-        let mut pending = std::mem::take(&mut self.stream_mut(side).pending);
+        let mut pending = std::mem::take(&mut self.decoder_mut(side).pending);
         if pending.is_empty() {
             let rest = self.consume(side, at, bytes, caches.as_deref_mut());
             pending.extend_from_slice(rest);
@@ -334,7 +336,7 @@ impl Analyzer {
                 .saturating_sub(self.consume(side, at, &pending, caches).len());
             pending.drain(..used);
         }
-        let stream = self.stream_mut(side);
+        let stream = self.decoder_mut(side);
         if stream.mode != Mode::Opaque {
             stream.pending = pending;
         }
@@ -415,8 +417,8 @@ impl Analyzer {
     /// bytes with the first copy). Once true, it stays true.
     pub fn content_concluded(&self, side: Side) -> bool {
         let stream = match side {
-            Side::Client => self.streams.first(),
-            Side::Server => self.streams.get(1),
+            Side::Client => self.decoders.first(),
+            Side::Server => self.decoders.get(1),
         };
         stream.is_some_and(|s| s.mode == Mode::Opaque)
             || self
@@ -449,10 +451,10 @@ impl Analyzer {
         verdict::decide(&self.facts, self.tls())
     }
 
-    fn stream_mut(&mut self, side: Side) -> &mut Stream {
+    fn decoder_mut(&mut self, side: Side) -> &mut DirectionDecoder {
         match side {
-            Side::Client => &mut self.streams[0],
-            Side::Server => &mut self.streams[1],
+            Side::Client => &mut self.decoders[0],
+            Side::Server => &mut self.decoders[1],
         }
     }
 
@@ -468,7 +470,7 @@ impl Analyzer {
         if self.events.len() < MAX_EVENTS {
             self.events.push(Event { at, side, kind });
         } else {
-            self.events_dropped = self.events_dropped.saturating_add(1);
+            self.events_dropped.bump();
         }
     }
 
@@ -489,7 +491,7 @@ impl Analyzer {
     ) -> &'a [u8] {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let mode = self.stream_mut(side).mode;
+            let mode = self.decoder_mut(side).mode;
             let step = match mode {
                 Mode::Start => self.classify(side, at, rest),
                 Mode::Tpkt => self.tpkt_frame(side, at, rest),
@@ -517,7 +519,7 @@ impl Analyzer {
             self.foreign(side, at, bytes);
             Mode::Opaque
         };
-        self.stream_mut(side).mode = mode;
+        self.decoder_mut(side).mode = mode;
         Step::Switched
     }
 
@@ -550,13 +552,13 @@ impl Analyzer {
                 // Not a TPKT frame where one was expected: a TLS record right after the
                 // negotiation (when the confirm was not seen), or something else entirely.
                 if looks_like_tls(bytes) {
-                    self.stream_mut(side).mode = Mode::Tls;
+                    self.decoder_mut(side).mode = Mode::Tls;
                     self.tls.get_or_insert_with(TlsTracker::new);
                     self.event(at, side, EventKind::TlsStart);
                 } else {
                     self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
                     self.event(at, side, EventKind::Malformed);
-                    self.stream_mut(side).mode = Mode::Opaque;
+                    self.decoder_mut(side).mode = Mode::Opaque;
                 }
                 Step::Switched
             }
@@ -585,7 +587,7 @@ impl Analyzer {
                         Side::Server => t.facts().server_records > 0,
                     });
                     if !sent_tls {
-                        self.stream_mut(side).mode = Mode::Tpkt;
+                        self.decoder_mut(side).mode = Mode::Tpkt;
                     }
                     Step::Consumed(bytes.len().saturating_sub(rest.len()))
                 }
@@ -605,7 +607,7 @@ impl Analyzer {
                 }
                 if result.is_err() {
                     // The tracker lists why among its anomalies (`tls: client tls: ...`).
-                    self.stream_mut(side).mode = Mode::Opaque;
+                    self.decoder_mut(side).mode = Mode::Opaque;
                     return Step::Switched;
                 }
                 Step::Consumed(len)
@@ -620,7 +622,7 @@ impl Analyzer {
     fn undecodable(&mut self, side: Side, at: Timestamp, bytes: &[u8], e: &Error) -> Step {
         self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
         self.foreign(side, at, bytes);
-        self.stream_mut(side).mode = Mode::Opaque;
+        self.decoder_mut(side).mode = Mode::Opaque;
         Step::Switched
     }
 
@@ -629,14 +631,14 @@ impl Analyzer {
         match fastpath::parse_frame(bytes) {
             Ok((_, rest)) => {
                 let stats = self.facts.side_mut(side);
-                stats.fastpath_pdus = stats.fastpath_pdus.saturating_add(1);
+                stats.fastpath_pdus.bump();
                 Step::Consumed(bytes.len().saturating_sub(rest.len()))
             }
             Err(Error::Incomplete { .. }) => Step::NeedMore,
             Err(e) => {
                 self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
                 self.event(at, side, EventKind::Malformed);
-                self.stream_mut(side).mode = Mode::Opaque;
+                self.decoder_mut(side).mode = Mode::Opaque;
                 Step::Switched
             }
         }
@@ -668,7 +670,7 @@ impl Analyzer {
             }
             Tpdu::Data(dt) => {
                 let stats = self.facts.side_mut(side);
-                stats.x224_data_pdus = stats.x224_data_pdus.saturating_add(1);
+                stats.x224_data_pdus.bump();
                 self.event(
                     at,
                     side,
@@ -676,7 +678,7 @@ impl Analyzer {
                         len: dt.user_data.len(),
                     },
                 );
-                let in_clear_inside_tls = self.stream_mut(side).mode == Mode::Tls;
+                let in_clear_inside_tls = self.decoder_mut(side).mode == Mode::Tls;
                 self.mcs_data(side, at, dt.user_data, in_clear_inside_tls);
             }
             Tpdu::DisconnectRequest(_) => self.event(at, side, EventKind::X224Disconnect),
@@ -718,7 +720,7 @@ impl Analyzer {
             x.request_flags = Some(neg.flags);
         }
         if let Some(info) = cr.correlation_info {
-            x.correlation_id = Some(hex(info.correlation_id));
+            x.correlation_id = Some(hex_lower(info.correlation_id));
         }
         if !cr.unparsed.is_empty() {
             self.facts
@@ -760,7 +762,7 @@ impl Analyzer {
                 // Both directions carry TLS records from here on (MS-RDPBCGR 5.4.5.1).
                 self.tls.get_or_insert_with(TlsTracker::new);
                 for side in [Side::Client, Side::Server] {
-                    let stream = self.stream_mut(side);
+                    let stream = self.decoder_mut(side);
                     if matches!(stream.mode, Mode::Start | Mode::Tpkt) {
                         stream.mode = Mode::Tls;
                     }
@@ -832,17 +834,6 @@ fn guess_protocol(bytes: &[u8]) -> &'static str {
     } else {
         "binary"
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(
-        String::with_capacity(bytes.len().saturating_mul(2)),
-        |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        },
-    )
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@
 //! [`fingerprint::MAX_FINGERPRINT_TEXT`] bytes.
 
 use crate::printable::printable_bytes;
-use crate::x509::{summarize_certificate, CertificateSummary};
+use crate::x509::{summarize_certificate, X509Summary};
 use crate::Error;
 
 use crate::tls::alert::{parse_alerts, AlertDescription, AlertLevel};
@@ -38,6 +38,7 @@ use crate::tls::record::{parse_record, probe_record, ContentType, TlsRecord, MAX
 use crate::tls::ProtocolVersion;
 use crate::{Side, Timestamp};
 
+use super::facts::Tally;
 use super::{Caches, MAX_ANOMALIES};
 
 /// At most this many certificates of a chain are summarized.
@@ -144,7 +145,7 @@ pub struct TlsFacts {
     /// The server sent a HelloRetryRequest.
     pub hello_retry_request: bool,
     /// The server's certificate chain in order (TLS 1.2 and older only: TLS 1.3 encrypts it).
-    pub certificates: Vec<CertificateSummary>,
+    pub certificates: Vec<X509Summary>,
     /// The chain length as sent (may exceed `certificates.len()`).
     pub chain_length: usize,
     /// The server asked for a client certificate (TLS 1.2 and older).
@@ -425,8 +426,8 @@ impl TlsTracker {
         caches: Option<&mut Caches>,
     ) -> Result<(), Error> {
         match side {
-            Side::Client => self.facts.client_records = self.facts.client_records.saturating_add(1),
-            Side::Server => self.facts.server_records = self.facts.server_records.saturating_add(1),
+            Side::Client => self.facts.client_records.bump(),
+            Side::Server => self.facts.server_records.bump(),
         }
         match record.content_type {
             ContentType::CHANGE_CIPHER_SPEC => self.on_ccs(side, ts),
@@ -598,7 +599,7 @@ impl TlsTracker {
     }
 
     fn on_client_hello(&mut self, ts: Timestamp, body: &[u8], caches: Option<&mut Caches>) {
-        self.facts.client_hello_count = self.facts.client_hello_count.saturating_add(1);
+        self.facts.client_hello_count.bump();
         if self.facts.client_hello_at.is_some() {
             return;
         }
@@ -726,7 +727,7 @@ impl TlsTracker {
                     &mut self.facts.server_app_bytes,
                 ),
             };
-            *records = records.saturating_add(1);
+            records.bump();
             count_add(bytes, fragment.len());
         } else if tls13_after_hello {
             // More of the server's encrypted flight before the client's Finished.

@@ -305,13 +305,13 @@ impl fmt::Display for Count {
     }
 }
 
-/// What the decision needs, gathered once.
-struct Ctx<'a> {
+/// The evidence a verdict is decided on: the connection's facts and its TLS facts.
+struct Evidence<'a> {
     f: &'a ConnectionFacts,
     tls: Option<&'a TlsFacts>,
 }
 
-impl Ctx<'_> {
+impl Evidence<'_> {
     /// The first close by either side: (who, how, when).
     fn close(&self) -> Option<(Side, CloseKind, Timestamp)> {
         self.f.close.map(|c| (c.by, c.kind, c.at))
@@ -433,7 +433,7 @@ fn session_in_clear(f: &ConnectionFacts) -> bool {
 
 /// Decides the verdict from the facts.
 pub(crate) fn decide(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
-    let cx = Ctx { f, tls };
+    let cx = Evidence { f, tls };
     let phase = phase(f, tls);
     let client = f.side(Side::Client);
     let server = f.side(Side::Server);
@@ -517,7 +517,7 @@ fn tcp_only(f: &ConnectionFacts, phase: Phase) -> Verdict {
     verdict(VerdictCode::Incomplete, phase, summary)
 }
 
-fn not_negotiated(cx: &Ctx<'_>, phase: Phase) -> Verdict {
+fn not_negotiated(cx: &Evidence<'_>, phase: Phase) -> Verdict {
     let f = cx.f;
     if let Some(t) = cx.tls.filter(|t| t.client_hello_at.is_some()) {
         if f.mid_stream {
@@ -567,7 +567,7 @@ fn not_negotiated(cx: &Ctx<'_>, phase: Phase) -> Verdict {
 }
 
 /// A Connection Confirm with no request before it.
-fn confirm_without_request(cx: &Ctx<'_>, phase: Phase) -> Verdict {
+fn confirm_without_request(cx: &Evidence<'_>, phase: Phase) -> Verdict {
     let f = cx.f;
     match &f.foreign {
         Some(foreign) if foreign.side == Side::Client => verdict(
@@ -593,7 +593,7 @@ fn confirm_without_request(cx: &Ctx<'_>, phase: Phase) -> Verdict {
     }
 }
 
-fn no_confirm(cx: &Ctx<'_>, request_at: Timestamp, phase: Phase) -> Verdict {
+fn no_confirm(cx: &Evidence<'_>, request_at: Timestamp, phase: Phase) -> Verdict {
     let f = cx.f;
     let server = f.side(Side::Server);
     let ended = match cx.close() {
@@ -637,7 +637,7 @@ fn no_confirm(cx: &Ctx<'_>, request_at: Timestamp, phase: Phase) -> Verdict {
 }
 
 /// The client closed after the confirm without sending anything.
-fn security_mismatch(cx: &Ctx<'_>, confirm_at: Timestamp, phase: Phase) -> Option<Verdict> {
+fn security_mismatch(cx: &Evidence<'_>, confirm_at: Timestamp, phase: Phase) -> Option<Verdict> {
     let f = cx.f;
     let client = f.side(Side::Client);
     if client.bytes_after_handshake > 0 {
@@ -679,7 +679,7 @@ fn alert_text(a: &AlertEvent) -> String {
 
 /// TLS was under way: the client sent a ClientHello.
 /// `selected` is `None` when the negotiation is not in the capture.
-fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict {
+fn tls_phase(cx: &Evidence<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict {
     let Some(t) = cx.tls else {
         return verdict(VerdictCode::Incomplete, phase, "no TLS facts".to_string());
     };
@@ -835,7 +835,12 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
 }
 
 /// The TLS handshake completed: CredSSP (NLA), then MCS and the session, all encrypted.
-fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Option<Protocols>, phase: Phase) -> Verdict {
+fn after_tls(
+    cx: &Evidence<'_>,
+    t: &TlsFacts,
+    selected: Option<Protocols>,
+    phase: Phase,
+) -> Verdict {
     let with = Show(|f| match selected {
         Some(p) => write!(f, "with {} selected", protocols(Some(p))),
         None => f.write_str("(negotiation not in the capture)"),
@@ -945,7 +950,7 @@ fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Option<Protocols>, phase: Pha
 /// No ClientHello after the confirm: Standard RDP Security, or a decrypted recording, or a
 /// client that spoke something else.
 fn clear_text_phase(
-    cx: &Ctx<'_>,
+    cx: &Evidence<'_>,
     confirm_at: Timestamp,
     selected: Protocols,
     phase: Phase,

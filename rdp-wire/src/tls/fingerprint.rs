@@ -23,6 +23,7 @@ use sha2::Sha256;
 use super::extensions::{ExtensionType, RawExtension};
 use super::handshake::{ClientHello, ServerHello};
 use super::{is_grease, ProtocolVersion};
+use crate::values::hex_lower;
 
 /// The longest fingerprint string kept (`JA4_r`, `JA4_ro`, the JA3 and JA3S strings): a
 /// ClientHello may carry 32,700 cipher suites, whose strings would keep hundreds of KB per
@@ -66,17 +67,6 @@ fn push_nibble(s: &mut String, n: u16) {
     if let Some(c) = char::from_digit(u32::from(n & 0xf), 16) {
         s.push(c);
     }
-}
-
-// Fingerprints are computed once per ClientHello, but per-element `format!` calls made them the
-// most expensive part of a connection's analysis: digits are pushed directly instead.
-fn hex_lower(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
-    for b in bytes {
-        push_nibble(&mut s, u16::from(*b) >> 4);
-        push_nibble(&mut s, u16::from(*b));
-    }
-    s
 }
 
 /// Appends the first 12 hex characters of the SHA-256 of `s`; `000000000000` for an empty
