@@ -119,9 +119,10 @@ fn client_hello(c: &mut Criterion) {
     });
     // What the tracker does: the same client's fingerprints are remembered after the first.
     g.bench_function("client_hello_parse_fingerprints_remembered", |b| {
+        let mut cache = rdp_wire::analyzer::FingerprintCache::default();
         b.iter(|| {
             let hello = rdp_wire::tls::handshake::parse_client_hello(black_box(&body));
-            black_box(hello.map(|h| rdp_wire::tls::fingerprint::client_fingerprints_cached(&h)))
+            black_box(hello.map(|h| cache.client_fingerprints(&h)))
         })
     });
     g.finish();

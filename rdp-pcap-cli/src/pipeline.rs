@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{self, Read};
 
-use rdp_wire::analyzer::{Analyzer, CaptureFindings};
+use rdp_wire::analyzer::{Analyzer, Caches, CaptureFindings};
 use rdp_wire::{Side, Timestamp};
 
 use crate::capture::{self, TcpPacket};
@@ -72,6 +72,8 @@ struct Observer {
     files: Vec<String>,
     ports: Vec<u16>,
     timeline: bool,
+    /// Certificate summaries and ClientHello fingerprints, lent to every analyzer of this run.
+    caches: Caches,
     /// Flows opened and not closed yet, by reassembler id.
     open: BTreeSet<u64>,
     /// Finished flows waiting for earlier ones; `None` for a flow that is not reported.
@@ -140,7 +142,9 @@ impl FlowObserver for Observer {
         match ev {
             TcpEvent::Syn { ts_ns } => a.syn(ts(ts_ns)),
             TcpEvent::SynAck { ts_ns } => a.syn_ack(ts(ts_ns)),
-            TcpEvent::Data { side, ts_ns, bytes, .. } => a.data(side, ts(ts_ns), bytes),
+            TcpEvent::Data { side, ts_ns, bytes, .. } => {
+                a.data_cached(side, ts(ts_ns), bytes, &mut self.caches)
+            }
             TcpEvent::Gap { side, ts_ns, len } => a.gap(side, ts(ts_ns), len),
             TcpEvent::Fin { side, ts_ns } => a.fin(side, ts(ts_ns)),
             TcpEvent::Rst { side, ts_ns } => a.rst(side, ts(ts_ns)),
@@ -210,59 +214,7 @@ impl FlowObserver for Observer {
 
 /// The analyzer's events merged with the TLS handshake milestones, in time order.
 fn timeline(a: &Analyzer) -> Vec<TimelineEntry> {
-    let mut out: Vec<TimelineEntry> = a
-        .events()
-        .iter()
-        .map(|e| TimelineEntry {
-            at: e.at,
-            side: Some(e.side),
-            what: e.kind.to_string(),
-        })
-        .collect();
-    if let Some(t) = a.tls() {
-        let mut add = |at: Option<i128>, side: Option<Side>, what: String| {
-            if let Some(at) = at {
-                out.push(TimelineEntry {
-                    at: ts(at),
-                    side,
-                    what,
-                });
-            }
-        };
-        add(
-            t.client_hello_ts,
-            Some(Side::Client),
-            "TLS ClientHello".to_string(),
-        );
-        let chosen = t.version.map(|v| format!(" ({v})")).unwrap_or_default();
-        add(
-            t.server_hello_ts,
-            Some(Side::Server),
-            format!("TLS ServerHello{chosen}"),
-        );
-        add(
-            t.client_ccs_ts,
-            Some(Side::Client),
-            "TLS ChangeCipherSpec".to_string(),
-        );
-        add(
-            t.server_ccs_ts,
-            Some(Side::Server),
-            "TLS ChangeCipherSpec".to_string(),
-        );
-        add(t.established_ts, None, "TLS handshake complete".to_string());
-        for alert in &t.alerts {
-            let what = match (alert.level, alert.description) {
-                _ if alert.encrypted => "TLS alert (encrypted)".to_string(),
-                (Some(l), Some(d)) => format!("TLS alert {l} {d}"),
-                _ => "TLS alert".to_string(),
-            };
-            add(Some(alert.ts_ns), Some(alert.side), what);
-        }
-    }
-    // Stable: events recorded at the same instant keep their order.
-    out.sort_by_key(|e| e.at);
-    out
+    a.timeline()
 }
 
 /// Analyses one capture read from `reader`, handing records to `reporter` as they are ready.
@@ -415,6 +367,7 @@ impl<'s> Session<'s> {
             files,
             ports: options.ports.clone(),
             timeline: options.timeline,
+            caches: Caches::new(),
             open: BTreeSet::new(),
             done: BTreeMap::new(),
             maybe_ready: false,

@@ -3,9 +3,8 @@
 
 use std::net::SocketAddr;
 
-use rdp_wire::analyzer::{ConnectionFacts, Finding, Verdict};
-use rdp_wire::tls::TlsFacts;
-use rdp_wire::{Side, Timestamp};
+use rdp_wire::analyzer::{ConnectionFacts, Finding, TlsFacts, Verdict};
+use rdp_wire::Timestamp;
 
 /// How the reassembler stopped following a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,16 +37,8 @@ impl FlowEnd {
     }
 }
 
-/// One entry of a connection's timeline, for `--timeline`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimelineEntry {
-    /// When.
-    pub at: Timestamp,
-    /// Who sent it (`None` for a state both sides reached).
-    pub side: Option<Side>,
-    /// What, in words.
-    pub what: String,
-}
+/// One entry of a connection's timeline, for `--timeline`: the analyzer's own.
+pub use rdp_wire::analyzer::TimelineEntry;
 
 /// How one record points at another (`links` in the JSON formats; docs/output.md).
 ///

@@ -4,6 +4,10 @@
 //! connection can ask `rdp-wire` what happened without any capture file: report the TCP events
 //! and hand over the payload of each direction in order, in whatever chunks you have.
 //!
+//! A tool that follows many connections keeps one `rdp_wire::analyzer::Caches` per thread and
+//! feeds every analyzer with `data_cached(.., &mut caches)` instead of `data`: certificates and
+//! ClientHello fingerprints seen before are then looked up rather than computed again.
+//!
 //! Run it with `cargo run -p rdp-wire --example analyze_streams`. The bytes below are the first
 //! packets of `samples/neg-failure-hybrid-required.pcap`: a TLS-only client meeting an
 //! NLA-only server.
@@ -49,12 +53,13 @@ fn main() {
     for finding in conn.findings(Some(3390)) {
         println!("finding:  {} {}", finding.code.as_str(), finding.summary);
     }
-    for event in conn.events() {
+    // The events and the TLS handshake milestones (none here), in time order.
+    for entry in conn.timeline() {
         println!(
-            "event:    {:>8.3} ms  {:<6} {:?}",
-            event.at.millis_since(at(0)),
-            event.side,
-            event.kind
+            "event:    {:>8.3} ms  {:<6} {}",
+            entry.at.millis_since(at(0)),
+            entry.side.map_or("both", |s| s.as_str()),
+            entry.what
         );
     }
 }

@@ -10,6 +10,7 @@
 //! `arbitrary` feature is on (only the fuzz crate turns it on).
 #![allow(clippy::panic, missing_docs)]
 
+use crate::analyzer::tls::{self as session, TlsTracker};
 use crate::analyzer::{Analyzer, MAX_ANOMALIES, MAX_EVENTS};
 use crate::tls::handshake::{
     parse_certificate_list, parse_certificate_request, parse_client_hello, parse_handshake,
@@ -17,7 +18,6 @@ use crate::tls::handshake::{
 };
 use crate::tls::record::{parse_record, probe_record, MAX_RECORD_LEN};
 use crate::tls::{alert, fingerprint, ContentType, HandshakeReassembler, HandshakeType};
-use crate::tls::{session, TlsTracker};
 use crate::{fastpath, gcc, mcs, rdp, tpkt, x224, x509, Error};
 use crate::{Side, Timestamp};
 
@@ -184,9 +184,10 @@ fn handshake_message(t: HandshakeType, body: &[u8]) {
             if let Ok(hello) = parse_client_hello(body) {
                 let (ja3, ja4) = (fingerprint::ja3(&hello), fingerprint::ja4(&hello));
                 let _ = fingerprint::ja4_original(&hello);
-                // Twice: once filling the memo (or found in it), once found in it.
+                // Twice: once filling the cache, once found in it.
+                let mut cache = crate::analyzer::FingerprintCache::default();
                 for _ in 0..2 {
-                    let (memo_ja4, memo_ja3) = fingerprint::client_fingerprints_cached(&hello);
+                    let (memo_ja4, memo_ja3) = cache.client_fingerprints(&hello);
                     assert_eq!((&memo_ja4, &memo_ja3), (&ja4, &ja3), "fingerprint memo");
                 }
                 let _ = hello.offered_versions();
@@ -274,9 +275,10 @@ pub fn x509(data: &[u8]) {
     if let Ok(summary) = &direct {
         let _ = format!("{summary:?}");
     }
+    let mut cache = crate::analyzer::CertificateCache::default();
     for _ in 0..2 {
         assert_eq!(
-            x509::summarize_certificate_cached(data).ok(),
+            cache.summarize(data).ok(),
             direct.clone().ok(),
             "cached certificate summary differs"
         );
@@ -314,9 +316,9 @@ pub enum TlsOp<'a> {
 /// A [`TlsTracker`] fed arbitrary chunks of both directions.
 pub fn tls_tracker(ops: &[TlsOp<'_>]) {
     let mut tracker = TlsTracker::new();
-    let mut ts: i128 = 0;
+    let mut ts = crate::Timestamp(0);
     for op in ops {
-        ts = ts.saturating_add(1_000);
+        ts = crate::Timestamp(ts.0.saturating_add(1_000));
         match op {
             TlsOp::Feed(side, bytes) => {
                 let _ = tracker.feed((*side).into(), ts, bytes);
@@ -330,7 +332,7 @@ pub fn tls_tracker(ops: &[TlsOp<'_>]) {
         "tls alerts over their bound"
     );
     assert!(
-        facts.anomalies.len() <= session::MAX_ANOMALIES,
+        facts.anomalies.len() <= MAX_ANOMALIES,
         "tls anomalies over their bound"
     );
     let _ = format!("{facts:?}");

@@ -6,8 +6,7 @@
 //! - [`x224`]: X.224 TPDUs and the RDP security negotiation inside the Connection Request and
 //!   Connection Confirm (MS-RDPBCGR 2.2.1.1 and 2.2.1.2).
 //! - [`fastpath`]: fast-path input and output PDU framing (MS-RDPBCGR 2.2.8.1.2, 2.2.9.1.2).
-//! - [`tls`]: TLS records, handshake messages, alerts, cipher suites, JA3/JA4 fingerprints and a
-//!   per-connection tracker that turns both directions into [`tls::TlsFacts`].
+//! - [`tls`]: TLS records, handshake messages, alerts, cipher suites and JA3/JA4 fingerprints.
 //! - [`x509`]: an owned summary of a server certificate.
 //! - [`mcs`]: T.125 MCS Connect-Initial/Connect-Response (BER) and the domain PDUs (PER).
 //! - [`gcc`]: the T.124 GCC Conference Create Request/Response and the client and server data
@@ -15,11 +14,31 @@
 //! - [`rdp`]: Standard RDP Security PDUs carried in MCS Send Data (security header, Security
 //!   Exchange, Client Info, licensing) and the Set Error Info PDU.
 //! - [`names`]: name tables for keyboard layouts, client builds, RDP versions and encryption.
+//! - [`printable`]: the one filter that makes text from the wire safe to print.
 //! - [`analyzer`]: feed it the reassembled bytes of both directions (and the TCP open/close
-//!   events) of one connection; ask it for the facts and the verdict.
+//!   events) of one connection; ask it for the facts, the timeline, the verdict and the
+//!   findings. It holds the per-connection TLS tracker ([`analyzer::TlsTracker`], whose
+//!   [`analyzer::TlsFacts`] say how far the handshake went) and the caches a caller may lend it
+//!   ([`analyzer::Caches`]).
 //!
 //! The crate does no I/O and never prints. Parsed views borrow the input; only the analyzer's
 //! reports own their data.
+//!
+//! # Layers
+//! Read the crate from the bottom up; each layer uses only those below it:
+//! 1. **Vocabulary**, at the crate root: [`Side`], [`Timestamp`] and [`Endpoints`], which every
+//!    layer and every tool around the crate (capture readers, reassemblers, reports) speaks of,
+//!    and the one [`Error`]. None of them knows a protocol.
+//! 2. **Stateless parsers**: [`tpkt`], [`x224`], [`fastpath`], [`mcs`], [`gcc`], [`rdp`],
+//!    [`tls`], [`x509`] and the [`names`] tables. Each reads the bytes it is given and returns
+//!    a view or a value; none keeps state between calls (no `thread_local!`, no memo) and none
+//!    knows the analyzer.
+//! 3. **Diagnosis**, the [`analyzer`]: the state of one connection (which decoder each
+//!    direction is in, how far TLS went), its facts, timeline, verdict and findings, the
+//!    capture-wide findings, and the caches whose lifetime the caller chooses.
+//!
+//! `tests/layers.rs` checks the rule on the source: a module outside `analyzer/` that names the
+//! analyzer, or any module with a `thread_local!`, fails the build's tests.
 //!
 //! # Start here
 //! Most users want the [`analyzer`]: report what TCP did and hand it each direction's bytes in
@@ -48,7 +67,8 @@
 //! assert_eq!(conn.facts().x224.as_ref().unwrap().cookie.as_deref(), Some("alice"));
 //! ```
 //!
-//! `examples/analyze_streams.rs` does the same with the timeline and findings. The parsers
+//! `examples/analyze_streams.rs` does the same with the timeline and findings, and says how a
+//! tool that follows many connections shares one [`analyzer::Caches`] among them. The parsers
 //! underneath are public too, for tools that only want one layer: each module's documentation
 //! cites the specification section of every PDU it decodes.
 //!

@@ -5,9 +5,27 @@
     clippy::cast_possible_truncation
 )]
 
-/// Decodes hex lines into bytes.
-pub(crate) fn hex(lines: &[&str]) -> Vec<u8> {
-    let s: String = lines.concat();
+/// Hex text as test vectors hold it: one string, or a PDU cut into lines.
+pub(crate) trait HexText {
+    /// The hex digits, joined.
+    fn digits(&self) -> String;
+}
+
+impl HexText for str {
+    fn digits(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl HexText for [&str] {
+    fn digits(&self) -> String {
+        self.concat()
+    }
+}
+
+/// Decodes hex text (one string or lines) into bytes: the one hex decoder of the tests.
+pub(crate) fn hex<T: HexText + ?Sized>(text: &T) -> Vec<u8> {
+    let s = text.digits();
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -143,3 +161,10 @@ pub(crate) const FIPS_CLIENT_INFO_ENCRYPTED: &[&str] = &[
 /// disconnectProviderUltimatum rn-user-requested from xrdp after a MAC error.
 /// From lab capture `rdp-security-mac-error.pcap` frame 37, TPKT and X.224 Data header removed.
 pub(crate) const MAC_ERROR_ULTIMATUM: &[&str] = &["2180"];
+
+/// cipher-mismatch.pcap frame 8: FreeRDP ClientHello offering 6 suites.
+pub(crate) const CIPHER_MISMATCH_CLIENT_HELLO: &str = "160301010401000100030393f44246e6d38a2fae44165e4e97c8aeba04e8d8a5900ecf967b0d46ac4fd3f12052c90f37e1a0c126dff141dc3dbed82cbf1fbd62d958a5c2a4acbaff6101f0fa000c130213031301cca8c02f00ff010000ab0000000e000c0000093132372e302e302e31000b000403000102000a00160014001d0017001e0019001801000101010201030104002300000016000000170000000d002a0028040305030603080708080809080a080b080408050806040105010601030303010302040205020602002b0009080304030303020301002d00020101003300260024001d0020d0e3dad00b19dd72234a4ff85bd50afc35cca9dcb02325b471c59ec588a51f24";
+
+/// tls12-ok.pcap frame 9, first record: ServerHello TLS 1.2,
+/// TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384.
+pub(crate) const TLS12_SERVER_HELLO: &str = "16030300410200003d0303d0808874195a11d5ff0b54d32c9679507a29053a842ccd1edb1efb51ee9df7b100c030000015ff01000100000b0004030001020023000000170000";

@@ -205,3 +205,17 @@ macro_rules! open_flags {
 
 pub(crate) use open_enum;
 pub(crate) use open_flags;
+
+/// Lower-case hex of `bytes`, two digits a byte: the crate's one hex encoder (certificate
+/// digests and serials, fingerprint hashes, correlation ids). Digits are pushed directly:
+/// per-byte `format!` calls once made fingerprints the dearest part of a connection's analysis.
+pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
+    for b in bytes {
+        for nibble in [b >> 4, b & 0xf] {
+            s.extend(DIGITS.get(usize::from(nibble)).map(|d| char::from(*d)));
+        }
+    }
+    s
+}

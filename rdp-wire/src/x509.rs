@@ -7,9 +7,6 @@
 //! and, when both key identifiers are present, the authority key identifier matches the subject
 //! key identifier.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-
 use sha2::{Digest as _, Sha256};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
@@ -19,6 +16,7 @@ use x509_parser::x509::X509Name;
 
 use crate::parse::Bump as _;
 use crate::printable::{printable, printable_bytes, printable_string};
+use crate::values::hex_lower;
 use crate::Error;
 
 /// At most this many subjectAltName entries, and as many extended key usages, are kept per
@@ -27,9 +25,10 @@ use crate::Error;
 /// certificates list a few, CDN ones up to a few hundred.
 pub const MAX_SUMMARY_LIST: usize = 256;
 
-/// What a report says about one certificate.
+/// What a report says about one X.509 certificate (named apart from
+/// [`crate::gcc::CertificateSummary`], the Standard RDP Security server certificate block).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CertificateSummary {
+pub struct X509Summary {
     /// The subject as an RFC 4514 string (`CN=host,O=Example`; most specific RDN first).
     pub subject: String,
     /// The first subject common name.
@@ -93,64 +92,11 @@ fn x509_error(e: impl core::fmt::Debug) -> Error {
     }
 }
 
-fn hex_lower(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
-    for b in bytes {
-        for nibble in [b >> 4, b & 0xf] {
-            s.extend(HEX.get(usize::from(nibble)).map(|h| char::from(*h)));
-        }
-    }
-    s
-}
-
-/// Certificates remembered by [`summarize_certificate_cached`], per thread.
-const CACHE_ENTRIES: usize = 16;
-/// Larger certificates are summarized every time rather than kept.
-const CACHE_MAX_DER: usize = 16 * 1024;
-
-thread_local! {
-    /// The DER and summary of recently summarized certificates, most recent first.
-    static RECENT: RefCell<VecDeque<(Box<[u8]>, CertificateSummary)>> =
-        const { RefCell::new(VecDeque::new()) };
-}
-
-/// [`summarize_certificate`], remembering the last few certificates of this thread.
-///
-/// A server presents the same certificate to every client, so a capture of many connections
-/// to a few servers summarizes the same bytes again and again; parsing a certificate (about
-/// 4 µs) costs far more than comparing its bytes and copying the summary. The result is exactly
-/// what
-/// [`summarize_certificate`] returns (entries are matched on the whole DER; errors are not
-/// kept). Memory: at most 16 certificates of up to 16 KiB each.
-pub fn summarize_certificate_cached(der: &[u8]) -> Result<CertificateSummary, Error> {
-    let hit = RECENT.with(|recent| {
-        let mut recent = recent.borrow_mut();
-        let i = recent.iter().position(|(d, _)| **d == *der)?;
-        let entry = recent.remove(i)?;
-        let summary = entry.1.clone();
-        recent.push_front(entry);
-        Some(summary)
-    });
-    if let Some(summary) = hit {
-        return Ok(summary);
-    }
-    let summary = summarize_certificate(der)?;
-    if der.len() <= CACHE_MAX_DER {
-        RECENT.with(|recent| {
-            let mut recent = recent.borrow_mut();
-            recent.truncate(CACHE_ENTRIES.saturating_sub(1));
-            recent.push_front((der.into(), summary.clone()));
-        });
-    }
-    Ok(summary)
-}
-
 /// Summarizes one DER certificate.
 ///
 /// Errors: `UnexpectedValue { what: "x509 certificate" }` when `x509-parser` rejects it;
 /// `TrailingBytes` when bytes follow the certificate.
-pub fn summarize_certificate(der: &[u8]) -> Result<CertificateSummary, Error> {
+pub fn summarize_certificate(der: &[u8]) -> Result<X509Summary, Error> {
     let (rest, cert) = X509Certificate::from_der(der).map_err(x509_error)?;
     if !rest.is_empty() {
         return Err(Error::TrailingBytes {
@@ -262,7 +208,7 @@ pub fn summarize_certificate(der: &[u8]) -> Result<CertificateSummary, Error> {
 
     let not_before = tbs.validity.not_before.timestamp();
     let not_after = tbs.validity.not_after.timestamp();
-    Ok(CertificateSummary {
+    Ok(X509Summary {
         subject: rfc4514(&tbs.subject),
         subject_cn: first_cn(&tbs.subject),
         issuer: rfc4514(&tbs.issuer),
@@ -559,48 +505,6 @@ mod tests {
         assert_eq!(big.san_not_kept, 10_000 - MAX_SUMMARY_LIST);
         assert_eq!(big.eku.len(), MAX_SUMMARY_LIST);
         assert_eq!(big.eku_not_kept, 600 - MAX_SUMMARY_LIST);
-    }
-
-    #[test]
-    fn cache_returns_what_summarizing_returns() {
-        // The three certificates of the lab captures (xrdp's and two of rdesktop's servers).
-        let certs: [&[u8]; 3] = [
-            include_bytes!("../../fuzz/seeds/x509/2349c25361a5574c"),
-            include_bytes!("../../fuzz/seeds/x509/9d4823068c2bce51"),
-            include_bytes!("../../fuzz/seeds/x509/d6b855dd73827dd6"),
-        ];
-        for round in 0..3 {
-            for der in certs {
-                let direct = summarize_certificate(der).unwrap();
-                assert_eq!(
-                    summarize_certificate_cached(der).unwrap(),
-                    direct,
-                    "{round}"
-                );
-            }
-        }
-        // Errors are returned, not kept; a certificate with one byte more is another input.
-        let mut longer = certs[0].to_vec();
-        longer.push(0);
-        for _ in 0..2 {
-            assert!(summarize_certificate_cached(&longer).is_err());
-        }
-        // More certificates than the cache holds (the last byte is inside the signature, so
-        // each variant parses and has its own SHA-256): the oldest go and come back the same.
-        let variants: Vec<Vec<u8>> = (0..=CACHE_ENTRIES)
-            .map(|i| {
-                let mut der = certs[0].to_vec();
-                *der.last_mut().unwrap() = u8::try_from(i).unwrap();
-                der
-            })
-            .collect();
-        for _ in 0..2 {
-            for der in &variants {
-                let direct = summarize_certificate(der).unwrap();
-                assert_eq!(summarize_certificate_cached(der).unwrap(), direct);
-            }
-        }
-        RECENT.with(|r| assert_eq!(r.borrow().len(), CACHE_ENTRIES));
     }
 
     #[test]

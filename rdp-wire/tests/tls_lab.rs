@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rdp_wire::tls::{TlsFacts, TlsTracker};
+use rdp_wire::analyzer::{TlsFacts, TlsTracker};
 use rdp_wire::Side;
 
 fn corpus() -> Option<PathBuf> {
@@ -188,7 +188,9 @@ fn replay(path: &Path) -> Vec<TlsFacts> {
             d.skipped_tpkt = true;
         }
         if !bytes.is_empty() {
-            let _ = conn.tracker.feed(side, p.ts_ns, &bytes);
+            let _ = conn
+                .tracker
+                .feed(side, rdp_wire::Timestamp::from_nanos(p.ts_ns), &bytes);
         }
     }
     conns.into_iter().map(|c| c.tracker.into_facts()).collect()
@@ -401,8 +403,8 @@ fn tls12_ok_details() {
     let Some(dir) = corpus() else { return };
     let f = &check_capture(&dir, "tls12-ok.pcap")[0];
     assert!(f.handshake_complete);
-    assert!(f.client_ccs_ts.is_some() && f.server_ccs_ts.is_some());
-    assert!(f.established_ts >= f.server_hello_ts);
+    assert!(f.client_ccs_at.is_some() && f.server_ccs_at.is_some());
+    assert!(f.established_at >= f.server_hello_at);
     assert!(f.client_app_records > 0 && f.server_app_records > 0);
     assert_eq!(f.chain_length, 1);
     let c = &f.certificates[0];

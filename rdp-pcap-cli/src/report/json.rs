@@ -5,12 +5,12 @@
 
 use std::net::SocketAddr;
 
+use rdp_wire::analyzer::{AlertEvent, TlsFacts};
 use rdp_wire::analyzer::{Confirm, McsDisconnect, McsFacts, StandardSecurity, X224Facts};
 use rdp_wire::gcc::{ChannelSummary, ClientSettings, ServerSettings};
 use rdp_wire::names::{EncryptionMethods, RdpVersion};
-use rdp_wire::tls::{AlertEvent, TlsFacts};
 use rdp_wire::x224::Protocols;
-use rdp_wire::x509::CertificateSummary;
+use rdp_wire::x509::X509Summary;
 use rdp_wire::{FlagName, Joined};
 use rdp_wire::{Side, Timestamp};
 use serde_json::{json, Value};
@@ -132,28 +132,27 @@ json_object! {
 }
 
 /// Where an instant falls in the TLS handshake, for alerts.
-pub fn tls_phase(tls: &TlsFacts, at_ns: i128) -> &'static str {
-    let before = |t: Option<i128>| t.is_none_or(|t| at_ns < t);
-    if tls.client_hello_ts.is_none() && tls.server_hello_ts.is_none() {
+pub fn tls_phase(tls: &TlsFacts, at: Timestamp) -> &'static str {
+    let before = |t: Option<Timestamp>| t.is_none_or(|t| at < t);
+    if tls.client_hello_at.is_none() && tls.server_hello_at.is_none() {
         "no-handshake-seen"
-    } else if before(tls.client_hello_ts) {
+    } else if before(tls.client_hello_at) {
         "before-client-hello"
-    } else if before(tls.server_hello_ts) {
+    } else if before(tls.server_hello_at) {
         "after-client-hello"
-    } else if before(tls.established_ts) {
+    } else if before(tls.established_at) {
         "after-server-hello"
     } else {
         "after-handshake"
     }
 }
 
-fn ms_from(start: Timestamp, at_ns: i128) -> f64 {
-    let at = Timestamp(i64::try_from(at_ns).unwrap_or(start.0));
+fn ms_from(start: Timestamp, at: Timestamp) -> f64 {
     round_ms(at.millis_since(start))
 }
 
 json_object! {
-    CertificateJson<'a> { c: &'a CertificateSummary }
+    CertificateJson<'a> { c: &'a X509Summary }
     |this| {
         "subject": this.c.subject,
         "issuer": this.c.issuer,
@@ -180,8 +179,8 @@ json_object! {
         "level": this.a.level.map(|l| l.to_string()),
         "description": this.a.description.map(|d| d.to_string()),
         "encrypted": this.a.encrypted,
-        "at_ms": ms_from(this.start, this.a.ts_ns),
-        "phase": tls_phase(this.tls, this.a.ts_ns),
+        "at_ms": ms_from(this.start, this.a.at),
+        "phase": tls_phase(this.tls, this.a.at),
     }
 }
 
@@ -348,11 +347,11 @@ json_object! {
 json_object! {
     TlsJson<'a> { t: &'a TlsFacts, start: Timestamp }
     |this| {
-        "client_versions": this.t.client_hello_ts.is_some()
+        "client_versions": this.t.client_hello_at.is_some()
             .then_some(Seq(|| this.t.client_versions.iter().copied().map(Name))),
-        "client_cipher_suites": this.t.client_hello_ts.is_some()
+        "client_cipher_suites": this.t.client_hello_at.is_some()
             .then_some(Seq(|| this.t.client_cipher_suites.iter().copied().map(Name))),
-        "client_cipher_suites_not_kept": this.t.client_hello_ts.is_some()
+        "client_cipher_suites_not_kept": this.t.client_hello_at.is_some()
             .then_some(this.t.client_cipher_suites_not_kept),
         "sni": this.t.sni,
         "alpn": this.t.alpn,

@@ -6,8 +6,8 @@ use rdp_wire::analyzer::{
     format_ms, CloseKind, Confirm, ConnectionFacts, Count, Severity, VerdictCode,
 };
 
+use rdp_wire::analyzer::TlsFacts;
 use rdp_wire::printable::Quoted;
-use rdp_wire::tls::TlsFacts;
 use rdp_wire::Side;
 
 use super::json::{endpoint, rfc3339, tls_phase};
@@ -90,7 +90,7 @@ fn negotiation(f: &ConnectionFacts) -> Option<String> {
 
 fn tls_lines(t: &TlsFacts, start: rdp_wire::Timestamp) -> Vec<(&'static str, String)> {
     let mut lines = Vec::new();
-    if t.client_hello_ts.is_some() {
+    if t.client_hello_at.is_some() {
         let versions: Vec<String> = t.client_versions.iter().map(ToString::to_string).collect();
         let mut hello = format!(
             "client offers {} with {}",
@@ -133,7 +133,7 @@ fn tls_lines(t: &TlsFacts, start: rdp_wire::Timestamp) -> Vec<(&'static str, Str
         }
     }
     for a in &t.alerts {
-        let at = rdp_wire::Timestamp(i64::try_from(a.ts_ns).unwrap_or(start.0));
+        let at = a.at;
         let what = match (a.level, a.description) {
             _ if a.encrypted => "encrypted alert".to_string(),
             (Some(l), Some(d)) => format!("{l} {d}"),
@@ -145,7 +145,7 @@ fn tls_lines(t: &TlsFacts, start: rdp_wire::Timestamp) -> Vec<(&'static str, Str
                 "{} {what} {} into the connection ({})",
                 a.side.as_str(),
                 format_ms(at.millis_since(start)),
-                tls_phase(t, a.ts_ns).replace('-', " ")
+                tls_phase(t, a.at).replace('-', " ")
             ),
         ));
     }

@@ -183,7 +183,7 @@ impl ConnectionFacts {
             self.anomalies
                 .push(crate::printable::printable_string(text));
         } else {
-            self.anomalies_dropped = self.anomalies_dropped.saturating_add(1);
+            self.anomalies_dropped.bump();
         }
     }
 
@@ -289,3 +289,23 @@ pub struct StandardSecurity {
     /// ENCRYPTION_LEVEL_*.
     pub encryption_level: crate::names::EncryptionLevel,
 }
+
+/// A counter of things in a capture: bumped by one, it stops at its largest value instead of
+/// wrapping (a hostile capture can hold more of anything than a counter counts).
+pub(crate) trait Tally {
+    /// One more.
+    fn bump(&mut self);
+}
+
+macro_rules! tally {
+    ($($t:ty),*) => {$(
+        impl Tally for $t {
+            #[inline]
+            fn bump(&mut self) {
+                *self = self.saturating_add(1);
+            }
+        }
+    )*};
+}
+
+tally!(u16, u32, u64, usize);

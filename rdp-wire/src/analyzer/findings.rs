@@ -7,10 +7,11 @@ use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use super::facts::ConnectionFacts;
+use super::facts::{ConnectionFacts, Tally};
+use super::tls::TlsFacts;
 use super::verdict::{Count, Severity, VerdictCode};
 use crate::printable::Quoted;
-use crate::tls::{ProtocolVersion, TlsFacts};
+use crate::tls::ProtocolVersion;
 use crate::x224::Protocols;
 use crate::{Side, Timestamp};
 
@@ -542,7 +543,7 @@ impl<T> Kept<T> {
 
     fn pop_front(&mut self) -> Option<T> {
         let item = self.items.pop_front()?;
-        self.first = self.first.saturating_add(1);
+        self.first.bump();
         // A burst's room is given back as it drains (amortised: each shrink halves at least).
         if self.items.capacity() > 64 && self.items.len() < self.items.capacity() / 4 {
             self.items.shrink_to(self.items.len().saturating_mul(2));
@@ -607,7 +608,7 @@ impl Best {
 /// Counts one more attempt on `key`; returns the new count.
 fn count_add<K: Hash + Eq>(map: &mut HashMap<K, u32>, key: K) -> u32 {
     let n = map.entry(key).or_insert(0);
-    *n = n.saturating_add(1);
+    n.bump();
     *n
 }
 
@@ -632,7 +633,7 @@ where
 fn tally_add<K: Hash + Eq>(map: &mut HashMap<K, u32>, key: K, few: &mut usize) {
     let n = count_add(map, key);
     if n == 1 {
-        *few = few.saturating_add(1);
+        few.bump();
     } else if n == PASSWORD_SPRAY_MAX_ATTEMPTS.saturating_add(1) {
         *few = few.saturating_sub(1);
     }
@@ -648,7 +649,7 @@ where
     if n == 0 {
         *few = few.saturating_sub(1);
     } else if n == PASSWORD_SPRAY_MAX_ATTEMPTS {
-        *few = few.saturating_add(1);
+        few.bump();
     }
 }
 
@@ -707,7 +708,7 @@ impl BruteScan {
             count_add(&mut self.users, Arc::clone(c));
         }
         if g.auth_failed {
-            self.failures = self.failures.saturating_add(1);
+            self.failures.bump();
         }
         let end = self.kept.push(g);
         while let Some(old) = self.kept.get(self.start) {
@@ -720,7 +721,7 @@ impl BruteScan {
             if old.auth_failed {
                 self.failures = self.failures.saturating_sub(1);
             }
-            self.start = self.start.saturating_add(1);
+            self.start.bump();
         }
         let len = window_len(self.start, end);
         let qualifies = len >= BRUTE_FORCE_MIN_CONNECTIONS
@@ -826,7 +827,7 @@ impl SprayScan {
             if let Some(c) = old.cookie.as_deref() {
                 tally_remove(&mut self.users, c, &mut self.few_users);
             }
-            self.start = self.start.saturating_add(1);
+            self.start.bump();
         }
         tally_add(&mut self.servers, x.server, &mut self.few_servers);
         if let Some(c) = &x.cookie {
@@ -870,10 +871,10 @@ fn spray_finding<'a>(
     let mut users: BTreeMap<&str, u32> = BTreeMap::new();
     for x in window.clone() {
         let n = servers.entry(x.server).or_default();
-        *n = n.saturating_add(1);
+        n.bump();
         if let Some(c) = x.cookie.as_deref() {
             let n = users.entry(c).or_default();
-            *n = n.saturating_add(1);
+            n.bump();
         }
     }
     let is_few = |n: &&u32| **n <= PASSWORD_SPRAY_MAX_ATTEMPTS;
@@ -1356,7 +1357,7 @@ mod tests {
     /// cert-name-mismatch: what was not kept might have matched.
     #[test]
     fn name_mismatch_needs_every_name() {
-        let cert = crate::x509::CertificateSummary {
+        let cert = crate::x509::X509Summary {
             subject: "CN=rdp-lab".to_string(),
             subject_cn: Some("rdp-lab".to_string()),
             san: vec!["a.example".to_string()],
@@ -1366,7 +1367,7 @@ mod tests {
             let t = TlsFacts {
                 sni: Some(sni.to_string()),
                 sni_not_kept,
-                certificates: vec![crate::x509::CertificateSummary {
+                certificates: vec![crate::x509::X509Summary {
                     san_not_kept,
                     ..cert.clone()
                 }],

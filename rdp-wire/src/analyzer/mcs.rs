@@ -1,7 +1,7 @@
 //! The MCS layer of the analyzer: what X.224 Data TPDUs carry in clear text (MS-RDPBCGR
 //! 1.3.1.1 phases 2 to 9), with Standard RDP Security or in a decrypted recording.
 
-use super::facts::{LicenseError, McsDisconnect, McsFacts};
+use super::facts::{LicenseError, McsDisconnect, McsFacts, Tally};
 use super::{Analyzer, EventKind};
 use crate::gcc::{self, ClientSettings, ServerSettings};
 use crate::mcs::{self, ConnectPdu, DomainPdu, McsResult};
@@ -130,19 +130,19 @@ impl Analyzer {
                 self.sequence_pdu(at);
                 if c.result == McsResult::SUCCESSFUL {
                     let mcs = self.mcs();
-                    mcs.users_attached = mcs.users_attached.saturating_add(1);
+                    mcs.users_attached.bump();
                 }
             }
             DomainPdu::ChannelJoinRequest(_) => {
                 self.sequence_pdu(at);
                 let mcs = self.mcs();
-                mcs.channel_join_requests = mcs.channel_join_requests.saturating_add(1);
+                mcs.channel_join_requests.bump();
             }
             DomainPdu::ChannelJoinConfirm(c) => {
                 self.sequence_pdu(at);
                 if c.result == McsResult::SUCCESSFUL {
                     let mcs = self.mcs();
-                    mcs.channels_joined = mcs.channels_joined.saturating_add(1);
+                    mcs.channels_joined.bump();
                 }
             }
             DomainPdu::DisconnectProviderUltimatum(d) => {
@@ -207,7 +207,7 @@ impl Analyzer {
             SecurityPayload::License(license) => {
                 self.sequence_pdu(at);
                 let mcs = self.mcs();
-                mcs.license_pdus = mcs.license_pdus.saturating_add(1);
+                mcs.license_pdus.bump();
                 if let Some(err) = license.error {
                     mcs.license_error = Some(LicenseError {
                         error_code: err.error_code,
@@ -228,7 +228,7 @@ impl Analyzer {
                 }
                 let mcs = self.mcs();
                 if let Some(n) = mcs.encrypted_pdus.get_mut(side.index()) {
-                    *n = n.saturating_add(1);
+                    n.bump();
                 }
             }
             SecurityPayload::Other(rest) => {

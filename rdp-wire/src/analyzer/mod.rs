@@ -15,9 +15,12 @@
 //! foreign bytes (not RDP). Partial frames are buffered per direction, bounded by the largest
 //! frame the protocol allows; complete frames are parsed in place, without copying.
 
+mod cache;
 mod facts;
 mod findings;
 mod mcs;
+mod timeline;
+pub mod tls;
 mod verdict;
 
 pub use facts::{
@@ -35,12 +38,20 @@ pub use verdict::{
     SESSION_MIN_SERVER_RECORDS, VERSION_REFUSAL_WINDOW_MS,
 };
 
-use crate::tls::record::probe_record;
-use crate::tls::{self, TlsFacts, TlsTracker};
+pub use cache::{
+    Caches, CertificateCache, FingerprintCache, CERTIFICATE_ENTRIES, CERTIFICATE_MAX_DER,
+    FINGERPRINT_ENTRIES, FINGERPRINT_MAX_KEY,
+};
+pub use timeline::TimelineEntry;
+pub use tls::{AlertEvent, TlsFacts, TlsTracker};
+
+use crate::tls::record::{looks_like_tls_record, probe_record};
+use crate::values::hex_lower;
 use crate::x224::{self, NegotiationResult, RequestToken, Tpdu};
 use crate::Error;
 use crate::{fastpath, tpkt};
 use crate::{Side, Timestamp};
+use facts::Tally;
 
 /// How many events are kept per connection; later ones are counted, not stored.
 pub const MAX_EVENTS: usize = 256;
@@ -147,15 +158,15 @@ enum Mode {
 
 /// The decoding state of one direction.
 #[derive(Debug, Clone)]
-struct Stream {
+struct DirectionDecoder {
     mode: Mode,
     /// Bytes of a frame that is not complete yet. Bounded by [`tpkt::MAX_FRAME_LEN`].
     pending: Vec<u8>,
 }
 
-impl Default for Stream {
+impl Default for DirectionDecoder {
     fn default() -> Self {
-        Stream {
+        DirectionDecoder {
             mode: Mode::Start,
             pending: Vec::new(),
         }
@@ -168,7 +179,7 @@ pub struct Analyzer {
     facts: ConnectionFacts,
     /// Created when the first TLS record is expected or seen.
     tls: Option<TlsTracker>,
-    streams: [Stream; 2],
+    decoders: [DirectionDecoder; 2],
     events: Vec<Event>,
     events_dropped: u32,
     /// No timeline is wanted: events are not kept (see [`Analyzer::without_timeline`]).
@@ -199,7 +210,7 @@ impl Analyzer {
     /// The client's SYN (each retransmission too).
     pub fn syn(&mut self, at: Timestamp) {
         self.touch(at);
-        self.facts.syn_count = self.facts.syn_count.saturating_add(1);
+        self.facts.syn_count.bump();
         if self.facts.syn_at.is_none() {
             self.facts.syn_at = Some(at);
             self.event(at, Side::Client, EventKind::Syn);
@@ -244,7 +255,7 @@ impl Analyzer {
     /// A direction that ends inside a frame says so, once: otherwise a frame header claiming
     /// 65,535 bytes followed by a close would leave no trace in the report.
     fn partial_frame_at_close(&mut self, side: Side) {
-        let stream = self.stream_mut(side);
+        let stream = self.decoder_mut(side);
         let n = stream.pending.len();
         if n > 0 {
             stream.pending = Vec::new();
@@ -265,7 +276,7 @@ impl Analyzer {
         if let Some(tls) = self.tls.as_mut() {
             tls.gap(side, len);
         }
-        let stream = self.stream_mut(side);
+        let stream = self.decoder_mut(side);
         if stream.mode != Mode::Opaque {
             stream.mode = Mode::Opaque;
             stream.pending = Vec::new();
@@ -278,6 +289,22 @@ impl Analyzer {
 
     /// In-order payload bytes from `side`.
     pub fn data(&mut self, side: Side, at: Timestamp, bytes: &[u8]) {
+        self.data_with(side, at, bytes, None);
+    }
+
+    /// [`Analyzer::data`], with caches the caller owns and shares across connections (see
+    /// [`Caches`]): the same facts, sooner when connections share certificates and clients.
+    pub fn data_cached(&mut self, side: Side, at: Timestamp, bytes: &[u8], caches: &mut Caches) {
+        self.data_with(side, at, bytes, Some(caches));
+    }
+
+    fn data_with(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        bytes: &[u8],
+        mut caches: Option<&mut Caches>,
+    ) {
         if bytes.is_empty() {
             return;
         }
@@ -295,21 +322,21 @@ impl Analyzer {
         if handshake_done {
             stats.bytes_after_handshake = stats.bytes_after_handshake.saturating_add(len);
         }
-        if self.stream_mut(side).mode == Mode::Opaque {
+        if self.decoder_mut(side).mode == Mode::Opaque {
             return;
         }
-        let mut pending = std::mem::take(&mut self.stream_mut(side).pending);
+        let mut pending = std::mem::take(&mut self.decoder_mut(side).pending);
         if pending.is_empty() {
-            let rest = self.consume(side, at, bytes);
+            let rest = self.consume(side, at, bytes, caches.as_deref_mut());
             pending.extend_from_slice(rest);
         } else {
             pending.extend_from_slice(bytes);
             let used = pending
                 .len()
-                .saturating_sub(self.consume(side, at, &pending).len());
+                .saturating_sub(self.consume(side, at, &pending, caches).len());
             pending.drain(..used);
         }
-        let stream = self.stream_mut(side);
+        let stream = self.decoder_mut(side);
         if stream.mode != Mode::Opaque {
             stream.pending = pending;
         }
@@ -336,6 +363,38 @@ impl Analyzer {
         &self.events
     }
 
+    /// The timeline: the [`Analyzer::events`] and the TLS handshake milestones (ClientHello,
+    /// ServerHello, ChangeCipherSpec, handshake complete, every alert) merged in time order.
+    /// After [`Analyzer::without_timeline`] it holds only the TLS milestones.
+    ///
+    /// ```
+    /// use rdp_wire::analyzer::Analyzer;
+    /// use rdp_wire::{Side, Timestamp};
+    ///
+    /// // lab/nla-ok.pcap frame 4: a Connection Request for SSL|HYBRID; lab/neg-nla-vs-xrdp.pcap
+    /// // frame 6: the confirm selecting SSL; cipher-mismatch.pcap frame 9: xrdp's alert.
+    /// let request = b"\x03\x00\x00\x2b\x26\xe0\x00\x00\x00\x00\x00Cookie: mstshash=alice\r\n\x01\x00\x08\x00\x03\x00\x00\x00";
+    /// let confirm = b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x1f\x08\x00\x01\x00\x00\x00";
+    /// let alert = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
+    ///
+    /// let mut conn = Analyzer::new();
+    /// conn.data(Side::Client, Timestamp(1_000), request);
+    /// conn.data(Side::Server, Timestamp(2_000), confirm);
+    /// conn.data(Side::Server, Timestamp(3_000), &alert);
+    /// let what: Vec<String> = conn.timeline().into_iter().map(|e| e.what).collect();
+    /// assert_eq!(
+    ///     what,
+    ///     [
+    ///         "X.224 Connection Request",
+    ///         "X.224 Connection Confirm",
+    ///         "TLS alert fatal handshake_failure",
+    ///     ]
+    /// );
+    /// ```
+    pub fn timeline(&self) -> Vec<TimelineEntry> {
+        timeline::merge(&self.events, self.tls())
+    }
+
     /// Consumes the analyzer and returns its facts, its TLS facts and its timeline, moved rather
     /// than copied (for a caller that keeps them after the connection closed).
     pub fn into_parts(self) -> (ConnectionFacts, Option<TlsFacts>, Vec<Event>) {
@@ -358,8 +417,8 @@ impl Analyzer {
     /// bytes with the first copy). Once true, it stays true.
     pub fn content_concluded(&self, side: Side) -> bool {
         let stream = match side {
-            Side::Client => self.streams.first(),
-            Side::Server => self.streams.get(1),
+            Side::Client => self.decoders.first(),
+            Side::Server => self.decoders.get(1),
         };
         stream.is_some_and(|s| s.mode == Mode::Opaque)
             || self
@@ -392,10 +451,10 @@ impl Analyzer {
         verdict::decide(&self.facts, self.tls())
     }
 
-    fn stream_mut(&mut self, side: Side) -> &mut Stream {
+    fn decoder_mut(&mut self, side: Side) -> &mut DirectionDecoder {
         match side {
-            Side::Client => &mut self.streams[0],
-            Side::Server => &mut self.streams[1],
+            Side::Client => &mut self.decoders[0],
+            Side::Server => &mut self.decoders[1],
         }
     }
 
@@ -411,7 +470,7 @@ impl Analyzer {
         if self.events.len() < MAX_EVENTS {
             self.events.push(Event { at, side, kind });
         } else {
-            self.events_dropped = self.events_dropped.saturating_add(1);
+            self.events_dropped.bump();
         }
     }
 
@@ -423,14 +482,20 @@ impl Analyzer {
 
     /// Decodes as many complete units as `bytes` holds; returns the unconsumed tail (a partial
     /// frame) to keep for later.
-    fn consume<'a>(&mut self, side: Side, at: Timestamp, bytes: &'a [u8]) -> &'a [u8] {
+    fn consume<'a>(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        bytes: &'a [u8],
+        mut caches: Option<&mut Caches>,
+    ) -> &'a [u8] {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let mode = self.stream_mut(side).mode;
+            let mode = self.decoder_mut(side).mode;
             let step = match mode {
                 Mode::Start => self.classify(side, at, rest),
                 Mode::Tpkt => self.tpkt_frame(side, at, rest),
-                Mode::Tls => self.tls_record(side, at, rest),
+                Mode::Tls => self.tls_record(side, at, rest, caches.as_deref_mut()),
                 Mode::Opaque => Step::Consumed(rest.len()),
             };
             match step {
@@ -454,7 +519,7 @@ impl Analyzer {
             self.foreign(side, at, bytes);
             Mode::Opaque
         };
-        self.stream_mut(side).mode = mode;
+        self.decoder_mut(side).mode = mode;
         Step::Switched
     }
 
@@ -487,13 +552,13 @@ impl Analyzer {
                 // Not a TPKT frame where one was expected: a TLS record right after the
                 // negotiation (when the confirm was not seen), or something else entirely.
                 if looks_like_tls(bytes) {
-                    self.stream_mut(side).mode = Mode::Tls;
+                    self.decoder_mut(side).mode = Mode::Tls;
                     self.tls.get_or_insert_with(TlsTracker::new);
                     self.event(at, side, EventKind::TlsStart);
                 } else {
                     self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
                     self.event(at, side, EventKind::Malformed);
-                    self.stream_mut(side).mode = Mode::Opaque;
+                    self.decoder_mut(side).mode = Mode::Opaque;
                 }
                 Step::Switched
             }
@@ -502,7 +567,13 @@ impl Analyzer {
 
     /// One TLS record on a TLS stream, handed whole to the TLS tracker; clear-text TPKT in its
     /// place is decoded as such and kept as evidence.
-    fn tls_record(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
+    fn tls_record(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        bytes: &[u8],
+        caches: Option<&mut Caches>,
+    ) -> Step {
         if bytes.first() == Some(&tpkt::VERSION) {
             return match tpkt::parse_frame(bytes) {
                 Ok((frame, rest)) => {
@@ -516,7 +587,7 @@ impl Analyzer {
                         Side::Server => t.facts().server_records > 0,
                     });
                     if !sent_tls {
-                        self.stream_mut(side).mode = Mode::Tpkt;
+                        self.decoder_mut(side).mode = Mode::Tpkt;
                     }
                     Step::Consumed(bytes.len().saturating_sub(rest.len()))
                 }
@@ -528,16 +599,15 @@ impl Analyzer {
             Ok(len) if bytes.len() >= len => {
                 let record = bytes.get(..len).unwrap_or_default();
                 let tracker = self.tls.get_or_insert_with(TlsTracker::new);
-                let result = tracker.feed(side, i128::from(at.0), record);
-                if let Some(last) = tracker.facts().last_handshake_ts {
-                    let last = Timestamp(i64::try_from(last).unwrap_or(at.0));
+                let result = tracker.feed_with(side, at, record, caches);
+                if let Some(last) = tracker.facts().last_handshake_at {
                     if self.facts.last_handshake_at.is_none_or(|t| t < last) {
                         self.facts.last_handshake_at = Some(last);
                     }
                 }
                 if result.is_err() {
                     // The tracker lists why among its anomalies (`tls: client tls: ...`).
-                    self.stream_mut(side).mode = Mode::Opaque;
+                    self.decoder_mut(side).mode = Mode::Opaque;
                     return Step::Switched;
                 }
                 Step::Consumed(len)
@@ -552,7 +622,7 @@ impl Analyzer {
     fn undecodable(&mut self, side: Side, at: Timestamp, bytes: &[u8], e: &Error) -> Step {
         self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
         self.foreign(side, at, bytes);
-        self.stream_mut(side).mode = Mode::Opaque;
+        self.decoder_mut(side).mode = Mode::Opaque;
         Step::Switched
     }
 
@@ -561,14 +631,14 @@ impl Analyzer {
         match fastpath::parse_frame(bytes) {
             Ok((_, rest)) => {
                 let stats = self.facts.side_mut(side);
-                stats.fastpath_pdus = stats.fastpath_pdus.saturating_add(1);
+                stats.fastpath_pdus.bump();
                 Step::Consumed(bytes.len().saturating_sub(rest.len()))
             }
             Err(Error::Incomplete { .. }) => Step::NeedMore,
             Err(e) => {
                 self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
                 self.event(at, side, EventKind::Malformed);
-                self.stream_mut(side).mode = Mode::Opaque;
+                self.decoder_mut(side).mode = Mode::Opaque;
                 Step::Switched
             }
         }
@@ -600,7 +670,7 @@ impl Analyzer {
             }
             Tpdu::Data(dt) => {
                 let stats = self.facts.side_mut(side);
-                stats.x224_data_pdus = stats.x224_data_pdus.saturating_add(1);
+                stats.x224_data_pdus.bump();
                 self.event(
                     at,
                     side,
@@ -608,7 +678,7 @@ impl Analyzer {
                         len: dt.user_data.len(),
                     },
                 );
-                let in_clear_inside_tls = self.stream_mut(side).mode == Mode::Tls;
+                let in_clear_inside_tls = self.decoder_mut(side).mode == Mode::Tls;
                 self.mcs_data(side, at, dt.user_data, in_clear_inside_tls);
             }
             Tpdu::DisconnectRequest(_) => self.event(at, side, EventKind::X224Disconnect),
@@ -650,7 +720,7 @@ impl Analyzer {
             x.request_flags = Some(neg.flags);
         }
         if let Some(info) = cr.correlation_info {
-            x.correlation_id = Some(hex(info.correlation_id));
+            x.correlation_id = Some(hex_lower(info.correlation_id));
         }
         if !cr.unparsed.is_empty() {
             self.facts
@@ -692,7 +762,7 @@ impl Analyzer {
                 // Both directions carry TLS records from here on (MS-RDPBCGR 5.4.5.1).
                 self.tls.get_or_insert_with(TlsTracker::new);
                 for side in [Side::Client, Side::Server] {
-                    let stream = self.stream_mut(side);
+                    let stream = self.decoder_mut(side);
                     if matches!(stream.mode, Mode::Start | Mode::Tpkt) {
                         stream.mode = Mode::Tls;
                     }
@@ -714,7 +784,7 @@ enum Step {
 
 /// Whether a stream starts like a TLS record (content type 20..=24, version 3.x).
 fn looks_like_tls(bytes: &[u8]) -> bool {
-    tls::record::looks_like_tls_record(bytes)
+    looks_like_tls_record(bytes)
 }
 
 /// Describes bytes of a Connection Request or Confirm the parser did not accept: a negotiation
@@ -764,17 +834,6 @@ fn guess_protocol(bytes: &[u8]) -> &'static str {
     } else {
         "binary"
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(
-        String::with_capacity(bytes.len().saturating_mul(2)),
-        |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        },
-    )
 }
 
 #[cfg(test)]

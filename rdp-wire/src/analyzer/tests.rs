@@ -58,7 +58,7 @@ fn negotiation_then_tls() {
 
 #[test]
 fn content_is_concluded_once_tls_is_established_or_decoding_stopped() {
-    use crate::tls::session::tests::{hex, CIPHER_MISMATCH_CLIENT_HELLO, TLS12_SERVER_HELLO};
+    use crate::testdata::{hex, CIPHER_MISMATCH_CLIENT_HELLO, TLS12_SERVER_HELLO};
     let mut a = opened();
     a.data(Side::Client, t(1), CR_SSL_HYBRID);
     a.data(Side::Server, t(2), CC_SSL);

@@ -21,7 +21,8 @@
 use core::fmt;
 
 use super::facts::{CloseKind, Confirm, ConnectionFacts};
-use crate::tls::{AlertDescription, AlertEvent, AlertLevel, ProtocolVersion, TlsFacts};
+use super::tls::{AlertEvent, TlsFacts};
+use crate::tls::{AlertDescription, AlertLevel, ProtocolVersion};
 use crate::x224::{FailureCode, Protocols};
 use crate::{Side, Timestamp};
 
@@ -276,10 +277,6 @@ impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> fmt::Display for Show<F> {
     }
 }
 
-fn ts(ns: i128) -> Timestamp {
-    Timestamp(i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX }))
-}
-
 fn protocols(p: Option<Protocols>) -> impl fmt::Display {
     Show(move |f| match p {
         Some(p) => fmt::Display::fmt(&crate::Joined(p.protocol_name_iter()), f),
@@ -308,13 +305,13 @@ impl fmt::Display for Count {
     }
 }
 
-/// What the decision needs, gathered once.
-struct Ctx<'a> {
+/// The evidence a verdict is decided on: the connection's facts and its TLS facts.
+struct Evidence<'a> {
     f: &'a ConnectionFacts,
     tls: Option<&'a TlsFacts>,
 }
 
-impl Ctx<'_> {
+impl Evidence<'_> {
     /// The first close by either side: (who, how, when).
     fn close(&self) -> Option<(Side, CloseKind, Timestamp)> {
         self.f.close.map(|c| (c.by, c.kind, c.at))
@@ -393,10 +390,10 @@ pub(crate) fn phase(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Phase {
         phase = Phase::X224Confirm;
     }
     if let Some(t) = tls {
-        if t.client_hello_ts.is_some() {
+        if t.client_hello_at.is_some() {
             phase = Phase::TlsClientHello;
         }
-        if t.server_hello_ts.is_some() {
+        if t.server_hello_at.is_some() {
             phase = Phase::TlsServerHello;
         }
         if t.handshake_complete {
@@ -436,7 +433,7 @@ fn session_in_clear(f: &ConnectionFacts) -> bool {
 
 /// Decides the verdict from the facts.
 pub(crate) fn decide(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
-    let cx = Ctx { f, tls };
+    let cx = Evidence { f, tls };
     let phase = phase(f, tls);
     let client = f.side(Side::Client);
     let server = f.side(Side::Server);
@@ -470,7 +467,7 @@ pub(crate) fn decide(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
         return v;
     }
     let selected = x.effective_protocol().unwrap_or(Protocols::RDP);
-    let client_hello = tls.is_some_and(|t| t.client_hello_ts.is_some());
+    let client_hello = tls.is_some_and(|t| t.client_hello_at.is_some());
     if client_hello {
         tls_phase(&cx, Some(selected), phase)
     } else {
@@ -520,9 +517,9 @@ fn tcp_only(f: &ConnectionFacts, phase: Phase) -> Verdict {
     verdict(VerdictCode::Incomplete, phase, summary)
 }
 
-fn not_negotiated(cx: &Ctx<'_>, phase: Phase) -> Verdict {
+fn not_negotiated(cx: &Evidence<'_>, phase: Phase) -> Verdict {
     let f = cx.f;
-    if let Some(t) = cx.tls.filter(|t| t.client_hello_ts.is_some()) {
+    if let Some(t) = cx.tls.filter(|t| t.client_hello_at.is_some()) {
         if f.mid_stream {
             // The capture starts between the negotiation and the ClientHello: the TLS
             // handshake is all there, so judge it.
@@ -570,7 +567,7 @@ fn not_negotiated(cx: &Ctx<'_>, phase: Phase) -> Verdict {
 }
 
 /// A Connection Confirm with no request before it.
-fn confirm_without_request(cx: &Ctx<'_>, phase: Phase) -> Verdict {
+fn confirm_without_request(cx: &Evidence<'_>, phase: Phase) -> Verdict {
     let f = cx.f;
     match &f.foreign {
         Some(foreign) if foreign.side == Side::Client => verdict(
@@ -596,7 +593,7 @@ fn confirm_without_request(cx: &Ctx<'_>, phase: Phase) -> Verdict {
     }
 }
 
-fn no_confirm(cx: &Ctx<'_>, request_at: Timestamp, phase: Phase) -> Verdict {
+fn no_confirm(cx: &Evidence<'_>, request_at: Timestamp, phase: Phase) -> Verdict {
     let f = cx.f;
     let server = f.side(Side::Server);
     let ended = match cx.close() {
@@ -640,7 +637,7 @@ fn no_confirm(cx: &Ctx<'_>, request_at: Timestamp, phase: Phase) -> Verdict {
 }
 
 /// The client closed after the confirm without sending anything.
-fn security_mismatch(cx: &Ctx<'_>, confirm_at: Timestamp, phase: Phase) -> Option<Verdict> {
+fn security_mismatch(cx: &Evidence<'_>, confirm_at: Timestamp, phase: Phase) -> Option<Verdict> {
     let f = cx.f;
     let client = f.side(Side::Client);
     if client.bytes_after_handshake > 0 {
@@ -682,12 +679,12 @@ fn alert_text(a: &AlertEvent) -> String {
 
 /// TLS was under way: the client sent a ClientHello.
 /// `selected` is `None` when the negotiation is not in the capture.
-fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict {
+fn tls_phase(cx: &Evidence<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict {
     let Some(t) = cx.tls else {
         return verdict(VerdictCode::Incomplete, phase, "no TLS facts".to_string());
     };
-    let hello_at = t.client_hello_ts.map(ts).unwrap_or_default();
-    let server_hello = t.server_hello_ts.map(ts);
+    let hello_at = t.client_hello_at.unwrap_or_default();
+    let server_hello = t.server_hello_at;
 
     // A protocol_version alert from either side, at any point of the handshake.
     if let Some(a) = cx.first_fatal(None).filter(|a| {
@@ -699,7 +696,7 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
             format!(
                 "{} sent fatal protocol_version {} after {}",
                 a.side,
-                ms(ts(a.ts_ns), hello_at),
+                ms(a.at, hello_at),
                 cx.suites_offered()
             ),
         );
@@ -723,7 +720,7 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
                 format!(
                     "server sent {} {} after {}{}",
                     alert_text(a),
-                    ms(ts(a.ts_ns), hello_at),
+                    ms(a.at, hello_at),
                     cx.suites_offered(),
                     if code == VerdictCode::TlsCipherMismatch {
                         ": no cipher suite in common"
@@ -787,7 +784,7 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
             .map(|v| v.to_string())
             .unwrap_or_else(|| "?".to_string());
         if let Some(a) = cx.first_fatal(Some(Side::Client)) {
-            let soon = ts(a.ts_ns).millis_since(server_hello_at) <= VERSION_REFUSAL_WINDOW_MS;
+            let soon = a.at.millis_since(server_hello_at) <= VERSION_REFUSAL_WINDOW_MS;
             if soon && t.version.is_some_and(old_version) {
                 return verdict(
                     VerdictCode::TlsVersionRejected,
@@ -795,7 +792,7 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
                     format!(
                         "client sent {} {} after the server chose {chosen}: it refuses that version",
                         alert_text(a),
-                        ms(ts(a.ts_ns), server_hello_at)
+                        ms(a.at, server_hello_at)
                     ),
                 );
             }
@@ -808,7 +805,7 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
                     "{} sent {} {} after the ServerHello ({chosen}){}",
                     a.side,
                     alert_text(a),
-                    ms(ts(a.ts_ns), server_hello_at),
+                    ms(a.at, server_hello_at),
                     if a.side == Side::Client {
                         ": the client rejected the server's certificate or parameters"
                     } else {
@@ -838,16 +835,17 @@ fn tls_phase(cx: &Ctx<'_>, selected: Option<Protocols>, phase: Phase) -> Verdict
 }
 
 /// The TLS handshake completed: CredSSP (NLA), then MCS and the session, all encrypted.
-fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Option<Protocols>, phase: Phase) -> Verdict {
+fn after_tls(
+    cx: &Evidence<'_>,
+    t: &TlsFacts,
+    selected: Option<Protocols>,
+    phase: Phase,
+) -> Verdict {
     let with = Show(|f| match selected {
         Some(p) => write!(f, "with {} selected", protocols(Some(p))),
         None => f.write_str("(negotiation not in the capture)"),
     });
-    let established = t
-        .established_ts
-        .or(t.last_handshake_ts)
-        .map(ts)
-        .unwrap_or_default();
+    let established = t.established_at.or(t.last_handshake_at).unwrap_or_default();
     let version = Show(|f| match t.version {
         Some(v) => fmt::Display::fmt(&v, f),
         None => Ok(()),
@@ -952,7 +950,7 @@ fn after_tls(cx: &Ctx<'_>, t: &TlsFacts, selected: Option<Protocols>, phase: Pha
 /// No ClientHello after the confirm: Standard RDP Security, or a decrypted recording, or a
 /// client that spoke something else.
 fn clear_text_phase(
-    cx: &Ctx<'_>,
+    cx: &Evidence<'_>,
     confirm_at: Timestamp,
     selected: Protocols,
     phase: Phase,

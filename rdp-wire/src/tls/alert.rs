@@ -4,7 +4,7 @@
 //! struct { AlertLevel level; AlertDescription description; } Alert;   // 2 bytes
 //! ```
 //! Only a clear-text alert can be decoded: whether an alert record is encrypted follows from
-//! the sender's state (see [`super::session`]), never from the record length.
+//! the sender's state (the analyzer's TLS tracker follows it), never from the record length.
 
 use crate::values::open_enum;
 use crate::Error;

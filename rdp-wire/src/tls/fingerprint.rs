@@ -17,15 +17,13 @@
 //! `t13d1516bd_...` from the specification and from this module). RDP clients send no ALPN,
 //! so the difference never shows on RDP traffic.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
 use super::extensions::{ExtensionType, RawExtension};
 use super::handshake::{ClientHello, ServerHello};
 use super::{is_grease, ProtocolVersion};
+use crate::values::hex_lower;
 
 /// The longest fingerprint string kept (`JA4_r`, `JA4_ro`, the JA3 and JA3S strings): a
 /// ClientHello may carry 32,700 cipher suites, whose strings would keep hundreds of KB per
@@ -69,17 +67,6 @@ fn push_nibble(s: &mut String, n: u16) {
     if let Some(c) = char::from_digit(u32::from(n & 0xf), 16) {
         s.push(c);
     }
-}
-
-// Fingerprints are computed once per ClientHello, but per-element `format!` calls made them the
-// most expensive part of a connection's analysis: digits are pushed directly instead.
-fn hex_lower(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len().saturating_mul(2));
-    for b in bytes {
-        push_nibble(&mut s, u16::from(*b) >> 4);
-        push_nibble(&mut s, u16::from(*b));
-    }
-    s
 }
 
 /// Appends the first 12 hex characters of the SHA-256 of `s`; `000000000000` for an empty
@@ -387,80 +374,6 @@ pub fn ja4(hello: &ClientHello<'_>) -> Ja4 {
     Ja4 { ja4, ja4_r }
 }
 
-/// ClientHellos whose fingerprints [`client_fingerprints_cached`] remembers, per thread.
-const MEMO_ENTRIES: usize = 16;
-/// Longer keys (ClientHellos with very long lists) are fingerprinted every time.
-const MEMO_MAX_KEY: usize = 4096;
-
-/// A buffer for the key being looked up, and the keys and fingerprints of recent ClientHellos,
-/// most recent first.
-type Memo = (Vec<u8>, VecDeque<(Box<[u8]>, Ja4, Ja3)>);
-
-thread_local! {
-    static MEMO: RefCell<Memo> = const { RefCell::new((Vec::new(), VecDeque::new())) };
-}
-
-/// Appends a list to a memo key: its length, then its values.
-fn push_key_list(key: &mut Vec<u8>, values: impl ExactSizeIterator<Item = u16>) {
-    key.extend_from_slice(
-        &u32::try_from(values.len())
-            .unwrap_or(u32::MAX)
-            .to_be_bytes(),
-    );
-    for v in values {
-        key.extend_from_slice(&v.to_be_bytes());
-    }
-}
-
-/// Everything of a ClientHello that [`ja4`] and [`ja3`] read, GREASE values included: two
-/// hellos with the same key have the same fingerprints.
-fn memo_key(hello: &ClientHello<'_>, key: &mut Vec<u8>) {
-    key.clear();
-    key.extend_from_slice(&hello.legacy_version.0.to_be_bytes());
-    push_key_list(key, hello.cipher_suites.iter().map(|c| c.0));
-    push_key_list(key, hello.extensions.iter().map(|e| e.extension_type.0));
-    let d = &hello.decoded;
-    push_key_list(key, d.supported_versions.iter().map(|v| v.0));
-    push_key_list(key, d.supported_groups.iter().map(|g| g.0));
-    push_key_list(key, d.ec_point_formats.iter().map(|f| u16::from(*f)));
-    push_key_list(key, d.signature_algorithms.iter().map(|s| s.0));
-    match d.alpn.first() {
-        Some(first) => {
-            key.push(1);
-            push_key_list(key, first.iter().map(|b| u16::from(*b)));
-        }
-        None => key.push(0),
-    }
-}
-
-/// [`ja4`] and [`ja3`] of a ClientHello, remembering the last few per thread.
-///
-/// The clients of a capture are a handful of programs, each sending the same lists in every
-/// ClientHello; building the strings and hashing them costs far more than comparing the lists.
-/// Entries are matched on everything the fingerprints are made of (see `memo_key`), so the
-/// result is exactly what [`ja4`] and [`ja3`] return. Memory: at most 16 entries of up to
-/// 4 KiB of key.
-pub fn client_fingerprints_cached(hello: &ClientHello<'_>) -> (Ja4, Ja3) {
-    MEMO.with(|memo| {
-        let mut memo = memo.borrow_mut();
-        let (key, recent) = &mut *memo;
-        memo_key(hello, key);
-        if let Some(i) = recent.iter().position(|(k, _, _)| **k == **key) {
-            if let Some(entry) = recent.remove(i) {
-                let found = (entry.1.clone(), entry.2.clone());
-                recent.push_front(entry);
-                return found;
-            }
-        }
-        let found = (ja4(hello), ja3(hello));
-        if key.len() <= MEMO_MAX_KEY {
-            recent.truncate(MEMO_ENTRIES.saturating_sub(1));
-            recent.push_front((key.as_slice().into(), found.0.clone(), found.1.clone()));
-        }
-        found
-    })
-}
-
 /// Computes JA4_o and JA4_ro: the lists in wire order, SNI and ALPN kept.
 pub fn ja4_original(hello: &ClientHello<'_>) -> Ja4Original {
     let parts = Ja4Parts::new(hello);
@@ -634,32 +547,6 @@ pub(crate) mod tests {
         assert_eq!(hex_lower(&[0x00, 0x9f, 0xff]), "009fff");
     }
 
-    #[test]
-    fn remembered_fingerprints_are_the_computed_ones() {
-        use crate::tls::handshake::parse_client_hello;
-        use crate::tls::session::tests::{hex, CIPHER_MISMATCH_CLIENT_HELLO};
-        // The handshake body: after the record header (5 bytes) and the message header (4).
-        let body = hex(CIPHER_MISMATCH_CLIENT_HELLO)[9..].to_vec();
-        // The same lists with the last suite (0x00ff, at 79..81) made 0xc030, and the legacy
-        // version made TLS 1.1: other keys, other fingerprints.
-        assert_eq!(body[79..81], [0x00, 0xff]);
-        let mut suite = body.clone();
-        suite[79..81].copy_from_slice(&[0xc0, 0x30]);
-        let mut version = body.clone();
-        version[..2].copy_from_slice(&[3, 2]);
-        let bodies = [&body, &suite, &version, &body, &suite, &version];
-        let mut seen = Vec::new();
-        for b in bodies {
-            let hello = parse_client_hello(b).unwrap();
-            let direct = (ja4(&hello), ja3(&hello));
-            assert_eq!(client_fingerprints_cached(&hello), direct);
-            seen.push(direct);
-        }
-        assert_ne!(seen[0], seen[1]);
-        assert_ne!(seen[0], seen[2]);
-        assert_ne!(seen[1].0, seen[2].0);
-    }
-
     /// A ClientHello body (no handshake header) offering `suites` suites (0x0001 up), with
     /// SNI, supported_groups, signature_algorithms and supported_versions.
     pub(crate) fn client_hello_body(suites: u16) -> Vec<u8> {
@@ -760,12 +647,12 @@ pub(crate) mod tests {
                 .is_some_and(|head| whole.starts_with(head) && head.ends_with([',', '-', '_']))
     }
 
-    /// 32,000 suites: the fingerprints are the whole lists' (hashed as they are written), the
-    /// strings are cut, and the memo gives the same.
+    /// 32,000 suites: the fingerprints are the whole lists' (hashed as they are written), and
+    /// the strings are cut.
     #[test]
     fn huge_hello_fingerprints_are_exact_and_strings_cut() {
+        use crate::testdata::{hex, CIPHER_MISMATCH_CLIENT_HELLO};
         use crate::tls::handshake::parse_client_hello;
-        use crate::tls::session::tests::{hex, CIPHER_MISMATCH_CLIENT_HELLO};
         let small = hex(CIPHER_MISMATCH_CLIENT_HELLO)[9..].to_vec();
         for (body, cut) in [(small, false), (client_hello_body(32_000), true)] {
             let hello = parse_client_hello(&body).unwrap();
@@ -779,12 +666,6 @@ pub(crate) mod tests {
             assert_eq!(ja4.ja4_r.ends_with(CUT_MARKER), cut);
             let original = ja4_original(&hello);
             assert_eq!(original.ja4_ro.ends_with(CUT_MARKER), cut);
-            for _ in 0..2 {
-                assert_eq!(
-                    client_fingerprints_cached(&hello),
-                    (ja4.clone(), ja3.clone())
-                );
-            }
         }
     }
 

@@ -13,8 +13,10 @@
 //! - [`cipher_suites`]: every IANA cipher suite with its properties, named groups and signature
 //!   schemes.
 //! - [`fingerprint`]: JA3, JA3S and JA4 (JA4S behind the `foxio-licensed` feature).
-//! - [`session`]: [`TlsTracker`], fed the reassembled bytes of both directions, produces the owned
-//!   [`TlsFacts`].
+//!
+//! Every module here is stateless: it reads the bytes it is given and returns a view or a value.
+//! Following the handshake of a connection (which side is encrypted, when it completed) is
+//! diagnosis: the analyzer's TLS tracker does that on top of these parsers.
 //!
 //! Encrypted content is never decoded: whether a record is encrypted follows from the
 //! connection state (ChangeCipherSpec seen, TLS 1.3 handshake keys in use), never from its
@@ -38,13 +40,11 @@ pub mod extensions;
 pub mod fingerprint;
 pub mod handshake;
 pub mod record;
-pub mod session;
 
 pub use alert::{Alert, AlertDescription, AlertLevel};
 pub use cipher_suites::{CipherMode, CipherSuite, KeyExchange, NamedGroup, SignatureScheme};
 pub use handshake::{HandshakeReassembler, HandshakeType};
 pub use record::{ContentType, TlsRecord};
-pub use session::{AlertEvent, TlsFacts, TlsTracker};
 
 use crate::values::open_enum;
 

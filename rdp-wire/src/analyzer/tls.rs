@@ -24,26 +24,27 @@
 //! [`fingerprint::MAX_FINGERPRINT_TEXT`] bytes.
 
 use crate::printable::printable_bytes;
-use crate::x509::{summarize_certificate_cached, CertificateSummary};
+use crate::x509::{summarize_certificate, X509Summary};
 use crate::Error;
 
-use super::alert::{parse_alerts, AlertDescription, AlertLevel};
-use super::cipher_suites::{CipherSuite, KeyExchange, NamedGroup, SignatureScheme};
-use super::fingerprint;
-use super::handshake::{
+use crate::tls::alert::{parse_alerts, AlertDescription, AlertLevel};
+use crate::tls::cipher_suites::{CipherSuite, KeyExchange, NamedGroup, SignatureScheme};
+use crate::tls::fingerprint;
+use crate::tls::handshake::{
     parse_certificate_list, parse_client_hello, parse_server_hello,
     parse_server_key_exchange_ecdhe, HandshakeReassembler, HandshakeType,
 };
-use super::record::{parse_record, probe_record, ContentType, TlsRecord, MAX_RECORD_LEN};
-use super::ProtocolVersion;
-use crate::Side;
+use crate::tls::record::{parse_record, probe_record, ContentType, TlsRecord, MAX_RECORD_LEN};
+use crate::tls::ProtocolVersion;
+use crate::{Side, Timestamp};
+
+use super::facts::Tally;
+use super::{Caches, MAX_ANOMALIES};
 
 /// At most this many certificates of a chain are summarized.
 pub const MAX_CERTIFICATES: usize = 10;
 /// At most this many alerts are kept per connection.
 pub const MAX_ALERTS: usize = 32;
-/// At most this many anomaly strings are kept per connection.
-pub const MAX_ANOMALIES: usize = 16;
 /// At most this many non-TLS bytes are kept as evidence.
 pub const MAX_NON_TLS_EVIDENCE: usize = 64;
 /// At most this many entries of each list copied from a hello are kept: cipher suites,
@@ -66,8 +67,8 @@ pub const MAX_SNI_BYTES: usize = 255;
 pub struct AlertEvent {
     /// Who sent it.
     pub side: Side,
-    /// When (capture time, ns).
-    pub ts_ns: i128,
+    /// When (capture time).
+    pub at: Timestamp,
     /// The level, when the alert was clear text.
     pub level: Option<AlertLevel>,
     /// The description, when the alert was clear text.
@@ -119,7 +120,7 @@ pub struct TlsFacts {
     /// JA4 of the first ClientHello.
     pub ja4: Option<String>,
     /// JA4_r of the first ClientHello (cut past
-    /// [`MAX_FINGERPRINT_TEXT`](super::fingerprint::MAX_FINGERPRINT_TEXT) bytes, ending in `...`).
+    /// [`MAX_FINGERPRINT_TEXT`](fingerprint::MAX_FINGERPRINT_TEXT) bytes, ending in `...`).
     pub ja4_r: Option<String>,
     /// JA3 hash of the first ClientHello.
     pub ja3: Option<String>,
@@ -144,7 +145,7 @@ pub struct TlsFacts {
     /// The server sent a HelloRetryRequest.
     pub hello_retry_request: bool,
     /// The server's certificate chain in order (TLS 1.2 and older only: TLS 1.3 encrypts it).
-    pub certificates: Vec<CertificateSummary>,
+    pub certificates: Vec<X509Summary>,
     /// The chain length as sent (may exceed `certificates.len()`).
     pub chain_length: usize,
     /// The server asked for a client certificate (TLS 1.2 and older).
@@ -158,17 +159,17 @@ pub struct TlsFacts {
     /// The handshake completed (see the module doc).
     pub handshake_complete: bool,
     /// When the first ClientHello was seen.
-    pub client_hello_ts: Option<i128>,
+    pub client_hello_at: Option<Timestamp>,
     /// When the ServerHello (or HelloRetryRequest) was seen.
-    pub server_hello_ts: Option<i128>,
+    pub server_hello_at: Option<Timestamp>,
     /// When the client's ChangeCipherSpec was seen (TLS 1.2 and older).
-    pub client_ccs_ts: Option<i128>,
+    pub client_ccs_at: Option<Timestamp>,
     /// When the server's ChangeCipherSpec was seen (TLS 1.2 and older).
-    pub server_ccs_ts: Option<i128>,
+    pub server_ccs_at: Option<Timestamp>,
     /// When the handshake completed.
-    pub established_ts: Option<i128>,
+    pub established_at: Option<Timestamp>,
     /// The last handshake record (clear or encrypted, ChangeCipherSpec included).
-    pub last_handshake_ts: Option<i128>,
+    pub last_handshake_at: Option<Timestamp>,
     /// Application data records the client sent after the handshake.
     pub client_app_records: u64,
     /// Their fragment bytes.
@@ -186,7 +187,7 @@ pub struct TlsFacts {
     /// Up to 64 of those bytes, from where the records stopped making sense.
     pub non_tls_bytes: Vec<u8>,
     /// When they were seen.
-    pub non_tls_ts: Option<i128>,
+    pub non_tls_at: Option<Timestamp>,
     /// Bytes the capture missed in the client direction (decoding stopped there).
     pub client_gap: u64,
     /// Bytes the capture missed in the server direction (decoding stopped there).
@@ -305,14 +306,36 @@ impl TlsTracker {
         self.anomaly(format!("{side} capture gap: tls decoding stopped"));
     }
 
-    /// Feeds reassembled stream bytes of `side` (any chunking); `ts_ns` is the capture time
+    /// Feeds reassembled stream bytes of `side` (any chunking); `at` is the capture time
     /// of this chunk.
     ///
     /// Errors: the bytes are not TLS records (`UnexpectedValue` / `InvalidLength` from the
     /// record probe) or a handshake message is impossible: that side stops being decoded, the
     /// first such bytes are kept as evidence, and the reason is one of the tracker's anomalies
     /// (callers need not record it again). Later calls for a stopped side do nothing.
-    pub fn feed(&mut self, side: Side, ts_ns: i128, bytes: &[u8]) -> Result<(), Error> {
+    pub fn feed(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Result<(), Error> {
+        self.feed_with(side, at, bytes, None)
+    }
+
+    /// [`TlsTracker::feed`], looking certificates and ClientHello fingerprints up in `caches`
+    /// first (the same facts, sooner when the connections of a capture share them).
+    pub fn feed_cached(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        bytes: &[u8],
+        caches: &mut Caches,
+    ) -> Result<(), Error> {
+        self.feed_with(side, at, bytes, Some(caches))
+    }
+
+    pub(super) fn feed_with(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        bytes: &[u8],
+        mut caches: Option<&mut Caches>,
+    ) -> Result<(), Error> {
         if self.dir(side).stopped {
             return Ok(());
         }
@@ -323,13 +346,13 @@ impl TlsTracker {
             match probe_record(&buf) {
                 Ok(_) => {
                     let result = match parse_record(&buf) {
-                        Ok((record, _)) => self.on_record(side, ts_ns, &record),
+                        Ok((record, _)) => self.on_record(side, at, &record, caches.as_deref_mut()),
                         Err(e) => Err(e),
                     };
                     buf.clear();
                     self.dir_mut(side).buf = buf;
                     if let Err(e) = result {
-                        return Err(self.stop(side, ts_ns, &[], e));
+                        return Err(self.stop(side, at, &[], e));
                     }
                 }
                 Err(Error::Incomplete { needed }) => {
@@ -345,7 +368,7 @@ impl TlsTracker {
                 Err(e) => {
                     let mut evidence = buf;
                     evidence.extend(input.iter().take(MAX_NON_TLS_EVIDENCE));
-                    return Err(self.stop(side, ts_ns, &evidence, e));
+                    return Err(self.stop(side, at, &evidence, e));
                 }
             }
         }
@@ -355,8 +378,8 @@ impl TlsTracker {
             }
             match parse_record(input) {
                 Ok((record, rest)) => {
-                    if let Err(e) = self.on_record(side, ts_ns, &record) {
-                        return Err(self.stop(side, ts_ns, &[], e));
+                    if let Err(e) = self.on_record(side, at, &record, caches.as_deref_mut()) {
+                        return Err(self.stop(side, at, &[], e));
                     }
                     input = rest;
                 }
@@ -367,13 +390,13 @@ impl TlsTracker {
                     self.dir_mut(side).buf.extend_from_slice(input);
                     return Ok(());
                 }
-                Err(e) => return Err(self.stop(side, ts_ns, input, e)),
+                Err(e) => return Err(self.stop(side, at, input, e)),
             }
         }
     }
 
     /// Stops decoding `side`; keeps `evidence` (when not empty) as the first non-TLS bytes.
-    fn stop(&mut self, side: Side, ts_ns: i128, evidence: &[u8], e: Error) -> Error {
+    fn stop(&mut self, side: Side, at: Timestamp, evidence: &[u8], e: Error) -> Error {
         let d = self.dir_mut(side);
         d.stopped = true;
         d.buf = Vec::new();
@@ -389,29 +412,37 @@ impl TlsTracker {
                     .take(MAX_NON_TLS_EVIDENCE)
                     .copied()
                     .collect();
-                self.facts.non_tls_ts = Some(ts_ns);
+                self.facts.non_tls_at = Some(at);
             }
         }
         e
     }
 
-    fn on_record(&mut self, side: Side, ts: i128, record: &TlsRecord<'_>) -> Result<(), Error> {
+    fn on_record(
+        &mut self,
+        side: Side,
+        ts: Timestamp,
+        record: &TlsRecord<'_>,
+        caches: Option<&mut Caches>,
+    ) -> Result<(), Error> {
         match side {
-            Side::Client => self.facts.client_records = self.facts.client_records.saturating_add(1),
-            Side::Server => self.facts.server_records = self.facts.server_records.saturating_add(1),
+            Side::Client => self.facts.client_records.bump(),
+            Side::Server => self.facts.server_records.bump(),
         }
         match record.content_type {
             ContentType::CHANGE_CIPHER_SPEC => self.on_ccs(side, ts),
             ContentType::ALERT => self.on_alert(side, ts, record.fragment),
-            ContentType::HANDSHAKE => return self.on_handshake_record(side, ts, record.fragment),
+            ContentType::HANDSHAKE => {
+                return self.on_handshake_record(side, ts, record.fragment, caches)
+            }
             ContentType::APPLICATION_DATA => self.on_application_data(side, ts, record.fragment),
             _ => {}
         }
         Ok(())
     }
 
-    fn on_ccs(&mut self, side: Side, ts: i128) {
-        self.facts.last_handshake_ts = Some(ts);
+    fn on_ccs(&mut self, side: Side, ts: Timestamp) {
+        self.facts.last_handshake_at = Some(ts);
         if self.is_tls13() {
             // RFC 8446 D.4 middlebox compatibility: no key change.
             return;
@@ -422,12 +453,12 @@ impl TlsTracker {
         }
         d.ccs = true;
         match side {
-            Side::Client => self.facts.client_ccs_ts = Some(ts),
-            Side::Server => self.facts.server_ccs_ts = Some(ts),
+            Side::Client => self.facts.client_ccs_at = Some(ts),
+            Side::Server => self.facts.server_ccs_at = Some(ts),
         }
     }
 
-    fn on_alert(&mut self, side: Side, ts: i128, fragment: &[u8]) {
+    fn on_alert(&mut self, side: Side, ts: Timestamp, fragment: &[u8]) {
         if self.facts.alerts.len() >= MAX_ALERTS {
             return;
         }
@@ -437,7 +468,7 @@ impl TlsTracker {
         // that is not exactly one well-formed alert is taken as encrypted rather than read as
         // a run of nonsense alerts.
         let no_handshake_seen =
-            self.facts.client_hello_ts.is_none() && self.facts.server_hello_ts.is_none();
+            self.facts.client_hello_at.is_none() && self.facts.server_hello_at.is_none();
         let plausible_clear = fragment.len() == 2
             && matches!(fragment.first(), Some(&1 | &2))
             && fragment
@@ -446,7 +477,7 @@ impl TlsTracker {
         if (self.dir(side).ccs && !self.is_tls13()) || (no_handshake_seen && !plausible_clear) {
             self.facts.alerts.push(AlertEvent {
                 side,
-                ts_ns: ts,
+                at: ts,
                 level: None,
                 description: None,
                 encrypted: true,
@@ -461,7 +492,7 @@ impl TlsTracker {
                 {
                     self.facts.alerts.push(AlertEvent {
                         side,
-                        ts_ns: ts,
+                        at: ts,
                         level: Some(a.level),
                         description: Some(a.description),
                         encrypted: false,
@@ -472,7 +503,7 @@ impl TlsTracker {
                 self.anomaly(format!("{side} alert record: {e}"));
                 self.facts.alerts.push(AlertEvent {
                     side,
-                    ts_ns: ts,
+                    at: ts,
                     level: None,
                     description: None,
                     encrypted: false,
@@ -481,8 +512,14 @@ impl TlsTracker {
         }
     }
 
-    fn on_handshake_record(&mut self, side: Side, ts: i128, fragment: &[u8]) -> Result<(), Error> {
-        self.facts.last_handshake_ts = Some(ts);
+    fn on_handshake_record(
+        &mut self,
+        side: Side,
+        ts: Timestamp,
+        fragment: &[u8],
+        mut caches: Option<&mut Caches>,
+    ) -> Result<(), Error> {
+        self.facts.last_handshake_at = Some(ts);
         if self.dir(side).ccs && !self.is_tls13() {
             // The encrypted Finished (or an encrypted renegotiation).
             let d = self.dir_mut(side);
@@ -490,7 +527,7 @@ impl TlsTracker {
                 d.finished = true;
                 if self.client.finished && self.server.finished && !self.facts.handshake_complete {
                     self.facts.handshake_complete = true;
-                    self.facts.established_ts = Some(ts);
+                    self.facts.established_at = Some(ts);
                 }
             }
             return Ok(());
@@ -499,15 +536,22 @@ impl TlsTracker {
         // handled where they lie, without a copy.
         let mut reassembler = core::mem::take(&mut self.dir_mut(side).reassembler);
         let result = reassembler.push(fragment, |t, body| {
-            self.on_handshake_message(side, ts, t, body);
+            self.on_handshake_message(side, ts, t, body, caches.as_deref_mut());
         });
         self.dir_mut(side).reassembler = reassembler;
         result
     }
 
-    fn on_handshake_message(&mut self, side: Side, ts: i128, t: HandshakeType, body: &[u8]) {
+    fn on_handshake_message(
+        &mut self,
+        side: Side,
+        ts: Timestamp,
+        t: HandshakeType,
+        body: &[u8],
+        mut caches: Option<&mut Caches>,
+    ) {
         match (side, t) {
-            (Side::Client, HandshakeType::CLIENT_HELLO) => self.on_client_hello(ts, body),
+            (Side::Client, HandshakeType::CLIENT_HELLO) => self.on_client_hello(ts, body, caches),
             (Side::Server, HandshakeType::SERVER_HELLO) => self.on_server_hello(ts, body),
             (Side::Server, HandshakeType::CERTIFICATE) => {
                 if self.is_tls13() || !self.facts.certificates.is_empty() {
@@ -517,7 +561,11 @@ impl TlsTracker {
                     Ok(list) => {
                         self.facts.chain_length = list.len();
                         for der in list.into_iter().take(MAX_CERTIFICATES) {
-                            match summarize_certificate_cached(der) {
+                            let summary = match caches.as_deref_mut() {
+                                Some(c) => c.certificates.summarize(der),
+                                None => summarize_certificate(der),
+                            };
+                            match summary {
                                 Ok(s) => self.facts.certificates.push(s),
                                 Err(e) => self.anomaly(format!("server certificate: {e}")),
                             }
@@ -550,12 +598,12 @@ impl TlsTracker {
         }
     }
 
-    fn on_client_hello(&mut self, ts: i128, body: &[u8]) {
-        self.facts.client_hello_count = self.facts.client_hello_count.saturating_add(1);
-        if self.facts.client_hello_ts.is_some() {
+    fn on_client_hello(&mut self, ts: Timestamp, body: &[u8], caches: Option<&mut Caches>) {
+        self.facts.client_hello_count.bump();
+        if self.facts.client_hello_at.is_some() {
             return;
         }
-        self.facts.client_hello_ts = Some(ts);
+        self.facts.client_hello_at = Some(ts);
         let hello = match parse_client_hello(body) {
             Ok(h) => h,
             Err(e) => {
@@ -566,7 +614,10 @@ impl TlsTracker {
         for (t, e) in &hello.decoded.errors {
             self.anomaly(format!("client hello extension {t}: {e}"));
         }
-        let (ja4, ja3) = fingerprint::client_fingerprints_cached(&hello);
+        let (ja4, ja3) = match caches {
+            Some(c) => c.fingerprints.client_fingerprints(&hello),
+            None => (fingerprint::ja4(&hello), fingerprint::ja3(&hello)),
+        };
         let f = &mut self.facts;
         f.ja4 = Some(ja4.ja4);
         f.ja4_r = Some(ja4.ja4_r);
@@ -609,7 +660,7 @@ impl TlsTracker {
         f.key_share_groups_not_kept = keep_first(&mut f.key_share_groups, MAX_HELLO_LIST);
     }
 
-    fn on_server_hello(&mut self, ts: i128, body: &[u8]) {
+    fn on_server_hello(&mut self, ts: Timestamp, body: &[u8]) {
         let hello = match parse_server_hello(body) {
             Ok(h) => h,
             Err(e) => {
@@ -624,8 +675,8 @@ impl TlsTracker {
         if hello.is_hello_retry_request {
             f.hello_retry_request = true;
         }
-        if f.server_hello_ts.is_none() || !hello.is_hello_retry_request {
-            f.server_hello_ts = Some(ts);
+        if f.server_hello_at.is_none() || !hello.is_hello_retry_request {
+            f.server_hello_at = Some(ts);
         }
         f.version = Some(hello.selected_version());
         f.cipher_suite = Some(hello.cipher_suite);
@@ -648,23 +699,23 @@ impl TlsTracker {
         }
     }
 
-    fn on_application_data(&mut self, side: Side, ts: i128, fragment: &[u8]) {
+    fn on_application_data(&mut self, side: Side, ts: Timestamp, fragment: &[u8]) {
         let tls13_after_hello = self.is_tls13()
-            && self.facts.server_hello_ts.is_some()
+            && self.facts.server_hello_at.is_some()
             && !(self.facts.hello_retry_request && self.facts.client_hello_count < 2);
         if tls13_after_hello && !self.dir(side).tls13_encrypted {
             // The first record under handshake keys: the server's encrypted flight, or the
             // client's Finished.
             self.dir_mut(side).tls13_encrypted = true;
-            self.facts.last_handshake_ts = Some(ts);
+            self.facts.last_handshake_at = Some(ts);
             if side == Side::Client && self.server.tls13_encrypted {
                 self.facts.handshake_complete = true;
-                self.facts.established_ts = Some(ts);
+                self.facts.established_at = Some(ts);
             }
             return;
         }
         let no_handshake_seen =
-            self.facts.client_hello_ts.is_none() && self.facts.server_hello_ts.is_none();
+            self.facts.client_hello_at.is_none() && self.facts.server_hello_at.is_none();
         if self.facts.handshake_complete || no_handshake_seen {
             let (records, bytes) = match side {
                 Side::Client => (
@@ -676,11 +727,11 @@ impl TlsTracker {
                     &mut self.facts.server_app_bytes,
                 ),
             };
-            *records = records.saturating_add(1);
+            records.bump();
             count_add(bytes, fragment.len());
         } else if tls13_after_hello {
             // More of the server's encrypted flight before the client's Finished.
-            self.facts.last_handshake_ts = Some(ts);
+            self.facts.last_handshake_at = Some(ts);
         } else {
             self.anomaly(format!(
                 "{side} sent application data before the handshake completed"
@@ -690,20 +741,11 @@ impl TlsTracker {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::testdata::{hex, CIPHER_MISMATCH_CLIENT_HELLO, TLS12_SERVER_HELLO};
     use crate::tls::{AlertDescription, AlertLevel};
 
-    #[allow(clippy::arithmetic_side_effects)]
-    pub(crate) fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
-    /// cipher-mismatch.pcap frame 8: FreeRDP ClientHello offering 6 suites.
-    pub(crate) const CIPHER_MISMATCH_CLIENT_HELLO: &str = "160301010401000100030393f44246e6d38a2fae44165e4e97c8aeba04e8d8a5900ecf967b0d46ac4fd3f12052c90f37e1a0c126dff141dc3dbed82cbf1fbd62d958a5c2a4acbaff6101f0fa000c130213031301cca8c02f00ff010000ab0000000e000c0000093132372e302e302e31000b000403000102000a00160014001d0017001e0019001801000101010201030104002300000016000000170000000d002a0028040305030603080708080809080a080b080408050806040105010601030303010302040205020602002b0009080304030303020301002d00020101003300260024001d0020d0e3dad00b19dd72234a4ff85bd50afc35cca9dcb02325b471c59ec588a51f24";
     /// cipher-mismatch.pcap frame 9: xrdp's fatal handshake_failure.
     const CIPHER_MISMATCH_ALERT: &str = "15030300020228";
     /// cipher-mismatch.pcap frame 11: xrdp then sends a clear-text TPKT (MCS Disconnect
@@ -714,9 +756,6 @@ pub(crate) mod tests {
     const TLS10_CLIENT_HELLO: &str = "1603010075010000710301fd961314e1e0e614b570fa4e7f89e4f46e554d621b01ac8e79b72e6ac7495183000010c00ac009c014c0130035002f0039003301000038000500050100000000000a00160014001700180019001d001e01000101010201030104000b0002010000230000ff01000100001c00024000";
     /// version-client10-server12.pcap frame 9: fatal protocol_version in a TLS 1.0 record.
     const TLS10_ALERT: &str = "15030100020246";
-    /// tls12-ok.pcap frame 9, first record: ServerHello TLS 1.2,
-    /// TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384.
-    pub(crate) const TLS12_SERVER_HELLO: &str = "16030300410200003d0303d0808874195a11d5ff0b54d32c9679507a29053a842ccd1edb1efb51ee9df7b100c030000015ff01000100000b0004030001020023000000170000";
     /// tls12-ok.pcap frame 117: the client's encrypted close_notify (26 bytes).
     const TLS12_ENCRYPTED_ALERT: &str =
         "150303001a85475313e70d30cb1b86046f67406344c427b2469ebc701a1f02";
@@ -724,12 +763,24 @@ pub(crate) mod tests {
     #[test]
     fn cipher_mismatch() {
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 9_002_000, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
-            .unwrap();
-        t.feed(Side::Server, 9_120_000, &hex(CIPHER_MISMATCH_ALERT))
-            .unwrap();
+        t.feed(
+            Side::Client,
+            Timestamp(9_002_000),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(
+            Side::Server,
+            Timestamp(9_120_000),
+            &hex(CIPHER_MISMATCH_ALERT),
+        )
+        .unwrap();
         let e = t
-            .feed(Side::Server, 16_659_000, &hex(CIPHER_MISMATCH_TPKT))
+            .feed(
+                Side::Server,
+                Timestamp(16_659_000),
+                &hex(CIPHER_MISMATCH_TPKT),
+            )
             .unwrap_err();
         assert!(matches!(
             e,
@@ -760,7 +811,7 @@ pub(crate) mod tests {
             f.alerts,
             vec![AlertEvent {
                 side: Side::Server,
-                ts_ns: 9_120_000,
+                at: Timestamp(9_120_000),
                 level: Some(AlertLevel::FATAL),
                 description: Some(AlertDescription::HANDSHAKE_FAILURE),
                 encrypted: false,
@@ -772,14 +823,16 @@ pub(crate) mod tests {
         assert_eq!(f.non_tls_bytes, hex(CIPHER_MISMATCH_TPKT));
         assert!(t.is_stopped(Side::Server) && !t.is_stopped(Side::Client));
         // A stopped side ignores more bytes.
-        assert!(t.feed(Side::Server, 0, &[0x16]).is_ok());
+        assert!(t.feed(Side::Server, Timestamp(0), &[0x16]).is_ok());
     }
 
     #[test]
     fn tls10_client_rejected() {
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &hex(TLS10_CLIENT_HELLO)).unwrap();
-        t.feed(Side::Server, 2, &hex(TLS10_ALERT)).unwrap();
+        t.feed(Side::Client, Timestamp(1), &hex(TLS10_CLIENT_HELLO))
+            .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS10_ALERT))
+            .unwrap();
         let f = t.facts();
         assert_eq!(f.client_versions, vec![ProtocolVersion::TLS1_0]);
         assert_eq!(f.client_cipher_suites.len(), 8);
@@ -799,11 +852,15 @@ pub(crate) mod tests {
     fn byte_by_byte_feeding_gives_the_same_facts() {
         let mut whole = TlsTracker::new();
         whole
-            .feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+            .feed(
+                Side::Client,
+                Timestamp(1),
+                &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+            )
             .unwrap();
         let mut bytewise = TlsTracker::new();
         for b in hex(CIPHER_MISMATCH_CLIENT_HELLO) {
-            bytewise.feed(Side::Client, 1, &[b]).unwrap();
+            bytewise.feed(Side::Client, Timestamp(1), &[b]).unwrap();
         }
         assert_eq!(whole.facts(), bytewise.facts());
         assert!(whole.facts().ja3.is_some());
@@ -812,18 +869,25 @@ pub(crate) mod tests {
     #[test]
     fn alerts_after_ccs_are_encrypted_whatever_their_length() {
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
             .unwrap();
-        t.feed(Side::Server, 2, &hex(TLS12_SERVER_HELLO)).unwrap();
         assert_eq!(t.facts().version, Some(ProtocolVersion::TLS1_2));
         assert_eq!(t.facts().cipher_suite, Some(CipherSuite(0xc030)));
         // Before its CCS the server's alert is clear text.
-        t.feed(Side::Server, 3, &[0x15, 3, 3, 0, 2, 1, 0]).unwrap();
-        // Client CCS, then a 2-byte and a 26-byte alert record: both encrypted.
-        t.feed(Side::Client, 4, &[0x14, 3, 3, 0, 1, 1]).unwrap();
-        t.feed(Side::Client, 5, &[0x15, 3, 3, 0, 2, 2, 0x28])
+        t.feed(Side::Server, Timestamp(3), &[0x15, 3, 3, 0, 2, 1, 0])
             .unwrap();
-        t.feed(Side::Client, 6, &hex(TLS12_ENCRYPTED_ALERT))
+        // Client CCS, then a 2-byte and a 26-byte alert record: both encrypted.
+        t.feed(Side::Client, Timestamp(4), &[0x14, 3, 3, 0, 1, 1])
+            .unwrap();
+        t.feed(Side::Client, Timestamp(5), &[0x15, 3, 3, 0, 2, 2, 0x28])
+            .unwrap();
+        t.feed(Side::Client, Timestamp(6), &hex(TLS12_ENCRYPTED_ALERT))
             .unwrap();
         let a = &t.facts().alerts;
         assert_eq!(a.len(), 3);
@@ -840,25 +904,30 @@ pub(crate) mod tests {
     #[test]
     fn tls12_handshake_completion() {
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &hex(CIPHER_MISMATCH_CLIENT_HELLO))
-            .unwrap();
-        t.feed(Side::Server, 2, &hex(TLS12_SERVER_HELLO)).unwrap();
         t.feed(
             Side::Client,
-            3,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
+            .unwrap();
+        t.feed(
+            Side::Client,
+            Timestamp(3),
             &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
         )
         .unwrap();
         assert!(!t.facts().handshake_complete);
         t.feed(
             Side::Server,
-            4,
+            Timestamp(4),
             &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
         )
         .unwrap();
         assert!(t.facts().handshake_complete);
-        assert_eq!(t.facts().established_ts, Some(4));
-        t.feed(Side::Client, 5, &[0x17, 3, 3, 0, 3, 1, 2, 3])
+        assert_eq!(t.facts().established_at, Some(Timestamp(4)));
+        t.feed(Side::Client, Timestamp(5), &[0x17, 3, 3, 0, 3, 1, 2, 3])
             .unwrap();
         assert_eq!(
             (t.facts().client_app_records, t.facts().client_app_bytes),
@@ -869,18 +938,18 @@ pub(crate) mod tests {
     #[test]
     fn gap_stops_a_side() {
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &[0x16, 3, 1]).unwrap();
+        t.feed(Side::Client, Timestamp(1), &[0x16, 3, 1]).unwrap();
         t.gap(Side::Client, 100);
         assert!(t.is_stopped(Side::Client));
         assert_eq!(t.facts().client_gap, 100);
-        assert!(t.feed(Side::Client, 2, &[0xff]).is_ok());
+        assert!(t.feed(Side::Client, Timestamp(2), &[0xff]).is_ok());
     }
 
     #[test]
     fn oversized_record_stops_with_evidence() {
         let mut t = TlsTracker::new();
         let e = t
-            .feed(Side::Server, 1, &[0x17, 3, 3, 0xff, 0xff])
+            .feed(Side::Server, Timestamp(1), &[0x17, 3, 3, 0xff, 0xff])
             .unwrap_err();
         assert!(matches!(e, Error::InvalidLength { .. }));
         assert_eq!(t.facts().non_tls_from, Some(Side::Server));
@@ -890,7 +959,11 @@ pub(crate) mod tests {
     fn huge_handshake_message_rejected() {
         let mut t = TlsTracker::new();
         let e = t
-            .feed(Side::Client, 1, &[0x16, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff])
+            .feed(
+                Side::Client,
+                Timestamp(1),
+                &[0x16, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff],
+            )
             .unwrap_err();
         assert!(matches!(
             e,
@@ -922,7 +995,7 @@ pub(crate) mod tests {
     fn huge_hello_lists_are_cut_and_counted() {
         let body = crate::tls::fingerprint::tests::client_hello_body(32_000);
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &client_hello_records(&body))
+        t.feed(Side::Client, Timestamp(1), &client_hello_records(&body))
             .unwrap();
         let f = t.facts();
         assert_eq!(f.client_cipher_suites.len(), MAX_HELLO_LIST);
@@ -967,7 +1040,7 @@ pub(crate) mod tests {
         body.extend_from_slice(&u16::try_from(ext.len()).unwrap().to_be_bytes());
         body.extend_from_slice(&ext);
         let mut t = TlsTracker::new();
-        t.feed(Side::Client, 1, &client_hello_records(&body))
+        t.feed(Side::Client, Timestamp(1), &client_hello_records(&body))
             .unwrap();
         let f = t.facts();
         assert!(f.anomalies.is_empty(), "{:?}", f.anomalies);
@@ -991,7 +1064,7 @@ pub(crate) mod tests {
             let mut t = TlsTracker::new();
             for (server, bytes) in chunks {
                 let side = if server { Side::Server } else { Side::Client };
-                let _ = t.feed(side, 0, &bytes);
+                let _ = t.feed(side, Timestamp(0), &bytes);
             }
             let _ = t.facts();
         }
@@ -1003,7 +1076,7 @@ pub(crate) mod tests {
                 *b = value;
             }
             let mut t = TlsTracker::new();
-            let _ = t.feed(Side::Client, 0, &bytes);
+            let _ = t.feed(Side::Client, Timestamp(0), &bytes);
         }
     }
 }
