@@ -115,4 +115,4 @@ mod testdata;
 
 pub use error::Error;
 pub use flow::{Endpoints, Side, Timestamp};
-pub use values::{FlagName, Joined};
+pub use values::{Bump, FlagName, Joined};

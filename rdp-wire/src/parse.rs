@@ -24,7 +24,7 @@
 //! - **Lists of fixed-size items** whose total length was first checked to be a whole number of
 //!   items (TLS cipher suites and other u16 lists, alert pairs, UTF-16 text) iterate with
 //!   `chunks_exact`: no partial item can exist, and it is the fastest loop on the hot path.
-//! - **Counters** bump with [`Bump::bump`] (saturating) rather than scattered
+//! - **Counters** bump with [`crate::Bump`] (saturating) rather than scattered
 //!   `saturating_add(1)`.
 //!
 //! ```ignore
@@ -135,25 +135,6 @@ pub(crate) fn need(input: &[u8], want: usize) -> Error {
     }
 }
 
-/// A counter that counts events a capture controls: it saturates instead of overflowing, so
-/// hostile input can pin it at the maximum but never wrap it or panic.
-pub(crate) trait Bump {
-    /// Adds one, saturating.
-    fn bump(&mut self);
-}
-
-macro_rules! impl_bump {
-    ($($t:ty),*) => {$(
-        impl Bump for $t {
-            fn bump(&mut self) {
-                *self = self.saturating_add(1);
-            }
-        }
-    )*};
-}
-
-impl_bump!(u16, u32, u64, usize);
-
 #[cfg(test)]
 mod tests {
     use nom::number::complete::{le_u16, le_u32};
@@ -206,17 +187,6 @@ mod tests {
                 count: 12
             })
         );
-    }
-
-    #[test]
-    fn counters_saturate() {
-        let mut n = u16::MAX - 1;
-        n.bump();
-        n.bump();
-        assert_eq!(n, u16::MAX);
-        let mut m = 0usize;
-        m.bump();
-        assert_eq!(m, 1);
     }
 
     #[test]

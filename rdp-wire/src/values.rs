@@ -219,3 +219,41 @@ pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     }
     s
 }
+
+/// A counter of things a capture controls (packets, records, anomalies, guesses): bumped by one
+/// it stops at its largest value instead of wrapping, so hostile input can pin it at the maximum
+/// but never overflow it or panic. Every counter of the workspace goes through it.
+///
+/// ```
+/// use rdp_wire::Bump;
+/// let mut seen = u8::MAX - 1;
+/// seen.bump();
+/// seen.bump();
+/// assert_eq!(seen, u8::MAX);
+/// let mut bytes = 10u64;
+/// bytes.bump_by(u64::MAX);
+/// assert_eq!(bytes, u64::MAX);
+/// ```
+pub trait Bump: Sized {
+    /// Adds one, saturating.
+    fn bump(&mut self);
+    /// Adds `n`, saturating.
+    fn bump_by(&mut self, n: Self);
+}
+
+macro_rules! impl_bump {
+    ($($t:ty),*) => {$(
+        impl Bump for $t {
+            #[inline]
+            fn bump(&mut self) {
+                *self = self.saturating_add(1);
+            }
+            #[inline]
+            fn bump_by(&mut self, n: Self) {
+                *self = self.saturating_add(n);
+            }
+        }
+    )*};
+}
+
+impl_bump!(u8, u16, u32, u64, usize);

@@ -14,9 +14,9 @@ use x509_parser::prelude::FromDer as _;
 use x509_parser::public_key::PublicKey;
 use x509_parser::x509::X509Name;
 
-use crate::parse::Bump as _;
 use crate::printable::{printable, printable_bytes, printable_string};
 use crate::values::hex_lower;
+use crate::Bump as _;
 use crate::Error;
 
 /// At most this many subjectAltName entries, and as many extended key usages, are kept per
@@ -26,7 +26,7 @@ use crate::Error;
 pub const MAX_SUMMARY_LIST: usize = 256;
 
 /// What a report says about one X.509 certificate (named apart from
-/// [`crate::gcc::CertificateSummary`], the Standard RDP Security server certificate block).
+/// [`crate::gcc::ServerCertificateSummary`], the Standard RDP Security server certificate block).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct X509Summary {
     /// The subject as an RFC 4514 string (`CN=host,O=Example`; most specific RDN first).

@@ -447,7 +447,7 @@ json_object! {
 }
 
 json_object! {
-    ServerCertificateJson<'a> { c: &'a rdp_wire::gcc::CertificateSummary }
+    ServerCertificateJson<'a> { c: &'a rdp_wire::gcc::ServerCertificateSummary }
     |this| {
         "type": this.c.kind.to_string(),
         "key_bits": this.c.key_bits,

@@ -1,6 +1,7 @@
 //! The owned facts the analyzer gathers about one connection: what reports print.
 
 use crate::x224::{FailureCode, NegRequestFlags, NegResponseFlags, Protocols};
+use crate::Bump as _;
 use crate::{Side, Timestamp};
 
 /// How a side closed its half of the connection.
@@ -289,23 +290,3 @@ pub struct StandardSecurity {
     /// ENCRYPTION_LEVEL_*.
     pub encryption_level: crate::names::EncryptionLevel,
 }
-
-/// A counter of things in a capture: bumped by one, it stops at its largest value instead of
-/// wrapping (a hostile capture can hold more of anything than a counter counts).
-pub(crate) trait Tally {
-    /// One more.
-    fn bump(&mut self);
-}
-
-macro_rules! tally {
-    ($($t:ty),*) => {$(
-        impl Tally for $t {
-            #[inline]
-            fn bump(&mut self) {
-                *self = self.saturating_add(1);
-            }
-        }
-    )*};
-}
-
-tally!(u16, u32, u64, usize);

@@ -7,12 +7,13 @@ use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use super::facts::{ConnectionFacts, Tally};
+use super::facts::ConnectionFacts;
 use super::tls::TlsFacts;
 use super::verdict::{Count, Severity, VerdictCode};
 use crate::printable::Quoted;
 use crate::tls::ProtocolVersion;
 use crate::x224::Protocols;
+use crate::Bump as _;
 use crate::{Side, Timestamp};
 
 /// The port RDP listens on by default.

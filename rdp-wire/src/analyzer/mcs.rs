@@ -1,12 +1,13 @@
 //! The MCS layer of the analyzer: what X.224 Data TPDUs carry in clear text (MS-RDPBCGR
 //! 1.3.1.1 phases 2 to 9), with Standard RDP Security or in a decrypted recording.
 
-use super::facts::{LicenseError, McsDisconnect, McsFacts, Tally};
+use super::facts::{LicenseError, McsDisconnect, McsFacts};
 use super::{Analyzer, EventKind};
 use crate::gcc::{self, ClientSettings, ServerSettings};
 use crate::mcs::{self, ConnectPdu, DomainPdu, McsResult};
 use crate::names::EncryptionLevel;
 use crate::rdp::{self, SecurityFlags, SecurityPayload, ShareControlPduType};
+use crate::Bump as _;
 use crate::{Side, Timestamp};
 
 /// Security header flags that only a security header can start with in the connection
@@ -174,13 +175,12 @@ impl Analyzer {
             .and_then(|m| m.server.as_ref())
             .and_then(|s| s.encryption_level);
         let encrypted_level = level.is_some_and(|l| l != EncryptionLevel::NONE);
-        let flags = u16::from_le_bytes([
-            data.first().copied().unwrap_or(0),
-            data.get(1).copied().unwrap_or(0),
-        ]);
+        // The basic security header's flags, when the PDU is long enough to have one.
+        let sequence_flags =
+            matches!(data, [lo, hi, ..] if u16::from_le_bytes([*lo, *hi]) & SEQUENCE_FLAGS != 0);
         if !encrypted_level && looks_like_share_control(data) {
             self.share_pdu(side, at, data);
-        } else if encrypted_level || flags & SEQUENCE_FLAGS != 0 {
+        } else if encrypted_level || sequence_flags {
             let fips = level == Some(EncryptionLevel::FIPS);
             match rdp::parse_security_pdu(data, fips) {
                 Ok(pdu) => self.security_pdu(side, at, &pdu),

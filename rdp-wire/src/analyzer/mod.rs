@@ -48,10 +48,10 @@ pub use tls::{AlertEvent, TlsFacts, TlsTracker};
 use crate::tls::record::{looks_like_tls_record, probe_record};
 use crate::values::hex_lower;
 use crate::x224::{self, NegotiationResult, RequestToken, Tpdu};
+use crate::Bump as _;
 use crate::Error;
 use crate::{fastpath, tpkt};
 use crate::{Side, Timestamp};
-use facts::Tally;
 
 /// How many events are kept per connection; later ones are counted, not stored.
 pub const MAX_EVENTS: usize = 256;

@@ -38,8 +38,8 @@ use crate::tls::record::{parse_record, probe_record, ContentType, TlsRecord, MAX
 use crate::tls::ProtocolVersion;
 use crate::{Side, Timestamp};
 
-use super::facts::Tally;
 use super::{Caches, MAX_ANOMALIES};
+use crate::Bump as _;
 
 /// At most this many certificates of a chain are summarized.
 pub const MAX_CERTIFICATES: usize = 10;

@@ -26,7 +26,7 @@ pub use server::{
     ServerEarlyCapabilityFlags, ServerMessageChannelData, ServerMultitransportData,
     ServerNetworkData, ServerSecurityData,
 };
-pub use settings::{CertificateSummary, ChannelSummary, ClientSettings, ServerSettings};
+pub use settings::{ChannelSummary, ClientSettings, ServerCertificateSummary, ServerSettings};
 
 use nom::bytes::complete::take;
 use nom::number::complete::{be_u16, le_u16, u8 as byte};

@@ -120,9 +120,10 @@ impl ClientSettings {
     }
 }
 
-/// The server certificate of Standard RDP Security, summarised.
+/// The server certificate of Standard RDP Security (the `serverCertificate` of SERVER_SECURITY_DATA,
+/// MS-RDPBCGR 2.2.1.4.3), summarised; the TLS certificate is [`crate::x509::X509Summary`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertificateSummary {
+pub struct ServerCertificateSummary {
     /// Proprietary or X.509.
     pub kind: CertChainVersion,
     /// RSA key size in bits (proprietary certificates; X.509 keys are not decoded here).
@@ -149,7 +150,7 @@ pub struct ServerSettings {
     /// Length of the server random.
     pub server_random_len: Option<usize>,
     /// The server certificate.
-    pub certificate: Option<CertificateSummary>,
+    pub certificate: Option<ServerCertificateSummary>,
     /// SC_NET MCSChannelId (the I/O channel).
     pub io_channel: Option<u16>,
     /// SC_NET channelIdArray.
@@ -176,7 +177,7 @@ impl ServerSettings {
                     CertificateBody::X509(certs) => (None, certs.len()),
                     CertificateBody::Unknown(_) => (None, 0),
                 };
-                CertificateSummary {
+                ServerCertificateSummary {
                     kind: c.chain_version,
                     key_bits,
                     count,
