@@ -120,8 +120,8 @@ impl ClientSettings {
     }
 }
 
-/// The server certificate of Standard RDP Security (the `serverCertificate` of SERVER_SECURITY_DATA,
-/// MS-RDPBCGR 2.2.1.4.3), summarised; the TLS certificate is [`crate::x509::X509Summary`].
+/// The server certificate of Standard RDP Security (`serverCertificate` of SERVER_SECURITY_DATA,
+/// MS-RDPBCGR 2.2.1.4.3), summarised; a TLS certificate is a [`crate::x509::X509Summary`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerCertificateSummary {
     /// Proprietary or X.509.
