@@ -41,6 +41,8 @@ use std::fmt;
 use std::io::{self, Read};
 use std::net::SocketAddr;
 
+use rdp_wire::Timestamp;
+
 mod blocks;
 mod copies;
 mod decode;
@@ -52,72 +54,6 @@ mod tests;
 
 use blocks::State;
 use reader::{sniff, start, Input, Magic};
-
-/// A capture timestamp: seconds and nanoseconds since the Unix epoch, UTC.
-///
-/// INVARIANT: `nanos < 1_000_000_000` for values built by this module, which makes the derived
-/// ordering the chronological one.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp {
-    /// Whole seconds since 1970-01-01T00:00:00Z (negative before).
-    pub secs: i64,
-    /// Nanoseconds within the second.
-    pub nanos: u32,
-}
-
-impl Timestamp {
-    const NANOS_PER_SEC: i128 = 1_000_000_000;
-
-    /// Builds a timestamp, carrying excess nanoseconds into the seconds.
-    pub fn new(secs: i64, nanos: u64) -> Self {
-        Self::from_nanos(
-            i128::from(secs)
-                .saturating_mul(Self::NANOS_PER_SEC)
-                .saturating_add(i128::from(nanos)),
-        )
-    }
-
-    /// Nanoseconds since the epoch.
-    pub fn as_nanos(self) -> i128 {
-        // Cannot overflow: |i64| * 1e9 + 1e9 is far below i128::MAX.
-        i128::from(self.secs)
-            .saturating_mul(Self::NANOS_PER_SEC)
-            .saturating_add(i128::from(self.nanos))
-    }
-
-    /// The timestamp `nanos` nanoseconds after the epoch, clamped to the representable range.
-    pub fn from_nanos(nanos: i128) -> Self {
-        let secs = nanos.div_euclid(Self::NANOS_PER_SEC);
-        let frac = nanos.rem_euclid(Self::NANOS_PER_SEC);
-        match (i64::try_from(secs), u32::try_from(frac)) {
-            (Ok(secs), Ok(nanos)) => Timestamp { secs, nanos },
-            _ if secs < 0 => Timestamp {
-                secs: i64::MIN,
-                nanos: 0,
-            },
-            _ => Timestamp {
-                secs: i64::MAX,
-                nanos: 999_999_999,
-            },
-        }
-    }
-}
-
-impl fmt::Display for Timestamp {
-    /// Seconds with nine decimals, as tshark prints `frame.time_epoch`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.as_nanos();
-        let sign = if n < 0 { "-" } else { "" };
-        let abs = n.unsigned_abs();
-        let per = Self::NANOS_PER_SEC.unsigned_abs();
-        // `per` is a non-zero constant: the checked operations cannot fail.
-        let (secs, nanos) = (
-            abs.checked_div(per).unwrap_or(0),
-            abs.checked_rem(per).unwrap_or(0),
-        );
-        write!(f, "{sign}{secs}.{nanos:09}")
-    }
-}
 
 /// The TCP flags byte (RFC 9293 section 3.1, with ECE/CWR from RFC 3168); unknown bits kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]

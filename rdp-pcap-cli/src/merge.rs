@@ -24,6 +24,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, Read};
 
+use rdp_wire::Timestamp;
+
 use crate::capture::{self, CaptureFormat, CaptureStats, CaptureSummary, TcpPacket};
 use crate::input::{self, Compression, Input};
 use crate::pipeline::{Options, Output, RunState, Session, StopReader};
@@ -67,7 +69,7 @@ pub struct Prepared {
     name: String,
     /// The first TCP segment's time; `None` for standard input (opened at once, since it
     /// cannot be read twice) and for a file read to its end already (below).
-    first_ns: Option<i128>,
+    first_ts: Option<Timestamp>,
     /// A file without TCP segments was read whole while looking for the first: its summary.
     done: Option<(Option<Compression>, CaptureSummary)>,
 }
@@ -83,7 +85,7 @@ pub fn prepare(inputs: Vec<Input>) -> (Vec<Prepared>, Vec<(String, String)>) {
             ready.push(Prepared {
                 input,
                 name,
-                first_ns: None,
+                first_ts: None,
                 done: None,
             });
             continue;
@@ -104,7 +106,7 @@ pub fn prepare(inputs: Vec<Input>) -> (Vec<Prepared>, Vec<(String, String)>) {
         };
         let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
             if first.is_none() {
-                first = Some(pkt.ts.as_nanos());
+                first = Some(pkt.ts);
                 stopped.set(true);
             }
         });
@@ -112,7 +114,7 @@ pub fn prepare(inputs: Vec<Input>) -> (Vec<Prepared>, Vec<(String, String)>) {
         ready.push(Prepared {
             input,
             name,
-            first_ns: first,
+            first_ts: first,
             done,
         });
     }
@@ -140,10 +142,10 @@ struct Open<'scope> {
 impl Open<'_> {
     /// The time of the next segment, fetching the next batch when this one is used up;
     /// `None` once the file has no more.
-    fn next_ns(&mut self) -> Option<i128> {
+    fn next_ts(&mut self) -> Option<Timestamp> {
         loop {
             if let Some((seg, _, _)) = self.batch.segments.get(self.next) {
-                return Some(seg.ts_ns);
+                return Some(seg.ts);
             }
             let batch = self.decoder.batches.recv().ok()?;
             let used = std::mem::replace(&mut self.batch, batch);
@@ -228,7 +230,7 @@ fn merge(
 ) -> (Finished, usize) {
     let mut finished: Finished = files.iter().map(|_| None).collect();
     // Files not opened yet, by their first segment's time (standard input first).
-    let mut pending: BinaryHeap<Reverse<(i128, usize)>> = BinaryHeap::new();
+    let mut pending: BinaryHeap<Reverse<(Timestamp, usize)>> = BinaryHeap::new();
     let mut inputs: Vec<Option<Input>> = Vec::new();
     for (index, file) in files.into_iter().enumerate() {
         match file.done {
@@ -239,7 +241,7 @@ fn merge(
                 inputs.push(None);
             }
             None => {
-                pending.push(Reverse((file.first_ns.unwrap_or(i128::MIN), index)));
+                pending.push(Reverse((file.first_ts.unwrap_or(Timestamp::MIN), index)));
                 inputs.push(Some(file.input));
             }
         }
@@ -248,11 +250,11 @@ fn merge(
         let mut open: Vec<Option<Open<'_>>> = inputs.iter().map(|_| None).collect();
         let mut compressions: Vec<Option<Compression>> = inputs.iter().map(|_| None).collect();
         // Open files by their next segment's time.
-        let mut heads: BinaryHeap<Reverse<(i128, usize)>> = BinaryHeap::new();
+        let mut heads: BinaryHeap<Reverse<(Timestamp, usize)>> = BinaryHeap::new();
         let mut stopped = false;
         let mut most_open = 0usize;
         loop {
-            let head = heads.peek().map(|Reverse((ns, _))| *ns);
+            let head = heads.peek().map(|Reverse((ts, _))| *ts);
             if let Some(&Reverse((first, index))) = pending.peek() {
                 if head.is_none_or(|head| first <= head) {
                     pending.pop();
@@ -262,9 +264,9 @@ fn merge(
                             if let Some(slot) = compressions.get_mut(index) {
                                 *slot = compression;
                             }
-                            match file.next_ns() {
-                                Some(ns) => {
-                                    heads.push(Reverse((ns, index)));
+                            match file.next_ts() {
+                                Some(ts) => {
+                                    heads.push(Reverse((ts, index)));
                                     if let Some(slot) = open.get_mut(index) {
                                         *slot = Some(file);
                                     }
@@ -296,8 +298,8 @@ fn merge(
                 }
             }
             file.next = file.next.saturating_add(1);
-            match file.next_ns() {
-                Some(ns) => heads.push(Reverse((ns, index))),
+            match file.next_ts() {
+                Some(ts) => heads.push(Reverse((ts, index))),
                 None => {
                     if let Some(file) = open.get_mut(index).and_then(Option::take) {
                         let compression = compressions.get(index).copied().flatten();

@@ -48,10 +48,6 @@ pub struct RunState {
     next_id: u64,
 }
 
-fn ts(ns: i128) -> Timestamp {
-    Timestamp(i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX }))
-}
-
 fn flow_end(reason: CloseReason) -> FlowEnd {
     match reason {
         CloseReason::Finished => FlowEnd::Closed,
@@ -138,12 +134,12 @@ impl FlowObserver for Observer {
 
     fn event(&mut self, a: &mut Box<Analyzer>, _info: &FlowInfo, ev: TcpEvent<'_>) {
         match ev {
-            TcpEvent::Syn { ts_ns } => a.syn(ts(ts_ns)),
-            TcpEvent::SynAck { ts_ns } => a.syn_ack(ts(ts_ns)),
-            TcpEvent::Data { side, ts_ns, bytes, .. } => a.data(side, ts(ts_ns), bytes),
-            TcpEvent::Gap { side, ts_ns, len } => a.gap(side, ts(ts_ns), len),
-            TcpEvent::Fin { side, ts_ns } => a.fin(side, ts(ts_ns)),
-            TcpEvent::Rst { side, ts_ns } => a.rst(side, ts(ts_ns)),
+            TcpEvent::Syn { ts } => a.syn(ts),
+            TcpEvent::SynAck { ts } => a.syn_ack(ts),
+            TcpEvent::Data { side, ts, bytes, .. } => a.data(side, ts, bytes),
+            TcpEvent::Gap { side, ts, len } => a.gap(side, ts, len),
+            TcpEvent::Fin { side, ts } => a.fin(side, ts),
+            TcpEvent::Rst { side, ts } => a.rst(side, ts),
             TcpEvent::ConflictingOverlap { side, len, .. } => a.anomaly(format!(
                 "{len} retransmitted {} bytes differ from the bytes first sent; the first ones were kept",
                 side.as_str()
@@ -181,8 +177,8 @@ impl FlowObserver for Observer {
                 client: info.client,
                 server: info.server,
                 first_frame,
-                start: ts(info.first_ts_ns),
-                last: ts(info.last_ts_ns),
+                start: info.first_ts,
+                last: info.last_ts,
                 packets: info.packets,
                 flow_end: flow_end(reason),
                 verdict,
@@ -223,7 +219,7 @@ fn timeline(a: &Analyzer) -> Vec<TimelineEntry> {
         let mut add = |at: Option<i128>, side: Option<Side>, what: String| {
             if let Some(at) = at {
                 out.push(TimelineEntry {
-                    at: ts(at),
+                    at: Timestamp::from_nanos(at),
                     side,
                     what,
                 });
@@ -372,7 +368,7 @@ pub(crate) fn segment<'a>(pkt: &TcpPacket<'a>) -> reassembly::Segment<'a> {
 pub(crate) fn segment_with<'p>(pkt: &TcpPacket<'_>, payload: &'p [u8]) -> reassembly::Segment<'p> {
     reassembly::Segment {
         frame: pkt.frame,
-        ts_ns: pkt.ts.as_nanos(),
+        ts: pkt.ts,
         src: pkt.src,
         dst: pkt.dst,
         seq: pkt.seq,

@@ -339,7 +339,7 @@ mod tests {
         let payload = vec![7u8; 1000];
         let pkt = TcpPacket {
             frame: 1,
-            ts: capture::Timestamp { secs: 1, nanos: 2 },
+            ts: rdp_wire::Timestamp::from_secs_nanos(1, 2),
             src: "10.0.0.1:50000".parse().unwrap(),
             dst: "10.0.0.2:3389".parse().unwrap(),
             seq: 1,
@@ -359,7 +359,7 @@ mod tests {
         assert_eq!(pushed, BATCH_PAYLOAD.div_ceil(1000));
         let (seg, start, end) = batch.segments[5];
         assert_eq!(&batch.payload[start..end], &payload[..]);
-        assert_eq!(seg.ts_ns, 1_000_000_002);
+        assert_eq!(seg.ts.as_nanos(), 1_000_000_002);
         assert!(seg.ack_flag && !seg.syn);
         let batch = batch.cleared(&BatchLimits::ONE);
         assert!(batch.segments.is_empty() && batch.payload.is_empty());

@@ -11,8 +11,8 @@ use super::defrag::{DefragLimits, Reassembler};
 use super::reader::{probe_pcap, probe_pcapng, Probe};
 use super::{
     link, CaptureFormat, CaptureLimits, CaptureProblem, CaptureStats, CaptureSummary, TcpPacket,
-    Timestamp,
 };
+use rdp_wire::Timestamp;
 
 /// The obsolete pcapng Packet Block (type 2), superseded by the EPB but still readable.
 const OBSOLETE_PACKET_BLOCK: u32 = 2;
@@ -109,7 +109,7 @@ pub(super) struct State {
 
 impl State {
     pub(super) fn new(limits: &CaptureLimits) -> Self {
-        let timeout = i128::from(limits.fragment_timeout_secs).saturating_mul(1_000_000_000);
+        let timeout = i64::from(limits.fragment_timeout_secs).saturating_mul(1_000_000_000);
         State {
             limits: limits.clone(),
             format: CaptureFormat::Unknown,
@@ -253,7 +253,7 @@ impl State {
                     frac.saturating_mul(1000)
                 };
                 // Seconds are unsigned in the file (good until 2106).
-                let ts = Timestamp::new(i64::from(record.ts_sec), nanos);
+                let ts = Timestamp::from_secs_nanos(i64::from(record.ts_sec), nanos);
                 self.packet(0, Some(ts), record.data, on_packet);
             }
             PcapBlockOwned::NG(block) => self.ng_block(block, on_packet),
@@ -401,7 +401,7 @@ impl State {
         let secs = i64::try_from(secs)
             .unwrap_or(i64::MAX)
             .saturating_add(interface.offset_secs);
-        Some(Timestamp::new(secs, u64::from(nanos)))
+        Some(Timestamp::from_secs_nanos(secs, u64::from(nanos)))
     }
 
     /// One packet record on interface `if_id`. A record without a timestamp (SPB) takes the

@@ -15,12 +15,12 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::Timestamp;
+use rdp_wire::Timestamp;
 
 /// The largest datagram the 16-bit length fields can describe.
 const MAX_DATAGRAM: usize = 65_535;
 /// Expiry scans run at most this often (capture time), so a burst of fragments costs no scans.
-const SWEEP_INTERVAL_NANOS: i128 = 1_000_000_000;
+const SWEEP_INTERVAL_NANOS: i64 = 1_000_000_000;
 
 /// Which datagram a fragment belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,7 +37,7 @@ pub(super) struct DefragLimits {
     pub max_datagrams: usize,
     pub max_bytes: usize,
     pub max_fragments: usize,
-    pub timeout_nanos: i128,
+    pub timeout_nanos: i64,
 }
 
 #[derive(Debug)]
@@ -76,7 +76,7 @@ pub(super) struct Reassembler {
     bytes: usize,
     limits: DefragLimits,
     next_order: u64,
-    next_sweep: Option<i128>,
+    next_sweep: Option<Timestamp>,
 }
 
 impl Reassembler {
@@ -212,16 +212,15 @@ impl Reassembler {
 
     /// Drops datagrams idle for longer than the timeout; returns the fragments dropped.
     fn expire(&mut self, now: Timestamp) -> u64 {
-        let now = now.as_nanos();
         if self.pending.is_empty() || self.next_sweep.is_some_and(|next| now < next) {
             return 0;
         }
-        self.next_sweep = Some(now.saturating_add(SWEEP_INTERVAL_NANOS));
+        self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_INTERVAL_NANOS)));
         let timeout = self.limits.timeout_nanos;
         let stale: Vec<FragKey> = self
             .pending
             .iter()
-            .filter(|(_, p)| now.saturating_sub(p.last_seen.as_nanos()) > timeout)
+            .filter(|(_, p)| now.nanos_since(p.last_seen) > timeout)
             .map(|(k, _)| *k)
             .collect();
         stale.iter().fold(0u64, |acc, k| {
@@ -289,7 +288,7 @@ mod tests {
     }
 
     fn ts(secs: i64) -> Timestamp {
-        Timestamp { secs, nanos: 0 }
+        Timestamp::from_secs_nanos(secs, 0)
     }
 
     #[test]

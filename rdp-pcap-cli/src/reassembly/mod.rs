@@ -83,7 +83,7 @@ pub struct Segment<'a> {
     /// 1-based frame number in the capture.
     pub frame: u64,
     /// Capture time, nanoseconds since the Unix epoch.
-    pub ts_ns: i128,
+    pub ts: Timestamp,
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub seq: u32,
@@ -96,9 +96,10 @@ pub struct Segment<'a> {
     pub payload: &'a [u8],
 }
 
-/// Which end of a connection: the client opened it (the analyzer's own type, so events pass
-/// through unchanged).
+/// Which end of a connection: the client opened it (the crate-root vocabulary of `rdp-wire`,
+/// so events pass through unchanged).
 pub use rdp_wire::Side;
+use rdp_wire::Timestamp;
 
 /// The element of a per-side array for `side`.
 pub(crate) fn pick<T>(arr: &mut [T; 2], side: Side) -> &mut T {
@@ -115,38 +116,38 @@ pub enum TcpEvent<'a> {
     /// A SYN from the client: the first and each retransmission (also counted in
     /// [`FlowInfo::syn_count`]).
     Syn {
-        ts_ns: i128,
+        ts: Timestamp,
     },
     /// The first SYN+ACK.
     SynAck {
-        ts_ns: i128,
+        ts: Timestamp,
     },
-    /// In-order, de-duplicated stream bytes. `frame`/`ts_ns` are those of the packet that
+    /// In-order, de-duplicated stream bytes. `frame`/`ts` are those of the packet that
     /// carried them (an earlier one for data that waited in the out-of-order buffer).
     Data {
         side: Side,
-        ts_ns: i128,
+        ts: Timestamp,
         frame: u64,
         bytes: &'a [u8],
     },
     /// `len` bytes of this direction are missing from the capture; data resumes after them.
     Gap {
         side: Side,
-        ts_ns: i128,
+        ts: Timestamp,
         len: u64,
     },
     Fin {
         side: Side,
-        ts_ns: i128,
+        ts: Timestamp,
     },
     Rst {
         side: Side,
-        ts_ns: i128,
+        ts: Timestamp,
     },
     /// A retransmission or overlap carried `len` bytes that differ from those already kept.
     ConflictingOverlap {
         side: Side,
-        ts_ns: i128,
+        ts: Timestamp,
         len: u64,
     },
 }
@@ -175,8 +176,8 @@ pub struct FlowInfo {
     pub client: SocketAddr,
     pub server: SocketAddr,
     pub orientation: Orientation,
-    pub first_ts_ns: i128,
-    pub last_ts_ns: i128,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
     pub first_frame: u64,
     pub last_frame: u64,
     /// The first packet of the flow carried SYN (a SYN or a SYN+ACK).
@@ -256,14 +257,14 @@ pub struct ReassemblyConfig {
     /// Delivered bytes remembered per direction to check retransmissions (default 4 KiB).
     pub recent_window_bytes: usize,
     /// A flow with no packet for this long is closed (default 10 minutes).
-    pub idle_timeout_ns: i128,
+    pub idle_timeout_ns: i64,
     /// How long a closed flow's 4-tuple absorbs stray packets (default 2 minutes, about 2 MSL).
-    pub closed_linger_ns: i128,
+    pub closed_linger_ns: i64,
     /// Ports that mark the server side of a flow picked up mid-stream (default `[3389]`; add `--port`).
     pub known_server_ports: Vec<u16>,
 }
 
-const NS_PER_SEC: i128 = 1_000_000_000;
+const NS_PER_SEC: i64 = 1_000_000_000;
 
 impl Default for ReassemblyConfig {
     fn default() -> Self {
@@ -391,7 +392,7 @@ struct Ctx<'c, O: FlowObserver> {
     cfg: &'c ReassemblyConfig,
     buffered_total: &'c mut usize,
     side: Side,
-    ts_ns: i128,
+    ts: Timestamp,
     frame: u64,
 }
 
@@ -416,7 +417,7 @@ struct Slot<F> {
     conn: Option<Conn<F>>,
     prev: usize,
     next: usize,
-    last_active: i128,
+    last_active: Timestamp,
 }
 
 /// Live flows in a slab, linked from most to least recently active.
@@ -484,7 +485,7 @@ impl<F> Table<F> {
         self.head = idx;
     }
 
-    fn insert(&mut self, conn: Conn<F>, now: i128) -> usize {
+    fn insert(&mut self, conn: Conn<F>, now: Timestamp) -> usize {
         let key = conn.key;
         let slot = Slot {
             conn: Some(conn),
@@ -511,7 +512,7 @@ impl<F> Table<F> {
         idx
     }
 
-    fn touch(&mut self, idx: usize, now: i128) {
+    fn touch(&mut self, idx: usize, now: Timestamp) {
         if let Some(s) = self.slots.get_mut(idx) {
             s.last_active = now;
         }
@@ -531,7 +532,7 @@ impl<F> Table<F> {
     }
 
     /// Least recently active flow and when it was last active.
-    fn oldest(&self) -> Option<(usize, i128)> {
+    fn oldest(&self) -> Option<(usize, Timestamp)> {
         self.slots
             .get(self.tail)
             .map(|s| (self.tail, s.last_active))
@@ -541,7 +542,7 @@ impl<F> Table<F> {
 /// A closed connection's 4-tuple, absorbing late packets.
 #[derive(Debug, Clone, Copy)]
 struct Tomb {
-    expires: i128,
+    expires: Timestamp,
     client_isn: Option<u32>,
 }
 
@@ -553,9 +554,9 @@ pub struct Reassembler<O: FlowObserver> {
     table: Table<O::Flow>,
     tombs: HashMap<FlowKey, Tomb, FlowHasher>,
     /// Tombstones in order of expiry (entries may be stale: checked against `tombs`).
-    tomb_queue: VecDeque<(FlowKey, i128)>,
+    tomb_queue: VecDeque<(FlowKey, Timestamp)>,
     next_id: u64,
-    now: Option<i128>,
+    now: Option<Timestamp>,
     buffered_total: usize,
 }
 
@@ -611,7 +612,7 @@ impl<O: FlowObserver> Reassembler<O> {
     /// Feeds one segment, in capture order.
     pub fn push(&mut self, seg: &Segment<'_>) {
         self.stats.segments = self.stats.segments.saturating_add(1);
-        let now = self.now.map_or(seg.ts_ns, |n| n.max(seg.ts_ns));
+        let now = self.now.map_or(seg.ts, |n| n.max(seg.ts));
         self.now = Some(now);
         self.expire(now);
 
@@ -666,9 +667,9 @@ impl<O: FlowObserver> Reassembler<O> {
         (self.observer, self.stats)
     }
 
-    fn expire(&mut self, now: i128) {
+    fn expire(&mut self, now: Timestamp) {
         while let Some((idx, last)) = self.table.oldest() {
-            if now.saturating_sub(last) <= self.cfg.idle_timeout_ns {
+            if now.nanos_since(last) <= self.cfg.idle_timeout_ns {
                 break;
             }
             self.close(idx, CloseReason::IdleTimeout);
@@ -716,8 +717,8 @@ impl<O: FlowObserver> Reassembler<O> {
                 client,
                 server,
                 orientation,
-                first_ts_ns: seg.ts_ns,
-                last_ts_ns: seg.ts_ns,
+                first_ts: seg.ts,
+                last_ts: seg.ts,
                 first_frame: seg.frame,
                 last_frame: seg.frame,
                 started_with_syn: seg.syn,
@@ -807,7 +808,7 @@ impl<O: FlowObserver> Reassembler<O> {
         *packets = packets.saturating_add(1);
         let bytes = pick(&mut info.bytes, side);
         *bytes = bytes.saturating_add(u64::try_from(seg.payload.len()).unwrap_or(u64::MAX));
-        info.last_ts_ns = info.last_ts_ns.max(seg.ts_ns);
+        info.last_ts = info.last_ts.max(seg.ts);
         info.last_frame = seg.frame;
 
         let Some(flow) = conn.flow.as_mut() else {
@@ -831,22 +832,22 @@ impl<O: FlowObserver> Reassembler<O> {
             cfg,
             buffered_total,
             side,
-            ts_ns: seg.ts_ns,
+            ts: seg.ts,
             frame: seg.frame,
         };
 
         if seg.syn {
-            let ts_ns = seg.ts_ns;
+            let ts = seg.ts;
             if seg.ack_flag {
                 ctx.info.synack_count = ctx.info.synack_count.saturating_add(1);
                 if ctx.info.synack_count == 1 {
-                    ctx.emit(TcpEvent::SynAck { ts_ns });
+                    ctx.emit(TcpEvent::SynAck { ts });
                 }
             } else {
                 // Every SYN, retransmissions too: how many were sent is evidence (a port that
                 // drops SYNs sees the client retry).
                 ctx.info.syn_count = ctx.info.syn_count.saturating_add(1);
-                ctx.emit(TcpEvent::Syn { ts_ns });
+                ctx.emit(TcpEvent::Syn { ts });
             }
             this.on_syn(seg.seq);
         }
@@ -869,10 +870,7 @@ impl<O: FlowObserver> Reassembler<O> {
         ctx.side = side.peer();
         other.flush(&mut ctx);
         ctx.side = side;
-        ctx.emit(TcpEvent::Rst {
-            side,
-            ts_ns: seg.ts_ns,
-        });
+        ctx.emit(TcpEvent::Rst { side, ts: seg.ts });
         Outcome::Close(if this.fin_seen() || other.fin_seen() {
             CloseReason::Finished
         } else {
@@ -887,11 +885,11 @@ impl<O: FlowObserver> Reassembler<O> {
         let Some(mut flow) = conn.flow.take() else {
             self.stats.pending_flows_dropped = self.stats.pending_flows_dropped.saturating_add(1);
             if reason == CloseReason::Reset {
-                self.add_tomb(conn.key, None, conn.info.last_ts_ns);
+                self.add_tomb(conn.key, None, conn.info.last_ts);
             }
             return;
         };
-        let (ts_ns, frame) = (conn.info.last_ts_ns, conn.info.last_frame);
+        let (ts, frame) = (conn.info.last_ts, conn.info.last_frame);
         let [client, server] = &mut conn.streams;
         let mut ctx = Ctx {
             observer: &mut self.observer,
@@ -901,7 +899,7 @@ impl<O: FlowObserver> Reassembler<O> {
             cfg: &self.cfg,
             buffered_total: &mut self.buffered_total,
             side: Side::Client,
-            ts_ns,
+            ts,
             frame,
         };
         client.flush(&mut ctx);
@@ -926,15 +924,13 @@ impl<O: FlowObserver> Reassembler<O> {
             }
         }
         if matches!(reason, CloseReason::Finished | CloseReason::Reset) {
-            self.add_tomb(conn.key, client_isn, conn.info.last_ts_ns);
+            self.add_tomb(conn.key, client_isn, conn.info.last_ts);
         }
     }
 
-    fn add_tomb(&mut self, key: FlowKey, client_isn: Option<u32>, last_ts: i128) {
-        let expires = self
-            .now
-            .unwrap_or(last_ts)
-            .saturating_add(self.cfg.closed_linger_ns);
+    fn add_tomb(&mut self, key: FlowKey, client_isn: Option<u32>, last_ts: Timestamp) {
+        let now = self.now.unwrap_or(last_ts);
+        let expires = Timestamp(now.0.saturating_add(self.cfg.closed_linger_ns));
         self.tombs.insert(
             key,
             Tomb {

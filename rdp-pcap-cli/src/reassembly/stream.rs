@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use rdp_wire::Timestamp;
+
 use super::{Ctx, FlowObserver, TcpEvent};
 
 /// A segment further ahead than this from the next expected byte is treated as garbage: no real
@@ -162,7 +164,7 @@ impl Recent {
 #[derive(Debug)]
 struct Piece {
     frame: u64,
-    ts_ns: i128,
+    ts: Timestamp,
     bytes: Vec<u8>,
 }
 
@@ -370,7 +372,7 @@ impl Stream {
                 end_eff.saturating_sub(start),
             );
             if from == self.next_off {
-                let (frame, ts) = (ctx.frame, ctx.ts_ns);
+                let (frame, ts) = (ctx.frame, ctx.ts);
                 self.deliver(ctx, fresh, frame, ts);
                 self.drain(ctx);
             } else if self.insert(ctx, from, fresh) {
@@ -394,10 +396,10 @@ impl Stream {
         ctx.info.conflicting_overlaps = ctx.info.conflicting_overlaps.saturating_add(1);
         ctx.stats.conflicting_overlaps = ctx.stats.conflicting_overlaps.saturating_add(1);
         ctx.stats.conflicting_bytes = ctx.stats.conflicting_bytes.saturating_add(differing);
-        let (side, ts_ns) = (ctx.side, ctx.ts_ns);
+        let (side, ts) = (ctx.side, ctx.ts);
         ctx.emit(TcpEvent::ConflictingOverlap {
             side,
-            ts_ns,
+            ts,
             len: differing,
         });
     }
@@ -510,7 +512,7 @@ impl Stream {
             }
             let piece = Piece {
                 frame: ctx.frame,
-                ts_ns: ctx.ts_ns,
+                ts: ctx.ts,
                 bytes: piece.to_vec(),
             };
             if self.ooo.is_empty() {
@@ -530,7 +532,7 @@ impl Stream {
         ctx: &mut Ctx<'_, O>,
         bytes: &[u8],
         frame: u64,
-        ts_ns: i128,
+        ts: Timestamp,
     ) {
         if bytes.is_empty() {
             return;
@@ -538,7 +540,7 @@ impl Stream {
         let side = ctx.side;
         ctx.emit(TcpEvent::Data {
             side,
-            ts_ns,
+            ts,
             frame,
             bytes,
         });
@@ -580,7 +582,7 @@ impl Stream {
                     self.next_off.saturating_sub(k),
                     p_end.saturating_sub(k),
                 );
-                self.deliver(ctx, fresh, piece.frame, piece.ts_ns);
+                self.deliver(ctx, fresh, piece.frame, piece.ts);
             }
         }
     }
@@ -590,8 +592,8 @@ impl Stream {
             return;
         }
         let len = len_u64(to.saturating_sub(self.next_off));
-        let (side, ts_ns) = (ctx.side, ctx.ts_ns);
-        ctx.emit(TcpEvent::Gap { side, ts_ns, len });
+        let (side, ts) = (ctx.side, ctx.ts);
+        ctx.emit(TcpEvent::Gap { side, ts, len });
         ctx.stats.gaps = ctx.stats.gaps.saturating_add(1);
         ctx.stats.bytes_lost_in_gaps = ctx.stats.bytes_lost_in_gaps.saturating_add(len);
         let gap_bytes = super::pick(&mut ctx.info.gap_bytes, side);
@@ -637,8 +639,8 @@ impl Stream {
         if !self.fin_delivered && self.fin_off == Some(self.next_off) {
             self.fin_delivered = true;
             *super::pick(&mut ctx.info.fin, ctx.side) = true;
-            let (side, ts_ns) = (ctx.side, ctx.ts_ns);
-            ctx.emit(TcpEvent::Fin { side, ts_ns });
+            let (side, ts) = (ctx.side, ctx.ts);
+            ctx.emit(TcpEvent::Fin { side, ts });
         }
     }
 

@@ -105,7 +105,7 @@ struct H {
     a: SocketAddr,
     b: SocketAddr,
     frame: u64,
-    ts: i128,
+    ts: i64,
 }
 
 impl H {
@@ -131,7 +131,7 @@ impl H {
         self.ts += 1_000;
         let seg = Segment {
             frame: self.frame,
-            ts_ns: self.ts,
+            ts: Timestamp(self.ts),
             src,
             dst,
             seq,
@@ -154,7 +154,7 @@ impl H {
         let (a, b) = (self.a, self.b);
         self.pkt(b, a, flags, seq, ack, p);
     }
-    fn advance(&mut self, ns: i128) {
+    fn advance(&mut self, ns: i64) {
         self.ts += ns;
     }
     fn finish(self) -> (Rec, ReassemblyStats) {
@@ -264,7 +264,7 @@ fn data_frames_are_those_of_the_carrying_packet() {
     let (a, b) = (addr("1.1.1.1:40000"), addr("2.2.2.2:3389"));
     let mk = |frame, seq, payload| Segment {
         frame,
-        ts_ns: 0,
+        ts: Timestamp(0),
         src: a,
         dst: b,
         seq,
@@ -956,7 +956,7 @@ fn no_allocation_needed_for_in_order_data_is_zero_copy() {
     let mut r = Reassembler::new(ReassemblyConfig::default(), Ptr(Vec::new()));
     r.push(&Segment {
         frame: 1,
-        ts_ns: 0,
+        ts: Timestamp(0),
         src: addr("1.1.1.1:50000"),
         dst: addr("2.2.2.2:3389"),
         seq: 5,
@@ -1121,14 +1121,14 @@ proptest! {
         let mut r = Reassembler::new(cfg, Rec::default());
         let addrs = [addr("1.1.1.1:3389"), addr("2.2.2.2:5000"), addr("3.3.3.3:6000"), addr("[::1]:3389")];
         let payload = [0x03_u8; 64];
-        let mut ts = 0_i128;
+        let mut ts = 0_i64;
         for (frame, (pair, seq, ack, flags, len, dt, near)) in pkts.into_iter().enumerate() {
             let (s, d) = match pair { 0 => (0, 1), 1 => (1, 0), 2 => (0, 2), 3 => (2, 0), 4 => (1, 2), _ => (3, 1) };
-            ts += i128::from(dt);
+            ts += dt;
             let seq = if near { base.wrapping_add(seq % 200) } else { seq };
             let ack = if near { base.wrapping_add(ack % 200) } else { ack };
             r.push(&Segment {
-                frame: u64::try_from(frame).unwrap(), ts_ns: ts, src: addrs[s], dst: addrs[d], seq, ack,
+                frame: u64::try_from(frame).unwrap(), ts: Timestamp(ts), src: addrs[s], dst: addrs[d], seq, ack,
                 syn: flags & 1 != 0, ack_flag: flags & 2 != 0, fin: flags & 4 != 0, rst: flags & 8 != 0,
                 payload: &payload[..len],
             });
@@ -1189,13 +1189,13 @@ fn replay(name: &str) -> Option<(Rec, ReassemblyStats)> {
             continue;
         };
         let sub = if nanos {
-            i128::from(b.ts_usec)
+            u64::from(b.ts_usec)
         } else {
-            i128::from(b.ts_usec) * 1000
+            u64::from(b.ts_usec) * 1000
         };
         r.push(&Segment {
             frame: u64::try_from(i + 1).unwrap(),
-            ts_ns: i128::from(b.ts_sec) * 1_000_000_000 + sub,
+            ts: Timestamp::from_secs_nanos(i64::from(b.ts_sec), sub),
             src: SocketAddr::new(src, tcp.source_port()),
             dst: SocketAddr::new(dst, tcp.destination_port()),
             seq: tcp.sequence_number(),
@@ -1350,7 +1350,7 @@ fn throughput_in_order() {
         let (c, s) = flows[k];
         r.push(&Segment {
             frame: 1,
-            ts_ns: i128::try_from(n).unwrap(),
+            ts: Timestamp(i64::try_from(n).unwrap()),
             src: c,
             dst: s,
             seq: seqs[k],
