@@ -144,7 +144,8 @@ impl fmt::Debug for TcpFlags {
     }
 }
 
-/// One TCP segment as captured.
+/// One TCP segment as captured: what the capture reader hands out and the reassembler takes
+/// in (one type from file to reassembly; the second decoding thread hands it over too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcpPacket<'a> {
     /// 1-based number of the packet record in the file, as tshark numbers frames; for a
@@ -172,6 +173,28 @@ pub struct TcpPacket<'a> {
     pub payload_truncated: bool,
     /// The segment was rebuilt from IP fragments.
     pub reassembled: bool,
+}
+
+impl TcpPacket<'_> {
+    /// This packet with `payload` for its payload and no TCP options: the form in which a
+    /// decoded packet outlives the reader's buffer (`split.rs` copies payloads, not options,
+    /// which nothing past the capture reader reads).
+    pub fn with_payload<'p>(&self, payload: &'p [u8]) -> TcpPacket<'p> {
+        TcpPacket {
+            frame: self.frame,
+            ts: self.ts,
+            src: self.src,
+            dst: self.dst,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            options: &[],
+            payload,
+            payload_truncated: self.payload_truncated,
+            reassembled: self.reassembled,
+        }
+    }
 }
 
 /// Counters over one capture. Every packet record lands in exactly one of `tcp_packets`,

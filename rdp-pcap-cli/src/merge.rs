@@ -29,7 +29,6 @@ use rdp_wire::Timestamp;
 use crate::capture::{self, CaptureFormat, CaptureStats, CaptureSummary, TcpPacket};
 use crate::input::{self, Compression, Input};
 use crate::pipeline::{Options, Output, RunState, Session, StopReader};
-use crate::reassembly::Segment;
 use crate::record::CaptureReport;
 use crate::report::Reporter;
 use crate::split::{self, Batch, BatchLimits, Decoder};
@@ -288,7 +287,7 @@ fn merge(
                 continue;
             };
             if let Some(seg) = file.batch.segment(file.next) {
-                let seg = Segment {
+                let seg = TcpPacket {
                     frame: tag_frame(index, seg.frame),
                     ..seg
                 };

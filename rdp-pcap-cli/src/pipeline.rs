@@ -323,7 +323,7 @@ pub fn analyze_records(
         stopped: &stopped,
     };
     let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
-        if !stopped.get() && !session.push(&segment(pkt)) {
+        if !stopped.get() && !session.push(pkt) {
             stopped.set(true);
         }
     });
@@ -355,29 +355,6 @@ impl<R: Read> Read for StopReader<'_, R> {
             return Ok(0);
         }
         self.inner.read(buf)
-    }
-}
-
-/// The reassembler's view of a decoded packet.
-pub(crate) fn segment<'a>(pkt: &TcpPacket<'a>) -> reassembly::Segment<'a> {
-    segment_with(pkt, pkt.payload)
-}
-
-/// The reassembler's view of a decoded packet, with `payload` for its payload (where the
-/// packet's bytes will be once its buffer is gone: see `split.rs`).
-pub(crate) fn segment_with<'p>(pkt: &TcpPacket<'_>, payload: &'p [u8]) -> reassembly::Segment<'p> {
-    reassembly::Segment {
-        frame: pkt.frame,
-        ts: pkt.ts,
-        src: pkt.src,
-        dst: pkt.dst,
-        seq: pkt.seq,
-        ack: pkt.ack,
-        syn: pkt.flags.syn(),
-        ack_flag: pkt.flags.ack(),
-        fin: pkt.flags.fin(),
-        rst: pkt.flags.rst(),
-        payload,
     }
 }
 
@@ -431,7 +408,7 @@ impl<'s> Session<'s> {
     }
 
     /// Feeds one segment; `false` once the sink wants no more records.
-    pub(crate) fn push(&mut self, seg: &reassembly::Segment<'_>) -> bool {
+    pub(crate) fn push(&mut self, seg: &TcpPacket<'_>) -> bool {
         self.reassembler.push(seg);
         if self.reassembler.observer().maybe_ready {
             let observer = self.reassembler.observer_mut();

@@ -23,7 +23,6 @@ use std::thread::{Scope, ScopedJoinHandle};
 
 use crate::capture::{self, CaptureSummary, TcpPacket};
 use crate::pipeline::StopReader;
-use crate::reassembly::Segment;
 
 /// Payload bytes after which a batch is handed over.
 pub const BATCH_PAYLOAD: usize = 256 * 1024;
@@ -55,8 +54,9 @@ impl BatchLimits {
 /// Decoded segments and their payloads.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
-    /// Each segment with an empty payload, and where its payload is in `payload`.
-    pub(crate) segments: Vec<(Segment<'static>, usize, usize)>,
+    /// Each segment with an empty payload and no options ([`TcpPacket::with_payload`]), and
+    /// where its payload is in `payload`.
+    pub(crate) segments: Vec<(TcpPacket<'static>, usize, usize)>,
     pub(crate) payload: Vec<u8>,
 }
 
@@ -64,7 +64,7 @@ impl Batch {
     fn push(&mut self, pkt: &TcpPacket<'_>) {
         let start = self.payload.len();
         self.payload.extend_from_slice(pkt.payload);
-        let header = crate::pipeline::segment_with(pkt, &[]);
+        let header = pkt.with_payload(&[]);
         self.segments.push((header, start, self.payload.len()));
     }
 
@@ -73,9 +73,9 @@ impl Batch {
     }
 
     /// The segment at `index`, with its payload.
-    pub(crate) fn segment(&self, index: usize) -> Option<Segment<'_>> {
+    pub(crate) fn segment(&self, index: usize) -> Option<TcpPacket<'_>> {
         let (header, start, end) = self.segments.get(index)?;
-        Some(Segment {
+        Some(TcpPacket {
             payload: self.payload.get(*start..*end).unwrap_or_default(),
             ..*header
         })
@@ -101,7 +101,7 @@ impl Batch {
 /// read nothing, when the thread cannot be started. A panic of the thread is passed on.
 pub fn decode_on_thread<R: Read + Send>(
     reader: R,
-    on_segment: impl FnMut(&Segment<'_>) -> bool,
+    on_segment: impl FnMut(&TcpPacket<'_>) -> bool,
 ) -> Option<CaptureSummary> {
     decode_with(reader, BatchLimits::ONE, on_segment)
 }
@@ -174,7 +174,7 @@ fn decode<R: Read>(
 fn decode_with<R: Read + Send>(
     reader: R,
     limits: BatchLimits,
-    mut on_segment: impl FnMut(&Segment<'_>) -> bool,
+    mut on_segment: impl FnMut(&TcpPacket<'_>) -> bool,
 ) -> Option<CaptureSummary> {
     std::thread::scope(|scope| {
         let decoder = spawn_decoder(scope, reader, limits)?;
@@ -192,13 +192,13 @@ fn decode_with<R: Read + Send>(
 /// (dropping `batches` then tells the decoder); used batches go back through `recycle`.
 fn consume(
     batches: Receiver<Batch>,
-    on_segment: &mut impl FnMut(&Segment<'_>) -> bool,
+    on_segment: &mut impl FnMut(&TcpPacket<'_>) -> bool,
     mut recycle: impl FnMut(Batch),
 ) {
     for batch in batches.iter() {
         // Over the headers, not by index: this loop runs once per segment of the capture.
         for (header, start, end) in &batch.segments {
-            let seg = Segment {
+            let seg = TcpPacket {
                 payload: batch.payload.get(*start..*end).unwrap_or_default(),
                 ..*header
             };
@@ -228,7 +228,8 @@ mod tests {
     fn direct(bytes: &[u8]) -> (Vec<String>, CaptureSummary) {
         let mut out = Vec::new();
         let summary = capture::read_capture(bytes, &mut |pkt: &TcpPacket<'_>| {
-            out.push(format!("{:?}", crate::pipeline::segment(pkt)));
+            // As a batch holds it: without TCP options.
+            out.push(format!("{:?}", pkt.with_payload(pkt.payload)));
         });
         (out, summary)
     }
@@ -360,10 +361,10 @@ mod tests {
         let (seg, start, end) = batch.segments[5];
         assert_eq!(&batch.payload[start..end], &payload[..]);
         assert_eq!(seg.ts.as_nanos(), 1_000_000_002);
-        assert!(seg.ack_flag && !seg.syn);
+        assert!(seg.flags.ack() && !seg.flags.syn());
         let batch = batch.cleared(&BatchLimits::ONE);
         assert!(batch.segments.is_empty() && batch.payload.is_empty());
         // The memory bound in the module docs.
-        assert!(std::mem::size_of::<(Segment<'static>, usize, usize)>() <= 144);
+        assert!(std::mem::size_of::<(TcpPacket<'static>, usize, usize)>() <= 144);
     }
 }

@@ -1,7 +1,8 @@
 //! TCP reassembly per connection and direction, with bounded memory, feeding a [`FlowObserver`].
 //!
-//! The capture reader hands every TCP segment to [`Reassembler::push`] in capture order; the
-//! observer sees, per connection, `open`, then [`TcpEvent`]s in stream order, then `close`.
+//! The capture reader hands every TCP segment ([`TcpPacket`]) to [`Reassembler::push`] in
+//! capture order; the observer sees, per connection, `open`, then [`TcpEvent`]s in stream
+//! order, then `close`.
 //! In-order data is passed straight from the caller's packet buffer (no copy, no allocation);
 //! only out-of-order pieces are copied into a bounded buffer.
 //!
@@ -72,29 +73,12 @@ use std::net::SocketAddr;
 
 use stream::Stream;
 
+use crate::capture::TcpPacket;
+
 /// The flow tables' hasher: foldhash's fast hasher, seeded per process, so that crafted
 /// captures cannot aim at known collisions. SipHash (the std default) cost about as much per
 /// packet as the rest of the table lookup.
 type FlowHasher = foldhash::fast::RandomState;
-
-/// One captured TCP segment, as the capture reader decoded it.
-#[derive(Debug, Clone, Copy)]
-pub struct Segment<'a> {
-    /// 1-based frame number in the capture.
-    pub frame: u64,
-    /// Capture time, nanoseconds since the Unix epoch.
-    pub ts: Timestamp,
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
-    pub seq: u32,
-    pub ack: u32,
-    pub syn: bool,
-    /// The ACK flag (whether `ack` is meaningful).
-    pub ack_flag: bool,
-    pub fin: bool,
-    pub rst: bool,
-    pub payload: &'a [u8],
-}
 
 /// Which end of a connection: the client opened it (the crate-root vocabulary of `rdp-wire`,
 /// so events pass through unchanged).
@@ -610,7 +594,7 @@ impl<O: FlowObserver> Reassembler<O> {
     }
 
     /// Feeds one segment, in capture order.
-    pub fn push(&mut self, seg: &Segment<'_>) {
+    pub fn push(&mut self, seg: &TcpPacket<'_>) {
         self.stats.segments = self.stats.segments.saturating_add(1);
         let now = self.now.map_or(seg.ts, |n| n.max(seg.ts));
         self.now = Some(now);
@@ -627,7 +611,7 @@ impl<O: FlowObserver> Reassembler<O> {
             }
             self.close(idx, CloseReason::PortReused);
         } else if let Some(t) = self.tombs.get(&key) {
-            if seg.syn && !seg.ack_flag && t.client_isn != Some(seg.seq) {
+            if seg.flags.syn() && !seg.flags.ack() && t.client_isn != Some(seg.seq) {
                 self.tombs.remove(&key);
             } else {
                 self.stats.stray_packets_after_close =
@@ -690,8 +674,8 @@ impl<O: FlowObserver> Reassembler<O> {
         }
     }
 
-    fn is_port_reuse(&self, idx: usize, seg: &Segment<'_>) -> bool {
-        if !seg.syn || seg.ack_flag {
+    fn is_port_reuse(&self, idx: usize, seg: &TcpPacket<'_>) -> bool {
+        if !seg.flags.syn() || seg.flags.ack() {
             return false;
         }
         let Some(conn) = self.table.get(idx) else {
@@ -704,7 +688,7 @@ impl<O: FlowObserver> Reassembler<O> {
             && client.isn != Some(seg.seq)
     }
 
-    fn new_conn(&self, key: FlowKey, seg: &Segment<'_>) -> Conn<O::Flow> {
+    fn new_conn(&self, key: FlowKey, seg: &TcpPacket<'_>) -> Conn<O::Flow> {
         let (client, server, orientation) = self.orient(seg).unwrap_or_else(|| {
             let (c, s) = higher_port_first(seg);
             (c, s, Orientation::HigherPort)
@@ -721,7 +705,7 @@ impl<O: FlowObserver> Reassembler<O> {
                 last_ts: seg.ts,
                 first_frame: seg.frame,
                 last_frame: seg.frame,
-                started_with_syn: seg.syn,
+                started_with_syn: seg.flags.syn(),
                 packets: [0; 2],
                 bytes: [0; 2],
                 delivered: [0; 2],
@@ -740,9 +724,9 @@ impl<O: FlowObserver> Reassembler<O> {
     }
 
     /// Client, server and how they were told apart; `None` when this segment cannot tell yet.
-    fn orient(&self, seg: &Segment<'_>) -> Option<(SocketAddr, SocketAddr, Orientation)> {
-        if seg.syn {
-            return Some(if seg.ack_flag {
+    fn orient(&self, seg: &TcpPacket<'_>) -> Option<(SocketAddr, SocketAddr, Orientation)> {
+        if seg.flags.syn() {
+            return Some(if seg.flags.ack() {
                 (seg.dst, seg.src, Orientation::SynAck)
             } else {
                 (seg.src, seg.dst, Orientation::Syn)
@@ -764,7 +748,7 @@ impl<O: FlowObserver> Reassembler<O> {
         Some((c, s, Orientation::HigherPort))
     }
 
-    fn process(&mut self, idx: usize, seg: &Segment<'_>) -> Outcome {
+    fn process(&mut self, idx: usize, seg: &TcpPacket<'_>) -> Outcome {
         let decided = match self.table.get(idx) {
             Some(conn) if conn.flow.is_none() => self.orient(seg),
             _ => None,
@@ -813,7 +797,7 @@ impl<O: FlowObserver> Reassembler<O> {
 
         let Some(flow) = conn.flow.as_mut() else {
             // Still waiting for orientation: a RST ends it without a word.
-            return if seg.rst {
+            return if seg.flags.rst() {
                 Outcome::Close(CloseReason::Reset)
             } else {
                 Outcome::Continue
@@ -836,9 +820,9 @@ impl<O: FlowObserver> Reassembler<O> {
             frame: seg.frame,
         };
 
-        if seg.syn {
+        if seg.flags.syn() {
             let ts = seg.ts;
-            if seg.ack_flag {
+            if seg.flags.ack() {
                 ctx.info.synack_count = ctx.info.synack_count.saturating_add(1);
                 if ctx.info.synack_count == 1 {
                     ctx.emit(TcpEvent::SynAck { ts });
@@ -851,12 +835,12 @@ impl<O: FlowObserver> Reassembler<O> {
             }
             this.on_syn(seg.seq);
         }
-        if seg.ack_flag {
+        if seg.flags.ack() {
             other.on_peer_ack(seg.ack);
         }
-        if !seg.rst {
-            let data_seq = seg.seq.wrapping_add(u32::from(seg.syn));
-            this.on_segment(&mut ctx, data_seq, seg.payload, seg.fin);
+        if !seg.flags.rst() {
+            let data_seq = seg.seq.wrapping_add(u32::from(seg.flags.syn()));
+            this.on_segment(&mut ctx, data_seq, seg.payload, seg.flags.fin());
             return if this.fin_delivered && other.fin_delivered {
                 Outcome::Close(CloseReason::Finished)
             } else {
@@ -943,7 +927,7 @@ impl<O: FlowObserver> Reassembler<O> {
 }
 
 /// (client, server) by the higher-port rule; equal ports fall back to the source as client.
-fn higher_port_first(seg: &Segment<'_>) -> (SocketAddr, SocketAddr) {
+fn higher_port_first(seg: &TcpPacket<'_>) -> (SocketAddr, SocketAddr) {
     if seg.dst.port() > seg.src.port() {
         (seg.dst, seg.src)
     } else {

@@ -3,6 +3,7 @@ use std::net::SocketAddr;
 use proptest::prelude::*;
 
 use super::*;
+use crate::capture::TcpFlags;
 
 /// What the test observer saw, in order; consecutive Data of one side are merged.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +96,17 @@ impl FlowObserver for Rec {
 
 use Side::{Client as C, Server as S};
 
+/// The flags byte with SYN, ACK, FIN and RST as given.
+fn tcp_flags(syn: bool, ack: bool, fin: bool, rst: bool) -> TcpFlags {
+    let bit = |set: bool, flag: TcpFlags| if set { flag.0 } else { 0 };
+    TcpFlags(
+        bit(syn, TcpFlags::SYN)
+            | bit(ack, TcpFlags::ACK)
+            | bit(fin, TcpFlags::FIN)
+            | bit(rst, TcpFlags::RST),
+    )
+}
+
 fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
@@ -129,17 +141,23 @@ impl H {
     fn pkt(&mut self, src: SocketAddr, dst: SocketAddr, flags: &str, seq: u32, ack: u32, p: &[u8]) {
         self.frame += 1;
         self.ts += 1_000;
-        let seg = Segment {
+        let seg = TcpPacket {
             frame: self.frame,
             ts: Timestamp(self.ts),
             src,
             dst,
             seq,
             ack,
-            syn: flags.contains('S'),
-            ack_flag: flags.contains('A'),
-            fin: flags.contains('F'),
-            rst: flags.contains('R'),
+            flags: tcp_flags(
+                flags.contains('S'),
+                flags.contains('A'),
+                flags.contains('F'),
+                flags.contains('R'),
+            ),
+            window: 0,
+            options: &[],
+            payload_truncated: false,
+            reassembled: false,
             payload: p,
         };
         self.r.push(&seg);
@@ -262,17 +280,18 @@ fn data_frames_are_those_of_the_carrying_packet() {
     }
     let mut r = Reassembler::new(ReassemblyConfig::default(), Frames::default());
     let (a, b) = (addr("1.1.1.1:40000"), addr("2.2.2.2:3389"));
-    let mk = |frame, seq, payload| Segment {
+    let mk = |frame, seq, payload| TcpPacket {
         frame,
         ts: Timestamp(0),
         src: a,
         dst: b,
         seq,
         ack: 0,
-        syn: false,
-        ack_flag: false,
-        fin: false,
-        rst: false,
+        flags: tcp_flags(false, false, false, false),
+        window: 0,
+        options: &[],
+        payload_truncated: false,
+        reassembled: false,
         payload,
     };
     r.push(&mk(1, 100, b"ab"));
@@ -954,17 +973,18 @@ fn no_allocation_needed_for_in_order_data_is_zero_copy() {
     }
     let payload = b"in order".to_vec();
     let mut r = Reassembler::new(ReassemblyConfig::default(), Ptr(Vec::new()));
-    r.push(&Segment {
+    r.push(&TcpPacket {
         frame: 1,
         ts: Timestamp(0),
         src: addr("1.1.1.1:50000"),
         dst: addr("2.2.2.2:3389"),
         seq: 5,
         ack: 0,
-        syn: false,
-        ack_flag: false,
-        fin: false,
-        rst: false,
+        flags: tcp_flags(false, false, false, false),
+        window: 0,
+        options: &[],
+        payload_truncated: false,
+        reassembled: false,
         payload: &payload,
     });
     assert_eq!(r.observer().0, vec![payload.as_ptr()]);
@@ -1127,9 +1147,9 @@ proptest! {
             ts += dt;
             let seq = if near { base.wrapping_add(seq % 200) } else { seq };
             let ack = if near { base.wrapping_add(ack % 200) } else { ack };
-            r.push(&Segment {
+            r.push(&TcpPacket {
                 frame: u64::try_from(frame).unwrap(), ts: Timestamp(ts), src: addrs[s], dst: addrs[d], seq, ack,
-                syn: flags & 1 != 0, ack_flag: flags & 2 != 0, fin: flags & 4 != 0, rst: flags & 8 != 0,
+                flags: tcp_flags(flags & 1 != 0, flags & 2 != 0, flags & 4 != 0, flags & 8 != 0), window: 0, options: &[], payload_truncated: false, reassembled: false,
                 payload: &payload[..len],
             });
             prop_assert!(r.live_flows() <= 3);
@@ -1193,17 +1213,18 @@ fn replay(name: &str) -> Option<(Rec, ReassemblyStats)> {
         } else {
             u64::from(b.ts_usec) * 1000
         };
-        r.push(&Segment {
+        r.push(&TcpPacket {
             frame: u64::try_from(i + 1).unwrap(),
             ts: Timestamp::from_secs_nanos(i64::from(b.ts_sec), sub),
             src: SocketAddr::new(src, tcp.source_port()),
             dst: SocketAddr::new(dst, tcp.destination_port()),
             seq: tcp.sequence_number(),
             ack: tcp.acknowledgment_number(),
-            syn: tcp.syn(),
-            ack_flag: tcp.ack(),
-            fin: tcp.fin(),
-            rst: tcp.rst(),
+            flags: tcp_flags(tcp.syn(), tcp.ack(), tcp.fin(), tcp.rst()),
+            window: 0,
+            options: &[],
+            payload_truncated: false,
+            reassembled: false,
             payload: tcp.payload(),
         });
     }
@@ -1348,17 +1369,18 @@ fn throughput_in_order() {
     for n in 0..1_000_000_usize {
         let k = n % 64;
         let (c, s) = flows[k];
-        r.push(&Segment {
+        r.push(&TcpPacket {
             frame: 1,
             ts: Timestamp(i64::try_from(n).unwrap()),
             src: c,
             dst: s,
             seq: seqs[k],
             ack: 1,
-            syn: false,
-            ack_flag: true,
-            fin: false,
-            rst: false,
+            flags: tcp_flags(false, true, false, false),
+            window: 0,
+            options: &[],
+            payload_truncated: false,
+            reassembled: false,
             payload: &payload,
         });
         seqs[k] = seqs[k].wrapping_add(1448);
