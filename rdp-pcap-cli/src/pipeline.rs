@@ -11,9 +11,9 @@ use rdp_wire::{Side, Timestamp};
 
 use crate::capture::{self, TcpPacket};
 use crate::reassembly::{
-    self, CloseReason, FlowInfo, FlowObserver, Reassembler, ReassemblyConfig, TcpEvent,
+    self, FlowEnd, FlowInfo, FlowObserver, Reassembler, ReassemblyConfig, TcpEvent,
 };
-use crate::record::{CaptureReport, ConnectionRecord, FlowEnd, TimelineEntry};
+use crate::record::{CaptureReport, ConnectionRecord, TimelineEntry};
 use crate::report::Reporter;
 
 /// The RDP port every connection to which is reported, RDP or not.
@@ -46,17 +46,6 @@ impl Options {
 #[derive(Debug, Default)]
 pub struct RunState {
     next_id: u64,
-}
-
-fn flow_end(reason: CloseReason) -> FlowEnd {
-    match reason {
-        CloseReason::Finished => FlowEnd::Closed,
-        CloseReason::Reset => FlowEnd::Reset,
-        CloseReason::IdleTimeout => FlowEnd::IdleTimeout,
-        CloseReason::Evicted => FlowEnd::Evicted,
-        CloseReason::EndOfCapture => FlowEnd::EndOfCapture,
-        CloseReason::PortReused => FlowEnd::PortReused,
-    }
 }
 
 /// Turns reassembler callbacks into analyzer calls, and finished flows into records kept in
@@ -151,7 +140,7 @@ impl FlowObserver for Observer {
         !a.content_concluded(side)
     }
 
-    fn close(&mut self, a: Box<Analyzer>, info: &FlowInfo, reason: CloseReason) {
+    fn close(&mut self, a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
         self.open.remove(&info.id);
         let reported = a.is_rdp() || self.ports.contains(&info.server.port());
         let record = reported.then(|| {
@@ -180,7 +169,7 @@ impl FlowObserver for Observer {
                 start: info.first_ts,
                 last: info.last_ts,
                 packets: info.packets,
-                flow_end: flow_end(reason),
+                flow_end: reason,
                 verdict,
                 findings,
                 links: Vec::new(),

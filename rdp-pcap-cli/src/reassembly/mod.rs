@@ -40,14 +40,14 @@
 //!   lost at once (a Gap), since B has them and A will not send them again. Bytes B acknowledged
 //!   but never seen at all are reported as a Gap when the flow closes.
 //! - **Closing**: a RST first flushes both directions, then emits [`TcpEvent::Rst`], then closes:
-//!   [`CloseReason::Finished`] if either side had sent a FIN, else [`CloseReason::Reset`]. Two
-//!   FINs, each delivered after all its direction's bytes, close with `Finished`; so "client
+//!   [`FlowEnd::Closed`] if either side had sent a FIN, else [`FlowEnd::Reset`]. Two
+//!   FINs, each delivered after all its direction's bytes, close with `Closed`; so "client
 //!   FIN, server data, client RST" shows the data and the RST, while a RST after both FINs is a
 //!   stray packet. A closed 4-tuple is remembered for [`ReassemblyConfig::closed_linger_ns`] of
 //!   capture time: packets on it are counted as strays and open nothing, except a SYN without ACK
 //!   whose ISN differs from the closed connection's, which opens a new flow. A SYN with a new ISN
 //!   on a live flow whose client already had a start closes the old flow
-//!   ([`CloseReason::PortReused`]) and opens a new one.
+//!   ([`FlowEnd::PortReused`]) and opens a new one.
 //! - **Time** is capture time (the largest timestamp seen so far). Flows silent for
 //!   [`ReassemblyConfig::idle_timeout_ns`] are closed with `IdleTimeout`; when
 //!   [`ReassemblyConfig::max_flows`] flows are live, the least recently active one is closed
@@ -189,21 +189,37 @@ pub struct FlowInfo {
     pub rst: [bool; 2],
 }
 
-/// Why a flow was closed.
+/// Why the reassembler stopped following a flow: given to [`FlowObserver::close`] and carried
+/// as it is into the connection's record (`flow` in the reports).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseReason {
-    /// Both FINs delivered, or a RST after a FIN.
-    Finished,
+pub enum FlowEnd {
+    /// Both sides closed: both FINs delivered, or a RST after a FIN.
+    Closed,
     /// A RST with no FIN before it.
     Reset,
-    /// No packet for [`ReassemblyConfig::idle_timeout_ns`].
+    /// No packet for [`ReassemblyConfig::idle_timeout_ns`] of capture time.
     IdleTimeout,
     /// Closed to make room: [`ReassemblyConfig::max_flows`] were live.
     Evicted,
-    /// A SYN with a new ISN arrived on the same 4-tuple; a new flow follows.
+    /// A new connection (a SYN with another ISN) reused the addresses and ports; a new flow
+    /// follows.
     PortReused,
     /// Still open when the capture ended.
     EndOfCapture,
+}
+
+impl FlowEnd {
+    /// The name reports print.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowEnd::Closed => "closed",
+            FlowEnd::Reset => "reset",
+            FlowEnd::IdleTimeout => "idle-timeout",
+            FlowEnd::Evicted => "evicted",
+            FlowEnd::EndOfCapture => "end-of-capture",
+            FlowEnd::PortReused => "port-reused",
+        }
+    }
 }
 
 /// Receives the reassembled connections.
@@ -212,7 +228,7 @@ pub trait FlowObserver {
     type Flow;
     fn open(&mut self, info: &FlowInfo) -> Self::Flow;
     fn event(&mut self, flow: &mut Self::Flow, info: &FlowInfo, ev: TcpEvent<'_>);
-    fn close(&mut self, flow: Self::Flow, info: &FlowInfo, reason: CloseReason);
+    fn close(&mut self, flow: Self::Flow, info: &FlowInfo, reason: FlowEnd);
     /// Whether bytes of `side` delivered from now on are kept to compare retransmissions with
     /// (the default). An observer that no longer reads a direction's content (an established
     /// TLS session) answers `false`: the reassembler then stops copying that direction's bytes
@@ -558,7 +574,7 @@ impl<O: FlowObserver> fmt::Debug for Reassembler<O> {
 
 enum Outcome {
     Continue,
-    Close(CloseReason),
+    Close(FlowEnd),
 }
 
 impl<O: FlowObserver> Reassembler<O> {
@@ -609,7 +625,7 @@ impl<O: FlowObserver> Reassembler<O> {
                 }
                 return;
             }
-            self.close(idx, CloseReason::PortReused);
+            self.close(idx, FlowEnd::PortReused);
         } else if let Some(t) = self.tombs.get(&key) {
             if seg.flags.syn() && !seg.flags.ack() && t.client_isn != Some(seg.seq) {
                 self.tombs.remove(&key);
@@ -622,7 +638,7 @@ impl<O: FlowObserver> Reassembler<O> {
 
         if self.table.live >= self.cfg.max_flows.max(1) {
             if let Some((oldest, _)) = self.table.oldest() {
-                self.close(oldest, CloseReason::Evicted);
+                self.close(oldest, FlowEnd::Evicted);
             }
         }
         let conn = self.new_conn(key, seg);
@@ -634,7 +650,7 @@ impl<O: FlowObserver> Reassembler<O> {
         }
     }
 
-    /// Closes every remaining flow with [`CloseReason::EndOfCapture`] (in id order), flushing
+    /// Closes every remaining flow with [`FlowEnd::EndOfCapture`] (in id order), flushing
     /// buffered data across its holes.
     pub fn finish(mut self) -> (O, ReassemblyStats) {
         let mut left: Vec<(bool, u64, usize)> = self
@@ -646,7 +662,7 @@ impl<O: FlowObserver> Reassembler<O> {
             .collect();
         left.sort_unstable();
         for (_, _, idx) in left {
-            self.close(idx, CloseReason::EndOfCapture);
+            self.close(idx, FlowEnd::EndOfCapture);
         }
         (self.observer, self.stats)
     }
@@ -656,7 +672,7 @@ impl<O: FlowObserver> Reassembler<O> {
             if now.nanos_since(last) <= self.cfg.idle_timeout_ns {
                 break;
             }
-            self.close(idx, CloseReason::IdleTimeout);
+            self.close(idx, FlowEnd::IdleTimeout);
         }
         let max_tombs = self.cfg.max_flows.max(1);
         while let Some(&(key, expires)) = self.tomb_queue.front() {
@@ -798,7 +814,7 @@ impl<O: FlowObserver> Reassembler<O> {
         let Some(flow) = conn.flow.as_mut() else {
             // Still waiting for orientation: a RST ends it without a word.
             return if seg.flags.rst() {
-                Outcome::Close(CloseReason::Reset)
+                Outcome::Close(FlowEnd::Reset)
             } else {
                 Outcome::Continue
             };
@@ -842,7 +858,7 @@ impl<O: FlowObserver> Reassembler<O> {
             let data_seq = seg.seq.wrapping_add(u32::from(seg.flags.syn()));
             this.on_segment(&mut ctx, data_seq, seg.payload, seg.flags.fin());
             return if this.fin_delivered && other.fin_delivered {
-                Outcome::Close(CloseReason::Finished)
+                Outcome::Close(FlowEnd::Closed)
             } else {
                 Outcome::Continue
             };
@@ -856,19 +872,19 @@ impl<O: FlowObserver> Reassembler<O> {
         ctx.side = side;
         ctx.emit(TcpEvent::Rst { side, ts: seg.ts });
         Outcome::Close(if this.fin_seen() || other.fin_seen() {
-            CloseReason::Finished
+            FlowEnd::Closed
         } else {
-            CloseReason::Reset
+            FlowEnd::Reset
         })
     }
 
-    fn close(&mut self, idx: usize, reason: CloseReason) {
+    fn close(&mut self, idx: usize, reason: FlowEnd) {
         let Some(mut conn) = self.table.remove(idx) else {
             return;
         };
         let Some(mut flow) = conn.flow.take() else {
             self.stats.pending_flows_dropped = self.stats.pending_flows_dropped.saturating_add(1);
-            if reason == CloseReason::Reset {
+            if reason == FlowEnd::Reset {
                 self.add_tomb(conn.key, None, conn.info.last_ts);
             }
             return;
@@ -898,16 +914,14 @@ impl<O: FlowObserver> Reassembler<O> {
         self.observer.close(flow, &conn.info, reason);
         let s = &mut self.stats;
         match reason {
-            CloseReason::Finished => s.flows_finished = s.flows_finished.saturating_add(1),
-            CloseReason::Reset => s.flows_reset = s.flows_reset.saturating_add(1),
-            CloseReason::IdleTimeout => s.flows_idle_closed = s.flows_idle_closed.saturating_add(1),
-            CloseReason::Evicted => s.flows_evicted = s.flows_evicted.saturating_add(1),
-            CloseReason::PortReused => s.flows_port_reused = s.flows_port_reused.saturating_add(1),
-            CloseReason::EndOfCapture => {
-                s.flows_open_at_end = s.flows_open_at_end.saturating_add(1)
-            }
+            FlowEnd::Closed => s.flows_finished = s.flows_finished.saturating_add(1),
+            FlowEnd::Reset => s.flows_reset = s.flows_reset.saturating_add(1),
+            FlowEnd::IdleTimeout => s.flows_idle_closed = s.flows_idle_closed.saturating_add(1),
+            FlowEnd::Evicted => s.flows_evicted = s.flows_evicted.saturating_add(1),
+            FlowEnd::PortReused => s.flows_port_reused = s.flows_port_reused.saturating_add(1),
+            FlowEnd::EndOfCapture => s.flows_open_at_end = s.flows_open_at_end.saturating_add(1),
         }
-        if matches!(reason, CloseReason::Finished | CloseReason::Reset) {
+        if matches!(reason, FlowEnd::Closed | FlowEnd::Reset) {
             self.add_tomb(conn.key, client_isn, conn.info.last_ts);
         }
     }

@@ -16,7 +16,7 @@ enum Ev {
     Fin(Side),
     Rst(Side),
     Conflict(Side, u64),
-    Close(CloseReason),
+    Close(FlowEnd),
 }
 
 #[derive(Debug, Default)]
@@ -85,7 +85,7 @@ impl FlowObserver for Rec {
         };
         self.push(*flow, e);
     }
-    fn close(&mut self, flow: u64, info: &FlowInfo, reason: CloseReason) {
+    fn close(&mut self, flow: u64, info: &FlowInfo, reason: FlowEnd) {
         self.closed.push(info.clone());
         self.push(flow, Ev::Close(reason));
     }
@@ -214,7 +214,7 @@ fn in_order_connection_closes_finished_and_late_ack_is_stray() {
             d(S, b"world!"),
             Ev::Fin(C),
             Ev::Fin(S),
-            Ev::Close(CloseReason::Finished)
+            Ev::Close(FlowEnd::Closed)
         ]
     );
     let info = &rec.closed[0];
@@ -276,7 +276,7 @@ fn data_frames_are_those_of_the_carrying_packet() {
                 self.0.push((frame, bytes.len()));
             }
         }
-        fn close(&mut self, _: (), _: &FlowInfo, _: CloseReason) {}
+        fn close(&mut self, _: (), _: &FlowInfo, _: FlowEnd) {}
     }
     let mut r = Reassembler::new(ReassemblyConfig::default(), Frames::default());
     let (a, b) = (addr("1.1.1.1:40000"), addr("2.2.2.2:3389"));
@@ -327,7 +327,7 @@ fn conflicting_retransmission_is_reported_and_first_copy_kept() {
             d(C, b"abcd"),
             Ev::Conflict(C, 2),
             d(C, b"ZZ"),
-            Ev::Close(CloseReason::EndOfCapture)
+            Ev::Close(FlowEnd::EndOfCapture)
         ]
     );
     assert_eq!(st.conflicting_overlaps, 1);
@@ -524,7 +524,7 @@ fn gap_flushed_at_end_of_capture_then_held_fin() {
             Ev::Gap(C, 2),
             d(C, b"ef"),
             Ev::Fin(C),
-            Ev::Close(CloseReason::EndOfCapture)
+            Ev::Close(FlowEnd::EndOfCapture)
         ]
     );
     assert_eq!(st.flows_open_at_end, 1);
@@ -546,7 +546,7 @@ fn out_of_order_fin_waits_for_the_data_before_it() {
             Ev::Fin(S),
             d(C, b"abcd"),
             Ev::Fin(C),
-            Ev::Close(CloseReason::Finished)
+            Ev::Close(FlowEnd::Closed)
         ]
     );
 }
@@ -569,7 +569,7 @@ fn ack_beyond_missing_bytes_declares_them_lost_on_next_segment() {
             d(C, b"ab"),
             Ev::Gap(C, 2),
             d(C, b"ef"),
-            Ev::Close(CloseReason::EndOfCapture)
+            Ev::Close(FlowEnd::EndOfCapture)
         ]
     );
 }
@@ -634,7 +634,7 @@ fn client_fin_then_server_data_then_client_rst() {
             Ev::Fin(C),
             d(S, b"late"),
             Ev::Rst(C),
-            Ev::Close(CloseReason::Finished)
+            Ev::Close(FlowEnd::Closed)
         ]
     );
     assert_eq!(rec.closed[0].rst, [true, false]);
@@ -651,7 +651,7 @@ fn client_fin_then_server_rst() {
     let (rec, st) = h.finish();
     assert_eq!(
         rec.of(0)[3..],
-        [Ev::Fin(C), Ev::Rst(S), Ev::Close(CloseReason::Finished)]
+        [Ev::Fin(C), Ev::Rst(S), Ev::Close(FlowEnd::Closed)]
     );
     assert_eq!(st.flows_finished, 1);
 }
@@ -669,7 +669,7 @@ fn rst_flushes_buffered_data_first() {
             Ev::Gap(S, 2),
             d(S, b"cd"),
             Ev::Rst(S),
-            Ev::Close(CloseReason::Reset)
+            Ev::Close(FlowEnd::Reset)
         ]
     );
     assert_eq!(st.flows_reset, 1);
@@ -683,7 +683,7 @@ fn rst_after_both_fins_is_stray() {
     h.s("FA", SI + 1, CI + 2, b"");
     h.c("R", CI + 2, 0, b"");
     let (rec, st) = h.finish();
-    assert_eq!(rec.of(0).last(), Some(&Ev::Close(CloseReason::Finished)));
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(FlowEnd::Closed)));
     assert!(!rec.of(0).contains(&Ev::Rst(C)));
     assert_eq!(st.stray_packets_after_close, 1);
 }
@@ -696,12 +696,7 @@ fn refused_connection() {
     let (rec, st) = h.finish();
     assert_eq!(
         rec.of(0),
-        [
-            Ev::Open(0),
-            Ev::Syn,
-            Ev::Rst(S),
-            Ev::Close(CloseReason::Reset)
-        ]
+        [Ev::Open(0), Ev::Syn, Ev::Rst(S), Ev::Close(FlowEnd::Reset)]
     );
     assert_eq!(st.flows_reset, 1);
 }
@@ -720,7 +715,7 @@ fn unanswered_syns_counted_and_closed_at_end() {
             Ev::Syn,
             Ev::Syn,
             Ev::Syn,
-            Ev::Close(CloseReason::EndOfCapture)
+            Ev::Close(FlowEnd::EndOfCapture)
         ]
     );
     assert_eq!(rec.closed[0].syn_count, 3);
@@ -743,7 +738,7 @@ fn unanswered_syn_closed_by_idle_timeout() {
     let rec = h.r.observer();
     assert_eq!(
         rec.of(0),
-        [Ev::Open(0), Ev::Syn, Ev::Close(CloseReason::IdleTimeout)]
+        [Ev::Open(0), Ev::Syn, Ev::Close(FlowEnd::IdleTimeout)]
     );
     assert_eq!(h.r.stats().flows_idle_closed, 1);
     assert_eq!(h.r.live_flows(), 1);
@@ -760,7 +755,7 @@ fn idle_flow_that_carries_on_reopens_mid_stream() {
     h.advance(20_000_000);
     h.c("PA", CI + 1, SI + 1, b"later");
     let (rec, _) = h.finish();
-    assert_eq!(rec.of(0).last(), Some(&Ev::Close(CloseReason::IdleTimeout)));
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(FlowEnd::IdleTimeout)));
     assert_eq!(rec.stream(1, C), b"later");
     assert_eq!(rec.opened[1].orientation, Orientation::KnownServerPort);
 }
@@ -782,18 +777,15 @@ fn eviction_closes_least_recently_active() {
         }
     }
     let (rec, st) = h.finish();
-    assert_eq!(rec.of(1).last(), Some(&Ev::Close(CloseReason::Evicted)));
-    assert_eq!(
-        rec.of(0).last(),
-        Some(&Ev::Close(CloseReason::EndOfCapture))
-    );
+    assert_eq!(rec.of(1).last(), Some(&Ev::Close(FlowEnd::Evicted)));
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(FlowEnd::EndOfCapture)));
     assert_eq!(st.flows_evicted, 1);
     assert_eq!(st.max_live_flows, 2);
     // EndOfCapture closes in id order.
     let order: Vec<u64> = rec
         .events
         .iter()
-        .filter(|(_, e)| *e == Ev::Close(CloseReason::EndOfCapture))
+        .filter(|(_, e)| *e == Ev::Close(FlowEnd::EndOfCapture))
         .map(|(i, _)| *i)
         .collect();
     assert_eq!(order, vec![0, 2]);
@@ -909,7 +901,7 @@ fn tombstone_absorbs_strays_but_new_syn_opens_new_flow() {
     assert_eq!(rec.opened.len(), 2);
     assert_eq!(
         rec.of(1),
-        [Ev::Open(1), Ev::Syn, Ev::Close(CloseReason::EndOfCapture)]
+        [Ev::Open(1), Ev::Syn, Ev::Close(FlowEnd::EndOfCapture)]
     );
     assert_eq!(st.stray_packets_after_close, 2);
 }
@@ -937,10 +929,10 @@ fn syn_with_new_isn_on_live_flow_is_port_reuse() {
     h.c("PA", CI + 1, SI + 1, b"one");
     h.c("S", 9_000_000, 0, b"");
     let (rec, st) = h.finish();
-    assert_eq!(rec.of(0).last(), Some(&Ev::Close(CloseReason::PortReused)));
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(FlowEnd::PortReused)));
     assert_eq!(
         rec.of(1),
-        [Ev::Open(1), Ev::Syn, Ev::Close(CloseReason::EndOfCapture)]
+        [Ev::Open(1), Ev::Syn, Ev::Close(FlowEnd::EndOfCapture)]
     );
     assert_eq!(st.flows_port_reused, 1);
 }
@@ -969,7 +961,7 @@ fn no_allocation_needed_for_in_order_data_is_zero_copy() {
                 self.0.push(bytes.as_ptr());
             }
         }
-        fn close(&mut self, _: (), _: &FlowInfo, _: CloseReason) {}
+        fn close(&mut self, _: (), _: &FlowInfo, _: FlowEnd) {}
     }
     let payload = b"in order".to_vec();
     let mut r = Reassembler::new(ReassemblyConfig::default(), Ptr(Vec::new()));
@@ -1281,7 +1273,7 @@ fn lab_tls_ok_event_shape() {
     let tail = &ev[ev.len() - 4..];
     assert_eq!(tail[0], Ev::Fin(C));
     assert!(matches!(tail[1], Ev::Data(S, _)));
-    assert_eq!(tail[2..], [Ev::Rst(C), Ev::Close(CloseReason::Finished)]);
+    assert_eq!(tail[2..], [Ev::Rst(C), Ev::Close(FlowEnd::Closed)]);
 }
 
 #[test]
@@ -1291,12 +1283,7 @@ fn lab_refused_and_accept_close_shapes() {
         for id in 0..2 {
             assert_eq!(
                 rec.of(id),
-                [
-                    Ev::Open(id),
-                    Ev::Syn,
-                    Ev::Rst(S),
-                    Ev::Close(CloseReason::Reset)
-                ]
+                [Ev::Open(id), Ev::Syn, Ev::Rst(S), Ev::Close(FlowEnd::Reset)]
             );
         }
     }
@@ -1305,7 +1292,7 @@ fn lab_refused_and_accept_close_shapes() {
         let ev = rec.of(0);
         assert_eq!(
             ev[ev.len() - 3..],
-            [Ev::Fin(C), Ev::Rst(S), Ev::Close(CloseReason::Finished)]
+            [Ev::Fin(C), Ev::Rst(S), Ev::Close(FlowEnd::Closed)]
         );
     }
 }
@@ -1352,7 +1339,7 @@ fn throughput_in_order() {
                 self.0 += u64::try_from(bytes.len()).unwrap();
             }
         }
-        fn close(&mut self, _: (), _: &FlowInfo, _: CloseReason) {}
+        fn close(&mut self, _: (), _: &FlowInfo, _: FlowEnd) {}
     }
     let payload = vec![0x17_u8; 1448];
     let mut r = Reassembler::new(ReassemblyConfig::default(), Count(0));
