@@ -81,6 +81,22 @@ struct Observer {
 const MAX_WAITING_RECORDS: usize = 16_384;
 
 impl Observer {
+    fn new(name: &str, files: Vec<String>, options: &Options) -> Self {
+        Observer {
+            capture: name.to_string(),
+            files,
+            ports: options.ports.clone(),
+            timeline: options.timeline,
+            open: BTreeSet::new(),
+            done: BTreeMap::new(),
+            maybe_ready: false,
+            seen: 0,
+            reported: 0,
+            reported_early: 0,
+            unreported_ports: BTreeMap::new(),
+        }
+    }
+
     /// Records whose every earlier flow has finished, in order (and, past
     /// [`MAX_WAITING_RECORDS`], the oldest waiting ones).
     fn ready(&mut self) -> impl Iterator<Item = Box<ConnectionRecord>> + '_ {
@@ -138,6 +154,13 @@ impl FlowObserver for Observer {
 
     fn compare_retransmissions(&self, a: &Box<Analyzer>, side: Side) -> bool {
         !a.content_concluded(side)
+    }
+
+    /// A flow picked up mid-stream whose first payload starts like an X.224 Connection Request
+    /// (a TPKT holding a CR TPDU, X.224 section 13.3) was opened by its sender: RDP's client
+    /// speaks first, whatever the ports.
+    fn sender_hint(&self, first_payload: &[u8]) -> Option<Side> {
+        rdp_wire::x224::looks_like_connection_request(first_payload).then_some(Side::Client)
     }
 
     fn close(&mut self, a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
@@ -372,19 +395,7 @@ impl<'s> Session<'s> {
         options: &Options,
         sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
     ) -> Self {
-        let observer = Observer {
-            capture: name.to_string(),
-            files,
-            ports: options.ports.clone(),
-            timeline: options.timeline,
-            open: BTreeSet::new(),
-            done: BTreeMap::new(),
-            maybe_ready: false,
-            seen: 0,
-            reported: 0,
-            reported_early: 0,
-            unreported_ports: BTreeMap::new(),
-        };
+        let observer = Observer::new(name, files, options);
         let config = ReassemblyConfig {
             known_server_ports: options.ports.clone(),
             ..Default::default()
@@ -563,4 +574,89 @@ fn busiest(ports: &BTreeMap<u16, u64>) -> Vec<(u16, u64)> {
     list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     list.truncate(BUSIEST_PORTS);
     list
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::capture::TcpFlags;
+
+    /// Frame 4 of lab/tls-ok.pcap: the client's X.224 Connection Request (cookie mstshash=alice).
+    const TLS_OK_X224_CR: &[u8] = &[
+        0x03, 0x00, 0x00, 0x2b, 0x26, 0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x43, 0x6f, 0x6f, 0x6b,
+        0x69, 0x65, 0x3a, 0x20, 0x6d, 0x73, 0x74, 0x73, 0x68, 0x61, 0x73, 0x68, 0x3d, 0x61, 0x6c,
+        0x69, 0x63, 0x65, 0x0d, 0x0a, 0x01, 0x00, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00,
+    ];
+    /// Frame 6 of lab/tls-ok.pcap: the server's X.224 Connection Confirm.
+    const TLS_OK_X224_CC: &[u8] = &[
+        0x03, 0x00, 0x00, 0x13, 0x0e, 0xd0, 0x00, 0x00, 0x12, 0x34, 0x00, 0x02, 0x01, 0x08, 0x00,
+        0x01, 0x00, 0x00, 0x00,
+    ];
+
+    /// The orientation hint the observer gives the reassembler for a flow picked up
+    /// mid-stream: the sender of an X.224 Connection Request is the client.
+    #[test]
+    fn x224_detector() {
+        let observer = Observer::new("test", Vec::new(), &Options::new(&[]));
+        let hint = |payload: &[u8]| observer.sender_hint(payload);
+        assert_eq!(hint(TLS_OK_X224_CR), Some(Side::Client));
+        assert_eq!(hint(TLS_OK_X224_CC), None);
+        assert_eq!(hint(&TLS_OK_X224_CR[..5]), None);
+        // A TPKT too short for a CR TPDU, and a TLS record.
+        assert_eq!(hint(&[0x03, 0x00, 0x00, 0x0a, 0x06, 0xe0]), None);
+        assert_eq!(hint(&[0x16, 0x03, 0x01, 0x00, 0x2b, 0xe0]), None);
+    }
+
+    /// The reassembler and the observer together: a connection picked up at its X.224
+    /// request, between ports that say nothing, has the request's sender for its client.
+    #[test]
+    fn mid_stream_x224_sender_is_client_even_on_lower_port() {
+        let (client, server) = (
+            "10.0.0.1:2000".parse().unwrap(),
+            "10.0.0.2:40000".parse().unwrap(),
+        );
+        let packet = |frame: u64, from_client: bool, seq: u32, ack: u32, payload| TcpPacket {
+            frame,
+            ts: Timestamp::from_secs_nanos(1_700_000_000, frame),
+            src: if from_client { client } else { server },
+            dst: if from_client { server } else { client },
+            seq,
+            ack,
+            flags: TcpFlags(0x18),
+            window: 0,
+            options: &[],
+            payload,
+            payload_truncated: false,
+            reassembled: false,
+        };
+        let options = Options::new(&[]);
+        let mut records = Vec::new();
+        let mut sink = |rec: Box<ConnectionRecord>| {
+            records.push(rec);
+            true
+        };
+        let mut session = Session::new("test", &options, &mut sink);
+        assert!(session.push(&packet(1, true, 77, 99, TLS_OK_X224_CR)));
+        assert!(session.push(&packet(2, false, 99, 120, TLS_OK_X224_CC)));
+        let summary = capture::CaptureSummary {
+            format: capture::CaptureFormat::Unknown,
+            stats: capture::CaptureStats::default(),
+            problems: Vec::new(),
+            tls_key_logs: Vec::new(),
+            first_ts: None,
+            last_ts: None,
+        };
+        let analysed = session.finish(summary);
+        assert_eq!(analysed.seen, 1);
+        assert_eq!(
+            records.len(),
+            1,
+            "an RDP connection is reported on any port"
+        );
+        assert_eq!(records[0].client, client);
+        assert_eq!(records[0].server, server);
+        assert_eq!(records[0].flow_end, FlowEnd::EndOfCapture);
+    }
 }

@@ -1107,7 +1107,7 @@ fn short_reads_interrupts_and_read_errors() {
 
 #[test]
 fn timestamps() {
-    // The capture reader's clock is rdp_wire's: the conversions it relies on.
+    // The capture reader's clock is the one of rdp-wire: the conversions it relies on.
     assert_eq!(Timestamp::from_nanos(-1).secs(), -1);
     assert_eq!(Timestamp::from_nanos(-1).subsec_nanos(), 999_999_999);
     assert_eq!(Timestamp::from_nanos(-1).to_string(), "-0.000000001");

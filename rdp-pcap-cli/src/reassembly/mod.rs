@@ -9,9 +9,10 @@
 //! # Rules
 //! - **Flows** are keyed by the unordered 4-tuple. **Orientation**: the sender of a SYN without
 //!   ACK is the client; the receiver of a SYN+ACK is the client. A connection picked up
-//!   mid-stream is oriented by its first segment: the sender of a payload that starts like an
-//!   X.224 Connection Request (TPKT `03 00 LL LL`, `LL >= 11`, CR code `0xE_` in byte 5) is the
-//!   client; else the side not on a known server port; else the side with the higher port.
+//!   mid-stream is oriented by its first segment: by the observer's reading of its payload
+//!   ([`FlowObserver::sender_hint`]: the reassembler knows no application protocol, the
+//!   observer may recognise, say, a client's opening request); else the side not on a known
+//!   server port; else the side with the higher port.
 //!   Without a SYN, payload or known port the decision waits: packets are counted but `open` is
 //!   called only when the first SYN or payload arrives (a RST before then drops the flow quietly,
 //!   counted in [`ReassemblyStats::pending_flows_dropped`]). Flow ids count opened flows from 0.
@@ -143,8 +144,9 @@ pub enum Orientation {
     Syn,
     /// A SYN+ACK was the first handshake packet seen: its receiver is the client.
     SynAck,
-    /// Mid-stream: this side sent something that starts like an X.224 Connection Request.
-    X224ConnectionRequest,
+    /// Mid-stream: the observer told from the first payload who sent it
+    /// ([`FlowObserver::sender_hint`]).
+    SenderHint,
     /// Mid-stream: the other side is on a known server port.
     KnownServerPort,
     /// Mid-stream, nothing else to go on: the side with the higher port is the client.
@@ -237,6 +239,13 @@ pub trait FlowObserver {
     fn compare_retransmissions(&self, _flow: &Self::Flow, _side: Side) -> bool {
         true
     }
+    /// Which side sent `first_payload`, the first payload of a flow picked up mid-stream
+    /// (no SYN seen), when its content tells: the orientation hint of an observer that knows
+    /// the protocol on top. `None` (the default) leaves the decision to the ports. Asked only
+    /// while a flow waits for its orientation, with a non-empty payload.
+    fn sender_hint(&self, _first_payload: &[u8]) -> Option<Side> {
+        None
+    }
 }
 
 /// Limits and timeouts. Capture time throughout.
@@ -323,17 +332,6 @@ pub struct ReassemblyStats {
     /// Closed-flow tombstones forgotten early because there were too many.
     pub tombstones_dropped: u64,
     pub max_live_flows: u64,
-}
-
-/// Starts like an X.224 Connection Request in a TPKT (RFC 1006; X.224 section 13.3): version 3,
-/// a length that can hold the TPKT header and a CR TPDU, and the CR code `0xE` in the high nibble.
-fn looks_like_x224_connection_request(payload: &[u8]) -> bool {
-    match payload {
-        [0x03, 0x00, hi, lo, _li, code, ..] => {
-            u16::from_be_bytes([*hi, *lo]) >= 11 && code & 0xF0 == 0xE0
-        }
-        _ => false,
-    }
 }
 
 /// The unordered 4-tuple: the lower end first (address, then port, as `SocketAddr` orders
@@ -704,11 +702,11 @@ impl<O: FlowObserver> Reassembler<O> {
             && client.isn != Some(seg.seq)
     }
 
+    /// A flow waiting for its orientation, which [`Reassembler::process`] decides (from this
+    /// very segment when it can); until then the higher-port rule stands in.
     fn new_conn(&self, key: FlowKey, seg: &TcpPacket<'_>) -> Conn<O::Flow> {
-        let (client, server, orientation) = self.orient(seg).unwrap_or_else(|| {
-            let (c, s) = higher_port_first(seg);
-            (c, s, Orientation::HigherPort)
-        });
+        let (client, server) = higher_port_first(seg);
+        let orientation = Orientation::HigherPort;
         let window = self.cfg.recent_window_bytes;
         Conn {
             key,
@@ -748,8 +746,12 @@ impl<O: FlowObserver> Reassembler<O> {
                 (seg.src, seg.dst, Orientation::Syn)
             });
         }
-        if looks_like_x224_connection_request(seg.payload) {
-            return Some((seg.src, seg.dst, Orientation::X224ConnectionRequest));
+        if !seg.payload.is_empty() {
+            match self.observer.sender_hint(seg.payload) {
+                Some(Side::Client) => return Some((seg.src, seg.dst, Orientation::SenderHint)),
+                Some(Side::Server) => return Some((seg.dst, seg.src, Orientation::SenderHint)),
+                None => {}
+            }
         }
         let known = |a: SocketAddr| self.cfg.known_server_ports.contains(&a.port());
         match (known(seg.src), known(seg.dst)) {
