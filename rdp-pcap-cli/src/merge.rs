@@ -6,7 +6,7 @@
 //! Each file is first read up to its first TCP segment, for that segment's time ([`prepare`]).
 //! The merge then opens a file when its first time is due: when no open file has an earlier
 //! segment left. Each open file is decoded on a thread of its own ([`crate::split`]), in small
-//! batches ([`MERGE_BATCHES`]); a file is closed when its last segment has been merged. The
+//! batches (`MERGE_BATCHES`); a file is closed when its last segment has been merged. The
 //! files of a ring buffer follow each other in time, so one or two are open at once however
 //! many there are; files whose times overlap are open together, as they must be.
 //!

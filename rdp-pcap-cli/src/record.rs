@@ -45,7 +45,7 @@ pub struct Link {
 #[non_exhaustive]
 pub enum LinkRel {
     /// This connection retries the linked one, which failed: same client address, same
-    /// server, started within [`crate::pipeline::RETRY_WINDOW_MS`] of its end.
+    /// server, started within [`crate::links::RETRY_WINDOW_MS`] of its end.
     RetryOf,
 }
 
