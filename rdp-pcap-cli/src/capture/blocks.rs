@@ -8,7 +8,6 @@ use pcap_parser::PcapBlockOwned;
 
 use super::copies::Copies;
 use super::defrag::{DefragLimits, Reassembler};
-use super::reader::{probe_pcap, probe_pcapng, Probe};
 use super::{
     link, CaptureFormat, CaptureLimits, CaptureProblem, CaptureStats, CaptureSummary, TcpPacket,
 };
@@ -96,9 +95,9 @@ pub(super) struct State {
     first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
     /// Current pcapng section's byte order, or the pcap file's.
-    big_endian: bool,
+    pub(super) big_endian: bool,
     /// Classic pcap in the modified (Kuznetzov) format: 24-byte record headers.
-    modified: bool,
+    pub(super) modified: bool,
     /// Interfaces of the current section (one for classic pcap).
     interfaces: Vec<Interface>,
     /// Recent packets of a section with several interfaces, to drop their copies (made at the
@@ -155,16 +154,6 @@ impl State {
 
     fn section(&self) -> u64 {
         self.stats.sections.saturating_sub(1)
-    }
-
-    pub(super) fn probe(&self, data: &[u8], consumed: usize) -> Probe {
-        match self.format {
-            // The legacy reader hands out the file header first, without parsing the buffer.
-            CaptureFormat::Pcap { .. } if consumed == 0 => Probe::Short,
-            CaptureFormat::Pcap { big_endian, .. } => probe_pcap(data, big_endian, self.modified),
-            CaptureFormat::PcapNg { .. } => probe_pcapng(data, self.big_endian),
-            CaptureFormat::Unknown => Probe::Short,
-        }
     }
 
     /// Lists a non-fatal problem, or counts it when the list is full.
