@@ -177,7 +177,7 @@ pub struct TcpPacket<'a> {
 
 impl TcpPacket<'_> {
     /// This packet with `payload` for its payload and no TCP options: the form in which a
-    /// decoded packet outlives the reader's buffer (`split.rs` copies payloads, not options,
+    /// decoded packet outlives the reader's buffer (`decoder.rs` copies payloads, not options,
     /// which nothing past the capture reader reads).
     pub fn with_payload<'p>(&self, payload: &'p [u8]) -> TcpPacket<'p> {
         TcpPacket {

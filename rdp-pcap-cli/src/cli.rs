@@ -459,6 +459,11 @@ fn analyze(
         // The status must cover every connection, even after the reader went away.
         inner = Box::new(report::UntilPipeCloses::new(inner));
     }
+    options.threads = match args.threads {
+        Some(n) => usize::from(n),
+        None if std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2) => 2,
+        None => 1,
+    };
     let mut a = Analysis {
         reporter: report::Tally::new(inner),
         stderr: &mut stderr,
@@ -466,10 +471,6 @@ fn analyze(
         write_error: None,
         run: RunState::default(),
         options,
-    };
-    let decode_thread = match args.threads {
-        Some(n) => n >= 2,
-        None => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
     };
     let expanded = input::expand(&args.inputs, args.recursive);
     a.reporter.skipped_files(expanded.skipped_files);
@@ -482,7 +483,7 @@ fn analyze(
             break;
         }
         match item {
-            Ok(input) => a.one(&input, decode_thread, terminal, &shown),
+            Ok(input) => a.one(&input, terminal, &shown),
             Err((name, message)) => a.problem(name, message),
         }
     }
@@ -583,8 +584,8 @@ impl Analysis<'_, '_> {
     }
 
     /// One input: opened, decompressed when it is compressed, decoded on a second thread when
-    /// `decode_thread`, with a progress display on a terminal.
-    fn one(&mut self, input: &Input, decode_thread: bool, terminal: Terminal, shown: &Shown) {
+    /// the options say so, with a progress display on a terminal.
+    fn one(&mut self, input: &Input, terminal: Terminal, shown: &Shown) {
         let name = input.name();
         let (raw, bar): (Box<dyn io::Read + Send>, _) = match input {
             // Its size is unknown: the display says how much was read, and how fast.
@@ -604,23 +605,16 @@ impl Analysis<'_, '_> {
         };
         shown.show(bar.clone());
         // The display counts the bytes read: compressed ones, for a compressed capture.
-        let (compression, mut source) = match input::decompress(counted(raw, bar.as_ref())) {
+        let (compression, source) = match input::decompress(counted(raw, bar.as_ref())) {
             Ok(opened) => opened,
             Err(e) => {
                 shown.clear();
                 return self.problem(name, input::io_message(&e));
             }
         };
-        // The capture is decoded on a second thread while this one analyses; if no thread can
-        // be started, nothing more has been read and it is all done here.
+        // On a second thread when the options say so (`pipeline::analyze`).
         let (options, run) = (&self.options, &mut self.run);
-        let split = decode_thread
-            .then(|| pipeline::analyze_split(&name, &mut source, options, run, &mut self.reporter))
-            .flatten();
-        let result = match split {
-            Some(result) => result,
-            None => pipeline::analyze(&name, source, options, run, &mut self.reporter),
-        };
+        let result = pipeline::analyze(&name, source, options, run, &mut self.reporter);
         shown.clear();
         let result = result.map(|mut report| {
             report.compression = compression;

@@ -5,7 +5,7 @@
 //! # Opening files only when the merge reaches them
 //! Each file is first read up to its first TCP segment, for that segment's time ([`prepare`]).
 //! The merge then opens a file when its first time is due: when no open file has an earlier
-//! segment left. Each open file is decoded on a thread of its own ([`crate::split`]), in small
+//! segment left. Each open file is decoded on a thread of its own ([`crate::decoder`]), in small
 //! batches (`MERGE_BATCHES`); a file is closed when its last segment has been merged. The
 //! files of a ring buffer follow each other in time, so one or two are open at once however
 //! many there are; files whose times overlap are open together, as they must be.
@@ -27,11 +27,13 @@ use std::io::{self, Read};
 use rdp_wire::Timestamp;
 
 use crate::capture::{self, CaptureFormat, CaptureStats, CaptureSummary, TcpPacket};
+use crate::decoder::{self, Batch, BatchLimits, Decoder, StopReader};
 use crate::input::{self, Compression, Input};
-use crate::pipeline::{Options, Output, RunState, Session, StopReader};
+use crate::output::{Output, RunState};
+use crate::pipeline::Options;
 use crate::record::CaptureReport;
 use crate::report::Reporter;
-use crate::split::{self, Batch, BatchLimits, Decoder};
+use crate::session::{tag_frame, Session};
 
 /// Batches of each open file: 64 KiB of payload or 512 segments, two queued, so that each open
 /// file holds under half a mebibyte of decoded segments (plus its capture reader's buffer).
@@ -40,26 +42,6 @@ pub(crate) const MERGE_BATCHES: BatchLimits = BatchLimits {
     segments: 512,
     queued: 2,
 };
-
-/// Bits of a tagged frame number that hold the frame number within its file.
-const FRAME_BITS: u32 = 40;
-/// The largest frame number a tag keeps (about 10^12: a file of that many records is over
-/// 16 TiB); larger ones are clamped.
-const MAX_FRAME: u64 = (1 << FRAME_BITS) - 1;
-/// The largest file index a tag keeps (16,777,215); later files are clamped to it.
-const MAX_FILE: u64 = (1 << (64 - FRAME_BITS)) - 1;
-
-/// A frame number that says which file (`file`, in the order given) it is in.
-pub fn tag_frame(file: usize, frame: u64) -> u64 {
-    let file = u64::try_from(file).unwrap_or(MAX_FILE).min(MAX_FILE);
-    (file << FRAME_BITS) | frame.min(MAX_FRAME)
-}
-
-/// The file and frame number of a [`tag_frame`] tag.
-pub fn untag_frame(tagged: u64) -> (usize, u64) {
-    let file = usize::try_from(tagged >> FRAME_BITS).unwrap_or(usize::MAX);
-    (file, tagged & MAX_FRAME)
-}
 
 /// One input to merge, read up to its first TCP segment.
 #[derive(Debug)]
@@ -171,7 +153,13 @@ pub fn analyze(
     let name = merged_name(&names);
     let mut out = Output::new(run, reporter);
     let mut sink = |rec| out.record(rec);
-    let mut session = Session::merged(&name, names.clone(), options, &mut sink);
+    let mut session = Session::merged(
+        &name,
+        names.clone(),
+        &options.ports,
+        options.timeline,
+        &mut sink,
+    );
     let mut extra: Vec<(usize, String)> = Vec::new();
     let (finished, _) = merge(files, &mut session, &mut extra);
     let summaries: Vec<(Option<Compression>, &CaptureSummary)> =
@@ -328,7 +316,7 @@ fn start<'scope>(
         }
     };
     let (compression, reader) = input::decompress(raw).map_err(|e| input::io_message(&e))?;
-    let decoder = split::spawn_decoder(scope, reader, MERGE_BATCHES)
+    let decoder = decoder::spawn_decoder(scope, reader, MERGE_BATCHES)
         .ok_or_else(|| "cannot start a thread to decode it".to_string())?;
     Ok((
         compression,
@@ -437,15 +425,6 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn tags_keep_file_and_frame() {
-        for (file, frame) in [(0, 1), (1, 1), (199, 123_456), (7, MAX_FRAME)] {
-            assert_eq!(untag_frame(tag_frame(file, frame)), (file, frame));
-        }
-        assert_eq!(untag_frame(tag_frame(3, u64::MAX)), (3, MAX_FRAME));
-        assert_eq!(untag_frame(tag_frame(usize::MAX, 5)).1, 5);
-    }
-
     use crate::fuzzing::synth::pcap_records;
 
     /// A ring buffer of 40 files, one after the other in time: never more than one open at
@@ -483,7 +462,8 @@ mod tests {
             true
         };
         let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
-        let mut session = Session::merged("ring", names, &options, &mut sink);
+        let mut session =
+            Session::merged("ring", names, &options.ports, options.timeline, &mut sink);
         let mut extra = Vec::new();
         let (finished, most_open) = merge(files, &mut session, &mut extra);
         let _ = session.finish(combined(finished.iter().flatten().map(|(_, s)| s)));

@@ -17,12 +17,26 @@
 //! length of 0, up to the 16 MiB record limit): under 4 MiB in all for ordinary captures.
 
 use std::cell::Cell;
-use std::io::Read;
+use std::io::{self, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use crate::capture::{self, CaptureSummary, TcpPacket};
-use crate::pipeline::StopReader;
+
+/// A reader that ends as soon as `stopped` is set.
+pub(crate) struct StopReader<'s, R> {
+    pub(crate) inner: R,
+    pub(crate) stopped: &'s Cell<bool>,
+}
+
+impl<R: Read> Read for StopReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stopped.get() {
+            return Ok(0);
+        }
+        self.inner.read(buf)
+    }
+}
 
 /// Payload bytes after which a batch is handed over.
 pub const BATCH_PAYLOAD: usize = 256 * 1024;
@@ -319,17 +333,19 @@ mod tests {
             bytes: sample("tls-ok.pcap"),
             pos: 0,
         };
-        let options = crate::pipeline::Options::new(&[]);
+        let options = crate::pipeline::Options {
+            threads: 2,
+            ..crate::pipeline::Options::new(&[])
+        };
         let mut run = crate::pipeline::RunState::default();
-        let result =
-            crate::pipeline::analyze_split("endless", endless, &options, &mut run, &mut Broken);
-        let error = result.unwrap().unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
+        let result = crate::pipeline::analyze("endless", endless, &options, &mut run, &mut Broken);
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
         // The same on one thread.
         let endless = Endless {
             bytes: sample("tls-ok.pcap"),
             pos: 0,
         };
+        let options = crate::pipeline::Options::new(&[]);
         let result = crate::pipeline::analyze("endless", endless, &options, &mut run, &mut Broken);
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
