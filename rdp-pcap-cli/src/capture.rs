@@ -53,7 +53,7 @@ mod reader;
 mod tests;
 
 use blocks::State;
-use reader::{sniff, start, Input, Magic};
+use reader::{sniff, start, Magic, Source};
 
 /// The TCP flags byte (RFC 9293 section 3.1, with ECE/CWR from RFC 3168); unknown bits kept.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -483,13 +483,13 @@ pub fn read_capture_with<R: Read>(
     limits: &CaptureLimits,
     on_packet: &mut dyn FnMut(&TcpPacket<'_>),
 ) -> CaptureSummary {
-    let mut input = Input::new(reader);
-    let head_len = input.read_head();
+    let mut source = Source::new(reader);
+    let head_len = source.read_head();
     let mut state = State::new(limits);
-    let stop = start(&mut input, head_len, &mut state, on_packet);
+    let stop = start(&mut source, head_len, &mut state, on_packet);
     // A read error ends the input early, which the parser sees as a short file; the read
     // error is the real cause. A decompressing reader's errors carry their own problem.
-    let stop = match (input.error.take(), stop) {
+    let stop = match (source.error.take(), stop) {
         (Some(e), _) => Some(read_problem(e)),
         (None, stop) => stop,
     };

@@ -7,7 +7,7 @@ use pcap_parser::pcapng::{Block, OptionCode, SecretsType};
 use pcap_parser::PcapBlockOwned;
 
 use super::copies::Copies;
-use super::defrag::{DefragLimits, Reassembler};
+use super::defrag::{DefragLimits, Defragmenter};
 use super::{
     link, CaptureFormat, CaptureLimits, CaptureProblem, CaptureStats, CaptureSummary, TcpPacket,
 };
@@ -103,7 +103,7 @@ pub(super) struct State {
     /// Recent packets of a section with several interfaces, to drop their copies (made at the
     /// first packet of such a section).
     copies: Option<Copies>,
-    pub(super) defrag: Reassembler,
+    pub(super) defrag: Defragmenter,
 }
 
 impl State {
@@ -124,7 +124,7 @@ impl State {
             modified: false,
             interfaces: Vec::new(),
             copies: None,
-            defrag: Reassembler::new(DefragLimits {
+            defrag: Defragmenter::new(DefragLimits {
                 max_datagrams: limits.max_pending_datagrams,
                 max_bytes: limits.max_pending_fragment_bytes,
                 max_fragments: limits.max_fragments_per_datagram,

@@ -71,7 +71,7 @@ pub(super) struct Added {
 }
 
 #[derive(Debug)]
-pub(super) struct Reassembler {
+pub(super) struct Defragmenter {
     pending: HashMap<FragKey, Pending>,
     bytes: usize,
     limits: DefragLimits,
@@ -79,9 +79,9 @@ pub(super) struct Reassembler {
     next_sweep: Option<Timestamp>,
 }
 
-impl Reassembler {
+impl Defragmenter {
     pub(super) fn new(limits: DefragLimits) -> Self {
-        Reassembler {
+        Defragmenter {
             pending: HashMap::new(),
             bytes: 0,
             limits,
@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn out_of_order_and_overlap() {
-        let mut r = Reassembler::new(limits());
+        let mut r = Defragmenter::new(limits());
         assert!(r.add(key(1), 16, false, &[3; 8], ts(0)).completed.is_none());
         assert!(r.add(key(1), 0, true, &[1; 8], ts(0)).completed.is_none());
         let done = r.add(key(1), 4, true, &[2; 12], ts(0)).completed.unwrap();
@@ -306,7 +306,7 @@ mod tests {
 
     #[test]
     fn limits_evict_oldest_and_timeout_drops() {
-        let mut r = Reassembler::new(limits());
+        let mut r = Defragmenter::new(limits());
         for id in 0..5 {
             let added = r.add(key(id), 0, true, &[0; 8], ts(0));
             assert_eq!(added.dropped, u64::from(id == 4));
@@ -322,16 +322,16 @@ mod tests {
 
     #[test]
     fn oversize_and_inconsistent_fragments_are_dropped() {
-        let mut r = Reassembler::new(limits());
+        let mut r = Defragmenter::new(limits());
         assert_eq!(r.add(key(1), 65_530, true, &[0; 8], ts(0)).dropped, 1);
         assert_eq!(r.add(key(1), 0, false, &[0; 8], ts(0)).dropped, 0);
         // a second "last" fragment with another end contradicts the first
-        let mut r = Reassembler::new(limits());
+        let mut r = Defragmenter::new(limits());
         r.add(key(2), 8, false, &[0; 8], ts(0));
         assert_eq!(r.add(key(2), 16, false, &[0; 8], ts(0)).dropped, 2);
         assert_eq!(r.finish(), 0);
         // a datagram that cannot fit the byte budget at all
-        let mut r = Reassembler::new(limits());
+        let mut r = Defragmenter::new(limits());
         assert_eq!(r.add(key(3), 1000, true, &[0; 8], ts(0)).dropped, 1);
     }
 
@@ -340,7 +340,7 @@ mod tests {
     /// 100,000-byte budget. Fragments now cost their own bytes until the datagram completes.
     #[test]
     fn a_far_fragment_costs_its_own_bytes() {
-        let mut r = Reassembler::new(DefragLimits {
+        let mut r = Defragmenter::new(DefragLimits {
             max_bytes: 100_000,
             ..limits()
         });

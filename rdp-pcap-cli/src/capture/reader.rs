@@ -77,7 +77,7 @@ pub(super) fn sniff(head: &[u8]) -> Option<Magic> {
 /// The input, read in whole buffers: pcap-parser takes a short read for the end of the file,
 /// so each `read` fills the buffer unless the input really ends. Errors are kept here and
 /// reported as the end of input; the caller reports them after parsing stops.
-pub(super) struct Input<R> {
+pub(super) struct Source<R> {
     inner: R,
     /// The first bytes, read before picking the reader: HEAD_LEN, or a whole first pcapng
     /// Section Header Block (see `extend_head`).
@@ -89,9 +89,9 @@ pub(super) struct Input<R> {
     delivered: u64,
 }
 
-impl<R: Read> Input<R> {
+impl<R: Read> Source<R> {
     pub(super) fn new(inner: R) -> Self {
-        Input {
+        Source {
             inner,
             head: Vec::new(),
             head_pos: 0,
@@ -158,7 +158,7 @@ impl<R: Read> Input<R> {
     }
 }
 
-impl<R: Read> Read for Input<R> {
+impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut filled = 0usize;
         if let Some(head) = self.head.get(self.head_pos..self.head_len) {
@@ -181,7 +181,7 @@ impl<R: Read> Read for Input<R> {
 
 /// Picks the reader from the magic number and runs it; returns the fatal problem, if any.
 pub(super) fn start<R: Read>(
-    input: &mut Input<R>,
+    input: &mut Source<R>,
     head_len: usize,
     state: &mut State,
     on_packet: &mut dyn FnMut(&TcpPacket<'_>),

@@ -30,7 +30,7 @@
 //! - **Out-of-order** pieces are buffered per direction up to the byte and piece caps (and a
 //!   global byte cap). A piece is charged against the byte caps what it costs, not its
 //!   payload: its bytes plus its share of the B-tree and the allocator's overhead, and a
-//!   direction's first piece the tree's first node too (see `stream::PIECE_OVERHEAD`). Over a
+//!   direction's first piece the tree's first node too (see `direction::PIECE_OVERHEAD`). Over a
 //!   cap, the first hole is given up: [`TcpEvent::Gap`] with its length,
 //!   then the buffered data that follows. The same happens for every hole when the flow closes
 //!   for any reason. A FIN is delivered only when every byte before it has been delivered or
@@ -63,7 +63,7 @@
 #![warn(clippy::arithmetic_side_effects)]
 #![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
 
-mod stream;
+mod direction;
 #[cfg(test)]
 mod tests;
 
@@ -72,7 +72,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
-use stream::Stream;
+use direction::Direction;
 
 use crate::capture::TcpPacket;
 
@@ -255,7 +255,7 @@ pub struct ReassemblyConfig {
     pub max_flows: usize,
     /// Out-of-order data buffered per direction before a hole is given up (default 1 MiB),
     /// each piece charged its bytes plus 192 and a direction's first piece 656 more (what
-    /// the buffer really costs; see `stream::PIECE_OVERHEAD`).
+    /// the buffer really costs; see `direction::PIECE_OVERHEAD`).
     pub max_buffered_bytes_per_direction: usize,
     /// Out-of-order pieces buffered per direction before a hole is given up (default 256).
     pub max_ooo_segments_per_direction: usize,
@@ -381,8 +381,9 @@ impl FlowKey {
     }
 }
 
-/// Everything a stream needs to report an event and update counters.
-struct Ctx<'c, O: FlowObserver> {
+/// Where a direction delivers, for the packet being processed: the observer and its flow, the
+/// flow facts and counters to update, the caps, and the side, time and frame of the packet.
+struct Delivery<'c, O: FlowObserver> {
     observer: &'c mut O,
     flow: &'c mut O::Flow,
     info: &'c mut FlowInfo,
@@ -394,7 +395,7 @@ struct Ctx<'c, O: FlowObserver> {
     frame: u64,
 }
 
-impl<O: FlowObserver> Ctx<'_, O> {
+impl<O: FlowObserver> Delivery<'_, O> {
     fn emit(&mut self, ev: TcpEvent<'_>) {
         self.observer.event(self.flow, self.info, ev);
     }
@@ -406,7 +407,7 @@ struct Conn<F> {
     /// `None` while the flow waits for its orientation (see the module docs).
     flow: Option<F>,
     /// Client stream, server stream.
-    streams: [Stream; 2],
+    streams: [Direction; 2],
 }
 
 const NIL: usize = usize::MAX;
@@ -733,7 +734,7 @@ impl<O: FlowObserver> Reassembler<O> {
                 rst: [false; 2],
             },
             flow: None,
-            streams: [Stream::new(window), Stream::new(window)],
+            streams: [Direction::new(window), Direction::new(window)],
         }
     }
 
@@ -826,7 +827,7 @@ impl<O: FlowObserver> Reassembler<O> {
             Side::Client => (client, server),
             Side::Server => (server, client),
         };
-        let mut ctx = Ctx {
+        let mut ctx = Delivery {
             observer,
             flow,
             info,
@@ -893,7 +894,7 @@ impl<O: FlowObserver> Reassembler<O> {
         };
         let (ts, frame) = (conn.info.last_ts, conn.info.last_frame);
         let [client, server] = &mut conn.streams;
-        let mut ctx = Ctx {
+        let mut ctx = Delivery {
             observer: &mut self.observer,
             flow: &mut flow,
             info: &mut conn.info,

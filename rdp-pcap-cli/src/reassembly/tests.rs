@@ -429,7 +429,9 @@ fn gap_when_segment_cap_exceeded() {
 fn gap_when_byte_cap_exceeded() {
     // Room for one three-byte piece (with what it costs besides its bytes), not two.
     let cfg = ReassemblyConfig {
-        max_buffered_bytes_per_direction: stream::FIRST_NODE_COST + stream::PIECE_OVERHEAD + 5,
+        max_buffered_bytes_per_direction: direction::FIRST_NODE_COST
+            + direction::PIECE_OVERHEAD
+            + 5,
         ..Default::default()
     };
     let mut h = H::with(cfg);
@@ -448,14 +450,14 @@ fn a_buffered_piece_is_charged_what_it_costs() {
     handshake(&mut h);
     // One byte beyond a hole: its allocation, its entry and the tree's first node.
     h.c("PA", CI + 2, SI + 1, b"x");
-    let one = stream::FIRST_NODE_COST + stream::PIECE_OVERHEAD + 1;
+    let one = direction::FIRST_NODE_COST + direction::PIECE_OVERHEAD + 1;
     assert_eq!(one, 849);
     assert_eq!(h.r.buffered_total, one);
     h.c("PA", CI + 4, SI + 1, b"yz");
-    assert_eq!(h.r.buffered_total, one + stream::PIECE_OVERHEAD + 2);
+    assert_eq!(h.r.buffered_total, one + direction::PIECE_OVERHEAD + 2);
     // The other direction has a tree of its own.
     h.s("PA", SI + 3, CI + 1, b"q");
-    assert_eq!(h.r.buffered_total, 2 * one + stream::PIECE_OVERHEAD + 2);
+    assert_eq!(h.r.buffered_total, 2 * one + direction::PIECE_OVERHEAD + 2);
     // Holes filled: everything delivered, nothing held, nothing charged.
     h.c("PA", CI + 1, SI + 1, b"w");
     h.c("PA", CI + 3, SI + 1, b"y");
@@ -494,7 +496,7 @@ fn the_global_cap_holds_for_many_connections_of_tiny_pieces() {
         max_buffered_bytes_total: cap,
         ..Default::default()
     };
-    let piece = stream::PIECE_OVERHEAD + 1;
+    let piece = direction::PIECE_OVERHEAD + 1;
     let mut h = H::with(cfg);
     let mut most = 0;
     for i in 0..2000_u16 {
@@ -511,7 +513,7 @@ fn the_global_cap_holds_for_many_connections_of_tiny_pieces() {
     }
     // Never more than the cap: the direction that goes over it gives up its holes at once.
     assert!(most <= cap, "{most}");
-    assert!(most > cap - stream::FIRST_NODE_COST - piece, "{most}");
+    assert!(most > cap - direction::FIRST_NODE_COST - piece, "{most}");
     let st = h.r.stats().clone();
     assert!(st.ooo_dropped_over_cap > 900_000, "{st:?}");
     let (_, st) = h.finish();
