@@ -1,7 +1,8 @@
 //! The layering rule of the CLI, checked on its sources: the capture reader and the TCP
 //! reassembler know no RDP. They may speak `rdp-wire`'s root vocabulary (`Side`, `Timestamp`,
-//! `Endpoints`) and nothing else of it: no parser, no analyzer. What a flow carries is the
-//! observer's business (`pipeline.rs`), which gives the reassembler its orientation hints.
+//! `Endpoints`) and use its value-set macros, and nothing else of it: no parser, no analyzer.
+//! What a flow carries is the observer's business (`session.rs`), which gives the reassembler
+//! its orientation hints.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::{Path, PathBuf};
@@ -9,8 +10,10 @@ use std::path::{Path, PathBuf};
 /// The crate name as it appears in paths, spelt so that this file does not mention it.
 const CRATE: &str = concat!("rdp", "_wire");
 
-/// What the protocol-neutral layers may name from it.
-const VOCABULARY: [&str; 3] = ["Side", "Timestamp", "Endpoints"];
+/// What the protocol-neutral layers may name from it: the root vocabulary, and the macros for
+/// open value sets (flag words, code points), which know no protocol (the capture reader's
+/// `TcpFlags` is made with `open_flags!` once rdp-wire exports it).
+const VOCABULARY: [&str; 5] = ["Side", "Timestamp", "Endpoints", "open_flags", "open_enum"];
 
 /// The sources of the protocol-neutral layers: `capture.rs`, `capture/` and `reassembly/`.
 fn neutral_sources() -> Vec<PathBuf> {
@@ -97,6 +100,7 @@ fn the_check_sees_what_it_forbids() {
     let x = |s: &str| s.replace("W", CRATE);
     assert!(violations(&x("use W::{Side, Timestamp};")).is_empty());
     assert!(violations(&x("pub use W::Side;")).is_empty());
+    assert!(violations(&x("W::open_flags! {")).is_empty());
     assert!(violations(&x("let t = W::Timestamp(0); // my_W::x224")).is_empty());
     assert_eq!(violations(&x("W::x224::looks_like(p)")), [x("W::x224")]);
     assert_eq!(

@@ -815,7 +815,7 @@ const TLS_OK_X224_CC: &[u8] = &[
 ];
 
 /// The reassembler knows no RDP: recognising a Connection Request is the observer's
-/// (`pipeline.rs`, whose tests hold the X.224 detector's cases). Here the test observer hints
+/// (`session.rs`, whose tests hold the X.224 detector's cases). Here the test observer hints
 /// that the sender of the CR's first bytes is the client.
 #[test]
 fn mid_stream_x224_sender_is_client_even_on_lower_port() {
