@@ -225,13 +225,13 @@ fn consume(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
     use std::io;
 
-    fn sample(name: &str) -> Vec<u8> {
+    pub(crate) fn sample(name: &str) -> Vec<u8> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../samples")
             .join(name);
@@ -274,9 +274,9 @@ mod tests {
     }
 
     /// A capture without end: the file header of `bytes`, then its records over and over.
-    struct Endless {
-        bytes: Vec<u8>,
-        pos: usize,
+    pub(crate) struct Endless {
+        pub(crate) bytes: Vec<u8>,
+        pub(crate) pos: usize,
     }
 
     impl Read for Endless {
@@ -307,47 +307,6 @@ mod tests {
         .unwrap();
         assert_eq!(seen, 3);
         assert!(summary.stats.packets >= 3);
-    }
-
-    /// Fails to write anything.
-    struct Broken;
-
-    impl crate::report::Reporter for Broken {
-        fn connection(&mut self, _: &crate::record::ConnectionRecord) -> io::Result<()> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-        fn capture(&mut self, _: &crate::record::CaptureReport) -> io::Result<()> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-        fn input_problem(&mut self, _: &crate::record::InputProblem) -> io::Result<()> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-        fn finish(&mut self, _: &crate::report::Summary) -> io::Result<()> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-    }
-
-    #[test]
-    fn a_report_that_cannot_be_written_stops_the_reading() {
-        let endless = Endless {
-            bytes: sample("tls-ok.pcap"),
-            pos: 0,
-        };
-        let options = crate::pipeline::Options {
-            threads: 2,
-            ..crate::pipeline::Options::new(&[])
-        };
-        let mut run = crate::pipeline::RunState::default();
-        let result = crate::pipeline::analyze("endless", endless, &options, &mut run, &mut Broken);
-        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
-        // The same on one thread.
-        let endless = Endless {
-            bytes: sample("tls-ok.pcap"),
-            pos: 0,
-        };
-        let options = crate::pipeline::Options::new(&[]);
-        let result = crate::pipeline::analyze("endless", endless, &options, &mut run, &mut Broken);
-        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
 
     #[test]

@@ -92,3 +92,52 @@ fn analyze_records<R: Read + Send>(
     });
     session.finish(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::decoder::tests::{sample, Endless};
+
+    /// Fails to write anything.
+    struct Broken;
+
+    impl crate::report::Reporter for Broken {
+        fn connection(&mut self, _: &crate::record::ConnectionRecord) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn capture(&mut self, _: &crate::record::CaptureReport) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn input_problem(&mut self, _: &crate::record::InputProblem) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn finish(&mut self, _: &crate::report::Summary) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_stops_the_reading() {
+        let endless = Endless {
+            bytes: sample("tls-ok.pcap"),
+            pos: 0,
+        };
+        let options = Options {
+            threads: 2,
+            ..Options::new(&[])
+        };
+        let mut run = RunState::default();
+        let result = analyze("endless", endless, &options, &mut run, &mut Broken);
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+        // The same on one thread.
+        let endless = Endless {
+            bytes: sample("tls-ok.pcap"),
+            pos: 0,
+        };
+        let options = Options::new(&[]);
+        let result = analyze("endless", endless, &options, &mut run, &mut Broken);
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+    }
+}
