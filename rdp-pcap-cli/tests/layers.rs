@@ -115,3 +115,147 @@ fn the_check_sees_what_it_forbids() {
     assert!(violations(&x("/// the clock of W, no path")).is_empty());
     assert_eq!(violations(&x("/// see W::tls")), [x("W::tls")]);
 }
+
+/// The modules of the analysis, one per job: reading, decoding on a second thread, reassembly,
+/// the session, the output, and the ways in.
+const JOBS: [&str; 7] = [
+    "capture",
+    "decoder",
+    "reassembly",
+    "session",
+    "output",
+    "pipeline",
+    "merge",
+];
+
+/// The code of a source file without comments and without its inline unit tests (everything
+/// from `#[cfg(test)] mod tests {` on).
+fn code(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let end = lines
+        .windows(2)
+        .position(|w| w[0].trim() == "#[cfg(test)]" && w[1].trim_start().starts_with("mod tests {"))
+        .unwrap_or(lines.len());
+    lines[..end]
+        .iter()
+        .map(|line| line.split("//").next().unwrap_or("").to_string())
+        .collect()
+}
+
+/// The files of module `name` of `dir` (`name.rs` and everything under `name/`, tests aside).
+fn module_files(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut files = vec![dir.join(format!("{name}.rs"))];
+    if let Ok(entries) = std::fs::read_dir(dir.join(name)) {
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.file_name().is_some_and(|n| n != "tests.rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.retain(|p| p.is_file());
+    files.sort();
+    files
+}
+
+/// Which of `names` the files name through `prefix` (`crate::` or `super::`).
+fn uses(files: &[PathBuf], prefix: &str, names: &[&str], own: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for file in files {
+        for line in code(file) {
+            for name in names {
+                let needle = format!("{prefix}{name}");
+                let named = line.match_indices(&needle).any(|(at, _)| {
+                    let after = line[at + needle.len()..].chars().next();
+                    !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                if *name != own && named && !found.contains(&name.to_string()) {
+                    found.push(name.to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// A cycle in `edges` (module, the modules it names), if any, as a path.
+fn cycle(edges: &[(String, Vec<String>)]) -> Option<Vec<String>> {
+    fn visit(
+        at: &str,
+        edges: &[(String, Vec<String>)],
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|m| m == at) {
+            let mut found = path[start..].to_vec();
+            found.push(at.to_string());
+            return Some(found);
+        }
+        if done.iter().any(|m| m == at) {
+            return None;
+        }
+        path.push(at.to_string());
+        let next = edges.iter().find(|(m, _)| m == at).map(|(_, n)| n.clone());
+        for n in next.unwrap_or_default() {
+            if let Some(found) = visit(&n, edges, path, done) {
+                return Some(found);
+            }
+        }
+        path.pop();
+        done.push(at.to_string());
+        None
+    }
+    let mut done = Vec::new();
+    edges
+        .iter()
+        .find_map(|(m, _)| visit(m, edges, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_analysis_modules_import_each_other_one_way() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let edges: Vec<(String, Vec<String>)> = JOBS
+        .iter()
+        .map(|job| {
+            let files = module_files(&src, job);
+            assert!(!files.is_empty(), "no source for {job}");
+            (job.to_string(), uses(&files, "crate::", &JOBS, job))
+        })
+        .collect();
+    assert_eq!(
+        cycle(&edges),
+        None,
+        "modules that import each other: {edges:?}"
+    );
+}
+
+#[test]
+fn the_capture_reader_parts_import_each_other_one_way() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/capture");
+    let parts = ["blocks", "copies", "decode", "defrag", "link", "reader"];
+    let edges: Vec<(String, Vec<String>)> = parts
+        .iter()
+        .map(|part| {
+            let file = dir.join(format!("{part}.rs"));
+            (part.to_string(), uses(&[file], "super::", &parts, part))
+        })
+        .collect();
+    assert_eq!(
+        cycle(&edges),
+        None,
+        "capture parts that import each other: {edges:?}"
+    );
+}
+
+#[test]
+fn the_cycle_check_finds_cycles() {
+    let edge = |m: &str, to: &[&str]| (m.to_string(), to.iter().map(|s| s.to_string()).collect());
+    let ok = [edge("a", &["b"]), edge("b", &["c"]), edge("c", &[])];
+    assert_eq!(cycle(&ok), None);
+    let circle = [edge("a", &["b"]), edge("b", &["c"]), edge("c", &["a"])];
+    assert_eq!(
+        cycle(&circle),
+        Some(vec!["a".into(), "b".into(), "c".into(), "a".into()])
+    );
+}
