@@ -11,7 +11,7 @@ use std::io;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rdp_benches::{generate, load_mix, workspace_root, Plan};
-use rdp_pcap::pipeline::{analyze, analyze_split, Options, RunState};
+use rdp_pcap::pipeline::{analyze, Options, RunState};
 use rdp_pcap::report::{self, Format};
 
 fn capture() -> Vec<u8> {
@@ -42,6 +42,10 @@ fn capture() -> Vec<u8> {
 fn pipeline(c: &mut Criterion) {
     let data = capture();
     let options = Options::new(&[]);
+    let two_threads = Options {
+        threads: 2,
+        ..Options::new(&[])
+    };
     let mut g = c.benchmark_group("pipeline");
     g.throughput(Throughput::Bytes(u64::try_from(data.len()).unwrap_or(0)));
     g.sample_size(20);
@@ -64,14 +68,14 @@ fn pipeline(c: &mut Criterion) {
         b.iter(|| {
             let mut reporter = report::reporter(Format::Jsonl, Box::new(io::sink()), false);
             let mut run = RunState::default();
-            let rep = analyze_split(
+            let rep = analyze(
                 "bench",
                 black_box(&data[..]),
-                &options,
+                &two_threads,
                 &mut run,
                 &mut *reporter,
             );
-            black_box(rep.map(|r| r.map(|r| r.connections_reported)))
+            black_box(rep.map(|r| r.connections_reported))
         })
     });
     g.finish();

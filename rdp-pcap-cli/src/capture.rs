@@ -37,9 +37,10 @@
 #![warn(clippy::arithmetic_side_effects)]
 #![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
 
-use std::fmt;
 use std::io::{self, Read};
 use std::net::SocketAddr;
+
+use rdp_wire::Timestamp;
 
 mod blocks;
 mod copies;
@@ -51,73 +52,7 @@ mod reader;
 mod tests;
 
 use blocks::State;
-use reader::{sniff, start, Input, Magic};
-
-/// A capture timestamp: seconds and nanoseconds since the Unix epoch, UTC.
-///
-/// INVARIANT: `nanos < 1_000_000_000` for values built by this module, which makes the derived
-/// ordering the chronological one.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp {
-    /// Whole seconds since 1970-01-01T00:00:00Z (negative before).
-    pub secs: i64,
-    /// Nanoseconds within the second.
-    pub nanos: u32,
-}
-
-impl Timestamp {
-    const NANOS_PER_SEC: i128 = 1_000_000_000;
-
-    /// Builds a timestamp, carrying excess nanoseconds into the seconds.
-    pub fn new(secs: i64, nanos: u64) -> Self {
-        Self::from_nanos(
-            i128::from(secs)
-                .saturating_mul(Self::NANOS_PER_SEC)
-                .saturating_add(i128::from(nanos)),
-        )
-    }
-
-    /// Nanoseconds since the epoch.
-    pub fn as_nanos(self) -> i128 {
-        // Cannot overflow: |i64| * 1e9 + 1e9 is far below i128::MAX.
-        i128::from(self.secs)
-            .saturating_mul(Self::NANOS_PER_SEC)
-            .saturating_add(i128::from(self.nanos))
-    }
-
-    /// The timestamp `nanos` nanoseconds after the epoch, clamped to the representable range.
-    pub fn from_nanos(nanos: i128) -> Self {
-        let secs = nanos.div_euclid(Self::NANOS_PER_SEC);
-        let frac = nanos.rem_euclid(Self::NANOS_PER_SEC);
-        match (i64::try_from(secs), u32::try_from(frac)) {
-            (Ok(secs), Ok(nanos)) => Timestamp { secs, nanos },
-            _ if secs < 0 => Timestamp {
-                secs: i64::MIN,
-                nanos: 0,
-            },
-            _ => Timestamp {
-                secs: i64::MAX,
-                nanos: 999_999_999,
-            },
-        }
-    }
-}
-
-impl fmt::Display for Timestamp {
-    /// Seconds with nine decimals, as tshark prints `frame.time_epoch`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.as_nanos();
-        let sign = if n < 0 { "-" } else { "" };
-        let abs = n.unsigned_abs();
-        let per = Self::NANOS_PER_SEC.unsigned_abs();
-        // `per` is a non-zero constant: the checked operations cannot fail.
-        let (secs, nanos) = (
-            abs.checked_div(per).unwrap_or(0),
-            abs.checked_rem(per).unwrap_or(0),
-        );
-        write!(f, "{sign}{secs}.{nanos:09}")
-    }
-}
+use reader::{sniff, start, Magic, Source};
 
 rdp_wire::open_flags! {
     /// The TCP flags byte (RFC 9293 section 3.1, with ECE/CWR from RFC 3168); unknown bits kept.
@@ -168,7 +103,8 @@ impl TcpFlags {
     }
 }
 
-/// One TCP segment as captured.
+/// One TCP segment as captured: what the capture reader hands out and the reassembler takes
+/// in (one type from file to reassembly; the second decoding thread hands it over too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TcpPacket<'a> {
     /// 1-based number of the packet record in the file, as tshark numbers frames; for a
@@ -196,6 +132,28 @@ pub struct TcpPacket<'a> {
     pub payload_truncated: bool,
     /// The segment was rebuilt from IP fragments.
     pub reassembled: bool,
+}
+
+impl TcpPacket<'_> {
+    /// This packet with `payload` for its payload and no TCP options: the form in which a
+    /// decoded packet outlives the reader's buffer (`decoder.rs` copies payloads, not options,
+    /// which nothing past the capture reader reads).
+    pub fn with_payload<'p>(&self, payload: &'p [u8]) -> TcpPacket<'p> {
+        TcpPacket {
+            frame: self.frame,
+            ts: self.ts,
+            src: self.src,
+            dst: self.dst,
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            window: self.window,
+            options: &[],
+            payload,
+            payload_truncated: self.payload_truncated,
+            reassembled: self.reassembled,
+        }
+    }
 }
 
 /// Counters over one capture. Every packet record lands in exactly one of `tcp_packets`,
@@ -484,13 +442,13 @@ pub fn read_capture_with<R: Read>(
     limits: &CaptureLimits,
     on_packet: &mut dyn FnMut(&TcpPacket<'_>),
 ) -> CaptureSummary {
-    let mut input = Input::new(reader);
-    let head_len = input.read_head();
+    let mut source = Source::new(reader);
+    let head_len = source.read_head();
     let mut state = State::new(limits);
-    let stop = start(&mut input, head_len, &mut state, on_packet);
+    let stop = start(&mut source, head_len, &mut state, on_packet);
     // A read error ends the input early, which the parser sees as a short file; the read
     // error is the real cause. A decompressing reader's errors carry their own problem.
-    let stop = match (input.error.take(), stop) {
+    let stop = match (source.error.take(), stop) {
         (Some(e), _) => Some(read_problem(e)),
         (None, stop) => stop,
     };

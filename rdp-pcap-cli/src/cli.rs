@@ -432,15 +432,13 @@ impl<W: Write> Write for BesideBar<'_, W> {
     }
 }
 
+/// `rdp-pcap analyze`: every input analysed and reported, then the exit status.
 fn analyze(
     args: &AnalyzeArgs,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
     terminal: Terminal,
 ) -> i32 {
-    let mut options = Options::new(&args.ports);
-    options.timeline = args.timeline;
-    let color = colored(args.color, terminal, std::env::var_os("NO_COLOR").is_some());
     // Everything written while a progress bar may be on the screen goes beside it; problem
     // lines whole, so that the bar is never drawn in the middle of one.
     let shown = Shown::default();
@@ -448,71 +446,59 @@ fn analyze(
         inner: stderr,
         shown: &shown,
     });
-    let stdout = BesideBar {
-        inner: stdout,
-        shown: &shown,
-    };
-    // Large writes: a report of many connections is tens of megabytes of JSON.
-    let out = io::BufWriter::with_capacity(256 * 1024, stdout);
-    let mut inner = report::reporter(args.format, Box::new(out), color);
-    if args.fail_on != FailOn::Never {
-        // The status must cover every connection, even after the reader went away.
-        inner = Box::new(report::UntilPipeCloses::new(inner));
-    }
+    let reporter = report_writer(args, stdout, terminal, &shown);
     let mut a = Analysis {
-        reporter: report::Tally::new(inner),
+        reporter: report::Tally::new(reporter),
         stderr: &mut stderr,
         status: EXIT_OK,
         write_error: None,
         run: RunState::default(),
-        options,
+        options: analysis_options(args),
     };
-    let decode_thread = match args.threads {
-        Some(n) => n >= 2,
-        None => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
-    };
-    let expanded = input::expand(&args.inputs, args.recursive);
-    a.reporter.skipped_files(expanded.skipped_files);
-    let mut items = expanded.items;
-    if args.merge && items.iter().filter(|item| item.is_ok()).count() > 1 {
-        a.merged(std::mem::take(&mut items));
-    }
-    for item in items {
-        if a.write_error.is_some() {
-            break;
-        }
-        match item {
-            Ok(input) => a.one(&input, decode_thread, terminal, &shown),
-            Err((name, message)) => a.problem(name, message),
-        }
-    }
+    a.inputs(args, terminal, &shown);
     let summary = a.reporter.summary();
     if a.write_error.is_none() {
         a.write_error = a.reporter.finish(&summary).err();
     }
-    match a.write_error {
-        // The reader went away (`| head`): not worth a message. Without `--fail-on` the run
-        // stopped there; with it, `UntilPipeCloses` kept it going and the status below holds.
-        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => return a.status,
-        Some(e) => {
-            let _ = writeln!(
-                a.stderr,
-                "rdp-pcap: cannot write: {}",
-                input::io_message(&e)
-            );
-            return EXIT_INPUT;
-        }
-        None => {}
-    }
-    let threshold = match args.fail_on {
-        FailOn::Error => Some(rdp_wire::analyzer::Severity::Error),
-        FailOn::Warning => Some(rdp_wire::analyzer::Severity::Warning),
-        FailOn::Never => None,
+    a.exit_status(args.fail_on, &summary)
+}
+
+/// The user's choices for the analysis: ports, timeline, threads (by default two when the
+/// machine has two cores or more).
+fn analysis_options(args: &AnalyzeArgs) -> Options {
+    let decode_thread = match args.threads {
+        Some(n) => n >= 2,
+        None => std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2),
     };
-    if a.status == EXIT_OK && threshold.is_some_and(|t| summary.worst.is_some_and(|w| w >= t)) {
-        return EXIT_FINDINGS;
+    Options {
+        timeline: args.timeline,
+        threads: if decode_thread { 2 } else { 1 },
+        ..Options::new(&args.ports)
     }
-    a.status
+}
+
+/// The reporter of `--format`, writing to `stdout` beside the progress bar, in large writes
+/// (a report of many connections is tens of megabytes of JSON).
+fn report_writer<'w>(
+    args: &AnalyzeArgs,
+    stdout: &'w mut dyn Write,
+    terminal: Terminal,
+    shown: &'w Shown,
+) -> Box<dyn report::Reporter + 'w> {
+    let color = colored(args.color, terminal, std::env::var_os("NO_COLOR").is_some());
+    let out = io::BufWriter::with_capacity(
+        256 * 1024,
+        BesideBar {
+            inner: stdout,
+            shown,
+        },
+    );
+    let reporter = report::reporter(args.format, Box::new(out), color);
+    if args.fail_on == FailOn::Never {
+        return reporter;
+    }
+    // The status must cover every connection, even after the reader went away.
+    Box::new(report::UntilPipeCloses::new(reporter))
 }
 
 /// One run of `analyze` over its inputs: where the report and problem lines go, the status so
@@ -527,6 +513,56 @@ struct Analysis<'w, 'e> {
 }
 
 impl Analysis<'_, '_> {
+    /// The inputs given (files, directory members, standard input), one by one or, with
+    /// `--merge`, as one capture; until writing the report fails.
+    fn inputs(&mut self, args: &AnalyzeArgs, terminal: Terminal, shown: &Shown) {
+        let expanded = input::expand(&args.inputs, args.recursive);
+        self.reporter.skipped_files(expanded.skipped_files);
+        let mut items = expanded.items;
+        if args.merge && items.iter().filter(|item| item.is_ok()).count() > 1 {
+            self.merged(std::mem::take(&mut items));
+        }
+        for item in items {
+            if self.write_error.is_some() {
+                break;
+            }
+            match item {
+                Ok(input) => self.one(&input, terminal, shown),
+                Err((name, message)) => self.problem(name, message),
+            }
+        }
+    }
+
+    /// The status once the report is written: a write error's (none when the reader went
+    /// away), an input problem's, or whether a finding reached `fail_on`.
+    fn exit_status(&mut self, fail_on: FailOn, summary: &report::Summary) -> i32 {
+        match self.write_error.take() {
+            // The reader went away (`| head`): not worth a message. Without `--fail-on` the run
+            // stopped there; with it, `UntilPipeCloses` kept it going and the status below holds.
+            Some(e) if e.kind() == io::ErrorKind::BrokenPipe => return self.status,
+            Some(e) => {
+                let _ = writeln!(
+                    self.stderr,
+                    "rdp-pcap: cannot write: {}",
+                    input::io_message(&e)
+                );
+                return EXIT_INPUT;
+            }
+            None => {}
+        }
+        let threshold = match fail_on {
+            FailOn::Error => Some(rdp_wire::analyzer::Severity::Error),
+            FailOn::Warning => Some(rdp_wire::analyzer::Severity::Warning),
+            FailOn::Never => None,
+        };
+        if self.status == EXIT_OK
+            && threshold.is_some_and(|t| summary.worst.is_some_and(|w| w >= t))
+        {
+            return EXIT_FINDINGS;
+        }
+        self.status
+    }
+
     /// An input that could not be read at all: one line on stderr, and an entry in the report.
     fn problem(&mut self, input: String, message: String) {
         self.status = EXIT_INPUT;
@@ -583,8 +619,8 @@ impl Analysis<'_, '_> {
     }
 
     /// One input: opened, decompressed when it is compressed, decoded on a second thread when
-    /// `decode_thread`, with a progress display on a terminal.
-    fn one(&mut self, input: &Input, decode_thread: bool, terminal: Terminal, shown: &Shown) {
+    /// the options say so, with a progress display on a terminal.
+    fn one(&mut self, input: &Input, terminal: Terminal, shown: &Shown) {
         let name = input.name();
         let (raw, bar): (Box<dyn io::Read + Send>, _) = match input {
             // Its size is unknown: the display says how much was read, and how fast.
@@ -604,23 +640,16 @@ impl Analysis<'_, '_> {
         };
         shown.show(bar.clone());
         // The display counts the bytes read: compressed ones, for a compressed capture.
-        let (compression, mut source) = match input::decompress(counted(raw, bar.as_ref())) {
+        let (compression, source) = match input::decompress(counted(raw, bar.as_ref())) {
             Ok(opened) => opened,
             Err(e) => {
                 shown.clear();
                 return self.problem(name, input::io_message(&e));
             }
         };
-        // The capture is decoded on a second thread while this one analyses; if no thread can
-        // be started, nothing more has been read and it is all done here.
+        // On a second thread when the options say so (`pipeline::analyze`).
         let (options, run) = (&self.options, &mut self.run);
-        let split = decode_thread
-            .then(|| pipeline::analyze_split(&name, &mut source, options, run, &mut self.reporter))
-            .flatten();
-        let result = match split {
-            Some(result) => result,
-            None => pipeline::analyze(&name, source, options, run, &mut self.reporter),
-        };
+        let result = pipeline::analyze(&name, source, options, run, &mut self.reporter);
         shown.clear();
         let result = result.map(|mut report| {
             report.compression = compression;

@@ -11,7 +11,7 @@ pub mod synth;
 
 use std::io;
 
-use crate::pipeline::{analyze, analyze_split, Options, RunState};
+use crate::pipeline::{analyze, Options, RunState};
 use crate::record::{CaptureReport, ConnectionRecord, InputProblem};
 use crate::report::{reporter, Format, Reporter, Summary};
 
@@ -119,15 +119,11 @@ fn json_lines(data: &[u8], split: bool) -> (Vec<u8>, String) {
     let report = {
         let mut reporter = reporter(Format::Jsonl, Box::new(&mut out), false);
         let mut run = RunState::default();
-        let options = Options::new(&[]);
-        let result = if split {
-            match analyze_split("fuzz", data, &options, &mut run, reporter.as_mut()) {
-                Some(result) => result,
-                None => panic!("no thread for the decoding"),
-            }
-        } else {
-            analyze("fuzz", data, &options, &mut run, reporter.as_mut())
+        let options = Options {
+            threads: if split { 2 } else { 1 },
+            ..Options::new(&[])
         };
+        let result = analyze("fuzz", data, &options, &mut run, reporter.as_mut());
         let written = result.and_then(|report| {
             reporter.capture(&report)?;
             // Writes the lines still pending.

@@ -6,6 +6,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod decoder;
 pub mod explain;
 pub mod fix;
 #[doc(hidden)]
@@ -13,8 +14,9 @@ pub mod fuzzing;
 pub mod input;
 pub mod links;
 pub mod merge;
+pub mod output;
 pub mod pipeline;
 pub mod reassembly;
 pub mod record;
 pub mod report;
-pub mod split;
+pub mod session;

@@ -5,7 +5,7 @@
 //! # Opening files only when the merge reaches them
 //! Each file is first read up to its first TCP segment, for that segment's time ([`prepare`]).
 //! The merge then opens a file when its first time is due: when no open file has an earlier
-//! segment left. Each open file is decoded on a thread of its own ([`crate::split`]), in small
+//! segment left. Each open file is decoded on a thread of its own ([`crate::decoder`]), in small
 //! batches (`MERGE_BATCHES`); a file is closed when its last segment has been merged. The
 //! files of a ring buffer follow each other in time, so one or two are open at once however
 //! many there are; files whose times overlap are open together, as they must be.
@@ -24,13 +24,16 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, Read};
 
+use rdp_wire::Timestamp;
+
 use crate::capture::{self, CaptureFormat, CaptureStats, CaptureSummary, TcpPacket};
+use crate::decoder::{self, Batch, BatchLimits, Decoder, StopReader};
 use crate::input::{self, Compression, Input};
-use crate::pipeline::{Options, Output, RunState, Session, StopReader};
-use crate::reassembly::Segment;
+use crate::output::{Output, RunState};
+use crate::pipeline::Options;
 use crate::record::CaptureReport;
 use crate::report::Reporter;
-use crate::split::{self, Batch, BatchLimits, Decoder};
+use crate::session::{tag_frame, Session};
 
 /// Batches of each open file: 64 KiB of payload or 512 segments, two queued, so that each open
 /// file holds under half a mebibyte of decoded segments (plus its capture reader's buffer).
@@ -40,26 +43,6 @@ pub(crate) const MERGE_BATCHES: BatchLimits = BatchLimits {
     queued: 2,
 };
 
-/// Bits of a tagged frame number that hold the frame number within its file.
-const FRAME_BITS: u32 = 40;
-/// The largest frame number a tag keeps (about 10^12: a file of that many records is over
-/// 16 TiB); larger ones are clamped.
-const MAX_FRAME: u64 = (1 << FRAME_BITS) - 1;
-/// The largest file index a tag keeps (16,777,215); later files are clamped to it.
-const MAX_FILE: u64 = (1 << (64 - FRAME_BITS)) - 1;
-
-/// A frame number that says which file (`file`, in the order given) it is in.
-pub fn tag_frame(file: usize, frame: u64) -> u64 {
-    let file = u64::try_from(file).unwrap_or(MAX_FILE).min(MAX_FILE);
-    (file << FRAME_BITS) | frame.min(MAX_FRAME)
-}
-
-/// The file and frame number of a [`tag_frame`] tag.
-pub fn untag_frame(tagged: u64) -> (usize, u64) {
-    let file = usize::try_from(tagged >> FRAME_BITS).unwrap_or(usize::MAX);
-    (file, tagged & MAX_FRAME)
-}
-
 /// One input to merge, read up to its first TCP segment.
 #[derive(Debug)]
 pub struct Prepared {
@@ -67,7 +50,7 @@ pub struct Prepared {
     name: String,
     /// The first TCP segment's time; `None` for standard input (opened at once, since it
     /// cannot be read twice) and for a file read to its end already (below).
-    first_ns: Option<i128>,
+    first_ts: Option<Timestamp>,
     /// A file without TCP segments was read whole while looking for the first: its summary.
     done: Option<(Option<Compression>, CaptureSummary)>,
 }
@@ -83,7 +66,7 @@ pub fn prepare(inputs: Vec<Input>) -> (Vec<Prepared>, Vec<(String, String)>) {
             ready.push(Prepared {
                 input,
                 name,
-                first_ns: None,
+                first_ts: None,
                 done: None,
             });
             continue;
@@ -104,7 +87,7 @@ pub fn prepare(inputs: Vec<Input>) -> (Vec<Prepared>, Vec<(String, String)>) {
         };
         let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
             if first.is_none() {
-                first = Some(pkt.ts.as_nanos());
+                first = Some(pkt.ts);
                 stopped.set(true);
             }
         });
@@ -112,7 +95,7 @@ pub fn prepare(inputs: Vec<Input>) -> (Vec<Prepared>, Vec<(String, String)>) {
         ready.push(Prepared {
             input,
             name,
-            first_ns: first,
+            first_ts: first,
             done,
         });
     }
@@ -140,10 +123,10 @@ struct Open<'scope> {
 impl Open<'_> {
     /// The time of the next segment, fetching the next batch when this one is used up;
     /// `None` once the file has no more.
-    fn next_ns(&mut self) -> Option<i128> {
+    fn next_ts(&mut self) -> Option<Timestamp> {
         loop {
             if let Some((seg, _, _)) = self.batch.segments.get(self.next) {
-                return Some(seg.ts_ns);
+                return Some(seg.ts);
             }
             let batch = self.decoder.batches.recv().ok()?;
             let used = std::mem::replace(&mut self.batch, batch);
@@ -170,7 +153,13 @@ pub fn analyze(
     let name = merged_name(&names);
     let mut out = Output::new(run, reporter);
     let mut sink = |rec| out.record(rec);
-    let mut session = Session::merged(&name, names.clone(), options, &mut sink);
+    let mut session = Session::merged(
+        &name,
+        names.clone(),
+        &options.ports,
+        options.timeline,
+        &mut sink,
+    );
     let mut extra: Vec<(usize, String)> = Vec::new();
     let (finished, _) = merge(files, &mut session, &mut extra);
     let summaries: Vec<(Option<Compression>, &CaptureSummary)> =
@@ -228,7 +217,7 @@ fn merge(
 ) -> (Finished, usize) {
     let mut finished: Finished = files.iter().map(|_| None).collect();
     // Files not opened yet, by their first segment's time (standard input first).
-    let mut pending: BinaryHeap<Reverse<(i128, usize)>> = BinaryHeap::new();
+    let mut pending: BinaryHeap<Reverse<(Timestamp, usize)>> = BinaryHeap::new();
     let mut inputs: Vec<Option<Input>> = Vec::new();
     for (index, file) in files.into_iter().enumerate() {
         match file.done {
@@ -239,7 +228,7 @@ fn merge(
                 inputs.push(None);
             }
             None => {
-                pending.push(Reverse((file.first_ns.unwrap_or(i128::MIN), index)));
+                pending.push(Reverse((file.first_ts.unwrap_or(Timestamp::MIN), index)));
                 inputs.push(Some(file.input));
             }
         }
@@ -248,11 +237,11 @@ fn merge(
         let mut open: Vec<Option<Open<'_>>> = inputs.iter().map(|_| None).collect();
         let mut compressions: Vec<Option<Compression>> = inputs.iter().map(|_| None).collect();
         // Open files by their next segment's time.
-        let mut heads: BinaryHeap<Reverse<(i128, usize)>> = BinaryHeap::new();
+        let mut heads: BinaryHeap<Reverse<(Timestamp, usize)>> = BinaryHeap::new();
         let mut stopped = false;
         let mut most_open = 0usize;
         loop {
-            let head = heads.peek().map(|Reverse((ns, _))| *ns);
+            let head = heads.peek().map(|Reverse((ts, _))| *ts);
             if let Some(&Reverse((first, index))) = pending.peek() {
                 if head.is_none_or(|head| first <= head) {
                     pending.pop();
@@ -262,9 +251,9 @@ fn merge(
                             if let Some(slot) = compressions.get_mut(index) {
                                 *slot = compression;
                             }
-                            match file.next_ns() {
-                                Some(ns) => {
-                                    heads.push(Reverse((ns, index)));
+                            match file.next_ts() {
+                                Some(ts) => {
+                                    heads.push(Reverse((ts, index)));
                                     if let Some(slot) = open.get_mut(index) {
                                         *slot = Some(file);
                                     }
@@ -286,7 +275,7 @@ fn merge(
                 continue;
             };
             if let Some(seg) = file.batch.segment(file.next) {
-                let seg = Segment {
+                let seg = TcpPacket {
                     frame: tag_frame(index, seg.frame),
                     ..seg
                 };
@@ -296,8 +285,8 @@ fn merge(
                 }
             }
             file.next = file.next.saturating_add(1);
-            match file.next_ns() {
-                Some(ns) => heads.push(Reverse((ns, index))),
+            match file.next_ts() {
+                Some(ts) => heads.push(Reverse((ts, index))),
                 None => {
                     if let Some(file) = open.get_mut(index).and_then(Option::take) {
                         let compression = compressions.get(index).copied().flatten();
@@ -327,7 +316,7 @@ fn start<'scope>(
         }
     };
     let (compression, reader) = input::decompress(raw).map_err(|e| input::io_message(&e))?;
-    let decoder = split::spawn_decoder(scope, reader, MERGE_BATCHES)
+    let decoder = decoder::spawn_decoder(scope, reader, MERGE_BATCHES)
         .ok_or_else(|| "cannot start a thread to decode it".to_string())?;
     Ok((
         compression,
@@ -436,15 +425,6 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn tags_keep_file_and_frame() {
-        for (file, frame) in [(0, 1), (1, 1), (199, 123_456), (7, MAX_FRAME)] {
-            assert_eq!(untag_frame(tag_frame(file, frame)), (file, frame));
-        }
-        assert_eq!(untag_frame(tag_frame(3, u64::MAX)), (3, MAX_FRAME));
-        assert_eq!(untag_frame(tag_frame(usize::MAX, 5)).1, 5);
-    }
-
     use crate::fuzzing::synth::pcap_records;
 
     /// A ring buffer of 40 files, one after the other in time: never more than one open at
@@ -482,7 +462,8 @@ mod tests {
             true
         };
         let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
-        let mut session = Session::merged("ring", names, &options, &mut sink);
+        let mut session =
+            Session::merged("ring", names, &options.ports, options.timeline, &mut sink);
         let mut extra = Vec::new();
         let (finished, most_open) = merge(files, &mut session, &mut extra);
         let _ = session.finish(combined(finished.iter().flatten().map(|(_, s)| s)));

@@ -1,20 +1,21 @@
-//! From capture bytes to connection records: capture reading, TCP reassembly, one analyzer per
-//! connection, and ordered hand-off to a reporter.
+//! The way in: one capture from bytes to a report.
+//!
+//! [`analyze`] reads the capture (`capture`), on this thread or on a second one (`decoder`),
+//! hands its TCP segments to a session (`session`: reassembly and one analyzer per
+//! connection), and the finished records to the output (`output`: numbering, capture-wide
+//! findings, the reporter). `--merge` has its own way in, `merge::analyze`, over the same parts.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::io::{self, Read};
 
-use rdp_wire::analyzer::{Analyzer, Caches, CaptureFindings};
-use rdp_wire::{Side, Timestamp};
-
 use crate::capture::{self, TcpPacket};
-use crate::reassembly::{
-    self, CloseReason, FlowInfo, FlowObserver, Reassembler, ReassemblyConfig, TcpEvent,
-};
-use crate::record::{CaptureReport, ConnectionRecord, FlowEnd, TimelineEntry};
+use crate::decoder::{self, StopReader};
+use crate::output::Output;
+use crate::record::{CaptureReport, ConnectionRecord};
 use crate::report::Reporter;
+use crate::session::{Analysed, Session};
+
+pub use crate::output::RunState;
 
 /// The RDP port every connection to which is reported, RDP or not.
 pub const RDP_PORT: u16 = 3389;
@@ -26,10 +27,14 @@ pub struct Options {
     pub ports: Vec<u16>,
     /// Keep each connection's timeline in its record.
     pub timeline: bool,
+    /// Threads to use: from 2, the capture is read and decoded on a second thread while this
+    /// one reassembles, analyses and reports (the same records in the same order; more are
+    /// not used). 1 by default.
+    pub threads: usize,
 }
 
 impl Options {
-    /// Options with the extra ports given by `--port`.
+    /// Options with the extra ports given by `--port`, on one thread.
     pub fn new(extra_ports: &[u16]) -> Self {
         let mut ports = vec![RDP_PORT];
         ports.extend_from_slice(extra_ports);
@@ -38,193 +43,19 @@ impl Options {
         Options {
             ports,
             timeline: false,
+            threads: 1,
         }
     }
 }
 
-/// State that spans inputs: connection ids are sequential over the whole run.
-#[derive(Debug, Default)]
-pub struct RunState {
-    next_id: u64,
-}
-
-fn ts(ns: i128) -> Timestamp {
-    Timestamp(i64::try_from(ns).unwrap_or(if ns < 0 { i64::MIN } else { i64::MAX }))
-}
-
-fn flow_end(reason: CloseReason) -> FlowEnd {
-    match reason {
-        CloseReason::Finished => FlowEnd::Closed,
-        CloseReason::Reset => FlowEnd::Reset,
-        CloseReason::IdleTimeout => FlowEnd::IdleTimeout,
-        CloseReason::Evicted => FlowEnd::Evicted,
-        CloseReason::EndOfCapture => FlowEnd::EndOfCapture,
-        CloseReason::PortReused => FlowEnd::PortReused,
-    }
-}
-
-/// Turns reassembler callbacks into analyzer calls, and finished flows into records kept in
-/// order of first packet until every earlier flow has finished too.
-struct Observer {
-    capture: String,
-    /// With `--merge`, the merged files: segment frame numbers then carry the file they came
-    /// from ([`crate::merge::tag_frame`]), and a record names the file of its first packet.
-    files: Vec<String>,
-    ports: Vec<u16>,
-    timeline: bool,
-    /// Certificate summaries and ClientHello fingerprints, lent to every analyzer of this run.
-    caches: Caches,
-    /// Flows opened and not closed yet, by reassembler id.
-    open: BTreeSet<u64>,
-    /// Finished flows waiting for earlier ones; `None` for a flow that is not reported.
-    /// Boxed: a record is over a kilobyte, and B-tree nodes move their values around.
-    done: BTreeMap<u64, Option<Box<ConnectionRecord>>>,
-    /// Whether [`Observer::ready`] may hand out a record: set when a flow closes at the front
-    /// of the order or the waiting records pass the cap, cleared by `ready`. Checked after
-    /// every packet, so that `ready` runs once per finished flow rather than once per packet.
-    maybe_ready: bool,
-    seen: u64,
-    reported: u64,
-    /// Flows handed out before an earlier open one because of [`MAX_WAITING_RECORDS`].
-    reported_early: u64,
-    /// Connections not reported, per server port (at most 65,536 entries): where to look
-    /// when a capture holds no RDP.
-    unreported_ports: BTreeMap<u16, u64>,
-}
-
-/// Finished flows kept waiting for an earlier, still open one. Past this many, the oldest are
-/// handed out anyway (out of first-packet order), so that one long-lived connection beside a
-/// flood of short ones cannot hold every record in memory (docs/robustness.md).
-const MAX_WAITING_RECORDS: usize = 16_384;
-
-impl Observer {
-    /// Records whose every earlier flow has finished, in order (and, past
-    /// [`MAX_WAITING_RECORDS`], the oldest waiting ones).
-    fn ready(&mut self) -> impl Iterator<Item = Box<ConnectionRecord>> + '_ {
-        self.maybe_ready = false;
-        let limit = self.open.first().copied();
-        let mut out = Vec::new();
-        let mut waiting = self.done.len();
-        while let Some(entry) = self.done.first_entry() {
-            let early = limit.is_some_and(|open| *entry.key() > open);
-            if early && waiting <= MAX_WAITING_RECORDS {
-                break;
-            }
-            waiting = waiting.saturating_sub(1);
-            if let Some(rec) = entry.remove() {
-                if early {
-                    self.reported_early = self.reported_early.saturating_add(1);
-                }
-                out.push(rec);
-            }
-        }
-        out.into_iter()
-    }
-}
-
-impl FlowObserver for Observer {
-    type Flow = Box<Analyzer>;
-
-    fn open(&mut self, info: &FlowInfo) -> Box<Analyzer> {
-        self.seen = self.seen.saturating_add(1);
-        self.open.insert(info.id);
-        let mut analyzer = Box::new(Analyzer::new());
-        if !info.started_with_syn {
-            analyzer.mid_stream();
-        }
-        if !self.timeline {
-            analyzer.without_timeline();
-        }
-        analyzer
-    }
-
-    fn event(&mut self, a: &mut Box<Analyzer>, _info: &FlowInfo, ev: TcpEvent<'_>) {
-        match ev {
-            TcpEvent::Syn { ts_ns } => a.syn(ts(ts_ns)),
-            TcpEvent::SynAck { ts_ns } => a.syn_ack(ts(ts_ns)),
-            TcpEvent::Data { side, ts_ns, bytes, .. } => {
-                a.data_cached(side, ts(ts_ns), bytes, &mut self.caches)
-            }
-            TcpEvent::Gap { side, ts_ns, len } => a.gap(side, ts(ts_ns), len),
-            TcpEvent::Fin { side, ts_ns } => a.fin(side, ts(ts_ns)),
-            TcpEvent::Rst { side, ts_ns } => a.rst(side, ts(ts_ns)),
-            TcpEvent::ConflictingOverlap { side, len, .. } => a.anomaly(format!(
-                "{len} retransmitted {} bytes differ from the bytes first sent; the first ones were kept",
-                side.as_str()
-            )),
-        }
-    }
-
-    fn compare_retransmissions(&self, a: &Box<Analyzer>, side: Side) -> bool {
-        !a.content_concluded(side)
-    }
-
-    fn close(&mut self, a: Box<Analyzer>, info: &FlowInfo, reason: CloseReason) {
-        self.open.remove(&info.id);
-        let reported = a.is_rdp() || self.ports.contains(&info.server.port());
-        let record = reported.then(|| {
-            self.reported = self.reported.saturating_add(1);
-            let verdict = a.verdict();
-            let findings = a.findings_for(&verdict, Some(info.server.port()));
-            let events = if self.timeline {
-                timeline(&a)
-            } else {
-                Vec::new()
-            };
-            let (facts, tls, _) = a.into_parts();
-            let (capture, first_frame) = if self.files.is_empty() {
-                (self.capture.clone(), info.first_frame)
-            } else {
-                let (file, frame) = crate::merge::untag_frame(info.first_frame);
-                let name = self.files.get(file).unwrap_or(&self.capture);
-                (name.clone(), frame)
-            };
-            Box::new(ConnectionRecord {
-                id: 0,
-                capture,
-                client: info.client,
-                server: info.server,
-                first_frame,
-                start: ts(info.first_ts_ns),
-                last: ts(info.last_ts_ns),
-                packets: info.packets,
-                flow_end: flow_end(reason),
-                verdict,
-                findings,
-                links: Vec::new(),
-                events,
-                tls,
-                facts,
-            })
-        });
-        if record.is_none() {
-            let n = self.unreported_ports.entry(info.server.port()).or_default();
-            *n = n.saturating_add(1);
-        }
-        self.done.insert(info.id, record);
-        let first_open = self.open.first().copied();
-        let first_done = self.done.first_key_value().map(|(id, _)| *id);
-        if first_done.is_some_and(|done| first_open.is_none_or(|open| done < open))
-            || self.done.len() > MAX_WAITING_RECORDS
-        {
-            self.maybe_ready = true;
-        }
-    }
-}
-
-/// The analyzer's events merged with the TLS handshake milestones, in time order.
-fn timeline(a: &Analyzer) -> Vec<TimelineEntry> {
-    a.timeline()
-}
-
-/// Analyses one capture read from `reader`, handing records to `reporter` as they are ready.
-/// Everything happens on the calling thread; [`analyze_split`] decodes on a second one.
+/// Analyses one capture read from `reader`, handing records to `reporter` as they are ready,
+/// on as many threads as `options` says (on one when a second cannot be started).
 ///
 /// Returns what the capture held and the problems met; an error only when writing the report
 /// failed (reading then stops).
-pub fn analyze(
+pub fn analyze<R: Read + Send>(
     name: &str,
-    reader: impl Read,
+    reader: R,
     options: &Options,
     run: &mut RunState,
     reporter: &mut dyn Reporter,
@@ -234,324 +65,79 @@ pub fn analyze(
     out.finish(name, analysed)
 }
 
-/// [`analyze`] with the capture read and decoded on a second thread ([`crate::split`]) while
-/// this one reassembles, analyses and reports: the same records, in the same order.
-///
-/// Returns `None`, having read nothing, when the thread cannot be started; the caller then
-/// runs [`analyze`] instead.
-pub fn analyze_split<R: Read + Send>(
+/// Reads, reassembles and analyses one capture, handing each finished record to `sink` in
+/// order (unnumbered). `sink` returns `false` when it wants no more: reading then stops.
+fn analyze_records<R: Read + Send>(
     name: &str,
-    reader: R,
-    options: &Options,
-    run: &mut RunState,
-    reporter: &mut dyn Reporter,
-) -> Option<io::Result<CaptureReport>> {
-    let mut out = Output::new(run, reporter);
-    let analysed = analyze_records_split(name, reader, options, &mut |rec| out.record(rec))?;
-    Some(out.finish(name, analysed))
-}
-
-/// What the analysis of one capture leaves once its records have been handed out: the input
-/// to [`Output::finish`].
-#[derive(Debug)]
-pub struct Analysed {
-    summary: capture::CaptureSummary,
-    stats: reassembly::ReassemblyStats,
-    seen: u64,
-    reported: u64,
-    reported_early: u64,
-    unreported_ports: BTreeMap<u16, u64>,
-}
-
-/// Reads, reassembles and analyses one capture on the calling thread, handing each finished
-/// record to `sink` in order (unnumbered). `sink` returns `false` when it wants no more:
-/// reading then stops.
-pub fn analyze_records(
-    name: &str,
-    reader: impl Read,
+    mut reader: R,
     options: &Options,
     sink: &mut dyn FnMut(Box<ConnectionRecord>) -> bool,
 ) -> Analysed {
-    let mut session = Session::new(name, options, sink);
+    let mut session = Session::new(name, &options.ports, options.timeline, sink);
+    if options.threads >= 2 {
+        // Nothing has been read when the thread cannot be started: then all is done here.
+        if let Some(summary) = decoder::decode_on_thread(&mut reader, |seg| session.push(seg)) {
+            return session.finish(summary);
+        }
+    }
     let stopped = Cell::new(false);
     let reader = StopReader {
         inner: reader,
         stopped: &stopped,
     };
     let summary = capture::read_capture(reader, &mut |pkt: &TcpPacket<'_>| {
-        if !stopped.get() && !session.push(&segment(pkt)) {
+        if !stopped.get() && !session.push(pkt) {
             stopped.set(true);
         }
     });
     session.finish(summary)
 }
 
-/// [`analyze_records`] with the capture decoded on a second thread; `None`, having read
-/// nothing, when the thread cannot be started.
-pub fn analyze_records_split<R: Read + Send>(
-    name: &str,
-    reader: R,
-    options: &Options,
-    sink: &mut dyn FnMut(Box<ConnectionRecord>) -> bool,
-) -> Option<Analysed> {
-    let mut session = Session::new(name, options, sink);
-    let summary = crate::split::decode_on_thread(reader, |seg| session.push(seg))?;
-    Some(session.finish(summary))
-}
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
 
-/// A reader that ends as soon as `stopped` is set.
-pub(crate) struct StopReader<'s, R> {
-    pub(crate) inner: R,
-    pub(crate) stopped: &'s Cell<bool>,
-}
+    use super::*;
+    use crate::decoder::tests::{sample, Endless};
 
-impl<R: Read> Read for StopReader<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.stopped.get() {
-            return Ok(0);
+    /// Fails to write anything.
+    struct Broken;
+
+    impl crate::report::Reporter for Broken {
+        fn connection(&mut self, _: &crate::record::ConnectionRecord) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
         }
-        self.inner.read(buf)
-    }
-}
-
-/// The reassembler's view of a decoded packet.
-pub(crate) fn segment<'a>(pkt: &TcpPacket<'a>) -> reassembly::Segment<'a> {
-    segment_with(pkt, pkt.payload)
-}
-
-/// The reassembler's view of a decoded packet, with `payload` for its payload (where the
-/// packet's bytes will be once its buffer is gone: see `split.rs`).
-pub(crate) fn segment_with<'p>(pkt: &TcpPacket<'_>, payload: &'p [u8]) -> reassembly::Segment<'p> {
-    reassembly::Segment {
-        frame: pkt.frame,
-        ts_ns: pkt.ts.as_nanos(),
-        src: pkt.src,
-        dst: pkt.dst,
-        seq: pkt.seq,
-        ack: pkt.ack,
-        syn: pkt.flags.syn(),
-        ack_flag: pkt.flags.ack(),
-        fin: pkt.flags.fin(),
-        rst: pkt.flags.rst(),
-        payload,
-    }
-}
-
-/// One capture's analysis: segments in, finished records out to a sink, in order.
-pub(crate) struct Session<'s> {
-    reassembler: Reassembler<Observer>,
-    sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
-    /// The sink wants no more records.
-    stopped: bool,
-}
-
-impl<'s> Session<'s> {
-    fn new(
-        name: &str,
-        options: &Options,
-        sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
-    ) -> Self {
-        Self::merged(name, Vec::new(), options, sink)
+        fn capture(&mut self, _: &crate::record::CaptureReport) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn input_problem(&mut self, _: &crate::record::InputProblem) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn finish(&mut self, _: &crate::report::Summary) -> io::Result<()> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
     }
 
-    /// The analysis of `files` read as one capture named `name`: segment frame numbers are
-    /// tagged with their file ([`crate::merge::tag_frame`]).
-    pub(crate) fn merged(
-        name: &str,
-        files: Vec<String>,
-        options: &Options,
-        sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
-    ) -> Self {
-        let observer = Observer {
-            capture: name.to_string(),
-            files,
-            ports: options.ports.clone(),
-            timeline: options.timeline,
-            caches: Caches::new(),
-            open: BTreeSet::new(),
-            done: BTreeMap::new(),
-            maybe_ready: false,
-            seen: 0,
-            reported: 0,
-            reported_early: 0,
-            unreported_ports: BTreeMap::new(),
+    #[test]
+    fn a_report_that_cannot_be_written_stops_the_reading() {
+        let endless = Endless {
+            bytes: sample("tls-ok.pcap"),
+            pos: 0,
         };
-        let config = ReassemblyConfig {
-            known_server_ports: options.ports.clone(),
-            ..Default::default()
+        let options = Options {
+            threads: 2,
+            ..Options::new(&[])
         };
-        Session {
-            reassembler: Reassembler::new(config, observer),
-            sink,
-            stopped: false,
-        }
+        let mut run = RunState::default();
+        let result = analyze("endless", endless, &options, &mut run, &mut Broken);
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+        // The same on one thread.
+        let endless = Endless {
+            bytes: sample("tls-ok.pcap"),
+            pos: 0,
+        };
+        let options = Options::new(&[]);
+        let result = analyze("endless", endless, &options, &mut run, &mut Broken);
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
-
-    /// Feeds one segment; `false` once the sink wants no more records.
-    pub(crate) fn push(&mut self, seg: &reassembly::Segment<'_>) -> bool {
-        self.reassembler.push(seg);
-        if self.reassembler.observer().maybe_ready {
-            let observer = self.reassembler.observer_mut();
-            Self::hand_out(observer, self.sink, &mut self.stopped);
-        }
-        !self.stopped
-    }
-
-    fn hand_out(
-        observer: &mut Observer,
-        sink: &mut dyn FnMut(Box<ConnectionRecord>) -> bool,
-        stopped: &mut bool,
-    ) {
-        for rec in observer.ready() {
-            if !*stopped && !sink(rec) {
-                *stopped = true;
-            }
-        }
-    }
-
-    /// The analysis once every segment was pushed: the records still waiting are handed out.
-    pub(crate) fn finish(self, summary: capture::CaptureSummary) -> Analysed {
-        let Session {
-            reassembler,
-            sink,
-            mut stopped,
-        } = self;
-        let (mut observer, stats) = reassembler.finish();
-        Self::hand_out(&mut observer, sink, &mut stopped);
-        Analysed {
-            summary,
-            stats,
-            seen: observer.seen,
-            reported: observer.reported,
-            reported_early: observer.reported_early,
-            unreported_ports: observer.unreported_ports,
-        }
-    }
-}
-
-/// Where one capture's records go: numbered over the run, added to the capture-wide findings,
-/// and written by the reporter.
-pub struct Output<'r> {
-    capture_findings: CaptureFindings,
-    retries: crate::links::RetryTracker,
-    /// The first error writing the report; nothing more is written after it.
-    write_error: Option<io::Error>,
-    run: &'r mut RunState,
-    reporter: &'r mut dyn Reporter,
-}
-
-impl fmt::Debug for Output<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Output")
-            .field("next_id", &self.run.next_id)
-            .field("write_error", &self.write_error)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'r> Output<'r> {
-    /// The output for the next capture of a run.
-    pub fn new(run: &'r mut RunState, reporter: &'r mut dyn Reporter) -> Self {
-        Output {
-            capture_findings: CaptureFindings::new(),
-            retries: crate::links::RetryTracker::new(),
-            write_error: None,
-            run,
-            reporter,
-        }
-    }
-
-    /// Numbers one record, links it to the connection it retries, adds it to the capture-wide
-    /// findings and writes it; `false` once writing has failed.
-    pub fn record(&mut self, mut rec: Box<ConnectionRecord>) -> bool {
-        rec.id = self.run.next_id;
-        self.run.next_id = self.run.next_id.saturating_add(1);
-        rec.links.extend(self.retries.observe(&rec));
-        self.capture_findings.add(
-            rec.id,
-            rec.client,
-            rec.server,
-            &rec.facts,
-            rec.tls.as_ref(),
-            rec.verdict.code,
-        );
-        if self.write_error.is_none() {
-            if let Err(e) = self.reporter.connection(&rec) {
-                self.write_error = Some(e);
-            }
-        }
-        self.write_error.is_none()
-    }
-
-    /// The capture's report, once every record was given to [`Output::record`]; the write
-    /// error instead, if there was one.
-    pub fn finish(self, name: &str, analysed: Analysed) -> io::Result<CaptureReport> {
-        if let Some(e) = self.write_error {
-            return Err(e);
-        }
-        let mut report = capture_report(name, &analysed);
-        report.findings = self.capture_findings.finish();
-        Ok(report)
-    }
-}
-
-fn capture_report(name: &str, analysed: &Analysed) -> CaptureReport {
-    let Analysed { summary, stats, .. } = analysed;
-    let s = &summary.stats;
-    let counters: Vec<(&'static str, u64)> = [
-        ("duplicate_packets", s.duplicate_packets),
-        ("ip_fragments_reassembled", s.ip_fragments_reassembled),
-        ("ip_fragments_dropped", s.ip_fragments_dropped),
-        ("out_of_order_segments", stats.segments_buffered_ooo),
-        ("retransmitted_segments", stats.retransmitted_segments),
-        ("late_segments", stats.late_segments),
-        (
-            "retransmissions_not_compared",
-            stats.retransmissions_not_compared,
-        ),
-        ("conflicting_overlaps", stats.conflicting_overlaps),
-        ("stray_packets_after_close", stats.stray_packets_after_close),
-        ("connections_idle_closed", stats.flows_idle_closed),
-        ("connections_reported_out_of_order", analysed.reported_early),
-    ]
-    .into_iter()
-    .filter(|(_, v)| *v > 0)
-    .collect();
-    CaptureReport {
-        capture: name.to_string(),
-        format: match summary.format {
-            capture::CaptureFormat::Unknown => None,
-            capture::CaptureFormat::Pcap { .. } => Some("pcap".to_string()),
-            capture::CaptureFormat::PcapNg { .. } => Some("pcapng".to_string()),
-        },
-        compression: None,
-        merged_from: Vec::new(),
-        packets: s.packets,
-        bytes: s.bytes,
-        tcp_packets: s.tcp_packets,
-        other_packets: s.non_tcp_packets,
-        unusable_packets: s
-            .undecodable_packets
-            .saturating_add(s.unknown_linktype_packets),
-        truncated_packets: s.truncated_packets,
-        bytes_lost: stats.bytes_lost_in_gaps,
-        connections_seen: analysed.seen,
-        connections_reported: analysed.reported,
-        connections_evicted: stats.flows_evicted,
-        counters,
-        problems: summary.problems.iter().map(|p| p.to_string()).collect(),
-        findings: Vec::new(),
-        unreported_ports: busiest(&analysed.unreported_ports),
-    }
-}
-
-/// Server ports listed in a capture report: the busiest few.
-const BUSIEST_PORTS: usize = 5;
-
-/// The [`BUSIEST_PORTS`] ports with the most connections, busiest first (then by port).
-fn busiest(ports: &BTreeMap<u16, u64>) -> Vec<(u16, u64)> {
-    let mut list: Vec<(u16, u64)> = ports.iter().map(|(p, n)| (*p, *n)).collect();
-    list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    list.truncate(BUSIEST_PORTS);
-    list
 }

@@ -6,36 +6,8 @@ use std::net::SocketAddr;
 use rdp_wire::analyzer::{ConnectionFacts, Finding, TlsFacts, Verdict};
 use rdp_wire::Timestamp;
 
-/// How the reassembler stopped following a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FlowEnd {
-    /// Both sides closed (FIN and FIN, or FIN and RST).
-    Closed,
-    /// A RST ended it.
-    Reset,
-    /// No packet for the idle timeout (in capture time).
-    IdleTimeout,
-    /// Dropped to stay within the cap on live connections.
-    Evicted,
-    /// Still open when the capture ended.
-    EndOfCapture,
-    /// A new connection (a SYN with another sequence number) reused the addresses and ports.
-    PortReused,
-}
-
-impl FlowEnd {
-    /// The name reports print.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FlowEnd::Closed => "closed",
-            FlowEnd::Reset => "reset",
-            FlowEnd::IdleTimeout => "idle-timeout",
-            FlowEnd::Evicted => "evicted",
-            FlowEnd::EndOfCapture => "end-of-capture",
-            FlowEnd::PortReused => "port-reused",
-        }
-    }
-}
+/// How the reassembler stopped following a connection: its own type, carried unchanged.
+pub use crate::reassembly::FlowEnd;
 
 /// One entry of a connection's timeline, for `--timeline`: the analyzer's own.
 pub use rdp_wire::analyzer::TimelineEntry;

@@ -69,7 +69,7 @@ fn rows(bytes: &[u8]) -> (Vec<Row>, CaptureSummary, u64) {
             flags: p.flags,
             window: p.window,
             len: p.payload.len(),
-            nanos: p.ts.as_nanos(),
+            nanos: i128::from(p.ts.as_nanos()),
         });
     });
     check_invariants(&summary, u64::try_from(rows.len()).unwrap());

@@ -7,12 +7,11 @@ use pcap_parser::pcapng::{Block, OptionCode, SecretsType};
 use pcap_parser::PcapBlockOwned;
 
 use super::copies::Copies;
-use super::defrag::{DefragLimits, Reassembler};
-use super::reader::{probe_pcap, probe_pcapng, Probe};
+use super::defrag::{DefragLimits, Defragmenter};
 use super::{
     link, CaptureFormat, CaptureLimits, CaptureProblem, CaptureStats, CaptureSummary, TcpPacket,
-    Timestamp,
 };
+use rdp_wire::Timestamp;
 
 /// The obsolete pcapng Packet Block (type 2), superseded by the EPB but still readable.
 const OBSOLETE_PACKET_BLOCK: u32 = 2;
@@ -96,20 +95,20 @@ pub(super) struct State {
     first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
     /// Current pcapng section's byte order, or the pcap file's.
-    big_endian: bool,
+    pub(super) big_endian: bool,
     /// Classic pcap in the modified (Kuznetzov) format: 24-byte record headers.
-    modified: bool,
+    pub(super) modified: bool,
     /// Interfaces of the current section (one for classic pcap).
     interfaces: Vec<Interface>,
     /// Recent packets of a section with several interfaces, to drop their copies (made at the
     /// first packet of such a section).
     copies: Option<Copies>,
-    pub(super) defrag: Reassembler,
+    pub(super) defrag: Defragmenter,
 }
 
 impl State {
     pub(super) fn new(limits: &CaptureLimits) -> Self {
-        let timeout = i128::from(limits.fragment_timeout_secs).saturating_mul(1_000_000_000);
+        let timeout = i64::from(limits.fragment_timeout_secs).saturating_mul(1_000_000_000);
         State {
             limits: limits.clone(),
             format: CaptureFormat::Unknown,
@@ -125,7 +124,7 @@ impl State {
             modified: false,
             interfaces: Vec::new(),
             copies: None,
-            defrag: Reassembler::new(DefragLimits {
+            defrag: Defragmenter::new(DefragLimits {
                 max_datagrams: limits.max_pending_datagrams,
                 max_bytes: limits.max_pending_fragment_bytes,
                 max_fragments: limits.max_fragments_per_datagram,
@@ -155,16 +154,6 @@ impl State {
 
     fn section(&self) -> u64 {
         self.stats.sections.saturating_sub(1)
-    }
-
-    pub(super) fn probe(&self, data: &[u8], consumed: usize) -> Probe {
-        match self.format {
-            // The legacy reader hands out the file header first, without parsing the buffer.
-            CaptureFormat::Pcap { .. } if consumed == 0 => Probe::Short,
-            CaptureFormat::Pcap { big_endian, .. } => probe_pcap(data, big_endian, self.modified),
-            CaptureFormat::PcapNg { .. } => probe_pcapng(data, self.big_endian),
-            CaptureFormat::Unknown => Probe::Short,
-        }
     }
 
     /// Lists a non-fatal problem, or counts it when the list is full.
@@ -253,7 +242,7 @@ impl State {
                     frac.saturating_mul(1000)
                 };
                 // Seconds are unsigned in the file (good until 2106).
-                let ts = Timestamp::new(i64::from(record.ts_sec), nanos);
+                let ts = Timestamp::from_secs_nanos(i64::from(record.ts_sec), nanos);
                 self.packet(0, Some(ts), record.data, on_packet);
             }
             PcapBlockOwned::NG(block) => self.ng_block(block, on_packet),
@@ -401,7 +390,7 @@ impl State {
         let secs = i64::try_from(secs)
             .unwrap_or(i64::MAX)
             .saturating_add(interface.offset_secs);
-        Some(Timestamp::new(secs, u64::from(nanos)))
+        Some(Timestamp::from_secs_nanos(secs, u64::from(nanos)))
     }
 
     /// One packet record on interface `if_id`. A record without a timestamp (SPB) takes the

@@ -32,13 +32,13 @@
 
 use std::hash::BuildHasher;
 
-use super::Timestamp;
+use rdp_wire::Timestamp;
 
 /// How far apart a packet and its copy may be in capture time: Packet Monitor logs the
 /// appearances of a packet microseconds apart. A retransmission timeout is 200 ms at least
 /// (RFC 6298 allows 1 s; Linux uses 200 ms, Windows 300 ms), but a fast retransmission can
 /// follow within a round trip: what keeps retransmissions is the rule above, not the window.
-pub(super) const WINDOW_NS: u128 = 100_000_000;
+pub(super) const WINDOW_NS: u64 = 100_000_000;
 
 /// Recent packets remembered. A packet whose slot was taken by a later one since is not
 /// recognised when a copy comes: the copy is then read as a retransmission, as before. Copies
@@ -53,8 +53,8 @@ const INDEX_SHIFT: u32 = 52;
 struct Slot {
     digest: u64,
     len: usize,
-    /// Capture time of the delivered one, nanoseconds since the epoch.
-    at: i128,
+    /// Capture time of the delivered one.
+    at: Timestamp,
     /// Interfaces it came on, one bit each (interface number modulo 64): two interfaces that
     /// share a bit count as one, so a copy between them is kept, never a packet dropped.
     /// 0: an empty slot.
@@ -88,12 +88,11 @@ impl Copies {
         let Some(slot) = self.slots.get_mut(index) else {
             return false;
         };
-        let at = ts.as_nanos();
         let bit = 1u64.rotate_left(if_id & 63);
         if slot.seen != 0
             && slot.digest == digest
             && slot.len == ip.len()
-            && slot.at.abs_diff(at) < WINDOW_NS
+            && slot.at.as_nanos().abs_diff(ts.as_nanos()) < WINDOW_NS
             && slot.seen & bit == 0
         {
             slot.seen |= bit;
@@ -102,7 +101,7 @@ impl Copies {
         *slot = Slot {
             digest,
             len: ip.len(),
-            at,
+            at: ts,
             seen: bit,
         };
         false

@@ -13,7 +13,9 @@ use etherparse::{
 };
 
 use super::defrag::FragKey;
-use super::{State, TcpFlags, TcpPacket, Timestamp};
+use rdp_wire::Timestamp;
+
+use super::{State, TcpFlags, TcpPacket};
 
 /// The fixed part of the TCP header; options follow up to the data offset.
 const TCP_FIXED_HEADER: usize = 20;

@@ -15,12 +15,12 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::Timestamp;
+use rdp_wire::Timestamp;
 
 /// The largest datagram the 16-bit length fields can describe.
 const MAX_DATAGRAM: usize = 65_535;
 /// Expiry scans run at most this often (capture time), so a burst of fragments costs no scans.
-const SWEEP_INTERVAL_NANOS: i128 = 1_000_000_000;
+const SWEEP_INTERVAL_NANOS: i64 = 1_000_000_000;
 
 /// Which datagram a fragment belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,7 +37,7 @@ pub(super) struct DefragLimits {
     pub max_datagrams: usize,
     pub max_bytes: usize,
     pub max_fragments: usize,
-    pub timeout_nanos: i128,
+    pub timeout_nanos: i64,
 }
 
 #[derive(Debug)]
@@ -71,17 +71,17 @@ pub(super) struct Added {
 }
 
 #[derive(Debug)]
-pub(super) struct Reassembler {
+pub(super) struct Defragmenter {
     pending: HashMap<FragKey, Pending>,
     bytes: usize,
     limits: DefragLimits,
     next_order: u64,
-    next_sweep: Option<i128>,
+    next_sweep: Option<Timestamp>,
 }
 
-impl Reassembler {
+impl Defragmenter {
     pub(super) fn new(limits: DefragLimits) -> Self {
-        Reassembler {
+        Defragmenter {
             pending: HashMap::new(),
             bytes: 0,
             limits,
@@ -212,16 +212,15 @@ impl Reassembler {
 
     /// Drops datagrams idle for longer than the timeout; returns the fragments dropped.
     fn expire(&mut self, now: Timestamp) -> u64 {
-        let now = now.as_nanos();
         if self.pending.is_empty() || self.next_sweep.is_some_and(|next| now < next) {
             return 0;
         }
-        self.next_sweep = Some(now.saturating_add(SWEEP_INTERVAL_NANOS));
+        self.next_sweep = Some(Timestamp(now.0.saturating_add(SWEEP_INTERVAL_NANOS)));
         let timeout = self.limits.timeout_nanos;
         let stale: Vec<FragKey> = self
             .pending
             .iter()
-            .filter(|(_, p)| now.saturating_sub(p.last_seen.as_nanos()) > timeout)
+            .filter(|(_, p)| now.nanos_since(p.last_seen) > timeout)
             .map(|(k, _)| *k)
             .collect();
         stale.iter().fold(0u64, |acc, k| {
@@ -289,12 +288,12 @@ mod tests {
     }
 
     fn ts(secs: i64) -> Timestamp {
-        Timestamp { secs, nanos: 0 }
+        Timestamp::from_secs_nanos(secs, 0)
     }
 
     #[test]
     fn out_of_order_and_overlap() {
-        let mut r = Reassembler::new(limits());
+        let mut r = Defragmenter::new(limits());
         assert!(r.add(key(1), 16, false, &[3; 8], ts(0)).completed.is_none());
         assert!(r.add(key(1), 0, true, &[1; 8], ts(0)).completed.is_none());
         let done = r.add(key(1), 4, true, &[2; 12], ts(0)).completed.unwrap();
@@ -307,7 +306,7 @@ mod tests {
 
     #[test]
     fn limits_evict_oldest_and_timeout_drops() {
-        let mut r = Reassembler::new(limits());
+        let mut r = Defragmenter::new(limits());
         for id in 0..5 {
             let added = r.add(key(id), 0, true, &[0; 8], ts(0));
             assert_eq!(added.dropped, u64::from(id == 4));
@@ -323,16 +322,16 @@ mod tests {
 
     #[test]
     fn oversize_and_inconsistent_fragments_are_dropped() {
-        let mut r = Reassembler::new(limits());
+        let mut r = Defragmenter::new(limits());
         assert_eq!(r.add(key(1), 65_530, true, &[0; 8], ts(0)).dropped, 1);
         assert_eq!(r.add(key(1), 0, false, &[0; 8], ts(0)).dropped, 0);
         // a second "last" fragment with another end contradicts the first
-        let mut r = Reassembler::new(limits());
+        let mut r = Defragmenter::new(limits());
         r.add(key(2), 8, false, &[0; 8], ts(0));
         assert_eq!(r.add(key(2), 16, false, &[0; 8], ts(0)).dropped, 2);
         assert_eq!(r.finish(), 0);
         // a datagram that cannot fit the byte budget at all
-        let mut r = Reassembler::new(limits());
+        let mut r = Defragmenter::new(limits());
         assert_eq!(r.add(key(3), 1000, true, &[0; 8], ts(0)).dropped, 1);
     }
 
@@ -341,7 +340,7 @@ mod tests {
     /// 100,000-byte budget. Fragments now cost their own bytes until the datagram completes.
     #[test]
     fn a_far_fragment_costs_its_own_bytes() {
-        let mut r = Reassembler::new(DefragLimits {
+        let mut r = Defragmenter::new(DefragLimits {
             max_bytes: 100_000,
             ..limits()
         });

@@ -77,7 +77,7 @@ pub(super) fn sniff(head: &[u8]) -> Option<Magic> {
 /// The input, read in whole buffers: pcap-parser takes a short read for the end of the file,
 /// so each `read` fills the buffer unless the input really ends. Errors are kept here and
 /// reported as the end of input; the caller reports them after parsing stops.
-pub(super) struct Input<R> {
+pub(super) struct Source<R> {
     inner: R,
     /// The first bytes, read before picking the reader: HEAD_LEN, or a whole first pcapng
     /// Section Header Block (see `extend_head`).
@@ -89,9 +89,9 @@ pub(super) struct Input<R> {
     delivered: u64,
 }
 
-impl<R: Read> Input<R> {
+impl<R: Read> Source<R> {
     pub(super) fn new(inner: R) -> Self {
-        Input {
+        Source {
             inner,
             head: Vec::new(),
             head_pos: 0,
@@ -158,7 +158,7 @@ impl<R: Read> Input<R> {
     }
 }
 
-impl<R: Read> Read for Input<R> {
+impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut filled = 0usize;
         if let Some(head) = self.head.get(self.head_pos..self.head_len) {
@@ -181,7 +181,7 @@ impl<R: Read> Read for Input<R> {
 
 /// Picks the reader from the magic number and runs it; returns the fatal problem, if any.
 pub(super) fn start<R: Read>(
-    input: &mut Input<R>,
+    input: &mut Source<R>,
     head_len: usize,
     state: &mut State,
     on_packet: &mut dyn FnMut(&TcpPacket<'_>),
@@ -284,7 +284,7 @@ fn describe(e: &PcapError<&[u8]>) -> String {
 
 /// The declared length of the record at the start of the buffer.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Probe {
+enum Probe {
     /// The whole record, headers included, is this many bytes.
     Length(usize),
     /// Not enough bytes to tell.
@@ -293,9 +293,21 @@ pub(super) enum Probe {
     Bad(String),
 }
 
+/// Probes the record at the start of `data`, `consumed` bytes into the file, as the format
+/// and byte order read so far say.
+fn probe(state: &State, data: &[u8], consumed: usize) -> Probe {
+    match state.format {
+        // The legacy reader hands out the file header first, without parsing the buffer.
+        CaptureFormat::Pcap { .. } if consumed == 0 => Probe::Short,
+        CaptureFormat::Pcap { big_endian, .. } => probe_pcap(data, big_endian, state.modified),
+        CaptureFormat::PcapNg { .. } => probe_pcapng(data, state.big_endian),
+        CaptureFormat::Unknown => Probe::Short,
+    }
+}
+
 /// Probes a pcapng block: type (4), total length (4) in the section's byte order; a Section
 /// Header Block states its own byte order in the 4 bytes after.
-pub(super) fn probe_pcapng(data: &[u8], big_endian: bool) -> Probe {
+fn probe_pcapng(data: &[u8], big_endian: bool) -> Probe {
     let (Some(block_type), Some(len)) = (data.get(0..4), data.get(4..8)) else {
         return Probe::Short;
     };
@@ -328,7 +340,7 @@ pub(super) fn probe_pcapng(data: &[u8], big_endian: bool) -> Probe {
 
 /// Probes a classic pcap record: 16-byte header (24 in the modified format) whose third
 /// field is the captured length.
-pub(super) fn probe_pcap(data: &[u8], big_endian: bool, modified: bool) -> Probe {
+fn probe_pcap(data: &[u8], big_endian: bool, modified: bool) -> Probe {
     let Some(Ok(caplen)) = data.get(8..12).map(<[u8; 4]>::try_from) else {
         return Probe::Short;
     };
@@ -368,7 +380,7 @@ fn drive<P: PcapReaderIterator + ?Sized>(
     let mut stalls = 0u32;
     loop {
         let offset = u64::try_from(reader.consumed()).unwrap_or(u64::MAX);
-        let probe = state.probe(reader.data(), reader.consumed());
+        let probe = probe(state, reader.data(), reader.consumed());
         match &probe {
             Probe::Bad(reason) => {
                 return Some(CaptureProblem::Corrupt {

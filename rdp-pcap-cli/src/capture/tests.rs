@@ -2,6 +2,7 @@
 
 use super::blocks::TsResolution;
 use super::*;
+use rdp_wire::Timestamp;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 // ---------------------------------------------------------------- packet builders
@@ -366,13 +367,7 @@ fn big_endian_microsecond_pcap() {
     assert_eq!(seen.len(), 1);
     let p = &seen[0];
     assert_eq!(p.frame, 1);
-    assert_eq!(
-        p.ts,
-        Timestamp {
-            secs: 1_700_000_000,
-            nanos: 123_456_000
-        }
-    );
+    assert_eq!(p.ts, Timestamp::from_secs_nanos(1_700_000_000, 123_456_000));
     assert_eq!(p.src, v4(V4_CLIENT, 50000));
     assert_eq!(p.dst, v4(V4_SERVER, 3389));
     assert_eq!(p.seq, 1000);
@@ -382,8 +377,8 @@ fn big_endian_microsecond_pcap() {
     assert_eq!(s.stats.packets, 2);
     assert_eq!(s.stats.tcp_packets, 1);
     assert_eq!(s.stats.non_tcp_packets, 1);
-    assert_eq!(s.first_ts.unwrap().secs, 1_700_000_000);
-    assert_eq!(s.last_ts.unwrap().secs, 1_700_000_001);
+    assert_eq!(s.first_ts.unwrap().secs(), 1_700_000_000);
+    assert_eq!(s.last_ts.unwrap().secs(), 1_700_000_001);
 }
 
 #[test]
@@ -402,17 +397,11 @@ fn nanosecond_pcap_keeps_nanoseconds() {
             big_endian: false
         }
     );
-    assert_eq!(
-        seen[0].ts,
-        Timestamp {
-            secs: 5,
-            nanos: 999_999_999
-        }
-    );
+    assert_eq!(seen[0].ts, Timestamp::from_secs_nanos(5, 999_999_999));
     // big-endian nanosecond too
     let file = pcap(1, true, true, &[rec(5, 7, ether(0x0800, &ipv4_tcp(b"x")))]);
     let (seen, _) = read(&file);
-    assert_eq!(seen[0].ts, Timestamp { secs: 5, nanos: 7 });
+    assert_eq!(seen[0].ts, Timestamp::from_secs_nanos(5, 7));
 }
 
 #[test]
@@ -584,13 +573,7 @@ fn ipv4_fragments_are_reassembled() {
     let r = &seen[0];
     assert!(r.reassembled);
     assert_eq!(r.frame, 4, "numbered by the fragment that completed it");
-    assert_eq!(
-        r.ts,
-        Timestamp {
-            secs: 1,
-            nanos: 3000
-        }
-    );
+    assert_eq!(r.ts, Timestamp::from_secs_nanos(1, 3000));
     assert_eq!(r.seq, 77);
     assert_eq!(r.src, v4(V4_CLIENT, 40000));
     assert_eq!(r.payload, payload);
@@ -747,7 +730,7 @@ fn pcapng_sections_interfaces_and_blocks() {
         .iter()
         .map(|p| (p.frame, p.payload.clone(), p.ts))
         .collect();
-    let ts = |secs, nanos| Timestamp { secs, nanos };
+    let ts = |secs, nanos| Timestamp::from_secs_nanos(secs, nanos);
     assert_eq!(
         got,
         vec![
@@ -952,7 +935,11 @@ fn copies_of_a_packet_on_other_interfaces_are_dropped_and_counted() {
         got,
         [(1, vec![]), (4, b"hello".to_vec()), (6, b"hello".to_vec())]
     );
-    assert_eq!(seen[0].ts, Timestamp::new(1, 0), "the first copy's time");
+    assert_eq!(
+        seen[0].ts,
+        Timestamp::from_secs_nanos(1, 0),
+        "the first copy's time"
+    );
     assert_eq!(s.stats.packets, 8);
     assert_eq!(s.stats.tcp_packets, 3);
     assert_eq!(s.stats.duplicate_packets, 5);
@@ -1120,36 +1107,20 @@ fn short_reads_interrupts_and_read_errors() {
 
 #[test]
 fn timestamps() {
-    assert_eq!(
-        Timestamp::from_nanos(-1),
-        Timestamp {
-            secs: -1,
-            nanos: 999_999_999
-        }
-    );
+    // The capture reader's clock is the one of rdp-wire: the conversions it relies on.
+    assert_eq!(Timestamp::from_nanos(-1).secs(), -1);
+    assert_eq!(Timestamp::from_nanos(-1).subsec_nanos(), 999_999_999);
     assert_eq!(Timestamp::from_nanos(-1).to_string(), "-0.000000001");
     assert_eq!(
-        Timestamp::new(1, 2_500_000_000),
-        Timestamp {
-            secs: 3,
-            nanos: 500_000_000
-        }
+        Timestamp::from_secs_nanos(1, 2_500_000_000),
+        Timestamp::from_secs_nanos(3, 500_000_000)
     );
-    assert_eq!(Timestamp::new(1, 5).to_string(), "1.000000005");
-    assert_eq!(Timestamp::from_nanos(i128::MAX).secs, i64::MAX);
-    assert_eq!(Timestamp::from_nanos(i128::MIN).secs, i64::MIN);
-    let t = Timestamp {
-        secs: 1_795_946_628,
-        nanos: 416_562_000,
-    };
-    assert_eq!(Timestamp::from_nanos(t.as_nanos()), t);
-    assert!(
-        Timestamp { secs: 1, nanos: 0 }
-            > Timestamp {
-                secs: 0,
-                nanos: 999_999_999
-            }
-    );
+    assert_eq!(Timestamp::from_secs_nanos(1, 5).to_string(), "1.000000005");
+    assert_eq!(Timestamp::from_nanos(i128::MAX), Timestamp::MAX);
+    assert_eq!(Timestamp::from_nanos(i128::MIN), Timestamp::MIN);
+    let t = Timestamp::from_secs_nanos(1_795_946_628, 416_562_000);
+    assert_eq!(Timestamp::from_nanos(i128::from(t.as_nanos())), t);
+    assert!(Timestamp::from_secs_nanos(1, 0) > Timestamp::from_secs_nanos(0, 999_999_999));
     assert_eq!(TsResolution::from_tsresol(20), None);
     assert_eq!(TsResolution::from_tsresol(0xff), None);
     assert_eq!(TsResolution::Binary(63).split(u64::MAX), (1, 999_999_999));

@@ -1,16 +1,18 @@
 //! TCP reassembly per connection and direction, with bounded memory, feeding a [`FlowObserver`].
 //!
-//! The capture reader hands every TCP segment to [`Reassembler::push`] in capture order; the
-//! observer sees, per connection, `open`, then [`TcpEvent`]s in stream order, then `close`.
+//! The capture reader hands every TCP segment ([`TcpPacket`]) to [`Reassembler::push`] in
+//! capture order; the observer sees, per connection, `open`, then [`TcpEvent`]s in stream
+//! order, then `close`.
 //! In-order data is passed straight from the caller's packet buffer (no copy, no allocation);
 //! only out-of-order pieces are copied into a bounded buffer.
 //!
 //! # Rules
 //! - **Flows** are keyed by the unordered 4-tuple. **Orientation**: the sender of a SYN without
 //!   ACK is the client; the receiver of a SYN+ACK is the client. A connection picked up
-//!   mid-stream is oriented by its first segment: the sender of a payload that starts like an
-//!   X.224 Connection Request (TPKT `03 00 LL LL`, `LL >= 11`, CR code `0xE_` in byte 5) is the
-//!   client; else the side not on a known server port; else the side with the higher port.
+//!   mid-stream is oriented by its first segment: by the observer's reading of its payload
+//!   ([`FlowObserver::sender_hint`]: the reassembler knows no application protocol, the
+//!   observer may recognise, say, a client's opening request); else the side not on a known
+//!   server port; else the side with the higher port.
 //!   Without a SYN, payload or known port the decision waits: packets are counted but `open` is
 //!   called only when the first SYN or payload arrives (a RST before then drops the flow quietly,
 //!   counted in [`ReassemblyStats::pending_flows_dropped`]). Flow ids count opened flows from 0.
@@ -28,7 +30,7 @@
 //! - **Out-of-order** pieces are buffered per direction up to the byte and piece caps (and a
 //!   global byte cap). A piece is charged against the byte caps what it costs, not its
 //!   payload: its bytes plus its share of the B-tree and the allocator's overhead, and a
-//!   direction's first piece the tree's first node too (see `stream::PIECE_OVERHEAD`). Over a
+//!   direction's first piece the tree's first node too (see `direction::PIECE_OVERHEAD`). Over a
 //!   cap, the first hole is given up: [`TcpEvent::Gap`] with its length,
 //!   then the buffered data that follows. The same happens for every hole when the flow closes
 //!   for any reason. A FIN is delivered only when every byte before it has been delivered or
@@ -39,14 +41,14 @@
 //!   lost at once (a Gap), since B has them and A will not send them again. Bytes B acknowledged
 //!   but never seen at all are reported as a Gap when the flow closes.
 //! - **Closing**: a RST first flushes both directions, then emits [`TcpEvent::Rst`], then closes:
-//!   [`CloseReason::Finished`] if either side had sent a FIN, else [`CloseReason::Reset`]. Two
-//!   FINs, each delivered after all its direction's bytes, close with `Finished`; so "client
+//!   [`FlowEnd::Closed`] if either side had sent a FIN, else [`FlowEnd::Reset`]. Two
+//!   FINs, each delivered after all its direction's bytes, close with `Closed`; so "client
 //!   FIN, server data, client RST" shows the data and the RST, while a RST after both FINs is a
 //!   stray packet. A closed 4-tuple is remembered for [`ReassemblyConfig::closed_linger_ns`] of
 //!   capture time: packets on it are counted as strays and open nothing, except a SYN without ACK
 //!   whose ISN differs from the closed connection's, which opens a new flow. A SYN with a new ISN
 //!   on a live flow whose client already had a start closes the old flow
-//!   ([`CloseReason::PortReused`]) and opens a new one.
+//!   ([`FlowEnd::PortReused`]) and opens a new one.
 //! - **Time** is capture time (the largest timestamp seen so far). Flows silent for
 //!   [`ReassemblyConfig::idle_timeout_ns`] are closed with `IdleTimeout`; when
 //!   [`ReassemblyConfig::max_flows`] flows are live, the least recently active one is closed
@@ -61,7 +63,7 @@
 #![warn(clippy::arithmetic_side_effects)]
 #![cfg_attr(test, allow(clippy::arithmetic_side_effects))]
 
-mod stream;
+mod direction;
 #[cfg(test)]
 mod tests;
 
@@ -70,35 +72,19 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
-use stream::Stream;
+use direction::Direction;
+
+use crate::capture::TcpPacket;
 
 /// The flow tables' hasher: foldhash's fast hasher, seeded per process, so that crafted
 /// captures cannot aim at known collisions. SipHash (the std default) cost about as much per
 /// packet as the rest of the table lookup.
 type FlowHasher = foldhash::fast::RandomState;
 
-/// One captured TCP segment, as the capture reader decoded it.
-#[derive(Debug, Clone, Copy)]
-pub struct Segment<'a> {
-    /// 1-based frame number in the capture.
-    pub frame: u64,
-    /// Capture time, nanoseconds since the Unix epoch.
-    pub ts_ns: i128,
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
-    pub seq: u32,
-    pub ack: u32,
-    pub syn: bool,
-    /// The ACK flag (whether `ack` is meaningful).
-    pub ack_flag: bool,
-    pub fin: bool,
-    pub rst: bool,
-    pub payload: &'a [u8],
-}
-
-/// Which end of a connection: the client opened it (the analyzer's own type, so events pass
-/// through unchanged).
+/// Which end of a connection: the client opened it (the crate-root vocabulary of `rdp-wire`,
+/// so events pass through unchanged).
 pub use rdp_wire::Side;
+use rdp_wire::Timestamp;
 
 /// The element of a per-side array for `side`.
 pub(crate) fn pick<T>(arr: &mut [T; 2], side: Side) -> &mut T {
@@ -115,38 +101,38 @@ pub enum TcpEvent<'a> {
     /// A SYN from the client: the first and each retransmission (also counted in
     /// [`FlowInfo::syn_count`]).
     Syn {
-        ts_ns: i128,
+        ts: Timestamp,
     },
     /// The first SYN+ACK.
     SynAck {
-        ts_ns: i128,
+        ts: Timestamp,
     },
-    /// In-order, de-duplicated stream bytes. `frame`/`ts_ns` are those of the packet that
+    /// In-order, de-duplicated stream bytes. `frame`/`ts` are those of the packet that
     /// carried them (an earlier one for data that waited in the out-of-order buffer).
     Data {
         side: Side,
-        ts_ns: i128,
+        ts: Timestamp,
         frame: u64,
         bytes: &'a [u8],
     },
     /// `len` bytes of this direction are missing from the capture; data resumes after them.
     Gap {
         side: Side,
-        ts_ns: i128,
+        ts: Timestamp,
         len: u64,
     },
     Fin {
         side: Side,
-        ts_ns: i128,
+        ts: Timestamp,
     },
     Rst {
         side: Side,
-        ts_ns: i128,
+        ts: Timestamp,
     },
     /// A retransmission or overlap carried `len` bytes that differ from those already kept.
     ConflictingOverlap {
         side: Side,
-        ts_ns: i128,
+        ts: Timestamp,
         len: u64,
     },
 }
@@ -158,8 +144,9 @@ pub enum Orientation {
     Syn,
     /// A SYN+ACK was the first handshake packet seen: its receiver is the client.
     SynAck,
-    /// Mid-stream: this side sent something that starts like an X.224 Connection Request.
-    X224ConnectionRequest,
+    /// Mid-stream: the observer told from the first payload who sent it
+    /// ([`FlowObserver::sender_hint`]).
+    SenderHint,
     /// Mid-stream: the other side is on a known server port.
     KnownServerPort,
     /// Mid-stream, nothing else to go on: the side with the higher port is the client.
@@ -175,8 +162,8 @@ pub struct FlowInfo {
     pub client: SocketAddr,
     pub server: SocketAddr,
     pub orientation: Orientation,
-    pub first_ts_ns: i128,
-    pub last_ts_ns: i128,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
     pub first_frame: u64,
     pub last_frame: u64,
     /// The first packet of the flow carried SYN (a SYN or a SYN+ACK).
@@ -204,21 +191,37 @@ pub struct FlowInfo {
     pub rst: [bool; 2],
 }
 
-/// Why a flow was closed.
+/// Why the reassembler stopped following a flow: given to [`FlowObserver::close`] and carried
+/// as it is into the connection's record (`flow` in the reports).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseReason {
-    /// Both FINs delivered, or a RST after a FIN.
-    Finished,
+pub enum FlowEnd {
+    /// Both sides closed: both FINs delivered, or a RST after a FIN.
+    Closed,
     /// A RST with no FIN before it.
     Reset,
-    /// No packet for [`ReassemblyConfig::idle_timeout_ns`].
+    /// No packet for [`ReassemblyConfig::idle_timeout_ns`] of capture time.
     IdleTimeout,
     /// Closed to make room: [`ReassemblyConfig::max_flows`] were live.
     Evicted,
-    /// A SYN with a new ISN arrived on the same 4-tuple; a new flow follows.
+    /// A new connection (a SYN with another ISN) reused the addresses and ports; a new flow
+    /// follows.
     PortReused,
     /// Still open when the capture ended.
     EndOfCapture,
+}
+
+impl FlowEnd {
+    /// The name reports print.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowEnd::Closed => "closed",
+            FlowEnd::Reset => "reset",
+            FlowEnd::IdleTimeout => "idle-timeout",
+            FlowEnd::Evicted => "evicted",
+            FlowEnd::EndOfCapture => "end-of-capture",
+            FlowEnd::PortReused => "port-reused",
+        }
+    }
 }
 
 /// Receives the reassembled connections.
@@ -227,7 +230,7 @@ pub trait FlowObserver {
     type Flow;
     fn open(&mut self, info: &FlowInfo) -> Self::Flow;
     fn event(&mut self, flow: &mut Self::Flow, info: &FlowInfo, ev: TcpEvent<'_>);
-    fn close(&mut self, flow: Self::Flow, info: &FlowInfo, reason: CloseReason);
+    fn close(&mut self, flow: Self::Flow, info: &FlowInfo, reason: FlowEnd);
     /// Whether bytes of `side` delivered from now on are kept to compare retransmissions with
     /// (the default). An observer that no longer reads a direction's content (an established
     /// TLS session) answers `false`: the reassembler then stops copying that direction's bytes
@@ -235,6 +238,13 @@ pub trait FlowObserver {
     /// still trimmed and counted, but no longer compared.
     fn compare_retransmissions(&self, _flow: &Self::Flow, _side: Side) -> bool {
         true
+    }
+    /// Which side sent `first_payload`, the first payload of a flow picked up mid-stream
+    /// (no SYN seen), when its content tells: the orientation hint of an observer that knows
+    /// the protocol on top. `None` (the default) leaves the decision to the ports. Asked only
+    /// while a flow waits for its orientation, with a non-empty payload.
+    fn sender_hint(&self, _first_payload: &[u8]) -> Option<Side> {
+        None
     }
 }
 
@@ -245,7 +255,7 @@ pub struct ReassemblyConfig {
     pub max_flows: usize,
     /// Out-of-order data buffered per direction before a hole is given up (default 1 MiB),
     /// each piece charged its bytes plus 192 and a direction's first piece 656 more (what
-    /// the buffer really costs; see `stream::PIECE_OVERHEAD`).
+    /// the buffer really costs; see `direction::PIECE_OVERHEAD`).
     pub max_buffered_bytes_per_direction: usize,
     /// Out-of-order pieces buffered per direction before a hole is given up (default 256).
     pub max_ooo_segments_per_direction: usize,
@@ -256,14 +266,14 @@ pub struct ReassemblyConfig {
     /// Delivered bytes remembered per direction to check retransmissions (default 4 KiB).
     pub recent_window_bytes: usize,
     /// A flow with no packet for this long is closed (default 10 minutes).
-    pub idle_timeout_ns: i128,
+    pub idle_timeout_ns: i64,
     /// How long a closed flow's 4-tuple absorbs stray packets (default 2 minutes, about 2 MSL).
-    pub closed_linger_ns: i128,
+    pub closed_linger_ns: i64,
     /// Ports that mark the server side of a flow picked up mid-stream (default `[3389]`; add `--port`).
     pub known_server_ports: Vec<u16>,
 }
 
-const NS_PER_SEC: i128 = 1_000_000_000;
+const NS_PER_SEC: i64 = 1_000_000_000;
 
 impl Default for ReassemblyConfig {
     fn default() -> Self {
@@ -324,17 +334,6 @@ pub struct ReassemblyStats {
     pub max_live_flows: u64,
 }
 
-/// Starts like an X.224 Connection Request in a TPKT (RFC 1006; X.224 section 13.3): version 3,
-/// a length that can hold the TPKT header and a CR TPDU, and the CR code `0xE` in the high nibble.
-fn looks_like_x224_connection_request(payload: &[u8]) -> bool {
-    match payload {
-        [0x03, 0x00, hi, lo, _li, code, ..] => {
-            u16::from_be_bytes([*hi, *lo]) >= 11 && code & 0xF0 == 0xE0
-        }
-        _ => false,
-    }
-}
-
 /// The unordered 4-tuple: the lower end first (address, then port, as `SocketAddr` orders
 /// them).
 ///
@@ -382,8 +381,9 @@ impl FlowKey {
     }
 }
 
-/// Everything a stream needs to report an event and update counters.
-struct Ctx<'c, O: FlowObserver> {
+/// Where a direction delivers, for the packet being processed: the observer and its flow, the
+/// flow facts and counters to update, the caps, and the side, time and frame of the packet.
+struct Delivery<'c, O: FlowObserver> {
     observer: &'c mut O,
     flow: &'c mut O::Flow,
     info: &'c mut FlowInfo,
@@ -391,11 +391,11 @@ struct Ctx<'c, O: FlowObserver> {
     cfg: &'c ReassemblyConfig,
     buffered_total: &'c mut usize,
     side: Side,
-    ts_ns: i128,
+    ts: Timestamp,
     frame: u64,
 }
 
-impl<O: FlowObserver> Ctx<'_, O> {
+impl<O: FlowObserver> Delivery<'_, O> {
     fn emit(&mut self, ev: TcpEvent<'_>) {
         self.observer.event(self.flow, self.info, ev);
     }
@@ -407,7 +407,7 @@ struct Conn<F> {
     /// `None` while the flow waits for its orientation (see the module docs).
     flow: Option<F>,
     /// Client stream, server stream.
-    streams: [Stream; 2],
+    streams: [Direction; 2],
 }
 
 const NIL: usize = usize::MAX;
@@ -416,7 +416,7 @@ struct Slot<F> {
     conn: Option<Conn<F>>,
     prev: usize,
     next: usize,
-    last_active: i128,
+    last_active: Timestamp,
 }
 
 /// Live flows in a slab, linked from most to least recently active.
@@ -484,7 +484,7 @@ impl<F> Table<F> {
         self.head = idx;
     }
 
-    fn insert(&mut self, conn: Conn<F>, now: i128) -> usize {
+    fn insert(&mut self, conn: Conn<F>, now: Timestamp) -> usize {
         let key = conn.key;
         let slot = Slot {
             conn: Some(conn),
@@ -511,7 +511,7 @@ impl<F> Table<F> {
         idx
     }
 
-    fn touch(&mut self, idx: usize, now: i128) {
+    fn touch(&mut self, idx: usize, now: Timestamp) {
         if let Some(s) = self.slots.get_mut(idx) {
             s.last_active = now;
         }
@@ -531,7 +531,7 @@ impl<F> Table<F> {
     }
 
     /// Least recently active flow and when it was last active.
-    fn oldest(&self) -> Option<(usize, i128)> {
+    fn oldest(&self) -> Option<(usize, Timestamp)> {
         self.slots
             .get(self.tail)
             .map(|s| (self.tail, s.last_active))
@@ -541,7 +541,7 @@ impl<F> Table<F> {
 /// A closed connection's 4-tuple, absorbing late packets.
 #[derive(Debug, Clone, Copy)]
 struct Tomb {
-    expires: i128,
+    expires: Timestamp,
     client_isn: Option<u32>,
 }
 
@@ -553,9 +553,9 @@ pub struct Reassembler<O: FlowObserver> {
     table: Table<O::Flow>,
     tombs: HashMap<FlowKey, Tomb, FlowHasher>,
     /// Tombstones in order of expiry (entries may be stale: checked against `tombs`).
-    tomb_queue: VecDeque<(FlowKey, i128)>,
+    tomb_queue: VecDeque<(FlowKey, Timestamp)>,
     next_id: u64,
-    now: Option<i128>,
+    now: Option<Timestamp>,
     buffered_total: usize,
 }
 
@@ -573,7 +573,7 @@ impl<O: FlowObserver> fmt::Debug for Reassembler<O> {
 
 enum Outcome {
     Continue,
-    Close(CloseReason),
+    Close(FlowEnd),
 }
 
 impl<O: FlowObserver> Reassembler<O> {
@@ -609,9 +609,9 @@ impl<O: FlowObserver> Reassembler<O> {
     }
 
     /// Feeds one segment, in capture order.
-    pub fn push(&mut self, seg: &Segment<'_>) {
+    pub fn push(&mut self, seg: &TcpPacket<'_>) {
         self.stats.segments = self.stats.segments.saturating_add(1);
-        let now = self.now.map_or(seg.ts_ns, |n| n.max(seg.ts_ns));
+        let now = self.now.map_or(seg.ts, |n| n.max(seg.ts));
         self.now = Some(now);
         self.expire(now);
 
@@ -624,9 +624,9 @@ impl<O: FlowObserver> Reassembler<O> {
                 }
                 return;
             }
-            self.close(idx, CloseReason::PortReused);
+            self.close(idx, FlowEnd::PortReused);
         } else if let Some(t) = self.tombs.get(&key) {
-            if seg.syn && !seg.ack_flag && t.client_isn != Some(seg.seq) {
+            if seg.flags.syn() && !seg.flags.ack() && t.client_isn != Some(seg.seq) {
                 self.tombs.remove(&key);
             } else {
                 self.stats.stray_packets_after_close =
@@ -637,7 +637,7 @@ impl<O: FlowObserver> Reassembler<O> {
 
         if self.table.live >= self.cfg.max_flows.max(1) {
             if let Some((oldest, _)) = self.table.oldest() {
-                self.close(oldest, CloseReason::Evicted);
+                self.close(oldest, FlowEnd::Evicted);
             }
         }
         let conn = self.new_conn(key, seg);
@@ -649,7 +649,7 @@ impl<O: FlowObserver> Reassembler<O> {
         }
     }
 
-    /// Closes every remaining flow with [`CloseReason::EndOfCapture`] (in id order), flushing
+    /// Closes every remaining flow with [`FlowEnd::EndOfCapture`] (in id order), flushing
     /// buffered data across its holes.
     pub fn finish(mut self) -> (O, ReassemblyStats) {
         let mut left: Vec<(bool, u64, usize)> = self
@@ -661,17 +661,17 @@ impl<O: FlowObserver> Reassembler<O> {
             .collect();
         left.sort_unstable();
         for (_, _, idx) in left {
-            self.close(idx, CloseReason::EndOfCapture);
+            self.close(idx, FlowEnd::EndOfCapture);
         }
         (self.observer, self.stats)
     }
 
-    fn expire(&mut self, now: i128) {
+    fn expire(&mut self, now: Timestamp) {
         while let Some((idx, last)) = self.table.oldest() {
-            if now.saturating_sub(last) <= self.cfg.idle_timeout_ns {
+            if now.nanos_since(last) <= self.cfg.idle_timeout_ns {
                 break;
             }
-            self.close(idx, CloseReason::IdleTimeout);
+            self.close(idx, FlowEnd::IdleTimeout);
         }
         let max_tombs = self.cfg.max_flows.max(1);
         while let Some(&(key, expires)) = self.tomb_queue.front() {
@@ -689,8 +689,8 @@ impl<O: FlowObserver> Reassembler<O> {
         }
     }
 
-    fn is_port_reuse(&self, idx: usize, seg: &Segment<'_>) -> bool {
-        if !seg.syn || seg.ack_flag {
+    fn is_port_reuse(&self, idx: usize, seg: &TcpPacket<'_>) -> bool {
+        if !seg.flags.syn() || seg.flags.ack() {
             return false;
         }
         let Some(conn) = self.table.get(idx) else {
@@ -703,11 +703,11 @@ impl<O: FlowObserver> Reassembler<O> {
             && client.isn != Some(seg.seq)
     }
 
-    fn new_conn(&self, key: FlowKey, seg: &Segment<'_>) -> Conn<O::Flow> {
-        let (client, server, orientation) = self.orient(seg).unwrap_or_else(|| {
-            let (c, s) = higher_port_first(seg);
-            (c, s, Orientation::HigherPort)
-        });
+    /// A flow waiting for its orientation, which [`Reassembler::process`] decides (from this
+    /// very segment when it can); until then the higher-port rule stands in.
+    fn new_conn(&self, key: FlowKey, seg: &TcpPacket<'_>) -> Conn<O::Flow> {
+        let (client, server) = higher_port_first(seg);
+        let orientation = Orientation::HigherPort;
         let window = self.cfg.recent_window_bytes;
         Conn {
             key,
@@ -716,11 +716,11 @@ impl<O: FlowObserver> Reassembler<O> {
                 client,
                 server,
                 orientation,
-                first_ts_ns: seg.ts_ns,
-                last_ts_ns: seg.ts_ns,
+                first_ts: seg.ts,
+                last_ts: seg.ts,
                 first_frame: seg.frame,
                 last_frame: seg.frame,
-                started_with_syn: seg.syn,
+                started_with_syn: seg.flags.syn(),
                 packets: [0; 2],
                 bytes: [0; 2],
                 delivered: [0; 2],
@@ -734,21 +734,25 @@ impl<O: FlowObserver> Reassembler<O> {
                 rst: [false; 2],
             },
             flow: None,
-            streams: [Stream::new(window), Stream::new(window)],
+            streams: [Direction::new(window), Direction::new(window)],
         }
     }
 
     /// Client, server and how they were told apart; `None` when this segment cannot tell yet.
-    fn orient(&self, seg: &Segment<'_>) -> Option<(SocketAddr, SocketAddr, Orientation)> {
-        if seg.syn {
-            return Some(if seg.ack_flag {
+    fn orient(&self, seg: &TcpPacket<'_>) -> Option<(SocketAddr, SocketAddr, Orientation)> {
+        if seg.flags.syn() {
+            return Some(if seg.flags.ack() {
                 (seg.dst, seg.src, Orientation::SynAck)
             } else {
                 (seg.src, seg.dst, Orientation::Syn)
             });
         }
-        if looks_like_x224_connection_request(seg.payload) {
-            return Some((seg.src, seg.dst, Orientation::X224ConnectionRequest));
+        if !seg.payload.is_empty() {
+            match self.observer.sender_hint(seg.payload) {
+                Some(Side::Client) => return Some((seg.src, seg.dst, Orientation::SenderHint)),
+                Some(Side::Server) => return Some((seg.dst, seg.src, Orientation::SenderHint)),
+                None => {}
+            }
         }
         let known = |a: SocketAddr| self.cfg.known_server_ports.contains(&a.port());
         match (known(seg.src), known(seg.dst)) {
@@ -763,7 +767,7 @@ impl<O: FlowObserver> Reassembler<O> {
         Some((c, s, Orientation::HigherPort))
     }
 
-    fn process(&mut self, idx: usize, seg: &Segment<'_>) -> Outcome {
+    fn process(&mut self, idx: usize, seg: &TcpPacket<'_>) -> Outcome {
         let decided = match self.table.get(idx) {
             Some(conn) if conn.flow.is_none() => self.orient(seg),
             _ => None,
@@ -807,13 +811,13 @@ impl<O: FlowObserver> Reassembler<O> {
         *packets = packets.saturating_add(1);
         let bytes = pick(&mut info.bytes, side);
         *bytes = bytes.saturating_add(u64::try_from(seg.payload.len()).unwrap_or(u64::MAX));
-        info.last_ts_ns = info.last_ts_ns.max(seg.ts_ns);
+        info.last_ts = info.last_ts.max(seg.ts);
         info.last_frame = seg.frame;
 
         let Some(flow) = conn.flow.as_mut() else {
             // Still waiting for orientation: a RST ends it without a word.
-            return if seg.rst {
-                Outcome::Close(CloseReason::Reset)
+            return if seg.flags.rst() {
+                Outcome::Close(FlowEnd::Reset)
             } else {
                 Outcome::Continue
             };
@@ -823,7 +827,7 @@ impl<O: FlowObserver> Reassembler<O> {
             Side::Client => (client, server),
             Side::Server => (server, client),
         };
-        let mut ctx = Ctx {
+        let mut ctx = Delivery {
             observer,
             flow,
             info,
@@ -831,33 +835,33 @@ impl<O: FlowObserver> Reassembler<O> {
             cfg,
             buffered_total,
             side,
-            ts_ns: seg.ts_ns,
+            ts: seg.ts,
             frame: seg.frame,
         };
 
-        if seg.syn {
-            let ts_ns = seg.ts_ns;
-            if seg.ack_flag {
+        if seg.flags.syn() {
+            let ts = seg.ts;
+            if seg.flags.ack() {
                 ctx.info.synack_count = ctx.info.synack_count.saturating_add(1);
                 if ctx.info.synack_count == 1 {
-                    ctx.emit(TcpEvent::SynAck { ts_ns });
+                    ctx.emit(TcpEvent::SynAck { ts });
                 }
             } else {
                 // Every SYN, retransmissions too: how many were sent is evidence (a port that
                 // drops SYNs sees the client retry).
                 ctx.info.syn_count = ctx.info.syn_count.saturating_add(1);
-                ctx.emit(TcpEvent::Syn { ts_ns });
+                ctx.emit(TcpEvent::Syn { ts });
             }
             this.on_syn(seg.seq);
         }
-        if seg.ack_flag {
+        if seg.flags.ack() {
             other.on_peer_ack(seg.ack);
         }
-        if !seg.rst {
-            let data_seq = seg.seq.wrapping_add(u32::from(seg.syn));
-            this.on_segment(&mut ctx, data_seq, seg.payload, seg.fin);
+        if !seg.flags.rst() {
+            let data_seq = seg.seq.wrapping_add(u32::from(seg.flags.syn()));
+            this.on_segment(&mut ctx, data_seq, seg.payload, seg.flags.fin());
             return if this.fin_delivered && other.fin_delivered {
-                Outcome::Close(CloseReason::Finished)
+                Outcome::Close(FlowEnd::Closed)
             } else {
                 Outcome::Continue
             };
@@ -869,31 +873,28 @@ impl<O: FlowObserver> Reassembler<O> {
         ctx.side = side.peer();
         other.flush(&mut ctx);
         ctx.side = side;
-        ctx.emit(TcpEvent::Rst {
-            side,
-            ts_ns: seg.ts_ns,
-        });
+        ctx.emit(TcpEvent::Rst { side, ts: seg.ts });
         Outcome::Close(if this.fin_seen() || other.fin_seen() {
-            CloseReason::Finished
+            FlowEnd::Closed
         } else {
-            CloseReason::Reset
+            FlowEnd::Reset
         })
     }
 
-    fn close(&mut self, idx: usize, reason: CloseReason) {
+    fn close(&mut self, idx: usize, reason: FlowEnd) {
         let Some(mut conn) = self.table.remove(idx) else {
             return;
         };
         let Some(mut flow) = conn.flow.take() else {
             self.stats.pending_flows_dropped = self.stats.pending_flows_dropped.saturating_add(1);
-            if reason == CloseReason::Reset {
-                self.add_tomb(conn.key, None, conn.info.last_ts_ns);
+            if reason == FlowEnd::Reset {
+                self.add_tomb(conn.key, None, conn.info.last_ts);
             }
             return;
         };
-        let (ts_ns, frame) = (conn.info.last_ts_ns, conn.info.last_frame);
+        let (ts, frame) = (conn.info.last_ts, conn.info.last_frame);
         let [client, server] = &mut conn.streams;
-        let mut ctx = Ctx {
+        let mut ctx = Delivery {
             observer: &mut self.observer,
             flow: &mut flow,
             info: &mut conn.info,
@@ -901,7 +902,7 @@ impl<O: FlowObserver> Reassembler<O> {
             cfg: &self.cfg,
             buffered_total: &mut self.buffered_total,
             side: Side::Client,
-            ts_ns,
+            ts,
             frame,
         };
         client.flush(&mut ctx);
@@ -916,25 +917,21 @@ impl<O: FlowObserver> Reassembler<O> {
         self.observer.close(flow, &conn.info, reason);
         let s = &mut self.stats;
         match reason {
-            CloseReason::Finished => s.flows_finished = s.flows_finished.saturating_add(1),
-            CloseReason::Reset => s.flows_reset = s.flows_reset.saturating_add(1),
-            CloseReason::IdleTimeout => s.flows_idle_closed = s.flows_idle_closed.saturating_add(1),
-            CloseReason::Evicted => s.flows_evicted = s.flows_evicted.saturating_add(1),
-            CloseReason::PortReused => s.flows_port_reused = s.flows_port_reused.saturating_add(1),
-            CloseReason::EndOfCapture => {
-                s.flows_open_at_end = s.flows_open_at_end.saturating_add(1)
-            }
+            FlowEnd::Closed => s.flows_finished = s.flows_finished.saturating_add(1),
+            FlowEnd::Reset => s.flows_reset = s.flows_reset.saturating_add(1),
+            FlowEnd::IdleTimeout => s.flows_idle_closed = s.flows_idle_closed.saturating_add(1),
+            FlowEnd::Evicted => s.flows_evicted = s.flows_evicted.saturating_add(1),
+            FlowEnd::PortReused => s.flows_port_reused = s.flows_port_reused.saturating_add(1),
+            FlowEnd::EndOfCapture => s.flows_open_at_end = s.flows_open_at_end.saturating_add(1),
         }
-        if matches!(reason, CloseReason::Finished | CloseReason::Reset) {
-            self.add_tomb(conn.key, client_isn, conn.info.last_ts_ns);
+        if matches!(reason, FlowEnd::Closed | FlowEnd::Reset) {
+            self.add_tomb(conn.key, client_isn, conn.info.last_ts);
         }
     }
 
-    fn add_tomb(&mut self, key: FlowKey, client_isn: Option<u32>, last_ts: i128) {
-        let expires = self
-            .now
-            .unwrap_or(last_ts)
-            .saturating_add(self.cfg.closed_linger_ns);
+    fn add_tomb(&mut self, key: FlowKey, client_isn: Option<u32>, last_ts: Timestamp) {
+        let now = self.now.unwrap_or(last_ts);
+        let expires = Timestamp(now.0.saturating_add(self.cfg.closed_linger_ns));
         self.tombs.insert(
             key,
             Tomb {
@@ -947,7 +944,7 @@ impl<O: FlowObserver> Reassembler<O> {
 }
 
 /// (client, server) by the higher-port rule; equal ports fall back to the source as client.
-fn higher_port_first(seg: &Segment<'_>) -> (SocketAddr, SocketAddr) {
+fn higher_port_first(seg: &TcpPacket<'_>) -> (SocketAddr, SocketAddr) {
     if seg.dst.port() > seg.src.port() {
         (seg.dst, seg.src)
     } else {

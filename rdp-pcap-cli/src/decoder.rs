@@ -17,13 +17,26 @@
 //! length of 0, up to the 16 MiB record limit): under 4 MiB in all for ordinary captures.
 
 use std::cell::Cell;
-use std::io::Read;
+use std::io::{self, Read};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use crate::capture::{self, CaptureSummary, TcpPacket};
-use crate::pipeline::StopReader;
-use crate::reassembly::Segment;
+
+/// A reader that ends as soon as `stopped` is set.
+pub(crate) struct StopReader<'s, R> {
+    pub(crate) inner: R,
+    pub(crate) stopped: &'s Cell<bool>,
+}
+
+impl<R: Read> Read for StopReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.stopped.get() {
+            return Ok(0);
+        }
+        self.inner.read(buf)
+    }
+}
 
 /// Payload bytes after which a batch is handed over.
 pub const BATCH_PAYLOAD: usize = 256 * 1024;
@@ -55,8 +68,9 @@ impl BatchLimits {
 /// Decoded segments and their payloads.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
-    /// Each segment with an empty payload, and where its payload is in `payload`.
-    pub(crate) segments: Vec<(Segment<'static>, usize, usize)>,
+    /// Each segment with an empty payload and no options ([`TcpPacket::with_payload`]), and
+    /// where its payload is in `payload`.
+    pub(crate) segments: Vec<(TcpPacket<'static>, usize, usize)>,
     pub(crate) payload: Vec<u8>,
 }
 
@@ -64,7 +78,7 @@ impl Batch {
     fn push(&mut self, pkt: &TcpPacket<'_>) {
         let start = self.payload.len();
         self.payload.extend_from_slice(pkt.payload);
-        let header = crate::pipeline::segment_with(pkt, &[]);
+        let header = pkt.with_payload(&[]);
         self.segments.push((header, start, self.payload.len()));
     }
 
@@ -73,9 +87,9 @@ impl Batch {
     }
 
     /// The segment at `index`, with its payload.
-    pub(crate) fn segment(&self, index: usize) -> Option<Segment<'_>> {
+    pub(crate) fn segment(&self, index: usize) -> Option<TcpPacket<'_>> {
         let (header, start, end) = self.segments.get(index)?;
-        Some(Segment {
+        Some(TcpPacket {
             payload: self.payload.get(*start..*end).unwrap_or_default(),
             ..*header
         })
@@ -101,7 +115,7 @@ impl Batch {
 /// read nothing, when the thread cannot be started. A panic of the thread is passed on.
 pub fn decode_on_thread<R: Read + Send>(
     reader: R,
-    on_segment: impl FnMut(&Segment<'_>) -> bool,
+    on_segment: impl FnMut(&TcpPacket<'_>) -> bool,
 ) -> Option<CaptureSummary> {
     decode_with(reader, BatchLimits::ONE, on_segment)
 }
@@ -174,7 +188,7 @@ fn decode<R: Read>(
 fn decode_with<R: Read + Send>(
     reader: R,
     limits: BatchLimits,
-    mut on_segment: impl FnMut(&Segment<'_>) -> bool,
+    mut on_segment: impl FnMut(&TcpPacket<'_>) -> bool,
 ) -> Option<CaptureSummary> {
     std::thread::scope(|scope| {
         let decoder = spawn_decoder(scope, reader, limits)?;
@@ -192,13 +206,13 @@ fn decode_with<R: Read + Send>(
 /// (dropping `batches` then tells the decoder); used batches go back through `recycle`.
 fn consume(
     batches: Receiver<Batch>,
-    on_segment: &mut impl FnMut(&Segment<'_>) -> bool,
+    on_segment: &mut impl FnMut(&TcpPacket<'_>) -> bool,
     mut recycle: impl FnMut(Batch),
 ) {
     for batch in batches.iter() {
         // Over the headers, not by index: this loop runs once per segment of the capture.
         for (header, start, end) in &batch.segments {
-            let seg = Segment {
+            let seg = TcpPacket {
                 payload: batch.payload.get(*start..*end).unwrap_or_default(),
                 ..*header
             };
@@ -211,13 +225,13 @@ fn consume(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
     use std::io;
 
-    fn sample(name: &str) -> Vec<u8> {
+    pub(crate) fn sample(name: &str) -> Vec<u8> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../samples")
             .join(name);
@@ -228,7 +242,8 @@ mod tests {
     fn direct(bytes: &[u8]) -> (Vec<String>, CaptureSummary) {
         let mut out = Vec::new();
         let summary = capture::read_capture(bytes, &mut |pkt: &TcpPacket<'_>| {
-            out.push(format!("{:?}", crate::pipeline::segment(pkt)));
+            // As a batch holds it: without TCP options.
+            out.push(format!("{:?}", pkt.with_payload(pkt.payload)));
         });
         (out, summary)
     }
@@ -259,9 +274,9 @@ mod tests {
     }
 
     /// A capture without end: the file header of `bytes`, then its records over and over.
-    struct Endless {
-        bytes: Vec<u8>,
-        pos: usize,
+    pub(crate) struct Endless {
+        pub(crate) bytes: Vec<u8>,
+        pub(crate) pos: usize,
     }
 
     impl Read for Endless {
@@ -294,52 +309,13 @@ mod tests {
         assert!(summary.stats.packets >= 3);
     }
 
-    /// Fails to write anything.
-    struct Broken;
-
-    impl crate::report::Reporter for Broken {
-        fn connection(&mut self, _: &crate::record::ConnectionRecord) -> io::Result<()> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-        fn capture(&mut self, _: &crate::record::CaptureReport) -> io::Result<()> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-        fn input_problem(&mut self, _: &crate::record::InputProblem) -> io::Result<()> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-        fn finish(&mut self, _: &crate::report::Summary) -> io::Result<()> {
-            Err(io::ErrorKind::BrokenPipe.into())
-        }
-    }
-
-    #[test]
-    fn a_report_that_cannot_be_written_stops_the_reading() {
-        let endless = Endless {
-            bytes: sample("tls-ok.pcap"),
-            pos: 0,
-        };
-        let options = crate::pipeline::Options::new(&[]);
-        let mut run = crate::pipeline::RunState::default();
-        let result =
-            crate::pipeline::analyze_split("endless", endless, &options, &mut run, &mut Broken);
-        let error = result.unwrap().unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::BrokenPipe);
-        // The same on one thread.
-        let endless = Endless {
-            bytes: sample("tls-ok.pcap"),
-            pos: 0,
-        };
-        let result = crate::pipeline::analyze("endless", endless, &options, &mut run, &mut Broken);
-        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
-    }
-
     #[test]
     fn batches_are_handed_over_when_full() {
         let mut batch = Batch::default();
         let payload = vec![7u8; 1000];
         let pkt = TcpPacket {
             frame: 1,
-            ts: capture::Timestamp { secs: 1, nanos: 2 },
+            ts: rdp_wire::Timestamp::from_secs_nanos(1, 2),
             src: "10.0.0.1:50000".parse().unwrap(),
             dst: "10.0.0.2:3389".parse().unwrap(),
             seq: 1,
@@ -359,11 +335,11 @@ mod tests {
         assert_eq!(pushed, BATCH_PAYLOAD.div_ceil(1000));
         let (seg, start, end) = batch.segments[5];
         assert_eq!(&batch.payload[start..end], &payload[..]);
-        assert_eq!(seg.ts_ns, 1_000_000_002);
-        assert!(seg.ack_flag && !seg.syn);
+        assert_eq!(seg.ts.as_nanos(), 1_000_000_002);
+        assert!(seg.flags.ack() && !seg.flags.syn());
         let batch = batch.cleared(&BatchLimits::ONE);
         assert!(batch.segments.is_empty() && batch.payload.is_empty());
         // The memory bound in the module docs.
-        assert!(std::mem::size_of::<(Segment<'static>, usize, usize)>() <= 144);
+        assert!(std::mem::size_of::<(TcpPacket<'static>, usize, usize)>() <= 144);
     }
 }

@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Ctx, FlowObserver, TcpEvent};
+use rdp_wire::Timestamp;
+
+use super::{Delivery, FlowObserver, TcpEvent};
 
 /// A segment further ahead than this from the next expected byte is treated as garbage: no real
 /// window is that large, and a wrong sign would otherwise turn into a gigantic gap.
@@ -162,7 +164,7 @@ impl Recent {
 #[derive(Debug)]
 struct Piece {
     frame: u64,
-    ts_ns: i128,
+    ts: Timestamp,
     bytes: Vec<u8>,
 }
 
@@ -196,7 +198,7 @@ impl Piece {
 
 /// Reassembly state of one direction.
 #[derive(Debug)]
-pub(super) struct Stream {
+pub(super) struct Direction {
     /// Sequence number of offset 0, once known.
     base: Option<u32>,
     /// ISN from this direction's SYN, when seen.
@@ -222,9 +224,9 @@ pub(super) struct Stream {
     unchecked: bool,
 }
 
-impl Stream {
+impl Direction {
     pub(super) fn new(window: usize) -> Self {
-        Stream {
+        Direction {
             base: None,
             isn: None,
             next_off: 0,
@@ -280,7 +282,7 @@ impl Stream {
     /// payload byte (after a SYN, if any).
     pub(super) fn on_segment<O: FlowObserver>(
         &mut self,
-        ctx: &mut Ctx<'_, O>,
+        ctx: &mut Delivery<'_, O>,
         data_seq: u32,
         payload: &[u8],
         fin: bool,
@@ -370,7 +372,7 @@ impl Stream {
                 end_eff.saturating_sub(start),
             );
             if from == self.next_off {
-                let (frame, ts) = (ctx.frame, ctx.ts_ns);
+                let (frame, ts) = (ctx.frame, ctx.ts);
                 self.deliver(ctx, fresh, frame, ts);
                 self.drain(ctx);
             } else if self.insert(ctx, from, fresh) {
@@ -387,22 +389,22 @@ impl Stream {
         self.try_fin(ctx);
     }
 
-    fn report_conflict<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, differing: u64) {
+    fn report_conflict<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>, differing: u64) {
         if differing == 0 {
             return;
         }
         ctx.info.conflicting_overlaps = ctx.info.conflicting_overlaps.saturating_add(1);
         ctx.stats.conflicting_overlaps = ctx.stats.conflicting_overlaps.saturating_add(1);
         ctx.stats.conflicting_bytes = ctx.stats.conflicting_bytes.saturating_add(differing);
-        let (side, ts_ns) = (ctx.side, ctx.ts_ns);
+        let (side, ts) = (ctx.side, ctx.ts);
         ctx.emit(TcpEvent::ConflictingOverlap {
             side,
-            ts_ns,
+            ts,
             len: differing,
         });
     }
 
-    fn drop_beyond_fin<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
+    fn drop_beyond_fin<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>) {
         let Some(f) = self.fin_off else {
             return;
         };
@@ -432,14 +434,14 @@ impl Stream {
     }
 
     /// `cost` more is held in the out-of-order buffer.
-    fn charge<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, cost: usize) {
+    fn charge<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>, cost: usize) {
         self.ooo_charged = self.ooo_charged.saturating_add(cost);
         *ctx.buffered_total = ctx.buffered_total.saturating_add(cost);
     }
 
     /// A piece that cost `cost` left the buffer; with the last one goes the tree's first node,
     /// freed rather than kept for a direction that may never buffer again.
-    fn forget_buffered<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, cost: usize) {
+    fn forget_buffered<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>, cost: usize) {
         let cost = if self.ooo.is_empty() {
             self.ooo = BTreeMap::new();
             self.ooo_charged
@@ -452,7 +454,12 @@ impl Stream {
 
     /// Buffers `bytes` at `from` (> `next_off`), keeping what was buffered first where pieces
     /// overlap and comparing the overlap. Returns whether anything overlapped.
-    fn insert<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, from: i64, bytes: &[u8]) -> bool {
+    fn insert<O: FlowObserver>(
+        &mut self,
+        ctx: &mut Delivery<'_, O>,
+        from: i64,
+        bytes: &[u8],
+    ) -> bool {
         let to = from.saturating_add(len_i64(bytes.len()));
         let mut new_pieces: Vec<(i64, i64)> = Vec::new();
         let mut cursor = from;
@@ -510,7 +517,7 @@ impl Stream {
             }
             let piece = Piece {
                 frame: ctx.frame,
-                ts_ns: ctx.ts_ns,
+                ts: ctx.ts,
                 bytes: piece.to_vec(),
             };
             if self.ooo.is_empty() {
@@ -527,10 +534,10 @@ impl Stream {
 
     fn deliver<O: FlowObserver>(
         &mut self,
-        ctx: &mut Ctx<'_, O>,
+        ctx: &mut Delivery<'_, O>,
         bytes: &[u8],
         frame: u64,
-        ts_ns: i128,
+        ts: Timestamp,
     ) {
         if bytes.is_empty() {
             return;
@@ -538,7 +545,7 @@ impl Stream {
         let side = ctx.side;
         ctx.emit(TcpEvent::Data {
             side,
-            ts_ns,
+            ts,
             frame,
             bytes,
         });
@@ -557,7 +564,7 @@ impl Stream {
     }
 
     /// Delivers buffered pieces that have become contiguous.
-    fn drain<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
+    fn drain<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>) {
         while let Some(entry) = self.ooo.first_entry() {
             let k = *entry.key();
             if k > self.next_off {
@@ -580,18 +587,18 @@ impl Stream {
                     self.next_off.saturating_sub(k),
                     p_end.saturating_sub(k),
                 );
-                self.deliver(ctx, fresh, piece.frame, piece.ts_ns);
+                self.deliver(ctx, fresh, piece.frame, piece.ts);
             }
         }
     }
 
-    fn gap<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, to: i64) {
+    fn gap<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>, to: i64) {
         if to <= self.next_off {
             return;
         }
         let len = len_u64(to.saturating_sub(self.next_off));
-        let (side, ts_ns) = (ctx.side, ctx.ts_ns);
-        ctx.emit(TcpEvent::Gap { side, ts_ns, len });
+        let (side, ts) = (ctx.side, ctx.ts);
+        ctx.emit(TcpEvent::Gap { side, ts, len });
         ctx.stats.gaps = ctx.stats.gaps.saturating_add(1);
         ctx.stats.bytes_lost_in_gaps = ctx.stats.bytes_lost_in_gaps.saturating_add(len);
         let gap_bytes = super::pick(&mut ctx.info.gap_bytes, side);
@@ -602,7 +609,7 @@ impl Stream {
     }
 
     /// Gives up on every missing byte before `target`, delivering buffered pieces on the way.
-    fn skip_to<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>, target: i64) {
+    fn skip_to<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>, target: i64) {
         while self.next_off < target {
             let next = self.ooo.keys().next().copied();
             match next {
@@ -618,7 +625,7 @@ impl Stream {
         }
     }
 
-    fn enforce_caps<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
+    fn enforce_caps<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>) {
         while !self.ooo.is_empty()
             && (self.ooo_charged > ctx.cfg.max_buffered_bytes_per_direction
                 || self.ooo.len() > ctx.cfg.max_ooo_segments_per_direction
@@ -633,18 +640,18 @@ impl Stream {
         }
     }
 
-    fn try_fin<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
+    fn try_fin<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>) {
         if !self.fin_delivered && self.fin_off == Some(self.next_off) {
             self.fin_delivered = true;
             *super::pick(&mut ctx.info.fin, ctx.side) = true;
-            let (side, ts_ns) = (ctx.side, ctx.ts_ns);
-            ctx.emit(TcpEvent::Fin { side, ts_ns });
+            let (side, ts) = (ctx.side, ctx.ts);
+            ctx.emit(TcpEvent::Fin { side, ts });
         }
     }
 
     /// The connection is ending: skip every hole, deliver what is buffered, then the FIN if one
     /// was seen, and report bytes the peer acknowledged but the capture never showed.
-    pub(super) fn flush<O: FlowObserver>(&mut self, ctx: &mut Ctx<'_, O>) {
+    pub(super) fn flush<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>) {
         while let Some(k) = self.ooo.keys().next().copied() {
             self.gap(ctx, k);
             self.drain(ctx);

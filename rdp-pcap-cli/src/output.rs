@@ -1,0 +1,147 @@
+//! Where one capture's records go: numbered over the run, linked to the connections they
+//! retry, added to the capture-wide findings and written by the reporter; then the capture's
+//! own report.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+
+use rdp_wire::analyzer::CaptureFindings;
+
+use crate::capture;
+use crate::record::{CaptureReport, ConnectionRecord};
+use crate::report::Reporter;
+use crate::session::Analysed;
+
+/// State that spans inputs: connection ids are sequential over the whole run.
+#[derive(Debug, Default)]
+pub struct RunState {
+    next_id: u64,
+}
+
+/// Where one capture's records go: numbered over the run, added to the capture-wide findings,
+/// and written by the reporter.
+pub struct Output<'r> {
+    capture_findings: CaptureFindings,
+    retries: crate::links::RetryTracker,
+    /// The first error writing the report; nothing more is written after it.
+    write_error: Option<io::Error>,
+    run: &'r mut RunState,
+    reporter: &'r mut dyn Reporter,
+}
+
+impl fmt::Debug for Output<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Output")
+            .field("next_id", &self.run.next_id)
+            .field("write_error", &self.write_error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'r> Output<'r> {
+    /// The output for the next capture of a run.
+    pub fn new(run: &'r mut RunState, reporter: &'r mut dyn Reporter) -> Self {
+        Output {
+            capture_findings: CaptureFindings::new(),
+            retries: crate::links::RetryTracker::new(),
+            write_error: None,
+            run,
+            reporter,
+        }
+    }
+
+    /// Numbers one record, links it to the connection it retries, adds it to the capture-wide
+    /// findings and writes it; `false` once writing has failed.
+    pub fn record(&mut self, mut rec: Box<ConnectionRecord>) -> bool {
+        rec.id = self.run.next_id;
+        self.run.next_id = self.run.next_id.saturating_add(1);
+        rec.links.extend(self.retries.observe(&rec));
+        self.capture_findings.add(
+            rec.id,
+            rec.client,
+            rec.server,
+            &rec.facts,
+            rec.tls.as_ref(),
+            rec.verdict.code,
+        );
+        if self.write_error.is_none() {
+            if let Err(e) = self.reporter.connection(&rec) {
+                self.write_error = Some(e);
+            }
+        }
+        self.write_error.is_none()
+    }
+
+    /// The capture's report, once every record was given to [`Output::record`]; the write
+    /// error instead, if there was one.
+    pub fn finish(self, name: &str, analysed: Analysed) -> io::Result<CaptureReport> {
+        if let Some(e) = self.write_error {
+            return Err(e);
+        }
+        let mut report = capture_report(name, &analysed);
+        report.findings = self.capture_findings.finish();
+        Ok(report)
+    }
+}
+
+fn capture_report(name: &str, analysed: &Analysed) -> CaptureReport {
+    let Analysed { summary, stats, .. } = analysed;
+    let s = &summary.stats;
+    let counters: Vec<(&'static str, u64)> = [
+        ("duplicate_packets", s.duplicate_packets),
+        ("ip_fragments_reassembled", s.ip_fragments_reassembled),
+        ("ip_fragments_dropped", s.ip_fragments_dropped),
+        ("out_of_order_segments", stats.segments_buffered_ooo),
+        ("retransmitted_segments", stats.retransmitted_segments),
+        ("late_segments", stats.late_segments),
+        (
+            "retransmissions_not_compared",
+            stats.retransmissions_not_compared,
+        ),
+        ("conflicting_overlaps", stats.conflicting_overlaps),
+        ("stray_packets_after_close", stats.stray_packets_after_close),
+        ("connections_idle_closed", stats.flows_idle_closed),
+        ("connections_reported_out_of_order", analysed.reported_early),
+    ]
+    .into_iter()
+    .filter(|(_, v)| *v > 0)
+    .collect();
+    CaptureReport {
+        capture: name.to_string(),
+        format: match summary.format {
+            capture::CaptureFormat::Unknown => None,
+            capture::CaptureFormat::Pcap { .. } => Some("pcap".to_string()),
+            capture::CaptureFormat::PcapNg { .. } => Some("pcapng".to_string()),
+        },
+        compression: None,
+        merged_from: Vec::new(),
+        packets: s.packets,
+        bytes: s.bytes,
+        tcp_packets: s.tcp_packets,
+        other_packets: s.non_tcp_packets,
+        unusable_packets: s
+            .undecodable_packets
+            .saturating_add(s.unknown_linktype_packets),
+        truncated_packets: s.truncated_packets,
+        bytes_lost: stats.bytes_lost_in_gaps,
+        connections_seen: analysed.seen,
+        connections_reported: analysed.reported,
+        connections_evicted: stats.flows_evicted,
+        counters,
+        problems: summary.problems.iter().map(|p| p.to_string()).collect(),
+        findings: Vec::new(),
+        unreported_ports: busiest(&analysed.unreported_ports),
+    }
+}
+
+/// Server ports listed in a capture report: the busiest few.
+const BUSIEST_PORTS: usize = 5;
+
+/// The [`BUSIEST_PORTS`] ports with the most connections, busiest first (then by port).
+fn busiest(ports: &BTreeMap<u16, u64>) -> Vec<(u16, u64)> {
+    let mut list: Vec<(u16, u64)> = ports.iter().map(|(p, n)| (*p, *n)).collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    list.truncate(BUSIEST_PORTS);
+    list
+}
