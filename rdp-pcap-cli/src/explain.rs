@@ -12,6 +12,7 @@
 //! connection sequence to the failures), then per-connection findings, then findings that need
 //! several connections.
 
+use rdp_wire::Bump as _;
 use std::io::{self, Write};
 
 use rdp_wire::analyzer::{FindingCode, VerdictCode};
@@ -255,10 +256,10 @@ fn write_wrapped(
             }
             if has_word {
                 line.push(' ');
-                line_len = line_len.saturating_add(1);
+                line_len.bump();
             }
             line.push_str(piece);
-            line_len = line_len.saturating_add(piece_len);
+            line_len.bump_by(piece_len);
             has_word = true;
         }
     }

@@ -19,6 +19,7 @@
 //! file of the connection's first packet and that packet's frame number in that file, which is
 //! what the user opens in Wireshark.
 
+use rdp_wire::Bump as _;
 use std::cell::Cell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -284,7 +285,7 @@ fn merge(
                     break;
                 }
             }
-            file.next = file.next.saturating_add(1);
+            file.next.bump();
             match file.next_ts() {
                 Some(ts) => heads.push(Reverse((ts, index))),
                 None => {

@@ -2,6 +2,7 @@
 //! retry, added to the capture-wide findings and written by the reporter; then the capture's
 //! own report.
 
+use rdp_wire::Bump as _;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
@@ -55,7 +56,7 @@ impl<'r> Output<'r> {
     /// findings and writes it; `false` once writing has failed.
     pub fn record(&mut self, mut rec: Box<ConnectionRecord>) -> bool {
         rec.id = self.run.next_id;
-        self.run.next_id = self.run.next_id.saturating_add(1);
+        self.run.next_id.bump();
         rec.links.extend(self.retries.observe(&rec));
         self.capture_findings.add(
             rec.id,

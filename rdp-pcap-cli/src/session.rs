@@ -6,6 +6,7 @@
 //! segments come from (this thread or the decoder's) and where the records go (the output) is
 //! the caller's business.
 
+use rdp_wire::Bump as _;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rdp_wire::analyzer::{Analyzer, Caches};
@@ -104,7 +105,7 @@ impl Observer {
             waiting = waiting.saturating_sub(1);
             if let Some(rec) = entry.remove() {
                 if early {
-                    self.reported_early = self.reported_early.saturating_add(1);
+                    self.reported_early.bump();
                 }
                 out.push(rec);
             }
@@ -117,7 +118,7 @@ impl FlowObserver for Observer {
     type Flow = Box<Analyzer>;
 
     fn open(&mut self, info: &FlowInfo) -> Box<Analyzer> {
-        self.seen = self.seen.saturating_add(1);
+        self.seen.bump();
         self.open.insert(info.id);
         let mut analyzer = Box::new(Analyzer::new());
         if !info.started_with_syn {
@@ -161,7 +162,7 @@ impl FlowObserver for Observer {
         self.open.remove(&info.id);
         let reported = a.is_rdp() || self.ports.contains(&info.server.port());
         let record = reported.then(|| {
-            self.reported = self.reported.saturating_add(1);
+            self.reported.bump();
             let verdict = a.verdict();
             let findings = a.findings_for(&verdict, Some(info.server.port()));
             let events = if self.timeline {
@@ -197,7 +198,7 @@ impl FlowObserver for Observer {
         });
         if record.is_none() {
             let n = self.unreported_ports.entry(info.server.port()).or_default();
-            *n = n.saturating_add(1);
+            n.bump();
         }
         self.done.insert(info.id, record);
         let first_open = self.open.first().copied();

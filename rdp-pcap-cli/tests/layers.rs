@@ -1,6 +1,6 @@
 //! The layering rule of the CLI, checked on its sources: the capture reader and the TCP
 //! reassembler know no RDP. They may speak `rdp-wire`'s root vocabulary (`Side`, `Timestamp`,
-//! `Endpoints`) and use its value-set macros, and nothing else of it: no parser, no analyzer.
+//! `Endpoints`), its saturating counter (`Bump`) and its value-set macros, and nothing else of it: no parser, no analyzer.
 //! What a flow carries is the observer's business (`session.rs`), which gives the reassembler
 //! its orientation hints.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
@@ -10,10 +10,17 @@ use std::path::{Path, PathBuf};
 /// The crate name as it appears in paths, spelt so that this file does not mention it.
 const CRATE: &str = concat!("rdp", "_wire");
 
-/// What the protocol-neutral layers may name from it: the root vocabulary, and the macros for
-/// open value sets (flag words, code points), which know no protocol (the capture reader's
-/// `TcpFlags` is made with `open_flags!` once rdp-wire exports it).
-const VOCABULARY: [&str; 5] = ["Side", "Timestamp", "Endpoints", "open_flags", "open_enum"];
+/// What the protocol-neutral layers may name from it: the root vocabulary, the counter every
+/// layer bumps, and the macros for open value sets (flag words, code points), which know no
+/// protocol (the capture reader's `TcpFlags` is made with `open_flags!`).
+const VOCABULARY: [&str; 6] = [
+    "Side",
+    "Timestamp",
+    "Endpoints",
+    "Bump",
+    "open_flags",
+    "open_enum",
+];
 
 /// The sources of the protocol-neutral layers: `capture.rs`, `capture/` and `reassembly/`.
 fn neutral_sources() -> Vec<PathBuf> {

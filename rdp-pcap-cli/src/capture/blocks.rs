@@ -1,6 +1,7 @@
 //! Capture records: pcap headers and records, pcapng blocks, interfaces and timestamps, and
 //! the per-packet bookkeeping (frame numbers, counters, problems).
 
+use rdp_wire::Bump as _;
 use std::collections::HashMap;
 
 use pcap_parser::pcapng::{Block, OptionCode, SecretsType};
@@ -135,7 +136,7 @@ impl State {
 
     pub(super) fn finish(mut self, stop: Option<CaptureProblem>) -> CaptureSummary {
         let pending = self.defrag.finish();
-        self.stats.ip_fragments_dropped = self.stats.ip_fragments_dropped.saturating_add(pending);
+        self.stats.ip_fragments_dropped.bump_by(pending);
         if let Some(stop) = stop {
             self.problems.push(stop);
         }
@@ -161,7 +162,7 @@ impl State {
         if self.problems.len() < self.limits.max_problems {
             self.problems.push(problem);
         } else {
-            self.stats.problems_suppressed = self.stats.problems_suppressed.saturating_add(1);
+            self.stats.problems_suppressed.bump();
         }
     }
 
@@ -173,13 +174,13 @@ impl State {
                 | CaptureProblem::UnknownInterface { packets, .. },
             ) = self.problems.get_mut(*index)
             {
-                *packets = packets.saturating_add(1);
+                packets.bump();
             }
         } else if self.problems.len() < self.limits.max_problems {
             self.problem_index.insert(key, self.problems.len());
             self.problems.push(fresh);
         } else {
-            self.stats.problems_suppressed = self.stats.problems_suppressed.saturating_add(1);
+            self.stats.problems_suppressed.bump();
         }
     }
 
@@ -252,13 +253,13 @@ impl State {
     fn ng_block(&mut self, block: Block<'_>, on_packet: &mut dyn FnMut(&TcpPacket<'_>)) {
         match block {
             Block::SectionHeader(shb) => {
-                self.stats.sections = self.stats.sections.saturating_add(1);
+                self.stats.sections.bump();
                 self.big_endian = shb.big_endian();
                 self.interfaces.clear();
                 self.copies = None;
             }
             Block::InterfaceDescription(idb) => {
-                self.stats.interfaces = self.stats.interfaces.saturating_add(1);
+                self.stats.interfaces.bump();
                 let interface = u32::try_from(self.interfaces.len()).unwrap_or(u32::MAX);
                 if self.interfaces.len() >= self.limits.max_interfaces {
                     if self.interfaces.len() == self.limits.max_interfaces {
@@ -326,8 +327,7 @@ impl State {
                 self.packet(0, None, data, on_packet);
             }
             Block::DecryptionSecrets(dsb) => {
-                self.stats.decryption_secrets_blocks =
-                    self.stats.decryption_secrets_blocks.saturating_add(1);
+                self.stats.decryption_secrets_blocks.bump();
                 if dsb.secrets_type == SecretsType::TlsKeyLog {
                     let len = usize::try_from(dsb.secrets_len).unwrap_or(usize::MAX);
                     let secrets = dsb.data.get(..len).unwrap_or(dsb.data);
@@ -353,10 +353,10 @@ impl State {
                 if block_type == OBSOLETE_PACKET_BLOCK {
                     self.obsolete_packet_block(unknown.data, on_packet);
                 } else {
-                    self.stats.ignored_blocks = self.stats.ignored_blocks.saturating_add(1);
+                    self.stats.ignored_blocks.bump();
                 }
             }
-            _ => self.stats.ignored_blocks = self.stats.ignored_blocks.saturating_add(1),
+            _ => self.stats.ignored_blocks.bump(),
         }
     }
 
@@ -371,8 +371,8 @@ impl State {
         );
         let (Some(if_id), Some(high), Some(low), Some(caplen)) = fields else {
             // Still a packet record: number it, as tshark would.
-            self.stats.packets = self.stats.packets.saturating_add(1);
-            self.stats.undecodable_packets = self.stats.undecodable_packets.saturating_add(1);
+            self.stats.packets.bump();
+            self.stats.undecodable_packets.bump();
             return;
         };
         let if_id = u32::from(if_id);
@@ -402,7 +402,7 @@ impl State {
         data: &[u8],
         on_packet: &mut dyn FnMut(&TcpPacket<'_>),
     ) {
-        self.stats.packets = self.stats.packets.saturating_add(1);
+        self.stats.packets.bump();
         self.stats.bytes = self
             .stats
             .bytes
@@ -418,7 +418,7 @@ impl State {
             .and_then(|i| self.interfaces.get(i))
             .copied()
         else {
-            self.stats.undecodable_packets = self.stats.undecodable_packets.saturating_add(1);
+            self.stats.undecodable_packets.bump();
             self.note_packet(
                 ProblemKey::Interface(section, if_id),
                 CaptureProblem::UnknownInterface {
@@ -430,8 +430,7 @@ impl State {
             return;
         };
         if !link::is_supported(interface.linktype) {
-            self.stats.unknown_linktype_packets =
-                self.stats.unknown_linktype_packets.saturating_add(1);
+            self.stats.unknown_linktype_packets.bump();
             self.note_packet(
                 ProblemKey::LinkType(section, if_id, interface.linktype),
                 CaptureProblem::UnknownLinkType {
@@ -451,16 +450,16 @@ impl State {
                         .get_or_insert_with(Copies::new)
                         .is_copy(if_id, ts, ip)
                 {
-                    self.stats.duplicate_packets = self.stats.duplicate_packets.saturating_add(1);
+                    self.stats.duplicate_packets.bump();
                     return;
                 }
                 self.ip(frame, ts, ip, on_packet)
             }
             link::Network::NotIp => {
-                self.stats.non_tcp_packets = self.stats.non_tcp_packets.saturating_add(1);
+                self.stats.non_tcp_packets.bump();
             }
             link::Network::Malformed | link::Network::UnknownLinkType => {
-                self.stats.undecodable_packets = self.stats.undecodable_packets.saturating_add(1);
+                self.stats.undecodable_packets.bump();
             }
         }
     }

@@ -5,6 +5,7 @@
 //! promise (snapshot length) and trim link-layer padding to the IP length. The TCP header
 //! (RFC 9293 section 3.1) must be complete; its payload may be cut.
 
+use rdp_wire::Bump as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use etherparse::err::{ip_auth, ipv4, ipv6};
@@ -67,9 +68,9 @@ impl State {
     }
 
     fn undecodable(&mut self, truncated: bool) {
-        self.stats.undecodable_packets = self.stats.undecodable_packets.saturating_add(1);
+        self.stats.undecodable_packets.bump();
         if truncated {
-            self.stats.truncated_packets = self.stats.truncated_packets.saturating_add(1);
+            self.stats.truncated_packets.bump();
         }
     }
 
@@ -183,7 +184,7 @@ impl State {
                     Ipv6ExtensionSlice::Authentication(s) => s.slice().len(),
                     Ipv6ExtensionSlice::Fragment(s) => s.slice().len(),
                 };
-                at = at.saturating_add(len);
+                at.bump_by(len);
                 if let Ipv6ExtensionSlice::Fragment(f) = ext {
                     if f.is_fragmenting_payload() {
                         fragment = Some(f);
@@ -236,9 +237,9 @@ impl State {
     }
 
     fn not_tcp(&mut self, truncated: bool) {
-        self.stats.non_tcp_packets = self.stats.non_tcp_packets.saturating_add(1);
+        self.stats.non_tcp_packets.bump();
         if truncated {
-            self.stats.truncated_packets = self.stats.truncated_packets.saturating_add(1);
+            self.stats.truncated_packets.bump();
         }
     }
 
@@ -255,15 +256,15 @@ impl State {
         ipv6: bool,
         on_packet: &mut dyn FnMut(&TcpPacket<'_>),
     ) {
-        self.stats.ip_fragments_seen = self.stats.ip_fragments_seen.saturating_add(1);
+        self.stats.ip_fragments_seen.bump();
         let offset = match offset {
             Some(offset) if !truncated => offset,
             _ => {
                 // A fragment cut by the snapshot length would leave a hole for ever.
                 if truncated {
-                    self.stats.truncated_packets = self.stats.truncated_packets.saturating_add(1);
+                    self.stats.truncated_packets.bump();
                 }
-                self.stats.ip_fragments_dropped = self.stats.ip_fragments_dropped.saturating_add(1);
+                self.stats.ip_fragments_dropped.bump();
                 return;
             }
         };
@@ -279,7 +280,7 @@ impl State {
             .stats
             .ip_fragments_reassembled
             .saturating_add(done.fragments);
-        self.stats.ip_datagrams_reassembled = self.stats.ip_datagrams_reassembled.saturating_add(1);
+        self.stats.ip_datagrams_reassembled.bump();
         let (protocol, payload) = if ipv6 {
             // Extension headers after the Fragment header belong to the reassembled part.
             let (_, protocol, payload, error) =
@@ -318,13 +319,12 @@ impl State {
         let payload = bytes.get(header_len..).unwrap_or_default();
         let flags = TcpFlags(bytes.get(TCP_FLAGS_BYTE).copied().unwrap_or(0));
         if truncated {
-            self.stats.truncated_packets = self.stats.truncated_packets.saturating_add(1);
+            self.stats.truncated_packets.bump();
         }
         if reassembled {
-            self.stats.reassembled_tcp_packets =
-                self.stats.reassembled_tcp_packets.saturating_add(1);
+            self.stats.reassembled_tcp_packets.bump();
         } else {
-            self.stats.tcp_packets = self.stats.tcp_packets.saturating_add(1);
+            self.stats.tcp_packets.bump();
         }
         let packet = TcpPacket {
             frame: origin.frame,

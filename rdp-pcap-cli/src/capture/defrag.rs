@@ -12,6 +12,7 @@
 //! `timeout` of capture time is dropped too. Overlapping fragments are accepted, later bytes
 //! win (captures show what was sent, not what a given stack would keep).
 
+use rdp_wire::Bump as _;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -107,7 +108,7 @@ impl Defragmenter {
             .checked_add(payload.len())
             .filter(|end| *end <= MAX_DATAGRAM)
         else {
-            out.dropped = out.dropped.saturating_add(1);
+            out.dropped.bump();
             return out;
         };
 
@@ -151,7 +152,7 @@ impl Defragmenter {
             last_seen: ts,
             order,
         });
-        entry.fragments = entry.fragments.saturating_add(1);
+        entry.fragments.bump();
         entry.last_seen = ts;
 
         let consistent = match (more, entry.total) {
@@ -162,15 +163,15 @@ impl Defragmenter {
         } && entry.ranges.len() < self.limits.max_fragments;
         if !consistent {
             let n = self.remove(&key).map_or(0, |p| p.fragments);
-            out.dropped = out.dropped.saturating_add(n);
+            out.dropped.bump_by(n);
             return out;
         }
         if !more {
             entry.total = Some(end);
         }
         entry.pieces.push((offset, payload.to_vec()));
-        entry.held = entry.held.saturating_add(growth);
-        self.bytes = self.bytes.saturating_add(growth);
+        entry.held.bump_by(growth);
+        self.bytes.bump_by(growth);
         insert_range(&mut entry.ranges, offset, end);
 
         let complete = match entry.total {

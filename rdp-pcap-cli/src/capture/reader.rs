@@ -1,6 +1,7 @@
 //! Driving pcap-parser: choosing the reader from the magic number, keeping its buffer fed,
 //! and turning its "incomplete" into more data, a bigger buffer, or a fatal problem.
 
+use rdp_wire::Bump as _;
 use std::io::{self, Read};
 
 use pcap_parser::traits::PcapReaderIterator;
@@ -146,7 +147,7 @@ impl<R: Read> Source<R> {
                 Ok(0) => self.eof = true,
                 Ok(n) => filled = filled.saturating_add(n.min(room)),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted && interrupts < MAX_INTERRUPTS => {
-                    interrupts = interrupts.saturating_add(1);
+                    interrupts.bump();
                 }
                 Err(e) => {
                     self.error = Some(e);
@@ -166,11 +167,11 @@ impl<R: Read> Read for Source<R> {
             if let (Some(dst), Some(src)) = (buf.get_mut(..n), head.get(..n)) {
                 dst.copy_from_slice(src);
                 filled = n;
-                self.head_pos = self.head_pos.saturating_add(n);
+                self.head_pos.bump_by(n);
             }
         }
         if let Some(rest) = buf.get_mut(filled..) {
-            filled = filled.saturating_add(self.fill(rest));
+            filled.bump_by(self.fill(rest));
         }
         self.delivered = self
             .delivered
@@ -462,7 +463,7 @@ fn drive<P: PcapReaderIterator + ?Sized>(
                         capacity = wanted;
                     }
                 }
-                stalls = stalls.saturating_add(1);
+                stalls.bump();
                 if stalls > MAX_STALLS {
                     return Some(CaptureProblem::Corrupt {
                         offset,

@@ -4,6 +4,7 @@ mod decompress;
 
 pub use decompress::{open as decompress, Compression, MAX_WINDOW};
 
+use rdp_wire::Bump as _;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -130,7 +131,7 @@ impl Walk {
             if recursive && !link {
                 return Some(path);
             }
-            self.subdirectories = self.subdirectories.saturating_add(1);
+            self.subdirectories.bump();
             return None;
         }
         let named = path.file_name().is_some_and(name_says_capture);
@@ -141,7 +142,7 @@ impl Walk {
         } else if named || (meta.is_file() && is_capture_file(&path)) {
             self.found.push((path.clone(), Ok(Input::File(path))));
         } else {
-            self.skipped_files = self.skipped_files.saturating_add(1);
+            self.skipped_files.bump();
         }
         None
     }
@@ -173,7 +174,7 @@ fn walk_directory(dir: &Path, recursive: bool, out: &mut Expanded) {
         let name = display_name(&d);
         walk.found.push((d, Err((name, message))));
     }
-    out.skipped_files = out.skipped_files.saturating_add(walk.skipped_files);
+    out.skipped_files.bump_by(walk.skipped_files);
     if walk.found.is_empty() {
         let mut message = "no capture file in this directory".to_string();
         let mut notes = Vec::new();

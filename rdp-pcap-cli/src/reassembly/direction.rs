@@ -6,6 +6,7 @@
 //! 32-bit distance to the next expected sequence number (RFC 9293 section 3.4 comparisons are
 //! modulo 2^32). Offsets never wrap, so the buffer can be ordered by them.
 
+use rdp_wire::Bump as _;
 use std::collections::BTreeMap;
 
 use rdp_wire::Timestamp;
@@ -152,7 +153,7 @@ impl Recent {
                 .ok()
                 .and_then(|i| bytes.get(i));
             if kept != new {
-                diff = diff.saturating_add(1);
+                diff.bump();
             }
             o = o.saturating_add(1);
         }
@@ -298,7 +299,7 @@ impl Direction {
             return;
         };
         if start.saturating_sub(self.next_off) > MAX_AHEAD {
-            ctx.stats.segments_out_of_window = ctx.stats.segments_out_of_window.saturating_add(1);
+            ctx.stats.segments_out_of_window.bump();
             return;
         }
         let end = start.saturating_add(len_i64(payload.len()));
@@ -311,9 +312,7 @@ impl Direction {
                     self.drop_beyond_fin(ctx);
                 }
                 Some(f) if f == end => retransmission = true,
-                Some(_) => {
-                    ctx.stats.conflicting_fins = ctx.stats.conflicting_fins.saturating_add(1)
-                }
+                Some(_) => ctx.stats.conflicting_fins.bump(),
             }
         }
 
@@ -346,7 +345,7 @@ impl Direction {
             let old_to = end_eff.min(self.next_off);
             let keepalive = payload.len() == 1 && start.saturating_add(1) == self.next_off;
             if keepalive {
-                ctx.stats.keepalives = ctx.stats.keepalives.saturating_add(1);
+                ctx.stats.keepalives.bump();
             } else if self
                 .lost
                 .is_some_and(|(lo, hi)| lo <= start && old_to <= hi)
@@ -357,8 +356,7 @@ impl Direction {
                 retransmission = true;
                 let old = sub(payload, 0, old_to.saturating_sub(start));
                 if self.unchecked {
-                    ctx.stats.retransmissions_not_compared =
-                        ctx.stats.retransmissions_not_compared.saturating_add(1);
+                    ctx.stats.retransmissions_not_compared.bump();
                 }
                 let diff = self.recent.differing(start, old);
                 self.report_conflict(ctx, diff);
@@ -380,10 +378,10 @@ impl Direction {
             }
         }
         if late && !retransmission {
-            ctx.stats.late_segments = ctx.stats.late_segments.saturating_add(1);
+            ctx.stats.late_segments.bump();
         } else if retransmission {
-            ctx.info.retransmissions = ctx.info.retransmissions.saturating_add(1);
-            ctx.stats.retransmitted_segments = ctx.stats.retransmitted_segments.saturating_add(1);
+            ctx.info.retransmissions.bump();
+            ctx.stats.retransmitted_segments.bump();
         }
         self.enforce_caps(ctx);
         self.try_fin(ctx);
@@ -393,9 +391,9 @@ impl Direction {
         if differing == 0 {
             return;
         }
-        ctx.info.conflicting_overlaps = ctx.info.conflicting_overlaps.saturating_add(1);
-        ctx.stats.conflicting_overlaps = ctx.stats.conflicting_overlaps.saturating_add(1);
-        ctx.stats.conflicting_bytes = ctx.stats.conflicting_bytes.saturating_add(differing);
+        ctx.info.conflicting_overlaps.bump();
+        ctx.stats.conflicting_overlaps.bump();
+        ctx.stats.conflicting_bytes.bump_by(differing);
         let (side, ts) = (ctx.side, ctx.ts);
         ctx.emit(TcpEvent::ConflictingOverlap {
             side,
@@ -435,7 +433,7 @@ impl Direction {
 
     /// `cost` more is held in the out-of-order buffer.
     fn charge<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>, cost: usize) {
-        self.ooo_charged = self.ooo_charged.saturating_add(cost);
+        self.ooo_charged.bump_by(cost);
         *ctx.buffered_total = ctx.buffered_total.saturating_add(cost);
     }
 
@@ -500,7 +498,7 @@ impl Direction {
                     .count()
                     .try_into()
                     .unwrap_or(0_u64);
-                differing = differing.saturating_add(n);
+                differing.bump_by(n);
             }
             cursor = cursor.max(p_end);
             if cursor >= to {
@@ -524,8 +522,8 @@ impl Direction {
                 self.charge(ctx, FIRST_NODE_COST);
             }
             self.charge(ctx, piece.cost());
-            ctx.stats.segments_buffered_ooo = ctx.stats.segments_buffered_ooo.saturating_add(1);
-            ctx.info.ooo_segments = ctx.info.ooo_segments.saturating_add(1);
+            ctx.stats.segments_buffered_ooo.bump();
+            ctx.info.ooo_segments.bump();
             self.ooo.insert(a, piece);
         }
         self.report_conflict(ctx, differing);
@@ -599,8 +597,8 @@ impl Direction {
         let len = len_u64(to.saturating_sub(self.next_off));
         let (side, ts) = (ctx.side, ctx.ts);
         ctx.emit(TcpEvent::Gap { side, ts, len });
-        ctx.stats.gaps = ctx.stats.gaps.saturating_add(1);
-        ctx.stats.bytes_lost_in_gaps = ctx.stats.bytes_lost_in_gaps.saturating_add(len);
+        ctx.stats.gaps.bump();
+        ctx.stats.bytes_lost_in_gaps.bump_by(len);
         let gap_bytes = super::pick(&mut ctx.info.gap_bytes, side);
         *gap_bytes = gap_bytes.saturating_add(len);
         self.lost = Some((self.next_off, to));
@@ -631,7 +629,7 @@ impl Direction {
                 || self.ooo.len() > ctx.cfg.max_ooo_segments_per_direction
                 || *ctx.buffered_total > ctx.cfg.max_buffered_bytes_total)
         {
-            ctx.stats.ooo_dropped_over_cap = ctx.stats.ooo_dropped_over_cap.saturating_add(1);
+            ctx.stats.ooo_dropped_over_cap.bump();
             let Some(k) = self.ooo.keys().next().copied() else {
                 break;
             };

@@ -67,6 +67,7 @@ mod direction;
 #[cfg(test)]
 mod tests;
 
+use rdp_wire::Bump as _;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -507,7 +508,7 @@ impl<F> Table<F> {
         };
         self.link_front(idx);
         self.map.insert(key, idx);
-        self.live = self.live.saturating_add(1);
+        self.live.bump();
         idx
     }
 
@@ -610,7 +611,7 @@ impl<O: FlowObserver> Reassembler<O> {
 
     /// Feeds one segment, in capture order.
     pub fn push(&mut self, seg: &TcpPacket<'_>) {
-        self.stats.segments = self.stats.segments.saturating_add(1);
+        self.stats.segments.bump();
         let now = self.now.map_or(seg.ts, |n| n.max(seg.ts));
         self.now = Some(now);
         self.expire(now);
@@ -629,8 +630,7 @@ impl<O: FlowObserver> Reassembler<O> {
             if seg.flags.syn() && !seg.flags.ack() && t.client_isn != Some(seg.seq) {
                 self.tombs.remove(&key);
             } else {
-                self.stats.stray_packets_after_close =
-                    self.stats.stray_packets_after_close.saturating_add(1);
+                self.stats.stray_packets_after_close.bump();
                 return;
             }
         }
@@ -683,7 +683,7 @@ impl<O: FlowObserver> Reassembler<O> {
             if self.tombs.get(&key).is_some_and(|t| t.expires == expires) {
                 self.tombs.remove(&key);
                 if expires > now {
-                    self.stats.tombstones_dropped = self.stats.tombstones_dropped.saturating_add(1);
+                    self.stats.tombstones_dropped.bump();
                 }
             }
         }
@@ -795,8 +795,8 @@ impl<O: FlowObserver> Reassembler<O> {
                 conn.info.server = server;
                 conn.info.orientation = orientation;
                 conn.info.id = *next_id;
-                *next_id = next_id.saturating_add(1);
-                stats.flows_opened = stats.flows_opened.saturating_add(1);
+                next_id.bump();
+                stats.flows_opened.bump();
                 conn.flow = Some(observer.open(&conn.info));
             }
         }
@@ -808,7 +808,7 @@ impl<O: FlowObserver> Reassembler<O> {
         };
         let info = &mut conn.info;
         let packets = pick(&mut info.packets, side);
-        *packets = packets.saturating_add(1);
+        packets.bump();
         let bytes = pick(&mut info.bytes, side);
         *bytes = bytes.saturating_add(u64::try_from(seg.payload.len()).unwrap_or(u64::MAX));
         info.last_ts = info.last_ts.max(seg.ts);
@@ -842,14 +842,14 @@ impl<O: FlowObserver> Reassembler<O> {
         if seg.flags.syn() {
             let ts = seg.ts;
             if seg.flags.ack() {
-                ctx.info.synack_count = ctx.info.synack_count.saturating_add(1);
+                ctx.info.synack_count.bump();
                 if ctx.info.synack_count == 1 {
                     ctx.emit(TcpEvent::SynAck { ts });
                 }
             } else {
                 // Every SYN, retransmissions too: how many were sent is evidence (a port that
                 // drops SYNs sees the client retry).
-                ctx.info.syn_count = ctx.info.syn_count.saturating_add(1);
+                ctx.info.syn_count.bump();
                 ctx.emit(TcpEvent::Syn { ts });
             }
             this.on_syn(seg.seq);
@@ -886,7 +886,7 @@ impl<O: FlowObserver> Reassembler<O> {
             return;
         };
         let Some(mut flow) = conn.flow.take() else {
-            self.stats.pending_flows_dropped = self.stats.pending_flows_dropped.saturating_add(1);
+            self.stats.pending_flows_dropped.bump();
             if reason == FlowEnd::Reset {
                 self.add_tomb(conn.key, None, conn.info.last_ts);
             }
@@ -917,12 +917,12 @@ impl<O: FlowObserver> Reassembler<O> {
         self.observer.close(flow, &conn.info, reason);
         let s = &mut self.stats;
         match reason {
-            FlowEnd::Closed => s.flows_finished = s.flows_finished.saturating_add(1),
-            FlowEnd::Reset => s.flows_reset = s.flows_reset.saturating_add(1),
-            FlowEnd::IdleTimeout => s.flows_idle_closed = s.flows_idle_closed.saturating_add(1),
-            FlowEnd::Evicted => s.flows_evicted = s.flows_evicted.saturating_add(1),
-            FlowEnd::PortReused => s.flows_port_reused = s.flows_port_reused.saturating_add(1),
-            FlowEnd::EndOfCapture => s.flows_open_at_end = s.flows_open_at_end.saturating_add(1),
+            FlowEnd::Closed => s.flows_finished.bump(),
+            FlowEnd::Reset => s.flows_reset.bump(),
+            FlowEnd::IdleTimeout => s.flows_idle_closed.bump(),
+            FlowEnd::Evicted => s.flows_evicted.bump(),
+            FlowEnd::PortReused => s.flows_port_reused.bump(),
+            FlowEnd::EndOfCapture => s.flows_open_at_end.bump(),
         }
         if matches!(reason, FlowEnd::Closed | FlowEnd::Reset) {
             self.add_tomb(conn.key, client_isn, conn.info.last_ts);

@@ -16,6 +16,7 @@
 //! Map keys must be strings, chars or integers (quoted), as in serde_json; anything else is an
 //! error.
 
+use rdp_wire::Bump as _;
 use serde::ser::{self, Serialize};
 use serde_json::ser::{CompactFormatter, Formatter as _};
 
@@ -117,7 +118,7 @@ fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
         if word_needs_escape(word) {
             break;
         }
-        at = at.saturating_add(8);
+        at.bump_by(8);
     }
     let rest = bytes.get(at..)?;
     rest.iter()

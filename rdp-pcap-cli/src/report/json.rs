@@ -3,6 +3,7 @@
 //! Key names are the output contract (see `docs/output.md`): a part that was not seen is
 //! `null`, never omitted.
 
+use rdp_wire::Bump as _;
 use std::net::SocketAddr;
 
 use rdp_wire::analyzer::{AlertEvent, TlsFacts};
@@ -249,7 +250,7 @@ impl Small {
     fn push(&mut self, b: u8) {
         if let Some(slot) = self.bytes.get_mut(self.len) {
             *slot = b;
-            self.len = self.len.saturating_add(1);
+            self.len.bump();
         }
     }
 

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod json;
 pub mod text;
 
+use rdp_wire::Bump as _;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -145,7 +146,7 @@ impl<'w> Tally<'w> {
 
 impl Reporter for Tally<'_> {
     fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
-        self.summary.connections = self.summary.connections.saturating_add(1);
+        self.summary.connections.bump();
         *self.verdicts.entry(rec.verdict.code.as_str()).or_default() += 1;
         self.severity(rec.verdict.severity);
         for f in &rec.findings {
@@ -155,9 +156,9 @@ impl Reporter for Tally<'_> {
     }
 
     fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {
-        self.summary.inputs = self.summary.inputs.saturating_add(1);
+        self.summary.inputs.bump();
         if !rep.problems.is_empty() {
-            self.summary.inputs_with_problems = self.summary.inputs_with_problems.saturating_add(1);
+            self.summary.inputs_with_problems.bump();
         }
         for f in &rep.findings {
             self.finding(f.finding.code);
@@ -166,8 +167,8 @@ impl Reporter for Tally<'_> {
     }
 
     fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()> {
-        self.summary.inputs_with_problems = self.summary.inputs_with_problems.saturating_add(1);
-        self.summary.inputs_not_read = self.summary.inputs_not_read.saturating_add(1);
+        self.summary.inputs_with_problems.bump();
+        self.summary.inputs_not_read.bump();
         self.inner.input_problem(problem)
     }
 
@@ -351,7 +352,7 @@ impl Reporter for JsonDocument<'_> {
         } else {
             self.out.write_all(b",\n    ")?;
         }
-        self.connections = self.connections.saturating_add(1);
+        self.connections.bump();
         self.write_value(&json::connection_json(rec), 2)
     }
 

@@ -271,7 +271,7 @@ impl Analyzer {
     pub fn gap(&mut self, side: Side, at: Timestamp, len: u64) {
         self.touch(at);
         let stats = self.facts.side_mut(side);
-        stats.gap_bytes = stats.gap_bytes.saturating_add(len);
+        stats.gap_bytes.bump_by(len);
         self.event(at, side, EventKind::Gap { len });
         if let Some(tls) = self.tls.as_mut() {
             tls.gap(side, len);
@@ -316,11 +316,11 @@ impl Analyzer {
             .is_some_and(|x| x.confirm.is_some());
         let stats = self.facts.side_mut(side);
         let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        stats.bytes = stats.bytes.saturating_add(len);
+        stats.bytes.bump_by(len);
         stats.first_data_at.get_or_insert(at);
         stats.last_data_at = Some(at);
         if handshake_done {
-            stats.bytes_after_handshake = stats.bytes_after_handshake.saturating_add(len);
+            stats.bytes_after_handshake.bump_by(len);
         }
         if self.decoder_mut(side).mode == Mode::Opaque {
             return;

@@ -17,6 +17,7 @@
 //! `t13d1516bd_...` from the specification and from this module). RDP clients send no ALPN,
 //! so the difference never shows on RDP traffic.
 
+use crate::Bump as _;
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
@@ -406,7 +407,7 @@ fn push_decimal(s: &mut String, v: u16) {
     for d in digits.iter_mut().rev() {
         *d = u8::try_from(n % 10).unwrap_or(0);
         n /= 10;
-        len = len.saturating_add(1);
+        len.bump();
         if n == 0 {
             break;
         }
