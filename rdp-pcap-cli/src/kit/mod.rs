@@ -42,6 +42,9 @@ mod frame;
 mod reader;
 mod writer;
 
+/// The LINKTYPE_* newtype the kit's API speaks (`pcap-parser`'s).
+pub use pcap_parser::Linktype;
+
 pub use conversation::{Conversation, Packet, Packets, DEFAULT_START, MAX_SEGMENT};
 pub use frame::{tcp_flags, udp_frame, Link, TcpSegment, CLIENT_MAC, SERVER_MAC};
 pub use reader::{read, Contents, Frame};
