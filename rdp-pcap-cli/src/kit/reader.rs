@@ -38,6 +38,9 @@ pub struct Contents {
     pub tls_key_logs: Vec<Vec<u8>>,
     /// Nanosecond (`true`) or microsecond timestamps (classic pcap; `true` for pcapng).
     pub nanos: bool,
+    /// Where each record ends (the pcap file header and every pcapng block included), and
+    /// whether it holds a packet: the places a cut leaves whole records only.
+    pub record_ends: Vec<(usize, bool)>,
 }
 
 /// Reads a whole pcap or pcapng file. A file that ends inside a record is
@@ -63,6 +66,7 @@ fn read_pcap(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
     let nanos = header.is_nanosecond_precision();
     let mut out = Contents {
         nanos,
+        record_ends: vec![(bytes.len().saturating_sub(rem.len()), false)],
         ..Contents::default()
     };
     while !rem.is_empty() {
@@ -78,6 +82,8 @@ fn read_pcap(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
             offset,
         });
         rem = next;
+        out.record_ends
+            .push((bytes.len().saturating_sub(rem.len()), true));
     }
     Ok(out)
 }
@@ -99,6 +105,8 @@ fn read_pcapng(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
             parse_block_le(rem)
         };
         let (next, block) = parsed.map_err(|e| problem(e, offset, rem.len()))?;
+        let end = bytes.len().saturating_sub(next.len());
+        out.record_ends.push((end, block.is_data_block()));
         match block {
             Block::SectionHeader(shb) => {
                 big_endian = shb.big_endian();
@@ -143,6 +151,14 @@ fn read_pcapng(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
                     offset,
                 });
             }
+            Block::Unknown(pb) if pb.block_type == OBSOLETE_PACKET_BLOCK => {
+                if let Some(last) = out.record_ends.last_mut() {
+                    last.1 = true;
+                }
+                let frame = obsolete_packet(pb.data, big_endian, &interfaces)
+                    .ok_or_else(|| corrupt(offset, "a short or misplaced Packet Block"))?;
+                out.frames.push(Frame { offset, ..frame });
+            }
             Block::DecryptionSecrets(dsb) if dsb.secrets_type == SecretsType::TlsKeyLog => {
                 out.tls_key_logs.push(cut(dsb.data, dsb.secrets_len));
             }
@@ -151,6 +167,52 @@ fn read_pcapng(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
         rem = next;
     }
     Ok(out)
+}
+
+/// The obsolete Packet Block (pcapng appendix A), which old writers still produce.
+const OBSOLETE_PACKET_BLOCK: u32 = 2;
+
+/// A Packet Block's body: interface id (16 bits), drops count (16 bits), timestamp (high,
+/// low), captured length, packet length, data.
+fn obsolete_packet(
+    body: &[u8],
+    big_endian: bool,
+    interfaces: &[(Linktype, u64, i64)],
+) -> Option<Frame> {
+    let u32_at = |at: usize| -> Option<u32> {
+        let b: [u8; 4] = body.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let id_bytes: [u8; 2] = body.get(..2)?.try_into().ok()?;
+    let id = if big_endian {
+        u16::from_be_bytes(id_bytes)
+    } else {
+        u16::from_le_bytes(id_bytes)
+    };
+    let (link, units, secs) = *interfaces.get(usize::from(id))?;
+    let ticks = (u64::from(u32_at(4)?) << 32) | u64::from(u32_at(8)?);
+    let caplen = u32_at(12)?;
+    Some(Frame {
+        ts: ticks_to_time(ticks, units, secs),
+        link,
+        interface: u32::from(id),
+        data: cut(body.get(20..)?, caplen),
+        orig_len: u32_at(16)?,
+        offset: 0,
+    })
+}
+
+/// `ticks` of `units` per second after `secs` seconds past the epoch (pcapng 4.2
+/// `if_tsresol`, `if_tsoffset`).
+fn ticks_to_time(ticks: u64, units: u64, secs: i64) -> Timestamp {
+    let units = units.max(1);
+    let frac = u128::from(ticks % units) * 1_000_000_000 / u128::from(units);
+    let whole = i64::try_from(ticks / units).unwrap_or(i64::MAX);
+    Timestamp::from_secs_nanos(whole.saturating_add(secs), u64::try_from(frac).unwrap_or(0))
 }
 
 /// The first `len` bytes of padded block data.
