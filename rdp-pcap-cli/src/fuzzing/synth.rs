@@ -578,18 +578,9 @@ fn tcp_sender(frame: &[u8]) -> Vec<u8> {
 /// as [`kit::read`] finds them. A record cut short ends the list.
 pub fn pcap_records(capture: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
     let header = capture.get(..24).unwrap_or_default().to_vec();
-    let records = match kit::read(capture) {
-        Ok(c) => c.frames,
-        // The records before the one cut short.
-        Err(crate::capture::CaptureProblem::Truncated { offset, .. }) => {
-            let end = usize::try_from(offset).unwrap_or(capture.len());
-            kit::read(capture.get(..end).unwrap_or(capture))
-                .map(|c| c.frames)
-                .unwrap_or_default()
-        }
-        Err(_) => Vec::new(),
-    };
-    let records = records
+    let (contents, _) = kit::read_lenient(capture);
+    let records = contents
+        .frames
         .iter()
         .filter_map(|f| {
             let end = f.offset.checked_add(16)?.checked_add(f.data.len())?;

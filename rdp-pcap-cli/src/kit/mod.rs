@@ -47,7 +47,7 @@ pub use pcap_parser::Linktype;
 
 pub use conversation::{Conversation, Packet, Packets, DEFAULT_START, MAX_SEGMENT};
 pub use frame::{tcp_flags, udp_frame, Link, TcpSegment, CLIENT_MAC, SERVER_MAC};
-pub use reader::{read, Contents, Frame};
+pub use reader::{read, read_lenient, Contents, Frame};
 pub use writer::{to_pcap, CaptureWriter, Format, Resolution, SECRETS_TLS_KEY_LOG};
 
 #[cfg(test)]

@@ -47,14 +47,25 @@ pub struct Contents {
 /// [`CaptureProblem::Truncated`]; anything `pcap-parser` rejects is
 /// [`CaptureProblem::Corrupt`] or [`CaptureProblem::NotACapture`].
 pub fn read(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
-    match bytes.get(..4) {
-        None | Some([]) => Err(CaptureProblem::Empty),
-        Some([0x0a, 0x0d, 0x0d, 0x0a]) => read_pcapng(bytes),
-        Some(_) => read_pcap(bytes),
+    match read_lenient(bytes) {
+        (contents, None) => Ok(contents),
+        (_, Some(problem)) => Err(problem),
     }
 }
 
-fn read_pcap(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
+/// [`read`] for captures that may be damaged (public ones are, at times): what precedes the
+/// damage, and the problem that stopped reading.
+pub fn read_lenient(bytes: &[u8]) -> (Contents, Option<CaptureProblem>) {
+    let mut out = Contents::default();
+    let stop = match bytes.get(..4) {
+        None | Some([]) => Err(CaptureProblem::Empty),
+        Some([0x0a, 0x0d, 0x0d, 0x0a]) => read_pcapng(bytes, &mut out),
+        Some(_) => read_pcap(bytes, &mut out),
+    };
+    (out, stop.err())
+}
+
+fn read_pcap(bytes: &[u8], out: &mut Contents) -> Result<(), CaptureProblem> {
     let (mut rem, header) = parse_pcap_header(bytes).map_err(|_| not_a_capture(bytes))?;
     let parse = if header.is_modified_format() {
         parse_pcap_frame_modified
@@ -64,11 +75,9 @@ fn read_pcap(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
         parse_pcap_frame
     };
     let nanos = header.is_nanosecond_precision();
-    let mut out = Contents {
-        nanos,
-        record_ends: vec![(bytes.len().saturating_sub(rem.len()), false)],
-        ..Contents::default()
-    };
+    out.nanos = nanos;
+    out.record_ends
+        .push((bytes.len().saturating_sub(rem.len()), false));
     while !rem.is_empty() {
         let offset = bytes.len().saturating_sub(rem.len());
         let (next, rec) = parse(rem).map_err(|e| problem(e, offset, rem.len()))?;
@@ -85,14 +94,11 @@ fn read_pcap(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
         out.record_ends
             .push((bytes.len().saturating_sub(rem.len()), true));
     }
-    Ok(out)
+    Ok(())
 }
 
-fn read_pcapng(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
-    let mut out = Contents {
-        nanos: true,
-        ..Contents::default()
-    };
+fn read_pcapng(bytes: &[u8], out: &mut Contents) -> Result<(), CaptureProblem> {
+    out.nanos = true;
     // Per interface of the current section: link type, units per second, offset in seconds.
     let mut interfaces: Vec<(Linktype, u64, i64)> = Vec::new();
     let mut big_endian = false;
@@ -166,7 +172,7 @@ fn read_pcapng(bytes: &[u8]) -> Result<Contents, CaptureProblem> {
         }
         rem = next;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The obsolete Packet Block (pcapng appendix A), which old writers still produce.
