@@ -491,8 +491,10 @@ pub fn big_client_hellos<W: Write>(out: W, n: u32, suites: u16) -> io::Result<W>
 /// A pcapng file: a section header, one Ethernet interface, one good Enhanced Packet Block
 /// (a SYN), then a block whose total length claims `claimed` bytes.
 pub fn pcapng_absurd_block(claimed: u32) -> Vec<u8> {
+    // The time and sequence number the hand-written block had (2025-09-30T07:50:04.4416Z).
     let mut c = Conversation::new(client_addr(3).into(), server_addr().into())
-        .with_clock(Timestamp(409_600_000), 0);
+        .with_clock(Timestamp(1_759_218_604_441_600_000), 0);
+    c.next_seq = [3_000_000, 21_000_000];
     c.syn();
     let mut v = c.into_packets().to_pcapng(None);
     // The absurd block: an EPB header claiming `claimed` bytes, followed by a few bytes.
