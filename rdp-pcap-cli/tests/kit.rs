@@ -133,3 +133,72 @@ fn one_direction_and_a_cut_capture() {
     assert_eq!(capture["packets"], 3);
     assert_eq!(conns.len(), 1);
 }
+
+/// The structure rule of the kit: captures are written and read by hand in two places only,
+/// the kit (`src/kit/`) and the tool's own reader (`src/capture*`, whose unit tests build the
+/// odd files the kit will not: big-endian sections, `if_tsoffset`, obsolete blocks). A test,
+/// bench or generator that spells a pcap or pcapng magic number or calls `pcap-parser` itself
+/// fails here, with the file and line named: it should use `rdp_pcap::kit`.
+#[test]
+fn captures_are_written_and_read_only_by_the_kit_and_the_tool() {
+    const SIGNS: &[&str] = &[
+        "a1b2c3d4",
+        "a1b23c4d",
+        "0a0d0d0a",
+        "1a2b3c4d",
+        "0xd4,0xc3,0xb2,0xa1",
+        "0x4d,0x3c,0xb2,0xa1",
+        "0x0a,0x0d,0x0d,0x0a",
+        "0x4d,0x3c,0x2b,0x1a",
+        "pcap_parser::",
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let allowed = |rel: &str| {
+        rel.starts_with("rdp-pcap-cli/src/kit/")
+            || rel.starts_with("rdp-pcap-cli/src/capture")
+            || rel == "rdp-pcap-cli/tests/kit.rs"
+    };
+    let mut files = Vec::new();
+    let mut stack: Vec<PathBuf> = ["rdp-wire", "rdp-pcap-cli", "benches"]
+        .iter()
+        .map(|d| root.join(d))
+        .collect();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut broken = Vec::new();
+    for path in &files {
+        let rel = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if allowed(&rel) {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let squeezed: String = line
+                .chars()
+                .filter(|c| !matches!(c, '_' | ' '))
+                .collect::<String>()
+                .to_ascii_lowercase();
+            if let Some(sign) = SIGNS.iter().find(|s| squeezed.contains(*s)) {
+                broken.push(format!("{rel}:{}: {sign}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(files.len() > 50, "only {} files scanned", files.len());
+    assert!(
+        broken.is_empty(),
+        "capture bytes by hand outside the kit (use rdp_pcap::kit):\n{}",
+        broken.join("\n")
+    );
+}

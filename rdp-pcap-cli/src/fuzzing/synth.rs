@@ -8,11 +8,10 @@
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-use pcap_parser::Linktype;
 use rdp_wire::{Side, Timestamp};
 
 pub use crate::kit::tcp_flags::{ACK, FIN, PSH, RST, SYN};
-use crate::kit::{self, CaptureWriter, Conversation, Format, Resolution};
+use crate::kit::{self, CaptureWriter, Conversation, Format, Linktype, Resolution};
 
 /// A classic pcap file (microsecond timestamps, LINKTYPE_ETHERNET) being written, with one
 /// clock for every connection written to it.
@@ -529,11 +528,8 @@ pub const PKTMON_COMPONENTS: [u16; 4] = [1, 1, 1, 101];
 /// packet from the first packet's sender is received (adapter first, TCP/IP last), one from
 /// the other end is sent (TCP/IP first). `None` when `pcap` is not such a file.
 pub fn pktmon_copies(pcap: &[u8]) -> Option<Vec<u8>> {
-    if pcap.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]) {
-        return None;
-    }
     let contents = kit::read(pcap).ok()?;
-    if contents.frames.iter().any(|f| f.link != Linktype::ETHERNET) {
+    if contents.pcapng || contents.frames.iter().any(|f| f.link != Linktype::ETHERNET) {
         return None;
     }
     let mut w = CaptureWriter::new(Vec::new(), Format::Pcapng, 0).ok()?;

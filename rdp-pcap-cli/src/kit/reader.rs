@@ -36,6 +36,8 @@ pub struct Contents {
     pub frames: Vec<Frame>,
     /// The secrets of every Decryption Secrets Block of type TLS key log, in file order.
     pub tls_key_logs: Vec<Vec<u8>>,
+    /// A pcapng (else a classic pcap).
+    pub pcapng: bool,
     /// Nanosecond (`true`) or microsecond timestamps (classic pcap; `true` for pcapng).
     pub nanos: bool,
     /// Where each record ends (the pcap file header and every pcapng block included), and
@@ -98,6 +100,7 @@ fn read_pcap(bytes: &[u8], out: &mut Contents) -> Result<(), CaptureProblem> {
 }
 
 fn read_pcapng(bytes: &[u8], out: &mut Contents) -> Result<(), CaptureProblem> {
+    out.pcapng = true;
     out.nanos = true;
     // Per interface of the current section: link type, units per second, offset in seconds.
     let mut interfaces: Vec<(Linktype, u64, i64)> = Vec::new();
