@@ -182,8 +182,9 @@ impl<W: Write> CaptureWriter<W> {
     }
 
     /// A Decryption Secrets Block holding `key_log`, NSS key log text (`CLIENT_RANDOM ...`
-    /// lines), as `editcap --inject-secrets` writes it: how Wireshark and this tool decrypt
-    /// the TLS sessions of the file. pcapng only.
+    /// lines), as `editcap --inject-secrets` writes it and Wireshark reads it to decrypt the
+    /// TLS sessions of the file (the tool's reader returns it in
+    /// `CaptureSummary::tls_key_logs`). pcapng only.
     pub fn tls_key_log(&mut self, key_log: &[u8]) -> io::Result<()> {
         if self.format != Format::Pcapng {
             return Err(unsupported("decryption secrets"));
