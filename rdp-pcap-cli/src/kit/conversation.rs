@@ -190,7 +190,7 @@ impl Conversation {
     }
 
     /// `data` from `side`, in order, in segments of at most [`Conversation::mss`] bytes
-    /// (PSH and ACK set).
+    /// (PSH and ACK set); empty data sends nothing (a bare ACK is [`Conversation::ack`]).
     pub fn send(&mut self, side: Side, data: &[u8]) -> &mut Self {
         for chunk in data.chunks(self.mss.max(1)) {
             let n = u32::try_from(chunk.len()).unwrap_or(u32::MAX);
