@@ -14,7 +14,7 @@
 //! checksums are left as captured (loopback captures carry offloaded ones anyway).
 //!
 //! Nothing is read from the network or written outside the output; the output is a classic
-//! little-endian microsecond pcap.
+//! little-endian microsecond pcap, written (and the templates read) by `rdp_pcap::kit`.
 #![forbid(unsafe_code)]
 
 use std::cmp::Reverse;
@@ -23,8 +23,9 @@ use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-/// LINKTYPE_ETHERNET.
-const LINKTYPE_ETHERNET: u32 = 1;
+use rdp_pcap::kit::{self, CaptureWriter, Format, Linktype, Resolution};
+use rdp_wire::Timestamp;
+
 const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETH_HEADER: usize = 14;
@@ -110,70 +111,33 @@ impl Template {
         u64::try_from(self.packets.len()).unwrap_or(u64::MAX)
     }
 
-    /// Loads a classic pcap (either byte order, micro- or nanosecond) with Ethernet framing.
+    /// Loads a pcap (either byte order, micro- or nanosecond) or pcapng with Ethernet framing.
     pub fn load(path: &Path) -> Result<Template, GenError> {
         let data = std::fs::read(path)?;
         Self::parse(path, &data)
     }
 
-    /// [`Template::load`] from bytes already read.
+    /// [`Template::load`] from bytes already read (by the capture kit's reader).
     pub fn parse(path: &Path, data: &[u8]) -> Result<Template, GenError> {
-        let bad = |reason: &str| GenError::Template {
+        let bad = |reason: String| GenError::Template {
             path: path.to_path_buf(),
-            reason: reason.to_string(),
+            reason,
         };
-        let magic = data
-            .get(..4)
-            .ok_or_else(|| bad("shorter than a pcap header"))?;
-        let (big_endian, nanos) = match magic {
-            [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
-            [0x4d, 0x3c, 0xb2, 0xa1] => (false, true),
-            [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
-            [0xa1, 0xb2, 0x3c, 0x4d] => (true, true),
-            _ => return Err(bad("not a classic pcap file (pcapng is not supported)")),
-        };
-        let u32_at = |at: usize| -> Option<u32> {
-            let b: [u8; 4] = data.get(at..at.checked_add(4)?)?.try_into().ok()?;
-            Some(if big_endian {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
+        let contents = kit::read(data).map_err(|e| bad(e.to_string()))?;
+        if contents.frames.iter().any(|f| f.link != Linktype::ETHERNET) {
+            return Err(bad("link type is not Ethernet".to_string()));
+        }
+        let base = contents.frames.first().map(|f| f.ts);
+        let raw: Vec<(u64, Vec<u8>, u32)> = contents
+            .frames
+            .into_iter()
+            .map(|f| {
+                let rel = base.map_or(0, |b| f.ts.nanos_since(b));
+                (u64::try_from(rel).unwrap_or(0), f.data, f.orig_len)
             })
-        };
-        if u32_at(20) != Some(LINKTYPE_ETHERNET) {
-            return Err(bad("link type is not Ethernet"));
-        }
-        let mut raw = Vec::new();
-        let mut at = 24usize;
-        let mut first: Option<u64> = None;
-        while at < data.len() {
-            let (Some(secs), Some(frac), Some(caplen), Some(orig_len)) = (
-                u32_at(at),
-                u32_at(at.saturating_add(4)),
-                u32_at(at.saturating_add(8)),
-                u32_at(at.saturating_add(12)),
-            ) else {
-                return Err(bad("cut short inside a record header"));
-            };
-            let start = at.saturating_add(16);
-            let end = start.saturating_add(usize::try_from(caplen).unwrap_or(usize::MAX));
-            let frame = data
-                .get(start..end)
-                .ok_or_else(|| bad("cut short inside a record"))?;
-            let frac_ns = if nanos {
-                u64::from(frac)
-            } else {
-                u64::from(frac).saturating_mul(1000)
-            };
-            let ts = u64::from(secs)
-                .saturating_mul(1_000_000_000)
-                .saturating_add(frac_ns);
-            let base = *first.get_or_insert(ts);
-            raw.push((ts.saturating_sub(base), frame.to_vec(), orig_len));
-            at = end;
-        }
+            .collect();
         if raw.is_empty() {
-            return Err(bad("holds no packet"));
+            return Err(bad("holds no packet".to_string()));
         }
         Ok(Self::from_frames(path, raw))
     }
@@ -420,16 +384,9 @@ pub fn generate(
     let weights: Vec<u32> = templates.iter().map(|(_, w)| *w).collect();
     let order = cycle(&weights);
     let mut stats = GenStats::default();
-    // pcap file header: magic (µs), version 2.4, thiszone 0, sigfigs 0, snaplen, Ethernet.
-    let mut header = Vec::with_capacity(24);
-    header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    header.extend_from_slice(&2u16.to_le_bytes());
-    header.extend_from_slice(&4u16.to_le_bytes());
-    header.extend_from_slice(&0u32.to_le_bytes());
-    header.extend_from_slice(&0u32.to_le_bytes());
-    header.extend_from_slice(&262_144u32.to_le_bytes());
-    header.extend_from_slice(&LINKTYPE_ETHERNET.to_le_bytes());
-    out.write_all(&header)?;
+    // A classic pcap (µs), snapshot length 256 KiB, Ethernet.
+    let format = Format::Pcap(Linktype::ETHERNET, Resolution::Micro);
+    let mut out = CaptureWriter::new(out, format, 262_144)?;
     stats.bytes = 24;
     if order.is_empty() {
         return Ok(stats);
@@ -498,21 +455,9 @@ pub fn generate(
             if let Some(rw) = p.rewrite {
                 rewrite(&mut frame, &rw, copy);
             }
-            let secs = u32::try_from(ts / 1_000_000_000).unwrap_or(u32::MAX);
-            let micros = u32::try_from(ts % 1_000_000_000 / 1000).unwrap_or(0);
             let caplen = u32::try_from(frame.len()).unwrap_or(u32::MAX);
-            let mut rec = [0u8; 16];
-            for (dst, src) in rec.iter_mut().zip(
-                secs.to_le_bytes()
-                    .into_iter()
-                    .chain(micros.to_le_bytes())
-                    .chain(caplen.to_le_bytes())
-                    .chain(p.orig_len.max(caplen).to_le_bytes()),
-            ) {
-                *dst = src;
-            }
-            out.write_all(&rec)?;
-            out.write_all(&frame)?;
+            let at = Timestamp(i64::try_from(ts).unwrap_or(i64::MAX));
+            out.record(0, at, &frame, p.orig_len.max(caplen))?;
             stats.packets = stats.packets.saturating_add(1);
             stats.bytes = stats
                 .bytes
@@ -525,7 +470,7 @@ pub fn generate(
             None => free.push(idx),
         }
     }
-    out.flush()?;
+    out.into_inner().flush()?;
     Ok(stats)
 }
 

@@ -12,6 +12,7 @@ pub mod fix;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod input;
+pub mod kit;
 pub mod links;
 pub mod merge;
 pub mod output;

@@ -325,14 +325,15 @@ proptest! {
         ng in any::<bool>(),
         tail in proptest::collection::vec(any::<u8>(), 0..4096),
     ) {
+        use rdp_pcap::kit::{CaptureWriter, Format, Linktype, Resolution};
         let mut bytes = if ng {
-            // pcapng SHB (28 bytes) + Ethernet IDB (20 bytes)
-            let mut v = vec![0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0];
-            v.extend_from_slice(&[0xff; 8]);
-            v.extend_from_slice(&[28, 0, 0, 0, 1, 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0]);
-            v
+            // pcapng SHB + Ethernet IDB
+            let mut w = CaptureWriter::new(Vec::new(), Format::Pcapng, 0).unwrap();
+            w.interface(Linktype::ETHERNET, 0).unwrap();
+            w.into_inner()
         } else {
-            vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]
+            let format = Format::Pcap(Linktype::ETHERNET, Resolution::Micro);
+            CaptureWriter::new(Vec::new(), format, 65_535).unwrap().into_inner()
         };
         bytes.extend_from_slice(&tail);
         fuzz_one(&bytes, 256);

@@ -95,50 +95,10 @@ fn counter(report: &CaptureReport, name: &str) -> u64 {
 
 /// Where the records of a pcap or pcapng file end, and whether each is a packet record.
 fn records(bytes: &[u8]) -> Vec<(usize, bool)> {
-    let u32_at = |at: usize, le: bool| -> Option<u32> {
-        let b: [u8; 4] = bytes.get(at..at + 4)?.try_into().ok()?;
-        Some(if le {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        })
-    };
-    let mut out = Vec::new();
-    match bytes.get(..4) {
-        Some([0xd4, 0xc3, 0xb2, 0xa1] | [0x4d, 0x3c, 0xb2, 0xa1])
-        | Some([0xa1, 0xb2, 0xc3, 0xd4] | [0xa1, 0xb2, 0x3c, 0x4d]) => {
-            let le = bytes[0] != 0xa1;
-            let mut at = 24;
-            out.push((at, false));
-            while let Some(incl) = u32_at(at + 8, le) {
-                at += 16 + incl as usize;
-                if at > bytes.len() {
-                    break;
-                }
-                out.push((at, true));
-            }
-        }
-        Some([0x0a, 0x0d, 0x0d, 0x0a]) => {
-            let mut at = 0;
-            let mut le = true;
-            while let Some(kind) = u32_at(at, le) {
-                if kind == 0x0a0d_0d0a {
-                    le = bytes.get(at + 8..at + 12) == Some(&[0x4d, 0x3c, 0x2b, 0x1a]);
-                }
-                let Some(len) = u32_at(at + 4, le) else { break };
-                if len < 12 {
-                    break;
-                }
-                at += len as usize;
-                if at > bytes.len() {
-                    break;
-                }
-                out.push((at, matches!(kind, 2 | 3 | 6)));
-            }
-        }
-        _ => {}
+    match rdp_pcap::kit::read(bytes) {
+        Ok(contents) => contents.record_ends,
+        Err(e) => panic!("the kit cannot read a capture the tool reads cleanly: {e}"),
     }
-    out
 }
 
 /// Cuts `bytes` at `cuts` points: the report must show the whole records before the cut, and

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use common::{captures_below, rdp_pcap, samples_dir};
 use rdp_pcap::fuzzing::synth::compress::{gzip, xz, zstd};
 use rdp_pcap::fuzzing::synth::pcap_records;
+use rdp_pcap::kit::{self, Linktype, Packet};
+use rdp_wire::Timestamp;
 use serde_json::Value;
 
 /// A directory of its own under the system's temporary directory, removed at the end.
@@ -559,22 +561,6 @@ fn names_that_say_capture() {
     }
 }
 
-/// A record's time in microseconds.
-fn record_us(record: &[u8]) -> u64 {
-    let secs = u32::from_le_bytes(record[..4].try_into().unwrap());
-    let usecs = u32::from_le_bytes(record[4..8].try_into().unwrap());
-    u64::from(secs) * 1_000_000 + u64::from(usecs)
-}
-
-/// The record moved by `us` microseconds.
-fn shifted(record: &[u8], us: i64) -> Vec<u8> {
-    let t = u64::try_from(i64::try_from(record_us(record)).unwrap() + us).unwrap();
-    let mut out = record.to_vec();
-    out[..4].copy_from_slice(&u32::try_from(t / 1_000_000).unwrap().to_le_bytes());
-    out[4..8].copy_from_slice(&u32::try_from(t % 1_000_000).unwrap().to_le_bytes());
-    out
-}
-
 /// The connection objects with `capture` and `first_frame` taken out (and returned apart).
 fn connections_apart(run: &common::Run) -> (Vec<Value>, Vec<(String, u64)>) {
     let mut places = Vec::new();
@@ -672,20 +658,32 @@ fn merge_joins_a_connection_split_across_files() {
 #[test]
 fn merge_interleaves_files_in_time_order() {
     let dir = TempDir::new("merge-dealt");
-    let (header, tls) = pcap_records(&std::fs::read(sample("tls-ok.pcap")).unwrap());
-    let (_, neg) =
-        pcap_records(&std::fs::read(sample("neg-failure-hybrid-required.pcap")).unwrap());
+    let frames = |name: &str| {
+        kit::read(&std::fs::read(sample(name)).unwrap())
+            .unwrap()
+            .frames
+    };
+    let (tls, neg) = (
+        frames("tls-ok.pcap"),
+        frames("neg-failure-hybrid-required.pcap"),
+    );
     // The negotiation failure starts a little after the TLS session does.
-    let us = |r: &[u8]| i64::try_from(record_us(r)).unwrap();
-    let offset = us(&tls[0]) + 1_500 - us(&neg[0]);
-    let mut all: Vec<Vec<u8>> = tls.clone();
-    all.extend(neg.iter().map(|r| shifted(r, offset)));
-    all.sort_by_key(|r| record_us(r));
-    let whole = dir.write("whole.pcap", &[header.clone(), all.concat()].concat());
+    let offset = tls[0].ts.nanos_since(neg[0].ts) + 1_500_000;
+    let mut all: Vec<Packet> = tls
+        .iter()
+        .map(|f| Packet::raw(f.ts, f.link, f.data.clone()))
+        .chain(
+            neg.iter()
+                .map(|f| Packet::raw(Timestamp(f.ts.0 + offset), f.link, f.data.clone())),
+        )
+        .collect();
+    all.sort_by_key(|p| p.ts);
+    let pcap = |packets: &[Packet]| kit::to_pcap(Linktype::ETHERNET, packets).unwrap();
+    let whole = dir.write("whole.pcap", &pcap(&all));
     let parts: Vec<PathBuf> = (0..3)
         .map(|i| {
-            let body: Vec<u8> = all.iter().skip(i).step_by(3).flatten().copied().collect();
-            dir.write(&format!("part{i}.pcap"), &[header.clone(), body].concat())
+            let part: Vec<Packet> = all.iter().skip(i).step_by(3).cloned().collect();
+            dir.write(&format!("part{i}.pcap"), &pcap(&part))
         })
         .collect();
     let reference = rdp_pcap(&[Path::new("--format=jsonl"), &whole]);

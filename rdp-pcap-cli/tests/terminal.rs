@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use rdp_pcap::kit::{self, CaptureWriter, Format, Linktype, Resolution};
 use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
 
 /// Far longer than a run takes (about a second here, in a debug build); a run that has not
@@ -61,30 +62,26 @@ fn open_pty() -> Pty {
 /// frames of a type nobody decodes, which are skipped quickly even in a debug build.
 fn big_capture(dir: &Path) -> PathBuf {
     let sample = std::fs::read(common::samples_dir().join("tls-ok.pcap")).unwrap();
+    let frames = kit::read(&sample).unwrap().frames;
     let path = dir.join("big.pcap");
-    let mut out = std::io::BufWriter::new(File::create(&path).unwrap());
-    out.write_all(&sample).unwrap();
-    // The last record's timestamp, so that the padding follows the connection in time.
-    let mut pos = 24;
-    let mut ts = [0u8; 8];
-    while pos + 16 <= sample.len() {
-        ts.copy_from_slice(&sample[pos..pos + 8]);
-        let len = u32::from_le_bytes(sample[pos + 8..pos + 12].try_into().unwrap());
-        pos += 16 + usize::try_from(len).unwrap();
+    let format = Format::Pcap(Linktype::ETHERNET, Resolution::Micro);
+    let file = std::io::BufWriter::new(File::create(&path).unwrap());
+    let mut out = CaptureWriter::new(file, format, 65_535).unwrap();
+    for f in &frames {
+        out.record(0, f.ts, &f.data, f.orig_len).unwrap();
     }
+    // The last record's timestamp, so that the padding follows the connection in time.
+    let ts = frames.last().unwrap().ts;
     let frame_len: u32 = 60_000;
     let mut frame = vec![0u8; usize::try_from(frame_len).unwrap()];
     frame[..12].copy_from_slice(&[2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2]);
     frame[12..14].copy_from_slice(&0x88b5u16.to_be_bytes()); // IEEE local experimental
     let mut size = u64::try_from(sample.len()).unwrap();
     while size <= rdp_pcap::cli::PROGRESS_MIN_BYTES + (1 << 20) {
-        out.write_all(&ts).unwrap();
-        out.write_all(&frame_len.to_le_bytes()).unwrap();
-        out.write_all(&frame_len.to_le_bytes()).unwrap();
-        out.write_all(&frame).unwrap();
+        out.record(0, ts, &frame, frame_len).unwrap();
         size += 16 + u64::from(frame_len);
     }
-    out.flush().unwrap();
+    out.into_inner().flush().unwrap();
     path
 }
 

@@ -13,7 +13,6 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use pcap_parser::{create_reader, Block, PcapBlockOwned, PcapError};
 use rdp_wire::gcc::{
     parse_client_data, parse_conference_create_request, parse_conference_create_response,
     parse_server_data, CertChainVersion, ClientSettings, ClusterFlags, EarlyCapabilityFlags,
@@ -44,28 +43,10 @@ struct Tpdu {
     data: Vec<u8>,
 }
 
-/// The raw link-layer frames of a pcap or pcapng file.
+/// The raw link-layer frames of a pcap or pcapng file (those before any damage).
 fn frames(path: &Path) -> Vec<Vec<u8>> {
-    let file = std::fs::File::open(path).unwrap();
-    let mut reader = create_reader(1 << 20, file).unwrap();
-    let mut out = Vec::new();
-    loop {
-        match reader.next() {
-            Ok((offset, block)) => {
-                match block {
-                    PcapBlockOwned::Legacy(b) => out.push(b.data.to_vec()),
-                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => out.push(epb.data.to_vec()),
-                    PcapBlockOwned::NG(Block::SimplePacket(spb)) => out.push(spb.data.to_vec()),
-                    _ => {}
-                }
-                reader.consume(offset);
-            }
-            Err(PcapError::Eof | PcapError::UnexpectedEof) => break,
-            Err(PcapError::Incomplete(_)) => reader.refill().unwrap(),
-            Err(e) => panic!("{}: {e:?}", path.display()),
-        }
-    }
-    out
+    let (contents, _) = rdp_pcap::kit::read_lenient(&std::fs::read(path).unwrap());
+    contents.frames.into_iter().map(|f| f.data).collect()
 }
 
 /// X.224 Data payloads of every TPKT on TCP port `server_port`, in capture order, with a

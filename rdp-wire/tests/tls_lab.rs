@@ -1,8 +1,9 @@
 //! Replays the lab captures (`../shared/corpus/lab/*.pcap`) through `TlsTracker` and checks the
 //! `tls` facts against each capture's `.expect.json`.
 //!
-//! The captures are read with a minimal classic-pcap reader (Ethernet, Linux SLL and SLL2;
-//! IPv4/IPv6; TCP) and a naive in-order reassembly, enough for loopback captures. The first
+//! The captures are read with the capture kit's reader (`rdp_pcap::kit::read`), decoded by
+//! etherparse (Ethernet, Linux SLL and SLL2; IPv4/IPv6; TCP), and put in order by a naive
+//! reassembly, enough for loopback captures. The first
 //! TPKT frame of each direction (X.224 Connection Request / Confirm) is skipped; everything after
 //! it is fed to the tracker.
 
@@ -48,72 +49,49 @@ fn u16be(b: &[u8], at: usize) -> u16 {
     u16::from_be_bytes([b[at], b[at + 1]])
 }
 
+/// The TCP packets of a capture, read by the capture kit and decoded by etherparse.
 fn read_pcap(path: &Path) -> Vec<Packet> {
-    let data = std::fs::read(path).unwrap();
-    let magic = u32::from_le_bytes(data[0..4].try_into().unwrap());
-    let (le, nanos) = match magic {
-        0xa1b2c3d4 => (true, false),
-        0xa1b23c4d => (true, true),
-        0xd4c3b2a1 => (false, false),
-        0x4d3cb2a1 => (false, true),
-        m => panic!("not a classic pcap: {m:#x}"),
-    };
-    let rd32 = |b: &[u8]| {
-        let a: [u8; 4] = b.try_into().unwrap();
-        if le {
-            u32::from_le_bytes(a)
-        } else {
-            u32::from_be_bytes(a)
-        }
-    };
-    let linktype = rd32(&data[20..24]);
+    use etherparse::{EtherType, NetSlice, SlicedPacket, TransportSlice};
+    let contents = rdp_pcap::kit::read(&std::fs::read(path).unwrap()).unwrap();
     let mut out = Vec::new();
-    let mut at = 24;
-    while at + 16 <= data.len() {
-        let sec = i128::from(rd32(&data[at..at + 4]));
-        let frac = i128::from(rd32(&data[at + 4..at + 8]));
-        let caplen = rd32(&data[at + 8..at + 12]) as usize;
-        let frame = &data[at + 16..at + 16 + caplen];
-        at += 16 + caplen;
-        let ts_ns = sec * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
-        let (ethertype, l3) = match linktype {
-            0 => {
-                let l3 = &frame[4..];
-                (if l3[0] >> 4 == 6 { 0x86dd } else { 0x0800 }, l3)
-            }
+    for f in &contents.frames {
+        let frame = &f.data[..];
+        // The link header: BSD loopback (NULL), Ethernet, Linux SLL, Linux SLL2.
+        let (ethertype, l3) = match f.link.0 {
+            0 => (
+                if frame[4] >> 4 == 6 { 0x86dd } else { 0x0800 },
+                &frame[4..],
+            ),
             1 => (u16be(frame, 12), &frame[14..]),
             113 => (u16be(frame, 14), &frame[16..]),
             276 => (u16be(frame, 0), &frame[20..]),
             l => panic!("link type {l}"),
         };
-        let (src, dst, l4) = match ethertype {
-            0x0800 => {
-                if l3[9] != 6 {
-                    continue;
-                }
-                let ihl = usize::from(l3[0] & 0x0f) * 4;
-                let total = usize::from(u16be(l3, 2));
-                (l3[12..16].to_vec(), l3[16..20].to_vec(), &l3[ihl..total])
-            }
-            0x86dd => {
-                if l3[6] != 6 {
-                    continue;
-                }
-                let plen = usize::from(u16be(l3, 4));
-                (l3[8..24].to_vec(), l3[24..40].to_vec(), &l3[40..40 + plen])
-            }
+        let Ok(p) = SlicedPacket::from_ether_type(EtherType(ethertype), l3) else {
+            continue;
+        };
+        let (src, dst) = match &p.net {
+            Some(NetSlice::Ipv4(ip)) => (
+                ip.header().source().to_vec(),
+                ip.header().destination().to_vec(),
+            ),
+            Some(NetSlice::Ipv6(ip)) => (
+                ip.header().source().to_vec(),
+                ip.header().destination().to_vec(),
+            ),
             _ => continue,
         };
-        let off = usize::from(l4[12] >> 4) * 4;
-        let flags = l4[13];
+        let Some(TransportSlice::Tcp(tcp)) = p.transport else {
+            continue;
+        };
         out.push(Packet {
-            ts_ns,
-            src: (src, u16be(l4, 0)),
-            dst: (dst, u16be(l4, 2)),
-            seq: u32::from_be_bytes(l4[4..8].try_into().unwrap()),
-            syn: flags & 0x02 != 0,
-            ack_flag: flags & 0x10 != 0,
-            payload: l4[off..].to_vec(),
+            ts_ns: i128::from(f.ts.as_nanos()),
+            src: (src, tcp.source_port()),
+            dst: (dst, tcp.destination_port()),
+            seq: tcp.sequence_number(),
+            syn: tcp.syn(),
+            ack_flag: tcp.ack(),
+            payload: tcp.payload().to_vec(),
         });
     }
     out

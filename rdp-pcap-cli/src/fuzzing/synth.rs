@@ -1,23 +1,23 @@
 //! Writes synthetic hostile captures (pcap, Ethernet, IPv4, TCP) for the robustness tests
 //! (`tests/hostile.rs`) and the peak-memory script (`benches/peak-memory.sh`, through the
-//! `synth-captures` example). Checksums are left at zero, as on loopback captures.
+//! `synth-captures` example). Packets, sequence numbers and files come from [`crate::kit`];
+//! what is here is the scenarios, and a writer whose one clock runs across connections so
+//! that their packets interleave.
 #![allow(clippy::arithmetic_side_effects, missing_docs)]
 
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-/// TCP flag bits (RFC 9293 3.1).
-pub const FIN: u8 = 0x01;
-pub const SYN: u8 = 0x02;
-pub const RST: u8 = 0x04;
-pub const PSH: u8 = 0x08;
-pub const ACK: u8 = 0x10;
+use rdp_wire::{Side, Timestamp};
 
-/// A classic pcap file (microsecond timestamps, LINKTYPE_ETHERNET) being written.
+pub use crate::kit::tcp_flags::{ACK, FIN, PSH, RST, SYN};
+use crate::kit::{self, CaptureWriter, Conversation, Format, Linktype, Resolution};
+
+/// A classic pcap file (microsecond timestamps, LINKTYPE_ETHERNET) being written, with one
+/// clock for every connection written to it.
 #[derive(Debug)]
 pub struct PcapWriter<W: Write> {
-    out: W,
-    snaplen: u32,
+    out: CaptureWriter<W>,
     /// Capture time of the next packet, microseconds since the epoch.
     pub ts_us: u64,
     /// Added to `ts_us` after each packet.
@@ -26,16 +26,10 @@ pub struct PcapWriter<W: Write> {
 
 impl<W: Write> PcapWriter<W> {
     /// Writes the file header; packets longer than `snaplen` are cut as a capture would.
-    pub fn new(mut out: W, snaplen: u32) -> io::Result<Self> {
-        out.write_all(&0xa1b2_c3d4_u32.to_le_bytes())?;
-        out.write_all(&2u16.to_le_bytes())?;
-        out.write_all(&4u16.to_le_bytes())?;
-        out.write_all(&[0; 8])?;
-        out.write_all(&snaplen.to_le_bytes())?;
-        out.write_all(&1u32.to_le_bytes())?;
+    pub fn new(out: W, snaplen: u32) -> io::Result<Self> {
+        let format = Format::Pcap(Linktype::ETHERNET, Resolution::Micro);
         Ok(PcapWriter {
-            out,
-            snaplen,
+            out: CaptureWriter::new(out, format, snaplen)?,
             ts_us: 1_767_225_600_000_000,
             step_us: 10,
         })
@@ -44,59 +38,22 @@ impl<W: Write> PcapWriter<W> {
     /// One record holding `frame`, cut at the snapshot length.
     pub fn frame(&mut self, frame: &[u8]) -> io::Result<()> {
         let orig = u32::try_from(frame.len()).unwrap_or(u32::MAX);
-        let incl = orig.min(self.snaplen);
-        let secs = u32::try_from(self.ts_us / 1_000_000).unwrap_or(u32::MAX);
-        let usecs = u32::try_from(self.ts_us % 1_000_000).unwrap_or(0);
-        self.out.write_all(&secs.to_le_bytes())?;
-        self.out.write_all(&usecs.to_le_bytes())?;
-        self.out.write_all(&incl.to_le_bytes())?;
-        self.out.write_all(&orig.to_le_bytes())?;
-        let cut = usize::try_from(incl).unwrap_or(frame.len());
-        self.out.write_all(frame.get(..cut).unwrap_or(frame))?;
+        let ts = Timestamp::from_nanos(i128::from(self.ts_us) * 1000);
+        self.out.record(0, ts, frame, orig)?;
         self.ts_us += self.step_us;
         Ok(())
     }
 
-    /// One TCP segment.
-    pub fn tcp(&mut self, seg: &Tcp<'_>) -> io::Result<()> {
-        self.frame(&seg.frame())
+    /// The packets `conv` built since the last call, on this writer's clock.
+    pub fn put(&mut self, conv: &mut Conversation) -> io::Result<()> {
+        conv.take_packets()
+            .iter()
+            .try_for_each(|p| self.frame(&p.frame))
     }
 
     /// The underlying writer.
     pub fn into_inner(self) -> W {
-        self.out
-    }
-}
-
-/// One TCP segment from `src` to `dst`.
-#[derive(Debug, Clone, Copy)]
-pub struct Tcp<'a> {
-    pub src: SocketAddrV4,
-    pub dst: SocketAddrV4,
-    pub seq: u32,
-    pub ack: u32,
-    pub flags: u8,
-    pub payload: &'a [u8],
-}
-
-impl Tcp<'_> {
-    /// Ethernet II + IPv4 (no options) + TCP (no options) + payload.
-    pub fn frame(&self) -> Vec<u8> {
-        let ip_len = 20 + 20 + self.payload.len();
-        let mut f = Vec::with_capacity(14 + ip_len);
-        f.extend_from_slice(&[0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00]);
-        f.extend_from_slice(&[0x45, 0]);
-        f.extend_from_slice(&u16::try_from(ip_len).unwrap_or(u16::MAX).to_be_bytes());
-        f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
-        f.extend_from_slice(&self.src.ip().octets());
-        f.extend_from_slice(&self.dst.ip().octets());
-        f.extend_from_slice(&self.src.port().to_be_bytes());
-        f.extend_from_slice(&self.dst.port().to_be_bytes());
-        f.extend_from_slice(&self.seq.to_be_bytes());
-        f.extend_from_slice(&self.ack.to_be_bytes());
-        f.extend_from_slice(&[0x50, self.flags, 0xff, 0xff, 0, 0, 0, 0]);
-        f.extend_from_slice(self.payload);
-        f
+        self.out.into_inner()
     }
 }
 
@@ -112,7 +69,16 @@ pub fn server_addr() -> SocketAddrV4 {
     SocketAddrV4::new(Ipv4Addr::new(10, 255, 0, 1), 3389)
 }
 
-/// One TCP connection whose sequence numbers are tracked for the caller.
+fn side(from_client: bool) -> Side {
+    if from_client {
+        Side::Client
+    } else {
+        Side::Server
+    }
+}
+
+/// One TCP connection whose sequence numbers are tracked for the caller (by a
+/// [`kit::Conversation`], on each call), written to a [`PcapWriter`].
 #[derive(Debug, Clone, Copy)]
 pub struct Conn {
     pub client: SocketAddrV4,
@@ -132,62 +98,49 @@ impl Conn {
         }
     }
 
-    fn seg<'a>(&self, from_client: bool, flags: u8, payload: &'a [u8]) -> Tcp<'a> {
-        if from_client {
-            Tcp {
-                src: self.client,
-                dst: self.server,
-                seq: self.client_seq,
-                ack: self.server_seq,
-                flags,
-                payload,
-            }
-        } else {
-            Tcp {
-                src: self.server,
-                dst: self.client,
-                seq: self.server_seq,
-                ack: self.client_seq,
-                flags,
-                payload,
-            }
-        }
+    /// Builds packets with a conversation in this connection's state, keeps the sequence
+    /// numbers it ends with and writes the packets.
+    fn with<W: Write>(
+        &mut self,
+        w: &mut PcapWriter<W>,
+        build: impl FnOnce(&mut Conversation),
+    ) -> io::Result<()> {
+        let mut conv = Conversation::new(self.client.into(), self.server.into());
+        conv.next_seq = [self.client_seq, self.server_seq];
+        build(&mut conv);
+        [self.client_seq, self.server_seq] = conv.next_seq;
+        w.put(&mut conv)
     }
 
     pub fn syn<W: Write>(&mut self, w: &mut PcapWriter<W>) -> io::Result<()> {
-        w.tcp(&self.seg(true, SYN, &[]))?;
-        self.client_seq = self.client_seq.wrapping_add(1);
-        Ok(())
+        self.with(w, |c| {
+            c.syn();
+        })
     }
 
     pub fn syn_ack<W: Write>(&mut self, w: &mut PcapWriter<W>) -> io::Result<()> {
-        w.tcp(&self.seg(false, SYN | ACK, &[]))?;
-        self.server_seq = self.server_seq.wrapping_add(1);
-        Ok(())
+        self.with(w, |c| {
+            c.syn_ack();
+        })
     }
 
     /// SYN, SYN-ACK, ACK.
     pub fn handshake<W: Write>(&mut self, w: &mut PcapWriter<W>) -> io::Result<()> {
-        self.syn(w)?;
-        self.syn_ack(w)?;
-        w.tcp(&self.seg(true, ACK, &[]))
+        self.with(w, |c| {
+            c.handshake();
+        })
     }
 
-    /// Payload from one side, in order.
+    /// Payload from one side, in order, in one segment.
     pub fn send<W: Write>(
         &mut self,
         w: &mut PcapWriter<W>,
         from_client: bool,
         payload: &[u8],
     ) -> io::Result<()> {
-        w.tcp(&self.seg(from_client, PSH | ACK, payload))?;
-        let n = u32::try_from(payload.len()).unwrap_or(0);
-        if from_client {
-            self.client_seq = self.client_seq.wrapping_add(n);
-        } else {
-            self.server_seq = self.server_seq.wrapping_add(n);
-        }
-        Ok(())
+        self.with(w, |c| {
+            c.send(side(from_client), payload);
+        })
     }
 
     /// Payload from one side at `offset` bytes past the next expected one (out of order when
@@ -199,25 +152,23 @@ impl Conn {
         offset: u32,
         payload: &[u8],
     ) -> io::Result<()> {
-        let mut seg = self.seg(from_client, PSH | ACK, payload);
-        seg.seq = seg.seq.wrapping_add(offset);
-        w.tcp(&seg)
+        self.with(w, |c| {
+            c.segment_at(side(from_client), PSH | ACK, offset, payload);
+        })
     }
 
     /// A FIN from one side.
     pub fn fin<W: Write>(&mut self, w: &mut PcapWriter<W>, from_client: bool) -> io::Result<()> {
-        w.tcp(&self.seg(from_client, FIN | ACK, &[]))?;
-        if from_client {
-            self.client_seq = self.client_seq.wrapping_add(1);
-        } else {
-            self.server_seq = self.server_seq.wrapping_add(1);
-        }
-        Ok(())
+        self.with(w, |c| {
+            c.fin(side(from_client));
+        })
     }
 
     /// A RST from one side.
     pub fn rst<W: Write>(&mut self, w: &mut PcapWriter<W>, from_client: bool) -> io::Result<()> {
-        w.tcp(&self.seg(from_client, RST | ACK, &[]))
+        self.with(w, |c| {
+            c.rst(side(from_client));
+        })
     }
 }
 
@@ -539,38 +490,12 @@ pub fn big_client_hellos<W: Write>(out: W, n: u32, suites: u16) -> io::Result<W>
 /// A pcapng file: a section header, one Ethernet interface, one good Enhanced Packet Block
 /// (a SYN), then a block whose total length claims `claimed` bytes.
 pub fn pcapng_absurd_block(claimed: u32) -> Vec<u8> {
-    let mut v = Vec::new();
-    // Section Header Block.
-    v.extend_from_slice(&0x0a0d_0d0a_u32.to_le_bytes());
-    v.extend_from_slice(&28u32.to_le_bytes());
-    v.extend_from_slice(&0x1a2b_3c4d_u32.to_le_bytes());
-    v.extend_from_slice(&1u16.to_le_bytes());
-    v.extend_from_slice(&0u16.to_le_bytes());
-    v.extend_from_slice(&u64::MAX.to_le_bytes());
-    v.extend_from_slice(&28u32.to_le_bytes());
-    // Interface Description Block.
-    v.extend_from_slice(&1u32.to_le_bytes());
-    v.extend_from_slice(&20u32.to_le_bytes());
-    v.extend_from_slice(&1u16.to_le_bytes());
-    v.extend_from_slice(&0u16.to_le_bytes());
-    v.extend_from_slice(&65535u32.to_le_bytes());
-    v.extend_from_slice(&20u32.to_le_bytes());
-    // Enhanced Packet Block with a SYN.
-    let c = Conn::new(3);
-    let frame = c.seg(true, SYN, &[]).frame();
-    let padded = (frame.len() + 3) & !3;
-    let total = u32::try_from(32 + padded).unwrap_or(0);
-    v.extend_from_slice(&6u32.to_le_bytes());
-    v.extend_from_slice(&total.to_le_bytes());
-    v.extend_from_slice(&0u32.to_le_bytes());
-    v.extend_from_slice(&0x0006_4000_u32.to_le_bytes());
-    v.extend_from_slice(&0u32.to_le_bytes());
-    let flen = u32::try_from(frame.len()).unwrap_or(0);
-    v.extend_from_slice(&flen.to_le_bytes());
-    v.extend_from_slice(&flen.to_le_bytes());
-    v.extend_from_slice(&frame);
-    v.resize(v.len() + padded - frame.len(), 0);
-    v.extend_from_slice(&total.to_le_bytes());
+    // The time and sequence number the hand-written block had (2025-09-30T07:50:04.4416Z).
+    let mut c = Conversation::new(client_addr(3).into(), server_addr().into())
+        .with_clock(Timestamp(1_759_218_604_441_600_000), 0);
+    c.next_seq = [3_000_000, 21_000_000];
+    c.syn();
+    let mut v = c.into_packets().to_pcapng(None);
     // The absurd block: an EPB header claiming `claimed` bytes, followed by a few bytes.
     v.extend_from_slice(&6u32.to_le_bytes());
     v.extend_from_slice(&claimed.to_le_bytes());
@@ -594,7 +519,7 @@ pub fn pcap_lying_record(claimed: u32) -> Vec<u8> {
 /// The components a packet passes on the host Packet Monitor runs on, as pcapng interfaces:
 /// the network adapter, a filter driver and a vSwitch port (Ethernet), then TCP/IP, which
 /// logs the IP packet alone (LINKTYPE_RAW).
-const PKTMON_COMPONENTS: [u16; 4] = [1, 1, 1, 101];
+pub const PKTMON_COMPONENTS: [u16; 4] = [1, 1, 1, 101];
 
 /// A classic pcap of Ethernet frames (either byte order, micro- or nanoseconds) rewritten as
 /// `pktmon etl2pcap` would have written it had Packet Monitor captured it: a pcapng with one
@@ -603,83 +528,37 @@ const PKTMON_COMPONENTS: [u16; 4] = [1, 1, 1, 101];
 /// packet from the first packet's sender is received (adapter first, TCP/IP last), one from
 /// the other end is sent (TCP/IP first). `None` when `pcap` is not such a file.
 pub fn pktmon_copies(pcap: &[u8]) -> Option<Vec<u8>> {
-    let magic: [u8; 4] = pcap.get(..4)?.try_into().ok()?;
-    let (big_endian, nanos) = match magic {
-        [0xd4, 0xc3, 0xb2, 0xa1] => (false, false),
-        [0x4d, 0x3c, 0xb2, 0xa1] => (false, true),
-        [0xa1, 0xb2, 0xc3, 0xd4] => (true, false),
-        [0xa1, 0xb2, 0x3c, 0x4d] => (true, true),
-        _ => return None,
-    };
-    let u32_at = |at: usize| -> Option<u32> {
-        let b: [u8; 4] = pcap.get(at..at + 4)?.try_into().ok()?;
-        Some(if big_endian {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
-    };
-    if u32_at(20)? != 1 {
+    let contents = kit::read(pcap).ok()?;
+    if contents.pcapng || contents.frames.iter().any(|f| f.link != Linktype::ETHERNET) {
         return None;
     }
-    let mut out = Vec::new();
-    let block = |out: &mut Vec<u8>, kind: u32, body: &[u8]| {
-        let padded = (body.len() + 3) & !3;
-        let total = u32::try_from(padded + 12).unwrap_or(0);
-        out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&total.to_le_bytes());
-        out.extend_from_slice(body);
-        out.resize(out.len() + padded - body.len(), 0);
-        out.extend_from_slice(&total.to_le_bytes());
-    };
-    let mut shb = 0x1a2b_3c4d_u32.to_le_bytes().to_vec();
-    shb.extend_from_slice(&[1, 0, 0, 0]);
-    shb.extend_from_slice(&u64::MAX.to_le_bytes());
-    block(&mut out, 0x0a0d_0d0a, &shb);
+    let mut w = CaptureWriter::new(Vec::new(), Format::Pcapng, 0).ok()?;
     for linktype in PKTMON_COMPONENTS {
-        let mut idb = linktype.to_le_bytes().to_vec();
-        idb.extend_from_slice(&[0, 0]);
-        idb.extend_from_slice(&0u32.to_le_bytes());
-        // if_tsresol: nanoseconds; then the end of options.
-        idb.extend_from_slice(&[9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0]);
-        block(&mut out, 1, &idb);
+        w.interface(Linktype(i32::from(linktype)), 0).ok()?;
     }
-    let mut at = 24;
     let mut first_sender = None;
-    let mut index = 0_usize;
-    while let (Some(secs), Some(frac), Some(incl), Some(orig)) =
-        (u32_at(at), u32_at(at + 4), u32_at(at + 8), u32_at(at + 12))
-    {
-        let incl = usize::try_from(incl).ok()?;
-        let frame = pcap.get(at + 16..at + 16 + incl)?;
-        at += 16 + incl;
-        let ns = u64::from(secs) * 1_000_000_000 + u64::from(frac) * if nanos { 1 } else { 1000 };
+    for (index, f) in contents.frames.iter().enumerate() {
+        let frame = f.data.as_slice();
         let sender = tcp_sender(frame);
         let received = *first_sender.get_or_insert_with(|| sender.clone()) == sender;
         let path: [usize; 4] = if received { [0, 1, 2, 3] } else { [3, 2, 1, 0] };
         let copies = 2 + index % 3;
-        index += 1;
         let is_ip = matches!(frame.get(12..14), Some([0x08, 0x00] | [0x86, 0xdd]));
         for (k, component) in path.iter().take(copies).enumerate() {
             let (data, origlen) = if PKTMON_COMPONENTS.get(*component) == Some(&101) {
                 if !is_ip {
                     continue;
                 }
-                (frame.get(14..)?, orig.saturating_sub(14))
+                (frame.get(14..)?, f.orig_len.saturating_sub(14))
             } else {
-                (frame, orig)
+                (frame, f.orig_len)
             };
-            let t = ns + 2_300 * u64::try_from(k).ok()?;
-            let mut epb = u32::try_from(*component).ok()?.to_le_bytes().to_vec();
-            epb.extend_from_slice(&u32::try_from(t >> 32).ok()?.to_le_bytes());
-            epb.extend_from_slice(&u32::try_from(t & 0xffff_ffff).ok()?.to_le_bytes());
-            epb.extend_from_slice(&u32::try_from(data.len()).ok()?.to_le_bytes());
-            epb.extend_from_slice(&origlen.to_le_bytes());
-            epb.extend_from_slice(data);
-            block(&mut out, 6, &epb);
+            let t = Timestamp(f.ts.0.saturating_add(2_300 * i64::try_from(k).ok()?));
+            w.record(u32::try_from(*component).ok()?, t, data, origlen)
+                .ok()?;
         }
     }
-    Some(out)
+    Some(w.into_inner())
 }
 
 /// The source address and port of an Ethernet frame carrying TCP over IPv4 (without options)
@@ -694,20 +573,18 @@ fn tcp_sender(frame: &[u8]) -> Vec<u8> {
 }
 
 /// A pcap file in pieces: its file header and its records (each record header and data),
-/// little-endian as the samples are. Records cut short end the list.
+/// as [`kit::read`] finds them. A record cut short ends the list.
 pub fn pcap_records(capture: &[u8]) -> (Vec<u8>, Vec<Vec<u8>>) {
     let header = capture.get(..24).unwrap_or_default().to_vec();
-    let mut records = Vec::new();
-    let mut at = 24usize;
-    while let Some(len) = capture.get(at + 8..at + 12) {
-        let len = u32::from_le_bytes(<[u8; 4]>::try_from(len).unwrap_or([0; 4]));
-        let end = at + 16 + usize::try_from(len).unwrap_or(usize::MAX / 2);
-        let Some(record) = capture.get(at..end) else {
-            break;
-        };
-        records.push(record.to_vec());
-        at = end;
-    }
+    let (contents, _) = kit::read_lenient(capture);
+    let records = contents
+        .frames
+        .iter()
+        .filter_map(|f| {
+            let end = f.offset.checked_add(16)?.checked_add(f.data.len())?;
+            capture.get(f.offset..end).map(<[u8]>::to_vec)
+        })
+        .collect();
     (header, records)
 }
 

@@ -1199,7 +1199,8 @@ proptest! {
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
 
-/// Reads an Ethernet-framed legacy pcap from the lab corpus and feeds its TCP segments.
+/// Reads an Ethernet-framed capture of the lab corpus (with the kit) and feeds its TCP
+/// segments.
 fn replay(name: &str) -> Option<(Rec, ReassemblyStats)> {
     use etherparse::{NetSlice, SlicedPacket, TransportSlice};
     use std::net::IpAddr;
@@ -1213,14 +1214,16 @@ fn replay(name: &str) -> Option<(Rec, ReassemblyStats)> {
         eprintln!("note: skipping, {path} not found");
         return None;
     };
-    let cap = pcap_parser::PcapCapture::from_file(&bytes).expect("pcap");
-    if cap.header.network != pcap_parser::Linktype::ETHERNET {
+    let frames = crate::kit::read(&bytes).expect("pcap").frames;
+    if frames
+        .iter()
+        .any(|f| f.link != crate::kit::Linktype::ETHERNET)
+    {
         return None;
     }
-    let nanos = cap.header.is_nanosecond_precision();
     let mut r = Reassembler::new(ReassemblyConfig::default(), Rec::default());
-    for (i, b) in cap.blocks.iter().enumerate() {
-        let Ok(p) = SlicedPacket::from_ethernet(b.data) else {
+    for (i, b) in frames.iter().enumerate() {
+        let Ok(p) = SlicedPacket::from_ethernet(&b.data) else {
             continue;
         };
         let (src, dst): (IpAddr, IpAddr) = match &p.net {
@@ -1237,14 +1240,9 @@ fn replay(name: &str) -> Option<(Rec, ReassemblyStats)> {
         let Some(TransportSlice::Tcp(tcp)) = &p.transport else {
             continue;
         };
-        let sub = if nanos {
-            u64::from(b.ts_usec)
-        } else {
-            u64::from(b.ts_usec) * 1000
-        };
         r.push(&TcpPacket {
             frame: u64::try_from(i + 1).unwrap(),
-            ts: Timestamp::from_secs_nanos(i64::from(b.ts_sec), sub),
+            ts: b.ts,
             src: SocketAddr::new(src, tcp.source_port()),
             dst: SocketAddr::new(dst, tcp.destination_port()),
             seq: tcp.sequence_number(),
