@@ -46,8 +46,8 @@ impl Target {
     /// The server of a connection.
     pub fn of(rec: &ConnectionRecord) -> Self {
         Target {
-            server: Some(rec.server.ip()),
-            port: rec.server.port(),
+            server: Some(rec.endpoints.server.ip()),
+            port: rec.endpoints.server.port(),
         }
     }
 }

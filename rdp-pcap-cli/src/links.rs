@@ -103,7 +103,7 @@ impl RetryTracker {
     /// The link to the connection `rec` retries, if any; then remembers `rec` if it failed
     /// (or forgets its pair if it worked). `rec.id` must be set.
     pub fn observe(&mut self, rec: &ConnectionRecord) -> Option<Link> {
-        let key = (rec.client.ip(), rec.server);
+        let key = (rec.endpoints.client.ip(), rec.endpoints.server);
         self.let_go(rec.start);
         let link = self.failures.get(&key).and_then(|before| {
             let after = rec.start.millis_since(before.last);

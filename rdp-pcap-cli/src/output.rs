@@ -60,8 +60,8 @@ impl<'r> Output<'r> {
         rec.links.extend(self.retries.observe(&rec));
         self.capture_findings.add(
             rec.id,
-            rec.client,
-            rec.server,
+            rec.endpoints.client,
+            rec.endpoints.server,
             &rec.facts,
             rec.tls.as_ref(),
             rec.verdict.code,

@@ -1,10 +1,8 @@
 //! What the pipeline hands to the reports: one owned record per connection and one summary per
 //! capture file.
 
-use std::net::SocketAddr;
-
 use rdp_wire::analyzer::{ConnectionFacts, Finding, TlsFacts, Verdict};
-use rdp_wire::Timestamp;
+use rdp_wire::{Endpoints, Timestamp};
 
 /// How the reassembler stopped following a connection: its own type, carried unchanged.
 pub use crate::reassembly::FlowEnd;
@@ -76,10 +74,8 @@ pub struct ConnectionRecord {
     /// The capture file the connection came from (as given on the command line); with
     /// `--merge`, the file that holds its first packet.
     pub capture: String,
-    /// The side that opened the connection.
-    pub client: SocketAddr,
-    /// The side that accepted it.
-    pub server: SocketAddr,
+    /// The side that opened the connection and the side that accepted it.
+    pub endpoints: Endpoints,
     /// Frame number of the first packet in the file named by `capture`.
     pub first_frame: u64,
     /// First packet.

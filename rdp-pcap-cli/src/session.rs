@@ -160,11 +160,11 @@ impl FlowObserver for Observer {
 
     fn close(&mut self, a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
         self.open.remove(&info.id);
-        let reported = a.is_rdp() || self.ports.contains(&info.server.port());
+        let reported = a.is_rdp() || self.ports.contains(&info.endpoints.server.port());
         let record = reported.then(|| {
             self.reported.bump();
             let verdict = a.verdict();
-            let findings = a.findings_for(&verdict, Some(info.server.port()));
+            let findings = a.findings_for(&verdict, Some(info.endpoints.server.port()));
             let events = if self.timeline {
                 timeline(&a)
             } else {
@@ -181,8 +181,7 @@ impl FlowObserver for Observer {
             Box::new(ConnectionRecord {
                 id: 0,
                 capture,
-                client: info.client,
-                server: info.server,
+                endpoints: info.endpoints,
                 first_frame,
                 start: info.first_ts,
                 last: info.last_ts,
@@ -197,7 +196,10 @@ impl FlowObserver for Observer {
             })
         });
         if record.is_none() {
-            let n = self.unreported_ports.entry(info.server.port()).or_default();
+            let n = self
+                .unreported_ports
+                .entry(info.endpoints.server.port())
+                .or_default();
             n.bump();
         }
         self.done.insert(info.id, record);
@@ -401,8 +403,8 @@ mod tests {
             1,
             "an RDP connection is reported on any port"
         );
-        assert_eq!(records[0].client, client);
-        assert_eq!(records[0].server, server);
+        assert_eq!(records[0].endpoints.client, client);
+        assert_eq!(records[0].endpoints.server, server);
         assert_eq!(records[0].flow_end, FlowEnd::EndOfCapture);
     }
 }

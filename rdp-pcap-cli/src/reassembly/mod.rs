@@ -85,7 +85,7 @@ type FlowHasher = foldhash::fast::RandomState;
 /// Which end of a connection: the client opened it (the crate-root vocabulary of `rdp-wire`,
 /// so events pass through unchanged).
 pub use rdp_wire::Side;
-use rdp_wire::Timestamp;
+use rdp_wire::{Endpoints, Timestamp};
 
 /// The element of a per-side array for `side`.
 pub(crate) fn pick<T>(arr: &mut [T; 2], side: Side) -> &mut T {
@@ -160,8 +160,8 @@ pub enum Orientation {
 pub struct FlowInfo {
     /// Sequential, in order of opening (0, 1, ...).
     pub id: u64,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
+    /// Who opened the flow and who accepted it, as oriented by the rules above.
+    pub endpoints: Endpoints,
     pub orientation: Orientation,
     pub first_ts: Timestamp,
     pub last_ts: Timestamp,
@@ -698,7 +698,7 @@ impl<O: FlowObserver> Reassembler<O> {
         };
         let [client, _] = &conn.streams;
         conn.flow.is_some()
-            && seg.src == conn.info.client
+            && seg.src == conn.info.endpoints.client
             && client.has_base()
             && client.isn != Some(seg.seq)
     }
@@ -713,8 +713,7 @@ impl<O: FlowObserver> Reassembler<O> {
             key,
             info: FlowInfo {
                 id: 0,
-                client,
-                server,
+                endpoints: Endpoints { client, server },
                 orientation,
                 first_ts: seg.ts,
                 last_ts: seg.ts,
@@ -787,12 +786,12 @@ impl<O: FlowObserver> Reassembler<O> {
 
         if conn.flow.is_none() {
             if let Some((client, server, orientation)) = decided {
-                if client != conn.info.client {
+                if client != conn.info.endpoints.client {
                     conn.info.packets.swap(0, 1);
                     conn.info.bytes.swap(0, 1);
                 }
-                conn.info.client = client;
-                conn.info.server = server;
+                conn.info.endpoints.client = client;
+                conn.info.endpoints.server = server;
                 conn.info.orientation = orientation;
                 conn.info.id = *next_id;
                 next_id.bump();
@@ -801,7 +800,7 @@ impl<O: FlowObserver> Reassembler<O> {
             }
         }
 
-        let side = if seg.src == conn.info.client {
+        let side = if seg.src == conn.info.endpoints.client {
             Side::Client
         } else {
             Side::Server

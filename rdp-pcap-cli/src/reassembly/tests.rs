@@ -227,7 +227,7 @@ fn in_order_connection_closes_finished_and_late_ack_is_stray() {
         ]
     );
     let info = &rec.closed[0];
-    assert_eq!(info.client, addr("10.0.0.1:50000"));
+    assert_eq!(info.endpoints.client, addr("10.0.0.1:50000"));
     assert_eq!(info.orientation, Orientation::Syn);
     assert!(info.started_with_syn);
     assert_eq!(info.packets, [4, 3]);
@@ -831,7 +831,7 @@ fn mid_stream_x224_sender_is_client_even_on_lower_port() {
     h.s("PA", 99, 77 + 43, TLS_OK_X224_CC);
     let (rec, _) = h.finish();
     let info = &rec.closed[0];
-    assert_eq!(info.client, addr("10.0.0.1:2000"));
+    assert_eq!(info.endpoints.client, addr("10.0.0.1:2000"));
     assert_eq!(info.orientation, Orientation::SenderHint);
     assert_eq!(info.packets, [2, 1]);
     assert!(!info.started_with_syn);
@@ -848,7 +848,7 @@ fn sender_hint_may_name_the_server_and_is_asked_once_per_unoriented_payload() {
     h.c("PA", 22, 7, b"HELLO again");
     let (rec, _) = h.finish();
     let info = &rec.closed[0];
-    assert_eq!(info.client, addr("10.0.0.2:40000"));
+    assert_eq!(info.endpoints.client, addr("10.0.0.2:40000"));
     assert_eq!(info.orientation, Orientation::SenderHint);
     assert_eq!(info.packets, [1, 2]);
     assert_eq!(rec.stream(0, S), b"HELLO from the serverHELLO again");
@@ -866,7 +866,7 @@ fn a_syn_orients_before_any_hint() {
     h.c("PA", CI + 1, SI + 1, b"hello");
     let (rec, _) = h.finish();
     assert_eq!(rec.closed[0].orientation, Orientation::Syn);
-    assert_eq!(rec.closed[0].client, addr("10.0.0.1:50000"));
+    assert_eq!(rec.closed[0].endpoints.client, addr("10.0.0.1:50000"));
     assert!(rec.hints_asked.borrow().is_empty());
 }
 
@@ -877,7 +877,7 @@ fn mid_stream_known_port_orients_from_server_data() {
     h.c("PA", 100, 7012, b"client");
     let (rec, _) = h.finish();
     let info = &rec.closed[0];
-    assert_eq!(info.client, addr("10.0.0.1:50000"));
+    assert_eq!(info.endpoints.client, addr("10.0.0.1:50000"));
     assert_eq!(info.orientation, Orientation::KnownServerPort);
     assert_eq!(rec.stream(0, S), b"server first");
     assert_eq!(rec.stream(0, C), b"client");
@@ -893,7 +893,7 @@ fn mid_stream_known_port_with_lower_client_port_and_pure_ack_opens_at_once() {
     h.c("A", 1, 2, b"");
     assert_eq!(h.r.observer().opened.len(), 1);
     let (rec, _) = h.finish();
-    assert_eq!(rec.closed[0].client, addr("10.0.0.1:1025"));
+    assert_eq!(rec.closed[0].endpoints.client, addr("10.0.0.1:1025"));
     assert_eq!(rec.closed[0].packets, [0, 1]);
 }
 
@@ -906,7 +906,7 @@ fn mid_stream_higher_port_rule_after_deferred_acks() {
     h.c("PA", 1, 2, b"from the lower port");
     let (rec, st) = h.finish();
     let info = &rec.closed[0];
-    assert_eq!(info.client, addr("10.0.0.2:50000"));
+    assert_eq!(info.endpoints.client, addr("10.0.0.2:50000"));
     assert_eq!(info.orientation, Orientation::HigherPort);
     assert_eq!(info.packets, [1, 2]);
     assert_eq!(rec.stream(0, S), b"from the lower port");
@@ -1300,8 +1300,8 @@ fn lab_tls_ok_event_shape() {
     assert!(rec.stream(0, C).starts_with(TLS_OK_X224_CR));
     assert!(rec.stream(0, S).starts_with(TLS_OK_X224_CC));
     let info = &rec.closed[0];
-    assert_eq!(info.client, addr("127.0.0.1:48738"));
-    assert_eq!(info.server, addr("127.0.0.1:3389"));
+    assert_eq!(info.endpoints.client, addr("127.0.0.1:48738"));
+    assert_eq!(info.endpoints.server, addr("127.0.0.1:3389"));
     assert_eq!(info.packets[0] + info.packets[1], 122);
     // SCENARIOS.md: client FIN (frame 120), client RST (frame 122).
     // then the server's last record (close_notify) and the client RST, all before the close.

@@ -157,8 +157,8 @@ pub fn fields(rec: &ConnectionRecord) -> Vec<String> {
     vec![
         rec.id.to_string(),
         rec.capture.clone(),
-        endpoint(&rec.client),
-        endpoint(&rec.server),
+        endpoint(&rec.endpoints.client),
+        endpoint(&rec.endpoints.server),
         rfc3339(rec.start),
         round_ms(rec.last.millis_since(rec.start)).to_string(),
         rec.verdict.code.as_str().to_string(),

@@ -362,8 +362,8 @@ impl Reporter for TextReporter<'_> {
             out,
             "#{}  {} → {}  {}  {}",
             rec.id,
-            endpoint(&rec.client),
-            endpoint(&rec.server),
+            endpoint(&rec.endpoints.client),
+            endpoint(&rec.endpoints.server),
             paint(color, rec.verdict.severity, rec.verdict.code.as_str()),
             rec.verdict.summary
         )?;
