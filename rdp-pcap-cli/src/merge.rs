@@ -152,6 +152,7 @@ pub fn analyze(
 ) -> io::Result<CaptureReport> {
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let name = merged_name(&names);
+    let caches = std::mem::take(&mut run.caches);
     let mut out = Output::new(run, reporter);
     let mut sink = |rec| out.record(rec);
     let mut session = Session::merged(
@@ -159,6 +160,7 @@ pub fn analyze(
         names.clone(),
         &options.ports,
         options.timeline,
+        caches,
         &mut sink,
     );
     let mut extra: Vec<(usize, String)> = Vec::new();
@@ -463,8 +465,14 @@ mod tests {
             true
         };
         let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
-        let mut session =
-            Session::merged("ring", names, &options.ports, options.timeline, &mut sink);
+        let mut session = Session::merged(
+            "ring",
+            names,
+            &options.ports,
+            options.timeline,
+            rdp_wire::analyzer::Caches::new(),
+            &mut sink,
+        );
         let mut extra = Vec::new();
         let (finished, most_open) = merge(files, &mut session, &mut extra);
         let _ = session.finish(combined(finished.iter().flatten().map(|(_, s)| s)));

@@ -13,11 +13,14 @@ use crate::capture;
 use crate::record::{CaptureReport, ConnectionRecord};
 use crate::report::Reporter;
 use crate::session::Analysed;
+use rdp_wire::analyzer::Caches;
 
-/// State that spans inputs: connection ids are sequential over the whole run.
+/// State that spans inputs: connection ids are sequential over the whole run, and the
+/// analyzer's caches (a server's certificate summarised once) serve every capture of it.
 #[derive(Debug, Default)]
 pub struct RunState {
     next_id: u64,
+    pub(crate) caches: Caches,
 }
 
 /// Where one capture's records go: numbered over the run, added to the capture-wide findings,

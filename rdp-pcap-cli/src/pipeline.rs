@@ -14,6 +14,7 @@ use crate::output::Output;
 use crate::record::{CaptureReport, ConnectionRecord};
 use crate::report::Reporter;
 use crate::session::{Analysed, Session};
+use rdp_wire::analyzer::Caches;
 
 pub use crate::output::RunState;
 
@@ -60,9 +61,13 @@ pub fn analyze<R: Read + Send>(
     run: &mut RunState,
     reporter: &mut dyn Reporter,
 ) -> io::Result<CaptureReport> {
+    let caches = std::mem::take(&mut run.caches);
     let mut out = Output::new(run, reporter);
-    let analysed = analyze_records(name, reader, options, &mut |rec| out.record(rec));
-    out.finish(name, analysed)
+    let mut analysed = analyze_records(name, reader, options, caches, &mut |rec| out.record(rec));
+    let caches = std::mem::take(&mut analysed.caches);
+    let report = out.finish(name, analysed);
+    run.caches = caches;
+    report
 }
 
 /// Reads, reassembles and analyses one capture, handing each finished record to `sink` in
@@ -71,9 +76,10 @@ fn analyze_records<R: Read + Send>(
     name: &str,
     mut reader: R,
     options: &Options,
+    caches: Caches,
     sink: &mut dyn FnMut(Box<ConnectionRecord>) -> bool,
 ) -> Analysed {
-    let mut session = Session::new(name, &options.ports, options.timeline, sink);
+    let mut session = Session::new(name, &options.ports, options.timeline, caches, sink);
     if options.threads >= 2 {
         // Nothing has been read when the thread cannot be started: then all is done here.
         if let Some(summary) = decoder::decode_on_thread(&mut reader, |seg| session.push(seg)) {
@@ -139,5 +145,41 @@ mod tests {
         let options = Options::new(&[]);
         let result = analyze("endless", endless, &options, &mut run, &mut Broken);
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+    }
+
+    /// Counts nothing, writes nothing.
+    struct Quiet;
+
+    impl crate::report::Reporter for Quiet {
+        fn connection(&mut self, _: &crate::record::ConnectionRecord) -> io::Result<()> {
+            Ok(())
+        }
+        fn capture(&mut self, _: &crate::record::CaptureReport) -> io::Result<()> {
+            Ok(())
+        }
+        fn input_problem(&mut self, _: &crate::record::InputProblem) -> io::Result<()> {
+            Ok(())
+        }
+        fn finish(&mut self, _: &crate::report::Summary) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_caches_serve_the_whole_run_on_either_thread_choice() {
+        for threads in [1, 2] {
+            let options = Options {
+                threads,
+                ..Options::new(&[])
+            };
+            let mut run = RunState::default();
+            let bytes = sample("tls12-ok.pcap");
+            analyze("first", &bytes[..], &options, &mut run, &mut Quiet).unwrap();
+            // The server's certificate and the client's hello, remembered after the capture.
+            assert_eq!(run.caches.certificates.len(), 1, "{threads} threads");
+            assert_eq!(run.caches.fingerprints.len(), 1, "{threads} threads");
+            analyze("second", &bytes[..], &options, &mut run, &mut Quiet).unwrap();
+            assert_eq!(run.caches.certificates.len(), 1, "{threads} threads");
+        }
     }
 }

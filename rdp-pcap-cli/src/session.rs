@@ -47,7 +47,8 @@ struct Observer {
     files: Vec<String>,
     ports: Vec<u16>,
     timeline: bool,
-    /// Certificate summaries and ClientHello fingerprints, lent to every analyzer of this run.
+    /// Certificate summaries and ClientHello fingerprints, lent to every analyzer; the run's
+    /// (`RunState`), given back in [`Analysed`] so that the next capture starts warm.
     caches: Caches,
     /// Flows opened and not closed yet, by reassembler id.
     open: BTreeSet<u64>,
@@ -73,13 +74,13 @@ struct Observer {
 const MAX_WAITING_RECORDS: usize = 16_384;
 
 impl Observer {
-    fn new(name: &str, files: Vec<String>, ports: &[u16], timeline: bool) -> Self {
+    fn new(name: &str, files: Vec<String>, ports: &[u16], timeline: bool, caches: Caches) -> Self {
         Observer {
             capture: name.to_string(),
             files,
             ports: ports.to_vec(),
             timeline,
-            caches: Caches::new(),
+            caches,
             open: BTreeSet::new(),
             done: BTreeMap::new(),
             maybe_ready: false,
@@ -230,6 +231,8 @@ pub struct Analysed {
     pub(crate) reported_early: u64,
     /// Connections not reported, per server port.
     pub(crate) unreported_ports: BTreeMap<u16, u64>,
+    /// The caches the session was lent, to be given to the next one.
+    pub(crate) caches: Caches,
 }
 
 /// One capture's analysis: segments in, finished records out to a sink, in order.
@@ -247,9 +250,10 @@ impl<'s> Session<'s> {
         name: &str,
         ports: &[u16],
         timeline: bool,
+        caches: Caches,
         sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
     ) -> Self {
-        Self::merged(name, Vec::new(), ports, timeline, sink)
+        Self::merged(name, Vec::new(), ports, timeline, caches, sink)
     }
 
     /// The analysis of `files` read as one capture named `name`: segment frame numbers are
@@ -259,9 +263,10 @@ impl<'s> Session<'s> {
         files: Vec<String>,
         ports: &[u16],
         timeline: bool,
+        caches: Caches,
         sink: &'s mut dyn FnMut(Box<ConnectionRecord>) -> bool,
     ) -> Self {
-        let observer = Observer::new(name, files, ports, timeline);
+        let observer = Observer::new(name, files, ports, timeline, caches);
         let config = ReassemblyConfig {
             known_server_ports: ports.to_vec(),
             ..Default::default()
@@ -311,6 +316,7 @@ impl<'s> Session<'s> {
             reported: observer.reported,
             reported_early: observer.reported_early,
             unreported_ports: observer.unreported_ports,
+            caches: observer.caches,
         }
     }
 }
@@ -348,7 +354,7 @@ mod tests {
     /// mid-stream: the sender of an X.224 Connection Request is the client.
     #[test]
     fn x224_detector() {
-        let observer = Observer::new("test", Vec::new(), &[3389], false);
+        let observer = Observer::new("test", Vec::new(), &[3389], false, Caches::new());
         let hint = |payload: &[u8]| observer.sender_hint(payload);
         assert_eq!(hint(TLS_OK_X224_CR), Some(Side::Client));
         assert_eq!(hint(TLS_OK_X224_CC), None);
@@ -385,7 +391,7 @@ mod tests {
             records.push(rec);
             true
         };
-        let mut session = Session::new("test", &[3389], false, &mut sink);
+        let mut session = Session::new("test", &[3389], false, Caches::new(), &mut sink);
         assert!(session.push(&packet(1, true, 77, 99, TLS_OK_X224_CR)));
         assert!(session.push(&packet(2, false, 99, 120, TLS_OK_X224_CC)));
         let summary = CaptureSummary {
