@@ -10,7 +10,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rdp_benches::{workspace_root, TcpSegment, Template};
-use rdp_wire::analyzer::Analyzer;
+use rdp_wire::analyzer::{Analyzer, Caches};
 use rdp_wire::{Side, Timestamp};
 
 const FIN: u8 = 0x01;
@@ -142,7 +142,9 @@ fn certificate(c: &mut Criterion) {
 
 /// Feeds one recorded connection to a fresh analyzer, as the pipeline would after
 /// reassembly (the sample is in order, without losses).
-fn analyze_connection(segs: &[TcpSegment]) -> Analyzer {
+/// One connection through an analyzer, fed as the pipeline feeds it: with the caches of the
+/// run lent (`None`: without, every certificate summarised and fingerprint computed again).
+fn analyze_connection(segs: &[TcpSegment], mut caches: Option<&mut Caches>) -> Analyzer {
     let mut a = Analyzer::new();
     let base = 1_764_410_000_000_000_000i64;
     for s in segs {
@@ -159,7 +161,10 @@ fn analyze_connection(segs: &[TcpSegment]) -> Analyzer {
                 a.syn_ack(at);
             }
         }
-        a.data(side, at, &s.payload);
+        match caches.as_deref_mut() {
+            Some(caches) => a.data_cached(side, at, &s.payload, caches),
+            None => a.data(side, at, &s.payload),
+        }
         if s.flags & FIN != 0 {
             a.fin(side, at);
         }
@@ -175,9 +180,19 @@ fn analyzer(c: &mut Criterion) {
     let total: usize = segs.iter().map(|s| s.payload.len()).sum();
     let mut g = c.benchmark_group("analyzer");
     g.throughput(Throughput::Bytes(u64::try_from(total).unwrap_or(0)));
+    // The connections of a capture share their servers: the pipeline lends every analyzer the
+    // run's caches, so the ClientHello's fingerprints are remembered, as they were when the
+    // caches were thread-locals.
+    let mut caches = Caches::new();
     g.bench_function("tls_ok_connection", |b| {
         b.iter(|| {
-            let a = analyze_connection(black_box(&segs));
+            let a = analyze_connection(black_box(&segs), Some(&mut caches));
+            black_box(a.verdict())
+        })
+    });
+    g.bench_function("tls_ok_connection_no_caches", |b| {
+        b.iter(|| {
+            let a = analyze_connection(black_box(&segs), None);
             black_box(a.verdict())
         })
     });
