@@ -10,7 +10,10 @@
 //!   cut after packet N, duplicate or reorder. [`Packet::raw`] is the escape hatch for frames
 //!   no builder makes (bad lengths, IP fragments, odd link types).
 //! - [`CaptureWriter`]: pcapng (Section Header, Interface Description, Enhanced Packet and
-//!   Decryption Secrets Blocks) or classic pcap, little-endian.
+//!   Decryption Secrets Blocks; for the reader's tests also several sections, big-endian
+//!   ones, [`InterfaceOptions`] `if_tsresol` / `if_tsoffset`, Simple and obsolete Packet
+//!   Blocks, any block, raw bytes) or classic pcap (micro- or nanoseconds, either
+//!   [`ByteOrder`]), little-endian unless asked.
 //! - [`read`]: a pcap or pcapng file (either byte order) as frames and key logs, on
 //!   `pcap-parser`, for tests. The tool itself reads with [`crate::capture`].
 //!
@@ -48,7 +51,9 @@ pub use pcap_parser::Linktype;
 pub use conversation::{Conversation, Packet, Packets, DEFAULT_START, MAX_SEGMENT};
 pub use frame::{tcp_flags, udp_frame, Link, TcpSegment, CLIENT_MAC, SERVER_MAC};
 pub use reader::{read, read_lenient, Contents, Frame};
-pub use writer::{to_pcap, CaptureWriter, Format, Resolution, SECRETS_TLS_KEY_LOG};
+pub use writer::{
+    to_pcap, ByteOrder, CaptureWriter, Format, InterfaceOptions, Resolution, SECRETS_TLS_KEY_LOG,
+};
 
 #[cfg(test)]
 mod tests;

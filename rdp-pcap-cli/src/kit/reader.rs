@@ -6,10 +6,12 @@
 use pcap_parser::nom::Err as NomErr;
 use pcap_parser::{
     parse_block_be, parse_block_le, parse_pcap_frame, parse_pcap_frame_be,
-    parse_pcap_frame_modified, parse_pcap_header, Block, Linktype, PcapError, SecretsType,
+    parse_pcap_frame_modified, parse_pcap_header, Block, Linktype, OptionCode, PcapError,
+    SecretsType,
 };
 use rdp_wire::Timestamp;
 
+use super::writer::InterfaceOptions;
 use crate::capture::CaptureProblem;
 
 /// One packet record.
@@ -122,8 +124,28 @@ fn read_pcapng(bytes: &[u8], out: &mut Contents) -> Result<(), CaptureProblem> {
                 interfaces.clear();
             }
             Block::InterfaceDescription(idb) => {
-                let units = idb.ts_resolution().unwrap_or(1_000_000);
-                interfaces.push((idb.linktype, units, idb.ts_offset()));
+                // Not `idb.ts_resolution()`: pcap-parser 0.17 refuses every binary
+                // resolution (it compares the byte, flag bit included, with 63).
+                let resolution = InterfaceOptions {
+                    tsresol: Some(idb.if_tsresol),
+                    tsoffset: None,
+                };
+                let units = resolution.units_per_sec().unwrap_or(1_000_000);
+                // Nor `idb.ts_offset()`: it reads `if_tsoffset` little-endian in every
+                // section.
+                let offset = idb
+                    .options
+                    .iter()
+                    .filter(|o| o.code == OptionCode::IfTsoffset)
+                    .find_map(|o| o.as_bytes().ok()?.get(..8)?.try_into().ok())
+                    .map_or(0, |b: [u8; 8]| {
+                        if big_endian {
+                            i64::from_be_bytes(b)
+                        } else {
+                            i64::from_le_bytes(b)
+                        }
+                    });
+                interfaces.push((idb.linktype, units, offset));
             }
             Block::EnhancedPacket(epb) => {
                 let (link, units, secs) = interfaces
@@ -155,12 +177,21 @@ fn read_pcapng(bytes: &[u8], out: &mut Contents) -> Result<(), CaptureProblem> {
                     ts: Timestamp(0),
                     link,
                     interface: 0,
-                    data: spb.data.to_vec(),
+                    // The block's data is padded to 32 bits: the original length ends it.
+                    data: cut(spb.data, spb.origlen),
                     orig_len: spb.origlen,
                     offset,
                 });
             }
-            Block::Unknown(pb) if pb.block_type == OBSOLETE_PACKET_BLOCK => {
+            // pcap-parser hands an unknown block's type over as read little-endian, whatever
+            // the section's byte order.
+            Block::Unknown(pb)
+                if (if big_endian {
+                    pb.block_type.swap_bytes()
+                } else {
+                    pb.block_type
+                }) == OBSOLETE_PACKET_BLOCK =>
+            {
                 if let Some(last) = out.record_ends.last_mut() {
                     last.1 = true;
                 }

@@ -273,3 +273,233 @@ fn tshark_reads_what_the_kit_writes() {
         assert!(text.contains("Number of packets:   9"), "{text}");
     }
 }
+
+/// A TCP segment with `payload`, from the client to the server, as a frame of `link`.
+fn segment_frame(link: Link, payload: &[u8]) -> Vec<u8> {
+    TcpSegment {
+        src: addr("10.0.0.2:50000"),
+        dst: addr("10.0.0.1:3389"),
+        seq: 1,
+        ack: 1,
+        flags: tcp_flags::PSH | tcp_flags::ACK,
+        window: 8192,
+        payload,
+    }
+    .frame(link, CLIENT_MAC, SERVER_MAC)
+}
+
+/// The odd pcapng files the tool's reader must take: two sections, the second big-endian;
+/// an interface without options (microseconds), one with `if_tsoffset`, one counting
+/// 2^-20 s; a Simple and two obsolete Packet Blocks; a WireGuard key log, an unknown block,
+/// a packet on an undescribed interface. Both readers read back what was written.
+#[test]
+fn sections_byte_orders_interface_options_and_old_blocks() {
+    let ts = Timestamp::from_secs_nanos;
+    let eth = |p: &[u8]| segment_frame(Link::Ethernet, p);
+    let ip = |p: &[u8]| segment_frame(Link::RawIp, p);
+    let len = |f: &[u8]| u32::try_from(f.len()).unwrap();
+    let mut w = CaptureWriter::new(Vec::new(), Format::Pcapng, 0).unwrap();
+    let micro = w
+        .interface_with(Linktype::ETHERNET, 0, InterfaceOptions::default())
+        .unwrap();
+    let later = InterfaceOptions {
+        tsresol: Some(9),
+        tsoffset: Some(100),
+    };
+    let later = w.interface_with(Linktype::RAW, 0, later).unwrap();
+    assert_eq!((micro, later), (0, 1));
+    w.decryption_secrets(0x5747_4b4c, b"wireguard").unwrap();
+    w.record(micro, ts(1, 500_000_000), &eth(b"a"), len(&eth(b"a")))
+        .unwrap();
+    w.record(later, ts(102, 1), &ip(b"b"), len(&ip(b"b")))
+        .unwrap();
+    w.simple_packet(&eth(b"c"), len(&eth(b"c"))).unwrap();
+    w.obsolete_packet(1, ts(103, 0), &ip(b"d"), len(&ip(b"d")))
+        .unwrap();
+    w.block(0x0000_0bad, b"unknown block").unwrap();
+    w.record(7, ts(0, 0), &ip(b"nowhere"), 0).unwrap();
+    w.section(ByteOrder::Big).unwrap();
+    let binary = InterfaceOptions {
+        tsresol: Some(0x80 | 20),
+        tsoffset: None,
+    };
+    assert_eq!(w.interface_with(Linktype::RAW, 0, binary).unwrap(), 0);
+    w.record(0, ts(3, 500_000_000), &ip(b"e"), len(&ip(b"e")))
+        .unwrap();
+    w.obsolete_packet(0, ts(5, 0), &ip(b"f"), len(&ip(b"f")))
+        .unwrap();
+    w.tls_key_log(b"CLIENT_RANDOM 00 11\n").unwrap();
+    let bytes = w.into_inner();
+
+    // The test reader stops at the packet on interface 7, which no interface describes.
+    let (back, problem) = read_lenient(&bytes);
+    assert!(
+        matches!(
+            problem,
+            Some(crate::capture::CaptureProblem::Corrupt { .. })
+        ),
+        "{problem:?}"
+    );
+    let frames: Vec<(Timestamp, Linktype, u32, Vec<u8>)> = back
+        .frames
+        .into_iter()
+        .map(|f| (f.ts, f.link, f.interface, f.data))
+        .collect();
+    assert_eq!(
+        frames,
+        [
+            (ts(1, 500_000_000), Linktype::ETHERNET, 0, eth(b"a")),
+            (ts(102, 1), Linktype::RAW, 1, ip(b"b")),
+            (Timestamp(0), Linktype::ETHERNET, 0, eth(b"c")),
+            (ts(103, 0), Linktype::RAW, 1, ip(b"d")),
+        ]
+    );
+
+    // The tool's reader takes all of it.
+    let mut seen = Vec::new();
+    let summary = read_capture(&bytes[..], &mut |p| seen.push((p.payload.to_vec(), p.ts)));
+    assert!(summary.is_complete(), "{:?}", summary.problems);
+    assert_eq!(summary.format, CaptureFormat::PcapNg { sections: 2 });
+    assert_eq!(
+        seen,
+        [
+            (b"a".to_vec(), ts(1, 500_000_000)),
+            (b"b".to_vec(), ts(102, 1)),
+            (b"c".to_vec(), ts(102, 1)), // no time of its own: the one before
+            (b"d".to_vec(), ts(103, 0)),
+            (b"e".to_vec(), ts(3, 500_000_000)),
+            (b"f".to_vec(), ts(5, 0)),
+        ]
+    );
+    assert_eq!(summary.tls_key_logs, [b"CLIENT_RANDOM 00 11\n".to_vec()]);
+    assert_eq!(summary.stats.decryption_secrets_blocks, 2);
+    assert_eq!(summary.stats.interfaces, 3);
+    assert_eq!(summary.stats.ignored_blocks, 1);
+    assert_eq!(summary.stats.undecodable_packets, 1);
+
+    // The second section, as the test reader sees it alone: big-endian from its magic on.
+    let second = (1..bytes.len())
+        .find(|&i| bytes.get(i..i + 4) == Some(&[0x0a, 0x0d, 0x0d, 0x0a]))
+        .unwrap();
+    assert_eq!(bytes[second + 8..second + 12], [0x1a, 0x2b, 0x3c, 0x4d]);
+    let back = read(&bytes[second..]).unwrap();
+    assert_eq!(back.frames.len(), 2);
+    assert_eq!(back.frames[0].ts, ts(3, 500_000_000));
+    assert_eq!(back.frames[1].ts, ts(5, 0));
+    assert_eq!(back.frames[1].data, ip(b"f"));
+    assert_eq!(back.tls_key_logs, [b"CLIENT_RANDOM 00 11\n".to_vec()]);
+}
+
+/// A time an interface cannot hold (before its offset, before 1970) is refused, and what is
+/// not pcapng has no sections, interfaces or pcapng-only blocks.
+#[test]
+fn what_cannot_be_written_is_refused() {
+    let mut w = CaptureWriter::new(Vec::new(), Format::Pcapng, 0).unwrap();
+    let options = InterfaceOptions {
+        tsresol: None,
+        tsoffset: Some(100),
+    };
+    let id = w.interface_with(Linktype::RAW, 0, options).unwrap();
+    assert!(w
+        .record(id, Timestamp::from_secs_nanos(99, 0), b"", 0)
+        .is_err());
+    assert!(w
+        .record(id, Timestamp::from_secs_nanos(100, 0), b"", 0)
+        .is_ok());
+    let coarse = InterfaceOptions {
+        tsresol: Some(0x80 | 64),
+        tsoffset: None,
+    };
+    let id = w.interface_with(Linktype::RAW, 0, coarse).unwrap();
+    assert!(w.record(id, Timestamp(0), b"", 0).is_err());
+    let format = Format::Pcap(Linktype::ETHERNET, Resolution::Micro);
+    let mut w = CaptureWriter::new(Vec::new(), format, 0).unwrap();
+    assert!(w.section(ByteOrder::Big).is_err());
+    assert!(w.interface(Linktype::RAW, 0).is_err());
+    assert!(w.simple_packet(b"", 0).is_err());
+    assert!(w.obsolete_packet(0, Timestamp(0), b"", 0).is_err());
+    assert!(w.decryption_secrets(SECRETS_TLS_KEY_LOG, b"").is_err());
+}
+
+/// Classic pcap in both byte orders and both resolutions, with a record cut at the snapshot
+/// length: both readers read the time, the order and the lengths back.
+#[test]
+fn classic_pcap_byte_orders_and_resolutions() {
+    let frame = segment_frame(Link::Ethernet, &[0x42; 100]);
+    let orig = u32::try_from(frame.len()).unwrap();
+    let at = Timestamp::from_secs_nanos(5, 123_456_789);
+    for order in [ByteOrder::Little, ByteOrder::Big] {
+        for resolution in [Resolution::Micro, Resolution::Nano] {
+            let format = Format::Pcap(Linktype::ETHERNET, resolution);
+            let mut w = CaptureWriter::with_byte_order(Vec::new(), format, 80, order).unwrap();
+            w.record(0, at, &frame, orig).unwrap();
+            let bytes = w.into_inner();
+            // The magic number (pcap 4), in the file's byte order.
+            let magic: [u8; 4] = match (order, resolution) {
+                (ByteOrder::Little, Resolution::Micro) => [0xd4, 0xc3, 0xb2, 0xa1],
+                (ByteOrder::Big, Resolution::Micro) => [0xa1, 0xb2, 0xc3, 0xd4],
+                (ByteOrder::Little, Resolution::Nano) => [0x4d, 0x3c, 0xb2, 0xa1],
+                (ByteOrder::Big, Resolution::Nano) => [0xa1, 0xb2, 0x3c, 0x4d],
+            };
+            assert_eq!(bytes[..4], magic);
+            let nanos = resolution == Resolution::Nano;
+            let want = if nanos {
+                at
+            } else {
+                Timestamp::from_secs_nanos(5, 123_456_000)
+            };
+            let back = read(&bytes).unwrap();
+            assert_eq!(back.nanos, nanos);
+            assert_eq!(back.frames[0].ts, want);
+            assert_eq!(
+                (back.frames[0].data.len(), back.frames[0].orig_len),
+                (80, orig)
+            );
+            let (seen, s) = through_the_reader(&bytes);
+            assert!(s.is_complete(), "{:?}", s.problems);
+            assert_eq!(
+                s.format,
+                CaptureFormat::Pcap {
+                    nanos,
+                    big_endian: order == ByteOrder::Big
+                }
+            );
+            assert_eq!(seen, [(1, 0x18, 26, i128::from(want.as_nanos()))]);
+            assert_eq!(s.stats.truncated_packets, 1);
+        }
+    }
+}
+
+/// The Section Header Block (pcapng 4.1) in both byte orders, and the interfaces the writer
+/// describes by itself, which still say nanoseconds the way they always did (the bytes the
+/// benches' generated captures hold).
+#[test]
+fn section_headers_and_default_interface_options() {
+    let mut w = CaptureWriter::new(Vec::new(), Format::Pcapng, 0).unwrap();
+    w.section(ByteOrder::Big).unwrap();
+    let bytes = w.into_inner();
+    let little = [
+        0x0a, 0x0d, 0x0d, 0x0a, 28, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0,
+    ];
+    let big = [
+        0x0a, 0x0d, 0x0d, 0x0a, 0, 0, 0, 28, 0x1a, 0x2b, 0x3c, 0x4d, 0, 1, 0, 0,
+    ];
+    assert_eq!(bytes[..16], little);
+    assert_eq!(bytes[28..44], big);
+    assert_eq!(
+        bytes[44..56],
+        [0xff; 8]
+            .iter()
+            .chain(&[0, 0, 0, 28])
+            .copied()
+            .collect::<Vec<u8>>()[..]
+    );
+
+    let mut w = CaptureWriter::new(Vec::new(), Format::Pcapng, 0).unwrap();
+    w.interface(Linktype::ETHERNET, 0).unwrap();
+    let bytes = w.into_inner();
+    assert_eq!(
+        bytes[28 + 16..],
+        [9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0, 32, 0, 0, 0]
+    );
+}
