@@ -2,6 +2,7 @@
 //! the per-packet bookkeeping (frame numbers, counters, problems).
 
 use rdp_wire::Bump as _;
+use rdp_wire::Saturate as _;
 use std::collections::HashMap;
 
 use pcap_parser::pcapng::{Block, OptionCode, SecretsType};
@@ -64,7 +65,7 @@ impl TsResolution {
                 (units >> shift, frac.saturating_mul(billion) >> shift)
             }
         };
-        (secs, u32::try_from(nanos).unwrap_or(999_999_999))
+        (secs, nanos.min(999_999_999).saturate())
     }
 }
 
@@ -221,7 +222,7 @@ impl State {
                 self.stats.interfaces = 1;
                 self.interfaces = vec![Interface {
                     // The upper 16 bits of the field carry FCS information, not the type.
-                    linktype: u16::try_from(header.network.0 & 0xffff).unwrap_or(u16::MAX),
+                    linktype: (header.network.0 & 0xffff).saturate(),
                     snaplen: header.snaplen,
                     resolution: if nanos {
                         TsResolution::NANOS
@@ -260,12 +261,12 @@ impl State {
             }
             Block::InterfaceDescription(idb) => {
                 self.stats.interfaces.bump();
-                let interface = u32::try_from(self.interfaces.len()).unwrap_or(u32::MAX);
+                let interface = self.interfaces.len().saturate();
                 if self.interfaces.len() >= self.limits.max_interfaces {
                     if self.interfaces.len() == self.limits.max_interfaces {
                         self.note(CaptureProblem::TooManyInterfaces {
                             section: self.section(),
-                            limit: u64::try_from(self.limits.max_interfaces).unwrap_or(u64::MAX),
+                            limit: self.limits.max_interfaces.saturate(),
                         });
                         // Keep a placeholder so the warning is given once per section.
                         self.interfaces.push(Interface {
@@ -299,14 +300,14 @@ impl State {
                         }
                     });
                 self.interfaces.push(Interface {
-                    linktype: u16::try_from(idb.linktype.0 & 0xffff).unwrap_or(u16::MAX),
+                    linktype: (idb.linktype.0 & 0xffff).saturate(),
                     snaplen: idb.snaplen,
                     resolution,
                     offset_secs,
                 });
             }
             Block::EnhancedPacket(epb) => {
-                let caplen = usize::try_from(epb.caplen).unwrap_or(usize::MAX);
+                let caplen = epb.caplen.saturate();
                 let data = epb.data.get(..caplen).unwrap_or(epb.data);
                 let ts = self.ng_timestamp(epb.if_id, epb.ts_high, epb.ts_low);
                 self.packet(epb.if_id, ts, data, on_packet);
@@ -314,7 +315,7 @@ impl State {
             Block::SimplePacket(spb) => {
                 // No timestamp and no captured length: the original length, limited by the
                 // block and by interface 0's snapshot length.
-                let mut len = usize::try_from(spb.origlen).unwrap_or(usize::MAX);
+                let mut len: usize = spb.origlen.saturate();
                 if let Some(snaplen) = self
                     .interfaces
                     .first()
@@ -329,7 +330,7 @@ impl State {
             Block::DecryptionSecrets(dsb) => {
                 self.stats.decryption_secrets_blocks.bump();
                 if dsb.secrets_type == SecretsType::TlsKeyLog {
-                    let len = usize::try_from(dsb.secrets_len).unwrap_or(usize::MAX);
+                    let len = dsb.secrets_len.saturate();
                     let secrets = dsb.data.get(..len).unwrap_or(dsb.data);
                     let total = self.key_log_bytes.saturating_add(secrets.len());
                     if total <= self.limits.max_key_log_bytes {
@@ -338,7 +339,7 @@ impl State {
                     } else if !self.key_log_overflow {
                         self.key_log_overflow = true;
                         self.note(CaptureProblem::KeyLogTooLarge {
-                            limit: u64::try_from(self.limits.max_key_log_bytes).unwrap_or(u64::MAX),
+                            limit: self.limits.max_key_log_bytes.saturate(),
                         });
                     }
                 }
@@ -377,7 +378,7 @@ impl State {
         };
         let if_id = u32::from(if_id);
         let rest = body.get(20..).unwrap_or_default();
-        let caplen = usize::try_from(caplen).unwrap_or(usize::MAX);
+        let caplen = caplen.saturate();
         let data = rest.get(..caplen).unwrap_or(rest);
         let ts = self.ng_timestamp(if_id, high, low);
         self.packet(if_id, ts, data, on_packet);
@@ -387,9 +388,8 @@ impl State {
         let interface = self.interfaces.get(usize::try_from(if_id).ok()?)?;
         let units = (u64::from(high) << 32) | u64::from(low);
         let (secs, nanos) = interface.resolution.split(units);
-        let secs = i64::try_from(secs)
-            .unwrap_or(i64::MAX)
-            .saturating_add(interface.offset_secs);
+        let secs: i64 = secs.saturate();
+        let secs = secs.saturating_add(interface.offset_secs);
         Some(Timestamp::from_secs_nanos(secs, u64::from(nanos)))
     }
 
@@ -403,10 +403,7 @@ impl State {
         on_packet: &mut dyn FnMut(&TcpPacket<'_>),
     ) {
         self.stats.packets.bump();
-        self.stats.bytes = self
-            .stats
-            .bytes
-            .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
+        self.stats.bytes = self.stats.bytes.saturating_add(data.len().saturate());
         let frame = self.stats.packets;
         let ts = ts.or(self.last_ts).unwrap_or_default();
         self.first_ts = Some(self.first_ts.map_or(ts, |t| t.min(ts)));
