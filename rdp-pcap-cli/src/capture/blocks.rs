@@ -287,18 +287,31 @@ impl State {
                     TsResolution::MICROS
                 });
                 // pcap-parser reads if_tsoffset little-endian whatever the section says.
-                let offset_secs = idb
-                    .options
-                    .iter()
-                    .filter(|o| o.code == OptionCode::IfTsoffset)
-                    .find_map(|o| o.as_bytes().ok()?.get(..8)?.try_into().ok())
-                    .map_or(0, |b: [u8; 8]| {
-                        if self.big_endian {
-                            i64::from_be_bytes(b)
-                        } else {
-                            i64::from_le_bytes(b)
-                        }
-                    });
+                let offsets = || {
+                    idb.options
+                        .iter()
+                        .filter(|o| o.code == OptionCode::IfTsoffset)
+                };
+                let offset =
+                    offsets().find_map(|o| <[u8; 8]>::try_from(o.as_bytes().ok()?.get(..8)?).ok());
+                if offset.is_none() {
+                    // An absent if_tsoffset is 0 (pcapng section 4.2); one too short to hold
+                    // its 8 bytes is named, not read as 0 in silence.
+                    if let Some(short) = offsets().next() {
+                        self.note(CaptureProblem::ShortTimestampOffset {
+                            section: self.section(),
+                            interface,
+                            length: short.len,
+                        });
+                    }
+                }
+                let offset_secs = offset.map_or(0, |b| {
+                    if self.big_endian {
+                        i64::from_be_bytes(b)
+                    } else {
+                        i64::from_le_bytes(b)
+                    }
+                });
                 self.interfaces.push(Interface {
                     linktype: (idb.linktype.0 & 0xffff).saturate(),
                     snaplen: idb.snaplen,
@@ -364,19 +377,23 @@ impl State {
     /// The obsolete Packet Block (pcapng draft, block type 2): interface id (2), drops count
     /// (2), timestamp high (4), low (4), captured length (4), packet length (4), data.
     fn obsolete_packet_block(&mut self, body: &[u8], on_packet: &mut dyn FnMut(&TcpPacket<'_>)) {
+        // The packet length is not used, but a body too short to hold it is a short header,
+        // not a packet without data.
         let fields = (
             self.u16_at(body, 0),
             self.u32_at(body, 4),
             self.u32_at(body, 8),
             self.u32_at(body, 12),
+            self.u32_at(body, 16),
         );
-        let (Some(if_id), Some(high), Some(low), Some(caplen)) = fields else {
+        let (Some(if_id), Some(high), Some(low), Some(caplen), Some(_)) = fields else {
             // Still a packet record: number it, as tshark would.
             self.stats.packets.bump();
             self.stats.undecodable_packets.bump();
             return;
         };
         let if_id = u32::from(if_id);
+        // INVARIANT: the packet length field ends at 20, so the body holds 20 bytes.
         let rest = body.get(20..).unwrap_or_default();
         let caplen = caplen.saturate();
         let data = rest.get(..caplen).unwrap_or(rest);
@@ -459,5 +476,61 @@ impl State {
                 self.stats.undecodable_packets.bump();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use crate::capture::{read_capture, CaptureProblem};
+
+    /// A little-endian pcapng block: type, total length, body, total length.
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let total = u32::try_from(body.len() + 12).unwrap();
+        let mut b = kind.to_le_bytes().to_vec();
+        b.extend_from_slice(&total.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(&total.to_le_bytes());
+        b
+    }
+
+    /// A section whose one interface (Ethernet) carries an `if_tsoffset` option of `offset`.
+    fn section_with_tsoffset(offset: &[u8]) -> Vec<u8> {
+        let mut shb = 0x1a2b_3c4d_u32.to_le_bytes().to_vec();
+        shb.extend_from_slice(&[1, 0, 0, 0]); // version 1.0
+        shb.extend_from_slice(&[0xff; 8]); // section length unknown
+        let mut idb = vec![1, 0, 0, 0]; // LINKTYPE_ETHERNET, reserved
+        idb.extend_from_slice(&0_u32.to_le_bytes()); // snaplen
+        idb.extend_from_slice(&14_u16.to_le_bytes()); // if_tsoffset
+        idb.extend_from_slice(&u16::try_from(offset.len()).unwrap().to_le_bytes());
+        idb.extend_from_slice(offset);
+        idb.resize(idb.len().next_multiple_of(4), 0);
+        idb.extend_from_slice(&[0, 0, 0, 0]); // opt_endofopt
+        let mut file = block(0x0a0d_0d0a, &shb);
+        file.extend(block(1, &idb));
+        file
+    }
+
+    #[test]
+    fn a_short_if_tsoffset_is_named_not_read_as_zero() {
+        let file = section_with_tsoffset(&[0x10, 0, 0, 0]);
+        let summary = read_capture(file.as_slice(), &mut |_| {});
+        assert!(
+            summary.problems.iter().any(|p| matches!(
+                p,
+                CaptureProblem::ShortTimestampOffset {
+                    section: 0,
+                    interface: 0,
+                    length: 4
+                }
+            )),
+            "{:?}",
+            summary.problems
+        );
+
+        let file = section_with_tsoffset(&3600_i64.to_le_bytes());
+        let summary = read_capture(file.as_slice(), &mut |_| {});
+        assert!(summary.problems.is_empty(), "{:?}", summary.problems);
     }
 }
