@@ -335,7 +335,7 @@ fn probe_pcapng(data: &[u8], big_endian: bool) -> Probe {
     if len % 4 != 0 {
         return Probe::Bad(format!("block length {len} is not a multiple of 4"));
     }
-    usize::try_from(len).map_or(Probe::Length(usize::MAX), Probe::Length)
+    Probe::Length(len.saturate())
 }
 
 /// Probes a classic pcap record: 16-byte header (24 in the modified format) whose third
