@@ -305,6 +305,17 @@ pub enum CaptureProblem {
         /// The raw `if_tsresol` byte.
         tsresol: u8,
     },
+    /// An interface's `if_tsoffset` option is too short to hold its 8 bytes (pcapng section
+    /// 4.2); its timestamps are read without an offset.
+    #[error("interface {interface} (section {section}) has an if_tsoffset of {length} bytes instead of 8; no offset applied")]
+    ShortTimestampOffset {
+        /// pcapng section number from 0.
+        section: u64,
+        /// Interface number within the section.
+        interface: u32,
+        /// The length the option declares.
+        length: u16,
+    },
     /// A section describes more interfaces than [`CaptureLimits::max_interfaces`].
     #[error("section {section} describes more than {limit} interfaces; the rest are ignored")]
     TooManyInterfaces {

@@ -1,5 +1,6 @@
 //! Command-line parsing and the top-level run: the part of `main` worth testing.
 
+use rdp_wire::Saturate as _;
 use std::cell::Cell;
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -334,7 +335,7 @@ struct Progress<R> {
 impl<R: io::Read> io::Read for Progress<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.bar.inc(u64::try_from(n).unwrap_or(u64::MAX));
+        self.bar.inc(n.saturate());
         Ok(n)
     }
 }

@@ -7,6 +7,7 @@
 //! the caller's business.
 
 use rdp_wire::Bump as _;
+use rdp_wire::Saturate as _;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rdp_wire::analyzer::{Analyzer, Caches};
@@ -28,13 +29,14 @@ const MAX_FILE: u64 = (1 << (64 - FRAME_BITS)) - 1;
 
 /// A frame number that says which file (`file`, in the order given) it is in.
 pub fn tag_frame(file: usize, frame: u64) -> u64 {
-    let file = u64::try_from(file).unwrap_or(MAX_FILE).min(MAX_FILE);
+    let file: u64 = file.saturate();
+    let file = file.min(MAX_FILE);
     (file << FRAME_BITS) | frame.min(MAX_FRAME)
 }
 
 /// The file and frame number of a [`tag_frame`] tag.
 pub fn untag_frame(tagged: u64) -> (usize, u64) {
-    let file = usize::try_from(tagged >> FRAME_BITS).unwrap_or(usize::MAX);
+    let file = (tagged >> FRAME_BITS).saturate();
     (file, tagged & MAX_FRAME)
 }
 

@@ -1,6 +1,7 @@
 //! The layering rule of the CLI, checked on its sources: the capture reader and the TCP
 //! reassembler know no RDP. They may speak `rdp-wire`'s root vocabulary (`Side`, `Timestamp`,
-//! `Endpoints`), its saturating counter (`Bump`) and its value-set macros, and nothing else of it: no parser, no analyzer.
+//! `Endpoints`), its saturating counter and conversion (`Bump`, `Saturate`) and its value-set
+//! macros, and nothing else of it: no parser, no analyzer.
 //! What a flow carries is the observer's business (`session.rs`), which gives the reassembler
 //! its orientation hints.
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
@@ -11,13 +12,15 @@ use std::path::{Path, PathBuf};
 const CRATE: &str = concat!("rdp", "_wire");
 
 /// What the protocol-neutral layers may name from it: the root vocabulary, the counter every
-/// layer bumps, and the macros for open value sets (flag words, code points), which know no
-/// protocol (the capture reader's `TcpFlags` is made with `open_flags!`).
-const VOCABULARY: [&str; 6] = [
+/// layer bumps, the integer conversion every layer clamps with, and the macros for open value
+/// sets (flag words, code points), which know no protocol (the capture reader's `TcpFlags` is
+/// made with `open_flags!`).
+const VOCABULARY: [&str; 7] = [
     "Side",
     "Timestamp",
     "Endpoints",
     "Bump",
+    "Saturate",
     "open_flags",
     "open_enum",
 ];

@@ -4,6 +4,7 @@
 //! [`crate::Endpoints`]) because parsers, the analyzer and the tools around the crate (capture
 //! readers, reassemblers, reports) all speak of them; none of them knows any protocol.
 
+use crate::Saturate as _;
 use core::fmt;
 use std::net::SocketAddr;
 
@@ -54,7 +55,7 @@ impl Timestamp {
 
     /// Nanoseconds within the second (`0..1_000_000_000`).
     pub fn subsec_nanos(self) -> u32 {
-        u32::try_from(self.0.rem_euclid(1_000_000_000)).unwrap_or(0)
+        self.0.rem_euclid(1_000_000_000).saturate()
     }
 
     /// Nanoseconds from `earlier` to `self` (negative when `self` is earlier), saturating.

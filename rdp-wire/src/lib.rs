@@ -28,7 +28,8 @@
 //! Read the crate from the bottom up; each layer uses only those below it:
 //! 1. **Vocabulary**, at the crate root: [`Side`], [`Timestamp`] and [`Endpoints`], which every
 //!    layer and every tool around the crate (capture readers, reassemblers, reports) speaks of,
-//!    and the one [`Error`]. None of them knows a protocol.
+//!    [`Bump`] and [`Saturate`], the saturating counter and integer conversion every count and
+//!    length goes through, and the one [`Error`]. None of them knows a protocol.
 //! 2. **Stateless parsers**: [`tpkt`], [`x224`], [`fastpath`], [`mcs`], [`gcc`], [`rdp`],
 //!    [`tls`], [`x509`] and the [`names`] tables. Each reads the bytes it is given and returns
 //!    a view or a value; none keeps state between calls (no `thread_local!`, no memo) and none
@@ -115,4 +116,4 @@ mod testdata;
 
 pub use error::Error;
 pub use flow::{Endpoints, Side, Timestamp};
-pub use values::{Bump, FlagName, Joined};
+pub use values::{Bump, FlagName, Joined, Saturate};

@@ -48,6 +48,7 @@
 //! (The example is `ignore`d because this module is private; the same bytes are a unit test
 //! below.)
 
+use crate::Saturate as _;
 use nom::bytes::complete::take;
 use nom::error::ErrorKind;
 use nom::{IResult, Parser};
@@ -117,7 +118,7 @@ pub(crate) fn within<'a>(
 /// A 32-bit length or count field as a `usize`; on a target where it does not fit, `usize::MAX`,
 /// which every bound check then refuses.
 pub(crate) fn usize_of(value: u32) -> usize {
-    usize::try_from(value).unwrap_or(usize::MAX)
+    value.saturate()
 }
 
 /// The unsigned big-endian number in at most four octets (BER and PER integer contents, the

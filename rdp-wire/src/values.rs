@@ -257,3 +257,104 @@ macro_rules! impl_bump {
 }
 
 impl_bump!(u8, u16, u32, u64, usize);
+
+/// An integer carried into another integer type, clamped to that type's range instead of
+/// failing: a value too large becomes the target's maximum, a negative one its minimum (0 for
+/// an unsigned target). Lengths and counts that a capture controls cross between `usize`,
+/// `u64`, `u32` and the signed stream offsets this way, so that a hostile size pins a report at
+/// the largest value it can hold rather than wrapping, panicking or reading as 0. Every such
+/// conversion of the workspace goes through it, as every counter goes through [`Bump`].
+///
+/// The target type is the one the context expects (`let n: u64 = len.saturate();`).
+///
+/// ```
+/// use rdp_wire::Saturate;
+/// // The TPKT length of `03 00 01 2c`, 300 bytes, does not fit a byte: it stops at 255.
+/// let length = u16::from_be_bytes([0x01, 0x2c]);
+/// let small: u8 = length.saturate();
+/// assert_eq!(small, u8::MAX);
+/// // A negative stream offset is 0 as a length, never a huge one.
+/// let offset: u64 = (-3_i64).saturate();
+/// assert_eq!(offset, 0);
+/// // A value in range is unchanged.
+/// let bytes: u64 = 1460_usize.saturate();
+/// assert_eq!(bytes, 1460);
+/// ```
+pub trait Saturate<T> {
+    /// `self` in `T`, clamped to `T::MIN..=T::MAX`.
+    fn saturate(self) -> T;
+}
+
+impl<T, U> Saturate<T> for U
+where
+    T: TryFrom<U> + limits::Limits,
+    U: Copy + PartialOrd + Default,
+{
+    #[inline]
+    fn saturate(self) -> T {
+        match T::try_from(self) {
+            Ok(value) => value,
+            // `Default` is the integers' zero: only a negative value falls below the range.
+            Err(_) if self < U::default() => T::MIN,
+            Err(_) => T::MAX,
+        }
+    }
+}
+
+/// The range of each integer type, sealed: `Saturate` clamps to it.
+mod limits {
+    /// The smallest and largest value of an integer type.
+    pub trait Limits {
+        /// The smallest value.
+        const MIN: Self;
+        /// The largest value.
+        const MAX: Self;
+    }
+
+    macro_rules! impl_limits {
+        ($($t:ty),*) => {$(
+            impl Limits for $t {
+                const MIN: Self = <$t>::MIN;
+                const MAX: Self = <$t>::MAX;
+            }
+        )*};
+    }
+
+    impl_limits!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Saturate;
+
+    #[test]
+    fn saturate_clamps_at_both_edges() {
+        // Unsigned into narrower unsigned: the top clamps, the rest is kept.
+        assert_eq!(Saturate::<u8>::saturate(255_u16), 255);
+        assert_eq!(Saturate::<u8>::saturate(256_u16), u8::MAX);
+        assert_eq!(Saturate::<u32>::saturate(u64::MAX), u32::MAX);
+        assert_eq!(Saturate::<u16>::saturate(usize::MAX), u16::MAX);
+        // Signed into unsigned: negatives are 0, the top clamps.
+        assert_eq!(Saturate::<u64>::saturate(-1_i64), 0);
+        assert_eq!(Saturate::<u64>::saturate(i64::MIN), 0);
+        assert_eq!(
+            Saturate::<u64>::saturate(i64::MAX),
+            9_223_372_036_854_775_807
+        );
+        assert_eq!(Saturate::<usize>::saturate(0_i64), 0);
+        assert_eq!(Saturate::<u32>::saturate(i128::MAX), u32::MAX);
+        // Unsigned into signed: the top clamps at the signed maximum.
+        assert_eq!(Saturate::<i64>::saturate(u64::MAX), i64::MAX);
+        assert_eq!(Saturate::<i64>::saturate(usize::MAX), i64::MAX);
+        assert_eq!(Saturate::<i32>::saturate(i32::MAX.unsigned_abs()), i32::MAX);
+        assert_eq!(Saturate::<i32>::saturate(2_147_483_648_u32), i32::MAX);
+        // Signed into narrower signed: both edges clamp.
+        assert_eq!(Saturate::<i8>::saturate(-129_i16), i8::MIN);
+        assert_eq!(Saturate::<i8>::saturate(128_i16), i8::MAX);
+        assert_eq!(Saturate::<i32>::saturate(i64::MIN), i32::MIN);
+        // Widening never changes a value.
+        assert_eq!(Saturate::<u64>::saturate(u32::MAX), 4_294_967_295);
+        assert_eq!(Saturate::<i64>::saturate(i32::MIN), -2_147_483_648);
+        assert_eq!(Saturate::<u64>::saturate(usize::MAX), u64::MAX);
+    }
+}

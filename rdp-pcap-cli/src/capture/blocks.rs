@@ -2,6 +2,7 @@
 //! the per-packet bookkeeping (frame numbers, counters, problems).
 
 use rdp_wire::Bump as _;
+use rdp_wire::Saturate as _;
 use std::collections::HashMap;
 
 use pcap_parser::pcapng::{Block, OptionCode, SecretsType};
@@ -64,7 +65,7 @@ impl TsResolution {
                 (units >> shift, frac.saturating_mul(billion) >> shift)
             }
         };
-        (secs, u32::try_from(nanos).unwrap_or(999_999_999))
+        (secs, nanos.min(999_999_999).saturate())
     }
 }
 
@@ -221,7 +222,7 @@ impl State {
                 self.stats.interfaces = 1;
                 self.interfaces = vec![Interface {
                     // The upper 16 bits of the field carry FCS information, not the type.
-                    linktype: u16::try_from(header.network.0 & 0xffff).unwrap_or(u16::MAX),
+                    linktype: (header.network.0 & 0xffff).saturate(),
                     snaplen: header.snaplen,
                     resolution: if nanos {
                         TsResolution::NANOS
@@ -260,12 +261,12 @@ impl State {
             }
             Block::InterfaceDescription(idb) => {
                 self.stats.interfaces.bump();
-                let interface = u32::try_from(self.interfaces.len()).unwrap_or(u32::MAX);
+                let interface = self.interfaces.len().saturate();
                 if self.interfaces.len() >= self.limits.max_interfaces {
                     if self.interfaces.len() == self.limits.max_interfaces {
                         self.note(CaptureProblem::TooManyInterfaces {
                             section: self.section(),
-                            limit: u64::try_from(self.limits.max_interfaces).unwrap_or(u64::MAX),
+                            limit: self.limits.max_interfaces.saturate(),
                         });
                         // Keep a placeholder so the warning is given once per section.
                         self.interfaces.push(Interface {
@@ -286,27 +287,40 @@ impl State {
                     TsResolution::MICROS
                 });
                 // pcap-parser reads if_tsoffset little-endian whatever the section says.
-                let offset_secs = idb
-                    .options
-                    .iter()
-                    .filter(|o| o.code == OptionCode::IfTsoffset)
-                    .find_map(|o| o.as_bytes().ok()?.get(..8)?.try_into().ok())
-                    .map_or(0, |b: [u8; 8]| {
-                        if self.big_endian {
-                            i64::from_be_bytes(b)
-                        } else {
-                            i64::from_le_bytes(b)
-                        }
-                    });
+                let offsets = || {
+                    idb.options
+                        .iter()
+                        .filter(|o| o.code == OptionCode::IfTsoffset)
+                };
+                let offset =
+                    offsets().find_map(|o| <[u8; 8]>::try_from(o.as_bytes().ok()?.get(..8)?).ok());
+                if offset.is_none() {
+                    // An absent if_tsoffset is 0 (pcapng section 4.2); one too short to hold
+                    // its 8 bytes is named, not read as 0 in silence.
+                    if let Some(short) = offsets().next() {
+                        self.note(CaptureProblem::ShortTimestampOffset {
+                            section: self.section(),
+                            interface,
+                            length: short.len,
+                        });
+                    }
+                }
+                let offset_secs = offset.map_or(0, |b| {
+                    if self.big_endian {
+                        i64::from_be_bytes(b)
+                    } else {
+                        i64::from_le_bytes(b)
+                    }
+                });
                 self.interfaces.push(Interface {
-                    linktype: u16::try_from(idb.linktype.0 & 0xffff).unwrap_or(u16::MAX),
+                    linktype: (idb.linktype.0 & 0xffff).saturate(),
                     snaplen: idb.snaplen,
                     resolution,
                     offset_secs,
                 });
             }
             Block::EnhancedPacket(epb) => {
-                let caplen = usize::try_from(epb.caplen).unwrap_or(usize::MAX);
+                let caplen = epb.caplen.saturate();
                 let data = epb.data.get(..caplen).unwrap_or(epb.data);
                 let ts = self.ng_timestamp(epb.if_id, epb.ts_high, epb.ts_low);
                 self.packet(epb.if_id, ts, data, on_packet);
@@ -314,7 +328,7 @@ impl State {
             Block::SimplePacket(spb) => {
                 // No timestamp and no captured length: the original length, limited by the
                 // block and by interface 0's snapshot length.
-                let mut len = usize::try_from(spb.origlen).unwrap_or(usize::MAX);
+                let mut len: usize = spb.origlen.saturate();
                 if let Some(snaplen) = self
                     .interfaces
                     .first()
@@ -329,7 +343,7 @@ impl State {
             Block::DecryptionSecrets(dsb) => {
                 self.stats.decryption_secrets_blocks.bump();
                 if dsb.secrets_type == SecretsType::TlsKeyLog {
-                    let len = usize::try_from(dsb.secrets_len).unwrap_or(usize::MAX);
+                    let len = dsb.secrets_len.saturate();
                     let secrets = dsb.data.get(..len).unwrap_or(dsb.data);
                     let total = self.key_log_bytes.saturating_add(secrets.len());
                     if total <= self.limits.max_key_log_bytes {
@@ -338,7 +352,7 @@ impl State {
                     } else if !self.key_log_overflow {
                         self.key_log_overflow = true;
                         self.note(CaptureProblem::KeyLogTooLarge {
-                            limit: u64::try_from(self.limits.max_key_log_bytes).unwrap_or(u64::MAX),
+                            limit: self.limits.max_key_log_bytes.saturate(),
                         });
                     }
                 }
@@ -363,21 +377,25 @@ impl State {
     /// The obsolete Packet Block (pcapng draft, block type 2): interface id (2), drops count
     /// (2), timestamp high (4), low (4), captured length (4), packet length (4), data.
     fn obsolete_packet_block(&mut self, body: &[u8], on_packet: &mut dyn FnMut(&TcpPacket<'_>)) {
+        // The packet length is not used, but a body too short to hold it is a short header,
+        // not a packet without data.
         let fields = (
             self.u16_at(body, 0),
             self.u32_at(body, 4),
             self.u32_at(body, 8),
             self.u32_at(body, 12),
+            self.u32_at(body, 16),
         );
-        let (Some(if_id), Some(high), Some(low), Some(caplen)) = fields else {
+        let (Some(if_id), Some(high), Some(low), Some(caplen), Some(_)) = fields else {
             // Still a packet record: number it, as tshark would.
             self.stats.packets.bump();
             self.stats.undecodable_packets.bump();
             return;
         };
         let if_id = u32::from(if_id);
+        // INVARIANT: the packet length field ends at 20, so the body holds 20 bytes.
         let rest = body.get(20..).unwrap_or_default();
-        let caplen = usize::try_from(caplen).unwrap_or(usize::MAX);
+        let caplen = caplen.saturate();
         let data = rest.get(..caplen).unwrap_or(rest);
         let ts = self.ng_timestamp(if_id, high, low);
         self.packet(if_id, ts, data, on_packet);
@@ -387,9 +405,8 @@ impl State {
         let interface = self.interfaces.get(usize::try_from(if_id).ok()?)?;
         let units = (u64::from(high) << 32) | u64::from(low);
         let (secs, nanos) = interface.resolution.split(units);
-        let secs = i64::try_from(secs)
-            .unwrap_or(i64::MAX)
-            .saturating_add(interface.offset_secs);
+        let secs: i64 = secs.saturate();
+        let secs = secs.saturating_add(interface.offset_secs);
         Some(Timestamp::from_secs_nanos(secs, u64::from(nanos)))
     }
 
@@ -403,10 +420,7 @@ impl State {
         on_packet: &mut dyn FnMut(&TcpPacket<'_>),
     ) {
         self.stats.packets.bump();
-        self.stats.bytes = self
-            .stats
-            .bytes
-            .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
+        self.stats.bytes = self.stats.bytes.saturating_add(data.len().saturate());
         let frame = self.stats.packets;
         let ts = ts.or(self.last_ts).unwrap_or_default();
         self.first_ts = Some(self.first_ts.map_or(ts, |t| t.min(ts)));
@@ -462,5 +476,61 @@ impl State {
                 self.stats.undecodable_packets.bump();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use crate::capture::{read_capture, CaptureProblem};
+
+    /// A little-endian pcapng block: type, total length, body, total length.
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let total = u32::try_from(body.len() + 12).unwrap();
+        let mut b = kind.to_le_bytes().to_vec();
+        b.extend_from_slice(&total.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(&total.to_le_bytes());
+        b
+    }
+
+    /// A section whose one interface (Ethernet) carries an `if_tsoffset` option of `offset`.
+    fn section_with_tsoffset(offset: &[u8]) -> Vec<u8> {
+        let mut shb = 0x1a2b_3c4d_u32.to_le_bytes().to_vec();
+        shb.extend_from_slice(&[1, 0, 0, 0]); // version 1.0
+        shb.extend_from_slice(&[0xff; 8]); // section length unknown
+        let mut idb = vec![1, 0, 0, 0]; // LINKTYPE_ETHERNET, reserved
+        idb.extend_from_slice(&0_u32.to_le_bytes()); // snaplen
+        idb.extend_from_slice(&14_u16.to_le_bytes()); // if_tsoffset
+        idb.extend_from_slice(&u16::try_from(offset.len()).unwrap().to_le_bytes());
+        idb.extend_from_slice(offset);
+        idb.resize(idb.len().next_multiple_of(4), 0);
+        idb.extend_from_slice(&[0, 0, 0, 0]); // opt_endofopt
+        let mut file = block(0x0a0d_0d0a, &shb);
+        file.extend(block(1, &idb));
+        file
+    }
+
+    #[test]
+    fn a_short_if_tsoffset_is_named_not_read_as_zero() {
+        let file = section_with_tsoffset(&[0x10, 0, 0, 0]);
+        let summary = read_capture(file.as_slice(), &mut |_| {});
+        assert!(
+            summary.problems.iter().any(|p| matches!(
+                p,
+                CaptureProblem::ShortTimestampOffset {
+                    section: 0,
+                    interface: 0,
+                    length: 4
+                }
+            )),
+            "{:?}",
+            summary.problems
+        );
+
+        let file = section_with_tsoffset(&3600_i64.to_le_bytes());
+        let summary = read_capture(file.as_slice(), &mut |_| {});
+        assert!(summary.problems.is_empty(), "{:?}", summary.problems);
     }
 }

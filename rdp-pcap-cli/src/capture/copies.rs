@@ -30,6 +30,7 @@
 //! the table is made for the first packet of such a section. A capture with one interface (every
 //! classic pcap) pays one comparison per packet.
 
+use rdp_wire::Saturate as _;
 use std::hash::BuildHasher;
 
 use rdp_wire::Timestamp;
@@ -84,7 +85,7 @@ impl Copies {
     pub(super) fn is_copy(&mut self, if_id: u32, ts: Timestamp, ip: &[u8]) -> bool {
         let ip = ip_extent(ip);
         let digest = self.hasher.hash_one(ip);
-        let index = usize::try_from(digest >> INDEX_SHIFT).unwrap_or(0);
+        let index: usize = (digest >> INDEX_SHIFT).saturate();
         let Some(slot) = self.slots.get_mut(index) else {
             return false;
         };

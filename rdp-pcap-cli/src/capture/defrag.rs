@@ -182,7 +182,8 @@ impl Defragmenter {
         if complete {
             if let Some(p) = self.remove(&key) {
                 // INVARIANT: the ranges cover [0, total), so every byte of the buffer has
-                // arrived: this allocation is never larger than the bytes received.
+                // arrived: this allocation is never larger than the bytes received. `complete`
+                // holds only when the last fragment gave the total, so it is never the default.
                 let total = p.total.unwrap_or(0);
                 let mut data = vec![0u8; total];
                 for (at, bytes) in &p.pieces {

@@ -2,6 +2,7 @@
 //! and turning its "incomplete" into more data, a bigger buffer, or a fatal problem.
 
 use rdp_wire::Bump as _;
+use rdp_wire::Saturate as _;
 use std::io::{self, Read};
 
 use pcap_parser::traits::PcapReaderIterator;
@@ -173,9 +174,7 @@ impl<R: Read> Read for Source<R> {
         if let Some(rest) = buf.get_mut(filled..) {
             filled.bump_by(self.fill(rest));
         }
-        self.delivered = self
-            .delivered
-            .saturating_add(u64::try_from(filled).unwrap_or(u64::MAX));
+        self.delivered = self.delivered.saturating_add(filled.saturate());
         Ok(filled)
     }
 }
@@ -204,7 +203,7 @@ pub(super) fn start<R: Read>(
     match sniff(head) {
         None if is_magic_prefix(head) => Some(CaptureProblem::Truncated {
             offset: 0,
-            bytes: u64::try_from(head_len).unwrap_or(u64::MAX),
+            bytes: head_len.saturate(),
         }),
         None => Some(CaptureProblem::NotACapture {
             magic: u32::from_be_bytes(magic),
@@ -228,8 +227,8 @@ pub(super) fn start<R: Read>(
                 Probe::Length(len) if len > limits.max_record => {
                     return Some(CaptureProblem::RecordTooLarge {
                         offset: 0,
-                        length: u64::try_from(len).unwrap_or(u64::MAX),
-                        limit: u64::try_from(limits.max_record).unwrap_or(u64::MAX),
+                        length: len.saturate(),
+                        limit: limits.max_record.saturate(),
                     });
                 }
                 Probe::Length(len) => {
@@ -238,7 +237,7 @@ pub(super) fn start<R: Read>(
                     if present < len {
                         return Some(CaptureProblem::Truncated {
                             offset: 0,
-                            bytes: u64::try_from(present).unwrap_or(u64::MAX),
+                            bytes: present.saturate(),
                         });
                     }
                     capacity = capacity.max(len);
@@ -336,7 +335,7 @@ fn probe_pcapng(data: &[u8], big_endian: bool) -> Probe {
     if len % 4 != 0 {
         return Probe::Bad(format!("block length {len} is not a multiple of 4"));
     }
-    usize::try_from(len).map_or(Probe::Length(usize::MAX), Probe::Length)
+    Probe::Length(len.saturate())
 }
 
 /// Probes a classic pcap record: 16-byte header (24 in the modified format) whose third
@@ -380,7 +379,7 @@ fn drive<P: PcapReaderIterator + ?Sized>(
     let max_record = state.limits.max_record.max(capacity);
     let mut stalls = 0u32;
     loop {
-        let offset = u64::try_from(reader.consumed()).unwrap_or(u64::MAX);
+        let offset = reader.consumed().saturate();
         let probe = probe(state, reader.data(), reader.consumed());
         match &probe {
             Probe::Bad(reason) => {
@@ -392,8 +391,8 @@ fn drive<P: PcapReaderIterator + ?Sized>(
             Probe::Length(len) if *len > max_record => {
                 return Some(CaptureProblem::RecordTooLarge {
                     offset,
-                    length: u64::try_from(*len).unwrap_or(u64::MAX),
-                    limit: u64::try_from(max_record).unwrap_or(u64::MAX),
+                    length: (*len).saturate(),
+                    limit: max_record.saturate(),
                 })
             }
             _ => {}
@@ -435,7 +434,7 @@ fn drive<P: PcapReaderIterator + ?Sized>(
                     } else {
                         Some(CaptureProblem::Truncated {
                             offset,
-                            bytes: u64::try_from(available).unwrap_or(u64::MAX),
+                            bytes: available.saturate(),
                         })
                     };
                 }
@@ -456,8 +455,8 @@ fn drive<P: PcapReaderIterator + ?Sized>(
                         if !reader.grow(wanted) {
                             return Some(CaptureProblem::RecordTooLarge {
                                 offset,
-                                length: u64::try_from(len).unwrap_or(u64::MAX),
-                                limit: u64::try_from(capacity).unwrap_or(u64::MAX),
+                                length: len.saturate(),
+                                limit: capacity.saturate(),
                             });
                         }
                         capacity = wanted;

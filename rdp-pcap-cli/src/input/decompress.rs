@@ -25,6 +25,7 @@
 //! short. Integrity checks are verified where the format has them (gzip CRC-32 and length, the
 //! zstd content checksum when the frame carries one, the xz block checks).
 
+use rdp_wire::Saturate as _;
 use std::fmt;
 use std::io::{self, Read};
 
@@ -244,9 +245,7 @@ impl<D: Decoder> Read for Decompressed<D> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.decoder.read(buf) {
             Ok(n) => {
-                self.out = self
-                    .out
-                    .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+                self.out = self.out.saturating_add(n.saturate());
                 Ok(n)
             }
             Err(e) => Err(self.problem(e)),

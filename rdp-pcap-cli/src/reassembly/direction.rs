@@ -7,6 +7,7 @@
 //! modulo 2^32). Offsets never wrap, so the buffer can be ordered by them.
 
 use rdp_wire::Bump as _;
+use rdp_wire::Saturate as _;
 use std::collections::BTreeMap;
 
 use rdp_wire::Timestamp;
@@ -31,15 +32,15 @@ fn seq_diff(a: u32, b: u32) -> i64 {
 fn seq_add(seq: u32, n: i64) -> u32 {
     let r = n.rem_euclid(1_i64 << 32);
     // INVARIANT: 0 <= r < 2^32, so the conversion cannot fail.
-    seq.wrapping_add(u32::try_from(r).unwrap_or(0))
+    seq.wrapping_add(r.saturate())
 }
 
 pub(super) fn len_i64(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
+    n.saturate()
 }
 
 fn len_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
+    n.saturate()
 }
 
 /// Sub-slice `[from, to)` of `bytes` given in offsets relative to its start; empty when out of range.
@@ -413,20 +414,18 @@ impl Direction {
                 ctx.stats.bytes_after_fin = ctx
                     .stats
                     .bytes_after_fin
-                    .saturating_add(u64::try_from(p.bytes.len()).unwrap_or(0));
+                    .saturating_add(p.bytes.len().saturate());
             }
         }
         let last = self.ooo.iter_mut().next_back();
         if let Some((k, p)) = last {
-            let keep = usize::try_from(f.saturating_sub(*k)).unwrap_or(0);
+            let keep = f.saturating_sub(*k).saturate();
             if p.bytes.len() > keep {
                 let cut = p.bytes.len().saturating_sub(keep);
                 // The allocation stays as it was, and so does the piece's charge.
                 p.bytes.truncate(keep);
-                ctx.stats.bytes_after_fin = ctx
-                    .stats
-                    .bytes_after_fin
-                    .saturating_add(u64::try_from(cut).unwrap_or(0));
+                ctx.stats.bytes_after_fin =
+                    ctx.stats.bytes_after_fin.saturating_add(cut.saturate());
             }
         }
     }
@@ -496,8 +495,7 @@ impl Direction {
                     .zip(new)
                     .filter(|(a, b)| a != b)
                     .count()
-                    .try_into()
-                    .unwrap_or(0_u64);
+                    .saturate();
                 differing.bump_by(n);
             }
             cursor = cursor.max(p_end);
@@ -547,7 +545,7 @@ impl Direction {
             frame,
             bytes,
         });
-        let n = u64::try_from(bytes.len()).unwrap_or(0);
+        let n = bytes.len().saturate();
         let delivered = super::pick(&mut ctx.info.delivered, side);
         *delivered = delivered.saturating_add(n);
         let next = self.next_off.saturating_add(len_i64(bytes.len()));

@@ -68,6 +68,7 @@ mod direction;
 mod tests;
 
 use rdp_wire::Bump as _;
+use rdp_wire::Saturate as _;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -642,7 +643,7 @@ impl<O: FlowObserver> Reassembler<O> {
         }
         let conn = self.new_conn(key, seg);
         let idx = self.table.insert(conn, now);
-        let live = u64::try_from(self.table.live).unwrap_or(u64::MAX);
+        let live = self.table.live.saturate();
         self.stats.max_live_flows = self.stats.max_live_flows.max(live);
         if let Outcome::Close(reason) = self.process(idx, seg) {
             self.close(idx, reason);
@@ -809,7 +810,7 @@ impl<O: FlowObserver> Reassembler<O> {
         let packets = pick(&mut info.packets, side);
         packets.bump();
         let bytes = pick(&mut info.bytes, side);
-        *bytes = bytes.saturating_add(u64::try_from(seg.payload.len()).unwrap_or(u64::MAX));
+        *bytes = bytes.saturating_add(seg.payload.len().saturate());
         info.last_ts = info.last_ts.max(seg.ts);
         info.last_frame = seg.frame;
 

@@ -79,6 +79,7 @@ fn push_escaped(out: &mut Vec<u8>, s: &str) {
     // Most strings need no escaping: test them a word at a time, the last partial word padded
     // with a byte that needs none, and copy them whole.
     let mut words = bytes.chunks_exact(8);
+    // INVARIANT: `chunks_exact(8)` yields 8-byte chunks only, so the conversion cannot fail.
     let mut clean = words.by_ref().all(|chunk| {
         !word_needs_escape(u64::from_ne_bytes(
             <[u8; 8]>::try_from(chunk).unwrap_or([0; 8]),
@@ -114,6 +115,7 @@ fn push_escaped(out: &mut Vec<u8>, s: &str) {
 fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     while let Some(chunk) = bytes.get(at..at.saturating_add(8)) {
+        // INVARIANT: `get(at..at + 8)` gave exactly 8 bytes, so the conversion cannot fail.
         let word = u64::from_ne_bytes(<[u8; 8]>::try_from(chunk).unwrap_or([0; 8]));
         if word_needs_escape(word) {
             break;

@@ -4,6 +4,7 @@
 //! `null`, never omitted.
 
 use rdp_wire::Bump as _;
+use rdp_wire::Saturate as _;
 use std::net::SocketAddr;
 
 use rdp_wire::analyzer::{AlertEvent, TlsFacts};
@@ -39,7 +40,7 @@ pub fn rfc3339(ts: Timestamp) -> String {
         return format!("@{}ns", ts.0);
     };
     let mut s = String::with_capacity(27);
-    let year = u32::try_from(t.year()).unwrap_or(0);
+    let year = t.year().saturate();
     let fields = [
         (year, 4, '-'),
         (u32::from(u8::from(t.month())), 2, '-'),
@@ -261,7 +262,7 @@ impl Small {
             let digit = n / place % 10;
             if digit != 0 || started || place == 1 {
                 started = true;
-                self.push(b'0'.saturating_add(u8::try_from(digit).unwrap_or(0)));
+                self.push(b'0'.saturating_add(digit.saturate()));
             }
         }
     }

@@ -13,6 +13,7 @@
 //! [`FINGERPRINT_ENTRIES`] ClientHello keys of up to [`FINGERPRINT_MAX_KEY`] bytes, most recent
 //! first (a linear scan of at most 16 entries: no cost a capture can grow).
 
+use crate::Saturate as _;
 use std::collections::VecDeque;
 
 use crate::tls::fingerprint::{ja3, ja4, Ja3, Ja4};
@@ -154,11 +155,8 @@ impl FingerprintCache {
 
 /// Appends a list to a key: its length, then its values.
 fn push_key_list(key: &mut Vec<u8>, values: impl ExactSizeIterator<Item = u16>) {
-    key.extend_from_slice(
-        &u32::try_from(values.len())
-            .unwrap_or(u32::MAX)
-            .to_be_bytes(),
-    );
+    let len: u32 = values.len().saturate();
+    key.extend_from_slice(&len.to_be_bytes());
     for v in values {
         key.extend_from_slice(&v.to_be_bytes());
     }

@@ -1,6 +1,7 @@
 //! Security findings: what a reviewer should know about a connection, whatever its verdict,
 //! and patterns across the connections of a capture.
 
+use crate::Saturate as _;
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
@@ -466,7 +467,7 @@ impl Pending {
 
     /// Whether a scan is worth its sort: enough attempts wait and the earliest is settled.
     fn due(&self, latest: Timestamp, min: usize) -> bool {
-        let scan_at = usize::try_from(self.scan_at).unwrap_or(usize::MAX);
+        let scan_at: usize = self.scan_at.saturate();
         self.list.len() >= scan_at.max(min) && settled(latest, self.earliest)
     }
 
@@ -481,7 +482,7 @@ impl Pending {
         let rest = self.list.split_off(n);
         let taken = core::mem::replace(&mut self.list, rest);
         self.earliest = self.list.first().map_or(Timestamp(i64::MAX), |a| a.at);
-        self.scan_at = u32::try_from(self.list.len().saturating_mul(2)).unwrap_or(u32::MAX);
+        self.scan_at = self.list.len().saturating_mul(2).saturate();
         taken
     }
 }
@@ -538,8 +539,7 @@ impl<T> Kept<T> {
 
     /// The position the next item will have.
     fn end(&self) -> u64 {
-        self.first
-            .saturating_add(u64::try_from(self.items.len()).unwrap_or(u64::MAX))
+        self.first.saturating_add(self.items.len().saturate())
     }
 
     fn pop_front(&mut self) -> Option<T> {
@@ -561,16 +561,13 @@ impl<T> Kept<T> {
     fn range(&self, first: u64, last: u64) -> impl Iterator<Item = &T> + Clone {
         let from = self.index(first).unwrap_or(usize::MAX);
         let count = last.saturating_sub(first).saturating_add(1);
-        self.items
-            .iter()
-            .skip(from)
-            .take(usize::try_from(count).unwrap_or(usize::MAX))
+        self.items.iter().skip(from).take(count.saturate())
     }
 }
 
 /// The number of attempts from position `first` to `last`, both included.
 fn window_len(first: u64, last: u64) -> usize {
-    usize::try_from(last.saturating_sub(first).saturating_add(1)).unwrap_or(usize::MAX)
+    last.saturating_sub(first).saturating_add(1).saturate()
 }
 
 /// The best window of a scan so far: its place in the scan while its attempts are still kept,

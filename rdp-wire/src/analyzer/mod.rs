@@ -50,6 +50,7 @@ use crate::values::hex_lower;
 use crate::x224::{self, NegotiationResult, RequestToken, Tpdu};
 use crate::Bump as _;
 use crate::Error;
+use crate::Saturate as _;
 use crate::{fastpath, tpkt};
 use crate::{Side, Timestamp};
 
@@ -315,7 +316,7 @@ impl Analyzer {
             .as_ref()
             .is_some_and(|x| x.confirm.is_some());
         let stats = self.facts.side_mut(side);
-        let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        let len = bytes.len().saturate();
         stats.bytes.bump_by(len);
         stats.first_data_at.get_or_insert(at);
         stats.last_data_at = Some(at);

@@ -26,6 +26,7 @@
 use crate::printable::printable_bytes;
 use crate::x509::{summarize_certificate, X509Summary};
 use crate::Error;
+use crate::Saturate as _;
 
 use crate::tls::alert::{parse_alerts, AlertDescription, AlertLevel};
 use crate::tls::cipher_suites::{CipherSuite, KeyExchange, NamedGroup, SignatureScheme};
@@ -239,7 +240,7 @@ impl TlsFacts {
 }
 
 fn count_add(counter: &mut u64, n: usize) {
-    *counter = counter.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+    *counter = counter.saturating_add(n.saturate());
 }
 
 impl TlsTracker {

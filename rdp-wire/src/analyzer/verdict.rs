@@ -18,6 +18,7 @@
 //! - a close within [`CLOSED_EARLY_WINDOW_MS`] of the end of the handshake, without that much
 //!   traffic, is "closed early".
 
+use crate::Saturate as _;
 use core::fmt;
 
 use super::facts::{CloseKind, Confirm, ConnectionFacts};
@@ -291,7 +292,7 @@ pub struct Count(pub u64, pub &'static str);
 impl Count {
     /// From a `usize` (lengths of lists).
     pub fn of(n: usize, noun: &'static str) -> Count {
-        Count(u64::try_from(n).unwrap_or(u64::MAX), noun)
+        Count(n.saturate(), noun)
     }
 }
 

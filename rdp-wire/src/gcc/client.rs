@@ -1,5 +1,6 @@
 //! Client data blocks of the GCC Conference Create Request (MS-RDPBCGR 2.2.1.3.2 to 2.2.1.3.9).
 
+use crate::Saturate as _;
 use nom::bytes::complete::take;
 use nom::number::complete::{le_i32, le_u16, le_u32, u8 as byte};
 use nom::Parser;
@@ -108,7 +109,7 @@ open_flags! {
 impl ClusterFlags {
     /// ServerSessionRedirectionVersionMask: 0 = REDIRECTION_VERSION1 ... 5 = REDIRECTION_VERSION6.
     pub fn redirection_version(self) -> u8 {
-        u8::try_from((self.0 & 0x3c) >> 2).unwrap_or(0)
+        ((self.0 & 0x3c) >> 2).saturate()
     }
 }
 

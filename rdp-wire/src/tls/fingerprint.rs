@@ -18,6 +18,7 @@
 //! so the difference never shows on RDP traffic.
 
 use crate::Bump as _;
+use crate::Saturate as _;
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
@@ -136,7 +137,7 @@ fn alpn_chars(first_alpn: Option<&[u8]>) -> String {
 
 /// Appends `n` as two decimal digits, capped at 99.
 fn push_count2(out: &mut String, n: usize) {
-    let n = u32::try_from(n.min(99)).unwrap_or(99);
+    let n: u32 = n.min(99).saturate();
     for d in [n / 10, n % 10] {
         out.extend(char::from_digit(d, 10));
     }
@@ -405,7 +406,7 @@ fn push_decimal(s: &mut String, v: u16) {
     let mut n = v;
     let mut len = 0usize;
     for d in digits.iter_mut().rev() {
-        *d = u8::try_from(n % 10).unwrap_or(0);
+        *d = (n % 10).saturate();
         n /= 10;
         len.bump();
         if n == 0 {
