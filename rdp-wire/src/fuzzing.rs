@@ -19,7 +19,7 @@ use crate::tls::handshake::{
 use crate::tls::record::{parse_record, probe_record, MAX_RECORD_LEN};
 use crate::tls::{alert, fingerprint, ContentType, HandshakeReassembler, HandshakeType};
 use crate::{fastpath, gcc, mcs, rdp, tpkt, x224, x509, Error};
-use crate::{Side, Timestamp};
+use crate::{Bump as _, Saturate as _, Side, Timestamp};
 
 /// A frame probe or parser reduced to the length it found.
 type Probe = fn(&[u8]) -> Result<usize, Error>;
@@ -373,7 +373,7 @@ pub fn analyzer(ops: &[AnalyzerOp<'_>]) {
             AnalyzerOp::Data(side, bytes) => {
                 a.data((*side).into(), ts, bytes);
                 if let Some(n) = fed.get_mut(index(*side)) {
-                    *n = n.saturating_add(u64::try_from(bytes.len()).unwrap_or(u64::MAX));
+                    n.bump_by(bytes.len().saturate());
                 }
             }
             AnalyzerOp::Gap(side, len) => {
