@@ -20,9 +20,6 @@ use serde_json::Value;
 
 /// Every capture of `samples/` and the shared corpus that the tool reads without a problem:
 /// the kit reads as many records, the same key logs and the same earliest time.
-// `i128::from`: the capture clock's nanoseconds are an i128 today and an i64 once it is
-// `rdp_wire::Timestamp`; the conversion serves both.
-#[allow(clippy::useless_conversion)]
 #[test]
 fn the_kit_reads_what_the_tool_reads() {
     let mut paths = common::captures_below(&common::samples_dir());
@@ -46,8 +43,8 @@ fn the_kit_reads_what_the_tool_reads() {
         assert_eq!(contents.tls_key_logs, summary.tls_key_logs, "{name}");
         // Simple Packet Blocks carry no time: the kit gives them 0, the tool the time before.
         if contents.frames.iter().all(|f| f.ts.0 != 0) {
-            let earliest = contents.frames.iter().map(|f| i128::from(f.ts.0)).min();
-            let first = summary.first_ts.map(|t| i128::from(t.as_nanos()));
+            let earliest = contents.frames.iter().map(|f| f.ts).min();
+            let first = summary.first_ts;
             assert_eq!(earliest, first, "{name}");
         }
         compared += 1;
