@@ -43,7 +43,8 @@ pub const SESSION_MIN_SERVER_RECORDS: u64 = 12;
 pub const CLOSED_EARLY_WINDOW_MS: f64 = 10_000.0;
 
 /// How long after a ServerHello a fatal alert from the client still counts as its answer to
-/// the version the server chose.
+/// the version the server chose (when the alert is `protocol_version`, `insufficient_security`
+/// or `handshake_failure`: a certificate alert is a certificate rejection whatever the version).
 pub const VERSION_REFUSAL_WINDOW_MS: f64 = 1_000.0;
 
 /// How bad a verdict or finding is.
@@ -664,6 +665,21 @@ fn security_mismatch(cx: &Evidence<'_>, confirm_at: Timestamp, phase: Phase) -> 
     ))
 }
 
+/// Whether a client's fatal alert right after a ServerHello can be its refusal of the chosen
+/// version: `protocol_version`, `insufficient_security` or `handshake_failure` (RFC 5246 7.2.2,
+/// RFC 8446 6.2). Certificate alerts (`bad_certificate`, `unknown_ca`, `certificate_expired`
+/// ...) and the rest name something else, so they stay a handshake failure.
+fn refuses_version(a: &AlertEvent) -> bool {
+    matches!(
+        a.description,
+        Some(
+            AlertDescription::PROTOCOL_VERSION
+                | AlertDescription::INSUFFICIENT_SECURITY
+                | AlertDescription::HANDSHAKE_FAILURE
+        )
+    )
+}
+
 fn old_version(v: ProtocolVersion) -> bool {
     matches!(
         v,
@@ -786,7 +802,9 @@ fn tls_phase(cx: &Evidence<'_>, selected: Option<Protocols>, phase: Phase) -> Ve
             .unwrap_or_else(|| "?".to_string());
         if let Some(a) = cx.first_fatal(Some(Side::Client)) {
             let soon = a.at.millis_since(server_hello_at) <= VERSION_REFUSAL_WINDOW_MS;
-            if soon && t.version.is_some_and(old_version) {
+            // Only an alert that can mean "not this version" is a refusal of it: one naming a
+            // certificate problem is a rejection of the certificate whatever the version.
+            if soon && t.version.is_some_and(old_version) && refuses_version(a) {
                 return verdict(
                     VerdictCode::TlsVersionRejected,
                     phase,

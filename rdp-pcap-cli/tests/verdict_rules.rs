@@ -1,0 +1,108 @@
+//! Verdict rules checked on captures built with the kit: each test names the behaviour, builds
+//! the connection that shows it, and reads the verdict the binary reports (`verdict.rs` and
+//! `docs/output.md` state the rules).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+
+use std::path::Path;
+
+use rdp_pcap::fuzzing::synth;
+use rdp_pcap::kit::Conversation;
+use rdp_wire::Side;
+use serde_json::Value;
+
+/// `body` as one TLS record of `content_type`, record version TLS 1.0.
+fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![content_type, 0x03, 0x01];
+    out.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// A ServerHello choosing TLS 1.0 and TLS_RSA_WITH_3DES_EDE_CBC_SHA (0x000a, one of the suites
+/// the ClientHello offers), no session id, no extensions (RFC 2246 7.4.1.3).
+fn server_hello_tls10() -> Vec<u8> {
+    let mut body = vec![0x03, 0x01];
+    body.extend_from_slice(&[0x33; 32]);
+    body.extend_from_slice(&[0x00, 0x00, 0x0a, 0x00]);
+    let mut msg = vec![0x02, 0x00, 0x00, u8::try_from(body.len()).unwrap()];
+    msg.extend_from_slice(&body);
+    record(0x16, &msg)
+}
+
+/// An RDP connection that selects TLS; the server chooses TLS 1.0, and the client answers 2 ms
+/// later with a fatal alert of `description`, then resets.
+fn client_alert_after_tls10(description: u8) -> Vec<u8> {
+    let mut c = Conversation::new(
+        "10.0.0.2:50000".parse().unwrap(),
+        "10.0.0.1:3389".parse().unwrap(),
+    );
+    c.handshake()
+        .send(Side::Client, synth::CONNECTION_REQUEST)
+        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
+        .send(
+            Side::Client,
+            &record(0x16, &synth::client_hello_with_suites(20)),
+        )
+        .send(Side::Server, &server_hello_tls10())
+        .wait(2_000_000)
+        .send(Side::Client, &record(0x15, &[0x02, description]))
+        .rst(Side::Client);
+    c.into_packets().to_pcapng(None)
+}
+
+fn verdict_of(name: &str, capture: &[u8]) -> Value {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("verdict_rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, capture).unwrap();
+    let run = common::rdp_pcap(&["--format", "jsonl", path.to_str().unwrap()]);
+    let conns = run.connections();
+    assert_eq!(conns.len(), 1, "{name}: {conns:?}");
+    conns[0]["verdict"].clone()
+}
+
+/// A client alert naming a certificate problem right after a ServerHello that chose an old
+/// version is the client rejecting the certificate, not the version.
+#[test]
+fn a_certificate_alert_after_an_old_version_is_a_certificate_rejection() {
+    // bad_certificate (42), unknown_ca (48), certificate_expired (45), access_denied (49).
+    for description in [42, 48, 45, 49] {
+        let verdict = verdict_of(
+            &format!("cert-alert-{description}.pcapng"),
+            &client_alert_after_tls10(description),
+        );
+        assert_eq!(
+            verdict["code"], "tls-handshake-failed",
+            "{description}: {verdict}"
+        );
+        let summary = verdict["summary"].as_str().unwrap();
+        assert!(
+            summary.contains("rejected the server's certificate"),
+            "{description}: {summary}"
+        );
+    }
+}
+
+/// The refusal of an old version the rule was made for still is one: a client's fatal
+/// handshake_failure or insufficient_security within a second of a TLS 1.0 ServerHello.
+#[test]
+fn a_handshake_failure_after_an_old_version_is_a_version_refusal() {
+    // handshake_failure (40), insufficient_security (71).
+    for description in [40, 71] {
+        let verdict = verdict_of(
+            &format!("version-alert-{description}.pcapng"),
+            &client_alert_after_tls10(description),
+        );
+        assert_eq!(
+            verdict["code"], "tls-version-rejected",
+            "{description}: {verdict}"
+        );
+        let summary = verdict["summary"].as_str().unwrap();
+        assert!(
+            summary.contains("refuses that version"),
+            "{description}: {summary}"
+        );
+    }
+}
