@@ -106,3 +106,27 @@ fn a_handshake_failure_after_an_old_version_is_a_version_refusal() {
         );
     }
 }
+
+/// An NLA logon that fails inside CredSSP failed during authentication: the summary says so and
+/// no longer adds "session ended right after authentication", which described a session that
+/// never began.
+#[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
+fn a_failed_nla_logon_is_described_as_failing_during_authentication() {
+    let path = common::corpus_dir().join("lab/nla-wrong-password.pcap");
+    let run = common::rdp_pcap(&["--format", "jsonl", path.to_str().unwrap()]);
+    let conns = run.connections();
+    let failed: Vec<&Value> = conns
+        .iter()
+        .filter(|c| c["verdict"]["code"] == "auth-failed")
+        .collect();
+    assert!(!failed.is_empty(), "{conns:?}");
+    for c in failed {
+        let summary = c["verdict"]["summary"].as_str().unwrap();
+        assert!(
+            summary.contains("did not get past authentication"),
+            "{summary}"
+        );
+        assert!(!summary.contains("after authentication"), "{summary}");
+    }
+}

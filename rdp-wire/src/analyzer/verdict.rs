@@ -922,7 +922,7 @@ fn after_tls(
             VerdictCode::AuthFailed,
             phase,
             format!(
-                "NLA ({}) did not get past authentication: {records}, then {} {} after the TLS handshake (session ended right after authentication)",
+                "NLA ({}) did not get past authentication: {records}, then {} {} after the TLS handshake",
                 protocols(selected),
                 cx.close_text(),
                 format_ms(after)
