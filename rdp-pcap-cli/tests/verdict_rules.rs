@@ -1,7 +1,12 @@
 //! Verdict rules checked on captures built with the kit: each test names the behaviour, builds
 //! the connection that shows it, and reads the verdict the binary reports (`verdict.rs` and
 //! `docs/output.md` state the rules).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
@@ -128,5 +133,36 @@ fn a_failed_nla_logon_is_described_as_failing_during_authentication() {
             "{summary}"
         );
         assert!(!summary.contains("after authentication"), "{summary}");
+    }
+}
+
+/// A server that takes a session without NLA does not require it, even when the client did not
+/// offer NLA: `nla-not-enforced` names it (a server that requires NLA refuses such a request
+/// with HYBRID_REQUIRED_BY_SERVER).
+#[test]
+fn a_session_accepted_without_nla_shows_the_server_does_not_require_it() {
+    let path = common::samples_dir().join("tls12-ok.pcap");
+    let run = common::rdp_pcap(&["--format", "jsonl", path.to_str().unwrap()]);
+    let conns = run.connections();
+    assert!(!conns.is_empty());
+    for c in &conns {
+        assert_eq!(c["verdict"]["code"], "established", "{c}");
+        let findings = c["findings"].as_array().unwrap();
+        let nla = findings
+            .iter()
+            .find(|f| f["code"] == "nla-not-enforced")
+            .unwrap_or_else(|| panic!("{findings:?}"));
+        let summary = nla["summary"].as_str().unwrap();
+        assert!(summary.contains("did not offer NLA"), "{summary}");
+    }
+    // A client refused with HYBRID_REQUIRED_BY_SERVER met a server that does require NLA.
+    let path = common::samples_dir().join("neg-failure-hybrid-required.pcap");
+    let run = common::rdp_pcap(&["--format", "jsonl", path.to_str().unwrap()]);
+    for c in run.connections() {
+        let findings = c["findings"].as_array().unwrap();
+        assert!(
+            findings.iter().all(|f| f["code"] != "nla-not-enforced"),
+            "{findings:?}"
+        );
     }
 }

@@ -336,6 +336,21 @@ pub(crate) fn connection_findings(
                     selected.protocol_names().join("|")
                 ),
             ));
+        } else if !requested.uses_credssp()
+            && !selected.uses_credssp()
+            && verdict == VerdictCode::Established
+        {
+            // The server took a session without NLA: it does not require it, whatever the
+            // client offered (issue 14). A client that offers NLA to such a server is the case
+            // above.
+            out.push(finding(
+                FindingCode::NlaNotEnforced,
+                format!(
+                    "the client did not offer NLA (requested {}) and the server accepted the session with {}: Network Level Authentication is not required",
+                    requested.protocol_names().join("|"),
+                    selected.protocol_names().join("|")
+                ),
+            ));
         }
     }
     if let Some(t) = tls {
