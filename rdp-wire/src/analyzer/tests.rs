@@ -255,3 +255,75 @@ fn mid_stream_garbage_is_incomplete_not_foreign() {
         v.summary
     );
 }
+
+/// `frame` (an MCS PDU) in a TPKT and an X.224 Data TPDU (`02 f0 80`), as it travels.
+fn tpkt_data(mcs: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(mcs.len() + 7).unwrap().to_be_bytes();
+    let mut out = vec![0x03, 0x00, len[0], len[1], 0x02, 0xf0, 0x80];
+    out.extend_from_slice(mcs);
+    out
+}
+
+/// An RDP_NEG_REQ for PROTOCOL_RDP (the cookie of `CR_SSL_HYBRID`) and its RDP_NEG_RSP.
+const CR_RDP: &[u8] = b"\x03\x00\x00\x2b\x26\xe0\x00\x00\x00\x00\x00Cookie: mstshash=alice\r\n\x01\x00\x08\x00\x00\x00\x00\x00";
+const CC_RDP: &[u8] =
+    b"\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x00\x08\x00\x00\x00\x00\x00";
+
+/// Standard RDP Security up to the server's Connect Response (real rdesktop/xrdp bytes).
+fn up_to_connect_response() -> Analyzer {
+    let mut a = opened();
+    a.data(Side::Client, t(1), CR_RDP);
+    a.data(Side::Server, t(2), CC_RDP);
+    a.data(
+        Side::Client,
+        t(3),
+        &tpkt_data(&crate::testdata::hex(crate::testdata::STD_CONNECT_INITIAL)),
+    );
+    a.data(
+        Side::Server,
+        t(5),
+        &tpkt_data(&crate::testdata::hex(crate::testdata::STD_CONNECT_RESPONSE)),
+    );
+    assert!(a
+        .facts()
+        .mcs
+        .as_ref()
+        .unwrap()
+        .connect_response_at
+        .is_some());
+    a
+}
+
+/// A client that leaves right after the server's Connect Response (as nmap's
+/// rdp-enum-encryption does) closed early of its own accord: not the server's protocol error.
+#[test]
+fn client_leaving_after_the_connect_response_is_not_a_protocol_error() {
+    let mut a = up_to_connect_response();
+    a.fin(Side::Client, t(6));
+    let v = a.verdict();
+    assert_eq!(v.code, VerdictCode::ClosedEarly, "{}", v.summary);
+    assert!(
+        v.summary
+            .contains("after the server's MCS Connect Response"),
+        "{}",
+        v.summary
+    );
+}
+
+/// The server closing at the same point, or the client leaving after it went on, stays a
+/// protocol error.
+#[test]
+fn server_closing_after_the_connect_response_is_still_a_protocol_error() {
+    let mut a = up_to_connect_response();
+    a.fin(Side::Server, t(6));
+    assert_eq!(a.verdict().code, VerdictCode::ProtocolError);
+
+    let mut a = up_to_connect_response();
+    a.data(
+        Side::Client,
+        t(6),
+        &tpkt_data(&crate::testdata::hex(crate::testdata::STD_ERECT_DOMAIN)),
+    );
+    a.fin(Side::Client, t(7));
+    assert_eq!(a.verdict().code, VerdictCode::ProtocolError);
+}

@@ -665,6 +665,20 @@ fn security_mismatch(cx: &Evidence<'_>, confirm_at: Timestamp, phase: Phase) -> 
     ))
 }
 
+/// When the server's successful MCS Connect Response came, if the client sent nothing of the
+/// connection sequence after it (no Erect Domain, Attach User, Channel Join, Security Exchange
+/// or Client Info): a client that then leaves chose to, the server did not reject it.
+fn client_left_after_connect_response(m: &super::facts::McsFacts) -> Option<Timestamp> {
+    let went_on = m.erect_domain
+        || m.channel_join_requests > 0
+        || m.security_exchange_at.is_some()
+        || m.client_info_at.is_some();
+    let accepted = m
+        .result
+        .is_none_or(|r| r == crate::mcs::McsResult::SUCCESSFUL);
+    m.connect_response_at.filter(|_| accepted && !went_on)
+}
+
 /// Whether a client's fatal alert right after a ServerHello can be its refusal of the chosen
 /// version: `protocol_version`, `insufficient_security` or `handshake_failure` (RFC 5246 7.2.2,
 /// RFC 8446 6.2). Certificate alerts (`bad_certificate`, `unknown_ca`, `certificate_expired`
@@ -1031,6 +1045,22 @@ fn clear_text_phase(
     match cx.close() {
         Some((by, _, at)) => {
             let started = mcs.is_some_and(|m| m.connect_initial_at.is_some());
+            if let Some(answered) = mcs
+                .filter(|_| by == Side::Client)
+                .and_then(client_left_after_connect_response)
+            {
+                // The client's choice, not the server's fault: probes that read the server's
+                // settings (nmap's rdp-enum-encryption) stop right here.
+                return verdict(
+                    VerdictCode::ClosedEarly,
+                    phase,
+                    format!(
+                        "{} {} after the server's MCS Connect Response, without going on: a probe reading the server's security settings, or a client that gave up",
+                        cx.close_text(),
+                        ms(at, answered)
+                    ),
+                );
+            }
             if by == Side::Server || started {
                 verdict(
                     VerdictCode::ProtocolError,
