@@ -10,7 +10,7 @@ use rdp_wire::Bump as _;
 use rdp_wire::Saturate as _;
 use std::collections::{BTreeMap, BTreeSet};
 
-use rdp_wire::analyzer::{Analyzer, Caches};
+use rdp_wire::analyzer::{Analyzer, Caches, Coverage};
 use rdp_wire::Side;
 
 use crate::capture::{CaptureSummary, TcpPacket};
@@ -161,8 +161,13 @@ impl FlowObserver for Observer {
         rdp_wire::x224::looks_like_connection_request(first_payload).then_some(Side::Client)
     }
 
-    fn close(&mut self, a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
+    fn close(&mut self, mut a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
         self.open.remove(&info.id);
+        a.coverage(Coverage {
+            packets: info.packets,
+            acked_unseen: info.acked_unseen,
+            observed_until: info.seen_until,
+        });
         let reported = a.is_rdp() || self.ports.contains(&info.endpoints.server.port());
         let record = reported.then(|| {
             self.reported.bump();

@@ -212,6 +212,10 @@ pub(super) struct Direction {
     pub(super) fin_delivered: bool,
     /// Highest offset of this direction acknowledged by the peer.
     acked: Option<i64>,
+    /// While nothing of this direction was seen (no SYN, no data): the peer's first
+    /// acknowledgement number, and how far past it the peer acknowledged since. In a capture
+    /// of one direction only, that is how many bytes the absent side sent.
+    unseen: Option<(u32, u64)>,
     /// Out-of-order pieces by start offset; they never overlap each other and all start after
     /// `next_off`.
     ooo: BTreeMap<i64, Piece>,
@@ -235,11 +239,21 @@ impl Direction {
             fin_off: None,
             fin_delivered: false,
             acked: None,
+            unseen: None,
             ooo: BTreeMap::new(),
             ooo_charged: 0,
             recent: Recent::new(window),
             lost: None,
             unchecked: false,
+        }
+    }
+
+    /// Bytes of this direction the peer acknowledged although the capture never showed any of
+    /// them (no SYN, no data, no FIN): 0 once anything of the direction was seen.
+    pub(super) fn acked_unseen(&self) -> u64 {
+        match (self.base, self.unseen) {
+            (None, Some((_, n))) => n,
+            _ => 0,
         }
     }
 
@@ -270,6 +284,17 @@ impl Direction {
     /// The peer acknowledged up to `ack` in this direction's sequence space.
     pub(super) fn on_peer_ack(&mut self, ack: u32) {
         let Some(off) = self.off_of(ack) else {
+            match self.unseen.as_mut() {
+                None => self.unseen = Some((ack, 0)),
+                Some((first, most)) => {
+                    // Sequence space: a step back (an old ACK, reordered) counts as nothing;
+                    // a step of more than MAX_AHEAD is not an acknowledgement of this flow.
+                    let ahead = seq_diff(ack, *first);
+                    if ahead > 0 && ahead <= MAX_AHEAD {
+                        *most = (*most).max(ahead.unsigned_abs());
+                    }
+                }
+            }
             return;
         };
         if off.saturating_sub(self.next_off) > MAX_AHEAD {

@@ -191,6 +191,13 @@ pub struct FlowInfo {
     pub fin: [bool; 2],
     /// A RST was seen, per side.
     pub rst: [bool; 2],
+    /// Bytes of a side that the capture never showed at all, acknowledged by the other side
+    /// (set when the flow closes): a capture of one direction only (asymmetric routing, a
+    /// one-way SPAN port, a `src host` filter) still proves the absent side spoke.
+    pub acked_unseen: [u64; 2],
+    /// The capture's clock when the flow closed (set then): for a flow still open at the end
+    /// of the capture, the time of the capture's last packet.
+    pub seen_until: Timestamp,
 }
 
 /// Why the reassembler stopped following a flow: given to [`FlowObserver::close`] and carried
@@ -727,6 +734,8 @@ impl<O: FlowObserver> Reassembler<O> {
                 gap_bytes: [0; 2],
                 syn_count: 0,
                 synack_count: 0,
+                acked_unseen: [0; 2],
+                seen_until: seg.ts,
                 retransmissions: 0,
                 conflicting_overlaps: 0,
                 ooo_segments: 0,
@@ -914,6 +923,8 @@ impl<O: FlowObserver> Reassembler<O> {
             .saturating_sub(client.buffered())
             .saturating_sub(server.buffered());
         let client_isn = client.isn;
+        conn.info.acked_unseen = [client.acked_unseen(), server.acked_unseen()];
+        conn.info.seen_until = self.now.unwrap_or(ts).max(ts);
         self.observer.close(flow, &conn.info, reason);
         let s = &mut self.stats;
         match reason {

@@ -2,7 +2,12 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::ffi::OsString;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use rdp_pcap::kit::{Frame, Linktype};
+use rdp_wire::Endpoints;
 
 /// `../shared/corpus` beside the project root.
 pub fn corpus_dir() -> PathBuf {
@@ -88,4 +93,58 @@ pub fn captures_below(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// The TCP endpoints of a frame: (source, destination).
+pub fn addresses(frame: &Frame) -> Option<(SocketAddr, SocketAddr)> {
+    let sliced = match frame.link {
+        Linktype::ETHERNET => SlicedPacket::from_ethernet(&frame.data).ok()?,
+        Linktype::LINUX_SLL => SlicedPacket::from_linux_sll(&frame.data).ok()?,
+        Linktype::RAW | Linktype::IPV4 | Linktype::IPV6 => {
+            SlicedPacket::from_ip(&frame.data).ok()?
+        }
+        Linktype::NULL | Linktype::LOOP => SlicedPacket::from_ip(frame.data.get(4..)?).ok()?,
+        _ => return None,
+    };
+    let (src, dst): (IpAddr, IpAddr) = match sliced.net? {
+        NetSlice::Ipv4(ip) => (
+            ip.header().source_addr().into(),
+            ip.header().destination_addr().into(),
+        ),
+        NetSlice::Ipv6(ip) => (
+            ip.header().source_addr().into(),
+            ip.header().destination_addr().into(),
+        ),
+        _ => return None,
+    };
+    let Some(TransportSlice::Tcp(tcp)) = sliced.transport else {
+        return None;
+    };
+    Some((
+        SocketAddr::new(src, tcp.source_port()),
+        SocketAddr::new(dst, tcp.destination_port()),
+    ))
+}
+
+/// Where a frame goes: `Some(true)` from the client, `Some(false)` from the server, `None`
+/// when it is not of the connection `e`.
+pub fn from_client(frame: &Frame, e: Endpoints) -> Option<bool> {
+    match addresses(frame)? {
+        (s, d) if s == e.client && d == e.server => Some(true),
+        (s, d) if s == e.server && d == e.client => Some(false),
+        _ => None,
+    }
+}
+
+/// The TCP payload bytes a frame carries (0 when it is not TCP).
+pub fn tcp_payload_len(frame: &Frame) -> usize {
+    let sliced = match frame.link {
+        Linktype::ETHERNET => SlicedPacket::from_ethernet(&frame.data).ok(),
+        Linktype::LINUX_SLL => SlicedPacket::from_linux_sll(&frame.data).ok(),
+        _ => SlicedPacket::from_ip(&frame.data).ok(),
+    };
+    match sliced.and_then(|s| s.transport) {
+        Some(TransportSlice::Tcp(tcp)) => tcp.payload().len(),
+        _ => 0,
+    }
 }

@@ -157,6 +157,46 @@ pub struct ConnectionFacts {
     pub first_at: Option<Timestamp>,
     /// See `first_at`.
     pub last_at: Option<Timestamp>,
+    /// What the capture showed of the connection beyond its bytes, when the caller's TCP layer
+    /// told ([`crate::analyzer::Analyzer::coverage`]); `None` for a caller that did not.
+    pub coverage: Option<Coverage>,
+}
+
+/// What the capture showed of a connection beyond its payload: the TCP layer's view, given to
+/// the analyzer when the flow ends. The verdict needs it to tell "the server never answered"
+/// from "the capture does not hold the server's packets" (issue 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Coverage {
+    /// Packets per side ([`Side::index`]), pure ACKs included.
+    pub packets: [u64; 2],
+    /// Bytes of a side the capture never showed at all (no SYN, no data, no FIN from it) but
+    /// the other side acknowledged: in a capture of one direction, what the absent side sent.
+    pub acked_unseen: [u64; 2],
+    /// The capture's clock when the flow ended: for a connection still open at the end of the
+    /// capture, the time of the capture's last packet. Silence is evidence only for as long as
+    /// the capture went on.
+    pub observed_until: Timestamp,
+}
+
+impl Coverage {
+    /// The side whose packets are all missing from the capture while the other side's show
+    /// that it took part: the client sent more than SYNs (it had the SYN-ACK), or either side
+    /// acknowledged bytes of the other. `None` when both directions are in the capture, or
+    /// when the capture cannot tell (a client's lone SYNs).
+    pub fn absent_side(&self, facts: &ConnectionFacts) -> Option<Side> {
+        let [client, server] = self.packets;
+        if client > 0 && server == 0 {
+            let spoke = self
+                .acked_unseen
+                .get(Side::Server.index())
+                .is_some_and(|n| *n > 0)
+                || facts.side(Side::Client).bytes > 0
+                || facts.side(Side::Client).fin_at.is_some()
+                || u64::from(facts.syn_count) < client;
+            return spoke.then_some(Side::Server);
+        }
+        (server > 0 && client == 0).then_some(Side::Client)
+    }
 }
 
 /// How many anomalies are kept per connection.

@@ -85,11 +85,13 @@ pub enum FindingCode {
     PasswordSpray,
     /// One certificate presented by several server addresses.
     CertReused,
+    /// One direction of the connection is absent from the capture (issue 14).
+    OneSidedCapture,
 }
 
 impl FindingCode {
     /// Every code, in the order the reports list them.
-    pub const ALL: [FindingCode; 16] = [
+    pub const ALL: [FindingCode; 17] = [
         FindingCode::StandardRdpSecurity,
         FindingCode::NlaNotEnforced,
         FindingCode::TlsLegacyVersion,
@@ -103,6 +105,7 @@ impl FindingCode {
         FindingCode::NonstandardPort,
         FindingCode::BluekeepProbe,
         FindingCode::CaptureGap,
+        FindingCode::OneSidedCapture,
         FindingCode::BruteForce,
         FindingCode::PasswordSpray,
         FindingCode::CertReused,
@@ -127,6 +130,7 @@ impl FindingCode {
             FindingCode::BruteForce => "brute-force",
             FindingCode::PasswordSpray => "password-spray",
             FindingCode::CertReused => "cert-reused",
+            FindingCode::OneSidedCapture => "one-sided-capture",
         }
     }
 
@@ -148,7 +152,8 @@ impl FindingCode {
             FindingCode::CertSelfSigned
             | FindingCode::CertNameMismatch
             | FindingCode::NonstandardPort
-            | FindingCode::CaptureGap => Severity::Info,
+            | FindingCode::CaptureGap
+            | FindingCode::OneSidedCapture => Severity::Info,
         }
     }
 }
@@ -402,6 +407,19 @@ pub(crate) fn connection_findings(
                 "{client_gap} client and {server_gap} server bytes are missing from the capture; the analysis after them is partial"
             ),
         ));
+    }
+    if let Some(c) = f.coverage {
+        if let Some(absent) = c.absent_side(f) {
+            let present = absent.peer();
+            let acked = c.acked_unseen.get(absent.index()).copied().unwrap_or(0);
+            out.push(finding(
+                FindingCode::OneSidedCapture,
+                format!(
+                    "no packet from the {absent} is in the capture, though the {present}'s packets show it took part; the {present} acknowledged {} from the {absent}",
+                    super::verdict::Count(acked, "byte")
+                ),
+            ));
+        }
     }
     out
 }

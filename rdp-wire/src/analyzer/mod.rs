@@ -24,8 +24,9 @@ pub mod tls;
 mod verdict;
 
 pub use facts::{
-    Close, CloseKind, Confirm, ConnectionFacts, ForeignBytes, LicenseError, McsDisconnect,
-    McsFacts, SideStats, StandardSecurity, X224Facts, FOREIGN_PREFIX_LEN, MAX_ANOMALIES,
+    Close, CloseKind, Confirm, ConnectionFacts, Coverage, ForeignBytes, LicenseError,
+    McsDisconnect, McsFacts, SideStats, StandardSecurity, X224Facts, FOREIGN_PREFIX_LEN,
+    MAX_ANOMALIES,
 };
 pub use findings::{
     CaptureFinding, CaptureFindings, Finding, FindingCode, BRUTE_FORCE_MIN_CONNECTIONS,
@@ -34,8 +35,9 @@ pub use findings::{
 };
 pub use verdict::{
     failure_meaning, format_ms, Count, Phase, Severity, Verdict, VerdictCode,
-    CLOSED_EARLY_WINDOW_MS, CREDSSP_MAX_RECORDS, SECURITY_MISMATCH_WINDOW_MS,
-    SESSION_MIN_SERVER_RECORDS, VERSION_REFUSAL_WINDOW_MS,
+    CLOSED_EARLY_WINDOW_MS, CREDSSP_MAX_RECORDS, DPU_PLAINTEXT_LEN, SECURITY_MISMATCH_WINDOW_MS,
+    SESSION_MIN_MS, SESSION_MIN_SERVER_BYTES, SESSION_MIN_SERVER_RECORDS, SILENCE_MIN_MS,
+    SYN_RETRY_MS, VERSION_REFUSAL_WINDOW_MS,
 };
 
 pub use cache::{
@@ -43,7 +45,7 @@ pub use cache::{
     FINGERPRINT_ENTRIES, FINGERPRINT_MAX_KEY,
 };
 pub use timeline::TimelineEntry;
-pub use tls::{AlertEvent, TlsFacts, TlsTracker};
+pub use tls::{AlertEvent, RecordSeen, TlsFacts, TlsTracker};
 
 use crate::tls::record::{looks_like_tls_record, probe_record};
 use crate::values::hex_lower;
@@ -206,6 +208,14 @@ impl Analyzer {
     /// Marks the connection as picked up mid-stream: its TCP handshake is not in the capture.
     pub fn mid_stream(&mut self) {
         self.facts.mid_stream = true;
+    }
+
+    /// What the capture showed of the connection beyond its bytes (packets per side, bytes
+    /// acknowledged but never seen, how long the capture went on), from the caller's TCP layer
+    /// when the flow ends and before [`Analyzer::verdict`]: without it the verdict cannot tell
+    /// a one-sided or short capture from a silent peer, and assumes both directions were seen.
+    pub fn coverage(&mut self, coverage: Coverage) {
+        self.facts.coverage = Some(coverage);
     }
 
     /// The client's SYN (each retransmission too).

@@ -195,6 +195,19 @@ pub struct TlsFacts {
     pub server_gap: u64,
     /// Decoding problems, short, at most [`MAX_ANOMALIES`].
     pub anomalies: Vec<String>,
+    /// Per side ([`Side::index`]), the last application data record after the handshake that
+    /// is not the size of an alert (in TLS 1.3 an alert is an application data record too, of
+    /// 2 + 1 + tag bytes: RFC 8446 5.2): what a side last *said*, before any close_notify.
+    pub last_data_record: [Option<RecordSeen>; 2],
+}
+
+/// One record: its fragment length and when it was seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordSeen {
+    /// Fragment bytes (TLSCiphertext.length).
+    pub len: u64,
+    /// When the record was seen.
+    pub at: Timestamp,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -231,6 +244,58 @@ fn keep_first<T>(list: &mut Vec<T>, max: usize) -> usize {
 }
 
 impl TlsFacts {
+    /// The plaintext lengths a protected record of `len` fragment bytes can carry under the
+    /// negotiated version and suite, as (fewest, most); `None` when the suite is unknown.
+    ///
+    /// - TLS 1.3 (RFC 8446 5.2): content type byte and AEAD tag (16, or 8 for `*_CCM_8_*`);
+    ///   padding assumed absent, as Windows, OpenSSL and rustls send none.
+    /// - TLS 1.2 AEAD (RFC 5288 3, RFC 6655 3, RFC 7905 2): 8-byte explicit nonce (none for
+    ///   ChaCha20-Poly1305) and the tag.
+    /// - CBC (RFC 5246 6.2.3.2, RFC 4346 6.2.3.2): explicit IV from TLS 1.1 (the block size),
+    ///   the MAC (MD5 16, SHA 20, SHA256 32, SHA384 48), then 1 to one block of padding, as
+    ///   encoders pad to the next block boundary.
+    /// - Stream and NULL ciphers: the MAC only.
+    pub fn plaintext_len(&self, len: u64) -> Option<(u64, u64)> {
+        let suite = self.cipher_suite?;
+        let name = suite.name()?;
+        let tag: u64 = if name.contains("CCM_8") { 8 } else { 16 };
+        let mac: u64 = if name.ends_with("_SHA384") {
+            48
+        } else if name.ends_with("_SHA256") {
+            32
+        } else if name.ends_with("_MD5") {
+            16
+        } else {
+            20
+        };
+        let exact = |overhead: u64| len.checked_sub(overhead).map(|n| (n, n));
+        if self.version.is_some_and(|v| v >= ProtocolVersion::TLS1_3) {
+            return exact(tag.saturating_add(1));
+        }
+        if suite.is_aead() {
+            let nonce: u64 = if name.contains("CHACHA20") { 0 } else { 8 };
+            return exact(nonce.saturating_add(tag));
+        }
+        if suite.is_cbc() {
+            let block: u64 =
+                if name.contains("3DES") || name.contains("_DES_") || name.contains("IDEA") {
+                    8
+                } else {
+                    16
+                };
+            let iv = if self.version.is_some_and(|v| v >= ProtocolVersion::TLS1_1) {
+                block
+            } else {
+                0
+            };
+            let fixed = iv.saturating_add(mac);
+            let most = len.checked_sub(fixed.saturating_add(1))?;
+            let fewest = len.saturating_sub(fixed.saturating_add(block));
+            return Some((fewest, most));
+        }
+        exact(mac)
+    }
+
     /// How many cipher suites the ClientHello offered, kept or not.
     pub fn client_cipher_suites_offered(&self) -> usize {
         self.client_cipher_suites
@@ -718,6 +783,19 @@ impl TlsTracker {
         let no_handshake_seen =
             self.facts.client_hello_at.is_none() && self.facts.server_hello_at.is_none();
         if self.facts.handshake_complete || no_handshake_seen {
+            let alert_sized = self.is_tls13()
+                && self
+                    .facts
+                    .plaintext_len(fragment.len().saturate())
+                    .is_some_and(|(n, _)| n == 2);
+            if !alert_sized {
+                if let Some(last) = self.facts.last_data_record.get_mut(side.index()) {
+                    *last = Some(RecordSeen {
+                        len: fragment.len().saturate(),
+                        at: ts,
+                    });
+                }
+            }
             let (records, bytes) = match side {
                 Side::Client => (
                     &mut self.facts.client_app_records,
@@ -1079,5 +1157,43 @@ mod tests {
             let mut t = TlsTracker::new();
             let _ = t.feed(Side::Client, Timestamp(0), &bytes);
         }
+    }
+
+    /// The record sizes of lab2's errinfo-idle-timeout.pcap (TLS 1.3, AES-256-GCM): the
+    /// server's Set Error Info (53), its Disconnect Provider Ultimatum (26) and a close_notify
+    /// (19); and the same ultimatum under TLS 1.2 GCM, ChaCha20 and CBC suites.
+    #[test]
+    fn plaintext_lengths_follow_the_suite() {
+        let facts = |version, suite| TlsFacts {
+            version: Some(version),
+            cipher_suite: Some(suite),
+            ..TlsFacts::default()
+        };
+        let t13 = facts(ProtocolVersion::TLS1_3, CipherSuite::TLS_AES_256_GCM_SHA384);
+        assert_eq!(t13.plaintext_len(26), Some((9, 9)));
+        assert_eq!(t13.plaintext_len(19), Some((2, 2)));
+        assert_eq!(t13.plaintext_len(53), Some((36, 36)));
+        assert_eq!(t13.plaintext_len(10), None);
+        let gcm = facts(
+            ProtocolVersion::TLS1_2,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        );
+        assert_eq!(gcm.plaintext_len(33), Some((9, 9)));
+        let chacha = facts(
+            ProtocolVersion::TLS1_2,
+            CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        );
+        assert_eq!(chacha.plaintext_len(25), Some((9, 9)));
+        // AES-CBC with HMAC-SHA1 in TLS 1.2: IV 16, MAC 20, padding to the 16-byte block:
+        // 9 + 20 = 29 bytes padded to 32, plus the IV.
+        let cbc = facts(
+            ProtocolVersion::TLS1_2,
+            CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+        );
+        let (fewest, most) = cbc.plaintext_len(48).unwrap();
+        assert!((fewest..=most).contains(&9), "{fewest}..={most}");
+        // An unknown suite says nothing.
+        let unknown = facts(ProtocolVersion::TLS1_2, CipherSuite(0x7777));
+        assert_eq!(unknown.plaintext_len(48), None);
     }
 }

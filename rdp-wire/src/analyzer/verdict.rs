@@ -16,7 +16,22 @@
 //!   [`SESSION_MIN_SERVER_RECORDS`] records (MCS Connect Response, Attach User Confirm, one
 //!   Channel Join Confirm per channel, licensing, Demand Active: 21 and more in the lab);
 //! - a close within [`CLOSED_EARLY_WINDOW_MS`] of the end of the handshake, without that much
-//!   traffic, is "closed early".
+//!   traffic, is "closed early"; so is a client that sent nothing inside TLS, whatever the
+//!   delay (a user reading the certificate prompt for 15 s and choosing No);
+//! - reaching the capability exchange is not carrying a session: a connection is
+//!   *session-sized* when the server sent [`SESSION_MIN_SERVER_BYTES`] or it lasted
+//!   [`SESSION_MIN_MS`]; a TLS connection the **server** ends before that (it closes first, or
+//!   its last record is the size of an MCS Disconnect Provider Ultimatum,
+//!   [`DPU_PLAINTEXT_LEN`]) is "closed early", with the reason inside TLS (lab2's licensing
+//!   abort and idle-timeout ending); a client that leaves after the connection sequence on its
+//!   own (lab's `+auth-only` brute force) keeps `established`.
+//!
+//! # What the capture did not see
+//! A failure resting on something missing is replaced when the capture could not have shown
+//! it: one direction absent, bytes lost where the deciding message may be, a capture that
+//! stops within [`SILENCE_MIN_MS`] (or [`SYN_RETRY_MS`] for SYNs). See `capture_limits`; a
+//! failure decided by a message in the capture (an alert, RDP_NEG_FAILURE, a Disconnect Provider
+//! Ultimatum) stands.
 
 use crate::Saturate as _;
 use core::fmt;
@@ -433,8 +448,182 @@ fn session_in_clear(f: &ConnectionFacts) -> bool {
                     .is_some_and(|n| *n > 2)))
 }
 
-/// Decides the verdict from the facts.
+/// Decides the verdict from the facts: what the capture shows ([`decide_seen`]), then, for a
+/// failure, whether the capture could show it at all ([`capture_limits`]).
 pub(crate) fn decide(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
+    let seen = decide_seen(f, tls);
+    if seen.severity == Severity::Error {
+        capture_limits(f, tls, seen)
+    } else {
+        seen
+    }
+}
+
+/// How long a capture must go on after the last packet of a connection still open for its
+/// silence to count: a server answers each step of the connection sequence within
+/// milliseconds (the lab: under 60 ms; Windows across a WAN: well under a second), and a client
+/// retransmits an unanswered SYN after 1 s (RFC 6298 2.1 and 5.7). A capture that stops sooner
+/// cannot show that an answer never came.
+pub const SILENCE_MIN_MS: f64 = 5_000.0;
+
+/// How long after the first SYN a capture must go on for SYNs without answer to count as
+/// unanswered: the initial retransmission timeout (RFC 6298 2.1, 1 s; 3 s on older stacks,
+/// RFC 1122). Within it, the SYN-ACK may simply not have arrived yet.
+pub const SYN_RETRY_MS: f64 = 1_000.0;
+
+/// The server's bytes that show a session beyond its connection sequence, without the keys:
+/// the connection sequence after the TLS handshake (MCS Connect Response, joins, licensing,
+/// Demand Active) takes a few KiB (the lab: 2.8 to 4.4 KiB in all, TLS handshake included);
+/// the first screen of a session takes tens (the lab's healthy sessions: 24 to 60 KiB).
+pub const SESSION_MIN_SERVER_BYTES: u64 = 16 * 1024;
+
+/// A connection that lasts this long after its handshake carried a session, whatever its size.
+pub const SESSION_MIN_MS: f64 = 60_000.0;
+
+/// Whether the connection carried more than a connection sequence (see
+/// [`SESSION_MIN_SERVER_BYTES`] and [`SESSION_MIN_MS`]).
+fn session_sized(f: &ConnectionFacts, from: Option<Timestamp>) -> bool {
+    let server = f.side(Side::Server);
+    let bytes = server.bytes.saturating_add(server.gap_bytes);
+    let lasted = match (from.or(f.first_at), f.last_at) {
+        (Some(a), Some(b)) => b.millis_since(a),
+        _ => 0.0,
+    };
+    bytes >= SESSION_MIN_SERVER_BYTES || lasted >= SESSION_MIN_MS
+}
+
+/// Whether a failure verdict rests on a message the capture holds: an RDP_NEG_FAILURE, a TLS
+/// alert, an MCS Disconnect Provider Ultimatum, a licensing error, or a reset answering the SYN.
+/// Such a verdict stands whatever the capture lost elsewhere.
+fn backed_by_a_message(f: &ConnectionFacts, tls: Option<&TlsFacts>, code: VerdictCode) -> bool {
+    matches!(
+        code,
+        VerdictCode::TcpRefused | VerdictCode::NegotiationFailure | VerdictCode::TlsCipherMismatch
+    ) || f
+        .x224
+        .as_ref()
+        .is_some_and(|x| matches!(x.confirm, Some(Confirm::Failure { .. })))
+        || tls.is_some_and(|t| t.alerts.iter().any(|a| a.level == Some(AlertLevel::FATAL)))
+        || f.mcs.as_ref().is_some_and(|m| {
+            m.disconnect.is_some()
+                || m.license_error.is_some_and(|e| {
+                    e.error_code != crate::rdp::LicenseErrorCode::STATUS_VALID_CLIENT
+                })
+        })
+}
+
+/// What the capture did not see is not what did not happen (issue 14). A failure verdict that
+/// rests on something *missing* (no confirm, no ServerHello, no session after the handshake, a
+/// SYN without answer) is replaced when the capture could not have shown it:
+/// - **one direction absent** ([`Coverage::absent_side`](super::Coverage::absent_side): asymmetric routing, a one-way SPAN
+///   port, a `src host` filter): `incomplete`, with the bytes the present side acknowledged;
+/// - **bytes missing** (a gap in either direction, where the deciding message may be) and no
+///   refusal message in the capture: `established` when the rest of the connection is a
+///   session's ([`session_sized`]), else `incomplete`, naming the gap;
+/// - **the capture stopped** less than [`SILENCE_MIN_MS`] after the connection's last packet,
+///   the connection still open: `incomplete`.
+///
+/// Verdicts backed by a message in the capture ([`backed_by_a_message`]) stand, one-sided or
+/// lossy as the capture may be.
+fn capture_limits(f: &ConnectionFacts, tls: Option<&TlsFacts>, seen: Verdict) -> Verdict {
+    let phase = seen.phase;
+    if backed_by_a_message(f, tls, seen.code) {
+        return seen;
+    }
+    if let Some(c) = f.coverage {
+        if let Some(absent) = c.absent_side(f) {
+            let present = absent.peer();
+            let acked = c.acked_unseen.get(absent.index()).copied().unwrap_or(0);
+            return verdict(
+                VerdictCode::Incomplete,
+                phase,
+                format!(
+                    "only the {present}'s packets are in the capture: the {absent}'s direction is missing (asymmetric routing, a one-way mirror port or a capture filter){}; what the {absent} sent cannot be judged",
+                    if acked > 0 {
+                        format!(
+                            ", though the {present} acknowledged {} from it",
+                            Count(acked, "byte")
+                        )
+                    } else {
+                        String::new()
+                    }
+                ),
+            );
+        }
+    }
+    let (client_gap, server_gap) = (
+        f.side(Side::Client).gap_bytes,
+        f.side(Side::Server).gap_bytes,
+    );
+    if client_gap > 0 || server_gap > 0 {
+        let gaps = Show(|out| {
+            let mut first = true;
+            for (side, n) in [(Side::Client, client_gap), (Side::Server, server_gap)] {
+                if n > 0 {
+                    if !first {
+                        out.write_str(" and ")?;
+                    }
+                    first = false;
+                    write!(out, "{} of the {side}'s stream", Count(n, "byte"))?;
+                }
+            }
+            Ok(())
+        });
+        let established = tls.and_then(|t| t.established_at.or(t.server_hello_at));
+        if session_sized(f, established) {
+            let server = f.side(Side::Server);
+            return verdict(
+                VerdictCode::Established,
+                phase.max(Phase::Session),
+                format!(
+                    "session: the server sent {} over {}; {gaps} are missing from the capture, so the connection sequence is not all visible",
+                    Count(server.bytes.saturating_add(server.gap_bytes), "byte"),
+                    match (f.first_at, f.last_at) {
+                        (Some(a), Some(b)) => format_ms(b.millis_since(a)),
+                        _ => format_ms(0.0),
+                    }
+                ),
+            );
+        }
+        return verdict(
+            VerdictCode::Incomplete,
+            phase,
+            format!(
+                "{gaps} are missing from the capture where the deciding message may be; without them: {}",
+                seen.summary
+            ),
+        );
+    }
+    if let (Some(c), None, Some(last)) = (f.coverage, f.close, f.last_at) {
+        // A SYN is retried after 1 s, so SYNs watched for that long without answer are
+        // unanswered; any other silence is judged from the last packet.
+        let (since, wait) = match (seen.code, f.syn_at) {
+            (VerdictCode::TcpUnanswered, Some(syn)) => (syn, SYN_RETRY_MS),
+            _ => (last, SILENCE_MIN_MS),
+        };
+        let watched = c.observed_until.millis_since(since);
+        if watched < wait {
+            return verdict(
+                VerdictCode::Incomplete,
+                phase,
+                format!(
+                    "the capture stops {} after {}, too soon to tell whether an answer was coming ({})",
+                    format_ms(watched),
+                    if since == last {
+                        "this connection's last packet"
+                    } else {
+                        "the first SYN"
+                    },
+                    seen.summary
+                ),
+            );
+        }
+    }
+    seen
+}
+
+/// Decides the verdict from what the capture shows.
+fn decide_seen(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
     let cx = Evidence { f, tls };
     let phase = phase(f, tls);
     let client = f.side(Side::Client);
@@ -892,6 +1081,18 @@ fn after_tls(
         )
     });
     if t.server_app_records >= SESSION_MIN_SERVER_RECORDS || session_in_clear(cx.f) {
+        if let Some(how) = server_ended_it(cx, t) {
+            if !session_sized(cx.f, Some(established)) {
+                return verdict(
+                    VerdictCode::ClosedEarly,
+                    phase,
+                    format!(
+                        "{version} connection {with}: the server ended it after a connection sequence and no session ({records}, {} from the server in all): {how}; the reason (a Set Error Info or licensing error PDU) is inside TLS, and a TLS key log of the client would show it",
+                        Count(cx.f.side(Side::Server).bytes, "byte")
+                    ),
+                );
+            }
+        }
         let ended = Show(|f| match cx.close() {
             Some((_, _, at)) => write!(f, "; {} after {}", cx.close_text(), ms(at, established)),
             None => f.write_str("; still open when the capture ends"),
@@ -910,9 +1111,11 @@ fn after_tls(
         );
     };
     let after = at.millis_since(established);
-    if t.client_app_records == 0 && after <= CLOSED_EARLY_WINDOW_MS {
+    if t.client_app_records == 0 {
         // Nothing sent inside TLS: neither CredSSP nor MCS started. A client that does this
-        // usually refused the server certificate (or its user cancelled the warning).
+        // usually refused the server certificate, or its user read the certificate warning
+        // and chose No: whatever the delay (15 s of reading is common), the next phase never
+        // started, so this is neither `established` nor `auth-failed` (issue 14).
         return verdict(
             VerdictCode::ClosedEarly,
             phase,
@@ -978,6 +1181,55 @@ fn after_tls(
             format_ms(after)
         ),
     )
+}
+
+/// The plaintext of an MCS Disconnect Provider Ultimatum in its frame: TPKT header (4), X.224
+/// Data TPDU header (3) and the 2-byte PER-encoded ultimatum (T.125 11.15, MS-RDPBCGR
+/// 2.2.2.3); the server's way to end a session, after a Set Error Info PDU.
+pub const DPU_PLAINTEXT_LEN: u64 = 9;
+
+/// Whether the server, not the client, ended a TLS connection whose contents the capture
+/// cannot read, and how it shows:
+/// - the server closed the TCP connection first (FIN or RST); or
+/// - the server's last record (not counting close_notify) is the size of an MCS Disconnect
+///   Provider Ultimatum ([`DPU_PLAINTEXT_LEN`] bytes of plaintext under the negotiated suite,
+///   [`TlsFacts::plaintext_len`]), the client said nothing after it, and then closed.
+///
+/// A client that leaves on its own (the user closing the window, `+auth-only`, a scripted
+/// logon test) sends its own records or closes without such a last word from the server.
+fn server_ended_it(cx: &Evidence<'_>, t: &TlsFacts) -> Option<String> {
+    let (by, kind, at) = cx.close()?;
+    if by == Side::Server {
+        return Some(format!(
+            "it {} the connection",
+            if kind == CloseKind::Fin {
+                "closed"
+            } else {
+                "reset"
+            }
+        ));
+    }
+    let last = t
+        .last_data_record
+        .get(Side::Server.index())
+        .copied()
+        .flatten()?;
+    let client_after = t
+        .last_data_record
+        .get(Side::Client.index())
+        .copied()
+        .flatten()
+        .is_some_and(|c| c.at > last.at);
+    let (fewest, most) = t.plaintext_len(last.len)?;
+    let dpu_sized = (fewest..=most).contains(&DPU_PLAINTEXT_LEN);
+    (dpu_sized && !client_after && at >= last.at).then(|| {
+        format!(
+            "its last record ({} bytes) is the size of an MCS Disconnect Provider Ultimatum, and {} {} after it",
+            last.len,
+            cx.close_text(),
+            ms(at, last.at)
+        )
+    })
 }
 
 /// No ClientHello after the confirm: Standard RDP Security, or a decrypted recording, or a
