@@ -783,7 +783,9 @@ impl TlsTracker {
         let no_handshake_seen =
             self.facts.client_hello_at.is_none() && self.facts.server_hello_at.is_none();
         if self.facts.handshake_complete || no_handshake_seen {
+            // An alert is at most 2 + 1 + 16 bytes: only such short records need the suite.
             let alert_sized = self.is_tls13()
+                && fragment.len() <= 19
                 && self
                     .facts
                     .plaintext_len(fragment.len().saturate())
