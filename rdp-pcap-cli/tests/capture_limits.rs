@@ -106,6 +106,11 @@ fn a_capture_of_the_client_side_only_is_incomplete_and_counts_what_the_client_ac
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{text}"));
     assert!((60_000..=60_078).contains(&acked), "{text}");
+    // The text report does not say the SYN went unanswered: the client's ACKs show it was not.
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capture_limits/client-only.pcap");
+    let text = common::rdp_pcap(&[path.to_str().unwrap()]).stdout;
+    assert!(text.contains("the SYN-ACK not in the capture"), "{text}");
+    assert!(!text.contains("not answered"), "{text}");
 }
 
 /// The same with the server's packets only.

@@ -399,6 +399,13 @@ impl Reporter for TextReporter<'_> {
         let handshake = match (f.syn_at.is_some(), f.syn_ack_at.is_some(), f.mid_stream) {
             (_, _, true) => "picked up mid-stream".to_string(),
             (true, true, _) => "handshake seen".to_string(),
+            // A client that sent more than SYNs had the SYN-ACK: the capture missed it.
+            (true, false, _) if rec.packets[0] > u64::from(f.syn_count) || server.bytes > 0 => {
+                format!(
+                    "{} seen, the SYN-ACK not in the capture",
+                    Count(u64::from(f.syn_count), "SYN")
+                )
+            }
             (true, false, _) => format!(
                 "{} not answered by a SYN-ACK",
                 Count(u64::from(f.syn_count), "SYN")
