@@ -510,6 +510,8 @@ fn server_hellos_that_contradict_the_offer_are_caveats() {
         "{summary}"
     );
     assert!(summary.contains("a second ServerHello"), "{summary}");
+    // A suite no client can use gives no tls-weak-cipher finding.
+    assert!(finding(&conn, "tls-weak-cipher").is_none(), "{conn}");
 }
 
 // ---------------------------------------------------------------------------------------------

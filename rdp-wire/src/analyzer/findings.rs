@@ -203,7 +203,9 @@ fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
             ));
         }
     }
-    if let Some(suite) = t.cipher_suite {
+    // A suite the client never offered is no suite the connection can use (a caveat names
+    // it): judging its strength would invent a finding.
+    if let Some(suite) = t.cipher_suite.filter(|_| !t.suite_not_offered) {
         let mut weak = Vec::new();
         for (is, what) in [
             (suite.is_rc4(), "RC4"),

@@ -217,6 +217,9 @@ pub struct TlsFacts {
     pub decoder_limit: Option<DecoderLimit>,
     /// The ClientHello came in the SSL 2.0 compatible format (RFC 5246 appendix E.2).
     pub sslv2_client_hello: bool,
+    /// The ServerHello chose a suite the ClientHello did not offer (a caveat): no client can
+    /// use it, so no finding is drawn from `cipher_suite`.
+    pub suite_not_offered: bool,
 }
 
 /// A message or record larger than this decoder takes: it is skipped (the record framing
@@ -953,6 +956,7 @@ impl TlsTracker {
                 "the ServerHello chose {}, which the ClientHello did not offer",
                 hello.cipher_suite
             ));
+            self.facts.suite_not_offered = true;
         }
         let f = &mut self.facts;
         if hello.is_hello_retry_request {
