@@ -318,6 +318,7 @@ mod tests {
         ("nonstandard-port", CodeKind::Finding, "info"),
         ("bluekeep-probe", CodeKind::Finding, "error"),
         ("capture-gap", CodeKind::Finding, "info"),
+        ("decoder-limit", CodeKind::Finding, "info"),
         ("one-sided-capture", CodeKind::Finding, "info"),
         ("brute-force", CodeKind::CaptureFinding, "warning"),
         ("password-spray", CodeKind::CaptureFinding, "warning"),

@@ -134,7 +134,9 @@ pub fn fields(rec: &ConnectionRecord) -> Vec<String> {
     let cert = tls.and_then(|t| t.certificates.first());
     let client = f.mcs.as_ref().and_then(|m| m.client.as_ref());
     let std = f.standard_security();
+    let malformed = x.is_some_and(|x| x.malformed_confirm);
     let (selected, failure) = match x.and_then(|x| x.confirm) {
+        Some(_) if malformed => (String::new(), String::new()),
         Some(Confirm::Selected { protocol, .. }) => {
             (protocol.protocol_names().join("|"), String::new())
         }

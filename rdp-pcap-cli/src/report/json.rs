@@ -111,6 +111,7 @@ json_object! {
         "request_flags": this.x.request_flags.map(|f| Names(move || f.name_iter())),
         "correlation_id": this.x.correlation_id,
         "confirm": match this.x.confirm {
+            Some(_) if this.x.malformed_confirm => Some("malformed"),
             Some(Confirm::Selected { .. }) => Some("RDP_NEG_RSP"),
             Some(Confirm::Failure { .. }) => Some("RDP_NEG_FAILURE"),
             Some(Confirm::Legacy) => Some("legacy"),

@@ -3,8 +3,9 @@
 use std::io::{self, Write};
 
 use rdp_wire::analyzer::{
-    format_ms, CloseKind, Confirm, ConnectionFacts, Count, Severity, VerdictCode,
+    format_ms, CloseKind, Confirm, ConnectionFacts, Count, Severity, VerdictCode, X224Facts,
 };
+use rdp_wire::x224::NegRequestFlags;
 
 use rdp_wire::analyzer::TlsFacts;
 use rdp_wire::printable::Quoted;
@@ -67,8 +68,13 @@ fn negotiation(f: &ConnectionFacts) -> Option<String> {
             Some(p) => format!("requested {}", p.protocol_names().join("|")),
             None => "legacy request (no RDP_NEG_REQ)".to_string(),
         });
+        parts.extend(request_flags(x));
     }
     parts.push(match x.confirm {
+        Some(_) if x.malformed_confirm => {
+            "malformed confirm (its negotiation structure is not 8 bytes): selection unknown"
+                .to_string()
+        }
         Some(Confirm::Selected { protocol, flags }) => {
             let flags = flags.names();
             if flags.is_empty() {
@@ -86,6 +92,44 @@ fn negotiation(f: &ConnectionFacts) -> Option<String> {
         None => "no confirm".to_string(),
     });
     Some(parts.join("; "))
+}
+
+/// The RDP_NEG_REQ flags that change what the connection means (MS-RDPBCGR 2.2.1.1.1), in
+/// words: a Restricted Admin or Remote Credential Guard logon sends no reusable credentials to
+/// the server, which an admin reading a failure (or an audit) must know; unknown bits by value.
+fn request_flags(x: &X224Facts) -> Vec<String> {
+    let Some(flags) = x.request_flags else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if flags.contains(NegRequestFlags::RESTRICTED_ADMIN_MODE_REQUIRED) {
+        out.push(
+            "Restricted Admin mode required (RESTRICTED_ADMIN_MODE_REQUIRED: the client sends no reusable credentials; the session runs as the server's computer account on the network)"
+                .to_string(),
+        );
+    }
+    if flags.contains(NegRequestFlags::REDIRECTED_AUTHENTICATION_MODE_REQUIRED) {
+        out.push(
+            "Remote Credential Guard required (REDIRECTED_AUTHENTICATION_MODE_REQUIRED: Kerberos requests are redirected to the client; no credentials reach the server)"
+                .to_string(),
+        );
+    }
+    if flags.contains(NegRequestFlags::CORRELATION_INFO_PRESENT) {
+        out.push(match &x.correlation_id {
+            Some(id) => format!("correlation id {id} (CORRELATION_INFO_PRESENT)"),
+            None => "CORRELATION_INFO_PRESENT without a readable RDP_CORRELATION_INFO".to_string(),
+        });
+    }
+    let known = NegRequestFlags::RESTRICTED_ADMIN_MODE_REQUIRED.0
+        | NegRequestFlags::REDIRECTED_AUTHENTICATION_MODE_REQUIRED.0
+        | NegRequestFlags::CORRELATION_INFO_PRESENT.0;
+    let unknown = flags.0 & !known;
+    if unknown != 0 {
+        out.push(format!(
+            "request flags 0x{unknown:02x} MS-RDPBCGR does not define"
+        ));
+    }
+    out
 }
 
 fn tls_lines(t: &TlsFacts, start: rdp_wire::Timestamp) -> Vec<(&'static str, String)> {

@@ -72,11 +72,20 @@ pub struct X224Facts {
     pub confirm_at: Option<Timestamp>,
     /// What the confirm said; `None` when there was no confirm.
     pub confirm: Option<Confirm>,
+    /// The confirm carried a negotiation structure that is not one (an RDP_NEG_RSP or
+    /// RDP_NEG_FAILURE whose length is not 8, MS-RDPBCGR 2.2.1.2.1, 2.2.1.2.2): `confirm` is
+    /// then [`Confirm::Legacy`] as parsed, but the server's selection is unknown, so
+    /// [`X224Facts::effective_protocol`] is `None` and no finding is drawn from it.
+    pub malformed_confirm: bool,
 }
 
 impl X224Facts {
     /// The selected protocol: from RDP_NEG_RSP, or `PROTOCOL_RDP` for a legacy confirm.
+    /// `None` for a malformed confirm (see [`X224Facts::malformed_confirm`]).
     pub fn effective_protocol(&self) -> Option<Protocols> {
+        if self.malformed_confirm {
+            return None;
+        }
         match self.confirm? {
             Confirm::Selected { protocol, .. } => Some(protocol),
             Confirm::Legacy => Some(Protocols::RDP),
@@ -153,6 +162,11 @@ pub struct ConnectionFacts {
     pub anomalies: Vec<String>,
     /// Anomalies not kept because of the bound.
     pub anomalies_dropped: u32,
+    /// Contradictions in what the capture shows (a second Connection Confirm that differs from
+    /// the first, a confirm selecting a protocol the client never requested, a malformed
+    /// RDP_NEG_RSP): the verdict names them, because its evidence may be wrong. At most
+    /// [`MAX_CAVEATS`]; each is also an anomaly.
+    pub caveats: Vec<String>,
     /// The first and last packet times seen by the analyzer.
     pub first_at: Option<Timestamp>,
     /// See `first_at`.
@@ -202,6 +216,9 @@ impl Coverage {
 /// How many anomalies are kept per connection.
 pub const MAX_ANOMALIES: usize = 16;
 
+/// How many caveats are kept per connection (and per TLS tracker): a verdict names the first.
+pub const MAX_CAVEATS: usize = 4;
+
 impl ConnectionFacts {
     /// Counters for one side.
     pub fn side(&self, side: Side) -> &SideStats {
@@ -226,6 +243,16 @@ impl ConnectionFacts {
         } else {
             self.anomalies_dropped.bump();
         }
+    }
+
+    /// Records a contradiction the verdict must name (see [`ConnectionFacts::caveats`]); it is
+    /// an anomaly too.
+    pub(crate) fn caveat(&mut self, text: String) {
+        let text = crate::printable::printable_string(text);
+        if self.caveats.len() < MAX_CAVEATS {
+            self.caveats.push(text.clone());
+        }
+        self.anomaly(text);
     }
 
     /// Standard RDP Security in use: the negotiation chose PROTOCOL_RDP (or was legacy) and the

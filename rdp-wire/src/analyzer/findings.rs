@@ -71,6 +71,11 @@ pub enum FindingCode {
     BluekeepProbe,
     /// Bytes missing from the capture.
     CaptureGap,
+    /// A TLS message or record over a limit of the decoder was skipped: what it said (a very
+    /// large certificate chain, typically) was not checked. Not a failure of the connection.
+    DecoderLimit,
+    /// One direction of the connection is absent from the capture (issue 14).
+    OneSidedCapture,
     /// Many connections with many user names, or many failures, from one client.
     BruteForce,
     /// One client trying many servers or many user names, a few attempts each, below the
@@ -85,13 +90,11 @@ pub enum FindingCode {
     PasswordSpray,
     /// One certificate presented by several server addresses.
     CertReused,
-    /// One direction of the connection is absent from the capture (issue 14).
-    OneSidedCapture,
 }
 
 impl FindingCode {
     /// Every code, in the order the reports list them.
-    pub const ALL: [FindingCode; 17] = [
+    pub const ALL: [FindingCode; 18] = [
         FindingCode::StandardRdpSecurity,
         FindingCode::NlaNotEnforced,
         FindingCode::TlsLegacyVersion,
@@ -105,6 +108,7 @@ impl FindingCode {
         FindingCode::NonstandardPort,
         FindingCode::BluekeepProbe,
         FindingCode::CaptureGap,
+        FindingCode::DecoderLimit,
         FindingCode::OneSidedCapture,
         FindingCode::BruteForce,
         FindingCode::PasswordSpray,
@@ -131,6 +135,7 @@ impl FindingCode {
             FindingCode::PasswordSpray => "password-spray",
             FindingCode::CertReused => "cert-reused",
             FindingCode::OneSidedCapture => "one-sided-capture",
+            FindingCode::DecoderLimit => "decoder-limit",
         }
     }
 
@@ -154,6 +159,7 @@ impl FindingCode {
             | FindingCode::NonstandardPort
             | FindingCode::CaptureGap
             | FindingCode::OneSidedCapture => Severity::Info,
+            FindingCode::DecoderLimit => Severity::Info,
         }
     }
 }
@@ -202,7 +208,9 @@ fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
             ));
         }
     }
-    if let Some(suite) = t.cipher_suite {
+    // A suite the client never offered is no suite the connection can use (a caveat names
+    // it): judging its strength would invent a finding.
+    if let Some(suite) = t.cipher_suite.filter(|_| !t.suite_not_offered) {
         let mut weak = Vec::new();
         for (is, what) in [
             (suite.is_rc4(), "RC4"),
@@ -311,8 +319,12 @@ pub(crate) fn connection_findings(
     let mut out = Vec::new();
     let x = f.x224.as_ref();
     let selected = x.and_then(|x| x.effective_protocol());
-    if selected == Some(Protocols::RDP) {
-        let how = match f.standard_security() {
+    // A malformed confirm selects nothing (X224Facts::malformed_confirm): Standard RDP
+    // Security is then shown only by the server's security data in clear.
+    let malformed = x.is_some_and(|x| x.malformed_confirm);
+    if selected == Some(Protocols::RDP) || (malformed && f.standard_security().is_some()) {
+        let security = f.standard_security();
+        let how = match security {
             Some(s) => format!(
                 " (encryption {}, level {})",
                 if s.encryption_method.bits() == 0 {
@@ -324,10 +336,22 @@ pub(crate) fn connection_findings(
             ),
             None => String::new(),
         };
+        // ENCRYPTION_METHOD_NONE with ENCRYPTION_LEVEL_NONE (MS-RDPBCGR 5.3.2): nothing is
+        // encrypted, not even the Client Info PDU with the password; "legacy encryption"
+        // would understate it.
+        let unencrypted = security.is_some_and(|s| {
+            s.encryption_method.bits() == 0
+                && s.encryption_level == crate::names::EncryptionLevel::NONE
+        });
+        let what = if unencrypted {
+            "no encryption at all (the Client Info PDU with the logon password and the whole session travel in clear)"
+        } else {
+            "legacy encryption"
+        };
         out.push(finding(
             FindingCode::StandardRdpSecurity,
             format!(
-                "the connection uses Standard RDP Security{how}: no server authentication, legacy encryption"
+                "the connection uses Standard RDP Security{how}: no server authentication, {what}"
             ),
         ));
     }
@@ -421,7 +445,36 @@ pub(crate) fn connection_findings(
             ));
         }
     }
+    if let Some(limit) = tls.and_then(|t| t.decoder_limit) {
+        out.push(decoder_limit(&limit));
+    }
     out
+}
+
+/// The `decoder-limit` finding: which limit, the size met, what went unchecked. The verdict
+/// does not count it against the connection: the framing went on after the skipped bytes.
+fn decoder_limit(limit: &super::tls::DecoderLimit) -> Finding {
+    let what = match limit.message {
+        Some(t) => format!("{} message", t),
+        None => "record".to_string(),
+    };
+    let unchecked = match limit.message {
+        Some(crate::tls::HandshakeType::CERTIFICATE) => {
+            "its certificates were not checked (expiry, key, signature, name)"
+        }
+        Some(_) => "what it said was not decoded",
+        None => "its content was not decoded",
+    };
+    finding(
+        FindingCode::DecoderLimit,
+        format!(
+            "the {}'s TLS {what} of {} bytes is over the decoder's limit of {} bytes for one {}: it was skipped and {unchecked}; the TLS framing and the verdict go on after it",
+            limit.side,
+            limit.size,
+            limit.limit,
+            if limit.message.is_some() { "handshake message" } else { "record" }
+        ),
+    )
 }
 
 /// A finding about several connections of a capture.

@@ -159,7 +159,7 @@ impl Analyzer {
                 }
             }
             DomainPdu::SendDataRequest(sd) | DomainPdu::SendDataIndication(sd) => {
-                self.send_data(side, at, sd.user_data);
+                self.send_data(side, at, sd);
             }
             DomainPdu::Other(_) => {}
         }
@@ -167,27 +167,76 @@ impl Analyzer {
 
     /// The RDP PDU inside MCS Send Data: a security header first during the connection
     /// sequence (and always above encryption level NONE), else a Share Control header.
-    fn send_data(&mut self, side: Side, at: Timestamp, data: &[u8]) {
-        let level = self
-            .facts
-            .mcs
-            .as_ref()
-            .and_then(|m| m.server.as_ref())
-            .and_then(|s| s.encryption_level);
+    ///
+    /// With ENCRYPTION_LEVEL_NONE and ENCRYPTION_METHOD_NONE (MS-RDPBCGR 5.3.2, 2.2.1.4.3) the
+    /// PDUs after the security exchange carry no security header (2.2.8.1.1.2: it "MUST NOT be
+    /// included"), except the Client Info PDU (2.2.1.11.1.1, flags SEC_INFO_PKT) and the
+    /// licensing PDUs (2.2.1.12, flags SEC_LICENSE_PKT), which keep the basic one; a decrypted
+    /// Enhanced RDP Security recording (5.4.4, the server's data also NONE) is laid out alike.
+    /// There, only the client's first PDU flagged SEC_INFO_PKT, and PDUs flagged
+    /// SEC_LICENSE_PKT before the capabilities exchange (licensing is phase 7 of 1.3.1.1, the
+    /// Demand Active opens phase 9), are read as security PDUs, and only when whole (not an MCS
+    /// segment), on the I/O channel (the MCSChannelId of the server's network data,
+    /// 2.2.1.4.4), and not a Share Control PDU: the first bytes of a virtual channel PDU are
+    /// its length (CHANNEL_PDU_HEADER, 2.2.6.1.1), and read as flags they made hundreds of
+    /// false anomalies and an "encrypted" Client Info.
+    fn send_data(&mut self, side: Side, at: Timestamp, sd: &crate::mcs::SendData<'_>) {
+        let data = sd.user_data;
+        let server = self.facts.mcs.as_ref().and_then(|m| m.server.as_ref());
+        let io_channel = server.and_then(|s| s.io_channel);
+        let level = server.and_then(|s| s.encryption_level);
+        let no_encryption = level == Some(EncryptionLevel::NONE)
+            && server
+                .and_then(|s| s.encryption_method)
+                .is_some_and(|m| m.bits() == 0);
         let encrypted_level = level.is_some_and(|l| l != EncryptionLevel::NONE);
         // The basic security header's flags, when the PDU is long enough to have one.
-        let sequence_flags =
-            matches!(data, [lo, hi, ..] if u16::from_le_bytes([*lo, *hi]) & SEQUENCE_FLAGS != 0);
+        let flags = match data {
+            [lo, hi, ..] => u16::from_le_bytes([*lo, *hi]),
+            _ => 0,
+        };
+        let sequence_flags = flags & SEQUENCE_FLAGS != 0;
+        if no_encryption {
+            let io = io_channel.is_none_or(|c| c == sd.channel_id);
+            if looks_like_share_control(data) {
+                self.share_pdu(side, at, data);
+            } else if io && sd.begin && sd.end && self.headed_without_encryption(side, flags) {
+                self.parse_security(side, at, data, false);
+            }
+            // Anything else is virtual channel or session data without a header.
+            return;
+        }
         if !encrypted_level && looks_like_share_control(data) {
             self.share_pdu(side, at, data);
         } else if encrypted_level || sequence_flags {
-            let fips = level == Some(EncryptionLevel::FIPS);
-            match rdp::parse_security_pdu(data, fips) {
-                Ok(pdu) => self.security_pdu(side, at, &pdu),
-                Err(e) => self.facts.anomaly(format!("{side} security pdu: {e}")),
-            }
+            self.parse_security(side, at, data, level == Some(EncryptionLevel::FIPS));
         }
         // Anything else is virtual channel or session data without a header of interest.
+    }
+
+    /// With encryption level NONE: whether a PDU with these first two bytes still carries the
+    /// basic security header (see [`Analyzer::send_data`]): the client's Client Info, or a
+    /// licensing PDU before the capabilities exchange; neither is encrypted nor a Security
+    /// Exchange then.
+    fn headed_without_encryption(&self, side: Side, flags: u16) -> bool {
+        let m = self.facts.mcs.as_ref();
+        let never = SecurityFlags::SEC_ENCRYPT.0 | SecurityFlags::SEC_EXCHANGE_PKT.0;
+        if flags & never != 0 {
+            return false;
+        }
+        let info = flags & SecurityFlags::SEC_INFO_PKT.0 != 0;
+        let license = flags & SecurityFlags::SEC_LICENSE_PKT.0 != 0;
+        let client_info_seen = m.is_some_and(|m| m.client_info_at.is_some());
+        let capabilities_seen =
+            m.is_some_and(|m| m.demand_active_at.is_some() || m.confirm_active_at.is_some());
+        (side == Side::Client && info && !client_info_seen) || (license && !capabilities_seen)
+    }
+
+    fn parse_security(&mut self, side: Side, at: Timestamp, data: &[u8], fips: bool) {
+        match rdp::parse_security_pdu(data, fips) {
+            Ok(pdu) => self.security_pdu(side, at, &pdu),
+            Err(e) => self.facts.anomaly(format!("{side} security pdu: {e}")),
+        }
     }
 
     fn security_pdu(&mut self, side: Side, at: Timestamp, pdu: &rdp::SecurityPdu<'_>) {

@@ -26,7 +26,7 @@ mod verdict;
 pub use facts::{
     Close, CloseKind, Confirm, ConnectionFacts, Coverage, ForeignBytes, LicenseError,
     McsDisconnect, McsFacts, SideStats, StandardSecurity, X224Facts, FOREIGN_PREFIX_LEN,
-    MAX_ANOMALIES,
+    MAX_ANOMALIES, MAX_CAVEATS,
 };
 pub use findings::{
     CaptureFinding, CaptureFindings, Finding, FindingCode, BRUTE_FORCE_MIN_CONNECTIONS,
@@ -45,9 +45,9 @@ pub use cache::{
     FINGERPRINT_ENTRIES, FINGERPRINT_MAX_KEY,
 };
 pub use timeline::TimelineEntry;
-pub use tls::{AlertEvent, RecordSeen, TlsFacts, TlsTracker};
+pub use tls::{AlertEvent, DecoderLimit, RecordSeen, TlsFacts, TlsTracker};
 
-use crate::tls::record::{looks_like_tls_record, probe_record};
+use crate::tls::record::looks_like_tls_record;
 use crate::values::hex_lower;
 use crate::x224::{self, NegotiationResult, RequestToken, Tpdu};
 use crate::Bump as _;
@@ -165,6 +165,9 @@ struct DirectionDecoder {
     mode: Mode,
     /// Bytes of a frame that is not complete yet. Bounded by [`tpkt::MAX_FRAME_LEN`].
     pending: Vec<u8>,
+    /// Bytes of an oversized TLS record still to skip (a decoder limit, see
+    /// [`tls::DecoderLimit`]).
+    skip: usize,
 }
 
 impl Default for DirectionDecoder {
@@ -172,6 +175,7 @@ impl Default for DirectionDecoder {
         DirectionDecoder {
             mode: Mode::Start,
             pending: Vec::new(),
+            skip: 0,
         }
     }
 }
@@ -502,7 +506,14 @@ impl Analyzer {
     ) -> &'a [u8] {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let mode = self.decoder_mut(side).mode;
+            let stream = self.decoder_mut(side);
+            if stream.skip > 0 {
+                let n = stream.skip.min(rest.len());
+                stream.skip = stream.skip.saturating_sub(n);
+                rest = rest.get(n..).unwrap_or_default();
+                continue;
+            }
+            let mode = stream.mode;
             let step = match mode {
                 Mode::Start => self.classify(side, at, rest),
                 Mode::Tpkt => self.tpkt_frame(side, at, rest),
@@ -606,7 +617,8 @@ impl Analyzer {
                 Err(e) => self.undecodable(side, at, bytes, &e),
             };
         }
-        match probe_record(bytes) {
+        let tracker = self.tls.get_or_insert_with(TlsTracker::new);
+        match tracker.probe_unit(side, bytes) {
             Ok(len) if bytes.len() >= len => {
                 let record = bytes.get(..len).unwrap_or_default();
                 let tracker = self.tls.get_or_insert_with(TlsTracker::new);
@@ -624,7 +636,14 @@ impl Analyzer {
                 Step::Consumed(len)
             }
             Ok(_) | Err(Error::Incomplete { .. }) => Step::NeedMore,
-            Err(e) => self.undecodable(side, at, bytes, &e),
+            Err(e) => match tracker.oversized_record(side, at, bytes, &e) {
+                // Skipped whole, the framing goes on after it (a decoder limit, not a failure).
+                Some(total) => {
+                    self.decoder_mut(side).skip = total;
+                    Step::Switched
+                }
+                None => self.undecodable(side, at, bytes, &e),
+            },
         }
     }
 
@@ -739,15 +758,14 @@ impl Analyzer {
         }
     }
 
+    /// The server's X.224 Connection Confirm (MS-RDPBCGR 2.2.1.2). What contradicts the
+    /// negotiation is a caveat the verdict names, never a silent truth: a second confirm that
+    /// differs from the first (the first is kept), a selection of a protocol the client never
+    /// requested (2.2.1.2.1: the server selects one of the requested protocols, or
+    /// PROTOCOL_RDP), and a negotiation structure whose length is not 8 (then the selection is
+    /// unknown, see [`X224Facts::malformed_confirm`]).
     fn connection_confirm(&mut self, at: Timestamp, cc: &x224::ConnectionConfirm<'_>) {
         self.facts.last_handshake_at = Some(at);
-        let x = self.facts.x224.get_or_insert_with(X224Facts::default);
-        if x.confirm.is_some() {
-            self.facts
-                .anomaly("server sent a second x224 connection confirm".to_string());
-            return;
-        }
-        x.confirm_at = Some(at);
         let confirm = match cc.negotiation {
             Some(NegotiationResult::Response(rsp)) => Confirm::Selected {
                 protocol: rsp.selected_protocol,
@@ -758,15 +776,54 @@ impl Analyzer {
             },
             None => Confirm::Legacy,
         };
+        let malformed = cc.negotiation.is_none() && matches!(cc.unparsed.first(), Some(2 | 3));
+        let x = self.facts.x224.get_or_insert_with(X224Facts::default);
+        if let Some(first) = x.confirm {
+            let same = first == confirm && x.malformed_confirm == malformed;
+            if same {
+                self.facts
+                    .anomaly("server sent a second x224 connection confirm".to_string());
+            } else {
+                let first = confirm_text(first, x.malformed_confirm);
+                self.facts.caveat(format!(
+                    "a second Connection Confirm ({}) contradicts the first ({first}), which is kept",
+                    confirm_text(confirm, malformed)
+                ));
+            }
+            return;
+        }
+        x.confirm_at = Some(at);
         x.confirm = Some(confirm);
+        x.malformed_confirm = malformed;
+        let requested = x.request_at.map(|_| x.requested_protocols);
         let kind = match confirm {
             Confirm::Failure { .. } => EventKind::NegotiationFailure,
             _ => EventKind::ConnectionConfirm,
         };
         self.event(at, Side::Server, kind);
-        if !cc.unparsed.is_empty() {
+        if malformed {
+            self.facts.caveat(format!(
+                "the Connection Confirm carries a malformed negotiation structure ({}); the server's selection is unknown",
+                unparsed_negotiation("connection confirm", cc.unparsed)
+                    .trim_start_matches("x224 connection confirm: ")
+                    .trim_end_matches("; ignored")
+            ));
+        } else if !cc.unparsed.is_empty() {
             self.facts
                 .anomaly(unparsed_negotiation("connection confirm", cc.unparsed));
+        }
+        if let (Confirm::Selected { protocol, .. }, Some(requested)) = (confirm, requested) {
+            let asked = requested.map_or(0, |r| r.0);
+            if protocol.0 & !asked != 0 {
+                self.facts.caveat(format!(
+                    "the server selected {} although the client requested {}",
+                    protocol.protocol_names().join("|"),
+                    match requested {
+                        Some(r) => r.protocol_names().join("|"),
+                        None => "no protocol (a legacy request)".to_string(),
+                    }
+                ));
+            }
         }
         if let Confirm::Selected { protocol, .. } = confirm {
             if protocol.uses_tls() {
@@ -780,6 +837,18 @@ impl Analyzer {
                 }
             }
         }
+    }
+}
+
+/// A Connection Confirm in a few words, for a caveat.
+fn confirm_text(confirm: Confirm, malformed: bool) -> String {
+    match confirm {
+        _ if malformed => "a malformed RDP_NEG_RSP".to_string(),
+        Confirm::Selected { protocol, .. } => {
+            format!("selecting {}", protocol.protocol_names().join("|"))
+        }
+        Confirm::Failure { code } => format!("refusing with {code}"),
+        Confirm::Legacy => "without negotiation data".to_string(),
     }
 }
 

@@ -14,10 +14,20 @@
 //! - TLS 1.2 and older: each side sent ChangeCipherSpec followed by an encrypted handshake
 //!   record (its Finished).
 //! - TLS 1.3: the server sent encrypted records after its ServerHello and the client sent its
-//!   first encrypted record (its Finished).
+//!   first encrypted record (its Finished). A first client record of an alert's size is its
+//!   encrypted alert instead (`TlsTracker::is_encrypted_alert`, RFC 8446 4.4.4 and 5.2).
+//!
+//! # Decoding
+//! - An alert split across records is joined (RFC 5246 6.2.1).
+//! - An SSL 2.0 compatible ClientHello (RFC 5246 appendix E.2) is the client's offer.
+//! - A handshake message over [`MAX_HANDSHAKE_LEN`] or a record over [`MAX_FRAGMENT_LEN`] is
+//!   skipped and named ([`DecoderLimit`]): the record framing goes on after it.
+//! - A second ServerHello, or one choosing a suite the client did not offer, is a caveat
+//!   ([`TlsFacts::caveats`]); the first stays the fact.
 //!
 //! Memory per connection is bounded: one partial record per direction (at most
-//! [`MAX_RECORD_LEN`] bytes), one partial handshake message per direction, at most
+//! [`MAX_RECORD_LEN`](crate::tls::record::MAX_RECORD_LEN) bytes, or an SSL 2.0 hello's 32,769),
+//! one partial handshake message per direction, at most
 //! [`MAX_CERTIFICATES`] certificate summaries, [`MAX_ALERTS`] alerts and [`MAX_ANOMALIES`]
 //! anomaly strings, and of each list a hello carries at most [`MAX_HELLO_LIST`] entries
 //! ([`MAX_ALPN_NAMES`] ALPN names), the rest counted; fingerprint strings are cut at
@@ -33,13 +43,16 @@ use crate::tls::cipher_suites::{CipherSuite, KeyExchange, NamedGroup, SignatureS
 use crate::tls::fingerprint;
 use crate::tls::handshake::{
     parse_certificate_list, parse_client_hello, parse_server_hello,
-    parse_server_key_exchange_ecdhe, HandshakeReassembler, HandshakeType,
+    parse_server_key_exchange_ecdhe, HandshakeReassembler, HandshakeType, MAX_HANDSHAKE_LEN,
 };
-use crate::tls::record::{parse_record, probe_record, ContentType, TlsRecord, MAX_RECORD_LEN};
+use crate::tls::record::{
+    parse_record, probe_record, ContentType, TlsRecord, MAX_FRAGMENT_LEN, RECORD_HEADER_LEN,
+};
+use crate::tls::sslv2;
 use crate::tls::ProtocolVersion;
 use crate::{Side, Timestamp};
 
-use super::{Caches, MAX_ANOMALIES};
+use super::{Caches, MAX_ANOMALIES, MAX_CAVEATS};
 use crate::Bump as _;
 
 /// At most this many certificates of a chain are summarized.
@@ -199,6 +212,18 @@ pub struct TlsFacts {
     /// is not the size of an alert (in TLS 1.3 an alert is an application data record too, of
     /// 2 + 1 + tag bytes: RFC 8446 5.2): what a side last *said*, before any close_notify.
     pub last_data_record: [Option<RecordSeen>; 2],
+    /// Contradictions the verdict must name (a second ServerHello, a ServerHello choosing a
+    /// suite the client never offered): the first one seen stays the fact. At most
+    /// [`MAX_CAVEATS`]; each is an anomaly too.
+    pub caveats: Vec<String>,
+    /// The first message or record over a limit of this decoder: skipped, not a failure of
+    /// the connection (see [`DecoderLimit`]).
+    pub decoder_limit: Option<DecoderLimit>,
+    /// The ClientHello came in the SSL 2.0 compatible format (RFC 5246 appendix E.2).
+    pub sslv2_client_hello: bool,
+    /// The ServerHello chose a suite the ClientHello did not offer (a caveat): no client can
+    /// use it, so no finding is drawn from `cipher_suite`.
+    pub suite_not_offered: bool,
 }
 
 /// One record: its fragment length and when it was seen.
@@ -208,6 +233,25 @@ pub struct RecordSeen {
     pub len: u64,
     /// When the record was seen.
     pub at: Timestamp,
+}
+
+/// A message or record larger than this decoder takes: it is skipped (the record framing
+/// goes on, so the handshake after it is still followed), and what it would have said is
+/// unknown. Real peers meet the limits with very large certificates or chains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecoderLimit {
+    /// Who sent it.
+    pub side: Side,
+    /// When.
+    pub at: Timestamp,
+    /// What was skipped: `"handshake message"` or `"record"`.
+    pub what: &'static str,
+    /// The handshake message type, for a handshake message.
+    pub message: Option<HandshakeType>,
+    /// Its declared size in bytes (body, or fragment).
+    pub size: usize,
+    /// The limit it is over: [`MAX_HANDSHAKE_LEN`] or [`MAX_FRAGMENT_LEN`].
+    pub limit: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -222,6 +266,14 @@ struct Direction {
     finished: bool,
     /// TLS 1.3: this side sent a record under handshake keys.
     tls13_encrypted: bool,
+    /// The first byte of an alert split across records (RFC 5246 6.2.1 lets a record carry
+    /// part of a message of its type).
+    alert_byte: Option<u8>,
+    /// Bytes of an oversized record still to skip (see [`DecoderLimit`]).
+    skip: usize,
+    /// A handshake record was skipped whole: message boundaries in this direction are lost,
+    /// so later clear handshake records are counted, not parsed.
+    handshake_lost: bool,
 }
 
 /// Tracks the TLS of one connection. See the module doc.
@@ -230,6 +282,8 @@ pub struct TlsTracker {
     client: Direction,
     server: Direction,
     facts: TlsFacts,
+    /// A ServerHello that is not a HelloRetryRequest was seen.
+    server_hello_seen: bool,
 }
 
 /// Keeps the first `max` entries of `list` (giving back the memory of the rest); returns how
@@ -351,6 +405,26 @@ impl TlsTracker {
         }
     }
 
+    fn caveat(&mut self, text: String) {
+        let text = crate::printable::printable_string(text);
+        if self.facts.caveats.len() < MAX_CAVEATS && !self.facts.caveats.contains(&text) {
+            self.facts.caveats.push(text.clone());
+        }
+        self.anomaly(text);
+    }
+
+    fn limit(&mut self, limit: DecoderLimit) {
+        let what = match limit.message {
+            Some(t) => format!("{} {t} message", limit.side),
+            None => format!("{} {}", limit.side, limit.what),
+        };
+        self.anomaly(format!(
+            "{what} of {} bytes is over the decoder's limit of {} bytes; skipped",
+            limit.size, limit.limit
+        ));
+        self.facts.decoder_limit.get_or_insert(limit);
+    }
+
     fn is_tls13(&self) -> bool {
         self.facts
             .version
@@ -405,16 +479,13 @@ impl TlsTracker {
         if self.dir(side).stopped {
             return Ok(());
         }
-        let mut input = bytes;
+        let mut input = self.skip(side, bytes);
         // Complete a buffered partial record first, taking only the bytes it needs.
         while !self.dir(side).buf.is_empty() {
             let mut buf = core::mem::take(&mut self.dir_mut(side).buf);
-            match probe_record(&buf) {
+            match self.probe_unit(side, &buf) {
                 Ok(_) => {
-                    let result = match parse_record(&buf) {
-                        Ok((record, _)) => self.on_record(side, at, &record, caches.as_deref_mut()),
-                        Err(e) => Err(e),
-                    };
+                    let result = self.on_unit(side, at, &buf, caches.as_deref_mut());
                     buf.clear();
                     self.dir_mut(side).buf = buf;
                     if let Err(e) = result {
@@ -432,6 +503,11 @@ impl TlsTracker {
                     }
                 }
                 Err(e) => {
+                    if let Some(total) = self.oversized_record(side, at, &buf, &e) {
+                        self.dir_mut(side).skip = total.saturating_sub(buf.len());
+                        input = self.skip(side, input);
+                        continue;
+                    }
                     let mut evidence = buf;
                     evidence.extend(input.iter().take(MAX_NON_TLS_EVIDENCE));
                     return Err(self.stop(side, at, &evidence, e));
@@ -442,23 +518,154 @@ impl TlsTracker {
             if input.is_empty() {
                 return Ok(());
             }
-            match parse_record(input) {
-                Ok((record, rest)) => {
-                    if let Err(e) = self.on_record(side, at, &record, caches.as_deref_mut()) {
+            match self.probe_unit(side, input) {
+                Ok(len) => {
+                    let (unit, rest) = input.split_at_checked(len).unwrap_or((input, &[]));
+                    if let Err(e) = self.on_unit(side, at, unit, caches.as_deref_mut()) {
                         return Err(self.stop(side, at, &[], e));
                     }
                     input = rest;
                 }
                 Err(Error::Incomplete { .. }) => {
                     // INVARIANT: the probe accepted the header bytes present, so this partial
-                    // record is shorter than MAX_RECORD_LEN.
-                    debug_assert!(input.len() < MAX_RECORD_LEN);
+                    // unit is shorter than MAX_RECORD_LEN (or than an SSL 2.0 hello's 32,769).
                     self.dir_mut(side).buf.extend_from_slice(input);
                     return Ok(());
                 }
-                Err(e) => return Err(self.stop(side, at, input, e)),
+                Err(e) => {
+                    if let Some(total) = self.oversized_record(side, at, input, &e) {
+                        self.dir_mut(side).skip = total;
+                        input = self.skip(side, input);
+                        continue;
+                    }
+                    return Err(self.stop(side, at, input, e));
+                }
             }
         }
+    }
+
+    /// Drops what is left of an oversized record from the front of `input`.
+    fn skip<'a>(&mut self, side: Side, input: &'a [u8]) -> &'a [u8] {
+        let d = self.dir_mut(side);
+        let n = d.skip.min(input.len());
+        d.skip = d.skip.saturating_sub(n);
+        input.get(n..).unwrap_or_default()
+    }
+
+    /// Whether the next unit of `side` is an SSL 2.0 compatible ClientHello: the client's
+    /// first bytes, with the SSL 2.0 header's high bit (RFC 5246 E.2; a TLS record starts with
+    /// a content type of 20 to 24, so the two cannot be confused).
+    fn sslv2_next(&self, side: Side, input: &[u8]) -> bool {
+        side == Side::Client
+            && self.facts.client_records == 0
+            && self.facts.client_hello_at.is_none()
+            && sslv2::looks_like_client_hello(input)
+    }
+
+    /// The length of the next unit (a record, or an SSL 2.0 compatible ClientHello).
+    pub(super) fn probe_unit(&self, side: Side, input: &[u8]) -> Result<usize, Error> {
+        if self.sslv2_next(side, input) {
+            sslv2::probe_client_hello(input)
+        } else {
+            probe_record(input)
+        }
+    }
+
+    /// One whole unit, as [`TlsTracker::probe_unit`] framed it.
+    fn on_unit(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        unit: &[u8],
+        caches: Option<&mut Caches>,
+    ) -> Result<(), Error> {
+        if self.sslv2_next(side, unit) {
+            return self.on_sslv2_client_hello(at, unit);
+        }
+        let (record, _) = parse_record(unit)?;
+        self.on_record(side, at, &record, caches)
+    }
+
+    /// A record whose header declares more than [`MAX_FRAGMENT_LEN`] bytes (RFC 5246 6.2.3,
+    /// RFC 8446 5.1: a receiver answers record_overflow): `Some(its whole size)` to skip, the
+    /// limit recorded (a [`DecoderLimit`], not a failure: the framing goes on after it), or
+    /// `None` when `e` is not that. A handshake record skipped loses the message boundaries
+    /// of its direction: later clear handshake records are counted, not parsed.
+    pub(super) fn oversized_record(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        header: &[u8],
+        e: &Error,
+    ) -> Option<usize> {
+        let Error::InvalidLength {
+            what: "tls record",
+            length,
+        } = *e
+        else {
+            return None;
+        };
+        let &[t, ..] = header.first_chunk::<RECORD_HEADER_LEN>()?;
+        match side {
+            Side::Client => self.facts.client_records.bump(),
+            Side::Server => self.facts.server_records.bump(),
+        }
+        match ContentType(t) {
+            ContentType::HANDSHAKE => {
+                self.facts.last_handshake_at = Some(at);
+                let d = self.dir_mut(side);
+                d.handshake_lost = true;
+                d.reassembler.clear();
+            }
+            ContentType::APPLICATION_DATA if self.facts.handshake_complete => {
+                let (records, bytes) = match side {
+                    Side::Client => (
+                        &mut self.facts.client_app_records,
+                        &mut self.facts.client_app_bytes,
+                    ),
+                    Side::Server => (
+                        &mut self.facts.server_app_records,
+                        &mut self.facts.server_app_bytes,
+                    ),
+                };
+                records.bump();
+                count_add(bytes, length);
+            }
+            _ => {}
+        }
+        self.limit(DecoderLimit {
+            side,
+            at,
+            what: "record",
+            message: None,
+            size: length,
+            limit: MAX_FRAGMENT_LEN,
+        });
+        Some(RECORD_HEADER_LEN.saturating_add(length))
+    }
+
+    /// An SSL 2.0 compatible ClientHello (RFC 5246 appendix E.2): its version and the TLS
+    /// suites among its cipher specs are the client's offer; the TLS handshake that follows is
+    /// tracked as usual. No fingerprint is computed: JA3 and JA4 are defined on TLS hellos.
+    fn on_sslv2_client_hello(&mut self, ts: Timestamp, unit: &[u8]) -> Result<(), Error> {
+        let hello = sslv2::parse_client_hello(unit)?;
+        self.facts.client_records.bump();
+        self.facts.client_hello_count.bump();
+        self.facts.last_handshake_at = Some(ts);
+        let f = &mut self.facts;
+        f.client_hello_at = Some(ts);
+        f.sslv2_client_hello = true;
+        f.client_legacy_version = Some(hello.version);
+        f.client_versions = vec![hello.version];
+        f.client_cipher_suites = hello.cipher_suites;
+        f.client_cipher_suites_not_kept = keep_first(&mut f.client_cipher_suites, MAX_HELLO_LIST);
+        if hello.sslv2_kinds > 0 {
+            let kinds = hello.sslv2_kinds;
+            self.anomaly(format!(
+                "client sent an SSL 2.0 compatible ClientHello that also offers {kinds} SSL 2.0 cipher kinds"
+            ));
+        }
+        Ok(())
     }
 
     /// Stops decoding `side`; keeps `evidence` (when not empty) as the first non-TLS bytes.
@@ -550,6 +757,33 @@ impl TlsTracker {
             });
             return;
         }
+        // RFC 5246 6.2.1: an alert may be split across records; join a byte left over from
+        // the previous alert record with this one (TLS 1.3 forbids it, RFC 8446 5.1, but a
+        // split alert still says what it says). An odd byte at the end waits for the next.
+        let mut rest = fragment;
+        if let (Some(level), Some((description, tail))) =
+            (self.dir(side).alert_byte, rest.split_first())
+        {
+            self.dir_mut(side).alert_byte = None;
+            self.clear_alerts(side, ts, &[level, *description]);
+            rest = tail;
+            if rest.is_empty() {
+                return;
+            }
+        }
+        if rest.len() % 2 == 1 {
+            let (whole, last) = rest.split_at(rest.len().saturating_sub(1));
+            self.dir_mut(side).alert_byte = last.first().copied();
+            rest = whole;
+            if rest.is_empty() {
+                return;
+            }
+        }
+        self.clear_alerts(side, ts, rest);
+    }
+
+    /// Whole clear-text alerts of `side` (an even number of bytes, or a malformed record).
+    fn clear_alerts(&mut self, side: Side, ts: Timestamp, fragment: &[u8]) {
         match parse_alerts(fragment) {
             Ok(alerts) => {
                 for a in alerts
@@ -598,13 +832,28 @@ impl TlsTracker {
             }
             return Ok(());
         }
+        if self.dir(side).handshake_lost {
+            // An oversized handshake record was skipped: where messages start is unknown.
+            return Ok(());
+        }
         // Taken out while its messages are handled (which never touch it), so that they can be
         // handled where they lie, without a copy.
         let mut reassembler = core::mem::take(&mut self.dir_mut(side).reassembler);
         let result = reassembler.push(fragment, |t, body| {
             self.on_handshake_message(side, ts, t, body, caches.as_deref_mut());
         });
+        let oversized = reassembler.take_oversized();
         self.dir_mut(side).reassembler = reassembler;
+        if let Some((message, size)) = oversized {
+            self.limit(DecoderLimit {
+                side,
+                at: ts,
+                what: "handshake message",
+                message: Some(message),
+                size,
+                limit: MAX_HANDSHAKE_LEN,
+            });
+        }
         result
     }
 
@@ -737,6 +986,43 @@ impl TlsTracker {
         for (t, e) in &hello.decoded.errors {
             self.anomaly(format!("server hello extension {t}: {e}"));
         }
+        // One ServerHello per handshake, after at most one HelloRetryRequest (RFC 8446 4.1.4,
+        // RFC 5246 7.3): another one contradicts the first, which stays the fact.
+        let again = if hello.is_hello_retry_request {
+            self.facts.hello_retry_request || self.server_hello_seen
+        } else {
+            self.server_hello_seen
+        };
+        if again {
+            self.caveat(format!(
+                "a second ServerHello ({} {}) contradicts the first ({} {}), which is kept",
+                hello.selected_version(),
+                hello.cipher_suite,
+                self.facts
+                    .version
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                self.facts
+                    .cipher_suite
+                    .map(|c| c.to_string())
+                    .unwrap_or_default()
+            ));
+            return;
+        }
+        self.server_hello_seen |= !hello.is_hello_retry_request;
+        // The server picks one of the offered suites (RFC 8446 4.1.3, RFC 5246 7.4.1.3); a
+        // client must abort on another. When the whole offer is known, say so.
+        let offered = &self.facts.client_cipher_suites;
+        if self.facts.client_hello_at.is_some()
+            && self.facts.client_cipher_suites_not_kept == 0
+            && !offered.contains(&hello.cipher_suite)
+        {
+            self.caveat(format!(
+                "the ServerHello chose {}, which the ClientHello did not offer",
+                hello.cipher_suite
+            ));
+            self.facts.suite_not_offered = true;
+        }
         let f = &mut self.facts;
         if hello.is_hello_retry_request {
             f.hello_retry_request = true;
@@ -765,10 +1051,47 @@ impl TlsTracker {
         }
     }
 
+    /// Whether a TLS 1.3 record of `len` bytes, the client's first after the server's
+    /// encrypted flight, is an encrypted alert rather than its Finished. Sizes tell them
+    /// apart (RFC 8446 5.2: a record is the plaintext, one content-type byte and the AEAD tag):
+    /// an alert is 2 bytes of plaintext (6), so 2 + 1 + 16 = 19 bytes with the 16-byte tag of
+    /// every TLS 1.3 suite but TLS_AES_128_CCM_8_SHA256 (8-byte tag: 11); the client's first
+    /// flight is at least a Finished, 4 bytes of header and a verify_data of the hash length
+    /// (4.4.4: 32 or 48), so 53 or 69 bytes and more. Padding (5.4) is allowed but no client
+    /// pads an alert to a Finished's size.
+    fn is_encrypted_alert(&self, len: usize) -> bool {
+        // Alert plaintext (2) + inner content type (1) + AEAD tag.
+        let alert = if self.facts.cipher_suite == Some(CipherSuite(0x1305)) {
+            2 + 1 + 8
+        } else {
+            2 + 1 + 16
+        };
+        len == alert
+    }
+
     fn on_application_data(&mut self, side: Side, ts: Timestamp, fragment: &[u8]) {
         let tls13_after_hello = self.is_tls13()
             && self.facts.server_hello_at.is_some()
             && !(self.facts.hello_retry_request && self.facts.client_hello_count < 2);
+        if tls13_after_hello
+            && side == Side::Client
+            && !self.dir(side).tls13_encrypted
+            && self.server.tls13_encrypted
+            && self.is_encrypted_alert(fragment.len())
+        {
+            // Not the client's Finished: its encrypted alert refusing the server's flight.
+            self.facts.last_handshake_at = Some(ts);
+            if self.facts.alerts.len() < MAX_ALERTS {
+                self.facts.alerts.push(AlertEvent {
+                    side,
+                    at: ts,
+                    level: None,
+                    description: None,
+                    encrypted: true,
+                });
+            }
+            return;
+        }
         if tls13_after_hello && !self.dir(side).tls13_encrypted {
             // The first record under handshake keys: the server's encrypted flight, or the
             // client's Finished.
@@ -1026,34 +1349,142 @@ mod tests {
         assert!(t.feed(Side::Client, Timestamp(2), &[0xff]).is_ok());
     }
 
+    /// A record over the RFC's size is skipped whole and named as a decoder limit; the
+    /// records after it are tracked as usual.
     #[test]
-    fn oversized_record_stops_with_evidence() {
+    fn oversized_record_is_skipped_and_named() {
         let mut t = TlsTracker::new();
-        let e = t
-            .feed(Side::Server, Timestamp(1), &[0x17, 3, 3, 0xff, 0xff])
-            .unwrap_err();
-        assert!(matches!(e, Error::InvalidLength { .. }));
-        assert_eq!(t.facts().non_tls_from, Some(Side::Server));
+        let mut bytes = vec![0x17, 3, 3, 0xff, 0xff];
+        bytes.extend(std::iter::repeat_n(0u8, 0xffff));
+        bytes.extend_from_slice(&[0x15, 3, 3, 0, 2, 2, 40]);
+        // Fed in two pieces, the header split, as TCP may deliver it.
+        t.feed(Side::Server, Timestamp(1), bytes.get(..3).unwrap())
+            .unwrap();
+        t.feed(Side::Server, Timestamp(2), bytes.get(3..).unwrap())
+            .unwrap();
+        let f = t.facts();
+        assert!(!t.is_stopped(Side::Server));
+        assert_eq!(f.non_tls_from, None);
+        let limit = f.decoder_limit.unwrap();
+        assert_eq!((limit.what, limit.size), ("record", 0xffff));
+        assert_eq!(f.server_records, 2);
+        assert_eq!(
+            f.alerts.first().and_then(|a| a.description),
+            Some(AlertDescription::HANDSHAKE_FAILURE)
+        );
     }
 
+    /// A handshake message over the tracker's limit (a 120 KB certificate) is skipped and
+    /// named; the handshake after it goes on (ServerHelloDone is seen).
     #[test]
-    fn huge_handshake_message_rejected() {
+    fn huge_handshake_message_is_skipped_and_named() {
         let mut t = TlsTracker::new();
-        let e = t
-            .feed(
-                Side::Client,
-                Timestamp(1),
-                &[0x16, 3, 1, 0, 4, 1, 0xff, 0xff, 0xff],
-            )
-            .unwrap_err();
-        assert!(matches!(
-            e,
-            Error::InvalidLength {
-                what: "tls handshake",
-                ..
-            }
-        ));
-        assert!(t.is_stopped(Side::Client));
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
+            .unwrap();
+        let size = 120 * 1024;
+        let mut msg = vec![0x0b];
+        msg.extend_from_slice(&u32::try_from(size).unwrap().to_be_bytes()[1..]);
+        msg.extend(std::iter::repeat_n(0x30, size));
+        msg.extend_from_slice(&[0x0e, 0, 0, 0]);
+        for chunk in msg.chunks(16 * 1024) {
+            let mut record = vec![0x16, 3, 3];
+            record.extend_from_slice(&u16::try_from(chunk.len()).unwrap().to_be_bytes());
+            record.extend_from_slice(chunk);
+            t.feed(Side::Server, Timestamp(3), &record).unwrap();
+        }
+        let f = t.facts();
+        assert!(!t.is_stopped(Side::Server));
+        let limit = f.decoder_limit.unwrap();
+        assert_eq!(limit.message, Some(HandshakeType::CERTIFICATE));
+        assert_eq!(limit.size, size);
+        assert!(f.server_hello_done);
+        assert!(f.certificates.is_empty());
+    }
+
+    /// RFC 5246 6.2.1: an alert split over two records is read as one.
+    #[test]
+    fn alert_split_across_records_is_joined() {
+        let mut t = TlsTracker::new();
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(Side::Server, Timestamp(2), &[0x15, 3, 3, 0, 1, 2])
+            .unwrap();
+        assert!(t.facts().alerts.is_empty());
+        t.feed(Side::Server, Timestamp(3), &[0x15, 3, 3, 0, 1, 40])
+            .unwrap();
+        let f = t.facts();
+        assert!(f.anomalies.is_empty(), "{:?}", f.anomalies);
+        assert_eq!(
+            f.alerts,
+            vec![AlertEvent {
+                side: Side::Server,
+                at: Timestamp(3),
+                level: Some(AlertLevel::FATAL),
+                description: Some(AlertDescription::HANDSHAKE_FAILURE),
+                encrypted: false,
+            }]
+        );
+    }
+
+    /// An SSL 2.0 compatible ClientHello is decoded (version, TLS suites), and the TLS
+    /// ServerHello after it is tracked as usual.
+    #[test]
+    fn sslv2_compatible_client_hello_is_decoded() {
+        let mut t = TlsTracker::new();
+        let hello = crate::tls::sslv2::tests::SSLV2_HELLO;
+        // Split, to take the buffered path as well.
+        t.feed(Side::Client, Timestamp(1), hello.get(..5).unwrap())
+            .unwrap();
+        t.feed(Side::Client, Timestamp(1), hello.get(5..).unwrap())
+            .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
+            .unwrap();
+        let f = t.facts();
+        assert!(f.sslv2_client_hello);
+        assert_eq!(f.client_versions, vec![ProtocolVersion::TLS1_0]);
+        assert_eq!(
+            f.client_cipher_suites,
+            vec![CipherSuite(0x002f), CipherSuite(0x000a)]
+        );
+        assert_eq!(f.version, Some(ProtocolVersion::TLS1_2));
+        assert!(f.server_hello_at.is_some());
+        // The TLS 1.2 ServerHello chose a suite this hello did not offer: a caveat.
+        assert_eq!(f.caveats.len(), 1, "{:?}", f.caveats);
+    }
+
+    /// A second ServerHello does not replace the first; it is a caveat.
+    #[test]
+    fn second_server_hello_is_a_caveat_not_the_truth() {
+        let mut t = TlsTracker::new();
+        t.feed(Side::Client, Timestamp(1), &hex(TLS10_CLIENT_HELLO))
+            .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
+            .unwrap();
+        let first = (t.facts().version, t.facts().cipher_suite);
+        let mut other = hex(TLS12_SERVER_HELLO);
+        // The same hello choosing TLS_RSA_WITH_AES_128_CBC_SHA (no session id: the suite
+        // follows the record and handshake headers, version, random and the id length).
+        let suite_at = 5 + 4 + 2 + 32 + 1;
+        other[suite_at] = 0x00;
+        other[suite_at + 1] = 0x2f;
+        t.feed(Side::Server, Timestamp(3), &other).unwrap();
+        let f = t.facts();
+        assert_eq!((f.version, f.cipher_suite), first);
+        assert!(
+            f.caveats.iter().any(|c| c.contains("second ServerHello")),
+            "{:?}",
+            f.caveats
+        );
     }
 
     /// `body` as a ClientHello handshake message in TLS records of at most 16 KiB.

@@ -448,9 +448,30 @@ fn session_in_clear(f: &ConnectionFacts) -> bool {
                     .is_some_and(|n| *n > 2)))
 }
 
-/// Decides the verdict from the facts: what the capture shows ([`decide_seen`]), then, for a
-/// failure, whether the capture could show it at all ([`capture_limits`]).
+/// Decides the verdict from the facts.
+///
+/// # Caveats
+/// Where the capture contradicts itself (a second Connection Confirm or ServerHello that
+/// differs from the first, a selection of a protocol or suite that was never offered, a
+/// malformed RDP_NEG_RSP: [`ConnectionFacts::caveats`], [`TlsFacts::caveats`]), the verdict is
+/// decided on the first copy and its summary names the contradiction (`; caveat: ...`): the
+/// evidence it stands on may be what an attacker or a broken middlebox wrote.
 pub(crate) fn decide(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
+    let mut v = decide_evidence(f, tls);
+    let caveats = f
+        .caveats
+        .iter()
+        .chain(tls.map(|t| t.caveats.as_slice()).unwrap_or_default());
+    for (i, caveat) in caveats.enumerate() {
+        v.summary.push_str(if i == 0 { "; caveat: " } else { "; " });
+        v.summary.push_str(caveat);
+    }
+    v
+}
+
+/// The verdict before its caveats: what the capture shows ([`decide_seen`]), then, for a
+/// failure, whether the capture could show it at all ([`capture_limits`]).
+fn decide_evidence(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
     let seen = decide_seen(f, tls);
     if seen.severity == Severity::Error {
         capture_limits(f, tls, seen)
@@ -842,13 +863,17 @@ fn security_mismatch(cx: &Evidence<'_>, confirm_at: Timestamp, phase: Phase) -> 
         return None;
     }
     let x = f.x224.as_ref()?;
+    let selected = Show(|out| match x.effective_protocol() {
+        Some(p) => write!(out, "the server selected {}", protocols(Some(p))),
+        // A malformed confirm selects nothing readable (the caveat names it).
+        None => out.write_str("a malformed Connection Confirm"),
+    });
     Some(verdict(
         VerdictCode::SecurityMismatch,
         phase,
         format!(
-            "the client closed {} after the server selected {} (it requested {}) without going on",
+            "the client closed {} after {selected} (it requested {}) without going on",
             format_ms(delay),
-            protocols(x.effective_protocol()),
             protocols(x.requested_protocols)
         ),
     ))
@@ -888,6 +913,17 @@ fn old_version(v: ProtocolVersion) -> bool {
         v,
         ProtocolVersion::SSL3_0 | ProtocolVersion::TLS1_0 | ProtocolVersion::TLS1_1
     ) || v.0 < ProtocolVersion::SSL3_0.0
+}
+
+/// The client's encrypted alert of a TLS 1.3 handshake that did not complete (see
+/// `TlsTracker::is_encrypted_alert`).
+fn encrypted_client_alert(t: &TlsFacts) -> Option<&AlertEvent> {
+    if t.version.is_none_or(|v| v < ProtocolVersion::TLS1_3) || t.handshake_complete {
+        return None;
+    }
+    t.alerts
+        .iter()
+        .find(|a| a.side == Side::Client && a.encrypted)
 }
 
 fn alert_text(a: &AlertEvent) -> String {
@@ -1018,6 +1054,21 @@ fn tls_phase(cx: &Evidence<'_>, selected: Option<Protocols>, phase: Phase) -> Ve
                     ),
                 );
             }
+        }
+        if let Some(a) = encrypted_client_alert(t) {
+            // TLS 1.3 (RFC 8446 4.4.4, 5.2): the client's first record after the server's
+            // encrypted flight had the size of an alert, not of a Finished
+            // (`TlsTracker::is_encrypted_alert`): it refused the flight, typically the
+            // certificate.
+            return verdict(
+                VerdictCode::TlsHandshakeFailed,
+                phase,
+                format!(
+                    "client answered the server's encrypted flight with an encrypted alert {} after the ServerHello ({chosen}; its size shows an alert, not the client's Finished), then {}: the client refused the server's flight, typically its certificate",
+                    ms(a.at, server_hello_at),
+                    cx.close_text()
+                ),
+            );
         }
         if let Some(a) = cx.first_fatal(None) {
             return verdict(

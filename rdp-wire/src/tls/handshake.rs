@@ -129,9 +129,17 @@ pub fn parse_handshake(input: &[u8]) -> Result<(HandshakeMessage<'_>, &[u8]), Er
 ///
 /// Memory is bounded: at most one partial message (≤ [`MAX_HANDSHAKE_LEN`] + header) is kept,
 /// and the buffer grows only with bytes actually received, never to a declared length.
+///
+/// A message declared over [`MAX_HANDSHAKE_LEN`] is skipped, not buffered: its bytes are
+/// counted off as they come, the messages after it are handed out as usual, and
+/// [`HandshakeReassembler::take_oversized`] tells its type and size once.
 #[derive(Debug, Default, Clone)]
 pub struct HandshakeReassembler {
     buf: Vec<u8>,
+    /// Bytes of an oversized message still to skip.
+    skip: usize,
+    /// The oversized message met and not yet taken: type and declared body size.
+    oversized: Option<(HandshakeType, usize)>,
 }
 
 impl HandshakeReassembler {
@@ -148,20 +156,28 @@ impl HandshakeReassembler {
     /// Drops any partial message.
     pub fn clear(&mut self) {
         self.buf.clear();
+        self.skip = 0;
+    }
+
+    /// The type and declared body size of a message over [`MAX_HANDSHAKE_LEN`] that
+    /// [`HandshakeReassembler::push`] skipped since the last call, if any (the first one).
+    pub fn take_oversized(&mut self) -> Option<(HandshakeType, usize)> {
+        self.oversized.take()
     }
 
     /// Adds the fragment of one handshake record and calls `on_message` for each message it
     /// completes, in order.
     ///
-    /// Errors: `InvalidLength` for a message over [`MAX_HANDSHAKE_LEN`]; the partial buffer is
-    /// dropped and the caller should stop feeding this direction.
+    /// A message over [`MAX_HANDSHAKE_LEN`] is skipped (see the type's documentation).
+    ///
+    /// Errors: none today; the `Result` stays for malformed framing a later version may find.
     pub fn push<F>(&mut self, fragment: &[u8], mut on_message: F) -> Result<(), Error>
     where
         F: FnMut(HandshakeType, &[u8]),
     {
         if self.buf.is_empty() {
             // The common case: whole messages inside one record, no copy.
-            let rest = Self::drain(fragment, &mut on_message)?;
+            let rest = self.drain(fragment, &mut on_message)?;
             self.buf.extend_from_slice(rest);
             return Ok(());
         }
@@ -170,7 +186,7 @@ impl HandshakeReassembler {
         // record fragment is at most 2^14 + 2048 bytes: the buffer stays bounded.
         self.buf.extend_from_slice(fragment);
         let buf = core::mem::take(&mut self.buf);
-        let result = Self::drain(&buf, &mut on_message).map(<[u8]>::to_vec);
+        let result = self.drain(&buf, &mut on_message).map(<[u8]>::to_vec);
         match result {
             Ok(rest) => {
                 self.buf = rest;
@@ -180,18 +196,39 @@ impl HandshakeReassembler {
         }
     }
 
-    /// Hands out every whole message of `input`; returns the incomplete tail.
-    fn drain<'a, F>(mut input: &'a [u8], on_message: &mut F) -> Result<&'a [u8], Error>
+    /// Hands out every whole message of `input`, skipping oversized ones; returns the
+    /// incomplete tail.
+    fn drain<'a, F>(&mut self, mut input: &'a [u8], on_message: &mut F) -> Result<&'a [u8], Error>
     where
         F: FnMut(HandshakeType, &[u8]),
     {
         loop {
+            if self.skip > 0 {
+                let n = self.skip.min(input.len());
+                self.skip = self.skip.saturating_sub(n);
+                input = input.get(n..).unwrap_or_default();
+                if input.is_empty() {
+                    return Ok(input);
+                }
+            }
             match parse_handshake(input) {
                 Ok(((t, body), rest)) => {
                     on_message(t, body);
                     input = rest;
                 }
                 Err(Error::Incomplete { .. }) => return Ok(input),
+                Err(Error::InvalidLength {
+                    what: "tls handshake",
+                    length,
+                }) => {
+                    // INVARIANT: the header is whole (probe_handshake reads the length only
+                    // then), and a 24-bit length plus 4 cannot overflow.
+                    let Some(&t) = input.first() else {
+                        return Ok(input);
+                    };
+                    self.oversized.get_or_insert((HandshakeType(t), length));
+                    self.skip = HANDSHAKE_HEADER_LEN.saturating_add(length);
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -444,24 +481,36 @@ mod tests {
         assert_eq!(r.pending(), 1);
     }
 
+    /// A message declared over the limit is skipped without buffering it: its type and size
+    /// are told once, and the message after it is handed out.
     #[test]
-    fn rejects_huge_declared_length_without_allocating() {
+    fn skips_huge_declared_length_without_allocating() {
         let mut r = HandshakeReassembler::new();
-        let e = r
-            .push(&[0x0b, 0xff, 0xff, 0xff, 0x00], |_, _| {})
-            .unwrap_err();
+        r.push(&[0x0b, 0xff, 0xff, 0xff, 0x00], |_, _| {}).unwrap();
         assert_eq!(
-            e,
-            Error::InvalidLength {
-                what: "tls handshake",
-                length: 0xff_ffff
-            }
+            r.take_oversized(),
+            Some((HandshakeType::CERTIFICATE, 0xff_ffff))
         );
+        assert_eq!(r.take_oversized(), None);
         assert_eq!(r.pending(), 0);
-        // Split header: the length is judged as soon as the header is whole.
+        // Split header: the length is judged as soon as the header is whole; the body (a
+        // 120 KB certificate) is counted off across records, then ServerHelloDone follows.
         let mut r = HandshakeReassembler::new();
-        r.push(&[0x0b, 0xff], |_, _| {}).unwrap();
-        assert!(r.push(&[0xff, 0xff], |_, _| {}).is_err());
+        let mut got = Vec::new();
+        r.push(&[0x0b, 0x01], |t, _| got.push(t)).unwrap();
+        r.push(&[0xd4, 0xc0], |t, _| got.push(t)).unwrap();
+        assert_eq!(
+            r.take_oversized(),
+            Some((HandshakeType::CERTIFICATE, 0x01_d4c0))
+        );
+        for _ in 0..(0x01_d4c0 / 16_384) {
+            r.push(&[0u8; 16_384], |t, _| got.push(t)).unwrap();
+            assert_eq!(r.pending(), 0);
+        }
+        let tail = vec![0u8; 0x01_d4c0 % 16_384];
+        r.push(&tail, |t, _| got.push(t)).unwrap();
+        r.push(&[0x0e, 0, 0, 0], |t, _| got.push(t)).unwrap();
+        assert_eq!(got, [HandshakeType::SERVER_HELLO_DONE]);
         // Declared exactly at the limit: waits.
         assert!(matches!(
             probe_handshake(&[0x0b, 0x01, 0x00, 0x00]),

@@ -40,6 +40,7 @@ pub mod extensions;
 pub mod fingerprint;
 pub mod handshake;
 pub mod record;
+pub mod sslv2;
 
 pub use alert::{Alert, AlertDescription, AlertLevel};
 pub use cipher_suites::{CipherMode, CipherSuite, KeyExchange, NamedGroup, SignatureScheme};
