@@ -318,6 +318,7 @@ mod tests {
         ("nonstandard-port", CodeKind::Finding, "info"),
         ("bluekeep-probe", CodeKind::Finding, "error"),
         ("capture-gap", CodeKind::Finding, "info"),
+        ("clock-implausible", CodeKind::Finding, "info"),
         ("brute-force", CodeKind::CaptureFinding, "warning"),
         ("password-spray", CodeKind::CaptureFinding, "warning"),
         ("cert-reused", CodeKind::CaptureFinding, "warning"),
