@@ -319,6 +319,7 @@ mod tests {
         ("bluekeep-probe", CodeKind::Finding, "error"),
         ("capture-gap", CodeKind::Finding, "info"),
         ("clock-implausible", CodeKind::Finding, "info"),
+        ("scanner", CodeKind::Finding, "warning"),
         ("brute-force", CodeKind::CaptureFinding, "warning"),
         ("password-spray", CodeKind::CaptureFinding, "warning"),
         ("cert-reused", CodeKind::CaptureFinding, "warning"),

@@ -94,6 +94,9 @@ pub enum FindingCode {
     CaptureGap,
     /// The capture's clock cannot judge the certificate's validity (see [`clock_doubt`]).
     ClockImplausible,
+    /// The connection belongs to a scan: a probe by itself, or one of a source's many short
+    /// connections (see `scan.rs` and [`SCAN_MIN_CONNECTIONS`](super::SCAN_MIN_CONNECTIONS)).
+    Scanner,
     /// Many connections with many user names, or many failures, from one client.
     BruteForce,
     /// One client trying many servers or many user names, a few attempts each, below the
@@ -112,7 +115,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, in the order the reports list them.
-    pub const ALL: [FindingCode; 17] = [
+    pub const ALL: [FindingCode; 18] = [
         FindingCode::StandardRdpSecurity,
         FindingCode::NlaNotEnforced,
         FindingCode::TlsLegacyVersion,
@@ -127,6 +130,7 @@ impl FindingCode {
         FindingCode::BluekeepProbe,
         FindingCode::CaptureGap,
         FindingCode::ClockImplausible,
+        FindingCode::Scanner,
         FindingCode::BruteForce,
         FindingCode::PasswordSpray,
         FindingCode::CertReused,
@@ -152,6 +156,7 @@ impl FindingCode {
             FindingCode::PasswordSpray => "password-spray",
             FindingCode::CertReused => "cert-reused",
             FindingCode::ClockImplausible => "clock-implausible",
+            FindingCode::Scanner => "scanner",
         }
     }
 
@@ -169,7 +174,8 @@ impl FindingCode {
             | FindingCode::CertWeakSignature
             | FindingCode::BruteForce
             | FindingCode::PasswordSpray
-            | FindingCode::CertReused => Severity::Warning,
+            | FindingCode::CertReused
+            | FindingCode::Scanner => Severity::Warning,
             FindingCode::CertSelfSigned
             | FindingCode::CertNameMismatch
             | FindingCode::NonstandardPort
@@ -190,7 +196,7 @@ pub struct Finding {
     pub summary: String,
 }
 
-fn finding(code: FindingCode, summary: String) -> Finding {
+pub(super) fn finding(code: FindingCode, summary: String) -> Finding {
     Finding {
         code,
         severity: code.severity(),
@@ -470,16 +476,14 @@ pub(crate) fn connection_findings(
             ));
         }
     }
-    let channels = f
-        .mcs
-        .as_ref()
-        .and_then(|m| m.client.as_ref())
-        .map(|c| &c.channels);
-    if channels.is_some_and(|ch| ch.iter().any(|c| c.name.eq_ignore_ascii_case("MS_T120"))) {
+    if super::scan::requests_ms_t120(f) {
         out.push(finding(
             FindingCode::BluekeepProbe,
             "the client asked for the static channel MS_T120, as BlueKeep (CVE-2019-0708) scanners and exploits do".to_string(),
         ));
+    }
+    if let Some(why) = super::scan::probe(f, verdict) {
+        out.push(finding(FindingCode::Scanner, why));
     }
     let (client_gap, server_gap) = (
         f.side(Side::Client).gap_bytes,
@@ -1278,6 +1282,8 @@ pub struct CaptureFindings {
     /// The spray findings of clients let go.
     spray_sealed: BTreeMap<IpAddr, CaptureFinding>,
     certificates: BTreeMap<String, (BTreeSet<IpAddr>, Vec<u64>, String)>,
+    /// Each client's short connections, for the `scanner` finding.
+    scans: super::scan::ScanTracker,
     /// The latest request time added.
     latest: Option<Timestamp>,
     /// Look for idle clients when `clients` has this many.
@@ -1333,6 +1339,7 @@ impl CaptureFindings {
             brute_sealed: BTreeMap::new(),
             spray_sealed: BTreeMap::new(),
             certificates: BTreeMap::new(),
+            scans: super::scan::ScanTracker::default(),
             latest: None,
             seal_at: 0,
             limits,
@@ -1349,6 +1356,8 @@ impl CaptureFindings {
         tls: Option<&TlsFacts>,
         verdict: VerdictCode,
     ) {
+        // Before the early return: a scan's connections may carry no Connection Request.
+        self.scans.add(id, client, server, facts, verdict);
         let Some((x, at)) = facts.x224.as_ref().and_then(|x| Some((x, x.request_at?))) else {
             return;
         };
@@ -1411,8 +1420,9 @@ impl CaptureFindings {
     }
 
     /// The findings over everything added: brute force by client and server, then password
-    /// spraying by client, then certificate reuse.
+    /// spraying by client, then certificate reuse, then scans by client.
     pub fn finish(self) -> Vec<CaptureFinding> {
+        let scans = self.scans.finish();
         let mut brute = self.brute_sealed;
         let mut spray = self.spray_sealed;
         for (ip, state) in self.clients {
@@ -1438,6 +1448,7 @@ impl CaptureFindings {
                 });
             }
         }
+        out.extend(scans);
         out
     }
 }
