@@ -284,6 +284,18 @@ struct Tried {
     per_server: HashMap<SocketAddr, u32>,
 }
 
+impl Tried {
+    fn count(&mut self, e: &Entry) {
+        if let Some(s) = e.settings {
+            let n = self.settings.entry((e.server, s)).or_insert(0);
+            if *n == 0 {
+                self.per_server.entry(e.server).or_insert(0).bump();
+            }
+            n.bump();
+        }
+    }
+}
+
 /// One client's connections of the last [`SCAN_WINDOW_MS`] that may belong to a scan.
 #[derive(Debug, Clone, Default)]
 struct ClientWindow {
@@ -295,7 +307,7 @@ struct ClientWindow {
     /// The latest time added: an earlier one (out of order, a clock stepping back) is counted
     /// as made then, so the window never looks back.
     last: Option<Timestamp>,
-    /// The settings of the window's entries, once one had settings.
+    /// The settings of the window's entries, from the client's second entry on.
     tried: Option<Box<Tried>>,
     bluekeep: usize,
     found: Option<Box<Found>>,
@@ -309,13 +321,17 @@ impl ClientWindow {
         self.last = Some(e.at);
         e.seq = self.next_seq;
         self.next_seq.bump();
-        if let Some(s) = e.settings {
-            let tried = self.tried.get_or_insert_with(Box::default);
-            let n = tried.settings.entry((e.server, s)).or_insert(0);
-            if *n == 0 {
-                tried.per_server.entry(e.server).or_insert(0).bump();
+        // Most clients make one connection: the settings are counted from the second one on
+        // (the first counted then), which spares a flood from many addresses two tables each.
+        if self.tried.is_none() && !self.window.is_empty() {
+            let mut tried = Box::<Tried>::default();
+            for old in &self.window {
+                tried.count(old);
             }
-            n.bump();
+            self.tried = Some(tried);
+        }
+        if let Some(tried) = self.tried.as_mut() {
+            tried.count(&e);
         }
         if e.bluekeep {
             self.bluekeep = self.bluekeep.saturating_add(1);
