@@ -405,8 +405,8 @@ fn scanner_findings(lines: &[Value]) -> Vec<Value> {
 }
 
 /// Many short connections from one source within a minute (a port sweep: TCP only, to twelve
-/// servers) are a scan: one capture-wide `scanner` finding lists them; three from another
-/// source are not. The source is internal, so the connections' fix is about finding the host.
+/// servers) are a scan: one capture-wide `scanner` finding lists them; fifteen from another
+/// source to one server (a client reconnecting to a server that restarts) are not.
 #[test]
 fn many_short_connections_from_one_source_are_a_scan() {
     let mut convs = Vec::new();
@@ -417,7 +417,7 @@ fn many_short_connections_from_one_source_are_a_scan() {
             at(i * 3),
         ));
     }
-    for i in 0..3 {
+    for i in 0..15 {
         convs.push(tcp_only(
             &format!("10.1.1.1:{}", 41_000 + i),
             "10.0.0.1:3389",

@@ -39,7 +39,7 @@ pub use findings::{
 };
 pub use scan::{
     SCAN_MAX_CLIENTS, SCAN_MAX_LISTED, SCAN_MIN_BLUEKEEP, SCAN_MIN_CONNECTIONS,
-    SCAN_MIN_PROBE_SETTINGS, SCAN_WINDOW_MS,
+    SCAN_MIN_CONNECTIONS_ONE_TARGET, SCAN_MIN_PROBE_SETTINGS, SCAN_WINDOW_MS,
 };
 pub use verdict::{
     failure_meaning, format_ms, Count, Phase, Severity, Verdict, VerdictCode,

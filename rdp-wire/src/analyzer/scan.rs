@@ -10,8 +10,8 @@
 //!   that ends before a session. Such a connection gets the `scanner` finding and its verdict
 //!   summary says it is a scan.
 //! - **A source's connections** show a scan together ([`ScanTracker`]): within
-//!   [`SCAN_WINDOW_MS`], [`SCAN_MIN_CONNECTIONS`] short connections from one client address (to
-//!   any servers and ports), or [`SCAN_MIN_PROBE_SETTINGS`] short connections to one server each
+//!   [`SCAN_WINDOW_MS`], [`SCAN_MIN_CONNECTIONS`] short connections from one client address to
+//!   two targets or more (any servers and ports; [`SCAN_MIN_CONNECTIONS_ONE_TARGET`] to one), or [`SCAN_MIN_PROBE_SETTINGS`] short connections to one server each
 //!   with other settings (requested protocols, offered encryption methods: the
 //!   `rdp-enum-encryption` series), or [`SCAN_MIN_BLUEKEEP`] BlueKeep probes. That is the
 //!   capture-wide `scanner` finding, listing the connections.
@@ -44,6 +44,11 @@ use crate::{Side, Timestamp};
 pub const SCAN_MIN_CONNECTIONS: usize = 10;
 /// ... within this window (milliseconds); the same window decides the other two rules.
 pub const SCAN_WINDOW_MS: f64 = 60_000.0;
+/// ... to at least two targets (server address and port), or this many to one: a client
+/// reconnecting to a server that is restarting makes a few refused or cut connections a
+/// minute to that one server (mstsc's automatic reconnection gives up after 20 attempts), a
+/// tool hammering one server makes more.
+pub const SCAN_MIN_CONNECTIONS_ONE_TARGET: usize = 30;
 /// Or at least this many short connections from one client to one server, each with other
 /// negotiation settings (requested protocols and offered encryption methods): a client falling
 /// back makes two such connections at most before one that goes on; nmap's rdp-enum-encryption
@@ -242,7 +247,7 @@ impl Found {
         let mut why = Vec::new();
         if self.reasons.many {
             why.push(format!(
-                "{SCAN_MIN_CONNECTIONS} or more short connections within {}",
+                "{SCAN_MIN_CONNECTIONS} or more short connections to several targets (or {SCAN_MIN_CONNECTIONS_ONE_TARGET} to one) within {}",
                 format_ms(SCAN_WINDOW_MS)
             ));
         }
@@ -277,15 +282,18 @@ impl Found {
     }
 }
 
-/// Per server and settings, how many entries of a window; per server, how many settings.
+/// Per server and settings, how many entries of a window; per server, how many settings; per
+/// target (server address and port), how many entries.
 #[derive(Debug, Clone, Default)]
 struct Tried {
     settings: HashMap<(SocketAddr, Settings), u32>,
     per_server: HashMap<SocketAddr, u32>,
+    targets: HashMap<SocketAddr, u32>,
 }
 
 impl Tried {
     fn count(&mut self, e: &Entry) {
+        self.targets.entry(e.server).or_insert(0).bump();
         if let Some(s) = e.settings {
             let n = self.settings.entry((e.server, s)).or_insert(0);
             if *n == 0 {
@@ -346,8 +354,10 @@ impl ClientWindow {
                 self.forget(&old);
             }
         }
+        let targets = self.tried.as_ref().map_or(1, |t| t.targets.len());
         let reasons = Reasons {
-            many: self.window.len() >= SCAN_MIN_CONNECTIONS,
+            many: self.window.len() >= SCAN_MIN_CONNECTIONS
+                && (targets >= 2 || self.window.len() >= SCAN_MIN_CONNECTIONS_ONE_TARGET),
             settings: self
                 .tried
                 .as_ref()
@@ -375,6 +385,16 @@ impl ClientWindow {
     }
 
     fn forget(&mut self, old: &Entry) {
+        if let Some(tried) = self.tried.as_mut() {
+            if let std::collections::hash_map::Entry::Occupied(mut n) =
+                tried.targets.entry(old.server)
+            {
+                *n.get_mut() = n.get().saturating_sub(1);
+                if *n.get() == 0 {
+                    n.remove();
+                }
+            }
+        }
         if let (Some(s), Some(tried)) = (old.settings, self.tried.as_mut()) {
             if let std::collections::hash_map::Entry::Occupied(mut n) =
                 tried.settings.entry((old.server, s))
@@ -634,6 +654,21 @@ mod tests {
         assert!(found[0].finding.summary.contains("10 server addresses"));
     }
 
+    /// A client reconnecting to one server (restarting: refused) is not a scan at a dozen a
+    /// minute; thirty a minute to one server is.
+    #[test]
+    fn one_target_needs_more_connections() {
+        let mut t = ScanTracker::default();
+        add_many(&mut t, 0, "198.51.100.1:1", (20, 0, 3_000), 1, |_| 3);
+        assert!(t.finish().is_empty());
+
+        let mut t = ScanTracker::default();
+        add_many(&mut t, 0, "198.51.100.1:1", (30, 0, 1_000), 1, |_| 3);
+        let found = t.finish();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].connections.len(), 30);
+    }
+
     /// Three settings tried on one server is the rdp-enum-encryption series; two (a client
     /// falling back) are not, nor three settings spread over three servers.
     #[test]
@@ -674,7 +709,7 @@ mod tests {
             t.add(
                 i,
                 addr("198.51.100.1:1"),
-                addr("10.0.0.1:3389"),
+                addr(&format!("10.0.0.{}:3389", i % 3 + 1)),
                 &f,
                 VerdictCode::SecurityMismatch,
             );
