@@ -320,6 +320,8 @@ mod tests {
         ("capture-gap", CodeKind::Finding, "info"),
         ("decoder-limit", CodeKind::Finding, "info"),
         ("one-sided-capture", CodeKind::Finding, "info"),
+        ("clock-implausible", CodeKind::Finding, "info"),
+        ("scanner", CodeKind::Finding, "warning"),
         ("brute-force", CodeKind::CaptureFinding, "warning"),
         ("password-spray", CodeKind::CaptureFinding, "warning"),
         ("cert-reused", CodeKind::CaptureFinding, "warning"),

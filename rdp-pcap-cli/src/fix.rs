@@ -12,6 +12,12 @@
 //!   `{port}` in a fix become `10.0.0.5` and `13389` in a report, and `host` and the usual port
 //!   in `rdp-pcap explain`.
 //!
+//! - a connection that belongs to a scan (finding `scanner`) gets the scan's fix for its
+//!   verdict too (the advice for a failing client does not fit a scanner), and which one
+//!   depends on the client: from a public address (not RFC 1918, loopback, link-local,
+//!   RFC 6598 shared or RFC 4193 unique local) the first, which is about the exposure of RDP
+//!   to the Internet; from an internal address the second, which is about finding the host.
+//!
 //! A fix is written through [`Fix`]'s `Display`, without a `String` per connection.
 
 use std::fmt;
@@ -35,12 +41,18 @@ pub struct Target {
     pub server: Option<IpAddr>,
     /// The server's TCP port.
     pub port: u16,
+    /// The client's address, when the fix is for one connection.
+    pub client: Option<IpAddr>,
 }
 
 impl Target {
     /// The placeholders as `rdp-pcap explain` shows them: `host` and `port`.
     pub fn generic(port: u16) -> Self {
-        Target { server: None, port }
+        Target {
+            server: None,
+            port,
+            client: None,
+        }
     }
 
     /// The server of a connection.
@@ -48,6 +60,7 @@ impl Target {
         Target {
             server: Some(rec.endpoints.server.ip()),
             port: rec.endpoints.server.port(),
+            client: Some(rec.endpoints.client.ip()),
         }
     }
 }
@@ -174,8 +187,57 @@ fn choose(code: &str, failure: Option<FailureCode>) -> Option<&'static str> {
     )
 }
 
+/// Whether `ip` is reachable from the Internet: not private (RFC 1918), loopback, link-local,
+/// shared (RFC 6598, carrier-grade NAT), unspecified or broadcast, nor (IPv6) unique local
+/// (RFC 4193) or link-local; an IPv4-mapped IPv6 address is judged as its IPv4 address.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            let shared = a == 100 && (64..128).contains(&b);
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || shared)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments().first().copied().unwrap_or_default();
+            let unique_local = first & 0xfe00 == 0xfc00;
+            let link_local = first & 0xffc0 == 0xfe80;
+            !(v6.is_loopback() || v6.is_unspecified() || unique_local || link_local)
+        }
+    }
+}
+
+/// The `scanner` explanation's fix for a scan from `client`: exposure first for a public or
+/// unknown source (the first fix), the internal host for an internal one (the second).
+fn scanner_fix(client: Option<IpAddr>) -> Option<&'static str> {
+    let fixes = explain::get(SCANNER)?.fixes;
+    match client {
+        Some(ip) if !is_public(ip) => fixes.get(1).or(fixes.first()).copied(),
+        _ => fixes.first().copied(),
+    }
+}
+
+/// The finding code of scans.
+const SCANNER: &str = "scanner";
+
 /// The fix for a connection's verdict; `None` for a verdict with nothing to fix (`info`).
+/// A connection that belongs to a scan gets the scan's fix (see the module doc).
 pub fn for_verdict(rec: &ConnectionRecord) -> Option<Fix> {
+    if rec
+        .findings
+        .iter()
+        .any(|f| f.code == rdp_wire::analyzer::FindingCode::Scanner)
+    {
+        let target = Target::of(rec);
+        return scanner_fix(target.client).map(|text| Fix::new(text, target));
+    }
     if rec.verdict.severity == rdp_wire::analyzer::Severity::Info {
         return None;
     }
@@ -191,6 +253,9 @@ pub fn for_verdict(rec: &ConnectionRecord) -> Option<Fix> {
 /// The fix for a finding `code` on a connection (or, with [`Target::generic`], across a
 /// capture).
 pub fn for_finding(code: &str, target: Target) -> Option<Fix> {
+    if code == SCANNER {
+        return scanner_fix(target.client).map(|text| Fix::new(text, target));
+    }
     choose(code, None).map(|text| Fix::new(text, target))
 }
 
@@ -205,6 +270,7 @@ mod tests {
         let target = Target {
             server: Some("10.0.0.5".parse().unwrap()),
             port: 13389,
+            client: None,
         };
         let fix = Fix::new(
             "`Test-NetConnection {server} -Port {port}`; `ForEach-Object { $_ }` on {port}",
@@ -234,6 +300,60 @@ mod tests {
             choose("negotiation-failure", Some(FailureCode(77))),
             Some(UNKNOWN_FAILURE_FIX)
         );
+    }
+
+    #[test]
+    fn public_addresses_are_those_outside_private_and_local_ranges() {
+        for public in [
+            "203.0.113.9",
+            "8.8.8.8",
+            "100.128.0.1",
+            "2001:db8::1",
+            "::ffff:1.2.3.4",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+        for internal in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "127.0.0.1",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public(internal.parse().unwrap()), "{internal}");
+        }
+    }
+
+    /// A scan from the Internet is told about the exposure first; from inside, about the host.
+    #[test]
+    fn a_scan_from_a_public_address_is_told_about_exposure_first() {
+        let target = |client: &str| Target {
+            server: Some("10.0.0.5".parse().unwrap()),
+            port: 3389,
+            client: Some(client.parse().unwrap()),
+        };
+        let public = for_finding(SCANNER, target("203.0.113.9"))
+            .unwrap()
+            .to_string();
+        assert!(public.contains("reachable from it"), "{public}");
+        assert!(public.contains("10.0.0.5 port 3389"), "{public}");
+        let internal = for_finding(SCANNER, target("10.9.9.9"))
+            .unwrap()
+            .to_string();
+        assert!(
+            internal.starts_with("When the source is an internal address"),
+            "{internal}"
+        );
+        let capture_wide = for_finding(SCANNER, Target::generic(3389))
+            .unwrap()
+            .to_string();
+        assert!(capture_wide.contains("reachable from it"), "{capture_wide}");
     }
 
     #[test]

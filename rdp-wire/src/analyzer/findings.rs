@@ -41,6 +41,27 @@ pub const PASSWORD_SPRAY_MAX_ATTEMPTS: u32 = 3;
 /// holds one to three rounds; a longer window would hold every client's attempts longer.
 pub const PASSWORD_SPRAY_WINDOW_MS: f64 = 30.0 * 60_000.0;
 
+/// The earliest capture time (UNIX seconds, 2000-01-01T00:00:00Z) against which a certificate's
+/// validity is judged. RDP secured by TLS came with Windows Server 2003 SP1 (2005), and RDP 5.0
+/// itself with Windows 2000: a capture of an RDP server's certificate dated earlier comes from a
+/// clock that was never set (epoch 0, a dead RTC battery), not from the past.
+pub const CLOCK_EARLIEST_PLAUSIBLE: i64 = 946_684_800;
+/// The earliest capture time (UNIX seconds, 2018-08-01T00:00:00Z) for a connection that
+/// negotiated TLS 1.3: RFC 8446 was published in August 2018, and no RDP stack spoke TLS 1.3
+/// before it.
+pub const CLOCK_EARLIEST_PLAUSIBLE_TLS13: i64 = 1_533_081_600;
+/// The latest capture time (UNIX seconds, 2100-01-01T00:00:00Z) against which a certificate's
+/// validity is judged: later dates are clocks run wild (a year field gone wrong, an
+/// overflowed counter). A fixed bound rather than the date of the run, so that a report does
+/// not depend on when it was made; a correct clock stays below it for the life of this tool.
+pub const CLOCK_LATEST_PLAUSIBLE: i64 = 4_102_444_800;
+/// How far (seconds, 366 days) the capture clock may be before the certificate's notBefore and
+/// still call the certificate not yet valid. A server whose clock runs ahead, or a certificate
+/// issued minutes before the connection to a client whose clock lags, is off by hours or days:
+/// that is `cert-not-yet-valid`. More than a year means that the capture's clock or the issuing
+/// machine's is wrong, and the capture cannot tell which.
+pub const CLOCK_BEFORE_NOT_BEFORE_MARGIN_S: i64 = 366 * 86_400;
+
 /// The finding codes. The set is the report contract: codes are never renamed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -76,6 +97,11 @@ pub enum FindingCode {
     DecoderLimit,
     /// One direction of the connection is absent from the capture (issue 14).
     OneSidedCapture,
+    /// The capture's clock cannot judge the certificate's validity (see [`clock_doubt`]).
+    ClockImplausible,
+    /// The connection belongs to a scan: a probe by itself, or one of a source's many short
+    /// connections (see `scan.rs` and [`SCAN_MIN_CONNECTIONS`](super::SCAN_MIN_CONNECTIONS)).
+    Scanner,
     /// Many connections with many user names, or many failures, from one client.
     BruteForce,
     /// One client trying many servers or many user names, a few attempts each, below the
@@ -94,7 +120,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, in the order the reports list them.
-    pub const ALL: [FindingCode; 18] = [
+    pub const ALL: [FindingCode; 20] = [
         FindingCode::StandardRdpSecurity,
         FindingCode::NlaNotEnforced,
         FindingCode::TlsLegacyVersion,
@@ -110,6 +136,8 @@ impl FindingCode {
         FindingCode::CaptureGap,
         FindingCode::DecoderLimit,
         FindingCode::OneSidedCapture,
+        FindingCode::ClockImplausible,
+        FindingCode::Scanner,
         FindingCode::BruteForce,
         FindingCode::PasswordSpray,
         FindingCode::CertReused,
@@ -136,6 +164,8 @@ impl FindingCode {
             FindingCode::CertReused => "cert-reused",
             FindingCode::OneSidedCapture => "one-sided-capture",
             FindingCode::DecoderLimit => "decoder-limit",
+            FindingCode::ClockImplausible => "clock-implausible",
+            FindingCode::Scanner => "scanner",
         }
     }
 
@@ -153,13 +183,15 @@ impl FindingCode {
             | FindingCode::CertWeakSignature
             | FindingCode::BruteForce
             | FindingCode::PasswordSpray
-            | FindingCode::CertReused => Severity::Warning,
+            | FindingCode::CertReused
+            | FindingCode::Scanner => Severity::Warning,
             FindingCode::CertSelfSigned
             | FindingCode::CertNameMismatch
             | FindingCode::NonstandardPort
             | FindingCode::CaptureGap
-            | FindingCode::OneSidedCapture => Severity::Info,
-            FindingCode::DecoderLimit => Severity::Info,
+            | FindingCode::OneSidedCapture
+            | FindingCode::DecoderLimit
+            | FindingCode::ClockImplausible => Severity::Info,
         }
     }
 }
@@ -175,7 +207,7 @@ pub struct Finding {
     pub summary: String,
 }
 
-fn finding(code: FindingCode, summary: String) -> Finding {
+pub(super) fn finding(code: FindingCode, summary: String) -> Finding {
     Finding {
         code,
         severity: code.severity(),
@@ -195,7 +227,55 @@ fn name_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
+/// Why the capture time `now` (UNIX seconds) cannot judge whether `cert` was valid, if it cannot.
+///
+/// The clock is doubted when it reads before [`CLOCK_EARLIEST_PLAUSIBLE`] (or before
+/// [`CLOCK_EARLIEST_PLAUSIBLE_TLS13`] on a TLS 1.3 connection), after [`CLOCK_LATEST_PLAUSIBLE`],
+/// or more than [`CLOCK_BEFORE_NOT_BEFORE_MARGIN_S`] before the certificate's notBefore. None of
+/// these can hide an expired certificate on a correct clock: a correct clock is between the
+/// fixed bounds, and a clock before notBefore is before notAfter too (a certificate cannot be
+/// expired then). What is given up is a not-yet-valid certificate issued more than a year ahead
+/// of a correct clock, which the capture cannot tell from a capture clock a year behind: the
+/// finding says that either clock may be wrong.
+pub fn clock_doubt(
+    now: i64,
+    version: Option<ProtocolVersion>,
+    cert: &crate::x509::X509Summary,
+) -> Option<String> {
+    use crate::x509::rfc3339;
+    if now < CLOCK_EARLIEST_PLAUSIBLE {
+        return Some(format!(
+            "before {}, when no RDP server had a TLS certificate",
+            rfc3339(CLOCK_EARLIEST_PLAUSIBLE)
+        ));
+    }
+    if version == Some(ProtocolVersion::TLS1_3) && now < CLOCK_EARLIEST_PLAUSIBLE_TLS13 {
+        return Some(format!(
+            "before {}, although the connection used TLS 1.3 (RFC 8446, August 2018)",
+            rfc3339(CLOCK_EARLIEST_PLAUSIBLE_TLS13)
+        ));
+    }
+    if now > CLOCK_LATEST_PLAUSIBLE {
+        return Some(format!(
+            "after {}, far in the future",
+            rfc3339(CLOCK_LATEST_PLAUSIBLE)
+        ));
+    }
+    if now
+        < cert
+            .not_before
+            .saturating_sub(CLOCK_BEFORE_NOT_BEFORE_MARGIN_S)
+    {
+        let days = cert.not_before.saturating_sub(now) / 86_400;
+        return Some(format!(
+            "{days} days before the certificate was issued ({}): the capture's clock or the clock of the machine that issued it is wrong",
+            cert.not_before_rfc3339
+        ));
+    }
+    None
+}
+
+fn tls_findings(t: &TlsFacts, at: Option<Timestamp>, out: &mut Vec<Finding>) {
     if let Some(v) = t.version {
         if matches!(
             v,
@@ -237,8 +317,24 @@ fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
     let Some(cert) = t.certificates.first() else {
         return;
     };
-    let now = at.0.div_euclid(1_000_000_000);
-    if now > cert.not_after {
+    // Validity is judged against the capture's clock only when that clock is plausible
+    // (`clock_doubt`); without a time at all, there is nothing to judge with.
+    let now = at.map(Timestamp::secs);
+    let doubt = now.and_then(|now| Some((now, clock_doubt(now, t.version, cert)?)));
+    if let Some((now, why)) = &doubt {
+        out.push(finding(
+            FindingCode::ClockImplausible,
+            format!(
+                "the capture clock reads {}, {why}; the server certificate ({}, valid {} to {}) was not judged expired or not yet valid",
+                crate::x509::rfc3339(*now),
+                cert.subject,
+                cert.not_before_rfc3339,
+                cert.not_after_rfc3339
+            ),
+        ));
+    }
+    let now = now.filter(|_| doubt.is_none());
+    if now.is_some_and(|now| now > cert.not_after) {
         out.push(finding(
             FindingCode::CertExpired,
             format!(
@@ -247,7 +343,7 @@ fn tls_findings(t: &TlsFacts, at: Timestamp, out: &mut Vec<Finding>) {
             ),
         ));
     }
-    if now < cert.not_before {
+    if now.is_some_and(|now| now < cert.not_before) {
         out.push(finding(
             FindingCode::CertNotYetValid,
             format!(
@@ -383,7 +479,7 @@ pub(crate) fn connection_findings(
         }
     }
     if let Some(t) = tls {
-        tls_findings(t, f.first_at.unwrap_or_default(), &mut out);
+        tls_findings(t, f.first_at, &mut out);
     }
     if let Some(cert) = f
         .mcs
@@ -409,16 +505,14 @@ pub(crate) fn connection_findings(
             ));
         }
     }
-    let channels = f
-        .mcs
-        .as_ref()
-        .and_then(|m| m.client.as_ref())
-        .map(|c| &c.channels);
-    if channels.is_some_and(|ch| ch.iter().any(|c| c.name.eq_ignore_ascii_case("MS_T120"))) {
+    if super::scan::requests_ms_t120(f) {
         out.push(finding(
             FindingCode::BluekeepProbe,
             "the client asked for the static channel MS_T120, as BlueKeep (CVE-2019-0708) scanners and exploits do".to_string(),
         ));
+    }
+    if let Some(why) = super::scan::probe(f, verdict) {
+        out.push(finding(FindingCode::Scanner, why));
     }
     let (client_gap, server_gap) = (
         f.side(Side::Client).gap_bytes,
@@ -1259,6 +1353,8 @@ pub struct CaptureFindings {
     /// The spray findings of clients let go.
     spray_sealed: BTreeMap<IpAddr, CaptureFinding>,
     certificates: BTreeMap<String, (BTreeSet<IpAddr>, Vec<u64>, String)>,
+    /// Each client's short connections, for the `scanner` finding.
+    scans: super::scan::ScanTracker,
     /// The latest request time added.
     latest: Option<Timestamp>,
     /// Look for idle clients when `clients` has this many.
@@ -1314,6 +1410,7 @@ impl CaptureFindings {
             brute_sealed: BTreeMap::new(),
             spray_sealed: BTreeMap::new(),
             certificates: BTreeMap::new(),
+            scans: super::scan::ScanTracker::default(),
             latest: None,
             seal_at: 0,
             limits,
@@ -1330,6 +1427,8 @@ impl CaptureFindings {
         tls: Option<&TlsFacts>,
         verdict: VerdictCode,
     ) {
+        // Before the early return: a scan's connections may carry no Connection Request.
+        self.scans.add(id, client, server, facts, verdict);
         let Some((x, at)) = facts.x224.as_ref().and_then(|x| Some((x, x.request_at?))) else {
             return;
         };
@@ -1392,8 +1491,9 @@ impl CaptureFindings {
     }
 
     /// The findings over everything added: brute force by client and server, then password
-    /// spraying by client, then certificate reuse.
+    /// spraying by client, then certificate reuse, then scans by client.
     pub fn finish(self) -> Vec<CaptureFinding> {
+        let scans = self.scans.finish();
         let mut brute = self.brute_sealed;
         let mut spray = self.spray_sealed;
         for (ip, state) in self.clients {
@@ -1419,6 +1519,7 @@ impl CaptureFindings {
                 });
             }
         }
+        out.extend(scans);
         out
     }
 }
@@ -1458,13 +1559,115 @@ mod tests {
                 ..Default::default()
             };
             let mut out = Vec::new();
-            tls_findings(&t, Timestamp(0), &mut out);
+            tls_findings(&t, None, &mut out);
             out.iter().any(|f| f.code == FindingCode::CertNameMismatch)
         };
         assert!(mismatch("b.example", 0, 0));
         assert!(!mismatch("a.example", 0, 0));
         assert!(!mismatch("b.example", 0, 1));
         assert!(!mismatch("bbbbbbbb...", 100, 0));
+    }
+
+    /// The certificate of `samples/tls12-ok.pcap`: valid 2026-11-29T10:03:46Z to a year later.
+    fn lab_certificate() -> crate::x509::X509Summary {
+        crate::x509::X509Summary {
+            subject: "CN=rdp-lab-good,O=RDP Lab".to_string(),
+            not_before: 1_795_946_626,
+            not_after: 1_795_946_626 + 365 * 86_400,
+            not_before_rfc3339: "2026-11-29T10:03:46Z".to_string(),
+            not_after_rfc3339: "2027-11-29T10:03:46Z".to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// The validity codes and the clock finding `tls_findings` raises at `secs` for `version`.
+    fn judged(secs: i64, version: Option<ProtocolVersion>) -> Vec<FindingCode> {
+        let t = TlsFacts {
+            version,
+            certificates: vec![lab_certificate()],
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        tls_findings(&t, Some(Timestamp(secs * 1_000_000_000)), &mut out);
+        out.into_iter()
+            .map(|f| f.code)
+            .filter(|c| {
+                matches!(
+                    c,
+                    FindingCode::CertExpired
+                        | FindingCode::CertNotYetValid
+                        | FindingCode::ClockImplausible
+                )
+            })
+            .collect()
+    }
+
+    /// A clock that cannot be the real time (epoch 0, before RDP had certificates, TLS 1.3
+    /// before RFC 8446, far in the future, years before the certificate was issued) judges no
+    /// certificate, and says so; a correct clock still finds an expired or not yet valid one.
+    #[test]
+    fn validity_is_judged_only_against_a_plausible_clock() {
+        let tls12 = Some(ProtocolVersion::TLS1_2);
+        let tls13 = Some(ProtocolVersion::TLS1_3);
+        let issued = lab_certificate().not_before;
+        let implausible = vec![FindingCode::ClockImplausible];
+        assert_eq!(judged(0, tls12), implausible);
+        assert_eq!(judged(CLOCK_EARLIEST_PLAUSIBLE - 1, tls12), implausible);
+        assert_eq!(judged(CLOCK_LATEST_PLAUSIBLE + 1, tls12), implausible);
+        assert_eq!(judged(issued - 3 * 365 * 86_400, tls12), implausible);
+        assert_eq!(
+            judged(CLOCK_EARLIEST_PLAUSIBLE_TLS13 - 1, tls13),
+            implausible
+        );
+        // Near the certificate's dates, on a plausible clock: judged.
+        assert_eq!(judged(issued + 10, tls12), vec![]);
+        assert_eq!(
+            judged(issued - 3_600, tls12),
+            vec![FindingCode::CertNotYetValid]
+        );
+        assert_eq!(
+            judged(issued - CLOCK_BEFORE_NOT_BEFORE_MARGIN_S, tls13),
+            vec![FindingCode::CertNotYetValid]
+        );
+        assert_eq!(
+            judged(issued + 2 * 365 * 86_400, tls12),
+            vec![FindingCode::CertExpired]
+        );
+        // Long expired on a correct clock stays expired: no plausible clock rule hides it.
+        let old = crate::x509::X509Summary {
+            not_before: CLOCK_EARLIEST_PLAUSIBLE + 86_400,
+            not_after: CLOCK_EARLIEST_PLAUSIBLE + 2 * 86_400,
+            ..lab_certificate()
+        };
+        let t = TlsFacts {
+            version: tls12,
+            certificates: vec![old],
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        tls_findings(&t, Some(Timestamp(issued * 1_000_000_000)), &mut out);
+        assert!(
+            out.iter().any(|f| f.code == FindingCode::CertExpired),
+            "{out:?}"
+        );
+        // The finding says what was skipped.
+        let t = TlsFacts {
+            version: tls12,
+            certificates: vec![lab_certificate()],
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        tls_findings(&t, Some(Timestamp(0)), &mut out);
+        let summary = &out
+            .iter()
+            .find(|f| f.code == FindingCode::ClockImplausible)
+            .map(|f| f.summary.clone())
+            .unwrap_or_default();
+        assert!(summary.contains("1970-01-01T00:00:00Z"), "{summary}");
+        assert!(
+            summary.contains("not judged expired or not yet valid"),
+            "{summary}"
+        );
     }
 
     const T0: i64 = 1_764_410_000_000_000_000;

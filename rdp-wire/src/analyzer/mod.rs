@@ -19,6 +19,7 @@ mod cache;
 mod facts;
 mod findings;
 mod mcs;
+mod scan;
 mod timeline;
 pub mod tls;
 mod verdict;
@@ -29,9 +30,17 @@ pub use facts::{
     MAX_ANOMALIES, MAX_CAVEATS,
 };
 pub use findings::{
+    clock_doubt, CLOCK_BEFORE_NOT_BEFORE_MARGIN_S, CLOCK_EARLIEST_PLAUSIBLE,
+    CLOCK_EARLIEST_PLAUSIBLE_TLS13, CLOCK_LATEST_PLAUSIBLE,
+};
+pub use findings::{
     CaptureFinding, CaptureFindings, Finding, FindingCode, BRUTE_FORCE_MIN_CONNECTIONS,
     BRUTE_FORCE_MIN_USERS, BRUTE_FORCE_WINDOW_MS, MIN_RSA_BITS, PASSWORD_SPRAY_MAX_ATTEMPTS,
     PASSWORD_SPRAY_MIN_TARGETS, PASSWORD_SPRAY_WINDOW_MS, RDP_DEFAULT_PORT,
+};
+pub use scan::{
+    SCAN_MAX_CLIENTS, SCAN_MAX_LISTED, SCAN_MIN_BLUEKEEP, SCAN_MIN_CONNECTIONS,
+    SCAN_MIN_CONNECTIONS_ONE_TARGET, SCAN_MIN_PROBE_SETTINGS, SCAN_WINDOW_MS,
 };
 pub use verdict::{
     failure_meaning, format_ms, Count, Phase, Severity, Verdict, VerdictCode,
@@ -463,7 +472,14 @@ impl Analyzer {
 
     /// The verdict on what happened, from the facts so far.
     pub fn verdict(&self) -> Verdict {
-        verdict::decide(&self.facts, self.tls())
+        let mut v = verdict::decide(&self.facts, self.tls());
+        // A probe is described as what it is, not as a client that failed (issue 14; the
+        // `scanner` finding quotes the same evidence).
+        if let Some(why) = scan::probe(&self.facts, v.code) {
+            v.summary.push_str("; ");
+            v.summary.push_str(&why);
+        }
+        v
     }
 
     fn decoder_mut(&mut self, side: Side) -> &mut DirectionDecoder {

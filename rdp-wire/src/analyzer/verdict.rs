@@ -882,7 +882,7 @@ fn security_mismatch(cx: &Evidence<'_>, confirm_at: Timestamp, phase: Phase) -> 
 /// When the server's successful MCS Connect Response came, if the client sent nothing of the
 /// connection sequence after it (no Erect Domain, Attach User, Channel Join, Security Exchange
 /// or Client Info): a client that then leaves chose to, the server did not reject it.
-fn client_left_after_connect_response(m: &super::facts::McsFacts) -> Option<Timestamp> {
+pub(super) fn client_left_after_connect_response(m: &super::facts::McsFacts) -> Option<Timestamp> {
     let went_on = m.erect_domain
         || m.channel_join_requests > 0
         || m.security_exchange_at.is_some()
