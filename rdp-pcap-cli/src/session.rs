@@ -163,11 +163,17 @@ impl FlowObserver for Observer {
 
     fn close(&mut self, a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
         self.open.remove(&info.id);
-        let reported = a.is_rdp() || self.ports.contains(&info.endpoints.server.port());
+        // Through a proxy tunnel, the RDP server's port is the tunnel's target, not the
+        // proxy's: a refused tunnel to a reported port is an RDP attempt that failed.
+        let tunnel_port = a.facts().tunnel.as_ref().and_then(|t| t.target_port);
+        let reported = a.is_rdp()
+            || self.ports.contains(&info.endpoints.server.port())
+            || tunnel_port.is_some_and(|p| self.ports.contains(&p));
         let record = reported.then(|| {
             self.reported.bump();
             let verdict = a.verdict();
-            let findings = a.findings_for(&verdict, Some(info.endpoints.server.port()));
+            let server_port = tunnel_port.unwrap_or(info.endpoints.server.port());
+            let findings = a.findings_for(&verdict, Some(server_port));
             let events = if self.timeline {
                 timeline(&a)
             } else {

@@ -21,11 +21,13 @@ mod findings;
 mod mcs;
 mod timeline;
 pub mod tls;
+mod tunnel;
 mod verdict;
 
 pub use facts::{
     Close, CloseKind, Confirm, ConnectionFacts, ForeignBytes, LicenseError, McsDisconnect,
-    McsFacts, SideStats, StandardSecurity, X224Facts, FOREIGN_PREFIX_LEN, MAX_ANOMALIES,
+    McsFacts, SideStats, StandardSecurity, TunnelAnswer, TunnelFacts, TunnelKind, X224Facts,
+    FOREIGN_PREFIX_LEN, MAX_ANOMALIES,
 };
 pub use findings::{
     CaptureFinding, CaptureFindings, Finding, FindingCode, BRUTE_FORCE_MIN_CONNECTIONS,
@@ -104,6 +106,13 @@ pub enum EventKind {
     Fin,
     /// A RST.
     Rst,
+    /// The client asked a proxy for a tunnel (SOCKS request, HTTP CONNECT).
+    TunnelRequest,
+    /// The proxy answered the tunnel request.
+    TunnelAnswer {
+        /// Whether the tunnel was opened.
+        granted: bool,
+    },
 }
 
 impl core::fmt::Display for EventKind {
@@ -129,6 +138,9 @@ impl core::fmt::Display for EventKind {
             EventKind::Gap { len } => write!(f, "{len} bytes missing from the capture"),
             EventKind::Fin => f.write_str("FIN"),
             EventKind::Rst => f.write_str("RST"),
+            EventKind::TunnelRequest => f.write_str("proxy tunnel request"),
+            EventKind::TunnelAnswer { granted: true } => f.write_str("proxy tunnel opened"),
+            EventKind::TunnelAnswer { granted: false } => f.write_str("proxy tunnel refused"),
         }
     }
 }
@@ -155,6 +167,8 @@ enum Mode {
     Tls,
     /// Not decodable any more (foreign bytes, a gap, a framing error): bytes are only counted.
     Opaque,
+    /// A proxy preamble before RDP (`tunnel.rs`).
+    Tunnel,
 }
 
 /// The decoding state of one direction.
@@ -185,6 +199,9 @@ pub struct Analyzer {
     events_dropped: u32,
     /// No timeline is wanted: events are not kept (see [`Analyzer::without_timeline`]).
     no_timeline: bool,
+    /// The proxy preamble message each direction expects next (client first); `None` outside a
+    /// preamble.
+    tunnel_expect: [Option<crate::tunnel::Message>; 2],
 }
 
 impl Analyzer {
@@ -497,6 +514,7 @@ impl Analyzer {
                 Mode::Start => self.classify(side, at, rest),
                 Mode::Tpkt => self.tpkt_frame(side, at, rest),
                 Mode::Tls => self.tls_record(side, at, rest, caches.as_deref_mut()),
+                Mode::Tunnel => self.tunnel_message(side, at, rest),
                 Mode::Opaque => Step::Consumed(rest.len()),
             };
             match step {
@@ -510,6 +528,9 @@ impl Analyzer {
 
     /// Picks the decoder for a direction from its first bytes.
     fn classify(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
+        if let Some(step) = self.tunnel_start(side, bytes) {
+            return step;
+        }
         let mode = if matches!(bytes, [3] | [3, 0, ..]) {
             Mode::Tpkt
         } else if looks_like_tls(bytes) {

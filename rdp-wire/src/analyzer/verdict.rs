@@ -443,6 +443,9 @@ pub(crate) fn decide(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
     if client.bytes == 0 && server.bytes == 0 {
         return tcp_only(f, phase);
     }
+    if let Some(v) = through_tunnel(&cx, phase) {
+        return v;
+    }
     let Some(x) = f.x224.as_ref() else {
         return not_negotiated(&cx, phase);
     };
@@ -1097,5 +1100,66 @@ fn clear_text_phase(
                 protocols(Some(selected))
             ),
         ),
+    }
+}
+
+/// A connection that began with a proxy preamble (SOCKS4/4a, SOCKS5, HTTP CONNECT): the verdict
+/// when the tunnel itself decides it, `None` when RDP went through it (then the RDP inside is
+/// judged as usual, and the report's `via` names the proxy and target).
+///
+/// - A refusal ends the attempt before any RDP: SOCKS5 REP 0x05 "connection refused" (RFC 1928
+///   section 6) is the target answering the proxy's SYN with a reset, `tcp-refused` as if the
+///   client had tried itself; every other refusal (a ruleset, failed proxy authentication
+///   (RFC 1929), SOCKS4 0x5b, an HTTP status other than 2xx, an unreachable host) is the proxy's
+///   decision, which says nothing about the RDP server: `incomplete`, the proxy's words quoted.
+/// - A request without the proxy's answer, or a tunnel opened with nothing after it, is
+///   `incomplete`: the capture does not show RDP failing.
+fn through_tunnel(cx: &Evidence<'_>, phase: Phase) -> Option<Verdict> {
+    let f = cx.f;
+    let t = f.tunnel.as_ref()?;
+    let kind = t.kind.as_str();
+    let target = t.target.as_deref().unwrap_or("an unknown target");
+    match &t.answer {
+        Some(a) if !a.granted => {
+            let reason = a.refused.as_deref().unwrap_or("refused");
+            let after = t
+                .requested_at
+                .map(|r| format!(" {} after the request", ms(a.at, r)))
+                .unwrap_or_default();
+            Some(if a.connection_refused {
+                verdict(
+                    VerdictCode::TcpRefused,
+                    phase,
+                    format!(
+                        "the {kind} proxy answered{after} that {target} refused its connection ({reason}): no listener on the port, or a firewall set to reject, between the proxy and the server"
+                    ),
+                )
+            } else {
+                verdict(
+                    VerdictCode::Incomplete,
+                    phase,
+                    format!(
+                        "the {kind} proxy refused the tunnel to {target}{after} ({reason}); no RDP was sent, so the RDP server was not tried"
+                    ),
+                )
+            })
+        }
+        None if f.x224.is_none() && f.foreign.is_none() && cx.tls.is_none() => Some(verdict(
+            VerdictCode::Incomplete,
+            phase,
+            format!(
+                "the client asked the {kind} proxy for a tunnel to {target}; {} without the proxy's answer",
+                cx.close_text()
+            ),
+        )),
+        Some(_) if f.x224.is_none() && f.foreign.is_none() && cx.tls.is_none() => Some(verdict(
+            VerdictCode::Incomplete,
+            phase,
+            format!(
+                "the {kind} proxy opened the tunnel to {target}; no RDP followed it before {}",
+                cx.close_text()
+            ),
+        )),
+        _ => None,
     }
 }

@@ -1,0 +1,281 @@
+//! Where RDP hides: behind a proxy preamble (SOCKS4/4a, SOCKS5, HTTP CONNECT) on any port, and
+//! in captures that start in the middle of a connection. Each test names the behaviour, builds
+//! the capture with the kit from the real bytes of a lab session, and reads what the binary
+//! reports (`docs/output.md` states the rules).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use rdp_pcap::capture::read_capture;
+use rdp_pcap::kit::{Conversation, Packets};
+use rdp_wire::{Side, Timestamp};
+use serde_json::Value;
+
+/// The TCP payloads of a lab capture's one connection, in stream order, with their times and
+/// senders (the side whose port is `server_port` is the server); retransmitted bytes dropped.
+fn lab_turns(name: &str, server_port: u16) -> Vec<(Side, Timestamp, Vec<u8>)> {
+    let bytes = std::fs::read(common::corpus_dir().join("lab").join(name)).unwrap();
+    let mut next: [Option<u32>; 2] = [None, None];
+    let mut out = Vec::new();
+    read_capture(&bytes[..], &mut |p| {
+        let side = if p.src.port() == server_port {
+            Side::Server
+        } else {
+            Side::Client
+        };
+        let slot = &mut next[side.index()];
+        if p.flags.syn() {
+            *slot = Some(p.seq.wrapping_add(1));
+            return;
+        }
+        if p.payload.is_empty() {
+            return;
+        }
+        let expected = slot.unwrap_or(p.seq);
+        let skip = usize::try_from(expected.wrapping_sub(p.seq)).unwrap();
+        if skip >= p.payload.len() && slot.is_some() {
+            return;
+        }
+        let fresh = &p.payload[skip.min(p.payload.len())..];
+        *slot = Some(p.seq.wrapping_add(u32::try_from(p.payload.len()).unwrap()));
+        out.push((side, p.ts, fresh.to_vec()));
+    });
+    assert!(!out.is_empty(), "{name}: no payload");
+    out
+}
+
+/// A conversation between `client` and `server`: the TCP handshake, `preamble` (each turn
+/// sent by its side), then `turns` at their own times, then both FINs.
+fn replay(
+    client: &str,
+    server: &str,
+    preamble: &[(Side, &[u8])],
+    turns: &[(Side, Timestamp, Vec<u8>)],
+) -> Packets {
+    let client: SocketAddr = client.parse().unwrap();
+    let server: SocketAddr = server.parse().unwrap();
+    let start = turns.first().map(|t| t.1).unwrap();
+    let mut c = Conversation::new(client, server).with_clock(Timestamp(start.0 - 1_000_000), 1_000);
+    c.handshake();
+    for (side, bytes) in preamble {
+        c.send(*side, bytes);
+    }
+    for (side, ts, bytes) in turns {
+        if *ts > c.clock {
+            c.clock = *ts;
+        }
+        c.send(*side, bytes);
+    }
+    c.close();
+    c.into_packets()
+}
+
+fn run(name: &str, capture: &[u8]) -> Vec<Value> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hiding");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, capture).unwrap();
+    common::rdp_pcap(&["--format", "jsonl", path.to_str().unwrap()]).connections()
+}
+
+fn text_of(name: &str, capture: &[u8]) -> String {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hiding");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, capture).unwrap();
+    common::rdp_pcap(&[path.to_str().unwrap()]).stdout
+}
+
+fn one(name: &str, capture: &[u8]) -> Value {
+    let conns = run(name, capture);
+    assert_eq!(conns.len(), 1, "{name}: {conns:?}");
+    conns[0].clone()
+}
+
+/// SOCKS5 greeting offering no authentication and username/password (RFC 1928 section 3).
+const SOCKS5_GREETING: &[u8] = b"\x05\x02\x00\x02";
+/// The proxy choosing username/password (RFC 1928 section 3).
+const SOCKS5_CHOOSE_USERPASS: &[u8] = b"\x05\x02";
+/// RFC 1929 request: user alice, password Secr3t!pw (which no report may show).
+const SOCKS5_AUTH: &[u8] = b"\x01\x05alice\x09Secr3t!pw";
+const SOCKS5_AUTH_OK: &[u8] = b"\x01\x00";
+/// CONNECT 10.0.0.1:3389 (RFC 1928 section 4).
+const SOCKS5_CONNECT: &[u8] = b"\x05\x01\x00\x01\x0a\x00\x00\x01\x0d\x3d";
+/// Succeeded, bound to 192.168.1.1:40000 (RFC 1928 section 6).
+const SOCKS5_OK: &[u8] = b"\x05\x00\x00\x01\xc0\xa8\x01\x01\x9c\x40";
+/// REP 0x05: connection refused.
+const SOCKS5_REFUSED: &[u8] = b"\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00";
+
+/// A healthy TLS session (lab/tls-ok.pcap) through a SOCKS5 proxy on port 1080, with
+/// username/password authentication: the RDP after the preamble is analysed as usual, the
+/// record names the proxy's target, and the password is nowhere in any report.
+#[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
+fn rdp_through_a_socks5_tunnel_is_analysed_after_the_preamble() {
+    let turns = lab_turns("tls-ok.pcap", 3389);
+    let capture = replay(
+        "10.0.0.2:50000",
+        "10.0.0.9:1080",
+        &[
+            (Side::Client, SOCKS5_GREETING),
+            (Side::Server, SOCKS5_CHOOSE_USERPASS),
+            (Side::Client, SOCKS5_AUTH),
+            (Side::Server, SOCKS5_AUTH_OK),
+            (Side::Client, SOCKS5_CONNECT),
+            (Side::Server, SOCKS5_OK),
+        ],
+        &turns,
+    )
+    .to_pcapng(None);
+    let c = one("socks5-tls-ok.pcapng", &capture);
+    assert_eq!(c["server"], "10.0.0.9:1080");
+    assert_eq!(c["via"]["kind"], "socks5", "{c}");
+    assert_eq!(c["via"]["target"], "10.0.0.1:3389");
+    assert_eq!(c["via"]["auth"], "username/password");
+    assert_eq!(c["via"]["granted"], true);
+    assert_eq!(c["via"]["refused"], Value::Null);
+    assert_eq!(c["x224"]["cookie"], "alice");
+    assert_eq!(c["tls"]["version"], "TLS1.3");
+    assert_eq!(c["verdict"]["code"], "established", "{c}");
+    // The RDP server is the tunnel's target: on 3389, no nonstandard-port finding.
+    let findings = c["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().all(|f| f["code"] != "nonstandard-port"),
+        "{findings:?}"
+    );
+    let text = text_of("socks5-tls-ok.pcapng", &capture);
+    assert!(text.contains("via          socks5 10.0.0.1:3389"), "{text}");
+    assert!(!text.contains("Secr3t"), "{text}");
+    assert!(!c.to_string().contains("Secr3t"));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hiding");
+    let csv = common::rdp_pcap(&[
+        "--format",
+        "csv",
+        dir.join("socks5-tls-ok.pcapng").to_str().unwrap(),
+    ])
+    .stdout;
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",via"), "{csv}");
+    assert!(
+        lines.next().unwrap().ends_with(",socks5 10.0.0.1:3389"),
+        "{csv}"
+    );
+    assert!(!csv.contains("Secr3t"));
+}
+
+/// The same session through an HTTP CONNECT proxy on 8080, and through SOCKS4a naming the
+/// target by a host name (escaped in the report).
+#[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
+fn rdp_through_http_connect_and_socks4a_tunnels_names_the_target() {
+    let turns = lab_turns("tls-ok.pcap", 3389);
+    let capture = replay(
+        "10.0.0.2:50000",
+        "10.0.0.9:8080",
+        &[
+            (
+                Side::Client,
+                b"CONNECT rdp.example:3389 HTTP/1.1\r\nHost: rdp.example:3389\r\n\r\n",
+            ),
+            (Side::Server, b"HTTP/1.1 200 Connection established\r\n\r\n"),
+        ],
+        &turns,
+    )
+    .to_pcapng(None);
+    let c = one("http-connect-tls-ok.pcapng", &capture);
+    assert_eq!(c["via"]["kind"], "http-connect", "{c}");
+    assert_eq!(c["via"]["target"], "rdp.example:3389");
+    assert_eq!(c["verdict"]["code"], "established", "{c}");
+
+    let capture = replay(
+        "10.0.0.2:50000",
+        "10.0.0.9:1080",
+        &[
+            (
+                Side::Client,
+                b"\x04\x01\x0d\x3d\x00\x00\x00\x01me\x00rdp\x1b[2J.example\x00",
+            ),
+            (Side::Server, b"\x00\x5a\x00\x00\x00\x00\x00\x00"),
+        ],
+        &turns,
+    )
+    .to_pcapng(None);
+    let c = one("socks4a-tls-ok.pcapng", &capture);
+    assert_eq!(c["via"]["kind"], "socks4", "{c}");
+    assert_eq!(c["via"]["target"], "rdp\\x1b[2J.example:3389");
+    assert_eq!(c["verdict"]["code"], "established", "{c}");
+}
+
+/// A proxy that answers "connection refused" (SOCKS5 REP 0x05) saw the target reset its SYN:
+/// `tcp-refused`, with the proxy's words. A proxy that refuses for its own reasons (HTTP 403)
+/// did not try the RDP server: `incomplete`, never an RDP error.
+#[test]
+fn a_refused_tunnel_is_reported_with_the_proxys_answer() {
+    let mut c = Conversation::new(
+        "10.0.0.2:50000".parse().unwrap(),
+        "10.0.0.9:1080".parse().unwrap(),
+    );
+    c.handshake()
+        .send(Side::Client, b"\x05\x01\x00")
+        .send(Side::Server, b"\x05\x00")
+        .send(Side::Client, SOCKS5_CONNECT)
+        .send(Side::Server, SOCKS5_REFUSED)
+        .close();
+    let v = one("socks5-refused.pcapng", &c.into_packets().to_pcapng(None));
+    assert_eq!(v["via"]["kind"], "socks5");
+    assert_eq!(v["via"]["granted"], false);
+    assert_eq!(v["via"]["refused"], "SOCKS5 reply connection refused");
+    assert_eq!(v["verdict"]["code"], "tcp-refused", "{v}");
+    assert!(v["verdict"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("10.0.0.1:3389 refused its connection"));
+
+    let mut c = Conversation::new(
+        "10.0.0.2:50000".parse().unwrap(),
+        "10.0.0.9:3128".parse().unwrap(),
+    );
+    c.handshake()
+        .send(
+            Side::Client,
+            b"CONNECT 10.0.0.1:3389 HTTP/1.1\r\nHost: 10.0.0.1:3389\r\n\r\n",
+        )
+        .send(
+            Side::Server,
+            b"HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\nforbidden",
+        )
+        .close();
+    let v = one("http-403.pcapng", &c.into_packets().to_pcapng(None));
+    assert_eq!(v["via"]["refused"], "HTTP 403 Forbidden", "{v}");
+    assert_eq!(v["verdict"]["code"], "incomplete", "{v}");
+    assert!(v["verdict"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("proxy refused the tunnel to 10.0.0.1:3389"));
+}
+
+/// A SOCKS proxy carrying something else to another port is not reported: only tunnels that
+/// carry RDP, or lead to a reported port, are.
+#[test]
+fn a_tunnel_to_another_service_is_not_rdp() {
+    let mut c = Conversation::new(
+        "10.0.0.2:50000".parse().unwrap(),
+        "10.0.0.9:1080".parse().unwrap(),
+    );
+    c.handshake()
+        .send(Side::Client, b"\x05\x01\x00")
+        .send(Side::Server, b"\x05\x00")
+        .send(Side::Client, b"\x05\x01\x00\x03\x0bexample.com\x01\xbb")
+        .send(Side::Server, SOCKS5_OK)
+        .send(Side::Client, b"\x16\x03\x01\x00\x05hello")
+        .close();
+    assert!(run("socks5-https.pcapng", &c.into_packets().to_pcapng(None)).is_empty());
+}
