@@ -279,3 +279,120 @@ fn a_tunnel_to_another_service_is_not_rdp() {
         .close();
     assert!(run("socks5-https.pcapng", &c.into_packets().to_pcapng(None)).is_empty());
 }
+
+/// The packets of `all` from packet `from` on: a capture started late.
+fn from_packet(all: &Packets, from: usize) -> Packets {
+    Packets(all.0[from..].to_vec())
+}
+
+/// A healthy TLS session (lab/tls-ok.pcap) between 10.0.0.2:2000 and a server on
+/// 10.0.0.1:40000, the capture starting at the server's Connection Confirm: found as RDP on
+/// that port, the client told apart by the PDUs (the confirm is the server's) rather than by
+/// the higher port, and judged from the confirm on.
+#[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
+fn a_capture_starting_at_the_connection_confirm_is_rdp_with_roles_from_the_pdus() {
+    let turns = lab_turns("tls-ok.pcap", 3389);
+    let all = replay("10.0.0.2:2000", "10.0.0.1:40000", &[], &turns);
+    let confirm = all.nth_data(Side::Server, 0).unwrap();
+    let c = one(
+        "mid-stream-confirm.pcapng",
+        &from_packet(&all, confirm).to_pcapng(None),
+    );
+    assert_eq!(c["client"], "10.0.0.2:2000", "{c}");
+    assert_eq!(c["server"], "10.0.0.1:40000");
+    assert_eq!(c["mid_stream"], true);
+    assert_eq!(c["x224"]["selected_protocol"], "SSL");
+    assert_eq!(c["verdict"]["code"], "established", "{c}");
+    assert_eq!(c["phase"], "session");
+}
+
+/// The same session picked up after its TLS handshake, on the RDP port: TLS records both ways
+/// and session-sized traffic from the server make it `established` with `mid_stream`, at
+/// least `tls-established`, not `incomplete`. The same records on a port that is not RDP's
+/// are not claimed as RDP: TLS alone does not tell RDP from HTTPS.
+#[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
+fn tls_records_picked_up_after_the_handshake_are_an_established_session() {
+    let turns = lab_turns("tls-ok.pcap", 3389);
+    let all = replay("10.0.0.2:50000", "10.0.0.1:3389", &[], &turns);
+    let after_handshake = all.nth_data(Side::Server, 4).unwrap();
+    let c = one(
+        "mid-stream-tls.pcapng",
+        &from_packet(&all, after_handshake).to_pcapng(None),
+    );
+    assert_eq!(c["client"], "10.0.0.2:50000", "{c}");
+    assert_eq!(c["mid_stream"], true);
+    assert_eq!(c["verdict"]["code"], "established", "{c}");
+    assert!(
+        c["verdict"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("picked up mid-stream"),
+        "{c}"
+    );
+    assert!(
+        ["tls-established", "session"].contains(&c["phase"].as_str().unwrap()),
+        "{c}"
+    );
+
+    let all = replay("10.0.0.2:50000", "10.0.0.1:40000", &[], &turns);
+    let after_handshake = all.nth_data(Side::Server, 4).unwrap();
+    let conns = run(
+        "mid-stream-tls-other-port.pcapng",
+        &from_packet(&all, after_handshake).to_pcapng(None),
+    );
+    assert!(conns.is_empty(), "{conns:?}");
+}
+
+/// A Standard RDP Security session (lab/rdp-standard-security.pcap) on 10.0.0.1:40000, picked
+/// up at the server's MCS Send Data Indication, and later at its first fast-path update: RDP by
+/// its framing on both sides, the server told by its PDUs, `established` with `mid_stream`.
+#[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
+fn a_clear_text_session_picked_up_at_mcs_or_fast_path_is_established() {
+    let turns = lab_turns("rdp-standard-security.pcap", 3389);
+    let all = replay("10.0.0.2:2000", "10.0.0.1:40000", &[], &turns);
+    // Server data packets: the confirm, the Connect Response, the Attach User and seven
+    // Channel Join Confirms, then (10) the first Send Data Indication; (17) is the first
+    // fast-path update.
+    for (n, name) in [
+        (10, "mid-stream-mcs.pcapng"),
+        (17, "mid-stream-fastpath.pcapng"),
+    ] {
+        let start = all.nth_data(Side::Server, n).unwrap();
+        let c = one(name, &from_packet(&all, start).to_pcapng(None));
+        assert_eq!(c["client"], "10.0.0.2:2000", "{name}: {c}");
+        assert_eq!(c["server"], "10.0.0.1:40000", "{name}");
+        assert_eq!(c["mid_stream"], true, "{name}");
+        assert_eq!(c["verdict"]["code"], "established", "{name}: {c}");
+        assert_eq!(c["phase"], "session", "{name}: {c}");
+    }
+}
+
+/// Healthy sessions picked up at every data packet, on a server port above the client's: when
+/// the connection is reported, its client is the real one (told by the PDUs, never by the
+/// higher port), and the verdict is never an error (a late start is missing evidence, not a
+/// failure).
+#[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
+fn healthy_sessions_picked_up_at_any_packet_keep_their_roles_and_no_error() {
+    for (lab, port) in [
+        ("tls-ok.pcap", 3389),
+        ("rdp-standard-security.pcap", 3389),
+        ("nla-ok.pcap", 3390),
+    ] {
+        let turns = lab_turns(lab, port);
+        let all = replay("10.0.0.2:2000", "10.0.0.1:40000", &[], &turns);
+        let starts: Vec<usize> = (0..all.0.len())
+            .filter(|i| all.0[*i].payload_len > 0)
+            .collect();
+        for (k, start) in starts.iter().enumerate() {
+            let name = format!("sweep-{lab}-{k}.pcapng");
+            for c in run(&name, &from_packet(&all, *start).to_pcapng(None)) {
+                assert_eq!(c["client"], "10.0.0.2:2000", "{name}: {c}");
+                assert_ne!(c["verdict"]["severity"], "error", "{name}: {c}");
+            }
+        }
+    }
+}

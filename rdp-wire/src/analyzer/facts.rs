@@ -205,6 +205,22 @@ impl ConnectionFacts {
         })
     }
 
+    /// Whether a connection picked up mid-stream, without its X.224 negotiation, is RDP by its
+    /// framing: both sides sent TPKT-framed X.224 Data TPDUs or fast-path PDUs, back to back,
+    /// at least [`super::MID_STREAM_MIN_FRAMES`] in all (one frame may be chance; frames whose
+    /// lengths chain on both sides are not).
+    pub fn rdp_framed_mid_stream(&self) -> bool {
+        let frames = |s: &SideStats| s.x224_data_pdus.saturating_add(s.fastpath_pdus);
+        let (client, server) = (
+            frames(self.side(Side::Client)),
+            frames(self.side(Side::Server)),
+        );
+        self.mid_stream
+            && client > 0
+            && server > 0
+            && client.saturating_add(server) >= super::MID_STREAM_MIN_FRAMES
+    }
+
     /// Milliseconds from the last handshake message to `at`.
     pub fn ms_after_last_handshake(&self, at: Timestamp) -> Option<f64> {
         self.last_handshake_at.map(|h| at.millis_since(h))

@@ -36,8 +36,8 @@ pub use findings::{
 };
 pub use verdict::{
     failure_meaning, format_ms, Count, Phase, Severity, Verdict, VerdictCode,
-    CLOSED_EARLY_WINDOW_MS, CREDSSP_MAX_RECORDS, SECURITY_MISMATCH_WINDOW_MS,
-    SESSION_MIN_SERVER_RECORDS, VERSION_REFUSAL_WINDOW_MS,
+    CLOSED_EARLY_WINDOW_MS, CREDSSP_MAX_RECORDS, MID_STREAM_MIN_FRAMES,
+    SECURITY_MISMATCH_WINDOW_MS, SESSION_MIN_SERVER_RECORDS, VERSION_REFUSAL_WINDOW_MS,
 };
 
 pub use cache::{
@@ -449,7 +449,7 @@ impl Analyzer {
     /// Request, or (picked up mid-stream) with TPKT frames or TLS records answered by the server
     /// with the same.
     pub fn is_rdp(&self) -> bool {
-        self.facts.x224.is_some()
+        self.facts.x224.is_some() || self.facts.rdp_framed_mid_stream()
     }
 
     /// The security findings on this connection. `server_port` is the server's TCP port when
@@ -537,6 +537,10 @@ impl Analyzer {
             self.event(at, side, EventKind::TlsStart);
             self.tls.get_or_insert_with(TlsTracker::new);
             Mode::Tls
+        } else if self.facts.mid_stream && fastpath_start(side, bytes) {
+            // Picked up after the connection sequence: session traffic in fast-path PDUs,
+            // which the TPKT decoder frames too.
+            Mode::Tpkt
         } else {
             self.foreign(side, at, bytes);
             Mode::Opaque
@@ -802,6 +806,24 @@ enum Step {
     Switched,
     /// A frame is incomplete.
     NeedMore,
+}
+
+/// Whether a direction picked up mid-stream starts like a fast-path PDU (MS-RDPBCGR 2.2.8.1.2,
+/// 2.2.9.1.2): action bits 0, a length of at least 4 (header, length, one event or update);
+/// from the server also the four reserved bits of `fpOutputHeader` clear. Only a start: the
+/// connection counts as RDP once frames follow each other on both sides
+/// ([`ConnectionFacts::rdp_framed_mid_stream`]).
+fn fastpath_start(side: Side, bytes: &[u8]) -> bool {
+    let Some(&header) = bytes.first() else {
+        return false;
+    };
+    let reserved_clear = side == Side::Client || header & 0x3c == 0;
+    reserved_clear
+        && match fastpath::frame_len(bytes) {
+            Ok(len) => len >= 4,
+            Err(Error::Incomplete { .. }) => true,
+            Err(_) => false,
+        }
 }
 
 /// Whether a stream starts like a TLS record (content type 20..=24, version 3.x).

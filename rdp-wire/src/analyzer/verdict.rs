@@ -39,6 +39,13 @@ pub const CREDSSP_MAX_RECORDS: u64 = 6;
 /// The fewest server records after the TLS handshake that show a session (see the module docs).
 pub const SESSION_MIN_SERVER_RECORDS: u64 = 12;
 
+/// The fewest TPKT-framed or fast-path PDUs, both sides together (each side at least one),
+/// that make a connection picked up mid-stream RDP by its framing alone, on any port
+/// ([`ConnectionFacts::rdp_framed_mid_stream`]). One frame can be chance: a random first byte
+/// has the fast-path action bits one time in four; six whose lengths chain exactly, on both
+/// sides, are not. The lab sessions send hundreds.
+pub const MID_STREAM_MIN_FRAMES: u64 = 6;
+
 /// A close this soon after the handshake, with less traffic than a session, is "closed early".
 pub const CLOSED_EARLY_WINDOW_MS: f64 = 10_000.0;
 
@@ -383,7 +390,11 @@ pub(crate) fn phase(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Phase {
         phase = Phase::Tcp;
     }
     let Some(x) = f.x224.as_ref() else {
-        return phase;
+        return if f.mid_stream {
+            phase.max(mid_stream_phase(f, tls))
+        } else {
+            phase
+        };
     };
     if x.request_at.is_some() {
         phase = Phase::X224Request;
@@ -444,6 +455,9 @@ pub(crate) fn decide(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
         return tcp_only(f, phase);
     }
     if let Some(v) = through_tunnel(&cx, phase) {
+        return v;
+    }
+    if let Some(v) = mid_stream(&cx, phase) {
         return v;
     }
     let Some(x) = f.x224.as_ref() else {
@@ -1162,4 +1176,126 @@ fn through_tunnel(cx: &Evidence<'_>, phase: Phase) -> Option<Verdict> {
         )),
         _ => None,
     }
+}
+
+/// What a connection picked up mid-stream, without its X.224 negotiation, shows of the
+/// connection sequence: the TLS handshake messages it saw; TLS records without a handshake
+/// mean the handshake happened before the capture (`tls-established`, `session` with
+/// session-sized traffic); RDP framing in clear means at least `mcs`, session traffic
+/// `session`.
+fn mid_stream_phase(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Phase {
+    let mut phase = Phase::Tcp;
+    if let Some(t) = tls {
+        if t.client_hello_at.is_some() {
+            phase = Phase::TlsClientHello;
+        }
+        if t.server_hello_at.is_some() {
+            phase = Phase::TlsServerHello;
+        }
+        let records = t.client_app_records.saturating_add(t.server_app_records);
+        if t.handshake_complete || (phase == Phase::Tcp && records > 0) {
+            phase = Phase::TlsEstablished;
+            if t.server_app_records >= SESSION_MIN_SERVER_RECORDS {
+                phase = Phase::Session;
+            }
+        }
+    }
+    if f.rdp_framed_mid_stream() {
+        phase = phase.max(Phase::Mcs);
+    }
+    if session_in_clear_mid_stream(f) {
+        phase = Phase::Session;
+    }
+    phase
+}
+
+/// Session traffic in clear on a connection picked up mid-stream: RDP by its framing, and
+/// fast-path PDUs (sent only once the connection sequence is over, MS-RDPBCGR 1.3.1.1), or as
+/// many MCS PDUs from the server as a session's start takes
+/// ([`SESSION_MIN_SERVER_RECORDS`]), or what [`session_in_clear`] sees.
+fn session_in_clear_mid_stream(f: &ConnectionFacts) -> bool {
+    let (client, server) = (f.side(Side::Client), f.side(Side::Server));
+    (f.rdp_framed_mid_stream()
+        && (client.fastpath_pdus > 0
+            || server.fastpath_pdus > 0
+            || server.x224_data_pdus >= SESSION_MIN_SERVER_RECORDS))
+        || session_in_clear(f)
+}
+
+/// A connection picked up mid-stream, after the X.224 Connection Request: judged by what the
+/// capture shows, never by what it missed.
+///
+/// - From the Connection Confirm on, the negotiation's answer is there: an RDP_NEG_FAILURE is
+///   the server's refusal, and what follows a successful confirm is judged as usual (TLS, or
+///   the clear-text sequence). The request's protocols are unknown, so the confirm is not
+///   compared with them.
+/// - Later (TLS records without their handshake, MCS PDUs, fast-path), session traffic makes
+///   the connection `established` (with `mid_stream`): a client sending TLS records and the
+///   server at least [`SESSION_MIN_SERVER_RECORDS`], or fast-path / session-sized MCS traffic
+///   in clear. Anything less says nothing (`incomplete`, the usual rules).
+fn mid_stream(cx: &Evidence<'_>, phase: Phase) -> Option<Verdict> {
+    let f = cx.f;
+    if !f.mid_stream
+        || f.x224.as_ref().is_some_and(|x| x.request_at.is_some())
+        || f.foreign.as_ref().is_some_and(|x| x.side == Side::Client)
+    {
+        return None;
+    }
+    let ended = Show(|out| match cx.close() {
+        Some(_) => write!(out, "; {}", cx.close_text()),
+        None => out.write_str("; still open when the capture ends"),
+    });
+    if let Some(x) = f.x224.as_ref() {
+        let confirm = x.confirm?;
+        let confirm_at = x.confirm_at.or(f.first_at).unwrap_or_default();
+        if let Confirm::Failure { code } = confirm {
+            return Some(verdict(
+                VerdictCode::NegotiationFailure,
+                phase,
+                format!(
+                    "server refused the negotiation with {code} (the capture starts after the request): {}",
+                    failure_meaning(code)
+                ),
+            ));
+        }
+        let selected = x.effective_protocol().unwrap_or(Protocols::RDP);
+        return Some(if cx.tls.is_some_and(|t| t.client_hello_at.is_some()) {
+            tls_phase(cx, Some(selected), phase)
+        } else {
+            clear_text_phase(cx, confirm_at, selected, phase)
+        });
+    }
+    if let Some(t) = cx.tls {
+        let no_handshake = t.client_hello_at.is_none() && t.server_hello_at.is_none();
+        if no_handshake
+            && t.client_app_records > 0
+            && t.server_app_records >= SESSION_MIN_SERVER_RECORDS
+        {
+            return Some(verdict(
+                VerdictCode::Established,
+                phase,
+                format!(
+                    "TLS session picked up mid-stream (its handshake is before the capture): {} and {} seen{ended}",
+                    Count(t.client_app_records, "client record"),
+                    Count(t.server_app_records, "server record")
+                ),
+            ));
+        }
+        return None;
+    }
+    if session_in_clear_mid_stream(f) {
+        let (client, server) = (f.side(Side::Client), f.side(Side::Server));
+        return Some(verdict(
+            VerdictCode::Established,
+            phase,
+            format!(
+                "session picked up mid-stream (its connection sequence is before the capture): the server sent {} and {}, the client {} and {}{ended}",
+                Count(server.fastpath_pdus, "fast-path PDU"),
+                Count(server.x224_data_pdus, "MCS PDU"),
+                Count(client.fastpath_pdus, "fast-path PDU"),
+                Count(client.x224_data_pdus, "MCS PDU")
+            ),
+        ));
+    }
+    None
 }
