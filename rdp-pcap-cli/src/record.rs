@@ -110,6 +110,12 @@ impl ConnectionRecord {
     /// then `(refused: ...)` or `(no answer from the proxy)` when it was not opened.
     pub fn via_text(&self) -> Option<String> {
         let t = self.via()?;
+        if let Some(basis) = t.basis {
+            return Some(format!(
+                "{} (suggested by {basis}; HTTPS, the RDP inside is encrypted)",
+                t.kind.as_str()
+            ));
+        }
         let target = t.target.as_deref().unwrap_or("?");
         let outcome = match &t.answer {
             Some(a) if a.granted => String::new(),

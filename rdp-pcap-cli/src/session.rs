@@ -162,8 +162,9 @@ impl FlowObserver for Observer {
         rdp_wire::x224::sender_by_content(first_payload)
     }
 
-    fn close(&mut self, a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
+    fn close(&mut self, mut a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
         self.open.remove(&info.id);
+        a.server_port(info.endpoints.server.port());
         // Through a proxy tunnel, the RDP server's port is the tunnel's target, not the
         // proxy's: a refused tunnel to a reported port is an RDP attempt that failed.
         let tunnel_port = a.facts().tunnel.as_ref().and_then(|t| t.target_port);

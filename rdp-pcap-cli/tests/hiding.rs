@@ -238,6 +238,9 @@ fn a_refused_tunnel_is_reported_with_the_proxys_answer() {
         .as_str()
         .unwrap()
         .contains("10.0.0.1:3389 refused its connection"));
+    // The fix is for the RDP server behind the proxy, not for the proxy.
+    let fix = v["verdict"]["fix"].as_str().unwrap();
+    assert!(fix.contains("-LocalPort 3389"), "{fix}");
 
     let mut c = Conversation::new(
         "10.0.0.2:50000".parse().unwrap(),
@@ -395,4 +398,84 @@ fn healthy_sessions_picked_up_at_any_packet_keep_their_roles_and_no_error() {
             }
         }
     }
+}
+
+/// TLS straight away on port 443 (the real TLS 1.2 handshake and records of
+/// lab/tls12-ok.pcap, without its X.224 exchange): HTTPS, the transport of an RD Gateway. With
+/// `--port 443` it is reported as such (`via` kind `rd-gateway`, what suggested it), its
+/// completed handshake `incomplete` with the caveat that the RDP inside is encrypted: neither
+/// `established` nor `not-rdp`. Without `--port 443`, HTTPS is not reported at all.
+#[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
+fn tls_first_on_443_is_reported_as_a_possible_rd_gateway_without_claiming_rdp() {
+    let turns = lab_turns("tls12-ok.pcap", 3389);
+    let capture = replay("10.0.0.2:50000", "10.0.0.1:443", &[], &turns[2..]).to_pcapng(None);
+    assert!(run("rdg-443.pcapng", &capture).is_empty());
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hiding");
+    let path = dir.join("rdg-443.pcapng");
+    let conns = common::rdp_pcap(&["--format", "jsonl", "--port", "443", path.to_str().unwrap()])
+        .connections();
+    assert_eq!(conns.len(), 1, "{conns:?}");
+    let c = &conns[0];
+    assert_eq!(c["via"]["kind"], "rd-gateway", "{c}");
+    assert_eq!(c["via"]["basis"], "port 443");
+    assert_eq!(c["via"]["target"], Value::Null);
+    assert_eq!(c["verdict"]["code"], "incomplete", "{c}");
+    let summary = c["verdict"]["summary"].as_str().unwrap();
+    assert!(summary.contains("RD Gateway"), "{summary}");
+    assert!(summary.contains("encrypted"), "{summary}");
+    let text = common::rdp_pcap(&["--port", "443", path.to_str().unwrap()]).stdout;
+    assert!(
+        text.contains("via          rd-gateway (suggested by port 443"),
+        "{text}"
+    );
+}
+
+/// Real proxy captures of the shared corpus (ja4/: HTTPS through SOCKS4, SOCKS4a, SOCKS5 and
+/// HTTP CONNECT): each preamble is read, the target named as the client gave it, and the TLS
+/// after it decoded. They carry HTTPS, not RDP: reported only when the target's port is asked
+/// for, and then as what they are (`not-rdp`, the TLS after the tunnel seen).
+#[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
+fn real_proxy_captures_name_their_targets() {
+    let dir = common::corpus_dir().join("ja4");
+    let socks = dir.join("socks-https-example.pcap");
+    let connect = dir.join("https-connect.pcap");
+    for path in [&socks, &connect] {
+        let run = common::rdp_pcap(&["--format", "jsonl", path.to_str().unwrap()]);
+        assert!(run.connections().is_empty(), "{}", run.stdout);
+    }
+    let via = |path: &Path| -> Vec<(String, String, String)> {
+        common::rdp_pcap(&["--format", "jsonl", "--port", "443", path.to_str().unwrap()])
+            .connections()
+            .iter()
+            .map(|c| {
+                assert_eq!(c["via"]["granted"], true, "{c}");
+                assert_eq!(c["verdict"]["code"], "not-rdp", "{c}");
+                assert!(c["tls"]["version"].is_string(), "{c}");
+                (
+                    c["via"]["kind"].as_str().unwrap().to_string(),
+                    c["via"]["target"].as_str().unwrap().to_string(),
+                    c["server"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let proxy = "10.180.156.249:1080".to_string();
+    assert_eq!(
+        via(&socks),
+        [
+            ("socks4".into(), "93.184.216.119:443".into(), proxy.clone()),
+            ("socks4".into(), "www.example.com:443".into(), proxy.clone()),
+            ("socks5".into(), "93.184.216.119:443".into(), proxy),
+        ]
+    );
+    assert_eq!(
+        via(&connect),
+        [(
+            "http-connect".into(),
+            "ts01-b.cloudsink.net:443".into(),
+            "10.9.8.7:8080".into()
+        )]
+    );
 }

@@ -535,6 +535,7 @@ json_object! {
         "auth": this.t.username_password.then_some("username/password"),
         "granted": this.t.answer.as_ref().map(|a| a.granted),
         "refused": this.t.answer.as_ref().and_then(|a| a.refused.as_deref()),
+        "basis": this.t.basis,
     }
 }
 

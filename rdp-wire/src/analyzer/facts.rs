@@ -319,6 +319,10 @@ pub enum TunnelKind {
     Socks5,
     /// HTTP CONNECT (RFC 9110 9.3.6).
     HttpConnect,
+    /// HTTPS, possibly to an RD Gateway (MS-TSGU): the client started TLS without an X.224
+    /// Connection Request, on port 443 or offering an HTTP ALPN protocol. The RDP it carries is
+    /// inside the gateway's HTTPS, encrypted: nothing of it is claimed.
+    RdGateway,
 }
 
 impl TunnelKind {
@@ -328,6 +332,7 @@ impl TunnelKind {
             TunnelKind::Socks4 => "socks4",
             TunnelKind::Socks5 => "socks5",
             TunnelKind::HttpConnect => "http-connect",
+            TunnelKind::RdGateway => "rd-gateway",
         }
     }
 }
@@ -350,6 +355,9 @@ pub struct TunnelFacts {
     pub requested_at: Option<Timestamp>,
     /// The proxy's final answer; `None` when it is not in the capture.
     pub answer: Option<TunnelAnswer>,
+    /// For [`TunnelKind::RdGateway`], what suggests a gateway (`port 443`, `ALPN http/1.1`);
+    /// `None` for a proxy, whose preamble says what it is.
+    pub basis: Option<&'static str>,
 }
 
 /// The proxy's answer to a tunnel request.

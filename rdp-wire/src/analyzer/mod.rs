@@ -46,6 +46,7 @@ pub use cache::{
 };
 pub use timeline::TimelineEntry;
 pub use tls::{AlertEvent, TlsFacts, TlsTracker};
+pub use tunnel::RD_GATEWAY_PORT;
 
 use crate::tls::record::{looks_like_tls_record, probe_record};
 use crate::values::hex_lower;
@@ -454,13 +455,23 @@ impl Analyzer {
 
     /// The security findings on this connection. `server_port` is the server's TCP port when
     /// the caller knows it (for `nonstandard-port`). A connection that is not RDP (verdict
-    /// `not-rdp`) has none.
+    /// `not-rdp`), or HTTPS that may be an RD Gateway ([`Analyzer::server_port`]), has none.
     pub fn findings(&self, server_port: Option<u16>) -> Vec<Finding> {
         self.findings_for(&self.verdict(), server_port)
     }
 
     /// [`Analyzer::findings`] for a caller that has the [`Analyzer::verdict`] already.
     pub fn findings_for(&self, verdict: &Verdict, server_port: Option<u16>) -> Vec<Finding> {
+        // HTTPS that may be an RD Gateway is not known to be RDP: like a `not-rdp` connection,
+        // it gets no RDP security finding.
+        if self
+            .facts
+            .tunnel
+            .as_ref()
+            .is_some_and(|t| t.kind == TunnelKind::RdGateway)
+        {
+            return Vec::new();
+        }
         findings::connection_findings(&self.facts, self.tls(), verdict.code, server_port)
     }
 

@@ -46,6 +46,7 @@ impl Analyzer {
                     username_password: false,
                     requested_at: None,
                     answer: None,
+                    basis: None,
                 });
                 self.tunnel_expect = [Some(msg), Some(answer)];
             }
@@ -214,5 +215,43 @@ impl Analyzer {
                 connection_refused,
             });
         }
+    }
+}
+
+/// The HTTPS port an RD Gateway listens on by default (MS-TSGU 1.3: HTTP transport over TLS).
+pub const RD_GATEWAY_PORT: u16 = 443;
+
+impl Analyzer {
+    /// Tells the analyzer the server's TCP port, once the connection is over: a client that
+    /// started TLS directly (no X.224 Connection Request, no proxy preamble) on port
+    /// [`RD_GATEWAY_PORT`], or offering the ALPN protocol `http/1.1` or `h2`, speaks HTTPS,
+    /// the transport of an RD Gateway (MS-TSGU 2.1: `RDG_OUT_DATA`/`RDG_IN_DATA` requests or a
+    /// websocket, all inside TLS). The connection is then marked as such (`via` kind
+    /// `rd-gateway`, with what suggested it) and its verdict judges the TLS handshake only:
+    /// the RDP inside is encrypted, and nothing of it is claimed. Direct RDP never starts with
+    /// TLS: Microsoft clients always send the X.224 request first (MS-RDPBCGR 1.3.1.1).
+    pub fn server_port(&mut self, port: u16) {
+        if self.facts.x224.is_some() || self.facts.tunnel.is_some() {
+            return;
+        }
+        let Some(t) = self.tls().filter(|t| t.client_hello_at.is_some()) else {
+            return;
+        };
+        let alpn = t.alpn.iter().find(|p| *p == "http/1.1" || *p == "h2");
+        let basis = match (port == RD_GATEWAY_PORT, alpn.map(String::as_str)) {
+            (true, _) => "port 443",
+            (false, Some("h2")) => "ALPN h2",
+            (false, Some(_)) => "ALPN http/1.1",
+            (false, None) => return,
+        };
+        self.facts.tunnel = Some(TunnelFacts {
+            kind: TunnelKind::RdGateway,
+            target: None,
+            target_port: None,
+            username_password: false,
+            requested_at: None,
+            answer: None,
+            basis: Some(basis),
+        });
     }
 }

@@ -1128,9 +1128,32 @@ fn clear_text_phase(
 ///   decision, which says nothing about the RDP server: `incomplete`, the proxy's words quoted.
 /// - A request without the proxy's answer, or a tunnel opened with nothing after it, is
 ///   `incomplete`: the capture does not show RDP failing.
+///
+/// HTTPS that may be an RD Gateway ([`super::facts::TunnelKind::RdGateway`]) shows only TLS: a handshake
+/// that failed is judged as any TLS handshake; one that completed is `incomplete`, its summary
+/// saying that any RDP inside a gateway's HTTPS is encrypted. It is never `established` (the
+/// session thresholds count RDP records, which HTTPS records are not) nor `not-rdp`.
 fn through_tunnel(cx: &Evidence<'_>, phase: Phase) -> Option<Verdict> {
     let f = cx.f;
     let t = f.tunnel.as_ref()?;
+    if t.kind == super::facts::TunnelKind::RdGateway {
+        let tls = cx.tls?;
+        if !tls.handshake_complete {
+            return Some(tls_phase(cx, None, phase));
+        }
+        let version = tls.version.map(|v| format!("{v} ")).unwrap_or_default();
+        return Some(verdict(
+            VerdictCode::Incomplete,
+            phase,
+            format!(
+                "{version}handshake complete without an X.224 request ({}): HTTPS, as an RD Gateway speaks; {} and {} after the handshake, then {}; any RDP inside a gateway's HTTPS is encrypted and not judged",
+                t.basis.unwrap_or("TLS first"),
+                Count(tls.client_app_records, "client record"),
+                Count(tls.server_app_records, "server record"),
+                cx.close_text()
+            ),
+        ));
+    }
     let kind = t.kind.as_str();
     let target = t.target.as_deref().unwrap_or("an unknown target");
     match &t.answer {
