@@ -479,3 +479,32 @@ fn real_proxy_captures_name_their_targets() {
         )]
     );
 }
+
+/// A preamble that arrives a byte per segment (an HTTP head searched for its end as it grows)
+/// is read the same, and the RDP after it too.
+#[test]
+fn a_preamble_fed_a_byte_at_a_time_is_read_the_same() {
+    let mut c = Conversation::new(
+        "10.0.0.2:50000".parse().unwrap(),
+        "10.0.0.9:8080".parse().unwrap(),
+    )
+    .with_mss(1);
+    c.handshake()
+        .send(
+            Side::Client,
+            b"CONNECT 10.0.0.1:3389 HTTP/1.1\r\nHost: 10.0.0.1:3389\r\n\r\n",
+        )
+        .send(Side::Server, b"HTTP/1.0 200 Connection established\r\n\r\n")
+        .send(Side::Client, rdp_pcap::fuzzing::synth::CONNECTION_REQUEST)
+        .send(
+            Side::Server,
+            rdp_pcap::fuzzing::synth::CONNECTION_CONFIRM_SSL,
+        )
+        .close();
+    let v = one("http-bytewise.pcapng", &c.into_packets().to_pcapng(None));
+    assert_eq!(v["via"]["kind"], "http-connect", "{v}");
+    assert_eq!(v["via"]["target"], "10.0.0.1:3389");
+    assert_eq!(v["via"]["granted"], true);
+    assert_eq!(v["x224"]["cookie"], "synth", "{v}");
+    assert_eq!(v["x224"]["selected_protocol"], "SSL");
+}

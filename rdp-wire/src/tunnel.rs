@@ -188,6 +188,18 @@ pub struct TunnelRequest<'a> {
 /// A byte that cannot start or continue that message is an error as soon as it is seen, so a
 /// prefix of a valid message is never an error.
 pub fn message_len(expected: Message, input: &[u8]) -> Result<usize, Error> {
+    message_len_resumed(expected, input, 0)
+}
+
+/// [`message_len`] for a caller that already probed the first `searched` bytes of `input`
+/// without finding the end of an HTTP head: the search for its empty line resumes there, so
+/// a head fed a byte at a time costs its length, not its square. Other messages ignore
+/// `searched` (their probes read a few bytes).
+pub fn message_len_resumed(
+    expected: Message,
+    input: &[u8],
+    searched: usize,
+) -> Result<usize, Error> {
     match expected {
         Message::Socks4Request => socks4_request_len(input),
         Message::Socks4Reply => fixed_len(input, &[0], 8, "socks4 reply version"),
@@ -234,8 +246,8 @@ pub fn message_len(expected: Message, input: &[u8]) -> Result<usize, Error> {
             };
             Ok(4usize.saturating_add(addr).saturating_add(2))
         }
-        Message::HttpConnect => http_head_len(input, b"CONNECT "),
-        Message::HttpResponse => http_head_len(input, b"HTTP/"),
+        Message::HttpConnect => http_head_len(input, b"CONNECT ", searched),
+        Message::HttpResponse => http_head_len(input, b"HTTP/", searched),
     }
 }
 
@@ -294,8 +306,9 @@ fn nul_field(input: &[u8], what: &'static str) -> Result<usize, Error> {
     }
 }
 
-/// An HTTP head starting with `start`, up to and including the empty line.
-fn http_head_len(input: &[u8], start: &[u8]) -> Result<usize, Error> {
+/// An HTTP head starting with `start`, up to and including the empty line; the first
+/// `searched` bytes are known not to hold its end.
+fn http_head_len(input: &[u8], start: &[u8], searched: usize) -> Result<usize, Error> {
     let shown = input.len().min(start.len());
     if input.get(..shown) != start.get(..shown) {
         return Err(Error::UnexpectedValue {
@@ -304,8 +317,11 @@ fn http_head_len(input: &[u8], start: &[u8]) -> Result<usize, Error> {
         });
     }
     let window = input.get(..MAX_HTTP_HEAD).unwrap_or(input);
-    match window.windows(4).position(|w| w == b"\r\n\r\n") {
-        Some(i) => Ok(i.saturating_add(4)),
+    // The end may straddle the bytes searched before: back up three.
+    let from = searched.saturating_sub(3).min(window.len());
+    let tail = window.get(from..).unwrap_or_default();
+    match tail.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(i) => Ok(from.saturating_add(i).saturating_add(4)),
         None if window.len() >= MAX_HTTP_HEAD => Err(Error::InvalidLength {
             what: "http head",
             length: window.len(),
@@ -519,6 +535,14 @@ pub fn looks_like_tunnel_request(stream: &[u8]) -> Option<Message> {
     }
 }
 
+/// Whether a client's first bytes are too few to tell whether they start a tunnel preamble
+/// (one byte `04` or `05`, a proper prefix of `CONNECT `): a caller waits for more before
+/// classifying the stream.
+pub fn undecided_tunnel_request(stream: &[u8]) -> bool {
+    matches!(stream, [SOCKS4_VERSION] | [SOCKS5_VERSION])
+        || (!stream.is_empty() && stream.len() < 8 && b"CONNECT ".starts_with(stream))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -572,6 +596,29 @@ mod tests {
             let mut more = bytes.to_vec();
             more.extend_from_slice(b"\x03\x00\x00\x13");
             assert_eq!(message_len(*msg, &more), Ok(bytes.len()), "{msg:?}");
+        }
+    }
+
+    /// A head searched piece by piece finds the same end as one searched whole, also when the
+    /// empty line straddles two pieces.
+    #[test]
+    fn a_resumed_search_finds_the_same_end() {
+        let head = b"HTTP/1.1 200 Connection established\r\nVia: x\r\n\r\nrest";
+        let whole = message_len(Message::HttpResponse, head);
+        for n in 1..head.len() {
+            let mut searched = 0;
+            let mut found = None;
+            for end in (n..=head.len()).step_by(n).chain([head.len()]) {
+                match message_len_resumed(Message::HttpResponse, &head[..end], searched) {
+                    Ok(len) => {
+                        found = Some(len);
+                        break;
+                    }
+                    Err(Error::Incomplete { .. }) => searched = end,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            assert_eq!(found.ok_or(Error::Incomplete { needed: 1 }), whole, "{n}");
         }
     }
 
@@ -686,6 +733,11 @@ mod tests {
             Some(Message::HttpConnect)
         );
         assert_eq!(looks_like_tunnel_request(b"\x03\x00\x00\x2b"), None);
+        assert!(undecided_tunnel_request(b"CONN"));
+        assert!(undecided_tunnel_request(b"\x05"));
+        assert!(!undecided_tunnel_request(b"CONNECT "));
+        assert!(!undecided_tunnel_request(b"GET"));
+        assert!(!undecided_tunnel_request(b""));
         assert_eq!(looks_like_tunnel_request(b"\x16\x03\x01"), None);
     }
 }

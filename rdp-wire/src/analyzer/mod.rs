@@ -203,6 +203,8 @@ pub struct Analyzer {
     /// The proxy preamble message each direction expects next (client first); `None` outside a
     /// preamble.
     tunnel_expect: [Option<crate::tunnel::Message>; 2],
+    /// Bytes of each direction's incomplete preamble message already searched for its end.
+    tunnel_searched: [usize; 2],
 }
 
 impl Analyzer {

@@ -24,6 +24,11 @@ impl Analyzer {
                 if self.facts.tunnel.is_some() || self.facts.x224.is_some() {
                     return None;
                 }
+                if tunnel::undecided_tunnel_request(bytes)
+                    && (!self.facts.mid_stream || bytes.first() == Some(&b'C'))
+                {
+                    return Some(Step::NeedMore);
+                }
                 let msg = tunnel::looks_like_tunnel_request(bytes)?;
                 if self.facts.mid_stream && msg != Message::HttpConnect {
                     return None;
@@ -72,8 +77,12 @@ impl Analyzer {
             (Message::Socks5AuthStatus, Some(5)) => Message::Socks5Reply,
             (e, _) => e,
         };
-        match tunnel::message_len(expected, bytes) {
+        let searched = self.tunnel_searched.get(slot).copied().unwrap_or(0);
+        match tunnel::message_len_resumed(expected, bytes, searched) {
             Ok(len) if bytes.len() >= len => {
+                if let Some(s) = self.tunnel_searched.get_mut(slot) {
+                    *s = 0;
+                }
                 let msg = bytes.get(..len).unwrap_or_default();
                 let next = self.tunnel_read(side, at, expected, msg);
                 if let Some(e) = self.tunnel_expect.get_mut(slot) {
@@ -94,7 +103,12 @@ impl Analyzer {
                 }
                 Step::Consumed(len)
             }
-            Ok(_) | Err(Error::Incomplete { .. }) => Step::NeedMore,
+            Ok(_) | Err(Error::Incomplete { .. }) => {
+                if let Some(s) = self.tunnel_searched.get_mut(slot) {
+                    *s = bytes.len();
+                }
+                Step::NeedMore
+            }
             Err(e) => {
                 // Not the message the preamble needs here: decode the bytes as they are.
                 self.facts.anomaly(format!(
