@@ -164,7 +164,7 @@ impl FlowObserver for Observer {
 
     fn close(&mut self, mut a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
         self.open.remove(&info.id);
-        a.server_port(info.endpoints.server.port());
+        a.note_server_port(info.endpoints.server.port());
         // Through a proxy tunnel, the RDP server's port is the tunnel's target, not the
         // proxy's: a refused tunnel to a reported port is an RDP attempt that failed.
         let tunnel_port = a.facts().tunnel.as_ref().and_then(|t| t.target_port);

@@ -457,7 +457,8 @@ impl Analyzer {
 
     /// The security findings on this connection. `server_port` is the server's TCP port when
     /// the caller knows it (for `nonstandard-port`). A connection that is not RDP (verdict
-    /// `not-rdp`), or HTTPS that may be an RD Gateway ([`Analyzer::server_port`]), has none.
+    /// `not-rdp`), or HTTPS that may be an RD Gateway ([`Analyzer::note_server_port`]), has
+    /// none.
     pub fn findings(&self, server_port: Option<u16>) -> Vec<Finding> {
         self.findings_for(&self.verdict(), server_port)
     }

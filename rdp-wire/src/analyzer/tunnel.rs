@@ -244,7 +244,7 @@ impl Analyzer {
     /// `rd-gateway`, with what suggested it) and its verdict judges the TLS handshake only:
     /// the RDP inside is encrypted, and nothing of it is claimed. Direct RDP never starts with
     /// TLS: Microsoft clients always send the X.224 request first (MS-RDPBCGR 1.3.1.1).
-    pub fn server_port(&mut self, port: u16) {
+    pub fn note_server_port(&mut self, port: u16) {
         if self.facts.x224.is_some() || self.facts.tunnel.is_some() {
             return;
         }
