@@ -213,4 +213,16 @@ for key, pkts in sorted(streams.items()):
     if tls_ops:
         save("tls_tracker", encode(tls_ops), 60)
 PY
+# The proxy preambles (no lab capture has one): the messages of RFC 1928/1929, SOCKS4/4a and
+# HTTP CONNECT, written out.
+mkdir -p seeds/tunnel
+printf '\x04\x01\x0d\x3d\x0a\x00\x00\x01\x00' > seeds/tunnel/socks4-request
+printf '\x04\x01\x0d\x3d\x00\x00\x00\x01u\x00rdp.example\x00' > seeds/tunnel/socks4a-request
+printf '\x00\x5a\x00\x00\x00\x00\x00\x00' > seeds/tunnel/socks4-reply
+printf '\x05\x02\x00\x02' > seeds/tunnel/socks5-greeting
+printf '\x01\x05alice\x06s3cret' > seeds/tunnel/socks5-auth
+printf '\x05\x01\x00\x03\x0brdp.example\x0d\x3d' > seeds/tunnel/socks5-request
+printf '\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00' > seeds/tunnel/socks5-reply
+printf 'CONNECT 10.0.0.1:3389 HTTP/1.1\r\nHost: 10.0.0.1:3389\r\n\r\n' > seeds/tunnel/http-connect
+printf 'HTTP/1.1 407 Proxy Authentication Required\r\n\r\n' > seeds/tunnel/http-response
 du -sh seeds; for d in seeds/*; do echo "$d $(ls "$d" | wc -l) files $(du -sk "$d" | cut -f1) KiB"; done

@@ -55,8 +55,23 @@ impl Target {
         }
     }
 
-    /// The server of a connection.
+    /// The server of a connection: through a proxy tunnel, its target (the RDP server, not
+    /// the proxy); a target named by a host name writes `host`.
     pub fn of(rec: &ConnectionRecord) -> Self {
+        if let Some(t) = rec.via() {
+            if let Some(port) = t.target_port {
+                let server = t
+                    .target
+                    .as_deref()
+                    .and_then(|s| s.parse::<std::net::SocketAddr>().ok())
+                    .map(|a| a.ip());
+                return Target {
+                    server,
+                    port,
+                    client: Some(rec.endpoints.client.ip()),
+                };
+            }
+        }
         Target {
             server: Some(rec.endpoints.server.ip()),
             port: rec.endpoints.server.port(),

@@ -1,7 +1,7 @@
 //! What the pipeline hands to the reports: one owned record per connection and one summary per
 //! capture file.
 
-use rdp_wire::analyzer::{ConnectionFacts, Finding, TlsFacts, Verdict};
+use rdp_wire::analyzer::{ConnectionFacts, Finding, TlsFacts, TunnelFacts, Verdict};
 use rdp_wire::{Endpoints, Timestamp};
 
 /// How the reassembler stopped following a connection: its own type, carried unchanged.
@@ -98,6 +98,35 @@ pub struct ConnectionRecord {
     pub findings: Vec<Finding>,
     /// Other records this one points at (a retry to the connection it retries).
     pub links: Vec<Link>,
+}
+
+impl ConnectionRecord {
+    /// The proxy tunnel the connection went through (`via` in the reports), if any.
+    pub fn via(&self) -> Option<&TunnelFacts> {
+        self.facts.tunnel.as_ref()
+    }
+
+    /// The tunnel in one line, as the text and CSV reports print it: `socks5 10.0.0.1:3389`,
+    /// then `(refused: ...)` or `(no answer from the proxy)` when it was not opened.
+    pub fn via_text(&self) -> Option<String> {
+        let t = self.via()?;
+        if let Some(basis) = t.basis {
+            return Some(format!(
+                "{} (suggested by {basis}; HTTPS, the RDP inside is encrypted)",
+                t.kind.as_str()
+            ));
+        }
+        let target = t.target.as_deref().unwrap_or("?");
+        let outcome = match &t.answer {
+            Some(a) if a.granted => String::new(),
+            Some(a) => format!(
+                " (refused: {})",
+                a.refused.as_deref().unwrap_or("no reason given")
+            ),
+            None => " (no answer from the proxy in the capture)".to_string(),
+        };
+        Some(format!("{} {target}{outcome}", t.kind.as_str()))
+    }
 }
 
 /// A problem with an input: it could not be read, or only in part.

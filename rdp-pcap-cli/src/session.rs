@@ -154,11 +154,12 @@ impl FlowObserver for Observer {
         !a.content_concluded(side)
     }
 
-    /// A flow picked up mid-stream whose first payload starts like an X.224 Connection Request
-    /// (a TPKT holding a CR TPDU, X.224 section 13.3) was opened by its sender: RDP's client
-    /// speaks first, whatever the ports.
+    /// A flow picked up mid-stream is oriented by who sends which PDU, whatever the ports
+    /// ([`rdp_wire::x224::sender_by_content`]): an X.224 Connection Request, an MCS
+    /// Connect-Initial or a TLS ClientHello comes from the client; a Connection Confirm, an MCS
+    /// Connect-Response or a TLS ServerHello from the server.
     fn sender_hint(&self, first_payload: &[u8]) -> Option<Side> {
-        rdp_wire::x224::looks_like_connection_request(first_payload).then_some(Side::Client)
+        rdp_wire::x224::sender_by_content(first_payload)
     }
 
     fn close(&mut self, mut a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
@@ -168,11 +169,18 @@ impl FlowObserver for Observer {
             acked_unseen: info.acked_unseen,
             observed_until: info.seen_until,
         });
-        let reported = a.is_rdp() || self.ports.contains(&info.endpoints.server.port());
+        a.note_server_port(info.endpoints.server.port());
+        // Through a proxy tunnel, the RDP server's port is the tunnel's target, not the
+        // proxy's: a refused tunnel to a reported port is an RDP attempt that failed.
+        let tunnel_port = a.facts().tunnel.as_ref().and_then(|t| t.target_port);
+        let reported = a.is_rdp()
+            || self.ports.contains(&info.endpoints.server.port())
+            || tunnel_port.is_some_and(|p| self.ports.contains(&p));
         let record = reported.then(|| {
             self.reported.bump();
             let verdict = a.verdict();
-            let findings = a.findings_for(&verdict, Some(info.endpoints.server.port()));
+            let server_port = tunnel_port.unwrap_or(info.endpoints.server.port());
+            let findings = a.findings_for(&verdict, Some(server_port));
             let events = if self.timeline {
                 timeline(&a)
             } else {
@@ -364,7 +372,7 @@ mod tests {
         let observer = Observer::new("test", Vec::new(), &[3389], false, Caches::new());
         let hint = |payload: &[u8]| observer.sender_hint(payload);
         assert_eq!(hint(TLS_OK_X224_CR), Some(Side::Client));
-        assert_eq!(hint(TLS_OK_X224_CC), None);
+        assert_eq!(hint(TLS_OK_X224_CC), Some(Side::Server));
         assert_eq!(hint(&TLS_OK_X224_CR[..5]), None);
         // A TPKT too short for a CR TPDU, and a TLS record.
         assert_eq!(hint(&[0x03, 0x00, 0x00, 0x0a, 0x06, 0xe0]), None);

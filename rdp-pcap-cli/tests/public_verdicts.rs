@@ -239,6 +239,20 @@ fn rd_gateway_is_not_reported() {
     };
     assert_eq!(run.status, 0);
     assert!(conns.is_empty());
+    // Asked for with --port 443, each connection is HTTPS as an RD Gateway speaks: marked as
+    // such (the ClientHello names the gateway, it-help-gw), judged on its TLS alone, never
+    // claimed as an RDP session nor as not RDP.
+    let (_, conns) = connections(
+        "wireshark-rdp/rdp-rdg-no-kdc-proxy-ntlm-downgrade-failure.pcapng",
+        &["--port", "443"],
+    )
+    .unwrap();
+    assert!(!conns.is_empty());
+    for c in &conns {
+        assert_eq!(c["via"]["kind"], "rd-gateway", "{c}");
+        assert_eq!(c["via"]["basis"], "port 443", "{c}");
+        assert_eq!(c["verdict"]["code"], "incomplete", "{c}");
+    }
 }
 
 /// TLS version captures on 443, analysed with `--port 443`: SSL 3.0 (not RDP, so without
@@ -253,8 +267,10 @@ fn tls_version_captures_on_443() {
     };
     assert_eq!(conns[0]["tls"]["version"], "SSL3.0");
     // TLS without an X.224 exchange is not RDP: the TLS facts are reported, but no RDP
-    // security finding is made of a server that may not be an RDP server at all.
-    assert_eq!(conns[0]["verdict"]["code"], "not-rdp");
+    // security finding is made of a server that may not be an RDP server at all. On 443 it is
+    // HTTPS as an RD Gateway speaks (issue 14): `incomplete` with `via` rd-gateway.
+    assert_eq!(conns[0]["verdict"]["code"], "incomplete");
+    assert_eq!(conns[0]["via"]["kind"], "rd-gateway");
     assert!(!has_finding(&conns[0], "tls-legacy-version"));
     assert_eq!(conns[0]["findings"], serde_json::json!([]));
 

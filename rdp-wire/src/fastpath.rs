@@ -108,6 +108,32 @@ pub fn parse_frame(input: &[u8]) -> Result<(FastPathPdu<'_>, &[u8]), Error> {
     Ok((FastPathPdu { header, body }, rest))
 }
 
+/// Who sent `segment`, when it is made of whole fast-path PDUs only (at least one, the last
+/// ending exactly where the segment ends): the four middle bits of the header are `numEvents`
+/// in a client's `fpInputHeader` (MS-RDPBCGR 2.2.8.1.2: 1 to 15, or 0 when more than 15 events
+/// follow, which clients rarely batch) and reserved, always 0, in a server's `fpOutputHeader`
+/// (2.2.9.1.2). Every header of the segment must agree; otherwise `None`.
+pub fn sender_of_segment(segment: &[u8]) -> Option<crate::Side> {
+    let mut rest = segment;
+    let mut input = None;
+    while !rest.is_empty() {
+        let (pdu, after) = parse_frame(rest).ok()?;
+        let is_input = pdu.header & 0x3c != 0;
+        if input.is_some_and(|i| i != is_input) {
+            return None;
+        }
+        input = Some(is_input);
+        rest = after;
+    }
+    input.map(|i| {
+        if i {
+            crate::Side::Client
+        } else {
+            crate::Side::Server
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +141,21 @@ mod tests {
     /// Server fast-path update, `lab/rdp-standard-security.pcap` frame 49 (header 0x80:
     /// encrypted; two-byte length form, 14 bytes).
     const UPDATE: &[u8] = b"\x80\x80\x0e\xdc\x51\x19\xb0\x2d\xb0\x69\x3d\xc1\x2f\xea";
+
+    #[test]
+    fn the_sender_of_whole_pdus() {
+        use crate::Side;
+        assert_eq!(sender_of_segment(UPDATE), Some(Side::Server));
+        // One input event (numEvents 1), twice.
+        let input = [0x44, 0x04, 9, 9, 0x44, 0x04, 9, 9];
+        assert_eq!(sender_of_segment(&input), Some(Side::Client));
+        // A PDU cut by the segment's end, mixed headers, nothing.
+        assert_eq!(sender_of_segment(&UPDATE[..10]), None);
+        let mut mixed = UPDATE.to_vec();
+        mixed.extend_from_slice(&input[..4]);
+        assert_eq!(sender_of_segment(&mixed), None);
+        assert_eq!(sender_of_segment(&[]), None);
+    }
 
     #[test]
     fn long_and_short_lengths() {

@@ -74,11 +74,79 @@ pub fn tpkt_x224(data: &[u8]) {
     }
     let _ = x224::parse_tpdu(data);
     let _ = x224::looks_like_connection_request(data);
+    let _ = x224::sender_by_content(data);
     if let Ok(cr) = x224::parse_connection_request(data) {
         let _ = format!("{cr:?}");
     }
     if let Ok(cc) = x224::parse_connection_confirm(data) {
         let _ = format!("{cc:?}");
+    }
+}
+
+/// The proxy preambles before RDP: for each message a direction can expect, the probe and
+/// the parser agree, every proper prefix of a framed message is incomplete (the probe never
+/// errs on one), and the parser runs on the exact slice.
+pub fn tunnel(data: &[u8]) {
+    use crate::tunnel::{self, Message};
+    const ALL: [Message; 10] = [
+        Message::Socks4Request,
+        Message::Socks4Reply,
+        Message::Socks5Greeting,
+        Message::Socks5MethodSelection,
+        Message::Socks5AuthRequest,
+        Message::Socks5AuthStatus,
+        Message::Socks5Request,
+        Message::Socks5Reply,
+        Message::HttpConnect,
+        Message::HttpResponse,
+    ];
+    let _ = tunnel::looks_like_tunnel_request(data);
+    let _ = tunnel::undecided_tunnel_request(data);
+    for msg in ALL {
+        let Ok(len) = tunnel::message_len(msg, data) else {
+            continue;
+        };
+        let Some(frame) = data.get(..len) else {
+            continue;
+        };
+        for cut in 0..len.min(64) {
+            let prefix = data.get(..cut).unwrap_or_default();
+            match tunnel::message_len(msg, prefix) {
+                Err(Error::Incomplete { .. }) => {}
+                Ok(n) if n == len => {}
+                other => panic!("{msg:?}: probe of a {cut}-byte prefix of {len} gave {other:?}"),
+            }
+            // A search resumed where an earlier probe stopped finds the same end.
+            assert_eq!(
+                tunnel::message_len_resumed(msg, data, cut).ok(),
+                Some(len),
+                "{msg:?}: resumed at {cut}"
+            );
+        }
+        let _ = match msg {
+            Message::Socks4Request => {
+                tunnel::parse_socks4_request(frame).map(|r| r.target.to_string())
+            }
+            Message::Socks5Request => {
+                tunnel::parse_socks5_request(frame).map(|r| r.target.to_string())
+            }
+            Message::HttpConnect => tunnel::parse_http_connect(frame).map(|r| r.target.to_string()),
+            Message::Socks4Reply => tunnel::parse_socks4_reply(frame).map(|s| s.to_string()),
+            Message::Socks5Greeting => {
+                tunnel::parse_socks5_greeting(frame).map(|m| format!("{m:?}"))
+            }
+            Message::Socks5MethodSelection => {
+                tunnel::parse_socks5_method(frame).map(|m| m.to_string())
+            }
+            Message::Socks5AuthRequest => {
+                tunnel::parse_socks5_auth_request(frame).map(|u| format!("{u:?}"))
+            }
+            Message::Socks5AuthStatus => {
+                tunnel::parse_socks5_auth_status(frame).map(|s| s.to_string())
+            }
+            Message::Socks5Reply => tunnel::parse_socks5_reply(frame).map(|r| r.to_string()),
+            Message::HttpResponse => tunnel::parse_http_response(frame).map(|(c, _)| c.to_string()),
+        };
     }
 }
 
@@ -100,6 +168,7 @@ pub fn fastpath(data: &[u8]) {
         );
         let _ = pdu.flags();
     }
+    let _ = fastpath::sender_of_segment(data);
 }
 
 fn gcc_client(user_data: &[u8]) {

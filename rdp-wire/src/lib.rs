@@ -31,7 +31,7 @@
 //!    [`Bump`] and [`Saturate`], the saturating counter and integer conversion every count and
 //!    length goes through, and the one [`Error`]. None of them knows a protocol.
 //! 2. **Stateless parsers**: [`tpkt`], [`x224`], [`fastpath`], [`mcs`], [`gcc`], [`rdp`],
-//!    [`tls`], [`x509`] and the [`names`] tables. Each reads the bytes it is given and returns
+//!    [`tls`], [`x509`], the proxy preambles before RDP ([`tunnel`]) and the [`names`] tables. Each reads the bytes it is given and returns
 //!    a view or a value; none keeps state between calls (no `thread_local!`, no memo) and none
 //!    knows the analyzer.
 //! 3. **Diagnosis**, the [`analyzer`]: the state of one connection (which decoder each
@@ -107,6 +107,7 @@ pub mod printable;
 pub mod rdp;
 pub mod tls;
 pub mod tpkt;
+pub mod tunnel;
 mod values;
 pub mod x224;
 pub mod x509;

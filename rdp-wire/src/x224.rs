@@ -413,6 +413,62 @@ pub fn looks_like_connection_request(stream: &[u8]) -> bool {
     ) && crate::tpkt::frame_len(stream).is_ok_and(|len| len >= 11)
 }
 
+/// Who sent a stream's first bytes, when they tell: the orientation of a connection picked up
+/// mid-stream, by who sends which PDU rather than by port numbers. Reads at most eight bytes.
+///
+/// - TPKT + X.224: a Connection Request comes from the client, a Connection Confirm from the
+///   server (X.224 section 13.3, 13.4; MS-RDPBCGR 2.2.1.1, 2.2.1.2).
+/// - TPKT + X.224 Data + MCS: Connect-Initial (BER `7f 65`) from the client, Connect-Response
+///   (`7f 66`) from the server (T.125 section 11.1, 11.2); of the domain PDUs (the PER choice in
+///   the first byte's six high bits, T.125 section 7), Erect Domain, Attach User, Channel Join
+///   and Send Data *Request* come from the client, Attach User and Channel Join *Confirm* and
+///   Send Data *Indication* from the server (MS-RDPBCGR 2.2.1.5 to 2.2.1.9, 2.2.8.1.1.1.1).
+/// - A TLS handshake record (RFC 8446 section 4): ClientHello and ClientKeyExchange from the
+///   client; ServerHello, Certificate, ServerKeyExchange and ServerHelloDone from the server
+///   (an RDP client sends no certificate).
+///
+/// - A segment made of whole fast-path PDUs: by their headers
+///   ([`crate::fastpath::sender_of_segment`]).
+///
+/// `None` for anything else (TLS application data, a Disconnect Provider Ultimatum, a
+/// fast-path PDU cut by the segment's end): then the caller falls back to ports.
+pub fn sender_by_content(stream: &[u8]) -> Option<crate::Side> {
+    use crate::Side::{Client, Server};
+    match stream {
+        [3, 0, _, _, _, code, ..] if crate::tpkt::frame_len(stream).is_ok_and(|l| l >= 11) => {
+            match code & 0xF0 {
+                0xE0 => Some(Client),
+                0xD0 => Some(Server),
+                0xF0 => mcs_sender(stream.get(7..).unwrap_or_default()),
+                _ => None,
+            }
+        }
+        [3, 0, _, _, 0x02, 0xF0, 0x80, ..] => mcs_sender(stream.get(7..).unwrap_or_default()),
+        [0x16, 3, _, _, _, msg, ..] => match msg {
+            1 | 16 => Some(Client),
+            2 | 11 | 12 | 14 => Some(Server),
+            _ => None,
+        },
+        [3, ..] | [0x14..=0x17, 3, ..] => None,
+        _ => crate::fastpath::sender_of_segment(stream),
+    }
+}
+
+/// The sender of an MCS PDU by its first bytes (see [`sender_by_content`]).
+fn mcs_sender(mcs: &[u8]) -> Option<crate::Side> {
+    use crate::Side::{Client, Server};
+    match mcs {
+        [0x7f, 0x65, ..] => Some(Client),
+        [0x7f, 0x66, ..] => Some(Server),
+        // erectDomainRequest 1, attachUserRequest 10, channelJoinRequest 14,
+        // sendDataRequest 25.
+        [b, ..] if matches!(b >> 2, 1 | 10 | 14 | 25) => Some(Client),
+        // attachUserConfirm 11, channelJoinConfirm 15, sendDataIndication 26.
+        [b, ..] if matches!(b >> 2, 11 | 15 | 26) => Some(Server),
+        _ => None,
+    }
+}
+
 /// `type`, `flags` and `length` of a negotiation structure.
 type StructHeader = (u8, u8, u16);
 
@@ -571,6 +627,56 @@ mod tests {
         b"\x03\x00\x00\x23\x1e\xe0\x00\x00\x00\x00\x00Cookie: mstshash=carol\r\n";
     /// `lab/rdp-standard-security-fips.pcap` frame 6: legacy confirm, no RDP_NEG_RSP.
     const CC_LEGACY: &[u8] = b"\x03\x00\x00\x0b\x06\xd0\x00\x00\x12\x34\x00";
+
+    /// Who sent what, mid-stream: the PDUs of each side tell it whatever the ports.
+    #[test]
+    fn the_sender_is_told_by_the_pdu() {
+        use crate::Side::{Client, Server};
+        for (bytes, side) in [
+            (CR_TLS_OK, Some(Client)),
+            (CR_LEGACY, Some(Client)),
+            (CC_TLS_OK, Some(Server)),
+            (CC_LEGACY, Some(Server)),
+            // MCS Connect-Initial and Connect-Response heads (T.125 11.1, 11.2).
+            (
+                &b"\x03\x00\x01\xa0\x02\xf0\x80\x7f\x65\x82\x01\x94"[..],
+                Some(Client),
+            ),
+            (
+                &b"\x03\x00\x00\x6d\x02\xf0\x80\x7f\x66\x63"[..],
+                Some(Server),
+            ),
+            // Erect Domain Request, Attach User Request and Confirm (MS-RDPBCGR 2.2.1.5-2.2.1.7).
+            (
+                &b"\x03\x00\x00\x0c\x02\xf0\x80\x04\x01\x00\x01\x00"[..],
+                Some(Client),
+            ),
+            (&b"\x03\x00\x00\x08\x02\xf0\x80\x28"[..], Some(Client)),
+            (
+                &b"\x03\x00\x00\x0b\x02\xf0\x80\x2e\x00\x00\x07"[..],
+                Some(Server),
+            ),
+            // Send Data Request and Indication heads.
+            (
+                &b"\x03\x00\x00\x20\x02\xf0\x80\x64\x00\x07\x03\xeb"[..],
+                Some(Client),
+            ),
+            (
+                &b"\x03\x00\x00\x20\x02\xf0\x80\x68\x00\x01\x03\xeb"[..],
+                Some(Server),
+            ),
+            // TLS ClientHello and ServerHello record heads.
+            (&b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc"[..], Some(Client)),
+            (&b"\x16\x03\x03\x00\x7a\x02\x00\x00\x76"[..], Some(Server)),
+            // Application data, a cut fast-path PDU, a Disconnect Provider Ultimatum: no telling.
+            (&b"\x17\x03\x03\x00\x20"[..], None),
+            (&b"\x00\x0a\x01\x02\x03\x04\x05\x06\x07\x08\x09"[..], None),
+            (&b"\x03\x00\x00\x09\x02\xf0\x80\x21\x80"[..], None),
+            (&CR_TLS_OK[..5], None),
+        ] {
+            assert_eq!(sender_by_content(bytes), side, "{bytes:02x?}");
+        }
+    }
     /// `lab/neg-failure-ssl-required.pcap` frame 9: MCS Disconnect Provider Ultimatum in a
     /// Data TPDU.
     const DT_DPUM: &[u8] = b"\x03\x00\x00\x09\x02\xf0\x80\x21\x80";

@@ -51,6 +51,29 @@ fn fastpath() {
 }
 
 #[test]
+fn tunnel() {
+    assert!(replay("tunnel", fuzzing::tunnel) > 0, "no seeds for tunnel");
+    // Without a fuzzer at hand: every seed with each byte replaced by a few telling values
+    // (0, 0xff, CR, LF, a version byte), a byte dropped, or a byte repeated.
+    let mutated = |data: &[u8]| {
+        for i in 0..data.len() {
+            for b in [0x00, 0xff, b'\r', b'\n', 0x01, 0x03, 0x04, 0x05] {
+                let mut m = data.to_vec();
+                m[i] = b;
+                fuzzing::tunnel(&m);
+            }
+            let mut m = data.to_vec();
+            m.remove(i);
+            fuzzing::tunnel(&m);
+            let mut m = data.to_vec();
+            m.insert(i, data[i]);
+            fuzzing::tunnel(&m);
+        }
+    };
+    assert!(replay("tunnel", mutated) > 0);
+}
+
+#[test]
 fn mcs_gcc() {
     assert!(
         replay("mcs_gcc", fuzzing::mcs_gcc) > 0,

@@ -50,6 +50,7 @@ pub const COLUMNS: &[&str] = &[
     "server_bytes",
     "links",
     "fix",
+    "via",
 ];
 
 /// The header row of the capture-findings table, written after the connections (after an
@@ -198,6 +199,7 @@ pub fn fields(rec: &ConnectionRecord) -> Vec<String> {
             .collect::<Vec<_>>()
             .join(";"),
         opt(crate::fix::for_verdict(rec)),
+        opt(rec.via_text()),
     ]
 }
 

@@ -8,7 +8,9 @@ use rdp_wire::Saturate as _;
 use std::net::SocketAddr;
 
 use rdp_wire::analyzer::{AlertEvent, TlsFacts};
-use rdp_wire::analyzer::{Confirm, McsDisconnect, McsFacts, StandardSecurity, X224Facts};
+use rdp_wire::analyzer::{
+    Confirm, McsDisconnect, McsFacts, StandardSecurity, TunnelFacts, X224Facts,
+};
 use rdp_wire::gcc::{ChannelSummary, ClientSettings, ServerSettings};
 use rdp_wire::names::{EncryptionMethods, RdpVersion};
 use rdp_wire::x224::Protocols;
@@ -527,6 +529,18 @@ pub fn mcs(m: &McsFacts) -> Value {
 }
 
 json_object! {
+    ViaJson<'a> { t: &'a TunnelFacts }
+    |this| {
+        "kind": this.t.kind.as_str(),
+        "target": this.t.target,
+        "auth": this.t.username_password.then_some("username/password"),
+        "granted": this.t.answer.as_ref().map(|a| a.granted),
+        "refused": this.t.answer.as_ref().and_then(|a| a.refused.as_deref()),
+        "basis": this.t.basis,
+    }
+}
+
+json_object! {
     EndJson<'a> { rec: &'a ConnectionRecord }
     |this| {
         "by": this.rec.facts.close.map(|c| c.by.as_str()),
@@ -637,6 +651,7 @@ json_object! {
         "duration_ms": round_ms(this.rec.last.millis_since(this.rec.start)),
         "first_frame": this.rec.first_frame,
         "mid_stream": this.rec.facts.mid_stream,
+        "via": this.rec.via().map(|t| ViaJson { t }),
         "tcp": TcpJson { rec: this.rec },
         "x224": this.rec.facts.x224.as_ref().map(|x| X224Json { x }),
         "tls": this.rec.tls.as_ref().map(|t| TlsJson { t, start: this.rec.start }),

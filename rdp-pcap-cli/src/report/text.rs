@@ -472,6 +472,9 @@ impl Reporter for TextReporter<'_> {
                 Count(server.gap_bytes, "byte")
             )?;
         }
+        if let Some(via) = rec.via_text() {
+            writeln!(out, "    via          {via}")?;
+        }
         if let Some(n) = negotiation(f) {
             writeln!(out, "    negotiation  {n}")?;
         }

@@ -158,6 +158,9 @@ pub struct ConnectionFacts {
     pub last_handshake_at: Option<Timestamp>,
     /// Bytes that are not RDP where RDP was expected.
     pub foreign: Option<ForeignBytes>,
+    /// The proxy tunnel the client asked for before RDP (SOCKS4/5, HTTP CONNECT); `None` when
+    /// the connection starts with RDP itself.
+    pub tunnel: Option<TunnelFacts>,
     /// Parse problems, in order; bounded by [`MAX_ANOMALIES`].
     pub anomalies: Vec<String>,
     /// Anomalies not kept because of the bound.
@@ -269,6 +272,22 @@ impl ConnectionFacts {
         })
     }
 
+    /// Whether a connection picked up mid-stream, without its X.224 negotiation, is RDP by its
+    /// framing: both sides sent TPKT-framed X.224 Data TPDUs or fast-path PDUs, back to back,
+    /// at least [`super::MID_STREAM_MIN_FRAMES`] in all (one frame may be chance; frames whose
+    /// lengths chain on both sides are not).
+    pub fn rdp_framed_mid_stream(&self) -> bool {
+        let frames = |s: &SideStats| s.x224_data_pdus.saturating_add(s.fastpath_pdus);
+        let (client, server) = (
+            frames(self.side(Side::Client)),
+            frames(self.side(Side::Server)),
+        );
+        self.mid_stream
+            && client > 0
+            && server > 0
+            && client.saturating_add(server) >= super::MID_STREAM_MIN_FRAMES
+    }
+
     /// Milliseconds from the last handshake message to `at`.
     pub fn ms_after_last_handshake(&self, at: Timestamp) -> Option<f64> {
         self.last_handshake_at.map(|h| at.millis_since(h))
@@ -356,4 +375,69 @@ pub struct StandardSecurity {
     pub encryption_method: crate::names::EncryptionMethods,
     /// ENCRYPTION_LEVEL_*.
     pub encryption_level: crate::names::EncryptionLevel,
+}
+
+/// Which proxy protocol carried the connection (the `via.kind` of the report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TunnelKind {
+    /// SOCKS4 or SOCKS4a.
+    Socks4,
+    /// SOCKS5 (RFC 1928).
+    Socks5,
+    /// HTTP CONNECT (RFC 9110 9.3.6).
+    HttpConnect,
+    /// HTTPS, possibly to an RD Gateway (MS-TSGU): the client started TLS without an X.224
+    /// Connection Request, on port 443 or offering an HTTP ALPN protocol. The RDP it carries is
+    /// inside the gateway's HTTPS, encrypted: nothing of it is claimed.
+    RdGateway,
+}
+
+impl TunnelKind {
+    /// `"socks4"`, `"socks5"` or `"http-connect"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TunnelKind::Socks4 => "socks4",
+            TunnelKind::Socks5 => "socks5",
+            TunnelKind::HttpConnect => "http-connect",
+            TunnelKind::RdGateway => "rd-gateway",
+        }
+    }
+}
+
+/// A proxy tunnel in front of the RDP connection: what the client asked the proxy for, and
+/// what the proxy answered. The password of a SOCKS5 username/password exchange is never
+/// kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelFacts {
+    /// The proxy protocol.
+    pub kind: TunnelKind,
+    /// The target as the client named it (`10.0.0.1:3389`, `[::1]:3389`, `host.example:3389`),
+    /// through [`crate::printable`]; `None` until the request was seen.
+    pub target: Option<String>,
+    /// The target port, when the request named one.
+    pub target_port: Option<u16>,
+    /// The client authenticated to the proxy with a user name and password (RFC 1929).
+    pub username_password: bool,
+    /// When the client's tunnel request was seen.
+    pub requested_at: Option<Timestamp>,
+    /// The proxy's final answer; `None` when it is not in the capture.
+    pub answer: Option<TunnelAnswer>,
+    /// For [`TunnelKind::RdGateway`], what suggests a gateway (`port 443`, `ALPN http/1.1`);
+    /// `None` for a proxy, whose preamble says what it is.
+    pub basis: Option<&'static str>,
+}
+
+/// The proxy's answer to a tunnel request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TunnelAnswer {
+    /// When.
+    pub at: Timestamp,
+    /// Whether the tunnel was opened.
+    pub granted: bool,
+    /// The proxy's words for a refusal (`SOCKS5 reply connection refused`, `HTTP 403
+    /// Forbidden`), through [`crate::printable`]; `None` when granted.
+    pub refused: Option<String>,
+    /// The proxy said the target refused its connection (SOCKS5 REP 0x05): the target's
+    /// answer to the proxy's SYN was a reset.
+    pub connection_refused: bool,
 }

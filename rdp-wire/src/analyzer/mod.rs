@@ -22,12 +22,13 @@ mod mcs;
 mod scan;
 mod timeline;
 pub mod tls;
+mod tunnel;
 mod verdict;
 
 pub use facts::{
     Close, CloseKind, Confirm, ConnectionFacts, Coverage, ForeignBytes, LicenseError,
-    McsDisconnect, McsFacts, SideStats, StandardSecurity, X224Facts, FOREIGN_PREFIX_LEN,
-    MAX_ANOMALIES, MAX_CAVEATS,
+    McsDisconnect, McsFacts, SideStats, StandardSecurity, TunnelAnswer, TunnelFacts, TunnelKind,
+    X224Facts, FOREIGN_PREFIX_LEN, MAX_ANOMALIES, MAX_CAVEATS,
 };
 pub use findings::{
     clock_doubt, CLOCK_BEFORE_NOT_BEFORE_MARGIN_S, CLOCK_EARLIEST_PLAUSIBLE,
@@ -44,9 +45,9 @@ pub use scan::{
 };
 pub use verdict::{
     failure_meaning, format_ms, Count, Phase, Severity, Verdict, VerdictCode,
-    CLOSED_EARLY_WINDOW_MS, CREDSSP_MAX_RECORDS, DPU_PLAINTEXT_LEN, SECURITY_MISMATCH_WINDOW_MS,
-    SESSION_MIN_MS, SESSION_MIN_SERVER_BYTES, SESSION_MIN_SERVER_RECORDS, SILENCE_MIN_MS,
-    SYN_RETRY_MS, VERSION_REFUSAL_WINDOW_MS,
+    CLOSED_EARLY_WINDOW_MS, CREDSSP_MAX_RECORDS, DPU_PLAINTEXT_LEN, MID_STREAM_MIN_FRAMES,
+    SECURITY_MISMATCH_WINDOW_MS, SESSION_MIN_MS, SESSION_MIN_SERVER_BYTES,
+    SESSION_MIN_SERVER_RECORDS, SILENCE_MIN_MS, SYN_RETRY_MS, VERSION_REFUSAL_WINDOW_MS,
 };
 
 pub use cache::{
@@ -55,6 +56,7 @@ pub use cache::{
 };
 pub use timeline::TimelineEntry;
 pub use tls::{AlertEvent, DecoderLimit, RecordSeen, TlsFacts, TlsTracker};
+pub use tunnel::RD_GATEWAY_PORT;
 
 use crate::tls::record::looks_like_tls_record;
 use crate::values::hex_lower;
@@ -115,6 +117,13 @@ pub enum EventKind {
     Fin,
     /// A RST.
     Rst,
+    /// The client asked a proxy for a tunnel (SOCKS request, HTTP CONNECT).
+    TunnelRequest,
+    /// The proxy answered the tunnel request.
+    TunnelAnswer {
+        /// Whether the tunnel was opened.
+        granted: bool,
+    },
 }
 
 impl core::fmt::Display for EventKind {
@@ -140,6 +149,9 @@ impl core::fmt::Display for EventKind {
             EventKind::Gap { len } => write!(f, "{len} bytes missing from the capture"),
             EventKind::Fin => f.write_str("FIN"),
             EventKind::Rst => f.write_str("RST"),
+            EventKind::TunnelRequest => f.write_str("proxy tunnel request"),
+            EventKind::TunnelAnswer { granted: true } => f.write_str("proxy tunnel opened"),
+            EventKind::TunnelAnswer { granted: false } => f.write_str("proxy tunnel refused"),
         }
     }
 }
@@ -166,6 +178,8 @@ enum Mode {
     Tls,
     /// Not decodable any more (foreign bytes, a gap, a framing error): bytes are only counted.
     Opaque,
+    /// A proxy preamble before RDP (`tunnel.rs`).
+    Tunnel,
 }
 
 /// The decoding state of one direction.
@@ -200,6 +214,11 @@ pub struct Analyzer {
     events_dropped: u32,
     /// No timeline is wanted: events are not kept (see [`Analyzer::without_timeline`]).
     no_timeline: bool,
+    /// The proxy preamble message each direction expects next (client first); `None` outside a
+    /// preamble.
+    tunnel_expect: [Option<crate::tunnel::Message>; 2],
+    /// Bytes of each direction's incomplete preamble message already searched for its end.
+    tunnel_searched: [usize; 2],
 }
 
 impl Analyzer {
@@ -455,18 +474,29 @@ impl Analyzer {
     /// Request, or (picked up mid-stream) with TPKT frames or TLS records answered by the server
     /// with the same.
     pub fn is_rdp(&self) -> bool {
-        self.facts.x224.is_some()
+        self.facts.x224.is_some() || self.facts.rdp_framed_mid_stream()
     }
 
     /// The security findings on this connection. `server_port` is the server's TCP port when
     /// the caller knows it (for `nonstandard-port`). A connection that is not RDP (verdict
-    /// `not-rdp`) has none.
+    /// `not-rdp`), or HTTPS that may be an RD Gateway ([`Analyzer::note_server_port`]), has
+    /// none.
     pub fn findings(&self, server_port: Option<u16>) -> Vec<Finding> {
         self.findings_for(&self.verdict(), server_port)
     }
 
     /// [`Analyzer::findings`] for a caller that has the [`Analyzer::verdict`] already.
     pub fn findings_for(&self, verdict: &Verdict, server_port: Option<u16>) -> Vec<Finding> {
+        // HTTPS that may be an RD Gateway is not known to be RDP: like a `not-rdp` connection,
+        // it gets no RDP security finding.
+        if self
+            .facts
+            .tunnel
+            .as_ref()
+            .is_some_and(|t| t.kind == TunnelKind::RdGateway)
+        {
+            return Vec::new();
+        }
         findings::connection_findings(&self.facts, self.tls(), verdict.code, server_port)
     }
 
@@ -534,6 +564,7 @@ impl Analyzer {
                 Mode::Start => self.classify(side, at, rest),
                 Mode::Tpkt => self.tpkt_frame(side, at, rest),
                 Mode::Tls => self.tls_record(side, at, rest, caches.as_deref_mut()),
+                Mode::Tunnel => self.tunnel_message(side, at, rest),
                 Mode::Opaque => Step::Consumed(rest.len()),
             };
             match step {
@@ -547,12 +578,19 @@ impl Analyzer {
 
     /// Picks the decoder for a direction from its first bytes.
     fn classify(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
+        if let Some(step) = self.tunnel_start(side, bytes) {
+            return step;
+        }
         let mode = if matches!(bytes, [3] | [3, 0, ..]) {
             Mode::Tpkt
         } else if looks_like_tls(bytes) {
             self.event(at, side, EventKind::TlsStart);
             self.tls.get_or_insert_with(TlsTracker::new);
             Mode::Tls
+        } else if self.facts.mid_stream && fastpath_start(side, bytes) {
+            // Picked up after the connection sequence: session traffic in fast-path PDUs,
+            // which the TPKT decoder frames too.
+            Mode::Tpkt
         } else {
             self.foreign(side, at, bytes);
             Mode::Opaque
@@ -876,6 +914,24 @@ enum Step {
     Switched,
     /// A frame is incomplete.
     NeedMore,
+}
+
+/// Whether a direction picked up mid-stream starts like a fast-path PDU (MS-RDPBCGR 2.2.8.1.2,
+/// 2.2.9.1.2): action bits 0, a length of at least 4 (header, length, one event or update);
+/// from the server also the four reserved bits of `fpOutputHeader` clear. Only a start: the
+/// connection counts as RDP once frames follow each other on both sides
+/// ([`ConnectionFacts::rdp_framed_mid_stream`]).
+fn fastpath_start(side: Side, bytes: &[u8]) -> bool {
+    let Some(&header) = bytes.first() else {
+        return false;
+    };
+    let reserved_clear = side == Side::Client || header & 0x3c == 0;
+    reserved_clear
+        && match fastpath::frame_len(bytes) {
+            Ok(len) => len >= 4,
+            Err(Error::Incomplete { .. }) => true,
+            Err(_) => false,
+        }
 }
 
 /// Whether a stream starts like a TLS record (content type 20..=24, version 3.x).

@@ -54,6 +54,13 @@ pub const CREDSSP_MAX_RECORDS: u64 = 6;
 /// The fewest server records after the TLS handshake that show a session (see the module docs).
 pub const SESSION_MIN_SERVER_RECORDS: u64 = 12;
 
+/// The fewest TPKT-framed or fast-path PDUs, both sides together (each side at least one),
+/// that make a connection picked up mid-stream RDP by its framing alone, on any port
+/// ([`ConnectionFacts::rdp_framed_mid_stream`]). One frame can be chance: a random first byte
+/// has the fast-path action bits one time in four; six whose lengths chain exactly, on both
+/// sides, are not. The lab sessions send hundreds.
+pub const MID_STREAM_MIN_FRAMES: u64 = 6;
+
 /// A close this soon after the handshake, with less traffic than a session, is "closed early".
 pub const CLOSED_EARLY_WINDOW_MS: f64 = 10_000.0;
 
@@ -398,7 +405,11 @@ pub(crate) fn phase(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Phase {
         phase = Phase::Tcp;
     }
     let Some(x) = f.x224.as_ref() else {
-        return phase;
+        return if f.mid_stream {
+            phase.max(mid_stream_phase(f, tls))
+        } else {
+            phase
+        };
     };
     if x.request_at.is_some() {
         phase = Phase::X224Request;
@@ -652,6 +663,12 @@ fn decide_seen(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Verdict {
 
     if client.bytes == 0 && server.bytes == 0 {
         return tcp_only(f, phase);
+    }
+    if let Some(v) = through_tunnel(&cx, phase) {
+        return v;
+    }
+    if let Some(v) = mid_stream(&cx, phase) {
+        return v;
     }
     let Some(x) = f.x224.as_ref() else {
         return not_negotiated(&cx, phase);
@@ -1401,4 +1418,210 @@ fn clear_text_phase(
             ),
         ),
     }
+}
+
+/// A connection that began with a proxy preamble (SOCKS4/4a, SOCKS5, HTTP CONNECT): the verdict
+/// when the tunnel itself decides it, `None` when RDP went through it (then the RDP inside is
+/// judged as usual, and the report's `via` names the proxy and target).
+///
+/// - A refusal ends the attempt before any RDP: SOCKS5 REP 0x05 "connection refused" (RFC 1928
+///   section 6) is the target answering the proxy's SYN with a reset, `tcp-refused` as if the
+///   client had tried itself; every other refusal (a ruleset, failed proxy authentication
+///   (RFC 1929), SOCKS4 0x5b, an HTTP status other than 2xx, an unreachable host) is the proxy's
+///   decision, which says nothing about the RDP server: `incomplete`, the proxy's words quoted.
+/// - A request without the proxy's answer, or a tunnel opened with nothing after it, is
+///   `incomplete`: the capture does not show RDP failing.
+///
+/// HTTPS that may be an RD Gateway ([`super::facts::TunnelKind::RdGateway`]) shows only TLS: a handshake
+/// that failed is judged as any TLS handshake; one that completed is `incomplete`, its summary
+/// saying that any RDP inside a gateway's HTTPS is encrypted. It is never `established` (the
+/// session thresholds count RDP records, which HTTPS records are not) nor `not-rdp`.
+fn through_tunnel(cx: &Evidence<'_>, phase: Phase) -> Option<Verdict> {
+    let f = cx.f;
+    let t = f.tunnel.as_ref()?;
+    if t.kind == super::facts::TunnelKind::RdGateway {
+        let tls = cx.tls?;
+        if !tls.handshake_complete {
+            return Some(tls_phase(cx, None, phase));
+        }
+        let version = tls.version.map(|v| format!("{v} ")).unwrap_or_default();
+        return Some(verdict(
+            VerdictCode::Incomplete,
+            phase,
+            format!(
+                "{version}handshake complete without an X.224 request ({}): HTTPS, as an RD Gateway speaks; {} and {} after the handshake, then {}; any RDP inside a gateway's HTTPS is encrypted and not judged",
+                t.basis.unwrap_or("TLS first"),
+                Count(tls.client_app_records, "client record"),
+                Count(tls.server_app_records, "server record"),
+                cx.close_text()
+            ),
+        ));
+    }
+    let kind = t.kind.as_str();
+    let target = t.target.as_deref().unwrap_or("an unknown target");
+    match &t.answer {
+        Some(a) if !a.granted => {
+            let reason = a.refused.as_deref().unwrap_or("refused");
+            let after = t
+                .requested_at
+                .map(|r| format!(" {} after the request", ms(a.at, r)))
+                .unwrap_or_default();
+            Some(if a.connection_refused {
+                verdict(
+                    VerdictCode::TcpRefused,
+                    phase,
+                    format!(
+                        "the {kind} proxy answered{after} that {target} refused its connection ({reason}): no listener on the port, or a firewall set to reject, between the proxy and the server"
+                    ),
+                )
+            } else {
+                verdict(
+                    VerdictCode::Incomplete,
+                    phase,
+                    format!(
+                        "the {kind} proxy refused the tunnel to {target}{after} ({reason}); no RDP was sent, so the RDP server was not tried"
+                    ),
+                )
+            })
+        }
+        None if f.x224.is_none() && f.foreign.is_none() && cx.tls.is_none() => Some(verdict(
+            VerdictCode::Incomplete,
+            phase,
+            format!(
+                "the client asked the {kind} proxy for a tunnel to {target}; {} without the proxy's answer",
+                cx.close_text()
+            ),
+        )),
+        Some(_) if f.x224.is_none() && f.foreign.is_none() && cx.tls.is_none() => Some(verdict(
+            VerdictCode::Incomplete,
+            phase,
+            format!(
+                "the {kind} proxy opened the tunnel to {target}; no RDP followed it before {}",
+                cx.close_text()
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// What a connection picked up mid-stream, without its X.224 negotiation, shows of the
+/// connection sequence: the TLS handshake messages it saw; TLS records without a handshake
+/// mean the handshake happened before the capture (`tls-established`, `session` with
+/// session-sized traffic); RDP framing in clear means at least `mcs`, session traffic
+/// `session`.
+fn mid_stream_phase(f: &ConnectionFacts, tls: Option<&TlsFacts>) -> Phase {
+    let mut phase = Phase::Tcp;
+    if let Some(t) = tls {
+        if t.client_hello_at.is_some() {
+            phase = Phase::TlsClientHello;
+        }
+        if t.server_hello_at.is_some() {
+            phase = Phase::TlsServerHello;
+        }
+        let records = t.client_app_records.saturating_add(t.server_app_records);
+        if t.handshake_complete || (phase == Phase::Tcp && records > 0) {
+            phase = Phase::TlsEstablished;
+            if t.server_app_records >= SESSION_MIN_SERVER_RECORDS {
+                phase = Phase::Session;
+            }
+        }
+    }
+    if f.rdp_framed_mid_stream() {
+        phase = phase.max(Phase::Mcs);
+    }
+    if session_in_clear_mid_stream(f) {
+        phase = Phase::Session;
+    }
+    phase
+}
+
+/// Session traffic in clear on a connection picked up mid-stream: RDP by its framing, and
+/// fast-path PDUs (sent only once the connection sequence is over, MS-RDPBCGR 1.3.1.1), or as
+/// many MCS PDUs from the server as a session's start takes
+/// ([`SESSION_MIN_SERVER_RECORDS`]), or what [`session_in_clear`] sees.
+fn session_in_clear_mid_stream(f: &ConnectionFacts) -> bool {
+    let (client, server) = (f.side(Side::Client), f.side(Side::Server));
+    (f.rdp_framed_mid_stream()
+        && (client.fastpath_pdus > 0
+            || server.fastpath_pdus > 0
+            || server.x224_data_pdus >= SESSION_MIN_SERVER_RECORDS))
+        || session_in_clear(f)
+}
+
+/// A connection picked up mid-stream, after the X.224 Connection Request: judged by what the
+/// capture shows, never by what it missed.
+///
+/// - From the Connection Confirm on, the negotiation's answer is there: an RDP_NEG_FAILURE is
+///   the server's refusal, and what follows a successful confirm is judged as usual (TLS, or
+///   the clear-text sequence). The request's protocols are unknown, so the confirm is not
+///   compared with them.
+/// - Later (TLS records without their handshake, MCS PDUs, fast-path), session traffic makes
+///   the connection `established` (with `mid_stream`): a client sending TLS records and the
+///   server at least [`SESSION_MIN_SERVER_RECORDS`], or fast-path / session-sized MCS traffic
+///   in clear. Anything less says nothing (`incomplete`, the usual rules).
+fn mid_stream(cx: &Evidence<'_>, phase: Phase) -> Option<Verdict> {
+    let f = cx.f;
+    if !f.mid_stream
+        || f.x224.as_ref().is_some_and(|x| x.request_at.is_some())
+        || f.foreign.as_ref().is_some_and(|x| x.side == Side::Client)
+    {
+        return None;
+    }
+    let ended = Show(|out| match cx.close() {
+        Some(_) => write!(out, "; {}", cx.close_text()),
+        None => out.write_str("; still open when the capture ends"),
+    });
+    if let Some(x) = f.x224.as_ref() {
+        let confirm = x.confirm?;
+        let confirm_at = x.confirm_at.or(f.first_at).unwrap_or_default();
+        if let Confirm::Failure { code } = confirm {
+            return Some(verdict(
+                VerdictCode::NegotiationFailure,
+                phase,
+                format!(
+                    "server refused the negotiation with {code} (the capture starts after the request): {}",
+                    failure_meaning(code)
+                ),
+            ));
+        }
+        let selected = x.effective_protocol().unwrap_or(Protocols::RDP);
+        return Some(if cx.tls.is_some_and(|t| t.client_hello_at.is_some()) {
+            tls_phase(cx, Some(selected), phase)
+        } else {
+            clear_text_phase(cx, confirm_at, selected, phase)
+        });
+    }
+    if let Some(t) = cx.tls {
+        let no_handshake = t.client_hello_at.is_none() && t.server_hello_at.is_none();
+        if no_handshake
+            && t.client_app_records > 0
+            && t.server_app_records >= SESSION_MIN_SERVER_RECORDS
+        {
+            return Some(verdict(
+                VerdictCode::Established,
+                phase,
+                format!(
+                    "TLS session picked up mid-stream (its handshake is before the capture): {} and {} seen{ended}",
+                    Count(t.client_app_records, "client record"),
+                    Count(t.server_app_records, "server record")
+                ),
+            ));
+        }
+        return None;
+    }
+    if session_in_clear_mid_stream(f) {
+        let (client, server) = (f.side(Side::Client), f.side(Side::Server));
+        return Some(verdict(
+            VerdictCode::Established,
+            phase,
+            format!(
+                "session picked up mid-stream (its connection sequence is before the capture): the server sent {} and {}, the client {} and {}{ended}",
+                Count(server.fastpath_pdus, "fast-path PDU"),
+                Count(server.x224_data_pdus, "MCS PDU"),
+                Count(client.fastpath_pdus, "fast-path PDU"),
+                Count(client.x224_data_pdus, "MCS PDU")
+            ),
+        ));
+    }
+    None
 }
