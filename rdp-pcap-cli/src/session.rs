@@ -15,7 +15,8 @@ use rdp_wire::Side;
 
 use crate::capture::{CaptureSummary, TcpPacket};
 use crate::reassembly::{
-    FlowEnd, FlowInfo, FlowObserver, Reassembler, ReassemblyConfig, ReassemblyStats, TcpEvent,
+    FlowEnd, FlowInfo, FlowObserver, Ignored, Reassembler, ReassemblyConfig, ReassemblyStats,
+    TcpEvent,
 };
 use crate::record::{ConnectionRecord, TimelineEntry};
 
@@ -38,6 +39,22 @@ pub fn tag_frame(file: usize, frame: u64) -> u64 {
 pub fn untag_frame(tagged: u64) -> (usize, u64) {
     let file = (tagged >> FRAME_BITS).saturate();
     (file, tagged & MAX_FRAME)
+}
+
+/// The anomaly a packet the reassembler ignored ([`TcpEvent::Ignored`]) adds to its connection.
+fn ignored_text(side: Side, what: Ignored) -> String {
+    let side = side.as_str();
+    match what {
+        Ignored::RstInWindow { distance } => format!(
+            "{side} RST ignored: its sequence number is {distance} bytes from the next expected one, inside the receive window (RFC 5961 3.2: a receiver challenges it and the connection goes on)"
+        ),
+        Ignored::RstOutOfWindow { distance } => format!(
+            "{side} RST ignored: its sequence number is outside the receive window ({distance} bytes from the next expected one)"
+        ),
+        Ignored::StraySyn => format!(
+            "{side} SYN with another sequence number inside the live connection ignored (injected or stray: RFC 5961 4, the connection goes on)"
+        ),
+    }
 }
 
 /// Turns reassembler callbacks into analyzer calls, and finished flows into records kept in
@@ -147,6 +164,7 @@ impl FlowObserver for Observer {
                 "{len} retransmitted {} bytes differ from the bytes first sent; the first ones were kept",
                 side.as_str()
             )),
+            TcpEvent::Ignored { side, what, .. } => a.anomaly(ignored_text(side, what)),
         }
     }
 

@@ -45,10 +45,27 @@
 //!   FINs, each delivered after all its direction's bytes, close with `Closed`; so "client
 //!   FIN, server data, client RST" shows the data and the RST, while a RST after both FINs is a
 //!   stray packet. A closed 4-tuple is remembered for [`ReassemblyConfig::closed_linger_ns`] of
-//!   capture time: packets on it are counted as strays and open nothing, except a SYN without ACK
-//!   whose ISN differs from the closed connection's, which opens a new flow. A SYN with a new ISN
-//!   on a live flow whose client already had a start closes the old flow
-//!   ([`FlowEnd::PortReused`]) and opens a new one.
+//!   capture time: packets on it are counted as strays and open nothing, except a SYN without
+//!   ACK, which opens a new flow: always when its ISN differs from the closed connection's, and
+//!   with the same ISN too when the closed connection had been answered (only a refused
+//!   attempt's own SYN retransmissions repeat its ISN).
+//! - **RSTs are judged** as RFC 5961 section 3.2 has a receiver do: only a RST at the next
+//!   expected sequence number closes (the receiver's latest ACK, or the end of what the sender
+//!   was seen sending); one elsewhere in the receiver's window (the window it last announced,
+//!   scaled when both SYNs offered scaling, RFC 7323) is a challenge and one outside is dropped:
+//!   both are reported as [`TcpEvent::Ignored`] and the connection goes on. When the capture
+//!   does not show the window (no handshake, the receiver's direction absent), a RST at or after
+//!   the last byte delivered and at most 1 MiB past what was seen sent closes, so real resets
+//!   in lossy captures still do. A direction with no sequence number seen (a RST answering a
+//!   SYN) cannot be judged: its RST closes.
+//! - **SYNs inside a connection**: the client's SYN with the ISN already seen is a
+//!   retransmission; one whose ISN + 1 is where the client's data captured before it started
+//!   is that data's own SYN (a reordered capture: the same flow). A SYN with another ISN once
+//!   the server has answered and before the client's FIN is ignored ([`TcpEvent::Ignored`],
+//!   RFC 5961 section 4: a challenge ACK, the connection goes on), as is a SYN from the
+//!   server's side of a live flow. A client SYN with a new ISN on a flow the server never
+//!   answered, or after the client's FIN, closes the old flow ([`FlowEnd::PortReused`]) and
+//!   opens a new one.
 //! - **Time** is capture time (the largest timestamp seen so far). Flows silent for
 //!   [`ReassemblyConfig::idle_timeout_ns`] are closed with `IdleTimeout`; when
 //!   [`ReassemblyConfig::max_flows`] flows are live, the least recently active one is closed
@@ -74,7 +91,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
-use direction::Direction;
+use direction::{Direction, RstCheck};
 
 use crate::capture::TcpPacket;
 
@@ -137,6 +154,27 @@ pub enum TcpEvent<'a> {
         ts: Timestamp,
         len: u64,
     },
+    /// A packet of `side` that TCP would not act on, ignored by the reassembler too.
+    Ignored {
+        side: Side,
+        ts: Timestamp,
+        what: Ignored,
+    },
+}
+
+/// Why a packet was ignored ([`TcpEvent::Ignored`]): what an attacker who guesses or injects
+/// segments would want a reader to take for the truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ignored {
+    /// A RST inside the receive window but not at the next expected sequence number: a
+    /// receiver answers it with a challenge ACK and the connection goes on (RFC 5961 section
+    /// 3.2). `distance` is its offset from the next expected byte.
+    RstInWindow { distance: i64 },
+    /// A RST outside the receive window (RFC 5961 section 3.2: dropped).
+    RstOutOfWindow { distance: i64 },
+    /// A SYN with another sequence number inside a live connection (RFC 5961 section 4: a
+    /// challenge ACK, not a new connection).
+    StraySyn,
 }
 
 /// How the client/server roles were decided.
@@ -185,6 +223,9 @@ pub struct FlowInfo {
     /// Segments that repeated bytes (or a FIN) already received.
     pub retransmissions: u64,
     pub conflicting_overlaps: u64,
+    /// RSTs ignored (in the window but not exact, or outside it) and SYNs ignored inside the
+    /// live connection ([`TcpEvent::Ignored`]).
+    pub ignored_packets: u64,
     /// Pieces that waited in the out-of-order buffer.
     pub ooo_segments: u64,
     /// A FIN was delivered, per side.
@@ -205,8 +246,8 @@ pub enum FlowEnd {
     IdleTimeout,
     /// Closed to make room: [`ReassemblyConfig::max_flows`] were live.
     Evicted,
-    /// A new connection (a SYN with another ISN) reused the addresses and ports; a new flow
-    /// follows.
+    /// A new connection (a SYN with another ISN on a flow the server never answered, or after
+    /// the client's FIN) reused the addresses and ports; a new flow follows.
     PortReused,
     /// Still open when the capture ended.
     EndOfCapture,
@@ -331,6 +372,13 @@ pub struct ReassemblyStats {
     /// Segments more than 2^30 bytes ahead of the stream (dropped).
     pub segments_out_of_window: u64,
     pub stray_packets_after_close: u64,
+    /// RSTs in the receive window but not at the next expected sequence number, ignored
+    /// (RFC 5961 section 3.2).
+    pub rsts_in_window_ignored: u64,
+    /// RSTs outside the receive window, ignored.
+    pub rsts_out_of_window: u64,
+    /// SYNs with another sequence number inside a live connection, ignored.
+    pub stray_syns: u64,
     /// Closed-flow tombstones forgotten early because there were too many.
     pub tombstones_dropped: u64,
     pub max_live_flows: u64,
@@ -401,6 +449,53 @@ impl<O: FlowObserver> Delivery<'_, O> {
     fn emit(&mut self, ev: TcpEvent<'_>) {
         self.observer.event(self.flow, self.info, ev);
     }
+
+    /// The packet being processed is ignored for `what`: counted, and the observer told.
+    fn ignored(&mut self, what: Ignored) {
+        self.info.ignored_packets.bump();
+        match what {
+            Ignored::RstInWindow { .. } => self.stats.rsts_in_window_ignored.bump(),
+            Ignored::RstOutOfWindow { .. } => self.stats.rsts_out_of_window.bump(),
+            Ignored::StraySyn => self.stats.stray_syns.bump(),
+        }
+        let (side, ts) = (self.side, self.ts);
+        self.emit(TcpEvent::Ignored { side, ts, what });
+    }
+}
+
+/// The window scale option (kind 3, RFC 7323 section 2.2) among a SYN's TCP options, its shift
+/// clamped to 14 (section 2.3). Options end at kind 0; a truncated option ends the walk.
+fn window_scale(options: &[u8]) -> Option<u8> {
+    let mut rest = options;
+    loop {
+        match rest {
+            [] | [0, ..] => return None,
+            [1, tail @ ..] => rest = tail,
+            [3, 3, shift, ..] => return Some((*shift).min(14)),
+            [_, len, ..] => {
+                let len = usize::from(*len);
+                if len < 2 {
+                    return None;
+                }
+                rest = rest.get(len..)?;
+            }
+            [_] => return None,
+        }
+    }
+}
+
+/// The receive window `receiver` last announced, in bytes, when the capture shows it: both
+/// SYNs seen (so whether window scaling is in force is known: RFC 7323 section 2.2, both must
+/// offer it) and a window announced after the receiver's SYN.
+fn receive_window(receiver: &Direction, sender: &Direction) -> Option<u32> {
+    sender.isn?;
+    receiver.isn?;
+    let window = u32::from(receiver.last_window?);
+    let shift = match (receiver.syn_wscale, sender.syn_wscale) {
+        (Some(shift), Some(_)) => u32::from(shift),
+        _ => 0,
+    };
+    window.checked_shl(shift)
 }
 
 struct Conn<F> {
@@ -545,6 +640,8 @@ impl<F> Table<F> {
 struct Tomb {
     expires: Timestamp,
     client_isn: Option<u32>,
+    /// The closed connection had been answered (the server side had a sequence number).
+    established: bool,
 }
 
 /// Reassembles every TCP connection of a capture; see the module docs for the rules.
@@ -576,6 +673,16 @@ impl<O: FlowObserver> fmt::Debug for Reassembler<O> {
 enum Outcome {
     Continue,
     Close(FlowEnd),
+}
+
+/// What a SYN on a tracked flow is (see [`Reassembler::syn_on_live_flow`]).
+enum SynCase {
+    /// This connection's own SYN (or not a SYN at all).
+    Same,
+    /// Another ISN inside the live connection: ignored.
+    Stray,
+    /// A new connection on the same addresses and ports.
+    NewConnection,
 }
 
 impl<O: FlowObserver> Reassembler<O> {
@@ -619,16 +726,30 @@ impl<O: FlowObserver> Reassembler<O> {
 
         let key = FlowKey::new(seg.src, seg.dst);
         if let Some(idx) = self.table.lookup(&key) {
-            if !self.is_port_reuse(idx, seg) {
-                self.table.touch(idx, now);
-                if let Outcome::Close(reason) = self.process(idx, seg) {
-                    self.close(idx, reason);
+            match self.syn_on_live_flow(idx, seg) {
+                SynCase::Same => {
+                    self.table.touch(idx, now);
+                    if let Outcome::Close(reason) = self.process(idx, seg) {
+                        self.close(idx, reason);
+                    }
+                    return;
                 }
-                return;
+                SynCase::Stray => {
+                    self.table.touch(idx, now);
+                    self.ignore(idx, seg, Ignored::StraySyn);
+                    return;
+                }
+                SynCase::NewConnection => self.close(idx, FlowEnd::PortReused),
             }
-            self.close(idx, FlowEnd::PortReused);
         } else if let Some(t) = self.tombs.get(&key) {
-            if seg.flags.syn() && !seg.flags.ack() && t.client_isn != Some(seg.seq) {
+            // After a close, a SYN opens a new connection: one with another ISN always, one
+            // with the same ISN too when the closed connection had been answered (a stack may
+            // well pick the same ISN again; the refused attempt's own retransmissions are the
+            // only SYNs that repeat the closed one).
+            if seg.flags.syn()
+                && !seg.flags.ack()
+                && (t.client_isn != Some(seg.seq) || t.established)
+            {
                 self.tombs.remove(&key);
             } else {
                 self.stats.stray_packets_after_close.bump();
@@ -690,18 +811,82 @@ impl<O: FlowObserver> Reassembler<O> {
         }
     }
 
-    fn is_port_reuse(&self, idx: usize, seg: &TcpPacket<'_>) -> bool {
+    /// What a SYN without ACK on a tracked flow means (any other segment: [`SynCase::Same`]).
+    ///
+    /// - The client's SYN with the ISN already seen, or whose ISN + 1 is where the client's
+    ///   data captured before it started (a reordered capture), belongs to this connection.
+    /// - A SYN with another ISN once the server has answered or spoken, and the client has not
+    ///   sent its FIN, is stray (injected, or a peer's confusion): RFC 5961 section 4 has the
+    ///   receiver of a SYN in a synchronized state send a challenge ACK and go on, so it does
+    ///   not split the connection. The same holds for a SYN from the server's side.
+    /// - A client SYN with another ISN on a connection the server never answered, or after the
+    ///   client's FIN, is a new connection reusing the addresses and ports.
+    fn syn_on_live_flow(&self, idx: usize, seg: &TcpPacket<'_>) -> SynCase {
         if !seg.flags.syn() || seg.flags.ack() {
-            return false;
+            return SynCase::Same;
         }
         let Some(conn) = self.table.get(idx) else {
-            return false;
+            return SynCase::Same;
         };
-        let [client, _] = &conn.streams;
-        conn.flow.is_some()
-            && seg.src == conn.info.endpoints.client
-            && client.has_base()
-            && client.isn != Some(seg.seq)
+        if conn.flow.is_none() {
+            return SynCase::Same;
+        }
+        let [client, server] = &conn.streams;
+        if seg.src != conn.info.endpoints.client {
+            return if client.has_base() || server.has_base() {
+                SynCase::Stray
+            } else {
+                SynCase::Same
+            };
+        }
+        if client.syn_matches(seg.seq) {
+            SynCase::Same
+        } else if server.has_base() && !client.fin_seen() {
+            SynCase::Stray
+        } else {
+            SynCase::NewConnection
+        }
+    }
+
+    /// Counts `seg` on its flow and tells the observer it was ignored, without acting on it.
+    fn ignore(&mut self, idx: usize, seg: &TcpPacket<'_>, what: Ignored) {
+        let Reassembler {
+            table,
+            observer,
+            stats,
+            cfg,
+            buffered_total,
+            ..
+        } = self;
+        let Some(conn) = table.get_mut(idx) else {
+            return;
+        };
+        let side = if seg.src == conn.info.endpoints.client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let info = &mut conn.info;
+        pick(&mut info.packets, side).bump();
+        let bytes = pick(&mut info.bytes, side);
+        *bytes = bytes.saturating_add(seg.payload.len().saturate());
+        info.last_ts = info.last_ts.max(seg.ts);
+        info.last_frame = seg.frame;
+        let Some(flow) = conn.flow.as_mut() else {
+            return;
+        };
+        Delivery {
+            observer,
+            flow,
+            info,
+            stats,
+            cfg,
+            buffered_total,
+            side,
+            ts: seg.ts,
+            frame: seg.frame,
+        }
+        .ignored(what);
     }
 
     /// A flow waiting for its orientation, which [`Reassembler::process`] decides (from this
@@ -729,6 +914,7 @@ impl<O: FlowObserver> Reassembler<O> {
                 synack_count: 0,
                 retransmissions: 0,
                 conflicting_overlaps: 0,
+                ignored_packets: 0,
                 ooo_segments: 0,
                 fin: [false; 2],
                 rst: [false; 2],
@@ -852,7 +1038,22 @@ impl<O: FlowObserver> Reassembler<O> {
                 ctx.info.syn_count.bump();
                 ctx.emit(TcpEvent::Syn { ts });
             }
-            this.on_syn(seg.seq);
+            this.on_syn(seg.seq, window_scale(seg.options));
+        } else if seg.flags.ack() && !seg.flags.rst() {
+            this.last_window = Some(seg.window);
+        }
+        if seg.flags.rst() {
+            match this.rst_check(seg.seq, receive_window(other, this)) {
+                RstCheck::Accept => {}
+                RstCheck::Challenge { distance } => {
+                    ctx.ignored(Ignored::RstInWindow { distance });
+                    return Outcome::Continue;
+                }
+                RstCheck::OutOfWindow { distance } => {
+                    ctx.ignored(Ignored::RstOutOfWindow { distance });
+                    return Outcome::Continue;
+                }
+            }
         }
         if seg.flags.ack() {
             other.on_peer_ack(seg.ack);
@@ -888,7 +1089,7 @@ impl<O: FlowObserver> Reassembler<O> {
         let Some(mut flow) = conn.flow.take() else {
             self.stats.pending_flows_dropped.bump();
             if reason == FlowEnd::Reset {
-                self.add_tomb(conn.key, None, conn.info.last_ts);
+                self.add_tomb(conn.key, None, false, conn.info.last_ts);
             }
             return;
         };
@@ -914,6 +1115,7 @@ impl<O: FlowObserver> Reassembler<O> {
             .saturating_sub(client.buffered())
             .saturating_sub(server.buffered());
         let client_isn = client.isn;
+        let established = server.has_base();
         self.observer.close(flow, &conn.info, reason);
         let s = &mut self.stats;
         match reason {
@@ -925,11 +1127,17 @@ impl<O: FlowObserver> Reassembler<O> {
             FlowEnd::EndOfCapture => s.flows_open_at_end.bump(),
         }
         if matches!(reason, FlowEnd::Closed | FlowEnd::Reset) {
-            self.add_tomb(conn.key, client_isn, conn.info.last_ts);
+            self.add_tomb(conn.key, client_isn, established, conn.info.last_ts);
         }
     }
 
-    fn add_tomb(&mut self, key: FlowKey, client_isn: Option<u32>, last_ts: Timestamp) {
+    fn add_tomb(
+        &mut self,
+        key: FlowKey,
+        client_isn: Option<u32>,
+        established: bool,
+        last_ts: Timestamp,
+    ) {
         let now = self.now.unwrap_or(last_ts);
         let expires = Timestamp(now.0.saturating_add(self.cfg.closed_linger_ns));
         self.tombs.insert(
@@ -937,6 +1145,7 @@ impl<O: FlowObserver> Reassembler<O> {
             Tomb {
                 expires,
                 client_isn,
+                established,
             },
         );
         self.tomb_queue.push_back((key, expires));

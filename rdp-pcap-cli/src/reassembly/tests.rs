@@ -15,6 +15,7 @@ enum Ev {
     Gap(Side, u64),
     Fin(Side),
     Rst(Side),
+    Ignored(Side, Ignored),
     Conflict(Side, u64),
     Close(FlowEnd),
 }
@@ -86,6 +87,7 @@ impl FlowObserver for Rec {
             TcpEvent::Fin { side, .. } => Ev::Fin(side),
             TcpEvent::Rst { side, .. } => Ev::Rst(side),
             TcpEvent::ConflictingOverlap { side, len, .. } => Ev::Conflict(side, len),
+            TcpEvent::Ignored { side, what, .. } => Ev::Ignored(side, what),
         };
         self.push(*flow, e);
     }
@@ -127,6 +129,8 @@ struct H {
     b: SocketAddr,
     frame: u64,
     ts: i64,
+    /// The window field every packet announces.
+    win: u16,
 }
 
 impl H {
@@ -140,6 +144,7 @@ impl H {
             b: addr("10.0.0.2:3389"),
             frame: 0,
             ts: 1_000_000_000,
+            win: 0,
         }
     }
     fn ports(mut self, a: &str, b: &str) -> Self {
@@ -163,7 +168,7 @@ impl H {
                 flags.contains('F'),
                 flags.contains('R'),
             ),
-            window: 0,
+            window: self.win,
             options: &[],
             payload_truncated: false,
             reassembled: false,
@@ -960,10 +965,9 @@ fn tombstone_expires_after_linger() {
 }
 
 #[test]
-fn syn_with_new_isn_on_live_flow_is_port_reuse() {
+fn syn_with_new_isn_on_a_flow_the_server_never_answered_is_port_reuse() {
     let mut h = H::new();
-    handshake(&mut h);
-    h.c("PA", CI + 1, SI + 1, b"one");
+    h.c("S", CI, 0, b"");
     h.c("S", 9_000_000, 0, b"");
     let (rec, st) = h.finish();
     assert_eq!(rec.of(0).last(), Some(&Ev::Close(FlowEnd::PortReused)));
@@ -1451,4 +1455,172 @@ fn flow_keys_are_the_same_both_ways_and_order_like_socket_addresses() {
         FlowKey::new(ends[0], ends[2]),
         FlowKey::new(ends[1], ends[2])
     );
+}
+
+/// RFC 5961 3.2: a RST at the next expected sequence number closes, one elsewhere in the window
+/// is a challenge (ignored), one outside it is ignored; the connection goes on after both.
+#[test]
+fn rst_closes_only_at_the_next_expected_sequence_number() {
+    let mut h = H::new();
+    h.win = 1000;
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"hello");
+    h.s("A", SI + 1, CI + 6, b"");
+    h.c("R", CI + 500, 0, b""); // in the window, not exact: challenge
+    h.c("R", CI + 90_000, 0, b""); // outside the window
+    h.s("R", SI + 77, 0, b""); // the server's, in its peer's window
+    h.c("PA", CI + 6, SI + 1, b" world");
+    h.c("R", CI + 12, 0, b""); // exact
+    let (rec, st) = h.finish();
+    assert_eq!(
+        rec.of(0)[3..],
+        [
+            d(C, b"hello"),
+            Ev::Ignored(C, Ignored::RstInWindow { distance: 494 }),
+            Ev::Ignored(C, Ignored::RstOutOfWindow { distance: 89_994 }),
+            Ev::Ignored(S, Ignored::RstInWindow { distance: 76 }),
+            d(C, b" world"),
+            Ev::Rst(C),
+            Ev::Close(FlowEnd::Reset)
+        ]
+    );
+    assert_eq!(rec.closed[0].ignored_packets, 3);
+    assert_eq!(rec.closed[0].rst, [true, false]);
+    assert_eq!((st.rsts_in_window_ignored, st.rsts_out_of_window), (2, 1));
+}
+
+/// The window scale both SYNs offered applies to the windows announced after them.
+#[test]
+fn rst_window_is_scaled_when_both_syns_offer_scaling() {
+    let wscale = [1, 3, 3, 7, 0];
+    let mut h = H::new();
+    h.win = 100;
+    for (src_is_client, flags, seq, ack, opts) in [
+        (true, "S", CI, 0, &wscale[..]),
+        (false, "SA", SI, CI + 1, &wscale[..]),
+        (true, "A", CI + 1, SI + 1, &[][..]),
+        (false, "A", SI + 1, CI + 1, &[][..]),
+        // 100 << 7 = 12,800: 10,000 past the next byte is inside.
+        (true, "R", CI + 10_001, 0, &[][..]),
+    ] {
+        let (src, dst) = if src_is_client {
+            (h.a, h.b)
+        } else {
+            (h.b, h.a)
+        };
+        h.frame += 1;
+        h.ts += 1_000;
+        let seg = TcpPacket {
+            frame: h.frame,
+            ts: Timestamp(h.ts),
+            src,
+            dst,
+            seq,
+            ack,
+            flags: tcp_flags(
+                flags.contains('S'),
+                flags.contains('A'),
+                false,
+                flags.contains('R'),
+            ),
+            window: h.win,
+            options: opts,
+            payload_truncated: false,
+            reassembled: false,
+            payload: &[],
+        };
+        h.r.push(&seg);
+    }
+    let (rec, _) = h.finish();
+    assert!(rec
+        .of(0)
+        .contains(&Ev::Ignored(C, Ignored::RstInWindow { distance: 10_000 })));
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(FlowEnd::EndOfCapture)));
+}
+
+/// Without the handshake the window is unknown: a RST at or after the last byte delivered,
+/// within a bounded distance, still closes (a lossy capture's real reset); one far beyond or
+/// behind does not.
+#[test]
+fn rst_without_a_known_window_closes_when_near_the_stream() {
+    for (seq, closes) in [
+        (105_u32, true),
+        (105 + 4000, true),
+        (105 + (1 << 20) + 1, false),
+        (50, false),
+    ] {
+        let mut h = H::new();
+        h.c("PA", 100, 9000, b"12345");
+        h.s("PA", 9000, 105, b"ok");
+        h.c("R", seq, 0, b"");
+        let (rec, _) = h.finish();
+        let last = rec.of(0).last().cloned();
+        if closes {
+            assert_eq!(last, Some(Ev::Close(FlowEnd::Reset)), "{seq}");
+        } else {
+            assert_eq!(last, Some(Ev::Close(FlowEnd::EndOfCapture)), "{seq}");
+        }
+    }
+}
+
+/// A SYN with another ISN inside a live connection is ignored, not a new connection.
+#[test]
+fn stray_syn_inside_a_live_connection_does_not_split_it() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"one");
+    h.c("S", 9_000_000, 0, b"injected");
+    h.s("S", 123, 0, b"");
+    h.c("PA", CI + 4, SI + 1, b"two");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.opened.len(), 1);
+    assert_eq!(rec.stream(0, C), b"onetwo");
+    assert_eq!(
+        rec.of(0)
+            .iter()
+            .filter(|e| matches!(e, Ev::Ignored(_, Ignored::StraySyn)))
+            .count(),
+        2
+    );
+    assert_eq!(rec.closed[0].syn_count, 1);
+    assert_eq!(st.stray_syns, 2);
+    assert_eq!(st.flows_port_reused, 0);
+}
+
+/// Data captured before its SYN is the same connection when ISN + 1 is where the data starts.
+#[test]
+fn data_captured_before_its_syn_is_the_same_connection() {
+    let mut h = H::new();
+    h.c("PA", CI + 1, SI + 1, b"early");
+    h.c("S", CI, 0, b"");
+    h.s("SA", SI, CI + 1, b"");
+    h.c("PA", CI + 6, SI + 1, b" then");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.opened.len(), 1);
+    assert_eq!(rec.stream(0, C), b"early then");
+    assert_eq!(st.flows_port_reused, 0);
+    assert_eq!(st.stray_syns, 0);
+}
+
+/// After a close (both FINs, or a RST), a SYN on the same addresses and ports is a new
+/// connection, also with the ISN of the closed one.
+#[test]
+fn reused_four_tuple_after_a_close_is_a_new_connection_even_with_the_same_isn() {
+    for reset in [false, true] {
+        let mut h = H::new();
+        handshake(&mut h);
+        h.c("PA", CI + 1, SI + 1, b"first");
+        if reset {
+            h.c("R", CI + 6, 0, b"");
+        } else {
+            h.c("FA", CI + 6, SI + 1, b"");
+            h.s("FA", SI + 1, CI + 7, b"");
+        }
+        handshake(&mut h);
+        h.c("PA", CI + 1, SI + 1, b"second");
+        let (rec, st) = h.finish();
+        assert_eq!(rec.opened.len(), 2, "reset {reset}");
+        assert_eq!(rec.stream(1, C), b"second");
+        assert_eq!(st.stray_packets_after_close, 0);
+    }
 }

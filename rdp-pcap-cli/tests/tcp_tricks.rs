@@ -1,0 +1,228 @@
+//! TCP as an attacker (or a confused capture) plays it, checked on captures built with the
+//! kit: resets and SYNs that TCP would not act on, reordered and reused connections. Each test
+//! names the behaviour; `reassembly/mod.rs` and `docs/output.md` state the rules.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::path::Path;
+
+use rdp_pcap::fuzzing::synth;
+use rdp_pcap::kit::{tcp_flags, Conversation, Packets};
+use rdp_wire::Side;
+use serde_json::Value;
+
+fn conversation() -> Conversation {
+    Conversation::new(
+        "10.0.0.2:50000".parse().unwrap(),
+        "10.0.0.1:3389".parse().unwrap(),
+    )
+}
+
+/// The opening of an RDP connection that selects TLS, with `between` called after the
+/// Connection Request, then the rest of the exchange and an orderly close.
+fn rdp_connection(between: impl FnOnce(&mut Conversation)) -> Conversation {
+    let mut c = conversation();
+    c.handshake().send(Side::Client, synth::CONNECTION_REQUEST);
+    between(&mut c);
+    c.send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
+        .send(Side::Client, &client_hello())
+        .close();
+    c
+}
+
+/// A ClientHello offering 20 suites, as one TLS handshake record.
+fn client_hello() -> Vec<u8> {
+    let body = synth::client_hello_with_suites(20);
+    let mut out = vec![0x16, 0x03, 0x01];
+    out.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+fn run(name: &str, capture: &[u8], format: &str) -> common::Run {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tcp_tricks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, capture).unwrap();
+    common::rdp_pcap(&["--format", format, path.to_str().unwrap()])
+}
+
+fn connections(name: &str, capture: &[u8]) -> Vec<Value> {
+    run(name, capture, "jsonl").connections()
+}
+
+fn anomalies(conn: &Value) -> Vec<String> {
+    conn["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A RST whose sequence number is not the next expected one (inside the window: a challenge;
+/// outside: dropped) does not end the connection: it reads as it would without the RST, plus
+/// an anomaly (RFC 5961 3.2).
+#[test]
+fn a_rst_off_the_next_sequence_number_is_an_anomaly_and_the_connection_goes_on() {
+    let clean = connections(
+        "rst-none.pcapng",
+        &rdp_connection(|_| {}).into_packets().to_pcapng(None),
+    );
+    assert_eq!(clean.len(), 1);
+    for (offset, what) in [
+        (1_000, "inside the receive window"),
+        (3_000_000, "outside the receive window"),
+    ] {
+        let injected = rdp_connection(|c| {
+            c.segment_at(Side::Server, tcp_flags::RST | tcp_flags::ACK, offset, &[]);
+        });
+        let conns = connections(
+            &format!("rst-{offset}.pcapng"),
+            &injected.into_packets().to_pcapng(None),
+        );
+        assert_eq!(conns.len(), 1, "{conns:?}");
+        let conn = &conns[0];
+        assert_eq!(conn["end"]["flow"], "closed", "{conn}");
+        assert_eq!(
+            conn["verdict"]["code"], clean[0]["verdict"]["code"],
+            "{conn}"
+        );
+        assert_eq!(conn["x224"], clean[0]["x224"]);
+        let anomalies = anomalies(conn);
+        assert!(
+            anomalies
+                .iter()
+                .any(|a| a.starts_with("server RST ignored") && a.contains(what)),
+            "{anomalies:?}"
+        );
+    }
+}
+
+/// A RST exactly at the next expected sequence number ends the connection, as before.
+#[test]
+fn a_rst_at_the_next_sequence_number_resets_the_connection() {
+    let mut c = conversation();
+    c.handshake()
+        .send(Side::Client, synth::CONNECTION_REQUEST)
+        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
+        .rst(Side::Server)
+        .send(Side::Client, b"\x16\x03\x01\x00\x01\x01");
+    let conns = connections("rst-exact.pcapng", &c.into_packets().to_pcapng(None));
+    assert_eq!(conns.len(), 1);
+    assert_eq!(conns[0]["end"]["flow"], "reset");
+    assert_eq!(conns[0]["end"]["how"], "rst");
+}
+
+/// In a lossy capture without the handshake (the window unknown), a server RST just past
+/// the bytes the capture saw still ends the connection: the server sent more than was
+/// captured before it reset.
+#[test]
+fn a_real_reset_in_a_lossy_mid_stream_capture_still_closes() {
+    let mut c = conversation();
+    c.handshake()
+        .send(Side::Client, synth::CONNECTION_REQUEST)
+        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
+        .send(Side::Server, &[0x17; 1200])
+        .rst(Side::Server);
+    // Without the handshake, and without the 1,200 bytes the RST comes after.
+    let packets = c.into_packets();
+    let lost = packets.nth_data(Side::Server, 1).unwrap();
+    let packets = Packets(packets.0[3..].to_vec()).without(lost - 3);
+    let conns = connections("rst-lossy.pcapng", &packets.to_pcapng(None));
+    assert_eq!(conns.len(), 1);
+    assert_eq!(conns[0]["end"]["flow"], "reset", "{}", conns[0]);
+}
+
+/// A SYN with another sequence number injected into a live connection (here carrying a
+/// Connection Request of its own) neither splits the connection nor feeds the analyzer.
+#[test]
+fn an_injected_syn_inside_a_live_connection_does_not_split_it() {
+    let clean = connections(
+        "syn-none.pcapng",
+        &rdp_connection(|_| {}).into_packets().to_pcapng(None),
+    );
+    let injected = rdp_connection(|c| {
+        let spoofed = synth::connection_request("admin");
+        c.segment_at(Side::Client, tcp_flags::SYN, 123_456_789, &spoofed);
+    });
+    let conns = connections(
+        "syn-injected.pcapng",
+        &injected.into_packets().to_pcapng(None),
+    );
+    assert_eq!(conns.len(), 1, "{conns:?}");
+    assert_eq!(conns[0]["verdict"], clean[0]["verdict"]);
+    assert_eq!(conns[0]["x224"], clean[0]["x224"]);
+    assert_eq!(conns[0]["tcp"]["syn_count"], 1);
+    assert!(anomalies(&conns[0])
+        .iter()
+        .any(|a| a.starts_with("client SYN with another sequence number")));
+}
+
+/// A capture whose client data was written before its SYN (a reordered capture) shows one
+/// connection: the SYN's ISN + 1 is where the data starts.
+#[test]
+fn data_captured_before_its_syn_is_the_same_connection() {
+    let c = rdp_connection(|_| {});
+    let clean = connections(
+        "reorder-none.pcapng",
+        &c.clone().into_packets().to_pcapng(None),
+    );
+    let packets = c.into_packets();
+    let request = packets.nth_data(Side::Client, 0).unwrap();
+    // The Connection Request first, then SYN, SYN-ACK, ACK.
+    let mut reordered = packets.0.clone();
+    let cr = reordered.remove(request);
+    reordered.insert(0, cr);
+    let conns = connections("reorder-syn.pcapng", &Packets(reordered).to_pcapng(None));
+    assert_eq!(conns.len(), 1, "{conns:?}");
+    assert_eq!(conns[0]["x224"], clean[0]["x224"]);
+    assert_eq!(conns[0]["tcp"]["syn"], true);
+    assert_eq!(conns[0]["end"]["flow"], "closed");
+}
+
+/// After a close (both FINs, or a RST), the same addresses and ports with a SYN, even one
+/// with the ISN of the closed connection, are a new connection, not stray packets.
+#[test]
+fn a_reused_four_tuple_after_a_close_is_a_new_connection_even_with_the_same_isn() {
+    for reset in [false, true] {
+        let mut first = conversation();
+        first
+            .handshake()
+            .send(Side::Client, synth::CONNECTION_REQUEST)
+            .send(Side::Server, synth::CONNECTION_CONFIRM_SSL);
+        if reset {
+            first.rst(Side::Client);
+        } else {
+            first.close();
+        }
+        // The same ISNs again, a second later.
+        let mut second = conversation().with_clock(first.clock, 10_000);
+        second.wait(1_000_000_000);
+        second
+            .handshake()
+            .send(Side::Client, &synth::connection_request("second"))
+            .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
+            .close();
+        let mut packets = first.into_packets();
+        packets.0.extend(second.into_packets().0);
+        let run = run(
+            &format!("reuse-{reset}.pcapng"),
+            &packets.to_pcapng(None),
+            "jsonl",
+        );
+        let conns = run.connections();
+        assert_eq!(conns.len(), 2, "reset {reset}: {conns:?}");
+        assert!(
+            !run.stdout.contains("stray_packets_after_close"),
+            "{}",
+            run.stdout
+        );
+    }
+}
