@@ -226,3 +226,56 @@ fn a_reused_four_tuple_after_a_close_is_a_new_connection_even_with_the_same_isn(
         );
     }
 }
+
+/// Data sent on a connection's addresses and ports after it was closed is a line of that
+/// connection's block in the text report (and an anomaly in JSON), not only a counter.
+#[test]
+fn data_after_the_close_is_reported_in_the_connections_block() {
+    let mut c = rdp_connection(|_| {});
+    c.wait(400_000_000);
+    c.segment_at(
+        Side::Server,
+        tcp_flags::PSH | tcp_flags::ACK,
+        0,
+        b"late bytes",
+    );
+    let capture = c.into_packets().to_pcapng(None);
+    let conns = connections("after-close.pcapng", &capture);
+    assert_eq!(conns.len(), 1);
+    let line = "1 packet after the connection was closed, 10 bytes of data not analysed";
+    assert!(
+        anomalies(&conns[0]).iter().any(|a| a.starts_with(line)),
+        "{:?}",
+        anomalies(&conns[0])
+    );
+    let text = run("after-close.pcapng", &capture, "text").stdout;
+    assert!(text.contains(line), "{text}");
+}
+
+/// A session silent for longer than the idle timeout (10 minutes) that then goes on is one
+/// connection, closed as it really was, with the silence on a line of its block; not a
+/// "still open" piece and an unreported rest.
+#[test]
+fn a_session_that_goes_on_after_a_long_silence_is_one_connection() {
+    let mut c = conversation();
+    c.handshake()
+        .send(Side::Client, synth::CONNECTION_REQUEST)
+        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
+        .send(Side::Client, &client_hello())
+        .send(Side::Server, &[0x17; 300])
+        .wait(11 * 60 * 1_000_000_000)
+        .send(Side::Client, &[0x17; 40])
+        .send(Side::Server, &[0x17; 80])
+        .close();
+    c.wait(1_000_000);
+    let capture = c.into_packets().to_pcapng(None);
+    let conns = connections("idle.pcapng", &capture);
+    assert_eq!(conns.len(), 1, "{conns:?}");
+    assert_eq!(conns[0]["end"]["flow"], "closed");
+    assert!(conns[0]["duration_ms"].as_f64().unwrap() > 660_000.0);
+    let text = run("idle.pcapng", &capture, "text").stdout;
+    assert!(
+        text.contains("longer than the 600.0 s idle timeout; the connection went on after it"),
+        "{text}"
+    );
+}

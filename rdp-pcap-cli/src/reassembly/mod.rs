@@ -67,10 +67,16 @@
 //!   answered, or after the client's FIN, closes the old flow ([`FlowEnd::PortReused`]) and
 //!   opens a new one.
 //! - **Time** is capture time (the largest timestamp seen so far). Flows silent for
-//!   [`ReassemblyConfig::idle_timeout_ns`] are closed with `IdleTimeout`; when
-//!   [`ReassemblyConfig::max_flows`] flows are live, the least recently active one is closed
-//!   with `Evicted`. Both use a least-recently-active list: O(1) per packet. Idle and evicted
-//!   flows leave no tombstone, so a connection that carries on simply reopens mid-stream.
+//!   [`ReassemblyConfig::idle_timeout_ns`] are closed with `IdleTimeout`, except those that
+//!   carried data both ways: a session that goes on after a long silence is one connection,
+//!   not a "still open" piece and a mid-stream rest, so such a flow is kept (looked at again
+//!   one timeout later) and its next packet is preceded by [`TcpEvent::Resumed`]; silent to
+//!   the end or evicted, it closes with `IdleTimeout`. When [`ReassemblyConfig::max_flows`]
+//!   flows are live, the least recently active one is closed with `Evicted`. Both use a
+//!   least-recently-active list: O(1) per packet. Idle and evicted flows leave no tombstone,
+//!   so a connection that carries on after one simply reopens mid-stream.
+//! - **After the close**: the tombstone counts the packets with data (or a SYN+ACK) that
+//!   still arrive, and [`FlowObserver::after_close`] tells them when the 4-tuple is forgotten.
 //!
 //! Memory is bounded by `max_flows x (2 x (recent_window_bytes +
 //! max_buffered_bytes_per_direction) + a few hundred bytes)`, further capped for buffered data
@@ -153,6 +159,13 @@ pub enum TcpEvent<'a> {
         side: Side,
         ts: Timestamp,
         len: u64,
+    },
+    /// The first packet after `silent_ns` of silence, longer than
+    /// [`ReassemblyConfig::idle_timeout_ns`]: the flow was kept open across it (it had
+    /// carried data both ways) rather than split in two.
+    Resumed {
+        ts: Timestamp,
+        silent_ns: i64,
     },
     /// A packet of `side` that TCP would not act on, ignored by the reassembler too.
     Ignored {
@@ -267,6 +280,37 @@ impl FlowEnd {
     }
 }
 
+/// What arrived on a closed connection's addresses and ports while they were remembered
+/// ([`ReassemblyConfig::closed_linger_ns`]): packets with data or SYN+ACKs. ACKs, FINs and RSTs
+/// without data are left out: they are TCP's own closing (the last ACK of a FIN, a FIN
+/// retransmitted because that ACK was lost, RFC 9293 section 3.6) or a copy of the close.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AfterClose {
+    /// Packets with data, and SYN+ACKs.
+    pub packets: u64,
+    /// The payload bytes they carried (never analysed).
+    pub bytes: u64,
+    /// How long after the close the last of them arrived.
+    pub last_after_ns: i64,
+}
+
+/// How long after a close packets on its addresses and ports are told to
+/// [`FlowObserver::after_close`] (5 s of capture time): long enough for what was in flight
+/// and for a peer that goes on sending after a FIN or RST, short enough that the connection's
+/// record, which waits for it, is written while the capture is read. Later packets are only
+/// counted (`stray_packets_after_close`).
+pub const AFTER_CLOSE_REPORT_NS: i64 = 5 * NS_PER_SEC;
+
+impl FlowInfo {
+    /// Whether [`FlowObserver::after_close`] will follow the close of this flow for `reason`:
+    /// closed by FIN or RST after carrying data (a refused or empty connection has nothing
+    /// to be told, and its record is not held).
+    pub fn told_after_close(&self, reason: FlowEnd) -> bool {
+        let [c, s] = self.delivered;
+        matches!(reason, FlowEnd::Closed | FlowEnd::Reset) && (c > 0 || s > 0)
+    }
+}
+
 /// Receives the reassembled connections.
 pub trait FlowObserver {
     /// Per-connection state of the observer.
@@ -274,6 +318,10 @@ pub trait FlowObserver {
     fn open(&mut self, info: &FlowInfo) -> Self::Flow;
     fn event(&mut self, flow: &mut Self::Flow, info: &FlowInfo, ev: TcpEvent<'_>);
     fn close(&mut self, flow: Self::Flow, info: &FlowInfo, reason: FlowEnd);
+    /// Once for every flow whose close [`FlowInfo::told_after_close`], when
+    /// [`AFTER_CLOSE_REPORT_NS`] have passed (or a new connection takes its addresses and
+    /// ports, or the capture ends): what arrived on them after the close.
+    fn after_close(&mut self, _id: u64, _late: &AfterClose) {}
     /// Whether bytes of `side` delivered from now on are kept to compare retransmissions with
     /// (the default). An observer that no longer reads a direction's content (an established
     /// TLS session) answers `false`: the reassembler then stops copying that direction's bytes
@@ -308,7 +356,10 @@ pub struct ReassemblyConfig {
     pub max_buffered_bytes_total: usize,
     /// Delivered bytes remembered per direction to check retransmissions (default 4 KiB).
     pub recent_window_bytes: usize,
-    /// A flow with no packet for this long is closed (default 10 minutes).
+    /// A flow with no packet for this long is closed (default 10 minutes), unless it carried
+    /// data both ways: that one is kept (and closed with `IdleTimeout` only if it stays silent
+    /// to the end or is evicted), so that a session that goes on after a long silence is not
+    /// split into two pieces.
     pub idle_timeout_ns: i64,
     /// How long a closed flow's 4-tuple absorbs stray packets (default 2 minutes, about 2 MSL).
     pub closed_linger_ns: i64,
@@ -505,6 +556,16 @@ struct Conn<F> {
     flow: Option<F>,
     /// Client stream, server stream.
     streams: [Direction; 2],
+    /// Silent past the idle timeout and kept open (see [`ReassemblyConfig::idle_timeout_ns`]).
+    idle_kept: bool,
+}
+
+impl<F> Conn<F> {
+    /// Opened, and data delivered both ways: worth keeping whole across a long silence.
+    fn carried_both_ways(&self) -> bool {
+        let [c, s] = self.info.delivered;
+        self.flow.is_some() && c > 0 && s > 0
+    }
 }
 
 const NIL: usize = usize::MAX;
@@ -639,6 +700,12 @@ impl<F> Table<F> {
 #[derive(Debug, Clone, Copy)]
 struct Tomb {
     expires: Timestamp,
+    /// The closed flow's id, when it had been opened.
+    id: Option<u64>,
+    /// When it was closed.
+    closed_at: Timestamp,
+    /// What arrived since.
+    late: AfterClose,
     client_isn: Option<u32>,
     /// The closed connection had been answered (the server side had a sequence number).
     established: bool,
@@ -653,6 +720,9 @@ pub struct Reassembler<O: FlowObserver> {
     tombs: HashMap<FlowKey, Tomb, FlowHasher>,
     /// Tombstones in order of expiry (entries may be stale: checked against `tombs`).
     tomb_queue: VecDeque<(FlowKey, Timestamp)>,
+    /// Closed flows to tell [`FlowObserver::after_close`], with when (in order of time; entries
+    /// may be stale: checked against `tombs`).
+    after_close_queue: VecDeque<(FlowKey, Timestamp, u64)>,
     next_id: u64,
     now: Option<Timestamp>,
     buffered_total: usize,
@@ -694,6 +764,7 @@ impl<O: FlowObserver> Reassembler<O> {
             table: Table::new(),
             tombs: HashMap::default(),
             tomb_queue: VecDeque::new(),
+            after_close_queue: VecDeque::new(),
             next_id: 0,
             now: None,
             buffered_total: 0,
@@ -750,9 +821,21 @@ impl<O: FlowObserver> Reassembler<O> {
                 && !seg.flags.ack()
                 && (t.client_isn != Some(seg.seq) || t.established)
             {
-                self.tombs.remove(&key);
+                if let Some(t) = self.tombs.remove(&key) {
+                    self.release(&t);
+                }
             } else {
                 self.stats.stray_packets_after_close.bump();
+                // ACKs, FINs and RSTs without data are TCP's own closing (a lost last ACK, a
+                // repeated reset, a capture's copy of the closing packet): not news.
+                let closing = seg.payload.is_empty() && !seg.flags.syn();
+                let tomb = self.tombs.get_mut(&key).filter(|t| t.id.is_some());
+                if let (false, Some(t)) = (closing, tomb) {
+                    t.late.packets.bump();
+                    t.late.bytes.bump_by(seg.payload.len().saturate());
+                    t.late.last_after_ns =
+                        t.late.last_after_ns.max(seg.ts.nanos_since(t.closed_at));
+                }
                 return;
             }
         }
@@ -785,6 +868,11 @@ impl<O: FlowObserver> Reassembler<O> {
         for (_, _, idx) in left {
             self.close(idx, FlowEnd::EndOfCapture);
         }
+        let mut tombs: Vec<Tomb> = self.tombs.drain().map(|(_, t)| t).collect();
+        tombs.sort_unstable_by_key(|t| t.id);
+        for t in &tombs {
+            self.release(t);
+        }
         (self.observer, self.stats)
     }
 
@@ -793,9 +881,34 @@ impl<O: FlowObserver> Reassembler<O> {
             if now.nanos_since(last) <= self.cfg.idle_timeout_ns {
                 break;
             }
+            if let Some(conn) = self.table.get_mut(idx).filter(|c| c.carried_both_ways()) {
+                // Kept, and looked at again an idle timeout from now: O(1) per period.
+                conn.idle_kept = true;
+                self.table.touch(idx, now);
+                continue;
+            }
             self.close(idx, FlowEnd::IdleTimeout);
         }
         let max_tombs = self.cfg.max_flows.max(1);
+        while let Some(&(key, until, id)) = self.after_close_queue.front() {
+            if until > now && self.after_close_queue.len() <= max_tombs {
+                break;
+            }
+            self.after_close_queue.pop_front();
+            let told = self
+                .tombs
+                .get_mut(&key)
+                .filter(|t| t.id == Some(id))
+                .map(|t| {
+                    let told = *t;
+                    // Told once: later packets are only counted.
+                    t.id = None;
+                    told
+                });
+            if let Some(t) = told {
+                self.release(&t);
+            }
+        }
         while let Some(&(key, expires)) = self.tomb_queue.front() {
             let over = self.tomb_queue.len() > max_tombs;
             if expires > now && !over {
@@ -803,7 +916,9 @@ impl<O: FlowObserver> Reassembler<O> {
             }
             self.tomb_queue.pop_front();
             if self.tombs.get(&key).is_some_and(|t| t.expires == expires) {
-                self.tombs.remove(&key);
+                if let Some(t) = self.tombs.remove(&key) {
+                    self.release(&t);
+                }
                 if expires > now {
                     self.stats.tombstones_dropped.bump();
                 }
@@ -921,6 +1036,7 @@ impl<O: FlowObserver> Reassembler<O> {
             },
             flow: None,
             streams: [Direction::new(window), Direction::new(window)],
+            idle_kept: false,
         }
     }
 
@@ -992,6 +1108,8 @@ impl<O: FlowObserver> Reassembler<O> {
         } else {
             Side::Server
         };
+        let silent_ns = seg.ts.nanos_since(conn.info.last_ts);
+        let resumed = std::mem::take(&mut conn.idle_kept);
         let info = &mut conn.info;
         let packets = pick(&mut info.packets, side);
         packets.bump();
@@ -1024,6 +1142,12 @@ impl<O: FlowObserver> Reassembler<O> {
             ts: seg.ts,
             frame: seg.frame,
         };
+        if resumed {
+            ctx.emit(TcpEvent::Resumed {
+                ts: seg.ts,
+                silent_ns,
+            });
+        }
 
         if seg.flags.syn() {
             let ts = seg.ts;
@@ -1086,10 +1210,15 @@ impl<O: FlowObserver> Reassembler<O> {
         let Some(mut conn) = self.table.remove(idx) else {
             return;
         };
+        // A flow kept open past its idle timeout and silent since ended by it.
+        let reason = match reason {
+            FlowEnd::EndOfCapture | FlowEnd::Evicted if conn.idle_kept => FlowEnd::IdleTimeout,
+            other => other,
+        };
         let Some(mut flow) = conn.flow.take() else {
             self.stats.pending_flows_dropped.bump();
             if reason == FlowEnd::Reset {
-                self.add_tomb(conn.key, None, false, conn.info.last_ts);
+                self.add_tomb(conn.key, None, false, None, conn.info.last_ts);
             }
             return;
         };
@@ -1127,7 +1256,8 @@ impl<O: FlowObserver> Reassembler<O> {
             FlowEnd::EndOfCapture => s.flows_open_at_end.bump(),
         }
         if matches!(reason, FlowEnd::Closed | FlowEnd::Reset) {
-            self.add_tomb(conn.key, client_isn, established, conn.info.last_ts);
+            let id = conn.info.told_after_close(reason).then_some(conn.info.id);
+            self.add_tomb(conn.key, client_isn, established, id, conn.info.last_ts);
         }
     }
 
@@ -1136,19 +1266,39 @@ impl<O: FlowObserver> Reassembler<O> {
         key: FlowKey,
         client_isn: Option<u32>,
         established: bool,
+        id: Option<u64>,
         last_ts: Timestamp,
     ) {
         let now = self.now.unwrap_or(last_ts);
         let expires = Timestamp(now.0.saturating_add(self.cfg.closed_linger_ns));
-        self.tombs.insert(
+        let replaced = self.tombs.insert(
             key,
             Tomb {
                 expires,
+                id,
+                closed_at: last_ts,
+                late: AfterClose::default(),
                 client_isn,
                 established,
             },
         );
+        if let Some(old) = replaced {
+            self.release(&old);
+        }
         self.tomb_queue.push_back((key, expires));
+        if let Some(id) = id {
+            let until = Timestamp(now.0.saturating_add(AFTER_CLOSE_REPORT_NS));
+            self.after_close_queue.push_back((key, until, id));
+        }
+    }
+}
+
+impl<O: FlowObserver> Reassembler<O> {
+    /// A closed flow's addresses and ports are forgotten: the observer learns what came after.
+    fn release(&mut self, tomb: &Tomb) {
+        if let Some(id) = tomb.id {
+            self.observer.after_close(id, &tomb.late);
+        }
     }
 }
 

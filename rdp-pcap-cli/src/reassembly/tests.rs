@@ -16,6 +16,7 @@ enum Ev {
     Fin(Side),
     Rst(Side),
     Ignored(Side, Ignored),
+    Resumed(i64),
     Conflict(Side, u64),
     Close(FlowEnd),
 }
@@ -31,6 +32,8 @@ struct Rec {
     hint: Option<(Vec<u8>, Side)>,
     /// The payloads `sender_hint` was asked about.
     hints_asked: std::cell::RefCell<Vec<Vec<u8>>>,
+    /// `after_close` calls, in order.
+    after: Vec<(u64, AfterClose)>,
 }
 
 impl Rec {
@@ -88,12 +91,26 @@ impl FlowObserver for Rec {
             TcpEvent::Rst { side, .. } => Ev::Rst(side),
             TcpEvent::ConflictingOverlap { side, len, .. } => Ev::Conflict(side, len),
             TcpEvent::Ignored { side, what, .. } => Ev::Ignored(side, what),
+            TcpEvent::Resumed { silent_ns, .. } => Ev::Resumed(silent_ns),
         };
         self.push(*flow, e);
     }
     fn close(&mut self, flow: u64, info: &FlowInfo, reason: FlowEnd) {
         self.closed.push(info.clone());
         self.push(flow, Ev::Close(reason));
+    }
+    fn after_close(&mut self, id: u64, late: &AfterClose) {
+        let info = self.closed.iter().find(|i| i.id == id);
+        let reason = self.of(id).last().and_then(|e| match e {
+            Ev::Close(r) => Some(*r),
+            _ => None,
+        });
+        assert!(
+            info.zip(reason).is_some_and(|(i, r)| i.told_after_close(r)),
+            "after_close for {id}"
+        );
+        assert!(self.after.iter().all(|(i, _)| *i != id), "twice for {id}");
+        self.after.push((id, *late));
     }
     fn compare_retransmissions(&self, _: &u64, side: Side) -> bool {
         !self.concluded.contains(&side)
@@ -1196,6 +1213,12 @@ proptest! {
         let closes = st.flows_finished + st.flows_reset + st.flows_idle_closed + st.flows_evicted
             + st.flows_port_reused + st.flows_open_at_end;
         prop_assert_eq!(closes, st.flows_opened);
+        // Every flow closed by FIN or RST is told what came after, once.
+        let told = rec.closed.iter().filter(|i| {
+            let reason = rec.of(i.id).last().and_then(|e| match e { Ev::Close(r) => Some(*r), _ => None });
+            reason.is_some_and(|r| i.told_after_close(r))
+        }).count();
+        prop_assert_eq!(rec.after.len(), told);
     }
 }
 
@@ -1623,4 +1646,60 @@ fn reused_four_tuple_after_a_close_is_a_new_connection_even_with_the_same_isn() 
         assert_eq!(rec.stream(1, C), b"second");
         assert_eq!(st.stray_packets_after_close, 0);
     }
+}
+
+/// A connection that carried data both ways and goes on after a silence longer than the idle
+/// timeout stays one flow, told of the silence; one silent to the end closes as idle.
+#[test]
+fn a_long_silence_in_a_live_session_does_not_split_it() {
+    let cfg = ReassemblyConfig {
+        idle_timeout_ns: 10_000_000,
+        ..Default::default()
+    };
+    let mut h = H::with(cfg);
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"hello");
+    h.s("PA", SI + 1, CI + 6, b"hi");
+    h.advance(30_000_000);
+    // Another flow's packet moves the clock past the timeout first.
+    h.pkt(addr("10.9.9.9:1234"), addr("10.0.0.2:3389"), "S", 1, 0, b"");
+    h.c("PA", CI + 6, SI + 3, b" again");
+    h.advance(30_000_000);
+    h.pkt(addr("10.9.9.9:1235"), addr("10.0.0.2:3389"), "S", 1, 0, b"");
+    let (rec, st) = h.finish();
+    let flow = rec.of(0);
+    assert_eq!(rec.stream(0, C), b"hello again");
+    assert!(
+        matches!(flow[5], Ev::Resumed(ns) if ns > 30_000_000),
+        "{flow:?}"
+    );
+    assert_eq!(flow.last(), Some(&Ev::Close(FlowEnd::IdleTimeout)));
+    // Flow 0 is the session; flows 1 and 2 the lone SYNs (one idled out, one still open).
+    assert_eq!(rec.opened.len(), 3);
+    assert_eq!(st.flows_idle_closed, 2);
+}
+
+/// Packets with data on a closed connection's addresses and ports are counted for it and told
+/// when the 4-tuple is forgotten; ACKs, FINs and RSTs without data are not.
+#[test]
+fn packets_after_the_close_are_told_to_the_closed_flow() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"x");
+    h.c("FA", CI + 2, SI + 1, b"");
+    h.s("FA", SI + 1, CI + 3, b"");
+    h.c("A", CI + 3, SI + 2, b""); // the last ACK: expected
+    h.advance(500_000_000);
+    h.s("PA", SI + 2, CI + 3, b"late data");
+    h.c("R", CI + 3, 0, b""); // a reset without data: TCP's own closing
+    h.s("PA", SI + 11, CI + 3, b"more");
+    h.advance(AFTER_CLOSE_REPORT_NS);
+    h.s("PA", SI + 15, CI + 3, b"too late: only counted");
+    let (rec, st) = h.finish();
+    assert_eq!(st.stray_packets_after_close, 5);
+    assert_eq!(rec.after.len(), 1);
+    let (id, late) = rec.after[0];
+    assert_eq!(id, 0);
+    assert_eq!((late.packets, late.bytes), (2, 13));
+    assert!(late.last_after_ns >= 500_000_000, "{late:?}");
 }
