@@ -180,9 +180,37 @@ impl FlowObserver for Observer {
             TcpEvent::Gap { side, ts, len } => a.gap(side, ts, len),
             TcpEvent::Fin { side, ts } => a.fin(side, ts),
             TcpEvent::Rst { side, ts } => a.rst(side, ts),
-            TcpEvent::ConflictingOverlap { side, len, .. } => a.anomaly(format!(
-                "{len} retransmitted {} bytes differ from the bytes first sent; the first ones were kept",
-                side.as_str()
+            TcpEvent::ConflictingOverlap {
+                side,
+                len,
+                offset,
+                copy,
+                ip_fragments: false,
+                ..
+            } => {
+                // The other copy is read for findings; what differs is named when it is a
+                // Connection Request, else where.
+                let text = match a.conflicting_copy(side, copy) {
+                    Some(differences) => format!(
+                        "{side} retransmission carries another X.224 Connection Request ({differences}); the first one was kept"
+                    ),
+                    None => format!(
+                        "{len} retransmitted {side} bytes differ from the bytes first sent (a {}-byte copy at stream offset {offset}); the first ones were kept",
+                        copy.len()
+                    ),
+                };
+                a.anomaly(text);
+            }
+            TcpEvent::ConflictingOverlap {
+                side,
+                len,
+                offset,
+                copy,
+                ip_fragments: true,
+                ..
+            } => a.anomaly(format!(
+                "{len} {side} bytes of overlapping IP fragments differ from an earlier fragment's (a {}-byte segment at stream offset {offset}); the later ones were kept",
+                copy.len()
             )),
             TcpEvent::Ignored { side, what, .. } => a.anomaly(ignored_text(side, what)),
             TcpEvent::Resumed { silent_ns, .. } => a.anomaly(format!(
@@ -458,6 +486,7 @@ mod tests {
             payload,
             payload_truncated: false,
             reassembled: false,
+            fragment_conflicts: 0,
         };
         let mut records = Vec::new();
         let mut sink = |rec: Box<ConnectionRecord>| {

@@ -279,3 +279,151 @@ fn a_session_that_goes_on_after_a_long_silence_is_one_connection() {
         "{text}"
     );
 }
+
+/// Bytes from hex digits.
+fn hex(digits: &str) -> Vec<u8> {
+    (0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Frames 4, 6 and 8 of lab/rdp-standard-security.pcap: the client's Connection Request
+/// (cookie `dave`), the server's Confirm selecting PROTOCOL_RDP, and the client's MCS Connect
+/// Initial asking for the static channels cliprdr, rdpsnd, snddbg, rdpdr and drdynvc.
+const STD_SEC_CR: &str =
+    "0300002a25e00000000000436f6f6b69653a206d737473686173683d646176650d0a0100080003000000";
+const STD_SEC_CC: &str = "030000130ed000001234000201080000000000";
+const STD_SEC_CI: &str = "030001ca02f0807f658201be0401010401010101ff30200202002202020002020200000202000102020000020200010202ffff020200023020020200010202000102020001020200010202000002020001020204200202000230200202ffff0202fc170202ffff0202000102020000020200010202ffff020200020482014b000500147c00018142000800100001c00044756361813401c0d8000400080090012c0101ca03aa09040000280a000076006d000000000000000000000000000000000000000000000000000000000004000000000000000c0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000001ca01000000000010000b0001000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000004c00c000d0000000000000002c00c00030000000000000003c0440005000000636c697072647200c0a00000726470736e640000c0000000736e646462670000c0000000726470647200000080800000647264796e766300c0000000";
+
+/// The Standard RDP Security opening of lab/rdp-standard-security.pcap up to the MCS Connect
+/// Initial, then a retransmission of the Connect Initial carrying `copy` instead, and a close.
+fn connect_initial_retransmitted(copy: &[u8]) -> Vec<u8> {
+    let ci = hex(STD_SEC_CI);
+    let mut c = conversation();
+    c.handshake()
+        .send(Side::Client, &hex(STD_SEC_CR))
+        .send(Side::Server, &hex(STD_SEC_CC))
+        .send(Side::Client, &ci);
+    let back = 0_u32.wrapping_sub(u32::try_from(ci.len()).unwrap());
+    c.segment_at(Side::Client, tcp_flags::PSH | tcp_flags::ACK, back, copy)
+        .close();
+    c.into_packets().to_pcapng(None)
+}
+
+fn finding_codes(conn: &Value) -> Vec<String> {
+    conn["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A retransmitted MCS Connect Initial whose bytes differ from the first copy is read for
+/// findings too: a server may have taken either, so MS_T120 in either is a BlueKeep probe.
+#[test]
+fn ms_t120_in_a_conflicting_retransmission_is_a_bluekeep_probe() {
+    let ci = hex(STD_SEC_CI);
+    let same = connections("ci-same.pcapng", &connect_initial_retransmitted(&ci));
+    assert!(!finding_codes(&same[0]).contains(&"bluekeep-probe".to_string()));
+
+    // The same PDU with the channel `rdpdr` renamed `MS_T120` (both 8-byte name fields).
+    let mut probe = ci.clone();
+    let at = probe.windows(8).position(|w| w == b"rdpdr\0\0\0").unwrap();
+    probe[at..at + 8].copy_from_slice(b"MS_T120\0");
+    let conns = connections("ci-probe.pcapng", &connect_initial_retransmitted(&probe));
+    assert_eq!(conns.len(), 1);
+    assert!(
+        finding_codes(&conns[0]).contains(&"bluekeep-probe".to_string()),
+        "{}",
+        conns[0]
+    );
+    // The first copy still drives the analysis.
+    assert!(
+        anomalies(&conns[0]).iter().any(|a| a
+            .starts_with("7 retransmitted client bytes differ from the bytes first sent")
+            && a.contains("a 458-byte copy at stream offset 42")),
+        "{:?}",
+        anomalies(&conns[0])
+    );
+}
+
+/// A retransmitted Connection Request with another cookie and other requested protocols:
+/// the anomaly names both fields, and the first copy is the one analysed.
+#[test]
+fn a_conflicting_connection_request_names_the_fields_that_differ() {
+    let alice = synth::connection_request("alice");
+    let mut admin = synth::connection_request("admin");
+    let n = admin.len();
+    admin[n - 4] = 0x01; // requestedProtocols: SSL only
+    let mut c = conversation();
+    c.handshake().send(Side::Client, &alice);
+    let back = 0_u32.wrapping_sub(u32::try_from(alice.len()).unwrap());
+    c.segment_at(Side::Client, tcp_flags::PSH | tcp_flags::ACK, back, &admin)
+        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
+        .close();
+    let conns = connections("cr-conflict.pcapng", &c.into_packets().to_pcapng(None));
+    assert_eq!(conns.len(), 1);
+    assert_eq!(conns[0]["x224"]["cookie"], "alice");
+    let anomalies = anomalies(&conns[0]);
+    assert!(
+        anomalies.contains(
+            &"client retransmission carries another X.224 Connection Request (cookie `alice` vs `admin`, requested protocols SSL|HYBRID vs SSL); the first one was kept".to_string()
+        ),
+        "{anomalies:?}"
+    );
+}
+
+/// A TCP segment rebuilt from IP fragments that overlap with other bytes is counted as a
+/// conflicting overlap, like a TCP retransmission with other bytes, and named on its
+/// connection.
+#[test]
+fn conflicting_ip_fragments_are_counted_like_a_conflicting_retransmission() {
+    let mut c = conversation();
+    c.handshake()
+        .send(Side::Client, &synth::connection_request("alice"));
+    let mut packets = c.take_packets();
+    let cr = packets.pop().unwrap();
+    // Ethernet (14) and IPv4 (20) headers, then the TCP segment (20-byte header, the CR).
+    let (eth_ip, segment) = cr.frame.split_at(34);
+    let fragment = |from: usize, bytes: &[u8], more: bool| {
+        let mut frame = eth_ip.to_vec();
+        frame.extend_from_slice(bytes);
+        let total = u16::try_from(20 + bytes.len()).unwrap();
+        frame[16..18].copy_from_slice(&total.to_be_bytes());
+        let word = u16::try_from(from / 8).unwrap() | if more { 0x2000 } else { 0 };
+        frame[20..22].copy_from_slice(&word.to_be_bytes());
+        rdp_pcap::kit::Packet::raw(cr.ts, cr.link, frame)
+    };
+    // The first fragment carries bytes 0..32 with 24..32 altered; the second 24..end.
+    let mut first = segment[..32].to_vec();
+    for b in &mut first[24..32] {
+        *b ^= 0xff;
+    }
+    packets.push(fragment(0, &first, true));
+    packets.push(fragment(24, &segment[24..], false));
+    c.send(Side::Server, synth::CONNECTION_CONFIRM_SSL).close();
+    packets.extend(c.take_packets());
+    let run = run(
+        "frag-conflict.pcapng",
+        &Packets(packets).to_pcapng(None),
+        "jsonl",
+    );
+    let conns = run.connections();
+    assert_eq!(conns.len(), 1);
+    assert_eq!(conns[0]["x224"]["cookie"], "alice");
+    assert!(
+        anomalies(&conns[0])
+            .iter()
+            .any(|a| a.starts_with("8 client bytes of overlapping IP fragments differ")),
+        "{:?}",
+        anomalies(&conns[0])
+    );
+    let capture = run
+        .json_lines()
+        .into_iter()
+        .find(|l| l["type"] == "capture")
+        .unwrap();
+    assert_eq!(capture["counters"]["conflicting_overlaps"], 1, "{capture}");
+}

@@ -445,7 +445,7 @@ impl Direction {
                     ctx.stats.retransmissions_not_compared.bump();
                 }
                 let diff = self.recent.differing(start, old);
-                self.report_conflict(ctx, diff);
+                self.report_conflict(ctx, diff, start, payload);
             }
             from = old_to;
         }
@@ -473,7 +473,15 @@ impl Direction {
         self.try_fin(ctx);
     }
 
-    fn report_conflict<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>, differing: u64) {
+    /// `differing` bytes of `copy` (the segment or piece that carried them, starting at stream
+    /// offset `offset`) differ from the bytes kept.
+    fn report_conflict<O: FlowObserver>(
+        &mut self,
+        ctx: &mut Delivery<'_, O>,
+        differing: u64,
+        offset: i64,
+        copy: &[u8],
+    ) {
         if differing == 0 {
             return;
         }
@@ -485,6 +493,39 @@ impl Direction {
             side,
             ts,
             len: differing,
+            offset: len_u64(offset),
+            copy,
+            ip_fragments: false,
+        });
+    }
+
+    /// The segment at `seq` (after its SYN, if `syn`) was rebuilt from IP fragments whose
+    /// overlaps carried `differing` other bytes: counted and reported like a TCP
+    /// retransmission with other bytes (RFC 791 section 3.2 leaves the choice of copy to the
+    /// receiver just as RFC 9293 does for segments).
+    pub(super) fn fragment_conflict<O: FlowObserver>(
+        &mut self,
+        ctx: &mut Delivery<'_, O>,
+        seq: u32,
+        syn: bool,
+        payload: &[u8],
+        differing: u16,
+    ) {
+        let differing = u64::from(differing);
+        let offset = self
+            .off_of(seq.wrapping_add(u32::from(syn)))
+            .unwrap_or(self.next_off);
+        ctx.info.conflicting_overlaps.bump();
+        ctx.stats.conflicting_overlaps.bump();
+        ctx.stats.conflicting_bytes.bump_by(differing);
+        let (side, ts) = (ctx.side, ctx.ts);
+        ctx.emit(TcpEvent::ConflictingOverlap {
+            side,
+            ts,
+            len: differing,
+            offset: len_u64(offset),
+            copy: payload,
+            ip_fragments: true,
         });
     }
 
@@ -609,7 +650,7 @@ impl Direction {
             ctx.info.ooo_segments.bump();
             self.ooo.insert(a, piece);
         }
-        self.report_conflict(ctx, differing);
+        self.report_conflict(ctx, differing, from, bytes);
         overlapped
     }
 
@@ -660,7 +701,7 @@ impl Direction {
                 let diff = self
                     .recent
                     .differing(k, sub(&piece.bytes, 0, old_to.saturating_sub(k)));
-                self.report_conflict(ctx, diff);
+                self.report_conflict(ctx, diff, k, &piece.bytes);
             }
             if p_end > self.next_off {
                 let fresh = sub(

@@ -155,10 +155,18 @@ pub enum TcpEvent<'a> {
         ts: Timestamp,
     },
     /// A retransmission or overlap carried `len` bytes that differ from those already kept.
+    /// `copy` is the whole segment (or buffered piece) that carried them, from stream offset
+    /// `offset` (0 is the first data byte, or the first byte seen mid-stream): the other copy,
+    /// for the observer to read for findings. With `ip_fragments`, the overlap was between IP
+    /// fragments of one segment: `len` positions differed, `copy` is the segment as rebuilt
+    /// (the later fragments' bytes kept) and the earlier bytes are not available.
     ConflictingOverlap {
         side: Side,
         ts: Timestamp,
         len: u64,
+        offset: u64,
+        copy: &'a [u8],
+        ip_fragments: bool,
     },
     /// The first packet after `silent_ns` of silence, longer than
     /// [`ReassemblyConfig::idle_timeout_ns`]: the flow was kept open across it (it had
@@ -1165,6 +1173,15 @@ impl<O: FlowObserver> Reassembler<O> {
             this.on_syn(seg.seq, window_scale(seg.options));
         } else if seg.flags.ack() && !seg.flags.rst() {
             this.last_window = Some(seg.window);
+        }
+        if seg.fragment_conflicts > 0 {
+            this.fragment_conflict(
+                &mut ctx,
+                seg.seq,
+                seg.flags.syn(),
+                seg.payload,
+                seg.fragment_conflicts,
+            );
         }
         if seg.flags.rst() {
             match this.rst_check(seg.seq, receive_window(other, this)) {

@@ -189,6 +189,7 @@ impl H {
             options: &[],
             payload_truncated: false,
             reassembled: false,
+            fragment_conflicts: 0,
             payload: p,
         };
         self.r.push(&seg);
@@ -323,6 +324,7 @@ fn data_frames_are_those_of_the_carrying_packet() {
         options: &[],
         payload_truncated: false,
         reassembled: false,
+        fragment_conflicts: 0,
         payload,
     };
     r.push(&mk(1, 100, b"ab"));
@@ -1035,6 +1037,7 @@ fn no_allocation_needed_for_in_order_data_is_zero_copy() {
         options: &[],
         payload_truncated: false,
         reassembled: false,
+        fragment_conflicts: 0,
         payload: &payload,
     });
     assert_eq!(r.observer().0, vec![payload.as_ptr()]);
@@ -1199,7 +1202,7 @@ proptest! {
             let ack = if near { base.wrapping_add(ack % 200) } else { ack };
             r.push(&TcpPacket {
                 frame: u64::try_from(frame).unwrap(), ts: Timestamp(ts), src: addrs[s], dst: addrs[d], seq, ack,
-                flags: tcp_flags(flags & 1 != 0, flags & 2 != 0, flags & 4 != 0, flags & 8 != 0), window: 0, options: &[], payload_truncated: false, reassembled: false,
+                flags: tcp_flags(flags & 1 != 0, flags & 2 != 0, flags & 4 != 0, flags & 8 != 0), window: 0, options: &[], payload_truncated: false, reassembled: false, fragment_conflicts: 0,
                 payload: &payload[..len],
             });
             prop_assert!(r.live_flows() <= 3);
@@ -1279,6 +1282,7 @@ fn replay(name: &str) -> Option<(Rec, ReassemblyStats)> {
             options: &[],
             payload_truncated: false,
             reassembled: false,
+            fragment_conflicts: 0,
             payload: tcp.payload(),
         });
     }
@@ -1430,6 +1434,7 @@ fn throughput_in_order() {
             options: &[],
             payload_truncated: false,
             reassembled: false,
+            fragment_conflicts: 0,
             payload: &payload,
         });
         seqs[k] = seqs[k].wrapping_add(1448);
@@ -1550,6 +1555,7 @@ fn rst_window_is_scaled_when_both_syns_offer_scaling() {
             options: opts,
             payload_truncated: false,
             reassembled: false,
+            fragment_conflicts: 0,
             payload: &[],
         };
         h.r.push(&seg);

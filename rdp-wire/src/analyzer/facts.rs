@@ -157,6 +157,10 @@ pub struct ConnectionFacts {
     pub first_at: Option<Timestamp>,
     /// See `first_at`.
     pub last_at: Option<Timestamp>,
+    /// Static channels a client's MCS Connect Initial asked for in a copy that conflicted with
+    /// the bytes kept ([`super::Analyzer::conflicting_copy`]); only the names findings look
+    /// for (`MS_T120`), at most one each.
+    pub conflicting_copy_channels: Vec<String>,
 }
 
 /// How many anomalies are kept per connection.

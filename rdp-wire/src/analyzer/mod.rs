@@ -16,6 +16,7 @@
 //! frame the protocol allows; complete frames are parsed in place, without copying.
 
 mod cache;
+mod copies;
 mod facts;
 mod findings;
 mod mcs;
