@@ -183,7 +183,9 @@ fn data_captured_before_its_syn_is_the_same_connection() {
     let conns = connections("reorder-syn.pcapng", &Packets(reordered).to_pcapng(None));
     assert_eq!(conns.len(), 1, "{conns:?}");
     assert_eq!(conns[0]["x224"], clean[0]["x224"]);
+    assert_eq!(conns[0]["verdict"], clean[0]["verdict"]);
     assert_eq!(conns[0]["tcp"]["syn"], true);
+    assert_eq!(conns[0]["mid_stream"], false);
     assert_eq!(conns[0]["end"]["flow"], "closed");
 }
 
