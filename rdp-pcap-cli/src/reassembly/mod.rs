@@ -731,6 +731,8 @@ pub struct Reassembler<O: FlowObserver> {
     /// Closed flows to tell [`FlowObserver::after_close`], with when (in order of time; entries
     /// may be stale: checked against `tombs`).
     after_close_queue: VecDeque<(FlowKey, Timestamp, u64)>,
+    /// When the front of `after_close_queue` is due (the end of time when it is empty).
+    after_close_due: Timestamp,
     next_id: u64,
     now: Option<Timestamp>,
     buffered_total: usize,
@@ -773,6 +775,7 @@ impl<O: FlowObserver> Reassembler<O> {
             tombs: HashMap::default(),
             tomb_queue: VecDeque::new(),
             after_close_queue: VecDeque::new(),
+            after_close_due: Timestamp(i64::MAX),
             next_id: 0,
             now: None,
             buffered_total: 0,
@@ -805,7 +808,12 @@ impl<O: FlowObserver> Reassembler<O> {
 
         let key = FlowKey::new(seg.src, seg.dst);
         if let Some(idx) = self.table.lookup(&key) {
-            match self.syn_on_live_flow(idx, seg) {
+            let case = if seg.flags.syn() && !seg.flags.ack() {
+                self.syn_on_live_flow(idx, seg)
+            } else {
+                SynCase::Same
+            };
+            match case {
                 SynCase::Same => {
                     self.table.touch(idx, now);
                     if let Outcome::Close(reason) = self.process(idx, seg) {
@@ -897,9 +905,34 @@ impl<O: FlowObserver> Reassembler<O> {
             }
             self.close(idx, FlowEnd::IdleTimeout);
         }
+        // One comparison per packet while nothing is due.
+        if now >= self.after_close_due {
+            self.tell_after_close(now);
+        }
         let max_tombs = self.cfg.max_flows.max(1);
+        while let Some(&(key, expires)) = self.tomb_queue.front() {
+            let over = self.tomb_queue.len() > max_tombs;
+            if expires > now && !over {
+                break;
+            }
+            self.tomb_queue.pop_front();
+            if self.tombs.get(&key).is_some_and(|t| t.expires == expires) {
+                if let Some(t) = self.tombs.remove(&key) {
+                    self.release(&t);
+                }
+                if expires > now {
+                    self.stats.tombstones_dropped.bump();
+                }
+            }
+        }
+    }
+
+    /// Tells [`FlowObserver::after_close`] for the closed flows whose time has come (all of
+    /// them past `now`; the oldest beyond [`ReassemblyConfig::max_flows`] waiting, too).
+    fn tell_after_close(&mut self, now: Timestamp) {
+        let max_waiting = self.cfg.max_flows.max(1);
         while let Some(&(key, until, id)) = self.after_close_queue.front() {
-            if until > now && self.after_close_queue.len() <= max_tombs {
+            if until > now && self.after_close_queue.len() <= max_waiting {
                 break;
             }
             self.after_close_queue.pop_front();
@@ -917,21 +950,10 @@ impl<O: FlowObserver> Reassembler<O> {
                 self.release(&t);
             }
         }
-        while let Some(&(key, expires)) = self.tomb_queue.front() {
-            let over = self.tomb_queue.len() > max_tombs;
-            if expires > now && !over {
-                break;
-            }
-            self.tomb_queue.pop_front();
-            if self.tombs.get(&key).is_some_and(|t| t.expires == expires) {
-                if let Some(t) = self.tombs.remove(&key) {
-                    self.release(&t);
-                }
-                if expires > now {
-                    self.stats.tombstones_dropped.bump();
-                }
-            }
-        }
+        self.after_close_due = self
+            .after_close_queue
+            .front()
+            .map_or(Timestamp(i64::MAX), |&(_, until, _)| until);
     }
 
     /// What a SYN without ACK on a tracked flow means (any other segment: [`SynCase::Same`]).
@@ -1116,8 +1138,12 @@ impl<O: FlowObserver> Reassembler<O> {
         } else {
             Side::Server
         };
-        let silent_ns = seg.ts.nanos_since(conn.info.last_ts);
         let resumed = std::mem::take(&mut conn.idle_kept);
+        let silent_ns = if resumed {
+            seg.ts.nanos_since(conn.info.last_ts)
+        } else {
+            0
+        };
         let info = &mut conn.info;
         let packets = pick(&mut info.packets, side);
         packets.bump();
@@ -1171,7 +1197,9 @@ impl<O: FlowObserver> Reassembler<O> {
                 ctx.emit(TcpEvent::Syn { ts });
             }
             this.on_syn(seg.seq, window_scale(seg.options));
-        } else if seg.flags.ack() && !seg.flags.rst() {
+        } else if !seg.flags.rst() {
+            // Meaningful with ACK (RFC 9293 3.1), which every segment after the SYN carries; a
+            // RST's (maybe forged) is not taken.
             this.last_window = Some(seg.window);
         }
         if seg.fragment_conflicts > 0 {
@@ -1306,6 +1334,10 @@ impl<O: FlowObserver> Reassembler<O> {
         if let Some(id) = id {
             let until = Timestamp(now.0.saturating_add(AFTER_CLOSE_REPORT_NS));
             self.after_close_queue.push_back((key, until, id));
+            self.after_close_due = self.after_close_due.min(until);
+            if self.after_close_queue.len() > self.cfg.max_flows.max(1) {
+                self.tell_after_close(now);
+            }
         }
     }
 }
