@@ -429,3 +429,32 @@ fn conflicting_ip_fragments_are_counted_like_a_conflicting_retransmission() {
         .unwrap();
     assert_eq!(capture["counters"]["conflicting_overlaps"], 1, "{capture}");
 }
+
+/// A SYN with another sequence number that the server answers with a SYN+ACK acknowledging
+/// it is a real new connection (the old one's close was not captured), not an injection: the
+/// old connection ends as `port-reused` and the new one is reported from its SYN.
+#[test]
+fn a_syn_the_server_answers_inside_a_live_connection_starts_a_new_one() {
+    let mut first = conversation();
+    first
+        .handshake()
+        .send(Side::Client, synth::CONNECTION_REQUEST)
+        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL);
+    let mut second = conversation().with_clock(first.clock, 10_000);
+    second.next_seq = [55_000_000, 88_000_000];
+    second
+        .wait(1_000_000_000)
+        .handshake()
+        .send(Side::Client, &synth::connection_request("second"))
+        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
+        .close();
+    let mut packets = first.into_packets();
+    packets.0.extend(second.into_packets().0);
+    let conns = connections("syn-answered.pcapng", &packets.to_pcapng(None));
+    assert_eq!(conns.len(), 2, "{conns:?}");
+    assert_eq!(conns[0]["end"]["flow"], "port-reused");
+    assert_eq!(conns[1]["x224"]["cookie"], "second");
+    assert_eq!(conns[1]["tcp"]["syn"], true);
+    assert_eq!(conns[1]["mid_stream"], false);
+    assert!(anomalies(&conns[0]).iter().all(|a| !a.contains("SYN")));
+}

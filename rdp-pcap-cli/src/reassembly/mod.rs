@@ -63,7 +63,10 @@
 //!   is that data's own SYN (a reordered capture: the same flow). A SYN with another ISN once
 //!   the server has answered and before the client's FIN is ignored ([`TcpEvent::Ignored`],
 //!   RFC 5961 section 4: a challenge ACK, the connection goes on), as is a SYN from the
-//!   server's side of a live flow. A client SYN with a new ISN on a flow the server never
+//!   server's side of a live flow; a client's is held until the flow's next packet, and if
+//!   that is a SYN+ACK acknowledging it, the server accepted a new connection (the old one's
+//!   close was not captured): the old flow closes ([`FlowEnd::PortReused`]) and a new one
+//!   opens with that SYN. A client SYN with a new ISN on a flow the server never
 //!   answered, or after the client's FIN, closes the old flow ([`FlowEnd::PortReused`]) and
 //!   opens a new one.
 //! - **Time** is capture time (the largest timestamp seen so far). Flows silent for
@@ -509,6 +512,18 @@ impl<O: FlowObserver> Delivery<'_, O> {
         self.observer.event(self.flow, self.info, ev);
     }
 
+    /// A client SYN held as stray ([`HeldSyn`]) turned out to be one: told now.
+    fn ignored_syn(&mut self, held: HeldSyn) {
+        let (side, ts, frame) = (self.side, self.ts, self.frame);
+        self.side = Side::Client;
+        self.ts = held.ts;
+        self.frame = held.frame;
+        self.ignored(Ignored::StraySyn);
+        self.side = side;
+        self.ts = ts;
+        self.frame = frame;
+    }
+
     /// The packet being processed is ignored for `what`: counted, and the observer told.
     fn ignored(&mut self, what: Ignored) {
         self.info.ignored_packets.bump();
@@ -566,6 +581,19 @@ struct Conn<F> {
     streams: [Direction; 2],
     /// Silent past the idle timeout and kept open (see [`ReassemblyConfig::idle_timeout_ns`]).
     idle_kept: bool,
+    /// A client SYN with another ISN, ignored but not reported yet: if the server answers it
+    /// with a SYN+ACK, it was a new connection after all (see [`Reassembler::syn_on_live_flow`]).
+    held_syn: Option<HeldSyn>,
+}
+
+/// A stray client SYN waiting to be told apart: reported as ignored with the flow's next
+/// packet, or the SYN of a new connection if the next is the SYN+ACK that acknowledges it.
+#[derive(Debug, Clone, Copy)]
+struct HeldSyn {
+    isn: u32,
+    ts: Timestamp,
+    frame: u64,
+    wscale: Option<u8>,
 }
 
 impl<F> Conn<F> {
@@ -733,6 +761,8 @@ pub struct Reassembler<O: FlowObserver> {
     after_close_queue: VecDeque<(FlowKey, Timestamp, u64)>,
     /// When the front of `after_close_queue` is due (the end of time when it is empty).
     after_close_due: Timestamp,
+    /// Flows holding a stray SYN ([`Conn::held_syn`]): while 0, no packet looks for one.
+    held_syns: usize,
     next_id: u64,
     now: Option<Timestamp>,
     buffered_total: usize,
@@ -763,6 +793,8 @@ enum SynCase {
     Stray,
     /// A new connection on the same addresses and ports.
     NewConnection,
+    /// The SYN+ACK answering a held stray SYN: that SYN opened a new connection.
+    Answered(HeldSyn),
 }
 
 impl<O: FlowObserver> Reassembler<O> {
@@ -776,6 +808,7 @@ impl<O: FlowObserver> Reassembler<O> {
             tomb_queue: VecDeque::new(),
             after_close_queue: VecDeque::new(),
             after_close_due: Timestamp(i64::MAX),
+            held_syns: 0,
             next_id: 0,
             now: None,
             buffered_total: 0,
@@ -808,14 +841,17 @@ impl<O: FlowObserver> Reassembler<O> {
 
         let key = FlowKey::new(seg.src, seg.dst);
         if let Some(idx) = self.table.lookup(&key) {
-            let case = if seg.flags.syn() && !seg.flags.ack() {
-                self.syn_on_live_flow(idx, seg)
-            } else {
-                SynCase::Same
+            let case = match (seg.flags.syn(), seg.flags.ack()) {
+                (true, false) => self.syn_on_live_flow(idx, seg),
+                (true, true) => self.synack_on_live_flow(idx, seg),
+                _ => SynCase::Same,
             };
             match case {
                 SynCase::Same => {
                     self.table.touch(idx, now);
+                    if self.held_syns > 0 {
+                        self.tell_held_syn(idx);
+                    }
                     if let Outcome::Close(reason) = self.process(idx, seg) {
                         self.close(idx, reason);
                     }
@@ -827,6 +863,10 @@ impl<O: FlowObserver> Reassembler<O> {
                     return;
                 }
                 SynCase::NewConnection => self.close(idx, FlowEnd::PortReused),
+                SynCase::Answered(held) => {
+                    self.answered_syn(idx, key, held, seg, now);
+                    return;
+                }
             }
         } else if let Some(t) = self.tombs.get(&key) {
             // After a close, a SYN opens a new connection: one with another ISN always, one
@@ -856,6 +896,47 @@ impl<O: FlowObserver> Reassembler<O> {
             }
         }
 
+        self.open_flow(key, seg, now);
+    }
+
+    /// The SYN+ACK `seg` answered the client SYN `held` on flow `idx`: that SYN opened a new
+    /// connection, which it and this SYN+ACK start. Out of line: a rare path, kept out of
+    /// the per-packet one.
+    #[inline(never)]
+    fn answered_syn(
+        &mut self,
+        idx: usize,
+        key: FlowKey,
+        held: HeldSyn,
+        seg: &TcpPacket<'_>,
+        now: Timestamp,
+    ) {
+        self.close(idx, FlowEnd::PortReused);
+        let options = held.wscale.map(|shift| [3, 3, shift]);
+        let syn = TcpPacket {
+            frame: held.frame,
+            ts: held.ts,
+            src: seg.dst,
+            dst: seg.src,
+            seq: held.isn,
+            ack: 0,
+            flags: crate::capture::TcpFlags::SYN,
+            window: 0,
+            options: options.as_ref().map_or(&[][..], |o| &o[..]),
+            payload: &[],
+            payload_truncated: false,
+            reassembled: false,
+            fragment_conflicts: 0,
+        };
+        if let Some(idx) = self.open_flow(key, &syn, now) {
+            if let Outcome::Close(reason) = self.process(idx, seg) {
+                self.close(idx, reason);
+            }
+        }
+    }
+
+    /// A new flow for `key`, starting with `seg`; its slot, unless `seg` closed it at once.
+    fn open_flow(&mut self, key: FlowKey, seg: &TcpPacket<'_>, now: Timestamp) -> Option<usize> {
         if self.table.live >= self.cfg.max_flows.max(1) {
             if let Some((oldest, _)) = self.table.oldest() {
                 self.close(oldest, FlowEnd::Evicted);
@@ -867,7 +948,9 @@ impl<O: FlowObserver> Reassembler<O> {
         self.stats.max_live_flows = self.stats.max_live_flows.max(live);
         if let Outcome::Close(reason) = self.process(idx, seg) {
             self.close(idx, reason);
+            return None;
         }
+        Some(idx)
     }
 
     /// Closes every remaining flow with [`FlowEnd::EndOfCapture`] (in id order), flushing
@@ -993,7 +1076,62 @@ impl<O: FlowObserver> Reassembler<O> {
         }
     }
 
+    /// The flow's held stray SYN, if any, is told as ignored: the packet that follows it is
+    /// not the SYN+ACK that would have made it a new connection.
+    fn tell_held_syn(&mut self, idx: usize) {
+        let Reassembler {
+            table,
+            observer,
+            stats,
+            cfg,
+            buffered_total,
+            held_syns,
+            ..
+        } = self;
+        let Some(conn) = table.get_mut(idx) else {
+            return;
+        };
+        let (Some(held), Some(flow)) = (conn.held_syn.take(), conn.flow.as_mut()) else {
+            return;
+        };
+        *held_syns = held_syns.saturating_sub(1);
+        Delivery {
+            observer,
+            flow,
+            info: &mut conn.info,
+            stats,
+            cfg,
+            buffered_total,
+            side: Side::Client,
+            ts: held.ts,
+            frame: held.frame,
+        }
+        .ignored_syn(held);
+    }
+
+    /// A SYN+ACK on a tracked flow that acknowledges the client SYN held as stray
+    /// ([`Conn::held_syn`]): the server accepted a new connection on these addresses and ports
+    /// (the old one's close was not captured), which an injected SYN never gets: a receiver
+    /// answers that with a challenge ACK for the old connection (RFC 5961 section 4).
+    fn synack_on_live_flow(&mut self, idx: usize, seg: &TcpPacket<'_>) -> SynCase {
+        let Some(conn) = self.table.get_mut(idx) else {
+            return SynCase::Same;
+        };
+        match conn.held_syn {
+            Some(held)
+                if seg.dst == conn.info.endpoints.client && seg.ack == held.isn.wrapping_add(1) =>
+            {
+                conn.held_syn = None;
+                self.held_syns = self.held_syns.saturating_sub(1);
+                SynCase::Answered(held)
+            }
+            _ => SynCase::Same,
+        }
+    }
+
     /// Counts `seg` on its flow and tells the observer it was ignored, without acting on it.
+    /// A client's stray SYN is held first (see [`Conn::held_syn`]): told with the flow's next
+    /// packet, unless that is the SYN+ACK answering it.
     fn ignore(&mut self, idx: usize, seg: &TcpPacket<'_>, what: Ignored) {
         let Reassembler {
             table,
@@ -1001,6 +1139,7 @@ impl<O: FlowObserver> Reassembler<O> {
             stats,
             cfg,
             buffered_total,
+            held_syns,
             ..
         } = self;
         let Some(conn) = table.get_mut(idx) else {
@@ -1020,7 +1159,7 @@ impl<O: FlowObserver> Reassembler<O> {
         let Some(flow) = conn.flow.as_mut() else {
             return;
         };
-        Delivery {
+        let mut ctx = Delivery {
             observer,
             flow,
             info,
@@ -1030,8 +1169,23 @@ impl<O: FlowObserver> Reassembler<O> {
             side,
             ts: seg.ts,
             frame: seg.frame,
+        };
+        if what == Ignored::StraySyn && side == Side::Client {
+            let held = conn.held_syn.replace(HeldSyn {
+                isn: seg.seq,
+                ts: seg.ts,
+                frame: seg.frame,
+                wscale: window_scale(seg.options),
+            });
+            match held {
+                None => held_syns.bump(),
+                // An earlier held SYN with another ISN was stray: told now.
+                Some(h) if h.isn != seg.seq => ctx.ignored_syn(h),
+                Some(_) => {}
+            }
+            return;
         }
-        .ignored(what);
+        ctx.ignored(what);
     }
 
     /// A flow waiting for its orientation, which [`Reassembler::process`] decides (from this
@@ -1067,6 +1221,7 @@ impl<O: FlowObserver> Reassembler<O> {
             flow: None,
             streams: [Direction::new(window), Direction::new(window)],
             idle_kept: false,
+            held_syn: None,
         }
     }
 
@@ -1268,6 +1423,10 @@ impl<O: FlowObserver> Reassembler<O> {
             return;
         };
         let (ts, frame) = (conn.info.last_ts, conn.info.last_frame);
+        let held = conn.held_syn.take();
+        if held.is_some() {
+            self.held_syns = self.held_syns.saturating_sub(1);
+        }
         let [client, server] = &mut conn.streams;
         let mut ctx = Delivery {
             observer: &mut self.observer,
@@ -1280,6 +1439,9 @@ impl<O: FlowObserver> Reassembler<O> {
             ts,
             frame,
         };
+        if let Some(h) = held {
+            ctx.ignored_syn(h);
+        }
         client.flush(&mut ctx);
         ctx.side = Side::Server;
         server.flush(&mut ctx);

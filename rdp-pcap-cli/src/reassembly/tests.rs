@@ -1709,3 +1709,26 @@ fn packets_after_the_close_are_told_to_the_closed_flow() {
     assert_eq!((late.packets, late.bytes), (2, 13));
     assert!(late.last_after_ns >= 500_000_000, "{late:?}");
 }
+
+/// A stray client SYN that the server answers with a SYN+ACK acknowledging it was a new
+/// connection whose predecessor's close the capture missed: the old flow ends, the new one
+/// starts with that SYN.
+#[test]
+fn a_stray_syn_the_server_answers_opens_a_new_connection() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"old");
+    h.c("S", 9_000_000, 0, b"");
+    h.c("S", 9_000_000, 0, b""); // its retransmission
+    h.s("SA", 77_000, 9_000_001, b"");
+    h.c("A", 9_000_001, 77_001, b"");
+    h.c("PA", 9_000_001, 77_001, b"new");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.opened.len(), 2);
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(FlowEnd::PortReused)));
+    assert!(!rec.of(0).iter().any(|e| matches!(e, Ev::Ignored(..))));
+    assert_eq!(rec.of(1)[..3], [Ev::Open(1), Ev::Syn, Ev::SynAck]);
+    assert_eq!(rec.stream(1, C), b"new");
+    assert_eq!(rec.opened[1].orientation, Orientation::Syn);
+    assert_eq!(st.stray_syns, 0);
+}
