@@ -132,6 +132,10 @@ pub struct TcpPacket<'a> {
     pub payload_truncated: bool,
     /// The segment was rebuilt from IP fragments.
     pub reassembled: bool,
+    /// Rebuilt from IP fragments that overlapped with other bytes: how many positions
+    /// differed (the later fragment's bytes were kept), at most 65,535 as a datagram is. 0
+    /// otherwise. (A `u16` keeps the packet within the decoder's 144-byte batch entry.)
+    pub fragment_conflicts: u16,
 }
 
 impl TcpPacket<'_> {
@@ -152,6 +156,7 @@ impl TcpPacket<'_> {
             payload,
             payload_truncated: self.payload_truncated,
             reassembled: self.reassembled,
+            fragment_conflicts: self.fragment_conflicts,
         }
     }
 }

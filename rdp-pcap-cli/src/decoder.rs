@@ -326,6 +326,7 @@ pub(crate) mod tests {
             payload: &payload,
             payload_truncated: false,
             reassembled: false,
+            fragment_conflicts: 0,
         };
         let mut pushed = 0;
         while !batch.is_full(&BatchLimits::ONE) {

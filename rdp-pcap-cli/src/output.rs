@@ -107,6 +107,9 @@ fn capture_report(name: &str, analysed: &Analysed) -> CaptureReport {
         ("stray_packets_after_close", stats.stray_packets_after_close),
         ("connections_idle_closed", stats.flows_idle_closed),
         ("connections_reported_out_of_order", analysed.reported_early),
+        ("rsts_in_window_ignored", stats.rsts_in_window_ignored),
+        ("rsts_out_of_window", stats.rsts_out_of_window),
+        ("stray_syns", stats.stray_syns),
     ]
     .into_iter()
     .filter(|(_, v)| *v > 0)

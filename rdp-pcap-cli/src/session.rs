@@ -10,12 +10,13 @@ use rdp_wire::Bump as _;
 use rdp_wire::Saturate as _;
 use std::collections::{BTreeMap, BTreeSet};
 
-use rdp_wire::analyzer::{Analyzer, Caches, Coverage};
+use rdp_wire::analyzer::{format_ms, Analyzer, Caches, Count, Coverage};
 use rdp_wire::Side;
 
 use crate::capture::{CaptureSummary, TcpPacket};
 use crate::reassembly::{
-    FlowEnd, FlowInfo, FlowObserver, Reassembler, ReassemblyConfig, ReassemblyStats, TcpEvent,
+    AfterClose, FlowEnd, FlowInfo, FlowObserver, Ignored, Reassembler, ReassemblyConfig,
+    ReassemblyStats, TcpEvent,
 };
 use crate::record::{ConnectionRecord, TimelineEntry};
 
@@ -40,6 +41,27 @@ pub fn untag_frame(tagged: u64) -> (usize, u64) {
     (file, tagged & MAX_FRAME)
 }
 
+/// Nanoseconds as milliseconds, for [`format_ms`].
+fn ms(ns: i64) -> f64 {
+    rdp_wire::Timestamp(ns).millis_since(rdp_wire::Timestamp(0))
+}
+
+/// The anomaly a packet the reassembler ignored ([`TcpEvent::Ignored`]) adds to its connection.
+fn ignored_text(side: Side, what: Ignored) -> String {
+    let side = side.as_str();
+    match what {
+        Ignored::RstInWindow { distance } => format!(
+            "{side} RST ignored: its sequence number is {distance} bytes from the next expected one, inside the receive window (RFC 5961 3.2: a receiver challenges it and the connection goes on)"
+        ),
+        Ignored::RstOutOfWindow { distance } => format!(
+            "{side} RST ignored: its sequence number is outside the receive window ({distance} bytes from the next expected one)"
+        ),
+        Ignored::StraySyn => format!(
+            "{side} SYN with another sequence number inside the live connection ignored (injected or stray: RFC 5961 4, the connection goes on)"
+        ),
+    }
+}
+
 /// Turns reassembler callbacks into analyzer calls, and finished flows into records kept in
 /// order of first packet until every earlier flow has finished too.
 struct Observer {
@@ -54,6 +76,13 @@ struct Observer {
     caches: Caches,
     /// Flows opened and not closed yet, by reassembler id.
     open: BTreeSet<u64>,
+    /// Flows closed (FIN or RST) after carrying data, for a few seconds of capture time
+    /// ([`crate::reassembly::AFTER_CLOSE_REPORT_NS`]): their records wait for
+    /// [`FlowObserver::after_close`], which says what came after the close, unless more than
+    /// [`MAX_WAITING_RECORDS`] wait.
+    lingering: BTreeSet<u64>,
+    /// The reassembler's idle timeout, to say how a long silence compares with it.
+    idle_timeout_ns: i64,
     /// Finished flows waiting for earlier ones; `None` for a flow that is not reported.
     /// Boxed: a record is over a kilobyte, and B-tree nodes move their values around.
     done: BTreeMap<u64, Option<Box<ConnectionRecord>>>,
@@ -84,6 +113,8 @@ impl Observer {
             timeline,
             caches,
             open: BTreeSet::new(),
+            lingering: BTreeSet::new(),
+            idle_timeout_ns: ReassemblyConfig::default().idle_timeout_ns,
             done: BTreeMap::new(),
             maybe_ready: false,
             seen: 0,
@@ -101,9 +132,15 @@ impl Observer {
         let mut out = Vec::new();
         let mut waiting = self.done.len();
         while let Some(entry) = self.done.first_entry() {
-            let early = limit.is_some_and(|open| *entry.key() > open);
-            if early && waiting <= MAX_WAITING_RECORDS {
+            let id = *entry.key();
+            let early = limit.is_some_and(|open| id > open);
+            let lingering = self.lingering.contains(&id);
+            if (early || lingering) && waiting <= MAX_WAITING_RECORDS {
                 break;
+            }
+            if lingering {
+                // Handed out before its linger ended: what comes after the close is not told.
+                self.lingering.remove(&id);
             }
             waiting = waiting.saturating_sub(1);
             if let Some(rec) = entry.remove() {
@@ -143,9 +180,43 @@ impl FlowObserver for Observer {
             TcpEvent::Gap { side, ts, len } => a.gap(side, ts, len),
             TcpEvent::Fin { side, ts } => a.fin(side, ts),
             TcpEvent::Rst { side, ts } => a.rst(side, ts),
-            TcpEvent::ConflictingOverlap { side, len, .. } => a.anomaly(format!(
-                "{len} retransmitted {} bytes differ from the bytes first sent; the first ones were kept",
-                side.as_str()
+            TcpEvent::ConflictingOverlap {
+                side,
+                len,
+                offset,
+                copy,
+                ip_fragments: false,
+                ..
+            } => {
+                // The other copy is read for findings; what differs is named when it is a
+                // Connection Request, else where.
+                let text = match a.conflicting_copy(side, copy) {
+                    Some(differences) => format!(
+                        "{side} retransmission carries another X.224 Connection Request ({differences}); the first one was kept"
+                    ),
+                    None => format!(
+                        "{len} retransmitted {side} bytes differ from the bytes first sent (a {}-byte copy at stream offset {offset}); the first ones were kept",
+                        copy.len()
+                    ),
+                };
+                a.anomaly(text);
+            }
+            TcpEvent::ConflictingOverlap {
+                side,
+                len,
+                offset,
+                copy,
+                ip_fragments: true,
+                ..
+            } => a.anomaly(format!(
+                "{len} {side} bytes of overlapping IP fragments differ from an earlier fragment's (a {}-byte segment at stream offset {offset}); the later ones were kept",
+                copy.len()
+            )),
+            TcpEvent::Ignored { side, what, .. } => a.anomaly(ignored_text(side, what)),
+            TcpEvent::Resumed { silent_ns, .. } => a.anomaly(format!(
+                "no packet for {}, longer than the {} idle timeout; the connection went on after it",
+                format_ms(ms(silent_ns)),
+                format_ms(ms(self.idle_timeout_ns)),
             )),
         }
     }
@@ -162,8 +233,36 @@ impl FlowObserver for Observer {
         rdp_wire::x224::sender_by_content(first_payload)
     }
 
+    /// Packets after the close are a line of the connection's block (an anomaly): data sent
+    /// after a FIN or RST was never analysed, and a RST or FIN repeated late says the peer did
+    /// not take the close.
+    fn after_close(&mut self, id: u64, late: &AfterClose) {
+        if !self.lingering.remove(&id) {
+            return;
+        }
+        self.maybe_ready = true;
+        if late.packets == 0 {
+            return;
+        }
+        if let Some(Some(rec)) = self.done.get_mut(&id) {
+            let data = if late.bytes > 0 {
+                format!(", {} bytes of data not analysed", late.bytes)
+            } else {
+                String::new()
+            };
+            rec.facts.anomalies.push(format!(
+                "{} after the connection was closed{data}, the last {} after the close; ignored",
+                Count(late.packets.saturate(), "packet"),
+                format_ms(ms(late.last_after_ns)),
+            ));
+        }
+    }
+
     fn close(&mut self, mut a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
         self.open.remove(&info.id);
+        if info.told_after_close(reason) {
+            self.lingering.insert(info.id);
+        }
         a.coverage(Coverage {
             packets: info.packets,
             acked_unseen: info.acked_unseen,
@@ -400,6 +499,7 @@ mod tests {
             payload,
             payload_truncated: false,
             reassembled: false,
+            fragment_conflicts: 0,
         };
         let mut records = Vec::new();
         let mut sink = |rec: Box<ConnectionRecord>| {

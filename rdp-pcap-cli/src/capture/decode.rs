@@ -6,6 +6,7 @@
 //! (RFC 9293 section 3.1) must be complete; its payload may be cut.
 
 use rdp_wire::Bump as _;
+use rdp_wire::Saturate as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use etherparse::err::{ip_auth, ipv4, ipv6};
@@ -293,7 +294,13 @@ impl State {
             (IpNumber(key.protocol), done.data.as_slice())
         };
         if protocol == IpNumber::TCP {
-            self.tcp(origin, payload, false, true, on_packet);
+            let conflicts = done.conflicting_bytes.saturate();
+            self.tcp(origin, payload, false, true, &mut |p: &TcpPacket<'_>| {
+                on_packet(&TcpPacket {
+                    fragment_conflicts: conflicts,
+                    ..*p
+                })
+            });
         }
     }
 
@@ -340,6 +347,7 @@ impl State {
             payload,
             payload_truncated: truncated,
             reassembled,
+            fragment_conflicts: 0,
         };
         on_packet(&packet);
     }

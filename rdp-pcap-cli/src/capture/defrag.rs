@@ -10,7 +10,10 @@
 //! received and copied into one buffer only when the datagram is complete, so a fragment at a
 //! large offset costs its own bytes, not the offset. A datagram that has seen no fragment for
 //! `timeout` of capture time is dropped too. Overlapping fragments are accepted, later bytes
-//! win (captures show what was sent, not what a given stack would keep).
+//! win (captures show what was sent, not what a given stack would keep); where their bytes
+//! differ, the completed datagram says how many positions did ([`Completed::conflicting_bytes`]),
+//! and the reassembler counts and reports them as it does a TCP retransmission with other
+//! bytes.
 
 use rdp_wire::Bump as _;
 use std::collections::HashMap;
@@ -61,6 +64,8 @@ struct Pending {
 pub(super) struct Completed {
     pub data: Vec<u8>,
     pub fragments: u64,
+    /// Positions where an overlapping fragment carried other bytes than an earlier one.
+    pub conflicting_bytes: u64,
 }
 
 /// What one fragment did: fragments dropped (this one or others evicted for it) and maybe a
@@ -186,8 +191,27 @@ impl Defragmenter {
                 // holds only when the last fragment gave the total, so it is never the default.
                 let total = p.total.unwrap_or(0);
                 let mut data = vec![0u8; total];
+                let sent = p
+                    .pieces
+                    .iter()
+                    .map(|(_, b)| b.len())
+                    .fold(0_usize, usize::saturating_add);
+                // Overlaps only when more bytes arrived than the datagram holds: then which
+                // positions were written is tracked, to compare the later copies with them.
+                let mut written = (sent > total).then(|| vec![false; total]);
+                let mut conflicting_bytes = 0_u64;
                 for (at, bytes) in &p.pieces {
                     let to = at.saturating_add(bytes.len());
+                    if let Some(written) = written.as_mut() {
+                        let old = data.get(*at..to).unwrap_or_default();
+                        let seen = written.get_mut(*at..to).unwrap_or_default();
+                        for ((was, new), seen) in old.iter().zip(bytes).zip(seen.iter_mut()) {
+                            if *seen && was != new {
+                                conflicting_bytes.bump();
+                            }
+                            *seen = true;
+                        }
+                    }
                     if let Some(dst) = data.get_mut(*at..to) {
                         dst.copy_from_slice(bytes);
                     }
@@ -195,6 +219,7 @@ impl Defragmenter {
                 out.completed = Some(Completed {
                     data,
                     fragments: p.fragments,
+                    conflicting_bytes,
                 });
             }
         }
@@ -303,6 +328,13 @@ mod tests {
         assert_eq!(&done.data[..4], &[1; 4]);
         assert_eq!(&done.data[4..16], &[2; 12]);
         assert_eq!(&done.data[16..], &[3; 8]);
+        // Bytes 4..8 came twice, as 1 then 2.
+        assert_eq!(done.conflicting_bytes, 4);
+        // The same bytes twice are no conflict.
+        r.add(key(2), 0, true, &[5; 8], ts(0));
+        r.add(key(2), 0, true, &[5; 8], ts(0));
+        let done = r.add(key(2), 8, false, &[6; 8], ts(0)).completed.unwrap();
+        assert_eq!(done.conflicting_bytes, 0);
         assert_eq!(r.finish(), 0);
     }
 

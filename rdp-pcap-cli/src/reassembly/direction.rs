@@ -51,6 +51,25 @@ fn sub(bytes: &[u8], from: i64, to: i64) -> &[u8] {
     }
 }
 
+/// How far past the last byte seen sent a RST may be and still close a connection whose
+/// receive window the capture does not show (see [`Direction::rst_check`]): 1 MiB, sixteen
+/// unscaled 64 KiB windows, the order of the receive buffers stacks start with. Far enough for
+/// the data a lossy capture missed before a real reset; a blind reset guess must still land in
+/// a range of 2^20 out of 2^32.
+const RST_REACH_UNKNOWN_WINDOW: i64 = 1 << 20;
+
+/// How a RST's sequence number stands against the receive window (RFC 5961 section 3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RstCheck {
+    /// Exactly the next expected sequence number (or not judgeable): the connection ends.
+    Accept,
+    /// In the window but not exact: a receiver answers with a challenge ACK and goes on.
+    /// `distance` is the RST's offset from the receiver's RCV.NXT.
+    Challenge { distance: i64 },
+    /// Outside the window: ignored.
+    OutOfWindow { distance: i64 },
+}
+
 /// The ring's first allocation, at least.
 const MIN_RING: usize = 256;
 
@@ -205,6 +224,14 @@ pub(super) struct Direction {
     base: Option<u32>,
     /// ISN from this direction's SYN, when seen.
     pub(super) isn: Option<u32>,
+    /// The window scale this direction's SYN offered (RFC 7323 section 2.2), when it carried
+    /// one; `None` also before the SYN is seen.
+    pub(super) syn_wscale: Option<u8>,
+    /// The window field of this direction's latest segment after its SYN (unscaled).
+    pub(super) last_window: Option<u16>,
+    /// Offset just after the highest byte (or FIN) this direction was seen sending: its SND.NXT
+    /// as far as the capture shows.
+    sent_end: i64,
     /// Every byte before this offset has been delivered or reported as a gap.
     next_off: i64,
     /// Offset the FIN occupies, once seen.
@@ -235,6 +262,9 @@ impl Direction {
         Direction {
             base: None,
             isn: None,
+            syn_wscale: None,
+            last_window: None,
+            sent_end: 0,
             next_off: 0,
             fin_off: None,
             fin_delivered: false,
@@ -265,11 +295,65 @@ impl Direction {
         self.fin_off.is_some()
     }
 
-    /// A SYN from this direction: offset 0 is the byte after it.
-    pub(super) fn on_syn(&mut self, seq: u32) {
+    /// A SYN from this direction: offset 0 is the byte after it. `wscale` is the window scale
+    /// option it carried, if any.
+    pub(super) fn on_syn(&mut self, seq: u32, wscale: Option<u8>) {
         if self.base.is_none() {
             self.base = Some(seq.wrapping_add(1));
             self.isn = Some(seq);
+            self.syn_wscale = wscale;
+        } else if self.isn.is_none() && self.base == Some(seq.wrapping_add(1)) {
+            // The SYN of data captured before it (a reordered capture): the same stream.
+            self.isn = Some(seq);
+            self.syn_wscale = wscale;
+        }
+    }
+
+    /// Whether a SYN with `seq` opens this very stream: its ISN is the one already seen, or,
+    /// when data was captured before the SYN, ISN + 1 is where that data started.
+    pub(super) fn syn_matches(&self, seq: u32) -> bool {
+        match (self.isn, self.base) {
+            (Some(isn), _) => isn == seq,
+            (None, Some(base)) => base == seq.wrapping_add(1),
+            (None, None) => true,
+        }
+    }
+
+    /// Whether a RST with sequence number `seq` from this direction closes the connection,
+    /// given the receiver's window `rcv_wnd` (in bytes, scaled) when the capture shows it.
+    ///
+    /// RFC 5961 section 3.2: a RST is acceptable only when its sequence number is exactly
+    /// RCV.NXT; one elsewhere in the receive window draws a challenge ACK and the connection
+    /// goes on; one outside the window is dropped. The capture shows two readings of RCV.NXT:
+    /// the receiver's latest acknowledgment, and the end of what this direction was seen
+    /// sending (its SND.NXT, a FIN counted); either one exactly is accepted. When the window is
+    /// unknown (handshake not captured, the receiver's direction absent), a RST at or after the
+    /// last byte delivered and at most [`RST_REACH_UNKNOWN_WINDOW`] past what was seen sent is
+    /// accepted, so real resets in lossy captures still close the connection. A direction with
+    /// no sequence number seen at all (a RST answering a SYN) cannot be judged and is accepted.
+    pub(super) fn rst_check(&self, seq: u32, rcv_wnd: Option<u32>) -> RstCheck {
+        let Some(off) = self.off_of(seq) else {
+            return RstCheck::Accept;
+        };
+        let sent_end = self.sent_end.max(self.next_off);
+        let acked = self.acked.unwrap_or(sent_end);
+        if off == sent_end || off == acked {
+            return RstCheck::Accept;
+        }
+        let lo = self.next_off.min(acked);
+        let high = sent_end.max(acked);
+        match rcv_wnd {
+            None if off >= lo && off <= high.saturating_add(RST_REACH_UNKNOWN_WINDOW) => {
+                RstCheck::Accept
+            }
+            Some(wnd) if off >= lo && off < high.saturating_add(i64::from(wnd)) => {
+                RstCheck::Challenge {
+                    distance: off.saturating_sub(acked),
+                }
+            }
+            _ => RstCheck::OutOfWindow {
+                distance: off.saturating_sub(acked),
+            },
         }
     }
 
@@ -330,6 +414,7 @@ impl Direction {
         }
         let end = start.saturating_add(len_i64(payload.len()));
         let mut retransmission = false;
+        self.sent_end = self.sent_end.max(end.saturating_add(i64::from(fin)));
 
         if fin {
             match self.fin_off {
@@ -385,7 +470,7 @@ impl Direction {
                     ctx.stats.retransmissions_not_compared.bump();
                 }
                 let diff = self.recent.differing(start, old);
-                self.report_conflict(ctx, diff);
+                self.report_conflict(ctx, diff, start, payload);
             }
             from = old_to;
         }
@@ -413,7 +498,15 @@ impl Direction {
         self.try_fin(ctx);
     }
 
-    fn report_conflict<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>, differing: u64) {
+    /// `differing` bytes of `copy` (the segment or piece that carried them, starting at stream
+    /// offset `offset`) differ from the bytes kept.
+    fn report_conflict<O: FlowObserver>(
+        &mut self,
+        ctx: &mut Delivery<'_, O>,
+        differing: u64,
+        offset: i64,
+        copy: &[u8],
+    ) {
         if differing == 0 {
             return;
         }
@@ -425,6 +518,39 @@ impl Direction {
             side,
             ts,
             len: differing,
+            offset: len_u64(offset),
+            copy,
+            ip_fragments: false,
+        });
+    }
+
+    /// The segment at `seq` (after its SYN, if `syn`) was rebuilt from IP fragments whose
+    /// overlaps carried `differing` other bytes: counted and reported like a TCP
+    /// retransmission with other bytes (RFC 791 section 3.2 leaves the choice of copy to the
+    /// receiver just as RFC 9293 does for segments).
+    pub(super) fn fragment_conflict<O: FlowObserver>(
+        &mut self,
+        ctx: &mut Delivery<'_, O>,
+        seq: u32,
+        syn: bool,
+        payload: &[u8],
+        differing: u16,
+    ) {
+        let differing = u64::from(differing);
+        let offset = self
+            .off_of(seq.wrapping_add(u32::from(syn)))
+            .unwrap_or(self.next_off);
+        ctx.info.conflicting_overlaps.bump();
+        ctx.stats.conflicting_overlaps.bump();
+        ctx.stats.conflicting_bytes.bump_by(differing);
+        let (side, ts) = (ctx.side, ctx.ts);
+        ctx.emit(TcpEvent::ConflictingOverlap {
+            side,
+            ts,
+            len: differing,
+            offset: len_u64(offset),
+            copy: payload,
+            ip_fragments: true,
         });
     }
 
@@ -549,7 +675,7 @@ impl Direction {
             ctx.info.ooo_segments.bump();
             self.ooo.insert(a, piece);
         }
-        self.report_conflict(ctx, differing);
+        self.report_conflict(ctx, differing, from, bytes);
         overlapped
     }
 
@@ -600,7 +726,7 @@ impl Direction {
                 let diff = self
                     .recent
                     .differing(k, sub(&piece.bytes, 0, old_to.saturating_sub(k)));
-                self.report_conflict(ctx, diff);
+                self.report_conflict(ctx, diff, k, &piece.bytes);
             }
             if p_end > self.next_off {
                 let fresh = sub(

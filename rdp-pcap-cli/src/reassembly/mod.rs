@@ -45,15 +45,41 @@
 //!   FINs, each delivered after all its direction's bytes, close with `Closed`; so "client
 //!   FIN, server data, client RST" shows the data and the RST, while a RST after both FINs is a
 //!   stray packet. A closed 4-tuple is remembered for [`ReassemblyConfig::closed_linger_ns`] of
-//!   capture time: packets on it are counted as strays and open nothing, except a SYN without ACK
-//!   whose ISN differs from the closed connection's, which opens a new flow. A SYN with a new ISN
-//!   on a live flow whose client already had a start closes the old flow
-//!   ([`FlowEnd::PortReused`]) and opens a new one.
+//!   capture time: packets on it are counted as strays and open nothing, except a SYN without
+//!   ACK, which opens a new flow: always when its ISN differs from the closed connection's, and
+//!   with the same ISN too when the closed connection had been answered (only a refused
+//!   attempt's own SYN retransmissions repeat its ISN).
+//! - **RSTs are judged** as RFC 5961 section 3.2 has a receiver do: only a RST at the next
+//!   expected sequence number closes (the receiver's latest ACK, or the end of what the sender
+//!   was seen sending); one elsewhere in the receiver's window (the window it last announced,
+//!   scaled when both SYNs offered scaling, RFC 7323) is a challenge and one outside is dropped:
+//!   both are reported as [`TcpEvent::Ignored`] and the connection goes on. When the capture
+//!   does not show the window (no handshake, the receiver's direction absent), a RST at or after
+//!   the last byte delivered and at most 1 MiB past what was seen sent closes, so real resets
+//!   in lossy captures still do. A direction with no sequence number seen (a RST answering a
+//!   SYN) cannot be judged: its RST closes.
+//! - **SYNs inside a connection**: the client's SYN with the ISN already seen is a
+//!   retransmission; one whose ISN + 1 is where the client's data captured before it started
+//!   is that data's own SYN (a reordered capture: the same flow). A SYN with another ISN once
+//!   the server has answered and before the client's FIN is ignored ([`TcpEvent::Ignored`],
+//!   RFC 5961 section 4: a challenge ACK, the connection goes on), as is a SYN from the
+//!   server's side of a live flow; a client's is held until the flow's next packet, and if
+//!   that is a SYN+ACK acknowledging it, the server accepted a new connection (the old one's
+//!   close was not captured): the old flow closes ([`FlowEnd::PortReused`]) and a new one
+//!   opens with that SYN. A client SYN with a new ISN on a flow the server never
+//!   answered, or after the client's FIN, closes the old flow ([`FlowEnd::PortReused`]) and
+//!   opens a new one.
 //! - **Time** is capture time (the largest timestamp seen so far). Flows silent for
-//!   [`ReassemblyConfig::idle_timeout_ns`] are closed with `IdleTimeout`; when
-//!   [`ReassemblyConfig::max_flows`] flows are live, the least recently active one is closed
-//!   with `Evicted`. Both use a least-recently-active list: O(1) per packet. Idle and evicted
-//!   flows leave no tombstone, so a connection that carries on simply reopens mid-stream.
+//!   [`ReassemblyConfig::idle_timeout_ns`] are closed with `IdleTimeout`, except those that
+//!   carried data both ways: a session that goes on after a long silence is one connection,
+//!   not a "still open" piece and a mid-stream rest, so such a flow is kept (looked at again
+//!   one timeout later) and its next packet is preceded by [`TcpEvent::Resumed`]; silent to
+//!   the end or evicted, it closes with `IdleTimeout`. When [`ReassemblyConfig::max_flows`]
+//!   flows are live, the least recently active one is closed with `Evicted`. Both use a
+//!   least-recently-active list: O(1) per packet. Idle and evicted flows leave no tombstone,
+//!   so a connection that carries on after one simply reopens mid-stream.
+//! - **After the close**: the tombstone counts the packets with data (or a SYN+ACK) that
+//!   still arrive, and [`FlowObserver::after_close`] tells them when the 4-tuple is forgotten.
 //!
 //! Memory is bounded by `max_flows x (2 x (recent_window_bytes +
 //! max_buffered_bytes_per_direction) + a few hundred bytes)`, further capped for buffered data
@@ -74,7 +100,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
-use direction::Direction;
+use direction::{Direction, RstCheck};
 
 use crate::capture::TcpPacket;
 
@@ -132,11 +158,47 @@ pub enum TcpEvent<'a> {
         ts: Timestamp,
     },
     /// A retransmission or overlap carried `len` bytes that differ from those already kept.
+    /// `copy` is the whole segment (or buffered piece) that carried them, from stream offset
+    /// `offset` (0 is the first data byte, or the first byte seen mid-stream): the other copy,
+    /// for the observer to read for findings. With `ip_fragments`, the overlap was between IP
+    /// fragments of one segment: `len` positions differed, `copy` is the segment as rebuilt
+    /// (the later fragments' bytes kept) and the earlier bytes are not available.
     ConflictingOverlap {
         side: Side,
         ts: Timestamp,
         len: u64,
+        offset: u64,
+        copy: &'a [u8],
+        ip_fragments: bool,
     },
+    /// The first packet after `silent_ns` of silence, longer than
+    /// [`ReassemblyConfig::idle_timeout_ns`]: the flow was kept open across it (it had
+    /// carried data both ways) rather than split in two.
+    Resumed {
+        ts: Timestamp,
+        silent_ns: i64,
+    },
+    /// A packet of `side` that TCP would not act on, ignored by the reassembler too.
+    Ignored {
+        side: Side,
+        ts: Timestamp,
+        what: Ignored,
+    },
+}
+
+/// Why a packet was ignored ([`TcpEvent::Ignored`]): what an attacker who guesses or injects
+/// segments would want a reader to take for the truth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ignored {
+    /// A RST inside the receive window but not at the next expected sequence number: a
+    /// receiver answers it with a challenge ACK and the connection goes on (RFC 5961 section
+    /// 3.2). `distance` is its offset from the next expected byte.
+    RstInWindow { distance: i64 },
+    /// A RST outside the receive window (RFC 5961 section 3.2: dropped).
+    RstOutOfWindow { distance: i64 },
+    /// A SYN with another sequence number inside a live connection (RFC 5961 section 4: a
+    /// challenge ACK, not a new connection).
+    StraySyn,
 }
 
 /// How the client/server roles were decided.
@@ -185,6 +247,9 @@ pub struct FlowInfo {
     /// Segments that repeated bytes (or a FIN) already received.
     pub retransmissions: u64,
     pub conflicting_overlaps: u64,
+    /// RSTs ignored (in the window but not exact, or outside it) and SYNs ignored inside the
+    /// live connection ([`TcpEvent::Ignored`]).
+    pub ignored_packets: u64,
     /// Pieces that waited in the out-of-order buffer.
     pub ooo_segments: u64,
     /// A FIN was delivered, per side.
@@ -212,8 +277,8 @@ pub enum FlowEnd {
     IdleTimeout,
     /// Closed to make room: [`ReassemblyConfig::max_flows`] were live.
     Evicted,
-    /// A new connection (a SYN with another ISN) reused the addresses and ports; a new flow
-    /// follows.
+    /// A new connection (a SYN with another ISN on a flow the server never answered, or after
+    /// the client's FIN) reused the addresses and ports; a new flow follows.
     PortReused,
     /// Still open when the capture ended.
     EndOfCapture,
@@ -233,6 +298,37 @@ impl FlowEnd {
     }
 }
 
+/// What arrived on a closed connection's addresses and ports while they were remembered
+/// ([`ReassemblyConfig::closed_linger_ns`]): packets with data or SYN+ACKs. ACKs, FINs and RSTs
+/// without data are left out: they are TCP's own closing (the last ACK of a FIN, a FIN
+/// retransmitted because that ACK was lost, RFC 9293 section 3.6) or a copy of the close.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AfterClose {
+    /// Packets with data, and SYN+ACKs.
+    pub packets: u64,
+    /// The payload bytes they carried (never analysed).
+    pub bytes: u64,
+    /// How long after the close the last of them arrived.
+    pub last_after_ns: i64,
+}
+
+/// How long after a close packets on its addresses and ports are told to
+/// [`FlowObserver::after_close`] (5 s of capture time): long enough for what was in flight
+/// and for a peer that goes on sending after a FIN or RST, short enough that the connection's
+/// record, which waits for it, is written while the capture is read. Later packets are only
+/// counted (`stray_packets_after_close`).
+pub const AFTER_CLOSE_REPORT_NS: i64 = 5 * NS_PER_SEC;
+
+impl FlowInfo {
+    /// Whether [`FlowObserver::after_close`] will follow the close of this flow for `reason`:
+    /// closed by FIN or RST after carrying data (a refused or empty connection has nothing
+    /// to be told, and its record is not held).
+    pub fn told_after_close(&self, reason: FlowEnd) -> bool {
+        let [c, s] = self.delivered;
+        matches!(reason, FlowEnd::Closed | FlowEnd::Reset) && (c > 0 || s > 0)
+    }
+}
+
 /// Receives the reassembled connections.
 pub trait FlowObserver {
     /// Per-connection state of the observer.
@@ -240,6 +336,10 @@ pub trait FlowObserver {
     fn open(&mut self, info: &FlowInfo) -> Self::Flow;
     fn event(&mut self, flow: &mut Self::Flow, info: &FlowInfo, ev: TcpEvent<'_>);
     fn close(&mut self, flow: Self::Flow, info: &FlowInfo, reason: FlowEnd);
+    /// Once for every flow whose close [`FlowInfo::told_after_close`], when
+    /// [`AFTER_CLOSE_REPORT_NS`] have passed (or a new connection takes its addresses and
+    /// ports, or the capture ends): what arrived on them after the close.
+    fn after_close(&mut self, _id: u64, _late: &AfterClose) {}
     /// Whether bytes of `side` delivered from now on are kept to compare retransmissions with
     /// (the default). An observer that no longer reads a direction's content (an established
     /// TLS session) answers `false`: the reassembler then stops copying that direction's bytes
@@ -274,7 +374,10 @@ pub struct ReassemblyConfig {
     pub max_buffered_bytes_total: usize,
     /// Delivered bytes remembered per direction to check retransmissions (default 4 KiB).
     pub recent_window_bytes: usize,
-    /// A flow with no packet for this long is closed (default 10 minutes).
+    /// A flow with no packet for this long is closed (default 10 minutes), unless it carried
+    /// data both ways: that one is kept (and closed with `IdleTimeout` only if it stays silent
+    /// to the end or is evicted), so that a session that goes on after a long silence is not
+    /// split into two pieces.
     pub idle_timeout_ns: i64,
     /// How long a closed flow's 4-tuple absorbs stray packets (default 2 minutes, about 2 MSL).
     pub closed_linger_ns: i64,
@@ -338,6 +441,13 @@ pub struct ReassemblyStats {
     /// Segments more than 2^30 bytes ahead of the stream (dropped).
     pub segments_out_of_window: u64,
     pub stray_packets_after_close: u64,
+    /// RSTs in the receive window but not at the next expected sequence number, ignored
+    /// (RFC 5961 section 3.2).
+    pub rsts_in_window_ignored: u64,
+    /// RSTs outside the receive window, ignored.
+    pub rsts_out_of_window: u64,
+    /// SYNs with another sequence number inside a live connection, ignored.
+    pub stray_syns: u64,
     /// Closed-flow tombstones forgotten early because there were too many.
     pub tombstones_dropped: u64,
     pub max_live_flows: u64,
@@ -408,6 +518,65 @@ impl<O: FlowObserver> Delivery<'_, O> {
     fn emit(&mut self, ev: TcpEvent<'_>) {
         self.observer.event(self.flow, self.info, ev);
     }
+
+    /// A client SYN held as stray ([`HeldSyn`]) turned out to be one: told now.
+    fn ignored_syn(&mut self, held: HeldSyn) {
+        let (side, ts, frame) = (self.side, self.ts, self.frame);
+        self.side = Side::Client;
+        self.ts = held.ts;
+        self.frame = held.frame;
+        self.ignored(Ignored::StraySyn);
+        self.side = side;
+        self.ts = ts;
+        self.frame = frame;
+    }
+
+    /// The packet being processed is ignored for `what`: counted, and the observer told.
+    fn ignored(&mut self, what: Ignored) {
+        self.info.ignored_packets.bump();
+        match what {
+            Ignored::RstInWindow { .. } => self.stats.rsts_in_window_ignored.bump(),
+            Ignored::RstOutOfWindow { .. } => self.stats.rsts_out_of_window.bump(),
+            Ignored::StraySyn => self.stats.stray_syns.bump(),
+        }
+        let (side, ts) = (self.side, self.ts);
+        self.emit(TcpEvent::Ignored { side, ts, what });
+    }
+}
+
+/// The window scale option (kind 3, RFC 7323 section 2.2) among a SYN's TCP options, its shift
+/// clamped to 14 (section 2.3). Options end at kind 0; a truncated option ends the walk.
+fn window_scale(options: &[u8]) -> Option<u8> {
+    let mut rest = options;
+    loop {
+        match rest {
+            [] | [0, ..] => return None,
+            [1, tail @ ..] => rest = tail,
+            [3, 3, shift, ..] => return Some((*shift).min(14)),
+            [_, len, ..] => {
+                let len = usize::from(*len);
+                if len < 2 {
+                    return None;
+                }
+                rest = rest.get(len..)?;
+            }
+            [_] => return None,
+        }
+    }
+}
+
+/// The receive window `receiver` last announced, in bytes, when the capture shows it: both
+/// SYNs seen (so whether window scaling is in force is known: RFC 7323 section 2.2, both must
+/// offer it) and a window announced after the receiver's SYN.
+fn receive_window(receiver: &Direction, sender: &Direction) -> Option<u32> {
+    sender.isn?;
+    receiver.isn?;
+    let window = u32::from(receiver.last_window?);
+    let shift = match (receiver.syn_wscale, sender.syn_wscale) {
+        (Some(shift), Some(_)) => u32::from(shift),
+        _ => 0,
+    };
+    window.checked_shl(shift)
 }
 
 struct Conn<F> {
@@ -417,6 +586,29 @@ struct Conn<F> {
     flow: Option<F>,
     /// Client stream, server stream.
     streams: [Direction; 2],
+    /// Silent past the idle timeout and kept open (see [`ReassemblyConfig::idle_timeout_ns`]).
+    idle_kept: bool,
+    /// A client SYN with another ISN, ignored but not reported yet: if the server answers it
+    /// with a SYN+ACK, it was a new connection after all (see [`Reassembler::syn_on_live_flow`]).
+    held_syn: Option<HeldSyn>,
+}
+
+/// A stray client SYN waiting to be told apart: reported as ignored with the flow's next
+/// packet, or the SYN of a new connection if the next is the SYN+ACK that acknowledges it.
+#[derive(Debug, Clone, Copy)]
+struct HeldSyn {
+    isn: u32,
+    ts: Timestamp,
+    frame: u64,
+    wscale: Option<u8>,
+}
+
+impl<F> Conn<F> {
+    /// Opened, and data delivered both ways: worth keeping whole across a long silence.
+    fn carried_both_ways(&self) -> bool {
+        let [c, s] = self.info.delivered;
+        self.flow.is_some() && c > 0 && s > 0
+    }
 }
 
 const NIL: usize = usize::MAX;
@@ -551,7 +743,15 @@ impl<F> Table<F> {
 #[derive(Debug, Clone, Copy)]
 struct Tomb {
     expires: Timestamp,
+    /// The closed flow's id, when it had been opened.
+    id: Option<u64>,
+    /// When it was closed.
+    closed_at: Timestamp,
+    /// What arrived since.
+    late: AfterClose,
     client_isn: Option<u32>,
+    /// The closed connection had been answered (the server side had a sequence number).
+    established: bool,
 }
 
 /// Reassembles every TCP connection of a capture; see the module docs for the rules.
@@ -563,6 +763,13 @@ pub struct Reassembler<O: FlowObserver> {
     tombs: HashMap<FlowKey, Tomb, FlowHasher>,
     /// Tombstones in order of expiry (entries may be stale: checked against `tombs`).
     tomb_queue: VecDeque<(FlowKey, Timestamp)>,
+    /// Closed flows to tell [`FlowObserver::after_close`], with when (in order of time; entries
+    /// may be stale: checked against `tombs`).
+    after_close_queue: VecDeque<(FlowKey, Timestamp, u64)>,
+    /// When the front of `after_close_queue` is due (the end of time when it is empty).
+    after_close_due: Timestamp,
+    /// Flows holding a stray SYN ([`Conn::held_syn`]): while 0, no packet looks for one.
+    held_syns: usize,
     next_id: u64,
     now: Option<Timestamp>,
     buffered_total: usize,
@@ -585,6 +792,18 @@ enum Outcome {
     Close(FlowEnd),
 }
 
+/// What a SYN on a tracked flow is (see [`Reassembler::syn_on_live_flow`]).
+enum SynCase {
+    /// This connection's own SYN (or not a SYN at all).
+    Same,
+    /// Another ISN inside the live connection: ignored.
+    Stray,
+    /// A new connection on the same addresses and ports.
+    NewConnection,
+    /// The SYN+ACK answering a held stray SYN: that SYN opened a new connection.
+    Answered(HeldSyn),
+}
+
 impl<O: FlowObserver> Reassembler<O> {
     pub fn new(config: ReassemblyConfig, observer: O) -> Self {
         Reassembler {
@@ -594,6 +813,9 @@ impl<O: FlowObserver> Reassembler<O> {
             table: Table::new(),
             tombs: HashMap::default(),
             tomb_queue: VecDeque::new(),
+            after_close_queue: VecDeque::new(),
+            after_close_due: Timestamp(i64::MAX),
+            held_syns: 0,
             next_id: 0,
             now: None,
             buffered_total: 0,
@@ -626,23 +848,102 @@ impl<O: FlowObserver> Reassembler<O> {
 
         let key = FlowKey::new(seg.src, seg.dst);
         if let Some(idx) = self.table.lookup(&key) {
-            if !self.is_port_reuse(idx, seg) {
-                self.table.touch(idx, now);
-                if let Outcome::Close(reason) = self.process(idx, seg) {
-                    self.close(idx, reason);
+            let case = match (seg.flags.syn(), seg.flags.ack()) {
+                (true, false) => self.syn_on_live_flow(idx, seg),
+                (true, true) => self.synack_on_live_flow(idx, seg),
+                _ => SynCase::Same,
+            };
+            match case {
+                SynCase::Same => {
+                    self.table.touch(idx, now);
+                    if self.held_syns > 0 {
+                        self.tell_held_syn(idx);
+                    }
+                    if let Outcome::Close(reason) = self.process(idx, seg) {
+                        self.close(idx, reason);
+                    }
+                    return;
                 }
-                return;
+                SynCase::Stray => {
+                    self.table.touch(idx, now);
+                    self.ignore(idx, seg, Ignored::StraySyn);
+                    return;
+                }
+                SynCase::NewConnection => self.close(idx, FlowEnd::PortReused),
+                SynCase::Answered(held) => {
+                    self.answered_syn(idx, key, held, seg, now);
+                    return;
+                }
             }
-            self.close(idx, FlowEnd::PortReused);
         } else if let Some(t) = self.tombs.get(&key) {
-            if seg.flags.syn() && !seg.flags.ack() && t.client_isn != Some(seg.seq) {
-                self.tombs.remove(&key);
+            // After a close, a SYN opens a new connection: one with another ISN always, one
+            // with the same ISN too when the closed connection had been answered (a stack may
+            // well pick the same ISN again; the refused attempt's own retransmissions are the
+            // only SYNs that repeat the closed one).
+            if seg.flags.syn()
+                && !seg.flags.ack()
+                && (t.client_isn != Some(seg.seq) || t.established)
+            {
+                if let Some(t) = self.tombs.remove(&key) {
+                    self.release(&t);
+                }
             } else {
                 self.stats.stray_packets_after_close.bump();
+                // ACKs, FINs and RSTs without data are TCP's own closing (a lost last ACK, a
+                // repeated reset, a capture's copy of the closing packet): not news.
+                let closing = seg.payload.is_empty() && !seg.flags.syn();
+                let tomb = self.tombs.get_mut(&key).filter(|t| t.id.is_some());
+                if let (false, Some(t)) = (closing, tomb) {
+                    t.late.packets.bump();
+                    t.late.bytes.bump_by(seg.payload.len().saturate());
+                    t.late.last_after_ns =
+                        t.late.last_after_ns.max(seg.ts.nanos_since(t.closed_at));
+                }
                 return;
             }
         }
 
+        self.open_flow(key, seg, now);
+    }
+
+    /// The SYN+ACK `seg` answered the client SYN `held` on flow `idx`: that SYN opened a new
+    /// connection, which it and this SYN+ACK start. Out of line: a rare path, kept out of
+    /// the per-packet one.
+    #[inline(never)]
+    fn answered_syn(
+        &mut self,
+        idx: usize,
+        key: FlowKey,
+        held: HeldSyn,
+        seg: &TcpPacket<'_>,
+        now: Timestamp,
+    ) {
+        self.close(idx, FlowEnd::PortReused);
+        let options = held.wscale.map(|shift| [3, 3, shift]);
+        let syn = TcpPacket {
+            frame: held.frame,
+            ts: held.ts,
+            src: seg.dst,
+            dst: seg.src,
+            seq: held.isn,
+            ack: 0,
+            flags: crate::capture::TcpFlags::SYN,
+            window: 0,
+            options: options.as_ref().map_or(&[][..], |o| &o[..]),
+            payload: &[],
+            payload_truncated: false,
+            reassembled: false,
+            fragment_conflicts: 0,
+        };
+        if let Some(idx) = self.open_flow(key, &syn, now) {
+            if let Outcome::Close(reason) = self.process(idx, seg) {
+                self.close(idx, reason);
+            }
+        }
+    }
+
+    /// A new flow for `key`, starting with `seg`; its slot, unless `seg` closed it at once.
+    fn open_flow(&mut self, key: FlowKey, seg: &TcpPacket<'_>, now: Timestamp) -> Option<usize> {
         if self.table.live >= self.cfg.max_flows.max(1) {
             if let Some((oldest, _)) = self.table.oldest() {
                 self.close(oldest, FlowEnd::Evicted);
@@ -654,7 +955,9 @@ impl<O: FlowObserver> Reassembler<O> {
         self.stats.max_live_flows = self.stats.max_live_flows.max(live);
         if let Outcome::Close(reason) = self.process(idx, seg) {
             self.close(idx, reason);
+            return None;
         }
+        Some(idx)
     }
 
     /// Closes every remaining flow with [`FlowEnd::EndOfCapture`] (in id order), flushing
@@ -671,6 +974,11 @@ impl<O: FlowObserver> Reassembler<O> {
         for (_, _, idx) in left {
             self.close(idx, FlowEnd::EndOfCapture);
         }
+        let mut tombs: Vec<Tomb> = self.tombs.drain().map(|(_, t)| t).collect();
+        tombs.sort_unstable_by_key(|t| t.id);
+        for t in &tombs {
+            self.release(t);
+        }
         (self.observer, self.stats)
     }
 
@@ -679,7 +987,17 @@ impl<O: FlowObserver> Reassembler<O> {
             if now.nanos_since(last) <= self.cfg.idle_timeout_ns {
                 break;
             }
+            if let Some(conn) = self.table.get_mut(idx).filter(|c| c.carried_both_ways()) {
+                // Kept, and looked at again an idle timeout from now: O(1) per period.
+                conn.idle_kept = true;
+                self.table.touch(idx, now);
+                continue;
+            }
             self.close(idx, FlowEnd::IdleTimeout);
+        }
+        // One comparison per packet while nothing is due.
+        if now >= self.after_close_due {
+            self.tell_after_close(now);
         }
         let max_tombs = self.cfg.max_flows.max(1);
         while let Some(&(key, expires)) = self.tomb_queue.front() {
@@ -689,7 +1007,9 @@ impl<O: FlowObserver> Reassembler<O> {
             }
             self.tomb_queue.pop_front();
             if self.tombs.get(&key).is_some_and(|t| t.expires == expires) {
-                self.tombs.remove(&key);
+                if let Some(t) = self.tombs.remove(&key) {
+                    self.release(&t);
+                }
                 if expires > now {
                     self.stats.tombstones_dropped.bump();
                 }
@@ -697,18 +1017,182 @@ impl<O: FlowObserver> Reassembler<O> {
         }
     }
 
-    fn is_port_reuse(&self, idx: usize, seg: &TcpPacket<'_>) -> bool {
+    /// Tells [`FlowObserver::after_close`] for the closed flows whose time has come (all of
+    /// them past `now`; the oldest beyond [`ReassemblyConfig::max_flows`] waiting, too).
+    fn tell_after_close(&mut self, now: Timestamp) {
+        let max_waiting = self.cfg.max_flows.max(1);
+        while let Some(&(key, until, id)) = self.after_close_queue.front() {
+            if until > now && self.after_close_queue.len() <= max_waiting {
+                break;
+            }
+            self.after_close_queue.pop_front();
+            let told = self
+                .tombs
+                .get_mut(&key)
+                .filter(|t| t.id == Some(id))
+                .map(|t| {
+                    let told = *t;
+                    // Told once: later packets are only counted.
+                    t.id = None;
+                    told
+                });
+            if let Some(t) = told {
+                self.release(&t);
+            }
+        }
+        self.after_close_due = self
+            .after_close_queue
+            .front()
+            .map_or(Timestamp(i64::MAX), |&(_, until, _)| until);
+    }
+
+    /// What a SYN without ACK on a tracked flow means (any other segment: [`SynCase::Same`]).
+    ///
+    /// - The client's SYN with the ISN already seen, or whose ISN + 1 is where the client's
+    ///   data captured before it started (a reordered capture), belongs to this connection.
+    /// - A SYN with another ISN once the server has answered or spoken, and the client has not
+    ///   sent its FIN, is stray (injected, or a peer's confusion): RFC 5961 section 4 has the
+    ///   receiver of a SYN in a synchronized state send a challenge ACK and go on, so it does
+    ///   not split the connection. The same holds for a SYN from the server's side.
+    /// - A client SYN with another ISN on a connection the server never answered, or after the
+    ///   client's FIN, is a new connection reusing the addresses and ports.
+    fn syn_on_live_flow(&self, idx: usize, seg: &TcpPacket<'_>) -> SynCase {
         if !seg.flags.syn() || seg.flags.ack() {
-            return false;
+            return SynCase::Same;
         }
         let Some(conn) = self.table.get(idx) else {
-            return false;
+            return SynCase::Same;
         };
-        let [client, _] = &conn.streams;
-        conn.flow.is_some()
-            && seg.src == conn.info.endpoints.client
-            && client.has_base()
-            && client.isn != Some(seg.seq)
+        if conn.flow.is_none() {
+            return SynCase::Same;
+        }
+        let [client, server] = &conn.streams;
+        if seg.src != conn.info.endpoints.client {
+            return if client.has_base() || server.has_base() {
+                SynCase::Stray
+            } else {
+                SynCase::Same
+            };
+        }
+        if client.syn_matches(seg.seq) {
+            SynCase::Same
+        } else if server.has_base() && !client.fin_seen() {
+            SynCase::Stray
+        } else {
+            SynCase::NewConnection
+        }
+    }
+
+    /// The flow's held stray SYN, if any, is told as ignored: the packet that follows it is
+    /// not the SYN+ACK that would have made it a new connection.
+    fn tell_held_syn(&mut self, idx: usize) {
+        let Reassembler {
+            table,
+            observer,
+            stats,
+            cfg,
+            buffered_total,
+            held_syns,
+            ..
+        } = self;
+        let Some(conn) = table.get_mut(idx) else {
+            return;
+        };
+        let (Some(held), Some(flow)) = (conn.held_syn.take(), conn.flow.as_mut()) else {
+            return;
+        };
+        *held_syns = held_syns.saturating_sub(1);
+        Delivery {
+            observer,
+            flow,
+            info: &mut conn.info,
+            stats,
+            cfg,
+            buffered_total,
+            side: Side::Client,
+            ts: held.ts,
+            frame: held.frame,
+        }
+        .ignored_syn(held);
+    }
+
+    /// A SYN+ACK on a tracked flow that acknowledges the client SYN held as stray
+    /// ([`Conn::held_syn`]): the server accepted a new connection on these addresses and ports
+    /// (the old one's close was not captured), which an injected SYN never gets: a receiver
+    /// answers that with a challenge ACK for the old connection (RFC 5961 section 4).
+    fn synack_on_live_flow(&mut self, idx: usize, seg: &TcpPacket<'_>) -> SynCase {
+        let Some(conn) = self.table.get_mut(idx) else {
+            return SynCase::Same;
+        };
+        match conn.held_syn {
+            Some(held)
+                if seg.dst == conn.info.endpoints.client && seg.ack == held.isn.wrapping_add(1) =>
+            {
+                conn.held_syn = None;
+                self.held_syns = self.held_syns.saturating_sub(1);
+                SynCase::Answered(held)
+            }
+            _ => SynCase::Same,
+        }
+    }
+
+    /// Counts `seg` on its flow and tells the observer it was ignored, without acting on it.
+    /// A client's stray SYN is held first (see [`Conn::held_syn`]): told with the flow's next
+    /// packet, unless that is the SYN+ACK answering it.
+    fn ignore(&mut self, idx: usize, seg: &TcpPacket<'_>, what: Ignored) {
+        let Reassembler {
+            table,
+            observer,
+            stats,
+            cfg,
+            buffered_total,
+            held_syns,
+            ..
+        } = self;
+        let Some(conn) = table.get_mut(idx) else {
+            return;
+        };
+        let side = if seg.src == conn.info.endpoints.client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let info = &mut conn.info;
+        pick(&mut info.packets, side).bump();
+        let bytes = pick(&mut info.bytes, side);
+        *bytes = bytes.saturating_add(seg.payload.len().saturate());
+        info.last_ts = info.last_ts.max(seg.ts);
+        info.last_frame = seg.frame;
+        let Some(flow) = conn.flow.as_mut() else {
+            return;
+        };
+        let mut ctx = Delivery {
+            observer,
+            flow,
+            info,
+            stats,
+            cfg,
+            buffered_total,
+            side,
+            ts: seg.ts,
+            frame: seg.frame,
+        };
+        if what == Ignored::StraySyn && side == Side::Client {
+            let held = conn.held_syn.replace(HeldSyn {
+                isn: seg.seq,
+                ts: seg.ts,
+                frame: seg.frame,
+                wscale: window_scale(seg.options),
+            });
+            match held {
+                None => held_syns.bump(),
+                // An earlier held SYN with another ISN was stray: told now.
+                Some(h) if h.isn != seg.seq => ctx.ignored_syn(h),
+                Some(_) => {}
+            }
+            return;
+        }
+        ctx.ignored(what);
     }
 
     /// A flow waiting for its orientation, which [`Reassembler::process`] decides (from this
@@ -738,12 +1222,15 @@ impl<O: FlowObserver> Reassembler<O> {
                 seen_until: seg.ts,
                 retransmissions: 0,
                 conflicting_overlaps: 0,
+                ignored_packets: 0,
                 ooo_segments: 0,
                 fin: [false; 2],
                 rst: [false; 2],
             },
             flow: None,
             streams: [Direction::new(window), Direction::new(window)],
+            idle_kept: false,
+            held_syn: None,
         }
     }
 
@@ -815,6 +1302,12 @@ impl<O: FlowObserver> Reassembler<O> {
         } else {
             Side::Server
         };
+        let resumed = std::mem::take(&mut conn.idle_kept);
+        let silent_ns = if resumed {
+            seg.ts.nanos_since(conn.info.last_ts)
+        } else {
+            0
+        };
         let info = &mut conn.info;
         let packets = pick(&mut info.packets, side);
         packets.bump();
@@ -847,6 +1340,12 @@ impl<O: FlowObserver> Reassembler<O> {
             ts: seg.ts,
             frame: seg.frame,
         };
+        if resumed {
+            ctx.emit(TcpEvent::Resumed {
+                ts: seg.ts,
+                silent_ns,
+            });
+        }
 
         if seg.flags.syn() {
             let ts = seg.ts;
@@ -861,7 +1360,33 @@ impl<O: FlowObserver> Reassembler<O> {
                 ctx.info.syn_count.bump();
                 ctx.emit(TcpEvent::Syn { ts });
             }
-            this.on_syn(seg.seq);
+            this.on_syn(seg.seq, window_scale(seg.options));
+        } else if !seg.flags.rst() {
+            // Meaningful with ACK (RFC 9293 3.1), which every segment after the SYN carries; a
+            // RST's (maybe forged) is not taken.
+            this.last_window = Some(seg.window);
+        }
+        if seg.fragment_conflicts > 0 {
+            this.fragment_conflict(
+                &mut ctx,
+                seg.seq,
+                seg.flags.syn(),
+                seg.payload,
+                seg.fragment_conflicts,
+            );
+        }
+        if seg.flags.rst() {
+            match this.rst_check(seg.seq, receive_window(other, this)) {
+                RstCheck::Accept => {}
+                RstCheck::Challenge { distance } => {
+                    ctx.ignored(Ignored::RstInWindow { distance });
+                    return Outcome::Continue;
+                }
+                RstCheck::OutOfWindow { distance } => {
+                    ctx.ignored(Ignored::RstOutOfWindow { distance });
+                    return Outcome::Continue;
+                }
+            }
         }
         if seg.flags.ack() {
             other.on_peer_ack(seg.ack);
@@ -894,14 +1419,23 @@ impl<O: FlowObserver> Reassembler<O> {
         let Some(mut conn) = self.table.remove(idx) else {
             return;
         };
+        // A flow kept open past its idle timeout and silent since ended by it.
+        let reason = match reason {
+            FlowEnd::EndOfCapture | FlowEnd::Evicted if conn.idle_kept => FlowEnd::IdleTimeout,
+            other => other,
+        };
         let Some(mut flow) = conn.flow.take() else {
             self.stats.pending_flows_dropped.bump();
             if reason == FlowEnd::Reset {
-                self.add_tomb(conn.key, None, conn.info.last_ts);
+                self.add_tomb(conn.key, None, false, None, conn.info.last_ts);
             }
             return;
         };
         let (ts, frame) = (conn.info.last_ts, conn.info.last_frame);
+        let held = conn.held_syn.take();
+        if held.is_some() {
+            self.held_syns = self.held_syns.saturating_sub(1);
+        }
         let [client, server] = &mut conn.streams;
         let mut ctx = Delivery {
             observer: &mut self.observer,
@@ -914,6 +1448,9 @@ impl<O: FlowObserver> Reassembler<O> {
             ts,
             frame,
         };
+        if let Some(h) = held {
+            ctx.ignored_syn(h);
+        }
         client.flush(&mut ctx);
         ctx.side = Side::Server;
         server.flush(&mut ctx);
@@ -925,6 +1462,7 @@ impl<O: FlowObserver> Reassembler<O> {
         let client_isn = client.isn;
         conn.info.acked_unseen = [client.acked_unseen(), server.acked_unseen()];
         conn.info.seen_until = self.now.unwrap_or(ts).max(ts);
+        let established = server.has_base();
         self.observer.close(flow, &conn.info, reason);
         let s = &mut self.stats;
         match reason {
@@ -936,21 +1474,53 @@ impl<O: FlowObserver> Reassembler<O> {
             FlowEnd::EndOfCapture => s.flows_open_at_end.bump(),
         }
         if matches!(reason, FlowEnd::Closed | FlowEnd::Reset) {
-            self.add_tomb(conn.key, client_isn, conn.info.last_ts);
+            let id = conn.info.told_after_close(reason).then_some(conn.info.id);
+            self.add_tomb(conn.key, client_isn, established, id, conn.info.last_ts);
         }
     }
 
-    fn add_tomb(&mut self, key: FlowKey, client_isn: Option<u32>, last_ts: Timestamp) {
+    fn add_tomb(
+        &mut self,
+        key: FlowKey,
+        client_isn: Option<u32>,
+        established: bool,
+        id: Option<u64>,
+        last_ts: Timestamp,
+    ) {
         let now = self.now.unwrap_or(last_ts);
         let expires = Timestamp(now.0.saturating_add(self.cfg.closed_linger_ns));
-        self.tombs.insert(
+        let replaced = self.tombs.insert(
             key,
             Tomb {
                 expires,
+                id,
+                closed_at: last_ts,
+                late: AfterClose::default(),
                 client_isn,
+                established,
             },
         );
+        if let Some(old) = replaced {
+            self.release(&old);
+        }
         self.tomb_queue.push_back((key, expires));
+        if let Some(id) = id {
+            let until = Timestamp(now.0.saturating_add(AFTER_CLOSE_REPORT_NS));
+            self.after_close_queue.push_back((key, until, id));
+            self.after_close_due = self.after_close_due.min(until);
+            if self.after_close_queue.len() > self.cfg.max_flows.max(1) {
+                self.tell_after_close(now);
+            }
+        }
+    }
+}
+
+impl<O: FlowObserver> Reassembler<O> {
+    /// A closed flow's addresses and ports are forgotten: the observer learns what came after.
+    fn release(&mut self, tomb: &Tomb) {
+        if let Some(id) = tomb.id {
+            self.observer.after_close(id, &tomb.late);
+        }
     }
 }
 

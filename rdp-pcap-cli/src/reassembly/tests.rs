@@ -15,6 +15,8 @@ enum Ev {
     Gap(Side, u64),
     Fin(Side),
     Rst(Side),
+    Ignored(Side, Ignored),
+    Resumed(i64),
     Conflict(Side, u64),
     Close(FlowEnd),
 }
@@ -30,6 +32,8 @@ struct Rec {
     hint: Option<(Vec<u8>, Side)>,
     /// The payloads `sender_hint` was asked about.
     hints_asked: std::cell::RefCell<Vec<Vec<u8>>>,
+    /// `after_close` calls, in order.
+    after: Vec<(u64, AfterClose)>,
 }
 
 impl Rec {
@@ -86,12 +90,27 @@ impl FlowObserver for Rec {
             TcpEvent::Fin { side, .. } => Ev::Fin(side),
             TcpEvent::Rst { side, .. } => Ev::Rst(side),
             TcpEvent::ConflictingOverlap { side, len, .. } => Ev::Conflict(side, len),
+            TcpEvent::Ignored { side, what, .. } => Ev::Ignored(side, what),
+            TcpEvent::Resumed { silent_ns, .. } => Ev::Resumed(silent_ns),
         };
         self.push(*flow, e);
     }
     fn close(&mut self, flow: u64, info: &FlowInfo, reason: FlowEnd) {
         self.closed.push(info.clone());
         self.push(flow, Ev::Close(reason));
+    }
+    fn after_close(&mut self, id: u64, late: &AfterClose) {
+        let info = self.closed.iter().find(|i| i.id == id);
+        let reason = self.of(id).last().and_then(|e| match e {
+            Ev::Close(r) => Some(*r),
+            _ => None,
+        });
+        assert!(
+            info.zip(reason).is_some_and(|(i, r)| i.told_after_close(r)),
+            "after_close for {id}"
+        );
+        assert!(self.after.iter().all(|(i, _)| *i != id), "twice for {id}");
+        self.after.push((id, *late));
     }
     fn compare_retransmissions(&self, _: &u64, side: Side) -> bool {
         !self.concluded.contains(&side)
@@ -127,6 +146,8 @@ struct H {
     b: SocketAddr,
     frame: u64,
     ts: i64,
+    /// The window field every packet announces.
+    win: u16,
 }
 
 impl H {
@@ -140,6 +161,7 @@ impl H {
             b: addr("10.0.0.2:3389"),
             frame: 0,
             ts: 1_000_000_000,
+            win: 0,
         }
     }
     fn ports(mut self, a: &str, b: &str) -> Self {
@@ -163,10 +185,11 @@ impl H {
                 flags.contains('F'),
                 flags.contains('R'),
             ),
-            window: 0,
+            window: self.win,
             options: &[],
             payload_truncated: false,
             reassembled: false,
+            fragment_conflicts: 0,
             payload: p,
         };
         self.r.push(&seg);
@@ -301,6 +324,7 @@ fn data_frames_are_those_of_the_carrying_packet() {
         options: &[],
         payload_truncated: false,
         reassembled: false,
+        fragment_conflicts: 0,
         payload,
     };
     r.push(&mk(1, 100, b"ab"));
@@ -960,10 +984,9 @@ fn tombstone_expires_after_linger() {
 }
 
 #[test]
-fn syn_with_new_isn_on_live_flow_is_port_reuse() {
+fn syn_with_new_isn_on_a_flow_the_server_never_answered_is_port_reuse() {
     let mut h = H::new();
-    handshake(&mut h);
-    h.c("PA", CI + 1, SI + 1, b"one");
+    h.c("S", CI, 0, b"");
     h.c("S", 9_000_000, 0, b"");
     let (rec, st) = h.finish();
     assert_eq!(rec.of(0).last(), Some(&Ev::Close(FlowEnd::PortReused)));
@@ -1014,6 +1037,7 @@ fn no_allocation_needed_for_in_order_data_is_zero_copy() {
         options: &[],
         payload_truncated: false,
         reassembled: false,
+        fragment_conflicts: 0,
         payload: &payload,
     });
     assert_eq!(r.observer().0, vec![payload.as_ptr()]);
@@ -1178,7 +1202,7 @@ proptest! {
             let ack = if near { base.wrapping_add(ack % 200) } else { ack };
             r.push(&TcpPacket {
                 frame: u64::try_from(frame).unwrap(), ts: Timestamp(ts), src: addrs[s], dst: addrs[d], seq, ack,
-                flags: tcp_flags(flags & 1 != 0, flags & 2 != 0, flags & 4 != 0, flags & 8 != 0), window: 0, options: &[], payload_truncated: false, reassembled: false,
+                flags: tcp_flags(flags & 1 != 0, flags & 2 != 0, flags & 4 != 0, flags & 8 != 0), window: 0, options: &[], payload_truncated: false, reassembled: false, fragment_conflicts: 0,
                 payload: &payload[..len],
             });
             prop_assert!(r.live_flows() <= 3);
@@ -1192,6 +1216,12 @@ proptest! {
         let closes = st.flows_finished + st.flows_reset + st.flows_idle_closed + st.flows_evicted
             + st.flows_port_reused + st.flows_open_at_end;
         prop_assert_eq!(closes, st.flows_opened);
+        // Every flow closed by FIN or RST is told what came after, once.
+        let told = rec.closed.iter().filter(|i| {
+            let reason = rec.of(i.id).last().and_then(|e| match e { Ev::Close(r) => Some(*r), _ => None });
+            reason.is_some_and(|r| i.told_after_close(r))
+        }).count();
+        prop_assert_eq!(rec.after.len(), told);
     }
 }
 
@@ -1252,6 +1282,7 @@ fn replay(name: &str) -> Option<(Rec, ReassemblyStats)> {
             options: &[],
             payload_truncated: false,
             reassembled: false,
+            fragment_conflicts: 0,
             payload: tcp.payload(),
         });
     }
@@ -1403,6 +1434,7 @@ fn throughput_in_order() {
             options: &[],
             payload_truncated: false,
             reassembled: false,
+            fragment_conflicts: 0,
             payload: &payload,
         });
         seqs[k] = seqs[k].wrapping_add(1448);
@@ -1451,4 +1483,252 @@ fn flow_keys_are_the_same_both_ways_and_order_like_socket_addresses() {
         FlowKey::new(ends[0], ends[2]),
         FlowKey::new(ends[1], ends[2])
     );
+}
+
+/// RFC 5961 3.2: a RST at the next expected sequence number closes, one elsewhere in the window
+/// is a challenge (ignored), one outside it is ignored; the connection goes on after both.
+#[test]
+fn rst_closes_only_at_the_next_expected_sequence_number() {
+    let mut h = H::new();
+    h.win = 1000;
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"hello");
+    h.s("A", SI + 1, CI + 6, b"");
+    h.c("R", CI + 500, 0, b""); // in the window, not exact: challenge
+    h.c("R", CI + 90_000, 0, b""); // outside the window
+    h.s("R", SI + 77, 0, b""); // the server's, in its peer's window
+    h.c("PA", CI + 6, SI + 1, b" world");
+    h.c("R", CI + 12, 0, b""); // exact
+    let (rec, st) = h.finish();
+    assert_eq!(
+        rec.of(0)[3..],
+        [
+            d(C, b"hello"),
+            Ev::Ignored(C, Ignored::RstInWindow { distance: 494 }),
+            Ev::Ignored(C, Ignored::RstOutOfWindow { distance: 89_994 }),
+            Ev::Ignored(S, Ignored::RstInWindow { distance: 76 }),
+            d(C, b" world"),
+            Ev::Rst(C),
+            Ev::Close(FlowEnd::Reset)
+        ]
+    );
+    assert_eq!(rec.closed[0].ignored_packets, 3);
+    assert_eq!(rec.closed[0].rst, [true, false]);
+    assert_eq!((st.rsts_in_window_ignored, st.rsts_out_of_window), (2, 1));
+}
+
+/// The window scale both SYNs offered applies to the windows announced after them.
+#[test]
+fn rst_window_is_scaled_when_both_syns_offer_scaling() {
+    let wscale = [1, 3, 3, 7, 0];
+    let mut h = H::new();
+    h.win = 100;
+    for (src_is_client, flags, seq, ack, opts) in [
+        (true, "S", CI, 0, &wscale[..]),
+        (false, "SA", SI, CI + 1, &wscale[..]),
+        (true, "A", CI + 1, SI + 1, &[][..]),
+        (false, "A", SI + 1, CI + 1, &[][..]),
+        // 100 << 7 = 12,800: 10,000 past the next byte is inside.
+        (true, "R", CI + 10_001, 0, &[][..]),
+    ] {
+        let (src, dst) = if src_is_client {
+            (h.a, h.b)
+        } else {
+            (h.b, h.a)
+        };
+        h.frame += 1;
+        h.ts += 1_000;
+        let seg = TcpPacket {
+            frame: h.frame,
+            ts: Timestamp(h.ts),
+            src,
+            dst,
+            seq,
+            ack,
+            flags: tcp_flags(
+                flags.contains('S'),
+                flags.contains('A'),
+                false,
+                flags.contains('R'),
+            ),
+            window: h.win,
+            options: opts,
+            payload_truncated: false,
+            reassembled: false,
+            fragment_conflicts: 0,
+            payload: &[],
+        };
+        h.r.push(&seg);
+    }
+    let (rec, _) = h.finish();
+    assert!(rec
+        .of(0)
+        .contains(&Ev::Ignored(C, Ignored::RstInWindow { distance: 10_000 })));
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(FlowEnd::EndOfCapture)));
+}
+
+/// Without the handshake the window is unknown: a RST at or after the last byte delivered,
+/// within a bounded distance, still closes (a lossy capture's real reset); one far beyond or
+/// behind does not.
+#[test]
+fn rst_without_a_known_window_closes_when_near_the_stream() {
+    for (seq, closes) in [
+        (105_u32, true),
+        (105 + 4000, true),
+        (105 + (1 << 20) + 1, false),
+        (50, false),
+    ] {
+        let mut h = H::new();
+        h.c("PA", 100, 9000, b"12345");
+        h.s("PA", 9000, 105, b"ok");
+        h.c("R", seq, 0, b"");
+        let (rec, _) = h.finish();
+        let last = rec.of(0).last().cloned();
+        if closes {
+            assert_eq!(last, Some(Ev::Close(FlowEnd::Reset)), "{seq}");
+        } else {
+            assert_eq!(last, Some(Ev::Close(FlowEnd::EndOfCapture)), "{seq}");
+        }
+    }
+}
+
+/// A SYN with another ISN inside a live connection is ignored, not a new connection.
+#[test]
+fn stray_syn_inside_a_live_connection_does_not_split_it() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"one");
+    h.c("S", 9_000_000, 0, b"injected");
+    h.s("S", 123, 0, b"");
+    h.c("PA", CI + 4, SI + 1, b"two");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.opened.len(), 1);
+    assert_eq!(rec.stream(0, C), b"onetwo");
+    assert_eq!(
+        rec.of(0)
+            .iter()
+            .filter(|e| matches!(e, Ev::Ignored(_, Ignored::StraySyn)))
+            .count(),
+        2
+    );
+    assert_eq!(rec.closed[0].syn_count, 1);
+    assert_eq!(st.stray_syns, 2);
+    assert_eq!(st.flows_port_reused, 0);
+}
+
+/// Data captured before its SYN is the same connection when ISN + 1 is where the data starts.
+#[test]
+fn data_captured_before_its_syn_is_the_same_connection() {
+    let mut h = H::new();
+    h.c("PA", CI + 1, SI + 1, b"early");
+    h.c("S", CI, 0, b"");
+    h.s("SA", SI, CI + 1, b"");
+    h.c("PA", CI + 6, SI + 1, b" then");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.opened.len(), 1);
+    assert_eq!(rec.stream(0, C), b"early then");
+    assert_eq!(st.flows_port_reused, 0);
+    assert_eq!(st.stray_syns, 0);
+}
+
+/// After a close (both FINs, or a RST), a SYN on the same addresses and ports is a new
+/// connection, also with the ISN of the closed one.
+#[test]
+fn reused_four_tuple_after_a_close_is_a_new_connection_even_with_the_same_isn() {
+    for reset in [false, true] {
+        let mut h = H::new();
+        handshake(&mut h);
+        h.c("PA", CI + 1, SI + 1, b"first");
+        if reset {
+            h.c("R", CI + 6, 0, b"");
+        } else {
+            h.c("FA", CI + 6, SI + 1, b"");
+            h.s("FA", SI + 1, CI + 7, b"");
+        }
+        handshake(&mut h);
+        h.c("PA", CI + 1, SI + 1, b"second");
+        let (rec, st) = h.finish();
+        assert_eq!(rec.opened.len(), 2, "reset {reset}");
+        assert_eq!(rec.stream(1, C), b"second");
+        assert_eq!(st.stray_packets_after_close, 0);
+    }
+}
+
+/// A connection that carried data both ways and goes on after a silence longer than the idle
+/// timeout stays one flow, told of the silence; one silent to the end closes as idle.
+#[test]
+fn a_long_silence_in_a_live_session_does_not_split_it() {
+    let cfg = ReassemblyConfig {
+        idle_timeout_ns: 10_000_000,
+        ..Default::default()
+    };
+    let mut h = H::with(cfg);
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"hello");
+    h.s("PA", SI + 1, CI + 6, b"hi");
+    h.advance(30_000_000);
+    // Another flow's packet moves the clock past the timeout first.
+    h.pkt(addr("10.9.9.9:1234"), addr("10.0.0.2:3389"), "S", 1, 0, b"");
+    h.c("PA", CI + 6, SI + 3, b" again");
+    h.advance(30_000_000);
+    h.pkt(addr("10.9.9.9:1235"), addr("10.0.0.2:3389"), "S", 1, 0, b"");
+    let (rec, st) = h.finish();
+    let flow = rec.of(0);
+    assert_eq!(rec.stream(0, C), b"hello again");
+    assert!(
+        matches!(flow[5], Ev::Resumed(ns) if ns > 30_000_000),
+        "{flow:?}"
+    );
+    assert_eq!(flow.last(), Some(&Ev::Close(FlowEnd::IdleTimeout)));
+    // Flow 0 is the session; flows 1 and 2 the lone SYNs (one idled out, one still open).
+    assert_eq!(rec.opened.len(), 3);
+    assert_eq!(st.flows_idle_closed, 2);
+}
+
+/// Packets with data on a closed connection's addresses and ports are counted for it and told
+/// when the 4-tuple is forgotten; ACKs, FINs and RSTs without data are not.
+#[test]
+fn packets_after_the_close_are_told_to_the_closed_flow() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"x");
+    h.c("FA", CI + 2, SI + 1, b"");
+    h.s("FA", SI + 1, CI + 3, b"");
+    h.c("A", CI + 3, SI + 2, b""); // the last ACK: expected
+    h.advance(500_000_000);
+    h.s("PA", SI + 2, CI + 3, b"late data");
+    h.c("R", CI + 3, 0, b""); // a reset without data: TCP's own closing
+    h.s("PA", SI + 11, CI + 3, b"more");
+    h.advance(AFTER_CLOSE_REPORT_NS);
+    h.s("PA", SI + 15, CI + 3, b"too late: only counted");
+    let (rec, st) = h.finish();
+    assert_eq!(st.stray_packets_after_close, 5);
+    assert_eq!(rec.after.len(), 1);
+    let (id, late) = rec.after[0];
+    assert_eq!(id, 0);
+    assert_eq!((late.packets, late.bytes), (2, 13));
+    assert!(late.last_after_ns >= 500_000_000, "{late:?}");
+}
+
+/// A stray client SYN that the server answers with a SYN+ACK acknowledging it was a new
+/// connection whose predecessor's close the capture missed: the old flow ends, the new one
+/// starts with that SYN.
+#[test]
+fn a_stray_syn_the_server_answers_opens_a_new_connection() {
+    let mut h = H::new();
+    handshake(&mut h);
+    h.c("PA", CI + 1, SI + 1, b"old");
+    h.c("S", 9_000_000, 0, b"");
+    h.c("S", 9_000_000, 0, b""); // its retransmission
+    h.s("SA", 77_000, 9_000_001, b"");
+    h.c("A", 9_000_001, 77_001, b"");
+    h.c("PA", 9_000_001, 77_001, b"new");
+    let (rec, st) = h.finish();
+    assert_eq!(rec.opened.len(), 2);
+    assert_eq!(rec.of(0).last(), Some(&Ev::Close(FlowEnd::PortReused)));
+    assert!(!rec.of(0).iter().any(|e| matches!(e, Ev::Ignored(..))));
+    assert_eq!(rec.of(1)[..3], [Ev::Open(1), Ev::Syn, Ev::SynAck]);
+    assert_eq!(rec.stream(1, C), b"new");
+    assert_eq!(rec.opened[1].orientation, Orientation::Syn);
+    assert_eq!(st.stray_syns, 0);
 }

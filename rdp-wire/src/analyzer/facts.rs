@@ -174,6 +174,10 @@ pub struct ConnectionFacts {
     pub first_at: Option<Timestamp>,
     /// See `first_at`.
     pub last_at: Option<Timestamp>,
+    /// Static channels a client's MCS Connect Initial asked for in a copy that conflicted with
+    /// the bytes kept ([`super::Analyzer::conflicting_copy`]); only the names findings look
+    /// for (`MS_T120`), at most one each.
+    pub conflicting_copy_channels: Vec<String>,
     /// What the capture showed of the connection beyond its bytes, when the caller's TCP layer
     /// told ([`crate::analyzer::Analyzer::coverage`]); `None` for a caller that did not.
     pub coverage: Option<Coverage>,

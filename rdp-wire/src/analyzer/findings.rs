@@ -510,6 +510,13 @@ pub(crate) fn connection_findings(
             FindingCode::BluekeepProbe,
             "the client asked for the static channel MS_T120, as BlueKeep (CVE-2019-0708) scanners and exploits do".to_string(),
         ));
+    } else if !f.conflicting_copy_channels.is_empty() {
+        // A retransmission (or IP fragment) with other bytes than the copy kept: a server may
+        // have taken either (RFC 9293 3.10.7.4), so the probe counts in either copy.
+        out.push(finding(
+            FindingCode::BluekeepProbe,
+            "the client asked for the static channel MS_T120 in a retransmitted copy of its MCS Connect Initial that differs from the one first sent, as BlueKeep (CVE-2019-0708) scanners and exploits do".to_string(),
+        ));
     }
     if let Some(why) = super::scan::probe(f, verdict) {
         out.push(finding(FindingCode::Scanner, why));

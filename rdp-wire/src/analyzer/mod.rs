@@ -16,6 +16,7 @@
 //! frame the protocol allows; complete frames are parsed in place, without copying.
 
 mod cache;
+mod copies;
 mod facts;
 mod findings;
 mod mcs;
@@ -250,9 +251,12 @@ impl Analyzer {
         self.facts.coverage = Some(coverage);
     }
 
-    /// The client's SYN (each retransmission too).
+    /// The client's SYN (each retransmission too). It puts the handshake in the capture, also
+    /// when it was captured after the data it precedes (a reordered capture of a connection
+    /// first taken for one picked up mid-stream).
     pub fn syn(&mut self, at: Timestamp) {
         self.touch(at);
+        self.facts.mid_stream = false;
         self.facts.syn_count.bump();
         if self.facts.syn_at.is_none() {
             self.facts.syn_at = Some(at);
