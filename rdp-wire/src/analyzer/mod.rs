@@ -679,7 +679,6 @@ impl Analyzer {
         match tracker.probe_unit(side, bytes) {
             Ok(len) if bytes.len() >= len => {
                 let record = bytes.get(..len).unwrap_or_default();
-                let tracker = self.tls.get_or_insert_with(TlsTracker::new);
                 let result = tracker.feed_with(side, at, record, caches);
                 if let Some(last) = tracker.facts().last_handshake_at {
                     if self.facts.last_handshake_at.is_none_or(|t| t < last) {

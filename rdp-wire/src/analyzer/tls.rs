@@ -518,10 +518,22 @@ impl TlsTracker {
             if input.is_empty() {
                 return Ok(());
             }
-            match self.probe_unit(side, input) {
-                Ok(len) => {
+            // The common case, a TLS record, is framed and parsed once.
+            let parsed = if self.sslv2_next(side, input) {
+                self.probe_unit(side, input).map(|len| {
                     let (unit, rest) = input.split_at_checked(len).unwrap_or((input, &[]));
-                    if let Err(e) = self.on_unit(side, at, unit, caches.as_deref_mut()) {
+                    (None, unit, rest)
+                })
+            } else {
+                parse_record(input).map(|(record, rest)| (Some(record), input, rest))
+            };
+            match parsed {
+                Ok((record, unit, rest)) => {
+                    let result = match record {
+                        Some(record) => self.on_record(side, at, &record, caches.as_deref_mut()),
+                        None => self.on_unit(side, at, unit, caches.as_deref_mut()),
+                    };
+                    if let Err(e) = result {
                         return Err(self.stop(side, at, &[], e));
                     }
                     input = rest;
@@ -555,6 +567,7 @@ impl TlsTracker {
     /// Whether the next unit of `side` is an SSL 2.0 compatible ClientHello: the client's
     /// first bytes, with the SSL 2.0 header's high bit (RFC 5246 E.2; a TLS record starts with
     /// a content type of 20 to 24, so the two cannot be confused).
+    #[inline]
     fn sslv2_next(&self, side: Side, input: &[u8]) -> bool {
         side == Side::Client
             && self.facts.client_records == 0
@@ -563,6 +576,7 @@ impl TlsTracker {
     }
 
     /// The length of the next unit (a record, or an SSL 2.0 compatible ClientHello).
+    #[inline]
     pub(super) fn probe_unit(&self, side: Side, input: &[u8]) -> Result<usize, Error> {
         if self.sslv2_next(side, input) {
             sslv2::probe_client_hello(input)
