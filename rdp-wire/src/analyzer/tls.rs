@@ -350,6 +350,16 @@ impl TlsFacts {
         exact(mac)
     }
 
+    /// One application data record of `len` fragment bytes from `side`, after the handshake.
+    fn count_app_record(&mut self, side: Side, len: usize) {
+        let (records, bytes) = match side {
+            Side::Client => (&mut self.client_app_records, &mut self.client_app_bytes),
+            Side::Server => (&mut self.server_app_records, &mut self.server_app_bytes),
+        };
+        records.bump();
+        count_add(bytes, len);
+    }
+
     /// How many cipher suites the ClientHello offered, kept or not.
     pub fn client_cipher_suites_offered(&self) -> usize {
         self.client_cipher_suites
@@ -632,18 +642,7 @@ impl TlsTracker {
                 d.reassembler.clear();
             }
             ContentType::APPLICATION_DATA if self.facts.handshake_complete => {
-                let (records, bytes) = match side {
-                    Side::Client => (
-                        &mut self.facts.client_app_records,
-                        &mut self.facts.client_app_bytes,
-                    ),
-                    Side::Server => (
-                        &mut self.facts.server_app_records,
-                        &mut self.facts.server_app_bytes,
-                    ),
-                };
-                records.bump();
-                count_add(bytes, length);
+                self.facts.count_app_record(side, length);
             }
             _ => {}
         }
@@ -1135,18 +1134,7 @@ impl TlsTracker {
                     });
                 }
             }
-            let (records, bytes) = match side {
-                Side::Client => (
-                    &mut self.facts.client_app_records,
-                    &mut self.facts.client_app_bytes,
-                ),
-                Side::Server => (
-                    &mut self.facts.server_app_records,
-                    &mut self.facts.server_app_bytes,
-                ),
-            };
-            records.bump();
-            count_add(bytes, fragment.len());
+            self.facts.count_app_record(side, fragment.len());
         } else if tls13_after_hello {
             // More of the server's encrypted flight before the client's Finished.
             self.facts.last_handshake_at = Some(ts);
