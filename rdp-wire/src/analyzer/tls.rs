@@ -614,7 +614,10 @@ impl TlsTracker {
     /// RFC 8446 5.1: a receiver answers record_overflow): `Some(its whole size)` to skip, the
     /// limit recorded (a [`DecoderLimit`], not a failure: the framing goes on after it), or
     /// `None` when `e` is not that. A handshake record skipped loses the message boundaries
-    /// of its direction: later clear handshake records are counted, not parsed.
+    /// of its direction: later clear handshake records are counted, not parsed. Out of line
+    /// (cold): rare.
+    #[cold]
+    #[inline(never)]
     pub(super) fn oversized_record(
         &mut self,
         side: Side,
@@ -682,6 +685,9 @@ impl TlsTracker {
     }
 
     /// Stops decoding `side`; keeps `evidence` (when not empty) as the first non-TLS bytes.
+    /// Out of line (cold): once per direction at most.
+    #[cold]
+    #[inline(never)]
     fn stop(&mut self, side: Side, at: Timestamp, evidence: &[u8], e: Error) -> Error {
         let d = self.dir_mut(side);
         d.stopped = true;
