@@ -159,32 +159,14 @@ impl Observer {
     }
 }
 
-impl FlowObserver for Observer {
-    type Flow = Box<Analyzer>;
-
-    fn open(&mut self, info: &FlowInfo) -> Box<Analyzer> {
-        self.seen.bump();
-        self.open.insert(info.id);
-        let mut analyzer = Box::new(Analyzer::new());
-        if !info.started_with_syn {
-            analyzer.mid_stream();
-        }
-        if !self.timeline {
-            analyzer.without_timeline();
-        }
-        analyzer
-    }
-
-    fn event(&mut self, a: &mut Box<Analyzer>, _info: &FlowInfo, ev: TcpEvent<'_>) {
+impl Observer {
+    /// The events that become an anomaly line (a conflicting copy, a segment ignored, a long
+    /// silence): rare, and formatted, so out of line, away from the per-segment path that
+    /// every [`FlowObserver::event`] call site inlines.
+    #[cold]
+    #[inline(never)]
+    fn rare_event(&self, a: &mut Analyzer, ev: TcpEvent<'_>) {
         match ev {
-            TcpEvent::Syn { ts } => a.syn(ts),
-            TcpEvent::SynAck { ts } => a.syn_ack(ts),
-            TcpEvent::Data { side, ts, bytes, .. } => {
-                a.data_cached(side, ts, bytes, &mut self.caches)
-            }
-            TcpEvent::Gap { side, ts, len } => a.gap(side, ts, len),
-            TcpEvent::Fin { side, ts } => a.fin(side, ts),
-            TcpEvent::Rst { side, ts } => a.rst(side, ts),
             TcpEvent::ConflictingOverlap {
                 side,
                 len,
@@ -223,6 +205,43 @@ impl FlowObserver for Observer {
                 format_ms(ms(silent_ns)),
                 format_ms(ms(self.idle_timeout_ns)),
             )),
+            TcpEvent::Syn { .. }
+            | TcpEvent::SynAck { .. }
+            | TcpEvent::Data { .. }
+            | TcpEvent::Gap { .. }
+            | TcpEvent::Fin { .. }
+            | TcpEvent::Rst { .. } => {}
+        }
+    }
+}
+
+impl FlowObserver for Observer {
+    type Flow = Box<Analyzer>;
+
+    fn open(&mut self, info: &FlowInfo) -> Box<Analyzer> {
+        self.seen.bump();
+        self.open.insert(info.id);
+        let mut analyzer = Box::new(Analyzer::new());
+        if !info.started_with_syn {
+            analyzer.mid_stream();
+        }
+        if !self.timeline {
+            analyzer.without_timeline();
+        }
+        analyzer
+    }
+
+    fn event(&mut self, a: &mut Box<Analyzer>, _info: &FlowInfo, ev: TcpEvent<'_>) {
+        match ev {
+            TcpEvent::Syn { ts } => a.syn(ts),
+            TcpEvent::SynAck { ts } => a.syn_ack(ts),
+            TcpEvent::Data {
+                side, ts, bytes, ..
+            } => a.data_cached(side, ts, bytes, &mut self.caches),
+            TcpEvent::Gap { side, ts, len } => a.gap(side, ts, len),
+            TcpEvent::Fin { side, ts } => a.fin(side, ts),
+            TcpEvent::Rst { side, ts } => a.rst(side, ts),
+            rare => self.rare_event(a, rare),
         }
     }
 
