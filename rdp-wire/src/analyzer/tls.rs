@@ -491,37 +491,10 @@ impl TlsTracker {
         }
         let mut input = self.skip(side, bytes);
         // Complete a buffered partial record first, taking only the bytes it needs.
-        while !self.dir(side).buf.is_empty() {
-            let mut buf = core::mem::take(&mut self.dir_mut(side).buf);
-            match self.probe_unit(side, &buf) {
-                Ok(_) => {
-                    let result = self.on_unit(side, at, &buf, caches.as_deref_mut());
-                    buf.clear();
-                    self.dir_mut(side).buf = buf;
-                    if let Err(e) = result {
-                        return Err(self.stop(side, at, &[], e));
-                    }
-                }
-                Err(Error::Incomplete { needed }) => {
-                    let take = needed.min(input.len());
-                    let (head, tail) = input.split_at_checked(take).unwrap_or((input, &[]));
-                    buf.extend_from_slice(head);
-                    input = tail;
-                    self.dir_mut(side).buf = buf;
-                    if input.is_empty() && take < needed {
-                        return Ok(());
-                    }
-                }
-                Err(e) => {
-                    if let Some(total) = self.oversized_record(side, at, &buf, &e) {
-                        self.dir_mut(side).skip = total.saturating_sub(buf.len());
-                        input = self.skip(side, input);
-                        continue;
-                    }
-                    let mut evidence = buf;
-                    evidence.extend(input.iter().take(MAX_NON_TLS_EVIDENCE));
-                    return Err(self.stop(side, at, &evidence, e));
-                }
+        if !self.dir(side).buf.is_empty() {
+            match self.complete_buffered(side, at, input, caches.as_deref_mut())? {
+                Some(rest) => input = rest,
+                None => return Ok(()),
             }
         }
         loop {
@@ -564,6 +537,53 @@ impl TlsTracker {
                 }
             }
         }
+    }
+
+    /// Completes the partial record buffered for `side` from the front of `input`: `Some(the
+    /// bytes after it)`, or `None` when `input` ran out first. Out of line: only a record
+    /// split across calls of [`TlsTracker::feed`] takes this path.
+    #[inline(never)]
+    fn complete_buffered<'a>(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        mut input: &'a [u8],
+        mut caches: Option<&mut Caches>,
+    ) -> Result<Option<&'a [u8]>, Error> {
+        while !self.dir(side).buf.is_empty() {
+            let mut buf = core::mem::take(&mut self.dir_mut(side).buf);
+            match self.probe_unit(side, &buf) {
+                Ok(_) => {
+                    let result = self.on_unit(side, at, &buf, caches.as_deref_mut());
+                    buf.clear();
+                    self.dir_mut(side).buf = buf;
+                    if let Err(e) = result {
+                        return Err(self.stop(side, at, &[], e));
+                    }
+                }
+                Err(Error::Incomplete { needed }) => {
+                    let take = needed.min(input.len());
+                    let (head, tail) = input.split_at_checked(take).unwrap_or((input, &[]));
+                    buf.extend_from_slice(head);
+                    input = tail;
+                    self.dir_mut(side).buf = buf;
+                    if input.is_empty() && take < needed {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => {
+                    if let Some(total) = self.oversized_record(side, at, &buf, &e) {
+                        self.dir_mut(side).skip = total.saturating_sub(buf.len());
+                        input = self.skip(side, input);
+                        continue;
+                    }
+                    let mut evidence = buf;
+                    evidence.extend(input.iter().take(MAX_NON_TLS_EVIDENCE));
+                    return Err(self.stop(side, at, &evidence, e));
+                }
+            }
+        }
+        Ok(Some(input))
     }
 
     /// Drops what is left of an oversized record from the front of `input`.
