@@ -674,7 +674,7 @@ impl Analyzer {
         match tracker.probe_unit(side, bytes) {
             Ok(len) if bytes.len() >= len => {
                 let record = bytes.get(..len).unwrap_or_default();
-                let result = tracker.feed_with(side, at, record, caches);
+                let result = tracker.feed_unit(side, at, record, caches);
                 if let Some(last) = tracker.facts().last_handshake_at {
                     if self.facts.last_handshake_at.is_none_or(|t| t < last) {
                         self.facts.last_handshake_at = Some(last);

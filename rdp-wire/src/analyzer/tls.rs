@@ -539,6 +539,29 @@ impl TlsTracker {
         }
     }
 
+    /// One whole unit of `side`, as [`TlsTracker::probe_unit`] framed it (the analyzer's
+    /// path): the same as [`TlsTracker::feed_with`] given exactly that unit, the common case
+    /// (a TLS record, nothing buffered or skipped) parsed once and handed to the record
+    /// handler directly; anything else takes the general path.
+    pub(super) fn feed_unit(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        unit: &[u8],
+        caches: Option<&mut Caches>,
+    ) -> Result<(), Error> {
+        let d = self.dir(side);
+        if d.stopped || d.skip > 0 || !d.buf.is_empty() || self.sslv2_next(side, unit) {
+            return self.feed_with(side, at, unit, caches);
+        }
+        match parse_record(unit) {
+            Ok((record, [])) => self
+                .on_record(side, at, &record, caches)
+                .map_err(|e| self.stop(side, at, &[], e)),
+            _ => self.feed_with(side, at, unit, caches),
+        }
+    }
+
     /// Completes the partial record buffered for `side` from the front of `input`: `Some(the
     /// bytes after it)`, or `None` when `input` ran out first. Out of line: only a record
     /// split across calls of [`TlsTracker::feed`] takes this path.
