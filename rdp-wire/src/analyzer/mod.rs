@@ -671,10 +671,9 @@ impl Analyzer {
         let Some(tracker) = self.tls.as_mut() else {
             return Step::NeedMore;
         };
-        match tracker.probe_unit(side, bytes) {
-            Ok(len) if bytes.len() >= len => {
-                let record = bytes.get(..len).unwrap_or_default();
-                let result = tracker.feed_unit(side, at, record, caches);
+        // Framed and fed in one step: a record's header is parsed once.
+        match tracker.feed_next(side, at, bytes, caches) {
+            Ok((len, result)) => {
                 if let Some(last) = tracker.facts().last_handshake_at {
                     if self.facts.last_handshake_at.is_none_or(|t| t < last) {
                         self.facts.last_handshake_at = Some(last);
@@ -687,7 +686,7 @@ impl Analyzer {
                 }
                 Step::Consumed(len)
             }
-            Ok(_) | Err(Error::Incomplete { .. }) => Step::NeedMore,
+            Err(Error::Incomplete { .. }) => Step::NeedMore,
             Err(e) => self.not_a_record(side, at, bytes, &e),
         }
     }

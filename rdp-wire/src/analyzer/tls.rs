@@ -539,27 +539,38 @@ impl TlsTracker {
         }
     }
 
-    /// One whole unit of `side`, as [`TlsTracker::probe_unit`] framed it (the analyzer's
-    /// path): the same as [`TlsTracker::feed_with`] given exactly that unit, the common case
-    /// (a TLS record, nothing buffered or skipped) parsed once and handed to the record
-    /// handler directly; anything else takes the general path.
-    pub(super) fn feed_unit(
+    /// The next unit of `side` at the front of `input` (the analyzer's path, one unit at a
+    /// time), framed and fed: `Ok((its length, what feeding it returned))`, or the framing
+    /// error [`TlsTracker::probe_unit`] gives (`Incomplete` too) with nothing fed. The common
+    /// case, a TLS record with nothing buffered or skipped, is parsed once and handed to the
+    /// record handler directly; an SSL 2.0 hello or any other state takes
+    /// [`TlsTracker::feed_with`], given exactly that unit.
+    pub(super) fn feed_next(
         &mut self,
         side: Side,
         at: Timestamp,
-        unit: &[u8],
+        input: &[u8],
         caches: Option<&mut Caches>,
-    ) -> Result<(), Error> {
+    ) -> Result<(usize, Result<(), Error>), Error> {
+        if self.sslv2_next(side, input) {
+            let len = sslv2::probe_client_hello(input)?;
+            let Some(unit) = input.get(..len) else {
+                return Err(Error::Incomplete {
+                    needed: len.saturating_sub(input.len()),
+                });
+            };
+            return Ok((len, self.feed_with(side, at, unit, caches)));
+        }
+        let (record, rest) = parse_record(input)?;
+        let len = input.len().saturating_sub(rest.len());
         let d = self.dir(side);
-        if d.stopped || d.skip > 0 || !d.buf.is_empty() || self.sslv2_next(side, unit) {
-            return self.feed_with(side, at, unit, caches);
-        }
-        match parse_record(unit) {
-            Ok((record, [])) => self
-                .on_record(side, at, &record, caches)
-                .map_err(|e| self.stop(side, at, &[], e)),
-            _ => self.feed_with(side, at, unit, caches),
-        }
+        let result = if d.stopped || d.skip > 0 || !d.buf.is_empty() {
+            self.feed_with(side, at, input.get(..len).unwrap_or_default(), caches)
+        } else {
+            self.on_record(side, at, &record, caches)
+                .map_err(|e| self.stop(side, at, &[], e))
+        };
+        Ok((len, result))
     }
 
     /// Completes the partial record buffered for `side` from the front of `input`: `Some(the
