@@ -1337,11 +1337,13 @@ impl<O: FlowObserver> Reassembler<O> {
         } else {
             Side::Server
         };
-        let resumed = std::mem::take(&mut conn.idle_kept);
-        let silent_ns = if resumed {
-            seg.ts.nanos_since(conn.info.last_ts)
+        // Kept past its idle timeout, the flow goes on: how long it was silent (rare: tested,
+        // not taken, per packet).
+        let resumed = if conn.idle_kept {
+            conn.idle_kept = false;
+            Some(seg.ts.nanos_since(conn.info.last_ts))
         } else {
-            0
+            None
         };
         let info = &mut conn.info;
         let packets = pick(&mut info.packets, side);
@@ -1375,7 +1377,7 @@ impl<O: FlowObserver> Reassembler<O> {
             ts: seg.ts,
             frame: seg.frame,
         };
-        if resumed {
+        if let Some(silent_ns) = resumed {
             resumed_after(&mut ctx, seg.ts, silent_ns);
         }
 
