@@ -76,16 +76,11 @@ struct Observer {
     caches: Caches,
     /// Flows opened and not closed yet, by reassembler id.
     open: BTreeSet<u64>,
-    /// Flows closed (FIN or RST) after carrying data, for a few seconds of capture time
-    /// ([`crate::reassembly::AFTER_CLOSE_REPORT_NS`]): their records wait for
-    /// [`FlowObserver::after_close`], which says what came after the close, unless more than
-    /// [`MAX_WAITING_RECORDS`] wait.
-    lingering: BTreeSet<u64>,
     /// The reassembler's idle timeout, to say how a long silence compares with it.
     idle_timeout_ns: i64,
-    /// Finished flows waiting for earlier ones; `None` for a flow that is not reported.
-    /// Boxed: a record is over a kilobyte, and B-tree nodes move their values around.
-    done: BTreeMap<u64, Option<Box<ConnectionRecord>>>,
+    /// Finished flows waiting for earlier ones (or for what comes after their close, see
+    /// [`Waiting::lingering`]).
+    done: BTreeMap<u64, Waiting>,
     /// Whether [`Observer::ready`] may hand out a record: set when a flow closes at the front
     /// of the order or the waiting records pass the cap, cleared by `ready`. Checked after
     /// every packet, so that `ready` runs once per finished flow rather than once per packet.
@@ -97,6 +92,19 @@ struct Observer {
     /// Connections not reported, per server port (at most 65,536 entries): where to look
     /// when a capture holds no RDP.
     unreported_ports: BTreeMap<u16, u64>,
+}
+
+/// A finished flow waiting to be handed out.
+struct Waiting {
+    /// Closed (FIN or RST) after carrying data, for a few seconds of capture time
+    /// ([`crate::reassembly::AFTER_CLOSE_REPORT_NS`]): the record waits for
+    /// [`FlowObserver::after_close`], which says what came after the close, unless more than
+    /// [`MAX_WAITING_RECORDS`] wait. A flag beside the record rather than a set of its own:
+    /// one B-tree insert and remove less per closed flow.
+    lingering: bool,
+    /// `None` for a flow that is not reported. Boxed: a record is over a kilobyte, and B-tree
+    /// nodes move their values around.
+    record: Option<Box<ConnectionRecord>>,
 }
 
 /// Finished flows kept waiting for an earlier, still open one. Past this many, the oldest are
@@ -113,7 +121,6 @@ impl Observer {
             timeline,
             caches,
             open: BTreeSet::new(),
-            lingering: BTreeSet::new(),
             idle_timeout_ns: ReassemblyConfig::default().idle_timeout_ns,
             done: BTreeMap::new(),
             maybe_ready: false,
@@ -134,16 +141,14 @@ impl Observer {
         while let Some(entry) = self.done.first_entry() {
             let id = *entry.key();
             let early = limit.is_some_and(|open| id > open);
-            let lingering = self.lingering.contains(&id);
+            // Handed out before its linger ended (past the cap), what comes after the close
+            // is not told: the entry, flag and all, is gone.
+            let lingering = entry.get().lingering;
             if (early || lingering) && waiting <= MAX_WAITING_RECORDS {
                 break;
             }
-            if lingering {
-                // Handed out before its linger ended: what comes after the close is not told.
-                self.lingering.remove(&id);
-            }
             waiting = waiting.saturating_sub(1);
-            if let Some(rec) = entry.remove() {
+            if let Some(rec) = entry.remove().record {
                 if early {
                     self.reported_early.bump();
                 }
@@ -154,32 +159,14 @@ impl Observer {
     }
 }
 
-impl FlowObserver for Observer {
-    type Flow = Box<Analyzer>;
-
-    fn open(&mut self, info: &FlowInfo) -> Box<Analyzer> {
-        self.seen.bump();
-        self.open.insert(info.id);
-        let mut analyzer = Box::new(Analyzer::new());
-        if !info.started_with_syn {
-            analyzer.mid_stream();
-        }
-        if !self.timeline {
-            analyzer.without_timeline();
-        }
-        analyzer
-    }
-
-    fn event(&mut self, a: &mut Box<Analyzer>, _info: &FlowInfo, ev: TcpEvent<'_>) {
+impl Observer {
+    /// The events that become an anomaly line (a conflicting copy, a segment ignored, a long
+    /// silence): rare, and formatted, so out of line, away from the per-segment path that
+    /// every [`FlowObserver::event`] call site inlines.
+    #[cold]
+    #[inline(never)]
+    fn rare_event(&self, a: &mut Analyzer, ev: TcpEvent<'_>) {
         match ev {
-            TcpEvent::Syn { ts } => a.syn(ts),
-            TcpEvent::SynAck { ts } => a.syn_ack(ts),
-            TcpEvent::Data { side, ts, bytes, .. } => {
-                a.data_cached(side, ts, bytes, &mut self.caches)
-            }
-            TcpEvent::Gap { side, ts, len } => a.gap(side, ts, len),
-            TcpEvent::Fin { side, ts } => a.fin(side, ts),
-            TcpEvent::Rst { side, ts } => a.rst(side, ts),
             TcpEvent::ConflictingOverlap {
                 side,
                 len,
@@ -218,6 +205,43 @@ impl FlowObserver for Observer {
                 format_ms(ms(silent_ns)),
                 format_ms(ms(self.idle_timeout_ns)),
             )),
+            TcpEvent::Syn { .. }
+            | TcpEvent::SynAck { .. }
+            | TcpEvent::Data { .. }
+            | TcpEvent::Gap { .. }
+            | TcpEvent::Fin { .. }
+            | TcpEvent::Rst { .. } => {}
+        }
+    }
+}
+
+impl FlowObserver for Observer {
+    type Flow = Box<Analyzer>;
+
+    fn open(&mut self, info: &FlowInfo) -> Box<Analyzer> {
+        self.seen.bump();
+        self.open.insert(info.id);
+        let mut analyzer = Box::new(Analyzer::new());
+        if !info.started_with_syn {
+            analyzer.mid_stream();
+        }
+        if !self.timeline {
+            analyzer.without_timeline();
+        }
+        analyzer
+    }
+
+    fn event(&mut self, a: &mut Box<Analyzer>, _info: &FlowInfo, ev: TcpEvent<'_>) {
+        match ev {
+            TcpEvent::Syn { ts } => a.syn(ts),
+            TcpEvent::SynAck { ts } => a.syn_ack(ts),
+            TcpEvent::Data {
+                side, ts, bytes, ..
+            } => a.data_cached(side, ts, bytes, &mut self.caches),
+            TcpEvent::Gap { side, ts, len } => a.gap(side, ts, len),
+            TcpEvent::Fin { side, ts } => a.fin(side, ts),
+            TcpEvent::Rst { side, ts } => a.rst(side, ts),
+            rare => self.rare_event(a, rare),
         }
     }
 
@@ -237,14 +261,15 @@ impl FlowObserver for Observer {
     /// after a FIN or RST was never analysed, and a RST or FIN repeated late says the peer did
     /// not take the close.
     fn after_close(&mut self, id: u64, late: &AfterClose) {
-        if !self.lingering.remove(&id) {
+        let Some(waiting) = self.done.get_mut(&id).filter(|w| w.lingering) else {
             return;
-        }
+        };
+        waiting.lingering = false;
         self.maybe_ready = true;
         if late.packets == 0 {
             return;
         }
-        if let Some(Some(rec)) = self.done.get_mut(&id) {
+        if let Some(rec) = waiting.record.as_mut() {
             let data = if late.bytes > 0 {
                 format!(", {} bytes of data not analysed", late.bytes)
             } else {
@@ -260,9 +285,7 @@ impl FlowObserver for Observer {
 
     fn close(&mut self, mut a: Box<Analyzer>, info: &FlowInfo, reason: FlowEnd) {
         self.open.remove(&info.id);
-        if info.told_after_close(reason) {
-            self.lingering.insert(info.id);
-        }
+        let lingering = info.told_after_close(reason);
         a.coverage(Coverage {
             packets: info.packets,
             acked_unseen: info.acked_unseen,
@@ -317,7 +340,7 @@ impl FlowObserver for Observer {
                 .or_default();
             n.bump();
         }
-        self.done.insert(info.id, record);
+        self.done.insert(info.id, Waiting { lingering, record });
         let first_open = self.open.first().copied();
         let first_done = self.done.first_key_value().map(|(id, _)| *id);
         if first_done.is_some_and(|done| first_open.is_none_or(|open| done < open))

@@ -331,6 +331,8 @@ impl Direction {
     /// last byte delivered and at most [`RST_REACH_UNKNOWN_WINDOW`] past what was seen sent is
     /// accepted, so real resets in lossy captures still close the connection. A direction with
     /// no sequence number seen at all (a RST answering a SYN) cannot be judged and is accepted.
+    #[cold]
+    #[inline(never)]
     pub(super) fn rst_check(&self, seq: u32, rcv_wnd: Option<u32>) -> RstCheck {
         let Some(off) = self.off_of(seq) else {
             return RstCheck::Accept;
@@ -528,6 +530,8 @@ impl Direction {
     /// overlaps carried `differing` other bytes: counted and reported like a TCP
     /// retransmission with other bytes (RFC 791 section 3.2 leaves the choice of copy to the
     /// receiver just as RFC 9293 does for segments).
+    #[cold]
+    #[inline(never)]
     pub(super) fn fragment_conflict<O: FlowObserver>(
         &mut self,
         ctx: &mut Delivery<'_, O>,

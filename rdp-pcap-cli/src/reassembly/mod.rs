@@ -565,6 +565,37 @@ fn window_scale(options: &[u8]) -> Option<u8> {
     }
 }
 
+/// A flow silent past the idle timeout goes on: told. Out of line (cold): rare, kept out of
+/// the per-packet path of [`Reassembler::process`].
+#[cold]
+#[inline(never)]
+fn resumed_after<O: FlowObserver>(ctx: &mut Delivery<'_, O>, ts: Timestamp, silent_ns: i64) {
+    ctx.emit(TcpEvent::Resumed { ts, silent_ns });
+}
+
+/// A SYN or SYN+ACK of `this` direction. Out of line: a few per connection, kept out of the
+/// per-packet path of [`Reassembler::process`].
+#[inline(never)]
+fn syn_segment<O: FlowObserver>(
+    ctx: &mut Delivery<'_, O>,
+    this: &mut Direction,
+    seg: &TcpPacket<'_>,
+) {
+    let ts = seg.ts;
+    if seg.flags.ack() {
+        ctx.info.synack_count.bump();
+        if ctx.info.synack_count == 1 {
+            ctx.emit(TcpEvent::SynAck { ts });
+        }
+    } else {
+        // Every SYN, retransmissions too: how many were sent is evidence (a port that
+        // drops SYNs sees the client retry).
+        ctx.info.syn_count.bump();
+        ctx.emit(TcpEvent::Syn { ts });
+    }
+    this.on_syn(seg.seq, window_scale(seg.options));
+}
+
 /// The receive window `receiver` last announced, in bytes, when the capture shows it: both
 /// SYNs seen (so whether window scaling is in force is known: RFC 7323 section 2.2, both must
 /// offer it) and a window announced after the receiver's SYN.
@@ -1000,12 +1031,16 @@ impl<O: FlowObserver> Reassembler<O> {
             self.tell_after_close(now);
         }
         let max_tombs = self.cfg.max_flows.max(1);
-        while let Some(&(key, expires)) = self.tomb_queue.front() {
+        // Only the expiry is read until one is due: the key is copied out of the queue when
+        // its entry is popped, not once per packet.
+        while let Some(expires) = self.tomb_queue.front().map(|(_, e)| *e) {
             let over = self.tomb_queue.len() > max_tombs;
             if expires > now && !over {
                 break;
             }
-            self.tomb_queue.pop_front();
+            let Some((key, _)) = self.tomb_queue.pop_front() else {
+                break;
+            };
             if self.tombs.get(&key).is_some_and(|t| t.expires == expires) {
                 if let Some(t) = self.tombs.remove(&key) {
                     self.release(&t);
@@ -1302,11 +1337,13 @@ impl<O: FlowObserver> Reassembler<O> {
         } else {
             Side::Server
         };
-        let resumed = std::mem::take(&mut conn.idle_kept);
-        let silent_ns = if resumed {
-            seg.ts.nanos_since(conn.info.last_ts)
+        // Kept past its idle timeout, the flow goes on: how long it was silent (rare: tested,
+        // not taken, per packet).
+        let resumed = if conn.idle_kept {
+            conn.idle_kept = false;
+            Some(seg.ts.nanos_since(conn.info.last_ts))
         } else {
-            0
+            None
         };
         let info = &mut conn.info;
         let packets = pick(&mut info.packets, side);
@@ -1340,27 +1377,12 @@ impl<O: FlowObserver> Reassembler<O> {
             ts: seg.ts,
             frame: seg.frame,
         };
-        if resumed {
-            ctx.emit(TcpEvent::Resumed {
-                ts: seg.ts,
-                silent_ns,
-            });
+        if let Some(silent_ns) = resumed {
+            resumed_after(&mut ctx, seg.ts, silent_ns);
         }
 
         if seg.flags.syn() {
-            let ts = seg.ts;
-            if seg.flags.ack() {
-                ctx.info.synack_count.bump();
-                if ctx.info.synack_count == 1 {
-                    ctx.emit(TcpEvent::SynAck { ts });
-                }
-            } else {
-                // Every SYN, retransmissions too: how many were sent is evidence (a port that
-                // drops SYNs sees the client retry).
-                ctx.info.syn_count.bump();
-                ctx.emit(TcpEvent::Syn { ts });
-            }
-            this.on_syn(seg.seq, window_scale(seg.options));
+            syn_segment(&mut ctx, this, seg);
         } else if !seg.flags.rst() {
             // Meaningful with ACK (RFC 9293 3.1), which every segment after the SYN carries; a
             // RST's (maybe forged) is not taken.

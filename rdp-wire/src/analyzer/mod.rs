@@ -580,7 +580,9 @@ impl Analyzer {
         rest
     }
 
-    /// Picks the decoder for a direction from its first bytes.
+    /// Picks the decoder for a direction from its first bytes. Out of line: once per direction,
+    /// kept out of `Analyzer::consume`'s per-record path.
+    #[inline(never)]
     fn classify(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
         if let Some(step) = self.tunnel_start(side, bytes) {
             return step;
@@ -628,21 +630,26 @@ impl Analyzer {
                 Step::Consumed(bytes.len().saturating_sub(rest.len()))
             }
             Err(Error::Incomplete { .. }) => Step::NeedMore,
-            Err(e) => {
-                // Not a TPKT frame where one was expected: a TLS record right after the
-                // negotiation (when the confirm was not seen), or something else entirely.
-                if looks_like_tls(bytes) {
-                    self.decoder_mut(side).mode = Mode::Tls;
-                    self.tls.get_or_insert_with(TlsTracker::new);
-                    self.event(at, side, EventKind::TlsStart);
-                } else {
-                    self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
-                    self.event(at, side, EventKind::Malformed);
-                    self.decoder_mut(side).mode = Mode::Opaque;
-                }
-                Step::Switched
-            }
+            Err(e) => self.not_tpkt(side, at, bytes, &e),
         }
+    }
+
+    /// Not a TPKT frame where one was expected: a TLS record right after the negotiation (when
+    /// the confirm was not seen), or something else entirely. Out of line (cold): at most once
+    /// per direction.
+    #[cold]
+    #[inline(never)]
+    fn not_tpkt(&mut self, side: Side, at: Timestamp, bytes: &[u8], e: &Error) -> Step {
+        if looks_like_tls(bytes) {
+            self.decoder_mut(side).mode = Mode::Tls;
+            self.tls.get_or_insert_with(TlsTracker::new);
+            self.event(at, side, EventKind::TlsStart);
+        } else {
+            self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
+            self.event(at, side, EventKind::Malformed);
+            self.decoder_mut(side).mode = Mode::Opaque;
+        }
+        Step::Switched
     }
 
     /// One TLS record on a TLS stream, handed whole to the TLS tracker; clear-text TPKT in its
@@ -655,31 +662,18 @@ impl Analyzer {
         caches: Option<&mut Caches>,
     ) -> Step {
         if bytes.first() == Some(&tpkt::VERSION) {
-            return match tpkt::parse_frame(bytes) {
-                Ok((frame, rest)) => {
-                    self.event(at, side, EventKind::ClearTextInTls);
-                    self.tpdu(side, at, frame.payload);
-                    // A side that never sent a TLS record and speaks TPKT instead has left TLS
-                    // (or the capture is a decrypted recording): follow it as TPKT, which also
-                    // frames the fast-path PDUs that may follow.
-                    let sent_tls = self.tls.as_ref().is_some_and(|t| match side {
-                        Side::Client => t.facts().client_records > 0,
-                        Side::Server => t.facts().server_records > 0,
-                    });
-                    if !sent_tls {
-                        self.decoder_mut(side).mode = Mode::Tpkt;
-                    }
-                    Step::Consumed(bytes.len().saturating_sub(rest.len()))
-                }
-                Err(Error::Incomplete { .. }) => Step::NeedMore,
-                Err(e) => self.undecodable(side, at, bytes, &e),
-            };
+            return self.clear_text_in_tls(side, at, bytes);
         }
-        let tracker = self.tls.get_or_insert_with(TlsTracker::new);
-        match tracker.probe_unit(side, bytes) {
-            Ok(len) if bytes.len() >= len => {
-                let record = bytes.get(..len).unwrap_or_default();
-                let result = tracker.feed_with(side, at, record, caches);
+        if self.tls.is_none() {
+            self.tls = Some(TlsTracker::new());
+        }
+        // INVARIANT: set just above; the `else` is never taken.
+        let Some(tracker) = self.tls.as_mut() else {
+            return Step::NeedMore;
+        };
+        // Framed and fed in one step: a record's header is parsed once.
+        match tracker.feed_next(side, at, bytes, caches) {
+            Ok((len, result)) => {
                 if let Some(last) = tracker.facts().last_handshake_at {
                     if self.facts.last_handshake_at.is_none_or(|t| t < last) {
                         self.facts.last_handshake_at = Some(last);
@@ -692,20 +686,59 @@ impl Analyzer {
                 }
                 Step::Consumed(len)
             }
-            Ok(_) | Err(Error::Incomplete { .. }) => Step::NeedMore,
-            Err(e) => match tracker.oversized_record(side, at, bytes, &e) {
-                // Skipped whole, the framing goes on after it (a decoder limit, not a failure).
-                Some(total) => {
-                    self.decoder_mut(side).skip = total;
-                    Step::Switched
+            Err(Error::Incomplete { .. }) => Step::NeedMore,
+            Err(e) => self.not_a_record(side, at, bytes, &e),
+        }
+    }
+
+    /// Clear-text TPKT on a TLS stream: decoded as such and kept as evidence. Out of line: rare,
+    /// kept out of the per-record path.
+    #[inline(never)]
+    fn clear_text_in_tls(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
+        match tpkt::parse_frame(bytes) {
+            Ok((frame, rest)) => {
+                self.event(at, side, EventKind::ClearTextInTls);
+                self.tpdu(side, at, frame.payload);
+                // A side that never sent a TLS record and speaks TPKT instead has left TLS
+                // (or the capture is a decrypted recording): follow it as TPKT, which also
+                // frames the fast-path PDUs that may follow.
+                let sent_tls = self.tls.as_ref().is_some_and(|t| match side {
+                    Side::Client => t.facts().client_records > 0,
+                    Side::Server => t.facts().server_records > 0,
+                });
+                if !sent_tls {
+                    self.decoder_mut(side).mode = Mode::Tpkt;
                 }
-                None => self.undecodable(side, at, bytes, &e),
-            },
+                Step::Consumed(bytes.len().saturating_sub(rest.len()))
+            }
+            Err(Error::Incomplete { .. }) => Step::NeedMore,
+            Err(e) => self.undecodable(side, at, bytes, &e),
+        }
+    }
+
+    /// A TLS stream whose next bytes do not frame as a record: an oversized record is skipped
+    /// whole and the framing goes on after it (a decoder limit, not a failure); anything else
+    /// is undecodable. Out of line (cold): at most once per record skipped or per direction.
+    #[cold]
+    #[inline(never)]
+    fn not_a_record(&mut self, side: Side, at: Timestamp, bytes: &[u8], e: &Error) -> Step {
+        let total = self
+            .tls
+            .as_mut()
+            .and_then(|tracker| tracker.oversized_record(side, at, bytes, e));
+        match total {
+            Some(total) => {
+                self.decoder_mut(side).skip = total;
+                Step::Switched
+            }
+            None => self.undecodable(side, at, bytes, e),
         }
     }
 
     /// Bytes that are neither a TLS record nor TPKT where one was expected: kept as evidence;
     /// decoding of that direction stops.
+    #[cold]
+    #[inline(never)]
     fn undecodable(&mut self, side: Side, at: Timestamp, bytes: &[u8], e: &Error) -> Step {
         self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
         self.foreign(side, at, bytes);
@@ -722,13 +755,19 @@ impl Analyzer {
                 Step::Consumed(bytes.len().saturating_sub(rest.len()))
             }
             Err(Error::Incomplete { .. }) => Step::NeedMore,
-            Err(e) => {
-                self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
-                self.event(at, side, EventKind::Malformed);
-                self.decoder_mut(side).mode = Mode::Opaque;
-                Step::Switched
-            }
+            Err(e) => self.malformed_stream(side, at, &e),
         }
+    }
+
+    /// A frame that does not parse: named among the anomalies; decoding of that direction
+    /// stops. Out of line (cold): at most once per direction.
+    #[cold]
+    #[inline(never)]
+    fn malformed_stream(&mut self, side: Side, at: Timestamp, e: &Error) -> Step {
+        self.facts.anomaly(format!("{} stream: {e}", side.as_str()));
+        self.event(at, side, EventKind::Malformed);
+        self.decoder_mut(side).mode = Mode::Opaque;
+        Step::Switched
     }
 
     fn tpdu(&mut self, side: Side, at: Timestamp, payload: &[u8]) {

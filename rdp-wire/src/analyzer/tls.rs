@@ -491,37 +491,10 @@ impl TlsTracker {
         }
         let mut input = self.skip(side, bytes);
         // Complete a buffered partial record first, taking only the bytes it needs.
-        while !self.dir(side).buf.is_empty() {
-            let mut buf = core::mem::take(&mut self.dir_mut(side).buf);
-            match self.probe_unit(side, &buf) {
-                Ok(_) => {
-                    let result = self.on_unit(side, at, &buf, caches.as_deref_mut());
-                    buf.clear();
-                    self.dir_mut(side).buf = buf;
-                    if let Err(e) = result {
-                        return Err(self.stop(side, at, &[], e));
-                    }
-                }
-                Err(Error::Incomplete { needed }) => {
-                    let take = needed.min(input.len());
-                    let (head, tail) = input.split_at_checked(take).unwrap_or((input, &[]));
-                    buf.extend_from_slice(head);
-                    input = tail;
-                    self.dir_mut(side).buf = buf;
-                    if input.is_empty() && take < needed {
-                        return Ok(());
-                    }
-                }
-                Err(e) => {
-                    if let Some(total) = self.oversized_record(side, at, &buf, &e) {
-                        self.dir_mut(side).skip = total.saturating_sub(buf.len());
-                        input = self.skip(side, input);
-                        continue;
-                    }
-                    let mut evidence = buf;
-                    evidence.extend(input.iter().take(MAX_NON_TLS_EVIDENCE));
-                    return Err(self.stop(side, at, &evidence, e));
-                }
+        if !self.dir(side).buf.is_empty() {
+            match self.complete_buffered(side, at, input, caches.as_deref_mut())? {
+                Some(rest) => input = rest,
+                None => return Ok(()),
             }
         }
         loop {
@@ -564,6 +537,87 @@ impl TlsTracker {
                 }
             }
         }
+    }
+
+    /// The next unit of `side` at the front of `input` (the analyzer's path, one unit at a
+    /// time), framed and fed: `Ok((its length, what feeding it returned))`, or the framing
+    /// error [`TlsTracker::probe_unit`] gives (`Incomplete` too) with nothing fed. The common
+    /// case, a TLS record with nothing buffered or skipped, is parsed once and handed to the
+    /// record handler directly; an SSL 2.0 hello or any other state takes
+    /// [`TlsTracker::feed_with`], given exactly that unit.
+    pub(super) fn feed_next(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        input: &[u8],
+        caches: Option<&mut Caches>,
+    ) -> Result<(usize, Result<(), Error>), Error> {
+        if self.sslv2_next(side, input) {
+            let len = sslv2::probe_client_hello(input)?;
+            let Some(unit) = input.get(..len) else {
+                return Err(Error::Incomplete {
+                    needed: len.saturating_sub(input.len()),
+                });
+            };
+            return Ok((len, self.feed_with(side, at, unit, caches)));
+        }
+        let (record, rest) = parse_record(input)?;
+        let len = input.len().saturating_sub(rest.len());
+        let d = self.dir(side);
+        let result = if d.stopped || d.skip > 0 || !d.buf.is_empty() {
+            self.feed_with(side, at, input.get(..len).unwrap_or_default(), caches)
+        } else {
+            self.on_record(side, at, &record, caches)
+                .map_err(|e| self.stop(side, at, &[], e))
+        };
+        Ok((len, result))
+    }
+
+    /// Completes the partial record buffered for `side` from the front of `input`: `Some(the
+    /// bytes after it)`, or `None` when `input` ran out first. Out of line: only a record
+    /// split across calls of [`TlsTracker::feed`] takes this path.
+    #[inline(never)]
+    fn complete_buffered<'a>(
+        &mut self,
+        side: Side,
+        at: Timestamp,
+        mut input: &'a [u8],
+        mut caches: Option<&mut Caches>,
+    ) -> Result<Option<&'a [u8]>, Error> {
+        while !self.dir(side).buf.is_empty() {
+            let mut buf = core::mem::take(&mut self.dir_mut(side).buf);
+            match self.probe_unit(side, &buf) {
+                Ok(_) => {
+                    let result = self.on_unit(side, at, &buf, caches.as_deref_mut());
+                    buf.clear();
+                    self.dir_mut(side).buf = buf;
+                    if let Err(e) = result {
+                        return Err(self.stop(side, at, &[], e));
+                    }
+                }
+                Err(Error::Incomplete { needed }) => {
+                    let take = needed.min(input.len());
+                    let (head, tail) = input.split_at_checked(take).unwrap_or((input, &[]));
+                    buf.extend_from_slice(head);
+                    input = tail;
+                    self.dir_mut(side).buf = buf;
+                    if input.is_empty() && take < needed {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => {
+                    if let Some(total) = self.oversized_record(side, at, &buf, &e) {
+                        self.dir_mut(side).skip = total.saturating_sub(buf.len());
+                        input = self.skip(side, input);
+                        continue;
+                    }
+                    let mut evidence = buf;
+                    evidence.extend(input.iter().take(MAX_NON_TLS_EVIDENCE));
+                    return Err(self.stop(side, at, &evidence, e));
+                }
+            }
+        }
+        Ok(Some(input))
     }
 
     /// Drops what is left of an oversized record from the front of `input`.
@@ -614,7 +668,10 @@ impl TlsTracker {
     /// RFC 8446 5.1: a receiver answers record_overflow): `Some(its whole size)` to skip, the
     /// limit recorded (a [`DecoderLimit`], not a failure: the framing goes on after it), or
     /// `None` when `e` is not that. A handshake record skipped loses the message boundaries
-    /// of its direction: later clear handshake records are counted, not parsed.
+    /// of its direction: later clear handshake records are counted, not parsed. Out of line
+    /// (cold): rare.
+    #[cold]
+    #[inline(never)]
     pub(super) fn oversized_record(
         &mut self,
         side: Side,
@@ -682,6 +739,9 @@ impl TlsTracker {
     }
 
     /// Stops decoding `side`; keeps `evidence` (when not empty) as the first non-TLS bytes.
+    /// Out of line (cold): once per direction at most.
+    #[cold]
+    #[inline(never)]
     fn stop(&mut self, side: Side, at: Timestamp, evidence: &[u8], e: Error) -> Error {
         let d = self.dir_mut(side);
         d.stopped = true;

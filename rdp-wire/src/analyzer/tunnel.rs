@@ -63,7 +63,9 @@ impl Analyzer {
         Some(Step::Switched)
     }
 
-    /// One message of the preamble on `side`, or the end of that side's part of it.
+    /// One message of the preamble on `side`, or the end of that side's part of it. Out of
+    /// line: a tunnel's few messages, kept out of `Analyzer::consume`'s per-record path.
+    #[inline(never)]
     pub(super) fn tunnel_message(&mut self, side: Side, at: Timestamp, bytes: &[u8]) -> Step {
         let slot = side.index();
         let Some(expected) = self.tunnel_expect.get(slot).copied().flatten() else {
