@@ -140,8 +140,9 @@ pub struct TcpPacket<'a> {
 
 impl TcpPacket<'_> {
     /// This packet with `payload` for its payload and no TCP options: the form in which a
-    /// decoded packet outlives the reader's buffer (`decoder.rs` copies payloads, not options,
-    /// which nothing past the capture reader reads).
+    /// decoded packet outlives the reader's buffer (`decoder.rs` copies payloads, and the
+    /// options of SYNs only: past the capture reader, only the window scale a SYN announces is
+    /// read).
     pub fn with_payload<'p>(&self, payload: &'p [u8]) -> TcpPacket<'p> {
         TcpPacket {
             frame: self.frame,

@@ -12,9 +12,10 @@
 //!
 //! Memory: at most [`BATCHES`] batches queued, one being filled and one being analysed, and no
 //! others (used ones are filled again): each holds at most [`BATCH_SEGMENTS`] segment headers
-//! (144 bytes each) and [`BATCH_PAYLOAD`] bytes of payload plus one segment's, which is at most
-//! 64 KiB (an IP packet) but for records captured before TCP segmentation offload (an IP
-//! length of 0, up to the 16 MiB record limit): under 4 MiB in all for ordinary captures.
+//! (152 bytes each) and [`BATCH_PAYLOAD`] bytes of payload and SYN options plus one segment's,
+//! which is at most 64 KiB (an IP packet) but for records captured before TCP segmentation
+//! offload (an IP length of 0, up to the 16 MiB record limit): under 4 MiB in all for ordinary
+//! captures.
 
 use std::cell::Cell;
 use std::io::{self, Read};
@@ -69,17 +70,26 @@ impl BatchLimits {
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     /// Each segment with an empty payload and no options ([`TcpPacket::with_payload`]), and
-    /// where its payload is in `payload`.
-    pub(crate) segments: Vec<(TcpPacket<'static>, usize, usize)>,
+    /// where its options and payload are in `payload`: `start..options_end` and
+    /// `options_end..end`.
+    pub(crate) segments: Vec<(TcpPacket<'static>, usize, usize, usize)>,
     pub(crate) payload: Vec<u8>,
 }
 
 impl Batch {
+    /// Copies the segment: its payload, and a SYN's TCP options (the reassembler reads the
+    /// window scale a SYN announces, RFC 7323 2.2; no other segment's options are read past
+    /// the capture reader, so they are not copied).
     fn push(&mut self, pkt: &TcpPacket<'_>) {
         let start = self.payload.len();
+        if pkt.flags.syn() {
+            self.payload.extend_from_slice(pkt.options);
+        }
+        let options_end = self.payload.len();
         self.payload.extend_from_slice(pkt.payload);
         let header = pkt.with_payload(&[]);
-        self.segments.push((header, start, self.payload.len()));
+        self.segments
+            .push((header, start, options_end, self.payload.len()));
     }
 
     fn is_full(&self, limits: &BatchLimits) -> bool {
@@ -88,9 +98,10 @@ impl Batch {
 
     /// The segment at `index`, with its payload.
     pub(crate) fn segment(&self, index: usize) -> Option<TcpPacket<'_>> {
-        let (header, start, end) = self.segments.get(index)?;
+        let (header, start, options_end, end) = self.segments.get(index)?;
         Some(TcpPacket {
-            payload: self.payload.get(*start..*end).unwrap_or_default(),
+            options: self.payload.get(*start..*options_end).unwrap_or_default(),
+            payload: self.payload.get(*options_end..*end).unwrap_or_default(),
             ..*header
         })
     }
@@ -211,9 +222,10 @@ fn consume(
 ) {
     for batch in batches.iter() {
         // Over the headers, not by index: this loop runs once per segment of the capture.
-        for (header, start, end) in &batch.segments {
+        for (header, start, options_end, end) in &batch.segments {
             let seg = TcpPacket {
-                payload: batch.payload.get(*start..*end).unwrap_or_default(),
+                options: batch.payload.get(*start..*options_end).unwrap_or_default(),
+                payload: batch.payload.get(*options_end..*end).unwrap_or_default(),
                 ..*header
             };
             if !on_segment(&seg) {
@@ -242,8 +254,15 @@ pub(crate) mod tests {
     fn direct(bytes: &[u8]) -> (Vec<String>, CaptureSummary) {
         let mut out = Vec::new();
         let summary = capture::read_capture(bytes, &mut |pkt: &TcpPacket<'_>| {
-            // As a batch holds it: without TCP options.
-            out.push(format!("{:?}", pkt.with_payload(pkt.payload)));
+            // As a batch holds it: TCP options for a SYN only.
+            let options = if pkt.flags.syn() { pkt.options } else { &[] };
+            out.push(format!(
+                "{:?}",
+                TcpPacket {
+                    options,
+                    ..pkt.with_payload(pkt.payload)
+                }
+            ));
         });
         (out, summary)
     }
@@ -334,13 +353,15 @@ pub(crate) mod tests {
             pushed += 1;
         }
         assert_eq!(pushed, BATCH_PAYLOAD.div_ceil(1000));
-        let (seg, start, end) = batch.segments[5];
-        assert_eq!(&batch.payload[start..end], &payload[..]);
+        let (seg, start, options_end, end) = batch.segments[5];
+        // Not a SYN: its options are not copied.
+        assert_eq!(start, options_end);
+        assert_eq!(&batch.payload[options_end..end], &payload[..]);
         assert_eq!(seg.ts.as_nanos(), 1_000_000_002);
         assert!(seg.flags.ack() && !seg.flags.syn());
         let batch = batch.cleared(&BatchLimits::ONE);
         assert!(batch.segments.is_empty() && batch.payload.is_empty());
         // The memory bound in the module docs.
-        assert!(std::mem::size_of::<(TcpPacket<'static>, usize, usize)>() <= 144);
+        assert!(std::mem::size_of::<(TcpPacket<'static>, usize, usize, usize)>() <= 152);
     }
 }

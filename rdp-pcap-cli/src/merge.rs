@@ -126,7 +126,7 @@ impl Open<'_> {
     /// `None` once the file has no more.
     fn next_ts(&mut self) -> Option<Timestamp> {
         loop {
-            if let Some((seg, _, _)) = self.batch.segments.get(self.next) {
+            if let Some((seg, ..)) = self.batch.segments.get(self.next) {
                 return Some(seg.ts);
             }
             let batch = self.decoder.batches.recv().ok()?;
