@@ -509,21 +509,9 @@ impl Direction {
         offset: i64,
         copy: &[u8],
     ) {
-        if differing == 0 {
-            return;
+        if differing > 0 {
+            conflict(ctx, differing, offset, copy, false);
         }
-        ctx.info.conflicting_overlaps.bump();
-        ctx.stats.conflicting_overlaps.bump();
-        ctx.stats.conflicting_bytes.bump_by(differing);
-        let (side, ts) = (ctx.side, ctx.ts);
-        ctx.emit(TcpEvent::ConflictingOverlap {
-            side,
-            ts,
-            len: differing,
-            offset: len_u64(offset),
-            copy,
-            ip_fragments: false,
-        });
     }
 
     /// The segment at `seq` (after its SYN, if `syn`) was rebuilt from IP fragments whose
@@ -540,22 +528,10 @@ impl Direction {
         payload: &[u8],
         differing: u16,
     ) {
-        let differing = u64::from(differing);
         let offset = self
             .off_of(seq.wrapping_add(u32::from(syn)))
             .unwrap_or(self.next_off);
-        ctx.info.conflicting_overlaps.bump();
-        ctx.stats.conflicting_overlaps.bump();
-        ctx.stats.conflicting_bytes.bump_by(differing);
-        let (side, ts) = (ctx.side, ctx.ts);
-        ctx.emit(TcpEvent::ConflictingOverlap {
-            side,
-            ts,
-            len: differing,
-            offset: len_u64(offset),
-            copy: payload,
-            ip_fragments: true,
-        });
+        conflict(ctx, u64::from(differing), offset, payload, true);
     }
 
     fn drop_beyond_fin<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>) {
@@ -823,6 +799,29 @@ impl Direction {
     pub(super) fn buffered(&self) -> usize {
         self.ooo_charged
     }
+}
+
+/// Counts and reports `differing` bytes of `copy` (at stream offset `offset`) that differ from
+/// the bytes kept: a TCP retransmission, or IP fragments (`ip_fragments`), with other bytes.
+fn conflict<O: FlowObserver>(
+    ctx: &mut Delivery<'_, O>,
+    differing: u64,
+    offset: i64,
+    copy: &[u8],
+    ip_fragments: bool,
+) {
+    ctx.info.conflicting_overlaps.bump();
+    ctx.stats.conflicting_overlaps.bump();
+    ctx.stats.conflicting_bytes.bump_by(differing);
+    let (side, ts) = (ctx.side, ctx.ts);
+    ctx.emit(TcpEvent::ConflictingOverlap {
+        side,
+        ts,
+        len: differing,
+        offset: len_u64(offset),
+        copy,
+        ip_fragments,
+    });
 }
 
 #[cfg(test)]

@@ -91,6 +91,19 @@ pub struct AlertEvent {
     pub encrypted: bool,
 }
 
+impl AlertEvent {
+    /// An alert whose content is protected: who sent it and when, nothing more.
+    fn encrypted(side: Side, at: Timestamp) -> Self {
+        AlertEvent {
+            side,
+            at,
+            level: None,
+            description: None,
+            encrypted: true,
+        }
+    }
+}
+
 /// Everything the tracker learned about one connection's TLS. Owned, plain data.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsFacts {
@@ -821,13 +834,7 @@ impl TlsTracker {
                 .get(1)
                 .is_some_and(|d| AlertDescription(*d).name().is_some());
         if (self.dir(side).ccs && !self.is_tls13()) || (no_handshake_seen && !plausible_clear) {
-            self.facts.alerts.push(AlertEvent {
-                side,
-                at: ts,
-                level: None,
-                description: None,
-                encrypted: true,
-            });
+            self.facts.alerts.push(AlertEvent::encrypted(side, ts));
             return;
         }
         // RFC 5246 6.2.1: an alert may be split across records; join a byte left over from
@@ -1155,13 +1162,7 @@ impl TlsTracker {
             // Not the client's Finished: its encrypted alert refusing the server's flight.
             self.facts.last_handshake_at = Some(ts);
             if self.facts.alerts.len() < MAX_ALERTS {
-                self.facts.alerts.push(AlertEvent {
-                    side,
-                    at: ts,
-                    level: None,
-                    description: None,
-                    encrypted: true,
-                });
+                self.facts.alerts.push(AlertEvent::encrypted(side, ts));
             }
             return;
         }
