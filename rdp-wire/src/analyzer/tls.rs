@@ -297,6 +297,10 @@ pub struct TlsTracker {
     facts: TlsFacts,
     /// A ServerHello that is not a HelloRetryRequest was seen.
     server_hello_seen: bool,
+    /// Per side ([`Side::index`]): this side's application data before the handshake
+    /// completed is one of the anomalies, until a gap in the peer's handshake takes it back
+    /// ([`TlsTracker::early_application_data`]).
+    early_app_data: [bool; 2],
 }
 
 /// Keeps the first `max` entries of `list` (giving back the memory of the rest); returns how
@@ -467,6 +471,18 @@ impl TlsTracker {
         };
         *g = g.saturating_add(len);
         self.anomaly(format!("{side} capture gap: tls decoding stopped"));
+        let peer = side.peer();
+        let handshake_done = {
+            let d = self.dir(side);
+            d.finished || d.tls13_encrypted
+        };
+        if *peer.of(&self.early_app_data) && !handshake_done {
+            // The missing bytes may be this side's Finished: the peer's early application
+            // data is no longer evidence of anything.
+            *peer.of_mut(&mut self.early_app_data) = false;
+            let text = early_app_data_text(peer);
+            self.facts.anomalies.retain(|a| *a != text);
+        }
     }
 
     /// Feeds reassembled stream bytes of `side` (any chunking); `at` is the capture time
@@ -1200,11 +1216,38 @@ impl TlsTracker {
             // More of the server's encrypted flight before the client's Finished.
             self.facts.last_handshake_at = Some(ts);
         } else {
-            self.anomaly(format!(
-                "{side} sent application data before the handshake completed"
-            ));
+            self.early_application_data(side);
         }
     }
+
+    /// `side` sent application data before the handshake completed. That is an anomaly only
+    /// when the capture holds the peer's handshake: its direction carried TLS records, was
+    /// decoded without a gap, and no handshake record of it was skipped over a decoder limit.
+    /// In a capture of one direction (asymmetric routing, a one-way SPAN) the peer's
+    /// ServerHello or Finished is simply not in the capture, and a lost segment of the peer's
+    /// flight hides its Finished the same way: missing evidence is not evidence (issue 14).
+    /// A gap the peer's direction shows later, before its part of the handshake was seen to
+    /// end, takes the anomaly back ([`TlsTracker::gap`]): the reassembler may report the hole
+    /// after the bytes that follow it in the other direction.
+    #[cold]
+    fn early_application_data(&mut self, side: Side) {
+        let peer = side.peer();
+        let (records, gap) = match peer {
+            Side::Client => (self.facts.client_records, self.facts.client_gap),
+            Side::Server => (self.facts.server_records, self.facts.server_gap),
+        };
+        let d = self.dir(peer);
+        if records == 0 || gap > 0 || d.stopped || d.handshake_lost {
+            return;
+        }
+        *side.of_mut(&mut self.early_app_data) = true;
+        self.anomaly(early_app_data_text(side));
+    }
+}
+
+/// The anomaly of [`TlsTracker::early_application_data`].
+fn early_app_data_text(side: Side) -> String {
+    format!("{side} sent application data before the handshake completed")
 }
 
 #[cfg(test)]
@@ -1400,6 +1443,87 @@ mod tests {
             (t.facts().client_app_records, t.facts().client_app_bytes),
             (1, 3)
         );
+    }
+
+    const EARLY: &str = "client sent application data before the handshake completed";
+
+    /// The client's CCS, Finished and one application data record, without the server's.
+    fn client_finished_then_data(t: &mut TlsTracker) {
+        t.feed(
+            Side::Client,
+            Timestamp(3),
+            &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
+        )
+        .unwrap();
+        t.feed(Side::Client, Timestamp(4), &[0x17, 3, 3, 0, 3, 1, 2, 3])
+            .unwrap();
+    }
+
+    /// Both directions in the capture, no gap: the client's application data before the
+    /// server's Finished is an anomaly.
+    #[test]
+    fn early_application_data_with_both_directions_is_an_anomaly() {
+        let mut t = TlsTracker::new();
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
+            .unwrap();
+        client_finished_then_data(&mut t);
+        assert!(t.facts().anomalies.iter().any(|a| a == EARLY));
+        // A gap after the server's Finished does not take it back.
+        t.feed(
+            Side::Server,
+            Timestamp(5),
+            &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
+        )
+        .unwrap();
+        t.gap(Side::Server, 10);
+        assert!(t.facts().anomalies.iter().any(|a| a == EARLY));
+    }
+
+    /// Without the server's direction the ServerHello and Finished are not in the capture:
+    /// the client's application data is not an anomaly.
+    #[test]
+    fn early_application_data_without_the_peer_direction_is_no_anomaly() {
+        let mut t = TlsTracker::new();
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        client_finished_then_data(&mut t);
+        assert!(t.facts().anomalies.is_empty(), "{:?}", t.facts().anomalies);
+    }
+
+    /// A gap in the server's flight, reported after the client's application data (the
+    /// reassembler gives up a hole late), takes the anomaly back: the Finished may be in it.
+    #[test]
+    fn a_later_gap_in_the_peer_handshake_takes_early_application_data_back() {
+        let mut t = TlsTracker::new();
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
+            .unwrap();
+        client_finished_then_data(&mut t);
+        t.gap(Side::Server, 100);
+        assert!(
+            t.facts().anomalies.iter().all(|a| a != EARLY),
+            "{:?}",
+            t.facts().anomalies
+        );
+        // Later application data is not an anomaly either: the server's side stopped.
+        t.feed(Side::Client, Timestamp(6), &[0x17, 3, 3, 0, 3, 1, 2, 3])
+            .unwrap();
+        assert!(t.facts().anomalies.iter().all(|a| a != EARLY));
     }
 
     #[test]
