@@ -89,17 +89,55 @@ pub struct AlertEvent {
     pub description: Option<AlertDescription>,
     /// Sent after the sender's ChangeCipherSpec (TLS 1.2 and older): content unknown.
     pub encrypted: bool,
+    /// How far the handshake had gone, in stream order, when the alert arrived.
+    pub phase: AlertPhase,
 }
 
 impl AlertEvent {
-    /// An alert whose content is protected: who sent it and when, nothing more.
-    fn encrypted(side: Side, at: Timestamp) -> Self {
+    /// An alert whose content is protected: who sent it, when and in which phase.
+    fn encrypted(side: Side, at: Timestamp, phase: AlertPhase) -> Self {
         AlertEvent {
             side,
             at,
             level: None,
             description: None,
             encrypted: true,
+            phase,
+        }
+    }
+}
+
+/// How far the TLS handshake had gone when an alert arrived: what the tracker had seen of it
+/// then, in stream order (the order the reassembled bytes of both directions were fed). Capture
+/// timestamps do not decide it: a clock that steps backwards (merged or multi-interface
+/// captures, a clock corrected mid-capture) would put an alert that followed the ServerHello
+/// "before the client hello" (issue 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertPhase {
+    /// No ClientHello seen yet (nor, when none is ever seen, any ServerHello: then
+    /// [`AlertPhase::reported`] says no handshake was seen).
+    BeforeClientHello,
+    /// After the ClientHello, before any ServerHello.
+    AfterClientHello,
+    /// After the ServerHello (or HelloRetryRequest), before the handshake completed.
+    AfterServerHello,
+    /// After the handshake completed.
+    AfterHandshake,
+}
+
+impl AlertPhase {
+    /// The phase as the reports name it: `before-client-hello`, `after-client-hello`,
+    /// `after-server-hello` or `after-handshake`; `no-handshake-seen` when `facts` hold neither
+    /// hello at all (a connection picked up mid-stream).
+    pub fn reported(self, facts: &TlsFacts) -> &'static str {
+        if facts.client_hello_at.is_none() && facts.server_hello_at.is_none() {
+            return "no-handshake-seen";
+        }
+        match self {
+            AlertPhase::BeforeClientHello => "before-client-hello",
+            AlertPhase::AfterClientHello => "after-client-hello",
+            AlertPhase::AfterServerHello => "after-server-hello",
+            AlertPhase::AfterHandshake => "after-handshake",
         }
     }
 }
@@ -450,6 +488,19 @@ impl TlsTracker {
             limit.size, limit.limit
         ));
         self.facts.decoder_limit.get_or_insert(limit);
+    }
+
+    /// How far the handshake has gone now, for an alert arriving now ([`AlertPhase`]).
+    fn alert_phase(&self) -> AlertPhase {
+        if self.facts.handshake_complete {
+            AlertPhase::AfterHandshake
+        } else if self.facts.server_hello_at.is_some() && self.facts.client_hello_at.is_some() {
+            AlertPhase::AfterServerHello
+        } else if self.facts.client_hello_at.is_some() {
+            AlertPhase::AfterClientHello
+        } else {
+            AlertPhase::BeforeClientHello
+        }
     }
 
     fn is_tls13(&self) -> bool {
@@ -850,7 +901,9 @@ impl TlsTracker {
                 .get(1)
                 .is_some_and(|d| AlertDescription(*d).name().is_some());
         if (self.dir(side).ccs && !self.is_tls13()) || (no_handshake_seen && !plausible_clear) {
-            self.facts.alerts.push(AlertEvent::encrypted(side, ts));
+            self.facts
+                .alerts
+                .push(AlertEvent::encrypted(side, ts, self.alert_phase()));
             return;
         }
         // RFC 5246 6.2.1: an alert may be split across records; join a byte left over from
@@ -880,6 +933,7 @@ impl TlsTracker {
 
     /// Whole clear-text alerts of `side` (an even number of bytes, or a malformed record).
     fn clear_alerts(&mut self, side: Side, ts: Timestamp, fragment: &[u8]) {
+        let phase = self.alert_phase();
         match parse_alerts(fragment) {
             Ok(alerts) => {
                 for a in alerts
@@ -892,6 +946,7 @@ impl TlsTracker {
                         level: Some(a.level),
                         description: Some(a.description),
                         encrypted: false,
+                        phase,
                     });
                 }
             }
@@ -903,6 +958,7 @@ impl TlsTracker {
                     level: None,
                     description: None,
                     encrypted: false,
+                    phase,
                 });
             }
         }
@@ -1178,7 +1234,9 @@ impl TlsTracker {
             // Not the client's Finished: its encrypted alert refusing the server's flight.
             self.facts.last_handshake_at = Some(ts);
             if self.facts.alerts.len() < MAX_ALERTS {
-                self.facts.alerts.push(AlertEvent::encrypted(side, ts));
+                self.facts
+                    .alerts
+                    .push(AlertEvent::encrypted(side, ts, self.alert_phase()));
             }
             return;
         }
@@ -1325,6 +1383,7 @@ mod tests {
                 level: Some(AlertLevel::FATAL),
                 description: Some(AlertDescription::HANDSHAKE_FAILURE),
                 encrypted: false,
+                phase: AlertPhase::AfterClientHello,
             }]
         );
         assert_eq!(f.version, None);
@@ -1619,6 +1678,7 @@ mod tests {
                 level: Some(AlertLevel::FATAL),
                 description: Some(AlertDescription::HANDSHAKE_FAILURE),
                 encrypted: false,
+                phase: AlertPhase::AfterClientHello,
             }]
         );
     }
