@@ -136,6 +136,12 @@ pub struct TcpPacket<'a> {
     /// differed (the later fragment's bytes were kept), at most 65,535 as a datagram is. 0
     /// otherwise. (A `u16` keeps the packet within the decoder's 144-byte batch entry.)
     pub fragment_conflicts: u16,
+    /// Not a segment on the wire: the payload of the segment that comes next (rebuilt from
+    /// IP fragments with `fragment_conflicts`) as the *earlier* of the overlapping fragments
+    /// had it, the later ones' bytes having been kept. The reassembler reads it only as the
+    /// other copy for findings, as it does a TCP retransmission with other bytes; it is not
+    /// counted, delivered or acted on. False for every segment of the capture.
+    pub fragment_copy: bool,
 }
 
 impl TcpPacket<'_> {
@@ -158,6 +164,7 @@ impl TcpPacket<'_> {
             payload_truncated: self.payload_truncated,
             reassembled: self.reassembled,
             fragment_conflicts: self.fragment_conflicts,
+            fragment_copy: self.fragment_copy,
         }
     }
 }

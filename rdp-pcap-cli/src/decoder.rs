@@ -346,6 +346,8 @@ pub(crate) mod tests {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
+
+            fragment_copy: false,
         };
         let mut pushed = 0;
         while !batch.is_full(&BatchLimits::ONE) {

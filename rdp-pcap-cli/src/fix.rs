@@ -18,12 +18,19 @@
 //!   RFC 6598 shared or RFC 4193 unique local) the first, which is about the exposure of RDP
 //!   to the Internet; from an internal address the second, which is about finding the host.
 //!
+//! - a connection to an RD Gateway (HTTPS, `via` kind `rd-gateway`) gets the explanation's fix
+//!   that begins with [`GATEWAY_FIX_PREFIX`] where it has one: the TLS that failed is the
+//!   gateway's (IIS and HTTP.sys over Schannel, its SSL certificate bound in RD Gateway
+//!   Manager), and advice about an RDP host's RDP-Tcp listener, Security Layer or
+//!   SSLCertificateSHA1Hash would send the admin to the wrong server. A code without such a
+//!   fix keeps its first one.
+//!
 //! A fix is written through [`Fix`]'s `Display`, without a `String` per connection.
 
 use std::fmt;
 use std::net::IpAddr;
 
-use rdp_wire::analyzer::{Confirm, VerdictCode, RDP_DEFAULT_PORT};
+use rdp_wire::analyzer::{Confirm, TunnelKind, VerdictCode, RDP_DEFAULT_PORT};
 use rdp_wire::x224::FailureCode;
 
 use crate::explain;
@@ -43,6 +50,9 @@ pub struct Target {
     pub port: u16,
     /// The client's address, when the fix is for one connection.
     pub client: Option<IpAddr>,
+    /// The connection is HTTPS to an RD Gateway: its fixes are the gateway's where the
+    /// explanation has one (see the module doc).
+    pub gateway: bool,
 }
 
 impl Target {
@@ -52,6 +62,7 @@ impl Target {
             server: None,
             port,
             client: None,
+            gateway: false,
         }
     }
 
@@ -69,6 +80,7 @@ impl Target {
                     server,
                     port,
                     client: Some(rec.endpoints.client.ip()),
+                    gateway: false,
                 };
             }
         }
@@ -76,6 +88,7 @@ impl Target {
             server: Some(rec.endpoints.server.ip()),
             port: rec.endpoints.server.port(),
             client: Some(rec.endpoints.client.ip()),
+            gateway: rec.via().is_some_and(|t| t.kind == TunnelKind::RdGateway),
         }
     }
 }
@@ -185,13 +198,19 @@ const UNKNOWN_FAILURE_FIX: &str = "The server answered with a failure code MS-RD
 /// rows are also the `Code N: ` fixes of the `negotiation-failure` explanation.
 pub const FAILURE_CODES: &str = "rdp-neg-failure";
 
+/// How an explanation's fix for a connection to an RD Gateway begins (see the module doc).
+pub const GATEWAY_FIX_PREFIX: &str = "RD Gateway";
+
 /// The explanation's fix for `code`, or for a negotiation failure with `failure`, the fix for
-/// that failure code (its row in [`FAILURE_CODES`]).
-fn choose(code: &str, failure: Option<FailureCode>) -> Option<&'static str> {
+/// that failure code (its row in [`FAILURE_CODES`]); for a `gateway`, its gateway fix first.
+fn choose(code: &str, failure: Option<FailureCode>, gateway: bool) -> Option<&'static str> {
     // Codes from the reports are spelled as the explanations spell them: no case folding.
     let fixes = explain::get(code)?.fixes;
     let Some(failure) = failure else {
-        return fixes.first().copied();
+        let gateway_fix = fixes
+            .iter()
+            .find(|fix| gateway && fix.starts_with(GATEWAY_FIX_PREFIX));
+        return gateway_fix.or(fixes.first()).copied();
     };
     Some(
         explain::value_table(FAILURE_CODES)
@@ -262,7 +281,8 @@ pub fn for_verdict(rec: &ConnectionRecord) -> Option<Fix> {
         }
         _ => None,
     };
-    choose(rec.verdict.code.as_str(), failure).map(|text| Fix::new(text, Target::of(rec)))
+    let target = Target::of(rec);
+    choose(rec.verdict.code.as_str(), failure, target.gateway).map(|text| Fix::new(text, target))
 }
 
 /// The fix for a finding `code` on a connection (or, with [`Target::generic`], across a
@@ -271,7 +291,7 @@ pub fn for_finding(code: &str, target: Target) -> Option<Fix> {
     if code == SCANNER {
         return scanner_fix(target.client).map(|text| Fix::new(text, target));
     }
-    choose(code, None).map(|text| Fix::new(text, target))
+    choose(code, None, target.gateway).map(|text| Fix::new(text, target))
 }
 
 #[cfg(test)]
@@ -286,6 +306,7 @@ mod tests {
             server: Some("10.0.0.5".parse().unwrap()),
             port: 13389,
             client: None,
+            gateway: false,
         };
         let fix = Fix::new(
             "`Test-NetConnection {server} -Port {port}`; `ForEach-Object { $_ }` on {port}",
@@ -302,17 +323,18 @@ mod tests {
     #[test]
     fn every_negotiation_failure_code_has_its_own_fix() {
         for n in 1..=6u32 {
-            let fix = choose("negotiation-failure", Some(FailureCode(n))).unwrap();
+            let fix = choose("negotiation-failure", Some(FailureCode(n)), false).unwrap();
             assert!(!fix.starts_with("Code"), "{fix}");
             assert_ne!(fix, UNKNOWN_FAILURE_FIX, "code {n}");
         }
         let three = choose(
             "negotiation-failure",
             Some(FailureCode::SSL_CERT_NOT_ON_SERVER),
+            false,
         );
         assert!(three.unwrap().contains("certificate"));
         assert_eq!(
-            choose("negotiation-failure", Some(FailureCode(77))),
+            choose("negotiation-failure", Some(FailureCode(77)), false),
             Some(UNKNOWN_FAILURE_FIX)
         );
     }
@@ -352,6 +374,7 @@ mod tests {
             server: Some("10.0.0.5".parse().unwrap()),
             port: 3389,
             client: Some(client.parse().unwrap()),
+            gateway: false,
         };
         let public = for_finding(SCANNER, target("203.0.113.9"))
             .unwrap()
@@ -369,6 +392,36 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(capture_wide.contains("reachable from it"), "{capture_wide}");
+    }
+
+    /// A connection to an RD Gateway gets the gateway's fix where the explanation has one,
+    /// the first fix otherwise; a direct connection never gets the gateway's.
+    #[test]
+    fn a_gateway_gets_the_gateway_fix_where_there_is_one() {
+        let target = |gateway| Target {
+            server: Some("10.0.0.5".parse().unwrap()),
+            port: 443,
+            client: Some("10.9.9.9".parse().unwrap()),
+            gateway,
+        };
+        for code in [
+            "tls-cipher-mismatch",
+            "tls-version-rejected",
+            "tls-handshake-failed",
+            "tls-not-started",
+        ] {
+            let gateway = for_finding(code, target(true)).unwrap().to_string();
+            assert!(
+                gateway.starts_with("RD Gateway (HTTPS on 443)"),
+                "{code}: {gateway}"
+            );
+            let direct = for_finding(code, target(false)).unwrap().to_string();
+            assert!(!direct.starts_with(GATEWAY_FIX_PREFIX), "{code}: {direct}");
+        }
+        let other = for_finding("tls-weak-cipher", target(true))
+            .unwrap()
+            .to_string();
+        assert_eq!(other, choose("tls-weak-cipher", None, false).unwrap());
     }
 
     #[test]

@@ -195,10 +195,19 @@ impl Observer {
                 copy,
                 ip_fragments: true,
                 ..
-            } => a.anomaly(format!(
-                "{len} {side} bytes of overlapping IP fragments differ from an earlier fragment's (a {}-byte segment at stream offset {offset}); the later ones were kept",
-                copy.len()
-            )),
+            } => {
+                // The earlier fragments' bytes are read for findings as a retransmission's are.
+                let text = match a.conflicting_copy(side, copy) {
+                    Some(differences) => format!(
+                        "{side} IP fragments overlap with another X.224 Connection Request ({differences}); the later fragments' bytes were kept"
+                    ),
+                    None => format!(
+                        "{len} {side} bytes of overlapping IP fragments differ from an earlier fragment's (a {}-byte segment at stream offset {offset}); the later ones were kept",
+                        copy.len()
+                    ),
+                };
+                a.anomaly(text);
+            }
             TcpEvent::Ignored { side, what, .. } => a.anomaly(ignored_text(side, what)),
             TcpEvent::Resumed { silent_ns, .. } => a.anomaly(format!(
                 "no packet for {}, longer than the {} idle timeout; the connection went on after it",
@@ -523,6 +532,8 @@ mod tests {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
+
+            fragment_copy: false,
         };
         let mut records = Vec::new();
         let mut sink = |rec: Box<ConnectionRecord>| {

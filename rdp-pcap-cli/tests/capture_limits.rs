@@ -344,3 +344,122 @@ fn a_server_that_ends_a_tls_connection_after_the_connection_sequence_closed_it_e
     }
     assert!(checked >= 10, "{checked}");
 }
+
+/// The anomaly a peer's application data before the end of the handshake raises.
+const EARLY_DATA: &str = "application data before the handshake completed";
+
+/// The anomalies of a connection.
+fn anomalies(conn: &Value) -> Vec<&str> {
+    conn["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// The frames of `path` and the endpoints of its first connection.
+fn capture_file(path: &Path) -> (Linktype, Vec<Frame>, Endpoints) {
+    let contents = kit::read(&std::fs::read(path).unwrap()).unwrap();
+    let conns = common::rdp_pcap(&["--format", "jsonl", path.to_str().unwrap()]).connections();
+    let conn = &conns[0];
+    let endpoints = Endpoints {
+        client: conn["client"].as_str().unwrap().parse().unwrap(),
+        server: conn["server"].as_str().unwrap().parse().unwrap(),
+    };
+    (contents.frames[0].link, contents.frames, endpoints)
+}
+
+/// The client-only and server-only copies of the healthy TLS captures at `paths` show no
+/// application data "before the handshake completed".
+fn one_sided_copies_show_no_early_application_data(paths: &[std::path::PathBuf]) {
+    for path in paths {
+        let (link, frames, e) = capture_file(path);
+        for client in [true, false] {
+            let kept: Vec<&Frame> = frames
+                .iter()
+                .filter(|f| common::from_client(f, e) == Some(client))
+                .collect();
+            let name = format!(
+                "{}-{}-only.pcap",
+                path.file_stem().unwrap().to_str().unwrap(),
+                if client { "client" } else { "server" }
+            );
+            for conn in connections(&name, &pcap(link, &kept)) {
+                assert!(
+                    anomalies(&conn).iter().all(|a| !a.contains(EARLY_DATA)),
+                    "{name}: {conn}"
+                );
+            }
+        }
+    }
+}
+
+/// A capture of one direction holds the client's (or the server's) encrypted records but not
+/// the peer's ServerHello or Finished: that is missing evidence, not a peer sending application
+/// data before the handshake ended.
+#[test]
+fn one_direction_of_a_healthy_tls_session_shows_no_early_application_data() {
+    one_sided_copies_show_no_early_application_data(&[
+        common::samples_dir().join("tls-ok.pcap"),
+        common::samples_dir().join("tls12-ok.pcap"),
+        common::samples_dir().join("nla-ok.pcap"),
+    ]);
+}
+
+/// The same on the lab's healthy TLS and NLA captures.
+#[test]
+#[cfg_attr(shared_corpus_missing, ignore = "../shared/corpus is missing")]
+fn one_direction_of_a_healthy_lab_nla_session_shows_no_early_application_data() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let lab = corpus.join("lab");
+    one_sided_copies_show_no_early_application_data(&[
+        lab.join("nla-ok.pcap"),
+        lab.join("tls12-ok.pcap"),
+        lab.join("ipv6-tls-ok.pcap"),
+    ]);
+}
+
+/// Both directions in the capture, nothing lost: a client that sends an application data
+/// record before the server's ChangeCipherSpec and Finished really did send it early, and the
+/// anomaly stays.
+#[test]
+fn application_data_before_the_peer_finished_in_a_two_sided_capture_is_an_anomaly() {
+    let mut hello = vec![0x03, 0x01];
+    hello.extend_from_slice(&[0x33; 32]);
+    hello.extend_from_slice(&[0x00, 0x00, 0x0a, 0x00]);
+    let mut server = vec![0x02, 0x00, 0x00, u8::try_from(hello.len()).unwrap()];
+    server.extend_from_slice(&hello);
+    server.extend_from_slice(&[0x0e, 0x00, 0x00, 0x00]);
+    let mut cke = vec![0x10, 0x00, 0x01, 0x02, 0x01, 0x00];
+    cke.extend_from_slice(&[0x44; 256]);
+    let mut client_flight = record(0x16, &cke);
+    client_flight.extend(record(0x14, &[0x01]));
+    client_flight.extend(record(0x16, &[0x55; 40]));
+    let mut server_flight = record(0x14, &[0x01]);
+    server_flight.extend(record(0x16, &[0x66; 40]));
+    let mut c = client(50010);
+    c.handshake()
+        .send(Side::Client, synth::CONNECTION_REQUEST)
+        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
+        .send(
+            Side::Client,
+            &record(0x16, &synth::client_hello_with_suites(20)),
+        )
+        .send(Side::Server, &record(0x16, &server))
+        .send(Side::Client, &client_flight)
+        .send(Side::Client, &record(0x17, &[0x77; 64]))
+        .send(Side::Server, &server_flight)
+        .send(Side::Client, &record(0x17, &[0x78; 64]))
+        .fin(Side::Client)
+        .fin(Side::Server);
+    let conn = only_connection("early-data.pcapng", &c.into_packets().to_pcapng(None));
+    assert!(
+        anomalies(&conn)
+            .iter()
+            .any(|a| a.contains(&format!("client sent {EARLY_DATA}"))),
+        "{conn}"
+    );
+}

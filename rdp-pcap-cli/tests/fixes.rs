@@ -14,7 +14,9 @@ use std::net::SocketAddrV4;
 use std::path::{Path, PathBuf};
 
 use common::rdp_pcap;
-use rdp_pcap::fuzzing::synth::{Conn, PcapWriter};
+use rdp_pcap::fuzzing::synth::{self, Conn, PcapWriter};
+use rdp_pcap::kit::Conversation;
+use rdp_wire::Side;
 use serde_json::{json, Value};
 
 /// An X.224 Connection Confirm with RDP_NEG_FAILURE `code` (MS-RDPBCGR 2.2.1.2.2).
@@ -343,4 +345,97 @@ fn capture_findings_are_in_the_csv() {
         .as_str()
         .unwrap()
         .starts_with("Take RDP off the Internet"));
+}
+
+/// `body` as one TLS record of `content_type`, record version TLS 1.2.
+fn tls_record(content_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut out = vec![content_type, 0x03, 0x03];
+    out.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+/// A ServerHello choosing TLS 1.2 and TLS_RSA_WITH_3DES_EDE_CBC_SHA (0x000a, offered by the
+/// ClientHello), no session id, no extensions (RFC 5246 7.4.1.3).
+fn server_hello_tls12() -> Vec<u8> {
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&[0x33; 32]);
+    body.extend_from_slice(&[0x00, 0x00, 0x0a, 0x00]);
+    let mut msg = vec![0x02, 0x00, 0x00, u8::try_from(body.len()).unwrap()];
+    msg.extend_from_slice(&body);
+    tls_record(0x16, &msg)
+}
+
+/// A client that starts TLS straight away (HTTPS, as to an RD Gateway) on `server_port`, and a
+/// handshake that `fail` ends.
+fn https_failing(server_port: u16, fail: impl FnOnce(&mut Conversation)) -> Vec<u8> {
+    let mut c = Conversation::new(
+        "10.0.0.2:50000".parse().unwrap(),
+        format!("10.0.0.1:{server_port}").parse().unwrap(),
+    );
+    c.handshake().send(
+        Side::Client,
+        &tls_record(0x16, &synth::client_hello_with_suites(20)),
+    );
+    fail(&mut c);
+    c.into_packets().to_pcapng(None)
+}
+
+/// An RD Gateway connection (TLS first on port 443, reported with `--port 443`) whose TLS
+/// fails is told to fix the gateway (its SSL certificate binding, its Schannel settings), not
+/// an RDP host's RDP-Tcp listener, Security Layer or SSLCertificateSHA1Hash; a direct RDP
+/// connection that fails the same way keeps the RDP host's fix.
+#[test]
+fn a_failed_tls_handshake_to_an_rd_gateway_gets_the_gateway_fix() {
+    type Fail = fn(&mut Conversation);
+    let cases: [(&str, &str, Fail); 4] = [
+        ("cipher", "tls-cipher-mismatch", |c| {
+            c.send(Side::Server, &tls_record(0x15, &[0x02, 40]))
+                .fin(Side::Server);
+        }),
+        ("version", "tls-version-rejected", |c| {
+            c.send(Side::Server, &tls_record(0x15, &[0x02, 70]))
+                .fin(Side::Server);
+        }),
+        ("certificate", "tls-handshake-failed", |c| {
+            c.send(Side::Server, &server_hello_tls12())
+                .send(Side::Client, &tls_record(0x15, &[0x02, 48]))
+                .rst(Side::Client);
+        }),
+        ("no-tls", "tls-not-started", |c| {
+            c.rst(Side::Server);
+        }),
+    ];
+    for (name, code, fail) in cases {
+        let path = capture(&format!("rdg-{name}.pcapng"), https_failing(443, fail));
+        let (_, conns) = jsonl(&path, &["--port", "443"]);
+        assert_eq!(conns.len(), 1, "{name}: {conns:?}");
+        let c = &conns[0];
+        assert_eq!(c["via"]["kind"], "rd-gateway", "{name}: {c}");
+        assert_eq!(c["verdict"]["code"], code, "{name}: {c}");
+        let fix = c["verdict"]["fix"].as_str().unwrap();
+        assert!(
+            fix.starts_with("RD Gateway (HTTPS on 443)"),
+            "{name}: {fix}"
+        );
+        for host_only in [
+            "SecurityLayer",
+            "Security Layer",
+            "TermService",
+            "Win32_TSGeneralSetting",
+        ] {
+            assert!(!fix.contains(host_only), "{name}: {fix}");
+        }
+        let text = text(&path, &["--port", "443"]);
+        assert!(
+            text.contains("fix          RD Gateway (HTTPS on 443)"),
+            "{name}: {text}"
+        );
+    }
+    // Direct RDP with the same failure: the RDP host's fix.
+    let (_, conns) = jsonl(&common::samples_dir().join("cipher-mismatch.pcap"), &[]);
+    for c in conns {
+        let fix = c["verdict"]["fix"].as_str().unwrap();
+        assert!(!fix.starts_with("RD Gateway"), "{fix}");
+    }
 }

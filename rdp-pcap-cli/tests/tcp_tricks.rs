@@ -458,3 +458,114 @@ fn a_syn_the_server_answers_inside_a_live_connection_starts_a_new_one() {
     assert_eq!(conns[1]["mid_stream"], false);
     assert!(anomalies(&conns[0]).iter().all(|a| !a.contains("SYN")));
 }
+
+/// The client's last packet split into two IPv4 fragments: the first carries the TCP segment's
+/// bytes `0..split_end` as `first`, the second `from..` as the segment has them (`from` before
+/// `split_end`, both multiples of 8, so the second overwrites part of the first).
+fn overlapping_fragments(
+    c: &mut Conversation,
+    first: &[u8],
+    from: usize,
+) -> Vec<rdp_pcap::kit::Packet> {
+    let mut packets = c.take_packets();
+    let last = packets.pop().unwrap();
+    // Ethernet (14) and IPv4 (20) headers, then the TCP segment.
+    let (eth_ip, segment) = last.frame.split_at(34);
+    let fragment = |offset: usize, bytes: &[u8], more: bool| {
+        let mut frame = eth_ip.to_vec();
+        frame.extend_from_slice(bytes);
+        let total = u16::try_from(20 + bytes.len()).unwrap();
+        frame[16..18].copy_from_slice(&total.to_be_bytes());
+        let word = u16::try_from(offset / 8).unwrap() | if more { 0x2000 } else { 0 };
+        frame[20..22].copy_from_slice(&word.to_be_bytes());
+        rdp_pcap::kit::Packet::raw(last.ts, last.link, frame)
+    };
+    packets.push(fragment(0, first, true));
+    packets.push(fragment(from, &segment[from..], false));
+    packets
+}
+
+/// An MCS Connect Initial asking for MS_T120 in its channel list, in the IP fragment that a
+/// later overlapping fragment overwrites with other bytes (the channel `rdpdr`): a server may
+/// have kept either fragment, so the earlier one is read for findings too, as a conflicting
+/// TCP retransmission is, and the connection is a `bluekeep-probe`.
+#[test]
+fn ms_t120_in_an_overwritten_ip_fragment_is_a_bluekeep_probe() {
+    let ci = hex(STD_SEC_CI);
+    let mut c = conversation();
+    c.handshake()
+        .send(Side::Client, &hex(STD_SEC_CR))
+        .send(Side::Server, &hex(STD_SEC_CC))
+        .send(Side::Client, &ci);
+    // The segment is the 20-byte TCP header, then the Connect Initial.
+    let name = 20 + ci.windows(8).position(|w| w == b"rdpdr\0\0\0").unwrap();
+    let from = name / 8 * 8;
+    let end = (name + 8).div_ceil(8) * 8 + 8;
+    let segment_len = 20 + ci.len();
+    assert!(end < segment_len);
+    let build = |c: &mut Conversation, channel: &[u8; 8]| {
+        let mut segment = c.packets().last().unwrap().frame[34..].to_vec();
+        segment[name..name + 8].copy_from_slice(channel);
+        let mut packets = overlapping_fragments(c, &segment[..end], from);
+        c.send(
+            Side::Server,
+            &[0x03, 0x00, 0x00, 0x09, 0x02, 0xf0, 0x80, 0x21, 0x80],
+        )
+        .close();
+        packets.extend(c.take_packets());
+        Packets(packets).to_pcapng(None)
+    };
+
+    // The same bytes in both fragments: no conflict, no probe.
+    let mut same = c.clone();
+    let conns = connections("frag-same.pcapng", &build(&mut same, b"rdpdr\0\0\0"));
+    assert_eq!(conns.len(), 1);
+    assert!(!finding_codes(&conns[0]).contains(&"bluekeep-probe".to_string()));
+    assert!(anomalies(&conns[0])
+        .iter()
+        .all(|a| !a.contains("IP fragments")));
+
+    // MS_T120 in the first fragment only; the second one's `rdpdr` is what was kept.
+    let conns = connections("frag-probe.pcapng", &build(&mut c, b"MS_T120\0"));
+    assert_eq!(conns.len(), 1);
+    assert!(
+        finding_codes(&conns[0]).contains(&"bluekeep-probe".to_string()),
+        "{}",
+        conns[0]
+    );
+    assert!(
+        anomalies(&conns[0])
+            .iter()
+            .any(|a| a.starts_with("7 client bytes of overlapping IP fragments differ")),
+        "{:?}",
+        anomalies(&conns[0])
+    );
+}
+
+/// A Connection Request whose IP fragments overlap with another cookie: the later fragment's
+/// request is analysed, and the anomaly names the field that differs, kept copy first.
+#[test]
+fn overlapping_ip_fragments_with_another_cookie_name_it() {
+    let mut c = conversation();
+    c.handshake()
+        .send(Side::Client, &synth::connection_request("alice"));
+    let mut segment = c.packets().last().unwrap().frame[34..].to_vec();
+    let at = segment.windows(5).position(|w| w == b"alice").unwrap();
+    segment[at..at + 5].copy_from_slice(b"admin");
+    let from = at / 8 * 8;
+    let end = (at + 5).div_ceil(8) * 8;
+    assert!(end < segment.len());
+    let mut packets = overlapping_fragments(&mut c, &segment[..end], from);
+    c.send(Side::Server, synth::CONNECTION_CONFIRM_SSL).close();
+    packets.extend(c.take_packets());
+    let conns = connections("frag-cookie.pcapng", &Packets(packets).to_pcapng(None));
+    assert_eq!(conns.len(), 1);
+    assert_eq!(conns[0]["x224"]["cookie"], "alice");
+    let anomalies = anomalies(&conns[0]);
+    assert!(
+        anomalies.contains(
+            &"client IP fragments overlap with another X.224 Connection Request (cookie `alice` vs `admin`); the later fragments' bytes were kept".to_string()
+        ),
+        "{anomalies:?}"
+    );
+}

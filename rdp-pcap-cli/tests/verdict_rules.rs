@@ -166,3 +166,73 @@ fn a_session_accepted_without_nla_shows_the_server_does_not_require_it() {
         );
     }
 }
+
+/// A capture whose clock steps 10 s back between the ServerHello and the client's fatal alert
+/// (merged captures, a clock corrected mid-capture): the alert came after the ServerHello in
+/// stream order, and that is its phase, in JSON and text; no time is negative.
+#[test]
+fn an_alert_after_a_clock_step_back_keeps_its_place_in_the_handshake() {
+    let mut c = Conversation::new(
+        "10.0.0.2:50001".parse().unwrap(),
+        "10.0.0.1:3389".parse().unwrap(),
+    );
+    c.handshake()
+        .send(Side::Client, synth::CONNECTION_REQUEST)
+        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
+        .send(
+            Side::Client,
+            &record(0x16, &synth::client_hello_with_suites(20)),
+        )
+        .send(Side::Server, &server_hello_tls10())
+        .wait(-10_000_000_000)
+        .send(Side::Client, &record(0x15, &[0x02, 42]))
+        .rst(Side::Client);
+    let capture = c.into_packets().to_pcapng(None);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("verdict_rules");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("clock-step-back.pcapng");
+    std::fs::write(&path, &capture).unwrap();
+
+    let run = common::rdp_pcap(&["--format", "jsonl", path.to_str().unwrap()]);
+    let conns = run.connections();
+    assert_eq!(conns.len(), 1, "{conns:?}");
+    let alert = &conns[0]["tls"]["alerts"][0];
+    assert_eq!(alert["phase"], "after-server-hello", "{alert}");
+    assert!(alert["at_ms"].as_f64().unwrap() >= 0.0, "{alert}");
+    assert_eq!(
+        conns[0]["verdict"]["code"], "tls-handshake-failed",
+        "{}",
+        conns[0]
+    );
+    assert!(!run.stdout.contains(":-"), "{}", run.stdout);
+
+    let text = common::rdp_pcap(&["--timeline", path.to_str().unwrap()]).stdout;
+    assert!(text.contains("(after server hello)"), "{text}");
+    assert!(!text.contains("before client hello"), "{text}");
+    let negative = text
+        .split(" -")
+        .skip(1)
+        .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    assert!(!negative, "{text}");
+}
+
+/// A server that closes after the Connection Request, in a capture whose clock steps back
+/// between the two: the close came after the request in stream order, so the summary does not
+/// say "before the request arrived".
+#[test]
+fn a_close_after_a_clock_step_back_is_not_before_the_request() {
+    let mut c = Conversation::new(
+        "10.0.0.2:50002".parse().unwrap(),
+        "10.0.0.1:3389".parse().unwrap(),
+    );
+    c.handshake()
+        .send(Side::Client, synth::CONNECTION_REQUEST)
+        .wait(-5_000_000_000)
+        .fin(Side::Server)
+        .fin(Side::Client);
+    let verdict = verdict_of("close-step-back.pcapng", &c.into_packets().to_pcapng(None));
+    assert_eq!(verdict["code"], "no-negotiation-response", "{verdict}");
+    let summary = verdict["summary"].as_str().unwrap();
+    assert!(summary.contains("after the request"), "{summary}");
+    assert!(!summary.contains("before"), "{summary}");
+}

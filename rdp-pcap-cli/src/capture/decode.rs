@@ -295,7 +295,19 @@ impl State {
         };
         if protocol == IpNumber::TCP {
             let conflicts = done.conflicting_bytes.saturate();
+            let earlier = done.earlier.as_deref();
             self.tcp(origin, payload, false, true, &mut |p: &TcpPacket<'_>| {
+                // The other copy first, as the earlier fragments had the segment's payload:
+                // the payload is the datagram's tail in both copies, which are as long.
+                let copy = earlier.and_then(|e| e.get(e.len().saturating_sub(p.payload.len())..));
+                if let Some(copy) = copy {
+                    on_packet(&TcpPacket {
+                        payload: copy,
+                        fragment_conflicts: conflicts,
+                        fragment_copy: true,
+                        ..*p
+                    });
+                }
                 on_packet(&TcpPacket {
                     fragment_conflicts: conflicts,
                     ..*p
@@ -348,6 +360,8 @@ impl State {
             payload_truncated: truncated,
             reassembled,
             fragment_conflicts: 0,
+
+            fragment_copy: false,
         };
         on_packet(&packet);
     }

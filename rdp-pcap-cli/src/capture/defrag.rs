@@ -11,9 +11,9 @@
 //! large offset costs its own bytes, not the offset. A datagram that has seen no fragment for
 //! `timeout` of capture time is dropped too. Overlapping fragments are accepted, later bytes
 //! win (captures show what was sent, not what a given stack would keep); where their bytes
-//! differ, the completed datagram says how many positions did ([`Completed::conflicting_bytes`]),
-//! and the reassembler counts and reports them as it does a TCP retransmission with other
-//! bytes.
+//! differ, the completed datagram says how many positions did ([`Completed::conflicting_bytes`]) and
+//! holds the earlier bytes as the other copy ([`Completed::earlier`]), and the reassembler
+//! counts, reports and reads them as it does a TCP retransmission with other bytes.
 
 use rdp_wire::Bump as _;
 use std::collections::HashMap;
@@ -66,6 +66,10 @@ pub(super) struct Completed {
     pub fragments: u64,
     /// Positions where an overlapping fragment carried other bytes than an earlier one.
     pub conflicting_bytes: u64,
+    /// With `conflicting_bytes`, the datagram as the earliest fragment at each position had
+    /// it (the other copy, for findings: `data` keeps the later bytes); `None` otherwise. One
+    /// datagram's size, allocated only for a conflicting overlap.
+    pub earlier: Option<Vec<u8>>,
 }
 
 /// What one fragment did: fragments dropped (this one or others evicted for it) and maybe a
@@ -198,15 +202,24 @@ impl Defragmenter {
                     .fold(0_usize, usize::saturating_add);
                 // Overlaps only when more bytes arrived than the datagram holds: then which
                 // positions were written is tracked, to compare the later copies with them.
-                let mut written = (sent > total).then(|| vec![false; total]);
+                // The first bytes at each position are kept beside, as the other copy.
+                let mut written = (sent > total).then(|| (vec![false; total], vec![0u8; total]));
                 let mut conflicting_bytes = 0_u64;
                 for (at, bytes) in &p.pieces {
                     let to = at.saturating_add(bytes.len());
-                    if let Some(written) = written.as_mut() {
+                    if let Some((written, first)) = written.as_mut() {
                         let old = data.get(*at..to).unwrap_or_default();
                         let seen = written.get_mut(*at..to).unwrap_or_default();
-                        for ((was, new), seen) in old.iter().zip(bytes).zip(seen.iter_mut()) {
-                            if *seen && was != new {
+                        let first = first.get_mut(*at..to).unwrap_or_default();
+                        for (((was, new), seen), first) in old
+                            .iter()
+                            .zip(bytes)
+                            .zip(seen.iter_mut())
+                            .zip(first.iter_mut())
+                        {
+                            if !*seen {
+                                *first = *new;
+                            } else if was != new {
                                 conflicting_bytes.bump();
                             }
                             *seen = true;
@@ -216,10 +229,14 @@ impl Defragmenter {
                         dst.copy_from_slice(bytes);
                     }
                 }
+                let earlier = written
+                    .filter(|_| conflicting_bytes > 0)
+                    .map(|(_, first)| first);
                 out.completed = Some(Completed {
                     data,
                     fragments: p.fragments,
                     conflicting_bytes,
+                    earlier,
                 });
             }
         }
@@ -330,11 +347,17 @@ mod tests {
         assert_eq!(&done.data[16..], &[3; 8]);
         // Bytes 4..8 came twice, as 1 then 2.
         assert_eq!(done.conflicting_bytes, 4);
+        // The other copy has the first bytes there.
+        let earlier = done.earlier.unwrap();
+        assert_eq!(&earlier[..8], &[1; 8]);
+        assert_eq!(&earlier[8..16], &[2; 8]);
+        assert_eq!(&earlier[16..], &[3; 8]);
         // The same bytes twice are no conflict.
         r.add(key(2), 0, true, &[5; 8], ts(0));
         r.add(key(2), 0, true, &[5; 8], ts(0));
         let done = r.add(key(2), 8, false, &[6; 8], ts(0)).completed.unwrap();
         assert_eq!(done.conflicting_bytes, 0);
+        assert!(done.earlier.is_none());
         assert_eq!(r.finish(), 0);
     }
 

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 
 use rdp_wire::Timestamp;
 
-use super::{Delivery, FlowObserver, TcpEvent};
+use super::{Delivery, FlowObserver, FragmentCopy, TcpEvent};
+use crate::capture::TcpPacket;
 
 /// A segment further ahead than this from the next expected byte is treated as garbage: no real
 /// window is that large, and a wrong sign would otherwise turn into a gigantic gap.
@@ -514,24 +515,25 @@ impl Direction {
         }
     }
 
-    /// The segment at `seq` (after its SYN, if `syn`) was rebuilt from IP fragments whose
-    /// overlaps carried `differing` other bytes: counted and reported like a TCP
-    /// retransmission with other bytes (RFC 791 section 3.2 leaves the choice of copy to the
-    /// receiver just as RFC 9293 does for segments).
+    /// `seg` was rebuilt from IP fragments whose overlaps carried `seg.fragment_conflicts`
+    /// other bytes: counted and reported like a TCP retransmission with other bytes (RFC 791
+    /// section 3.2 leaves the choice of copy to the receiver just as RFC 9293 does for
+    /// segments), with the earlier fragments' bytes as the other copy when the capture reader
+    /// gave them (`copy`, taken: it is for this segment only), else the segment as rebuilt.
     #[cold]
     #[inline(never)]
     pub(super) fn fragment_conflict<O: FlowObserver>(
         &mut self,
         ctx: &mut Delivery<'_, O>,
-        seq: u32,
-        syn: bool,
-        payload: &[u8],
-        differing: u16,
+        seg: &TcpPacket<'_>,
+        copy: &mut Option<FragmentCopy>,
     ) {
         let offset = self
-            .off_of(seq.wrapping_add(u32::from(syn)))
+            .off_of(seg.seq.wrapping_add(u32::from(seg.flags.syn())))
             .unwrap_or(self.next_off);
-        conflict(ctx, u64::from(differing), offset, payload, true);
+        let copy = copy.take().filter(|c| c.of(seg));
+        let bytes = copy.as_ref().map_or(seg.payload, |c| c.bytes.as_slice());
+        conflict(ctx, u64::from(seg.fragment_conflicts), offset, bytes, true);
     }
 
     fn drop_beyond_fin<O: FlowObserver>(&mut self, ctx: &mut Delivery<'_, O>) {

@@ -27,6 +27,11 @@
 //!   the observer says a direction's content is concluded
 //!   ([`FlowObserver::compare_retransmissions`]), its delivered bytes are no longer kept (copying
 //!   every payload byte into the window was a twentieth of the time of a capture).
+//! - **IP fragments that overlapped with other bytes**: the segment rebuilt from them (the later
+//!   fragments' bytes kept) is preceded by its other copy ([`TcpPacket::fragment_copy`], the
+//!   earlier fragments' bytes), which is held (one at a time, one datagram at most) and handed
+//!   to the observer as the `copy` of the segment's [`TcpEvent::ConflictingOverlap`], after the
+//!   segment's own bytes; it is not counted or delivered.
 //! - **Out-of-order** pieces are buffered per direction up to the byte and piece caps (and a
 //!   global byte cap). A piece is charged against the byte caps what it costs, not its
 //!   payload: its bytes plus its share of the B-tree and the allocator's overhead, and a
@@ -161,8 +166,9 @@ pub enum TcpEvent<'a> {
     /// `copy` is the whole segment (or buffered piece) that carried them, from stream offset
     /// `offset` (0 is the first data byte, or the first byte seen mid-stream): the other copy,
     /// for the observer to read for findings. With `ip_fragments`, the overlap was between IP
-    /// fragments of one segment: `len` positions differed, `copy` is the segment as rebuilt
-    /// (the later fragments' bytes kept) and the earlier bytes are not available.
+    /// fragments of one segment (the later fragments' bytes kept): `len` positions differed,
+    /// and `copy` is the segment's payload as the earlier fragments had it, when the capture
+    /// reader gave it ([`TcpPacket::fragment_copy`]), else the segment as rebuilt.
     ConflictingOverlap {
         side: Side,
         ts: Timestamp,
@@ -804,6 +810,29 @@ pub struct Reassembler<O: FlowObserver> {
     next_id: u64,
     now: Option<Timestamp>,
     buffered_total: usize,
+    /// The other copy of the segment that comes next ([`TcpPacket::fragment_copy`]): one at a
+    /// time, at most one datagram's bytes, until that segment takes it.
+    fragment_copy: Option<FragmentCopy>,
+}
+
+/// The bytes of a segment rebuilt from IP fragments as the earlier overlapping fragments had
+/// them, and which segment they belong to.
+#[derive(Debug)]
+struct FragmentCopy {
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    frame: u64,
+    bytes: Vec<u8>,
+}
+
+/// An IP datagram's bytes: no copy of a segment is longer.
+const MAX_FRAGMENT_COPY: usize = 65_535;
+
+impl FragmentCopy {
+    fn of(&self, seg: &TcpPacket<'_>) -> bool {
+        (self.src, self.dst, self.seq, self.frame) == (seg.src, seg.dst, seg.seq, seg.frame)
+    }
 }
 
 impl<O: FlowObserver> fmt::Debug for Reassembler<O> {
@@ -850,6 +879,7 @@ impl<O: FlowObserver> Reassembler<O> {
             next_id: 0,
             now: None,
             buffered_total: 0,
+            fragment_copy: None,
         }
     }
 
@@ -872,6 +902,10 @@ impl<O: FlowObserver> Reassembler<O> {
 
     /// Feeds one segment, in capture order.
     pub fn push(&mut self, seg: &TcpPacket<'_>) {
+        if seg.fragment_copy {
+            self.keep_fragment_copy(seg);
+            return;
+        }
         self.stats.segments.bump();
         let now = self.now.map_or(seg.ts, |n| n.max(seg.ts));
         self.now = Some(now);
@@ -937,6 +971,27 @@ impl<O: FlowObserver> Reassembler<O> {
         self.open_flow(key, seg, now);
     }
 
+    /// Keeps the other copy of the next segment ([`TcpPacket::fragment_copy`]) for it to
+    /// report; it replaces any copy its segment never came for.
+    #[cold]
+    #[inline(never)]
+    fn keep_fragment_copy(&mut self, seg: &TcpPacket<'_>) {
+        let mut bytes = self
+            .fragment_copy
+            .take()
+            .map(|c| c.bytes)
+            .unwrap_or_default();
+        bytes.clear();
+        bytes.extend_from_slice(seg.payload.get(..MAX_FRAGMENT_COPY).unwrap_or(seg.payload));
+        self.fragment_copy = Some(FragmentCopy {
+            src: seg.src,
+            dst: seg.dst,
+            seq: seg.seq,
+            frame: seg.frame,
+            bytes,
+        });
+    }
+
     /// The SYN+ACK `seg` answered the client SYN `held` on flow `idx`: that SYN opened a new
     /// connection, which it and this SYN+ACK start. Out of line: a rare path, kept out of
     /// the per-packet one.
@@ -965,6 +1020,8 @@ impl<O: FlowObserver> Reassembler<O> {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
+
+            fragment_copy: false,
         };
         if let Some(idx) = self.open_flow(key, &syn, now) {
             if let Outcome::Close(reason) = self.process(idx, seg) {
@@ -1310,6 +1367,7 @@ impl<O: FlowObserver> Reassembler<O> {
             cfg,
             buffered_total,
             next_id,
+            fragment_copy,
             ..
         } = self;
         let Some(conn) = table.get_mut(idx) else {
@@ -1388,14 +1446,8 @@ impl<O: FlowObserver> Reassembler<O> {
             // RST's (maybe forged) is not taken.
             this.last_window = Some(seg.window);
         }
-        if seg.fragment_conflicts > 0 {
-            this.fragment_conflict(
-                &mut ctx,
-                seg.seq,
-                seg.flags.syn(),
-                seg.payload,
-                seg.fragment_conflicts,
-            );
+        if seg.fragment_conflicts > 0 && seg.flags.rst() {
+            this.fragment_conflict(&mut ctx, seg, fragment_copy);
         }
         if seg.flags.rst() {
             match this.rst_check(seg.seq, receive_window(other, this)) {
@@ -1416,6 +1468,10 @@ impl<O: FlowObserver> Reassembler<O> {
         if !seg.flags.rst() {
             let data_seq = seg.seq.wrapping_add(u32::from(seg.flags.syn()));
             this.on_segment(&mut ctx, data_seq, seg.payload, seg.flags.fin());
+            if seg.fragment_conflicts > 0 {
+                // After the kept bytes, so that the observer compares the copy with them.
+                this.fragment_conflict(&mut ctx, seg, fragment_copy);
+            }
             return if this.fin_delivered && other.fin_delivered {
                 Outcome::Close(FlowEnd::Closed)
             } else {

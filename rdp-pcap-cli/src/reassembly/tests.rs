@@ -190,6 +190,8 @@ impl H {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
+
+            fragment_copy: false,
             payload: p,
         };
         self.r.push(&seg);
@@ -325,6 +327,8 @@ fn data_frames_are_those_of_the_carrying_packet() {
         payload_truncated: false,
         reassembled: false,
         fragment_conflicts: 0,
+
+        fragment_copy: false,
         payload,
     };
     r.push(&mk(1, 100, b"ab"));
@@ -1038,6 +1042,8 @@ fn no_allocation_needed_for_in_order_data_is_zero_copy() {
         payload_truncated: false,
         reassembled: false,
         fragment_conflicts: 0,
+
+        fragment_copy: false,
         payload: &payload,
     });
     assert_eq!(r.observer().0, vec![payload.as_ptr()]);
@@ -1203,7 +1209,8 @@ proptest! {
             r.push(&TcpPacket {
                 frame: u64::try_from(frame).unwrap(), ts: Timestamp(ts), src: addrs[s], dst: addrs[d], seq, ack,
                 flags: tcp_flags(flags & 1 != 0, flags & 2 != 0, flags & 4 != 0, flags & 8 != 0), window: 0, options: &[], payload_truncated: false, reassembled: false, fragment_conflicts: 0,
-                payload: &payload[..len],
+
+                fragment_copy: false,payload: &payload[..len],
             });
             prop_assert!(r.live_flows() <= 3);
         }
@@ -1283,6 +1290,8 @@ fn replay(name: &str) -> Option<(Rec, ReassemblyStats)> {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
+
+            fragment_copy: false,
             payload: tcp.payload(),
         });
     }
@@ -1435,6 +1444,8 @@ fn throughput_in_order() {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
+
+            fragment_copy: false,
             payload: &payload,
         });
         seqs[k] = seqs[k].wrapping_add(1448);
@@ -1556,6 +1567,8 @@ fn rst_window_is_scaled_when_both_syns_offer_scaling() {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
+
+            fragment_copy: false,
             payload: &[],
         };
         h.r.push(&seg);

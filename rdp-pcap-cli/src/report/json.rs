@@ -136,22 +136,6 @@ json_object! {
     }
 }
 
-/// Where an instant falls in the TLS handshake, for alerts.
-pub fn tls_phase(tls: &TlsFacts, at: Timestamp) -> &'static str {
-    let before = |t: Option<Timestamp>| t.is_none_or(|t| at < t);
-    if tls.client_hello_at.is_none() && tls.server_hello_at.is_none() {
-        "no-handshake-seen"
-    } else if before(tls.client_hello_at) {
-        "before-client-hello"
-    } else if before(tls.server_hello_at) {
-        "after-client-hello"
-    } else if before(tls.established_at) {
-        "after-server-hello"
-    } else {
-        "after-handshake"
-    }
-}
-
 fn ms_from(start: Timestamp, at: Timestamp) -> f64 {
     round_ms(at.millis_since(start))
 }
@@ -185,7 +169,7 @@ json_object! {
         "description": this.a.description.map(|d| d.to_string()),
         "encrypted": this.a.encrypted,
         "at_ms": ms_from(this.start, this.a.at),
-        "phase": tls_phase(this.tls, this.a.at),
+        "phase": this.a.phase.reported(this.tls),
     }
 }
 

@@ -11,7 +11,7 @@ use rdp_wire::analyzer::TlsFacts;
 use rdp_wire::printable::Quoted;
 use rdp_wire::Side;
 
-use super::json::{endpoint, rfc3339, tls_phase};
+use super::json::{endpoint, rfc3339};
 use super::{Reporter, Summary};
 use crate::fix;
 use crate::record::{CaptureReport, ConnectionRecord, InputProblem, LinkRel};
@@ -189,7 +189,7 @@ fn tls_lines(t: &TlsFacts, start: rdp_wire::Timestamp) -> Vec<(&'static str, Str
                 "{} {what} {} into the connection ({})",
                 a.side.as_str(),
                 format_ms(at.millis_since(start)),
-                tls_phase(t, a.at).replace('-', " ")
+                a.phase.reported(t).replace('-', " ")
             ),
         ));
     }

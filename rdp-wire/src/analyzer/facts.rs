@@ -77,6 +77,10 @@ pub struct X224Facts {
     /// then [`Confirm::Legacy`] as parsed, but the server's selection is unknown, so
     /// [`X224Facts::effective_protocol`] is `None` and no finding is drawn from it.
     pub malformed_confirm: bool,
+    /// The Connection Request came after the connection's first FIN or RST in stream order
+    /// (a server that accepts and closes at once). Order, not timestamps: a capture clock
+    /// that steps backwards must not put a close "before the request arrived" (issue 14).
+    pub request_after_close: bool,
 }
 
 impl X224Facts {

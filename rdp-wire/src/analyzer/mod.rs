@@ -56,7 +56,7 @@ pub use cache::{
     FINGERPRINT_ENTRIES, FINGERPRINT_MAX_KEY,
 };
 pub use timeline::TimelineEntry;
-pub use tls::{AlertEvent, DecoderLimit, RecordSeen, TlsFacts, TlsTracker};
+pub use tls::{AlertEvent, AlertPhase, DecoderLimit, RecordSeen, TlsFacts, TlsTracker};
 pub use tunnel::RD_GATEWAY_PORT;
 
 use crate::tls::record::looks_like_tls_record;
@@ -830,8 +830,10 @@ impl Analyzer {
                 .anomaly("client sent a second x224 connection request".to_string());
             return;
         }
+        let closed = self.facts.close.is_some();
         let x = self.facts.x224.get_or_insert_with(X224Facts::default);
         x.request_at = Some(at);
+        x.request_after_close = closed;
         match cr.token {
             Some(RequestToken::Cookie(name)) => {
                 x.cookie = Some(crate::printable::printable_bytes(name));

@@ -89,17 +89,55 @@ pub struct AlertEvent {
     pub description: Option<AlertDescription>,
     /// Sent after the sender's ChangeCipherSpec (TLS 1.2 and older): content unknown.
     pub encrypted: bool,
+    /// How far the handshake had gone, in stream order, when the alert arrived.
+    pub phase: AlertPhase,
 }
 
 impl AlertEvent {
-    /// An alert whose content is protected: who sent it and when, nothing more.
-    fn encrypted(side: Side, at: Timestamp) -> Self {
+    /// An alert whose content is protected: who sent it, when and in which phase.
+    fn encrypted(side: Side, at: Timestamp, phase: AlertPhase) -> Self {
         AlertEvent {
             side,
             at,
             level: None,
             description: None,
             encrypted: true,
+            phase,
+        }
+    }
+}
+
+/// How far the TLS handshake had gone when an alert arrived: what the tracker had seen of it
+/// then, in stream order (the order the reassembled bytes of both directions were fed). Capture
+/// timestamps do not decide it: a clock that steps backwards (merged or multi-interface
+/// captures, a clock corrected mid-capture) would put an alert that followed the ServerHello
+/// "before the client hello" (issue 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertPhase {
+    /// No ClientHello seen yet (nor, when none is ever seen, any ServerHello: then
+    /// [`AlertPhase::reported`] says no handshake was seen).
+    BeforeClientHello,
+    /// After the ClientHello, before any ServerHello.
+    AfterClientHello,
+    /// After the ServerHello (or HelloRetryRequest), before the handshake completed.
+    AfterServerHello,
+    /// After the handshake completed.
+    AfterHandshake,
+}
+
+impl AlertPhase {
+    /// The phase as the reports name it: `before-client-hello`, `after-client-hello`,
+    /// `after-server-hello` or `after-handshake`; `no-handshake-seen` when `facts` hold neither
+    /// hello at all (a connection picked up mid-stream).
+    pub fn reported(self, facts: &TlsFacts) -> &'static str {
+        if facts.client_hello_at.is_none() && facts.server_hello_at.is_none() {
+            return "no-handshake-seen";
+        }
+        match self {
+            AlertPhase::BeforeClientHello => "before-client-hello",
+            AlertPhase::AfterClientHello => "after-client-hello",
+            AlertPhase::AfterServerHello => "after-server-hello",
+            AlertPhase::AfterHandshake => "after-handshake",
         }
     }
 }
@@ -297,6 +335,10 @@ pub struct TlsTracker {
     facts: TlsFacts,
     /// A ServerHello that is not a HelloRetryRequest was seen.
     server_hello_seen: bool,
+    /// Per side ([`Side::index`]): this side's application data before the handshake
+    /// completed is one of the anomalies, until a gap in the peer's handshake takes it back
+    /// ([`TlsTracker::early_application_data`]).
+    early_app_data: [bool; 2],
 }
 
 /// Keeps the first `max` entries of `list` (giving back the memory of the rest); returns how
@@ -448,6 +490,19 @@ impl TlsTracker {
         self.facts.decoder_limit.get_or_insert(limit);
     }
 
+    /// How far the handshake has gone now, for an alert arriving now ([`AlertPhase`]).
+    fn alert_phase(&self) -> AlertPhase {
+        if self.facts.handshake_complete {
+            AlertPhase::AfterHandshake
+        } else if self.facts.server_hello_at.is_some() && self.facts.client_hello_at.is_some() {
+            AlertPhase::AfterServerHello
+        } else if self.facts.client_hello_at.is_some() {
+            AlertPhase::AfterClientHello
+        } else {
+            AlertPhase::BeforeClientHello
+        }
+    }
+
     fn is_tls13(&self) -> bool {
         self.facts
             .version
@@ -467,6 +522,18 @@ impl TlsTracker {
         };
         *g = g.saturating_add(len);
         self.anomaly(format!("{side} capture gap: tls decoding stopped"));
+        let peer = side.peer();
+        let handshake_done = {
+            let d = self.dir(side);
+            d.finished || d.tls13_encrypted
+        };
+        if *peer.of(&self.early_app_data) && !handshake_done {
+            // The missing bytes may be this side's Finished: the peer's early application
+            // data is no longer evidence of anything.
+            *peer.of_mut(&mut self.early_app_data) = false;
+            let text = early_app_data_text(peer);
+            self.facts.anomalies.retain(|a| *a != text);
+        }
     }
 
     /// Feeds reassembled stream bytes of `side` (any chunking); `at` is the capture time
@@ -834,7 +901,9 @@ impl TlsTracker {
                 .get(1)
                 .is_some_and(|d| AlertDescription(*d).name().is_some());
         if (self.dir(side).ccs && !self.is_tls13()) || (no_handshake_seen && !plausible_clear) {
-            self.facts.alerts.push(AlertEvent::encrypted(side, ts));
+            self.facts
+                .alerts
+                .push(AlertEvent::encrypted(side, ts, self.alert_phase()));
             return;
         }
         // RFC 5246 6.2.1: an alert may be split across records; join a byte left over from
@@ -864,6 +933,7 @@ impl TlsTracker {
 
     /// Whole clear-text alerts of `side` (an even number of bytes, or a malformed record).
     fn clear_alerts(&mut self, side: Side, ts: Timestamp, fragment: &[u8]) {
+        let phase = self.alert_phase();
         match parse_alerts(fragment) {
             Ok(alerts) => {
                 for a in alerts
@@ -876,6 +946,7 @@ impl TlsTracker {
                         level: Some(a.level),
                         description: Some(a.description),
                         encrypted: false,
+                        phase,
                     });
                 }
             }
@@ -887,6 +958,7 @@ impl TlsTracker {
                     level: None,
                     description: None,
                     encrypted: false,
+                    phase,
                 });
             }
         }
@@ -1162,7 +1234,9 @@ impl TlsTracker {
             // Not the client's Finished: its encrypted alert refusing the server's flight.
             self.facts.last_handshake_at = Some(ts);
             if self.facts.alerts.len() < MAX_ALERTS {
-                self.facts.alerts.push(AlertEvent::encrypted(side, ts));
+                self.facts
+                    .alerts
+                    .push(AlertEvent::encrypted(side, ts, self.alert_phase()));
             }
             return;
         }
@@ -1200,11 +1274,38 @@ impl TlsTracker {
             // More of the server's encrypted flight before the client's Finished.
             self.facts.last_handshake_at = Some(ts);
         } else {
-            self.anomaly(format!(
-                "{side} sent application data before the handshake completed"
-            ));
+            self.early_application_data(side);
         }
     }
+
+    /// `side` sent application data before the handshake completed. That is an anomaly only
+    /// when the capture holds the peer's handshake: its direction carried TLS records, was
+    /// decoded without a gap, and no handshake record of it was skipped over a decoder limit.
+    /// In a capture of one direction (asymmetric routing, a one-way SPAN) the peer's
+    /// ServerHello or Finished is simply not in the capture, and a lost segment of the peer's
+    /// flight hides its Finished the same way: missing evidence is not evidence (issue 14).
+    /// A gap the peer's direction shows later, before its part of the handshake was seen to
+    /// end, takes the anomaly back ([`TlsTracker::gap`]): the reassembler may report the hole
+    /// after the bytes that follow it in the other direction.
+    #[cold]
+    fn early_application_data(&mut self, side: Side) {
+        let peer = side.peer();
+        let (records, gap) = match peer {
+            Side::Client => (self.facts.client_records, self.facts.client_gap),
+            Side::Server => (self.facts.server_records, self.facts.server_gap),
+        };
+        let d = self.dir(peer);
+        if records == 0 || gap > 0 || d.stopped || d.handshake_lost {
+            return;
+        }
+        *side.of_mut(&mut self.early_app_data) = true;
+        self.anomaly(early_app_data_text(side));
+    }
+}
+
+/// The anomaly of [`TlsTracker::early_application_data`].
+fn early_app_data_text(side: Side) -> String {
+    format!("{side} sent application data before the handshake completed")
 }
 
 #[cfg(test)]
@@ -1282,6 +1383,7 @@ mod tests {
                 level: Some(AlertLevel::FATAL),
                 description: Some(AlertDescription::HANDSHAKE_FAILURE),
                 encrypted: false,
+                phase: AlertPhase::AfterClientHello,
             }]
         );
         assert_eq!(f.version, None);
@@ -1402,6 +1504,87 @@ mod tests {
         );
     }
 
+    const EARLY: &str = "client sent application data before the handshake completed";
+
+    /// The client's CCS, Finished and one application data record, without the server's.
+    fn client_finished_then_data(t: &mut TlsTracker) {
+        t.feed(
+            Side::Client,
+            Timestamp(3),
+            &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
+        )
+        .unwrap();
+        t.feed(Side::Client, Timestamp(4), &[0x17, 3, 3, 0, 3, 1, 2, 3])
+            .unwrap();
+    }
+
+    /// Both directions in the capture, no gap: the client's application data before the
+    /// server's Finished is an anomaly.
+    #[test]
+    fn early_application_data_with_both_directions_is_an_anomaly() {
+        let mut t = TlsTracker::new();
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
+            .unwrap();
+        client_finished_then_data(&mut t);
+        assert!(t.facts().anomalies.iter().any(|a| a == EARLY));
+        // A gap after the server's Finished does not take it back.
+        t.feed(
+            Side::Server,
+            Timestamp(5),
+            &[0x14, 3, 3, 0, 1, 1, 0x16, 3, 3, 0, 3, 9, 9, 9],
+        )
+        .unwrap();
+        t.gap(Side::Server, 10);
+        assert!(t.facts().anomalies.iter().any(|a| a == EARLY));
+    }
+
+    /// Without the server's direction the ServerHello and Finished are not in the capture:
+    /// the client's application data is not an anomaly.
+    #[test]
+    fn early_application_data_without_the_peer_direction_is_no_anomaly() {
+        let mut t = TlsTracker::new();
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        client_finished_then_data(&mut t);
+        assert!(t.facts().anomalies.is_empty(), "{:?}", t.facts().anomalies);
+    }
+
+    /// A gap in the server's flight, reported after the client's application data (the
+    /// reassembler gives up a hole late), takes the anomaly back: the Finished may be in it.
+    #[test]
+    fn a_later_gap_in_the_peer_handshake_takes_early_application_data_back() {
+        let mut t = TlsTracker::new();
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
+            .unwrap();
+        client_finished_then_data(&mut t);
+        t.gap(Side::Server, 100);
+        assert!(
+            t.facts().anomalies.iter().all(|a| a != EARLY),
+            "{:?}",
+            t.facts().anomalies
+        );
+        // Later application data is not an anomaly either: the server's side stopped.
+        t.feed(Side::Client, Timestamp(6), &[0x17, 3, 3, 0, 3, 1, 2, 3])
+            .unwrap();
+        assert!(t.facts().anomalies.iter().all(|a| a != EARLY));
+    }
+
     #[test]
     fn gap_stops_a_side() {
         let mut t = TlsTracker::new();
@@ -1495,6 +1678,7 @@ mod tests {
                 level: Some(AlertLevel::FATAL),
                 description: Some(AlertDescription::HANDSHAKE_FAILURE),
                 encrypted: false,
+                phase: AlertPhase::AfterClientHello,
             }]
         );
     }

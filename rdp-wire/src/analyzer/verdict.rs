@@ -822,11 +822,15 @@ fn confirm_without_request(cx: &Evidence<'_>, phase: Phase) -> Verdict {
     }
 }
 
+/// No Connection Confirm after the request. Whether the close came before the request is
+/// stream order ([`X224Facts::request_after_close`](super::X224Facts::request_after_close)),
+/// not a comparison of timestamps a backwards clock would falsify.
 fn no_confirm(cx: &Evidence<'_>, request_at: Timestamp, phase: Phase) -> Verdict {
     let f = cx.f;
     let server = f.side(Side::Server);
+    let closed_first = f.x224.as_ref().is_some_and(|x| x.request_after_close);
     let ended = match cx.close() {
-        Some((_, _, at)) if at < request_at => {
+        Some((_, _, at)) if closed_first => {
             format!(
                 "{} {} before the request arrived",
                 cx.close_text(),
