@@ -346,7 +346,6 @@ pub(crate) mod tests {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
-
             fragment_copy: false,
         };
         let mut pushed = 0;

@@ -532,7 +532,6 @@ mod tests {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
-
             fragment_copy: false,
         };
         let mut records = Vec::new();

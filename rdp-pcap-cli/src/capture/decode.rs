@@ -360,7 +360,6 @@ impl State {
             payload_truncated: truncated,
             reassembled,
             fragment_conflicts: 0,
-
             fragment_copy: false,
         };
         on_packet(&packet);

@@ -1020,7 +1020,6 @@ impl<O: FlowObserver> Reassembler<O> {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
-
             fragment_copy: false,
         };
         if let Some(idx) = self.open_flow(key, &syn, now) {

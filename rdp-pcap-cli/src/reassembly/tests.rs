@@ -190,7 +190,6 @@ impl H {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
-
             fragment_copy: false,
             payload: p,
         };
@@ -327,7 +326,6 @@ fn data_frames_are_those_of_the_carrying_packet() {
         payload_truncated: false,
         reassembled: false,
         fragment_conflicts: 0,
-
         fragment_copy: false,
         payload,
     };
@@ -1042,7 +1040,6 @@ fn no_allocation_needed_for_in_order_data_is_zero_copy() {
         payload_truncated: false,
         reassembled: false,
         fragment_conflicts: 0,
-
         fragment_copy: false,
         payload: &payload,
     });
@@ -1209,7 +1206,6 @@ proptest! {
             r.push(&TcpPacket {
                 frame: u64::try_from(frame).unwrap(), ts: Timestamp(ts), src: addrs[s], dst: addrs[d], seq, ack,
                 flags: tcp_flags(flags & 1 != 0, flags & 2 != 0, flags & 4 != 0, flags & 8 != 0), window: 0, options: &[], payload_truncated: false, reassembled: false, fragment_conflicts: 0,
-
                 fragment_copy: false,payload: &payload[..len],
             });
             prop_assert!(r.live_flows() <= 3);
@@ -1290,7 +1286,6 @@ fn replay(name: &str) -> Option<(Rec, ReassemblyStats)> {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
-
             fragment_copy: false,
             payload: tcp.payload(),
         });
@@ -1444,7 +1439,6 @@ fn throughput_in_order() {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
-
             fragment_copy: false,
             payload: &payload,
         });
@@ -1567,7 +1561,6 @@ fn rst_window_is_scaled_when_both_syns_offer_scaling() {
             payload_truncated: false,
             reassembled: false,
             fragment_conflicts: 0,
-
             fragment_copy: false,
             payload: &[],
         };
