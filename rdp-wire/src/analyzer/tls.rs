@@ -269,7 +269,8 @@ pub struct TlsFacts {
     pub caveats: Vec<String>,
     /// The first message or record over a limit of this decoder: skipped, not a failure of
     /// the connection (see [`DecoderLimit`]).
-    pub decoder_limit: Option<DecoderLimit>,
+    /// Boxed: rare.
+    pub decoder_limit: Option<Box<DecoderLimit>>,
     /// The ClientHello came in the SSL 2.0 compatible format (RFC 5246 appendix E.2).
     pub sslv2_client_hello: bool,
     /// The ServerHello chose a suite the ClientHello did not offer (a caveat): no client can
@@ -487,7 +488,9 @@ impl TlsTracker {
             "{what} of {} bytes is over the decoder's limit of {} bytes; skipped",
             limit.size, limit.limit
         ));
-        self.facts.decoder_limit.get_or_insert(limit);
+        self.facts
+            .decoder_limit
+            .get_or_insert_with(|| Box::new(limit));
     }
 
     /// How far the handshake has gone now, for an alert arriving now ([`AlertPhase`]).
@@ -1611,7 +1614,7 @@ mod tests {
         let f = t.facts();
         assert!(!t.is_stopped(Side::Server));
         assert_eq!(f.non_tls_from, None);
-        let limit = f.decoder_limit.unwrap();
+        let limit = *f.decoder_limit.clone().unwrap();
         assert_eq!((limit.what, limit.size), ("record", 0xffff));
         assert_eq!(f.server_records, 2);
         assert_eq!(
@@ -1646,7 +1649,7 @@ mod tests {
         }
         let f = t.facts();
         assert!(!t.is_stopped(Side::Server));
-        let limit = f.decoder_limit.unwrap();
+        let limit = *f.decoder_limit.clone().unwrap();
         assert_eq!(limit.message, Some(HandshakeType::CERTIFICATE));
         assert_eq!(limit.size, size);
         assert!(f.server_hello_done);
