@@ -1225,6 +1225,15 @@ impl TlsTracker {
     }
 
     fn on_application_data(&mut self, side: Side, ts: Timestamp, fragment: &[u8]) {
+        // Nearly every record of a capture: one of an established session. Before TLS 1.3, or
+        // once both directions of a TLS 1.3 session are encrypted, none of the handshake cases
+        // below can apply.
+        if self.facts.handshake_complete
+            && (!self.is_tls13() || (self.client.tls13_encrypted && self.server.tls13_encrypted))
+        {
+            self.session_record(side, ts, fragment.len());
+            return;
+        }
         let tls13_after_hello = self.is_tls13()
             && self.facts.server_hello_at.is_some()
             && !(self.facts.hello_retry_request && self.facts.client_hello_count < 2);
@@ -1257,28 +1266,35 @@ impl TlsTracker {
         let no_handshake_seen =
             self.facts.client_hello_at.is_none() && self.facts.server_hello_at.is_none();
         if self.facts.handshake_complete || no_handshake_seen {
-            // An alert is at most 2 + 1 + 16 bytes: only such short records need the suite.
-            let alert_sized = self.is_tls13()
-                && fragment.len() <= 19
-                && self
-                    .facts
-                    .plaintext_len(fragment.len().saturate())
-                    .is_some_and(|(n, _)| n == 2);
-            if !alert_sized {
-                if let Some(last) = self.facts.last_data_record.get_mut(side.index()) {
-                    *last = Some(RecordSeen {
-                        len: fragment.len().saturate(),
-                        at: ts,
-                    });
-                }
-            }
-            self.facts.count_app_record(side, fragment.len());
+            self.session_record(side, ts, fragment.len());
         } else if tls13_after_hello {
             // More of the server's encrypted flight before the client's Finished.
             self.facts.last_handshake_at = Some(ts);
         } else {
             self.early_application_data(side);
         }
+    }
+
+    /// A record of `len` bytes of the session itself (after the handshake, or of a connection
+    /// picked up after it): counted, and remembered as `side`'s last unless it is the size of
+    /// a TLS 1.3 alert.
+    fn session_record(&mut self, side: Side, ts: Timestamp, len: usize) {
+        // An alert is at most 2 + 1 + 16 bytes: only such short records need the suite.
+        let alert_sized = self.is_tls13()
+            && len <= 19
+            && self
+                .facts
+                .plaintext_len(len.saturate())
+                .is_some_and(|(n, _)| n == 2);
+        if !alert_sized {
+            if let Some(last) = self.facts.last_data_record.get_mut(side.index()) {
+                *last = Some(RecordSeen {
+                    len: len.saturate(),
+                    at: ts,
+                });
+            }
+        }
+        self.facts.count_app_record(side, len);
     }
 
     /// `side` sent application data before the handshake completed. That is an anomaly only
