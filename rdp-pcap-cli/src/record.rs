@@ -103,7 +103,7 @@ pub struct ConnectionRecord {
 impl ConnectionRecord {
     /// The proxy tunnel the connection went through (`via` in the reports), if any.
     pub fn via(&self) -> Option<&TunnelFacts> {
-        self.facts.tunnel.as_ref()
+        self.facts.tunnel.as_deref()
     }
 
     /// The tunnel in one line, as the text and CSV reports print it: `socks5 10.0.0.1:3389`,

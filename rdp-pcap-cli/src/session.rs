@@ -92,7 +92,16 @@ struct Observer {
     /// Connections not reported, per server port (at most 65,536 entries): where to look
     /// when a capture holds no RDP.
     unreported_ports: BTreeMap<u16, u64>,
+    /// Analyzers of closed flows, emptied, for the next flows to open: an analyzer is over a
+    /// kilobyte and a half, too big for the allocator's per-thread caches, and a capture opens
+    /// and closes flows all the time. At most [`SPARE_ANALYZERS`]. Boxes, because the boxes
+    /// are what is reused: a flow's analyzer is a `Box<Analyzer>`.
+    #[allow(clippy::vec_box)]
+    spare: Vec<Box<Analyzer>>,
 }
+
+/// Emptied analyzers kept for reuse ([`Observer::spare`]): enough for a burst of closes.
+const SPARE_ANALYZERS: usize = 64;
 
 /// A finished flow waiting to be handed out.
 struct Waiting {
@@ -128,6 +137,7 @@ impl Observer {
             reported: 0,
             reported_early: 0,
             unreported_ports: BTreeMap::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -230,7 +240,10 @@ impl FlowObserver for Observer {
     fn open(&mut self, info: &FlowInfo) -> Box<Analyzer> {
         self.seen.bump();
         self.open.insert(info.id);
-        let mut analyzer = Box::new(Analyzer::new());
+        let mut analyzer = self
+            .spare
+            .pop()
+            .unwrap_or_else(|| Box::new(Analyzer::new()));
         if !info.started_with_syn {
             analyzer.mid_stream();
         }
@@ -317,7 +330,8 @@ impl FlowObserver for Observer {
             } else {
                 Vec::new()
             };
-            let (facts, tls, _) = a.into_parts();
+            // Emptied in place: the box goes back to `spare` below.
+            let (facts, tls, _) = std::mem::take(&mut *a).into_parts();
             let (capture, first_frame) = if self.files.is_empty() {
                 (self.capture.clone(), info.first_frame)
             } else {
@@ -348,6 +362,10 @@ impl FlowObserver for Observer {
                 .entry(info.endpoints.server.port())
                 .or_default();
             n.bump();
+            *a = Analyzer::new();
+        }
+        if self.spare.len() < SPARE_ANALYZERS {
+            self.spare.push(a);
         }
         self.done.insert(info.id, Waiting { lingering, record });
         let first_open = self.open.first().copied();

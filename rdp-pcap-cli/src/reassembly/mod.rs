@@ -319,11 +319,15 @@ pub struct AfterClose {
 }
 
 /// How long after a close packets on its addresses and ports are told to
-/// [`FlowObserver::after_close`] (5 s of capture time): long enough for what was in flight
-/// and for a peer that goes on sending after a FIN or RST, short enough that the connection's
-/// record, which waits for it, is written while the capture is read. Later packets are only
-/// counted (`stray_packets_after_close`).
-pub const AFTER_CLOSE_REPORT_NS: i64 = 5 * NS_PER_SEC;
+/// [`FlowObserver::after_close`] (2 s of capture time). Long enough for what was in flight
+/// (one round trip) and for the first retransmission of data the closing side never
+/// acknowledged: a retransmission timeout is at least 1 s (RFC 6298 2.4; Linux and Windows
+/// use 200 and 300 ms), so 2 s leaves a round trip of up to a second. Short because the
+/// connection's record waits for it: at 5 s, the records of a busy capture (50 connections a
+/// second in the benchmark) waiting for their after-close report were more than the
+/// processor's cache holds, and the run was 7 % slower. Later packets are only counted
+/// (`stray_packets_after_close`).
+pub const AFTER_CLOSE_REPORT_NS: i64 = 2 * NS_PER_SEC;
 
 impl FlowInfo {
     /// Whether [`FlowObserver::after_close`] will follow the close of this flow for `reason`:
@@ -776,19 +780,39 @@ impl<F> Table<F> {
     }
 }
 
-/// A closed connection's 4-tuple, absorbing late packets.
+/// A closed connection's 4-tuple, absorbing late packets for
+/// [`ReassemblyConfig::closed_linger_ns`]. Kept to 16 bytes: a busy capture closes thousands
+/// of connections a minute and each tombstone lives two minutes, so what is told after a
+/// close, needed for seconds only, is a [`Watch`] of its own.
 #[derive(Debug, Clone, Copy)]
 struct Tomb {
     expires: Timestamp,
-    /// The closed flow's id, when it had been opened.
-    id: Option<u64>,
+    /// The client's ISN, when `client_isn_known`.
+    client_isn: u32,
+    client_isn_known: bool,
+    /// The closed connection had been answered (the server side had a sequence number).
+    established: bool,
+    /// A [`Watch`] for this close is in [`Reassembler::watched`].
+    watched: bool,
+}
+
+impl Tomb {
+    fn client_isn(&self) -> Option<u32> {
+        self.client_isn_known.then_some(self.client_isn)
+    }
+}
+
+/// A flow closed after carrying data ([`FlowInfo::told_after_close`]), for
+/// [`AFTER_CLOSE_REPORT_NS`] after its close: what arrives on its addresses and ports, told to
+/// [`FlowObserver::after_close`] when the time is up.
+#[derive(Debug, Clone, Copy)]
+struct Watch {
+    /// The closed flow's id.
+    id: u64,
     /// When it was closed.
     closed_at: Timestamp,
     /// What arrived since.
     late: AfterClose,
-    client_isn: Option<u32>,
-    /// The closed connection had been answered (the server side had a sequence number).
-    established: bool,
 }
 
 /// Reassembles every TCP connection of a capture; see the module docs for the rules.
@@ -800,8 +824,10 @@ pub struct Reassembler<O: FlowObserver> {
     tombs: HashMap<FlowKey, Tomb, FlowHasher>,
     /// Tombstones in order of expiry (entries may be stale: checked against `tombs`).
     tomb_queue: VecDeque<(FlowKey, Timestamp)>,
+    /// The tombstones watched for what comes after their close, for a few seconds.
+    watched: HashMap<FlowKey, Watch, FlowHasher>,
     /// Closed flows to tell [`FlowObserver::after_close`], with when (in order of time; entries
-    /// may be stale: checked against `tombs`).
+    /// may be stale: checked against `watched`).
     after_close_queue: VecDeque<(FlowKey, Timestamp, u64)>,
     /// When the front of `after_close_queue` is due (the end of time when it is empty).
     after_close_due: Timestamp,
@@ -873,6 +899,7 @@ impl<O: FlowObserver> Reassembler<O> {
             table: Table::new(),
             tombs: HashMap::default(),
             tomb_queue: VecDeque::new(),
+            watched: HashMap::default(),
             after_close_queue: VecDeque::new(),
             after_close_due: Timestamp(i64::MAX),
             held_syns: 0,
@@ -947,22 +974,23 @@ impl<O: FlowObserver> Reassembler<O> {
             // only SYNs that repeat the closed one).
             if seg.flags.syn()
                 && !seg.flags.ack()
-                && (t.client_isn != Some(seg.seq) || t.established)
+                && (t.client_isn() != Some(seg.seq) || t.established)
             {
                 if let Some(t) = self.tombs.remove(&key) {
-                    self.release(&t);
+                    self.release(key, &t);
                 }
             } else {
                 self.stats.stray_packets_after_close.bump();
                 // ACKs, FINs and RSTs without data are TCP's own closing (a lost last ACK, a
                 // repeated reset, a capture's copy of the closing packet): not news.
                 let closing = seg.payload.is_empty() && !seg.flags.syn();
-                let tomb = self.tombs.get_mut(&key).filter(|t| t.id.is_some());
-                if let (false, Some(t)) = (closing, tomb) {
-                    t.late.packets.bump();
-                    t.late.bytes.bump_by(seg.payload.len().saturate());
-                    t.late.last_after_ns =
-                        t.late.last_after_ns.max(seg.ts.nanos_since(t.closed_at));
+                if !closing && t.watched {
+                    if let Some(w) = self.watched.get_mut(&key) {
+                        w.late.packets.bump();
+                        w.late.bytes.bump_by(seg.payload.len().saturate());
+                        w.late.last_after_ns =
+                            w.late.last_after_ns.max(seg.ts.nanos_since(w.closed_at));
+                    }
                 }
                 return;
             }
@@ -1061,10 +1089,10 @@ impl<O: FlowObserver> Reassembler<O> {
         for (_, _, idx) in left {
             self.close(idx, FlowEnd::EndOfCapture);
         }
-        let mut tombs: Vec<Tomb> = self.tombs.drain().map(|(_, t)| t).collect();
-        tombs.sort_unstable_by_key(|t| t.id);
-        for t in &tombs {
-            self.release(t);
+        let mut watched: Vec<Watch> = self.watched.drain().map(|(_, w)| w).collect();
+        watched.sort_unstable_by_key(|w| w.id);
+        for w in &watched {
+            self.observer.after_close(w.id, &w.late);
         }
         (self.observer, self.stats)
     }
@@ -1099,7 +1127,7 @@ impl<O: FlowObserver> Reassembler<O> {
             };
             if self.tombs.get(&key).is_some_and(|t| t.expires == expires) {
                 if let Some(t) = self.tombs.remove(&key) {
-                    self.release(&t);
+                    self.release(key, &t);
                 }
                 if expires > now {
                     self.stats.tombstones_dropped.bump();
@@ -1117,18 +1145,14 @@ impl<O: FlowObserver> Reassembler<O> {
                 break;
             }
             self.after_close_queue.pop_front();
-            let told = self
-                .tombs
-                .get_mut(&key)
-                .filter(|t| t.id == Some(id))
-                .map(|t| {
-                    let told = *t;
-                    // Told once: later packets are only counted.
-                    t.id = None;
-                    told
-                });
-            if let Some(t) = told {
-                self.release(&t);
+            if self.watched.get(&key).is_some_and(|w| w.id == id) {
+                // Told once: later packets are only counted.
+                if let Some(t) = self.tombs.get_mut(&key) {
+                    t.watched = false;
+                }
+                if let Some(w) = self.watched.remove(&key) {
+                    self.observer.after_close(w.id, &w.late);
+                }
             }
         }
         self.after_close_due = self
@@ -1570,18 +1594,25 @@ impl<O: FlowObserver> Reassembler<O> {
             key,
             Tomb {
                 expires,
-                id,
-                closed_at: last_ts,
-                late: AfterClose::default(),
-                client_isn,
+                client_isn: client_isn.unwrap_or_default(),
+                client_isn_known: client_isn.is_some(),
                 established,
+                watched: id.is_some(),
             },
         );
         if let Some(old) = replaced {
-            self.release(&old);
+            self.release(key, &old);
         }
         self.tomb_queue.push_back((key, expires));
         if let Some(id) = id {
+            self.watched.insert(
+                key,
+                Watch {
+                    id,
+                    closed_at: last_ts,
+                    late: AfterClose::default(),
+                },
+            );
             let until = Timestamp(now.0.saturating_add(AFTER_CLOSE_REPORT_NS));
             self.after_close_queue.push_back((key, until, id));
             self.after_close_due = self.after_close_due.min(until);
@@ -1594,9 +1625,11 @@ impl<O: FlowObserver> Reassembler<O> {
 
 impl<O: FlowObserver> Reassembler<O> {
     /// A closed flow's addresses and ports are forgotten: the observer learns what came after.
-    fn release(&mut self, tomb: &Tomb) {
-        if let Some(id) = tomb.id {
-            self.observer.after_close(id, &tomb.late);
+    fn release(&mut self, key: FlowKey, tomb: &Tomb) {
+        if tomb.watched {
+            if let Some(w) = self.watched.remove(&key) {
+                self.observer.after_close(w.id, &w.late);
+            }
         }
     }
 }

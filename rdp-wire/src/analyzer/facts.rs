@@ -152,8 +152,10 @@ pub struct ConnectionFacts {
     pub mid_stream: bool,
     /// The X.224 negotiation; `None` when no Connection Request was seen.
     pub x224: Option<X224Facts>,
-    /// The MCS and RDP connection sequence seen in clear; `None` when none was seen.
-    pub mcs: Option<McsFacts>,
+    /// The MCS and RDP connection sequence seen in clear; `None` when none was seen. Boxed:
+    /// most connections today are TLS, whose MCS is out of sight, and the facts are over 600
+    /// bytes that every live analyzer and every waiting record would otherwise carry.
+    pub mcs: Option<Box<McsFacts>>,
     /// The first FIN or RST.
     pub close: Option<Close>,
     /// Per-side counters, indexed by [`Side::index`].
@@ -164,7 +166,8 @@ pub struct ConnectionFacts {
     pub foreign: Option<ForeignBytes>,
     /// The proxy tunnel the client asked for before RDP (SOCKS4/5, HTTP CONNECT); `None` when
     /// the connection starts with RDP itself.
-    pub tunnel: Option<TunnelFacts>,
+    /// Boxed: rare, and a hundred bytes.
+    pub tunnel: Option<Box<TunnelFacts>>,
     /// Parse problems, in order; bounded by [`MAX_ANOMALIES`].
     pub anomalies: Vec<String>,
     /// Anomalies not kept because of the bound.

@@ -546,8 +546,8 @@ pub(crate) fn connection_findings(
             ));
         }
     }
-    if let Some(limit) = tls.and_then(|t| t.decoder_limit) {
-        out.push(decoder_limit(&limit));
+    if let Some(limit) = tls.and_then(|t| t.decoder_limit.as_deref()) {
+        out.push(decoder_limit(limit));
     }
     out
 }

@@ -31,7 +31,7 @@ fn looks_like_share_control(data: &[u8]) -> bool {
 
 impl Analyzer {
     fn mcs(&mut self) -> &mut McsFacts {
-        self.facts.mcs.get_or_insert_with(McsFacts::default)
+        self.facts.mcs.get_or_insert_with(Box::default)
     }
 
     fn sequence_pdu(&mut self, at: Timestamp) {

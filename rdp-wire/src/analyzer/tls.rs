@@ -269,7 +269,8 @@ pub struct TlsFacts {
     pub caveats: Vec<String>,
     /// The first message or record over a limit of this decoder: skipped, not a failure of
     /// the connection (see [`DecoderLimit`]).
-    pub decoder_limit: Option<DecoderLimit>,
+    /// Boxed: rare.
+    pub decoder_limit: Option<Box<DecoderLimit>>,
     /// The ClientHello came in the SSL 2.0 compatible format (RFC 5246 appendix E.2).
     pub sslv2_client_hello: bool,
     /// The ServerHello chose a suite the ClientHello did not offer (a caveat): no client can
@@ -487,7 +488,9 @@ impl TlsTracker {
             "{what} of {} bytes is over the decoder's limit of {} bytes; skipped",
             limit.size, limit.limit
         ));
-        self.facts.decoder_limit.get_or_insert(limit);
+        self.facts
+            .decoder_limit
+            .get_or_insert_with(|| Box::new(limit));
     }
 
     /// How far the handshake has gone now, for an alert arriving now ([`AlertPhase`]).
@@ -1222,6 +1225,15 @@ impl TlsTracker {
     }
 
     fn on_application_data(&mut self, side: Side, ts: Timestamp, fragment: &[u8]) {
+        // Nearly every record of a capture: one of an established session. Before TLS 1.3, or
+        // once both directions of a TLS 1.3 session are encrypted, none of the handshake cases
+        // below can apply.
+        if self.facts.handshake_complete
+            && (!self.is_tls13() || (self.client.tls13_encrypted && self.server.tls13_encrypted))
+        {
+            self.session_record(side, ts, fragment.len());
+            return;
+        }
         let tls13_after_hello = self.is_tls13()
             && self.facts.server_hello_at.is_some()
             && !(self.facts.hello_retry_request && self.facts.client_hello_count < 2);
@@ -1254,28 +1266,35 @@ impl TlsTracker {
         let no_handshake_seen =
             self.facts.client_hello_at.is_none() && self.facts.server_hello_at.is_none();
         if self.facts.handshake_complete || no_handshake_seen {
-            // An alert is at most 2 + 1 + 16 bytes: only such short records need the suite.
-            let alert_sized = self.is_tls13()
-                && fragment.len() <= 19
-                && self
-                    .facts
-                    .plaintext_len(fragment.len().saturate())
-                    .is_some_and(|(n, _)| n == 2);
-            if !alert_sized {
-                if let Some(last) = self.facts.last_data_record.get_mut(side.index()) {
-                    *last = Some(RecordSeen {
-                        len: fragment.len().saturate(),
-                        at: ts,
-                    });
-                }
-            }
-            self.facts.count_app_record(side, fragment.len());
+            self.session_record(side, ts, fragment.len());
         } else if tls13_after_hello {
             // More of the server's encrypted flight before the client's Finished.
             self.facts.last_handshake_at = Some(ts);
         } else {
             self.early_application_data(side);
         }
+    }
+
+    /// A record of `len` bytes of the session itself (after the handshake, or of a connection
+    /// picked up after it): counted, and remembered as `side`'s last unless it is the size of
+    /// a TLS 1.3 alert.
+    fn session_record(&mut self, side: Side, ts: Timestamp, len: usize) {
+        // An alert is at most 2 + 1 + 16 bytes: only such short records need the suite.
+        let alert_sized = self.is_tls13()
+            && len <= 19
+            && self
+                .facts
+                .plaintext_len(len.saturate())
+                .is_some_and(|(n, _)| n == 2);
+        if !alert_sized {
+            if let Some(last) = self.facts.last_data_record.get_mut(side.index()) {
+                *last = Some(RecordSeen {
+                    len: len.saturate(),
+                    at: ts,
+                });
+            }
+        }
+        self.facts.count_app_record(side, len);
     }
 
     /// `side` sent application data before the handshake completed. That is an anomaly only
@@ -1611,7 +1630,7 @@ mod tests {
         let f = t.facts();
         assert!(!t.is_stopped(Side::Server));
         assert_eq!(f.non_tls_from, None);
-        let limit = f.decoder_limit.unwrap();
+        let limit = *f.decoder_limit.clone().unwrap();
         assert_eq!((limit.what, limit.size), ("record", 0xffff));
         assert_eq!(f.server_records, 2);
         assert_eq!(
@@ -1646,7 +1665,7 @@ mod tests {
         }
         let f = t.facts();
         assert!(!t.is_stopped(Side::Server));
-        let limit = f.decoder_limit.unwrap();
+        let limit = *f.decoder_limit.clone().unwrap();
         assert_eq!(limit.message, Some(HandshakeType::CERTIFICATE));
         assert_eq!(limit.size, size);
         assert!(f.server_hello_done);

@@ -44,7 +44,7 @@ impl Analyzer {
                     Message::HttpConnect => (TunnelKind::HttpConnect, Message::HttpResponse),
                     _ => (TunnelKind::Socks5, Message::Socks5MethodSelection),
                 };
-                self.facts.tunnel = Some(TunnelFacts {
+                self.facts.tunnel = Some(Box::new(TunnelFacts {
                     kind,
                     target: None,
                     target_port: None,
@@ -52,7 +52,7 @@ impl Analyzer {
                     requested_at: None,
                     answer: None,
                     basis: None,
-                });
+                }));
                 self.tunnel_expect = [Some(msg), Some(answer)];
             }
             Side::Server => {
@@ -260,7 +260,7 @@ impl Analyzer {
             (false, Some(_)) => "ALPN http/1.1",
             (false, None) => return,
         };
-        self.facts.tunnel = Some(TunnelFacts {
+        self.facts.tunnel = Some(Box::new(TunnelFacts {
             kind: TunnelKind::RdGateway,
             target: None,
             target_port: None,
@@ -268,6 +268,6 @@ impl Analyzer {
             requested_at: None,
             answer: None,
             basis: Some(basis),
-        });
+        }));
     }
 }

@@ -1313,7 +1313,7 @@ fn clear_text_phase(
     phase: Phase,
 ) -> Verdict {
     let f = cx.f;
-    let mcs = f.mcs.as_ref();
+    let mcs = f.mcs.as_deref();
     if session_in_clear(f) {
         let ended = match cx.close() {
             Some((_, _, at)) => format!("; {} after {}", cx.close_text(), ms(at, confirm_at)),
