@@ -244,10 +244,11 @@ fn record(content_type: u8, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A TLS 1.0 handshake completed (ServerHello choosing TLS_RSA_WITH_3DES_EDE_CBC_SHA and
-/// ServerHelloDone, ClientKeyExchange, both ChangeCipherSpecs and encrypted Finished records),
-/// then nothing inside TLS: the client closes `delay_ns` later.
-fn tls_then_silence(delay_ns: i64) -> Vec<u8> {
+/// A TLS 1.0 handshake after the ClientHello, as records: the server's hello (ServerHello
+/// choosing TLS_RSA_WITH_3DES_EDE_CBC_SHA and ServerHelloDone), the client's flight
+/// (ClientKeyExchange, ChangeCipherSpec, encrypted Finished) and the server's (ChangeCipherSpec,
+/// encrypted Finished).
+fn tls10_flights() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let mut hello = vec![0x03, 0x01];
     hello.extend_from_slice(&[0x33; 32]);
     hello.extend_from_slice(&[0x00, 0x00, 0x0a, 0x00]);
@@ -261,7 +262,14 @@ fn tls_then_silence(delay_ns: i64) -> Vec<u8> {
     client_flight.extend(record(0x16, &[0x55; 40]));
     let mut server_flight = record(0x14, &[0x01]);
     server_flight.extend(record(0x16, &[0x66; 40]));
-    let mut c = client(50004);
+    (record(0x16, &server), client_flight, server_flight)
+}
+
+/// An RDP connection from client port `port` that selects TLS, up to the server's TLS 1.0
+/// ServerHelloDone; with the two flights of [`tls10_flights`] that would complete it.
+fn until_tls10_hello_done(port: u16) -> (Conversation, Vec<u8>, Vec<u8>) {
+    let (server, client_flight, server_flight) = tls10_flights();
+    let mut c = client(port);
     c.handshake()
         .send(Side::Client, synth::CONNECTION_REQUEST)
         .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
@@ -269,8 +277,16 @@ fn tls_then_silence(delay_ns: i64) -> Vec<u8> {
             Side::Client,
             &record(0x16, &synth::client_hello_with_suites(20)),
         )
-        .send(Side::Server, &record(0x16, &server))
-        .send(Side::Client, &client_flight)
+        .send(Side::Server, &server);
+    (c, client_flight, server_flight)
+}
+
+/// A TLS 1.0 handshake completed (ServerHello choosing TLS_RSA_WITH_3DES_EDE_CBC_SHA and
+/// ServerHelloDone, ClientKeyExchange, both ChangeCipherSpecs and encrypted Finished records),
+/// then nothing inside TLS: the client closes `delay_ns` later.
+fn tls_then_silence(delay_ns: i64) -> Vec<u8> {
+    let (mut c, client_flight, server_flight) = until_tls10_hello_done(50004);
+    c.send(Side::Client, &client_flight)
         .send(Side::Server, &server_flight)
         .wait(delay_ns)
         .fin(Side::Client)
@@ -427,29 +443,8 @@ fn one_direction_of_a_healthy_lab_nla_session_shows_no_early_application_data() 
 /// anomaly stays.
 #[test]
 fn application_data_before_the_peer_finished_in_a_two_sided_capture_is_an_anomaly() {
-    let mut hello = vec![0x03, 0x01];
-    hello.extend_from_slice(&[0x33; 32]);
-    hello.extend_from_slice(&[0x00, 0x00, 0x0a, 0x00]);
-    let mut server = vec![0x02, 0x00, 0x00, u8::try_from(hello.len()).unwrap()];
-    server.extend_from_slice(&hello);
-    server.extend_from_slice(&[0x0e, 0x00, 0x00, 0x00]);
-    let mut cke = vec![0x10, 0x00, 0x01, 0x02, 0x01, 0x00];
-    cke.extend_from_slice(&[0x44; 256]);
-    let mut client_flight = record(0x16, &cke);
-    client_flight.extend(record(0x14, &[0x01]));
-    client_flight.extend(record(0x16, &[0x55; 40]));
-    let mut server_flight = record(0x14, &[0x01]);
-    server_flight.extend(record(0x16, &[0x66; 40]));
-    let mut c = client(50010);
-    c.handshake()
-        .send(Side::Client, synth::CONNECTION_REQUEST)
-        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
-        .send(
-            Side::Client,
-            &record(0x16, &synth::client_hello_with_suites(20)),
-        )
-        .send(Side::Server, &record(0x16, &server))
-        .send(Side::Client, &client_flight)
+    let (mut c, client_flight, server_flight) = until_tls10_hello_done(50010);
+    c.send(Side::Client, &client_flight)
         .send(Side::Client, &record(0x17, &[0x77; 64]))
         .send(Side::Server, &server_flight)
         .send(Side::Client, &record(0x17, &[0x78; 64]))

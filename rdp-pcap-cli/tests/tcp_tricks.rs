@@ -385,26 +385,12 @@ fn conflicting_ip_fragments_are_counted_like_a_conflicting_retransmission() {
     let mut c = conversation();
     c.handshake()
         .send(Side::Client, &synth::connection_request("alice"));
-    let mut packets = c.take_packets();
-    let cr = packets.pop().unwrap();
-    // Ethernet (14) and IPv4 (20) headers, then the TCP segment (20-byte header, the CR).
-    let (eth_ip, segment) = cr.frame.split_at(34);
-    let fragment = |from: usize, bytes: &[u8], more: bool| {
-        let mut frame = eth_ip.to_vec();
-        frame.extend_from_slice(bytes);
-        let total = u16::try_from(20 + bytes.len()).unwrap();
-        frame[16..18].copy_from_slice(&total.to_be_bytes());
-        let word = u16::try_from(from / 8).unwrap() | if more { 0x2000 } else { 0 };
-        frame[20..22].copy_from_slice(&word.to_be_bytes());
-        rdp_pcap::kit::Packet::raw(cr.ts, cr.link, frame)
-    };
     // The first fragment carries bytes 0..32 with 24..32 altered; the second 24..end.
-    let mut first = segment[..32].to_vec();
+    let mut first = c.packets().last().unwrap().frame[34..66].to_vec();
     for b in &mut first[24..32] {
         *b ^= 0xff;
     }
-    packets.push(fragment(0, &first, true));
-    packets.push(fragment(24, &segment[24..], false));
+    let mut packets = overlapping_fragments(&mut c, &first, 24);
     c.send(Side::Server, synth::CONNECTION_CONFIRM_SSL).close();
     packets.extend(c.take_packets());
     let run = run(

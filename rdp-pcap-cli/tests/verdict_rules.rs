@@ -36,11 +36,11 @@ fn server_hello_tls10() -> Vec<u8> {
     record(0x16, &msg)
 }
 
-/// An RDP connection that selects TLS; the server chooses TLS 1.0, and the client answers 2 ms
-/// later with a fatal alert of `description`, then resets.
-fn client_alert_after_tls10(description: u8) -> Vec<u8> {
+/// An RDP connection from client port `port` that selects TLS, up to the server's TLS 1.0
+/// ServerHello.
+fn until_tls10_server_hello(port: u16) -> Conversation {
     let mut c = Conversation::new(
-        "10.0.0.2:50000".parse().unwrap(),
+        format!("10.0.0.2:{port}").parse().unwrap(),
         "10.0.0.1:3389".parse().unwrap(),
     );
     c.handshake()
@@ -50,8 +50,15 @@ fn client_alert_after_tls10(description: u8) -> Vec<u8> {
             Side::Client,
             &record(0x16, &synth::client_hello_with_suites(20)),
         )
-        .send(Side::Server, &server_hello_tls10())
-        .wait(2_000_000)
+        .send(Side::Server, &server_hello_tls10());
+    c
+}
+
+/// An RDP connection that selects TLS; the server chooses TLS 1.0, and the client answers 2 ms
+/// later with a fatal alert of `description`, then resets.
+fn client_alert_after_tls10(description: u8) -> Vec<u8> {
+    let mut c = until_tls10_server_hello(50000);
+    c.wait(2_000_000)
         .send(Side::Client, &record(0x15, &[0x02, description]))
         .rst(Side::Client);
     c.into_packets().to_pcapng(None)
@@ -172,19 +179,8 @@ fn a_session_accepted_without_nla_shows_the_server_does_not_require_it() {
 /// stream order, and that is its phase, in JSON and text; no time is negative.
 #[test]
 fn an_alert_after_a_clock_step_back_keeps_its_place_in_the_handshake() {
-    let mut c = Conversation::new(
-        "10.0.0.2:50001".parse().unwrap(),
-        "10.0.0.1:3389".parse().unwrap(),
-    );
-    c.handshake()
-        .send(Side::Client, synth::CONNECTION_REQUEST)
-        .send(Side::Server, synth::CONNECTION_CONFIRM_SSL)
-        .send(
-            Side::Client,
-            &record(0x16, &synth::client_hello_with_suites(20)),
-        )
-        .send(Side::Server, &server_hello_tls10())
-        .wait(-10_000_000_000)
+    let mut c = until_tls10_server_hello(50001);
+    c.wait(-10_000_000_000)
         .send(Side::Client, &record(0x15, &[0x02, 42]))
         .rst(Side::Client);
     let capture = c.into_packets().to_pcapng(None);

@@ -1333,6 +1333,23 @@ mod tests {
     use crate::testdata::{hex, CIPHER_MISMATCH_CLIENT_HELLO, TLS12_SERVER_HELLO};
     use crate::tls::{AlertDescription, AlertLevel};
 
+    /// A tracker that has seen a lab client's ClientHello at 1 and, with `server`, a TLS 1.2
+    /// ServerHello at 2.
+    fn hellos(server: bool) -> TlsTracker {
+        let mut t = TlsTracker::new();
+        t.feed(
+            Side::Client,
+            Timestamp(1),
+            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
+        )
+        .unwrap();
+        if server {
+            t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
+                .unwrap();
+        }
+        t
+    }
+
     /// cipher-mismatch.pcap frame 9: xrdp's fatal handshake_failure.
     const CIPHER_MISMATCH_ALERT: &str = "15030300020228";
     /// cipher-mismatch.pcap frame 11: xrdp then sends a clear-text TPKT (MCS Disconnect
@@ -1456,15 +1473,7 @@ mod tests {
 
     #[test]
     fn alerts_after_ccs_are_encrypted_whatever_their_length() {
-        let mut t = TlsTracker::new();
-        t.feed(
-            Side::Client,
-            Timestamp(1),
-            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
-        )
-        .unwrap();
-        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
-            .unwrap();
+        let mut t = hellos(true);
         assert_eq!(t.facts().version, Some(ProtocolVersion::TLS1_2));
         assert_eq!(t.facts().cipher_suite, Some(CipherSuite(0xc030)));
         // Before its CCS the server's alert is clear text.
@@ -1491,15 +1500,7 @@ mod tests {
 
     #[test]
     fn tls12_handshake_completion() {
-        let mut t = TlsTracker::new();
-        t.feed(
-            Side::Client,
-            Timestamp(1),
-            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
-        )
-        .unwrap();
-        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
-            .unwrap();
+        let mut t = hellos(true);
         t.feed(
             Side::Client,
             Timestamp(3),
@@ -1541,15 +1542,7 @@ mod tests {
     /// server's Finished is an anomaly.
     #[test]
     fn early_application_data_with_both_directions_is_an_anomaly() {
-        let mut t = TlsTracker::new();
-        t.feed(
-            Side::Client,
-            Timestamp(1),
-            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
-        )
-        .unwrap();
-        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
-            .unwrap();
+        let mut t = hellos(true);
         client_finished_then_data(&mut t);
         assert!(t.facts().anomalies.iter().any(|a| a == EARLY));
         // A gap after the server's Finished does not take it back.
@@ -1567,13 +1560,7 @@ mod tests {
     /// the client's application data is not an anomaly.
     #[test]
     fn early_application_data_without_the_peer_direction_is_no_anomaly() {
-        let mut t = TlsTracker::new();
-        t.feed(
-            Side::Client,
-            Timestamp(1),
-            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
-        )
-        .unwrap();
+        let mut t = hellos(false);
         client_finished_then_data(&mut t);
         assert!(t.facts().anomalies.is_empty(), "{:?}", t.facts().anomalies);
     }
@@ -1582,15 +1569,7 @@ mod tests {
     /// reassembler gives up a hole late), takes the anomaly back: the Finished may be in it.
     #[test]
     fn a_later_gap_in_the_peer_handshake_takes_early_application_data_back() {
-        let mut t = TlsTracker::new();
-        t.feed(
-            Side::Client,
-            Timestamp(1),
-            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
-        )
-        .unwrap();
-        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
-            .unwrap();
+        let mut t = hellos(true);
         client_finished_then_data(&mut t);
         t.gap(Side::Server, 100);
         assert!(
@@ -1643,15 +1622,7 @@ mod tests {
     /// named; the handshake after it goes on (ServerHelloDone is seen).
     #[test]
     fn huge_handshake_message_is_skipped_and_named() {
-        let mut t = TlsTracker::new();
-        t.feed(
-            Side::Client,
-            Timestamp(1),
-            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
-        )
-        .unwrap();
-        t.feed(Side::Server, Timestamp(2), &hex(TLS12_SERVER_HELLO))
-            .unwrap();
+        let mut t = hellos(true);
         let size = 120 * 1024;
         let mut msg = vec![0x0b];
         msg.extend_from_slice(&u32::try_from(size).unwrap().to_be_bytes()[1..]);
@@ -1675,13 +1646,7 @@ mod tests {
     /// RFC 5246 6.2.1: an alert split over two records is read as one.
     #[test]
     fn alert_split_across_records_is_joined() {
-        let mut t = TlsTracker::new();
-        t.feed(
-            Side::Client,
-            Timestamp(1),
-            &hex(CIPHER_MISMATCH_CLIENT_HELLO),
-        )
-        .unwrap();
+        let mut t = hellos(false);
         t.feed(Side::Server, Timestamp(2), &[0x15, 3, 3, 0, 1, 2])
             .unwrap();
         assert!(t.facts().alerts.is_empty());
