@@ -128,10 +128,35 @@ fn next_escape(bytes: &[u8], from: usize) -> Option<usize> {
         .map(|i| at.saturating_add(i))
 }
 
+// The writers below are out of line on purpose: a connection's line is a hundred fields, each
+// written once per connection, and every field inlining its own copy of them made the report
+// code too big to stay in the instruction cache between connections.
+
+#[inline(never)]
 fn push_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     push_escaped(out, s);
     out.push(b'"');
+}
+
+/// A string known to need no escaping, quoted.
+#[inline(never)]
+fn push_clean(out: &mut Vec<u8>, s: &str) {
+    debug_assert!(!s.bytes().any(byte_needs_escape), "{s:?}");
+    out.reserve(s.len().saturating_add(2));
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+}
+
+#[inline(never)]
+fn push_u64(out: &mut Vec<u8>, v: u64) -> Result {
+    number(out, |o| CompactFormatter.write_u64(o, v))
+}
+
+#[inline(never)]
+fn push_i64(out: &mut Vec<u8>, v: i64) -> Result {
+    number(out, |o| CompactFormatter.write_i64(o, v))
 }
 
 /// Numbers are written by serde_json's own formatter, so they come out exactly as
@@ -230,16 +255,22 @@ impl Compound<'_> {
     /// A struct field: the key is a name in the program, never escaped (checked in debug
     /// builds).
     fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        self.key(key);
+        value.serialize(Serializer {
+            out: self.out,
+            clean: false,
+        })
+    }
+
+    /// A struct field's key, with the comma before it and the colon after it.
+    #[inline(never)]
+    fn key(&mut self, key: &'static str) {
         debug_assert!(!key.bytes().any(byte_needs_escape), "{key:?}");
         self.out.reserve(key.len().saturating_add(4));
         self.comma();
         self.out.push(b'"');
         self.out.extend_from_slice(key.as_bytes());
         self.out.extend_from_slice(b"\":");
-        value.serialize(Serializer {
-            out: self.out,
-            clean: false,
-        })
     }
 }
 
@@ -270,7 +301,45 @@ impl<'a> ser::Serializer for Serializer<'a> {
         Ok(())
     }
 
-    integers!(number);
+    fn serialize_i8(self, v: i8) -> Result {
+        push_i64(self.out, i64::from(v))
+    }
+
+    fn serialize_i16(self, v: i16) -> Result {
+        push_i64(self.out, i64::from(v))
+    }
+
+    fn serialize_i32(self, v: i32) -> Result {
+        push_i64(self.out, i64::from(v))
+    }
+
+    fn serialize_i64(self, v: i64) -> Result {
+        push_i64(self.out, v)
+    }
+
+    fn serialize_i128(self, v: i128) -> Result {
+        self.number(|o| CompactFormatter.write_i128(o, v))
+    }
+
+    fn serialize_u8(self, v: u8) -> Result {
+        push_u64(self.out, u64::from(v))
+    }
+
+    fn serialize_u16(self, v: u16) -> Result {
+        push_u64(self.out, u64::from(v))
+    }
+
+    fn serialize_u32(self, v: u32) -> Result {
+        push_u64(self.out, u64::from(v))
+    }
+
+    fn serialize_u64(self, v: u64) -> Result {
+        push_u64(self.out, v)
+    }
+
+    fn serialize_u128(self, v: u128) -> Result {
+        self.number(|o| CompactFormatter.write_u128(o, v))
+    }
 
     fn serialize_f32(self, v: f32) -> Result {
         if v.is_finite() {
@@ -294,11 +363,7 @@ impl<'a> ser::Serializer for Serializer<'a> {
 
     fn serialize_str(self, v: &str) -> Result {
         if self.clean {
-            debug_assert!(!v.bytes().any(byte_needs_escape), "{v:?}");
-            self.out.reserve(v.len().saturating_add(2));
-            self.out.push(b'"');
-            self.out.extend_from_slice(v.as_bytes());
-            self.out.push(b'"');
+            push_clean(self.out, v);
         } else {
             push_str(self.out, v);
         }
