@@ -158,7 +158,8 @@ struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Never)]
     fail_on: FailOn,
     /// Threads: 1 reads, decodes and analyses a capture on one thread; 2 reads and decodes it
-    /// on a second thread while the first analyses (the default on two cores or more).
+    /// on a second thread while the first analyses, and writes JSON lines there too (the
+    /// default on two cores or more).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=2))]
     threads: Option<u8>,
     /// Read the captures in the subdirectories of a directory too (symbolic links to

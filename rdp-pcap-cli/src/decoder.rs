@@ -10,6 +10,9 @@
 //! A batch owns a copy of its segments' payloads: the capture reader reuses its buffer for the
 //! next records, and the copy of a buffer that was just read is cheap next to the kernel's.
 //!
+//! With an [`Ahead`] (JSON lines), the thread also renders the finished connections' lines: it
+//! is the one that waits for the other, and it renders while it would wait (`crate::ahead`).
+//!
 //! Memory: at most [`BATCHES`] batches queued, one being filled and one being analysed, and no
 //! others (used ones are filled again): each holds at most [`BATCH_SEGMENTS`] segment headers
 //! (152 bytes each) and [`BATCH_PAYLOAD`] bytes of payload and SYN options plus one segment's,
@@ -19,9 +22,10 @@
 
 use std::cell::Cell;
 use std::io::{self, Read};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::thread::{Scope, ScopedJoinHandle};
 
+use crate::ahead::{Ahead, HangUp, Leaving};
 use crate::capture::{self, CaptureSummary, TcpPacket};
 
 /// A reader that ends as soon as `stopped` is set.
@@ -117,27 +121,33 @@ impl Batch {
     }
 }
 
-/// Reads and decodes the capture in `reader` on a new thread and calls `on_segment` here for
-/// every TCP segment, in capture order; returns the capture's summary once every segment has
-/// been handed over.
+/// Reads and decodes the capture in `reader` on a new thread and calls `on_segment` here with
+/// `state` for every TCP segment, in capture order; then `finish` with `state` and the
+/// capture's summary, while the thread still runs to render what `finish` hands to `ahead`
+/// (see [`crate::ahead`]: with `ahead`, the thread also renders the records handed over while
+/// the segments are analysed).
 ///
 /// `on_segment` returns `false` to stop early (the report can no longer be written): the
-/// thread then stops reading, and the summary is that of the part read. Returns `None`, having
-/// read nothing, when the thread cannot be started. A panic of the thread is passed on.
-pub fn decode_on_thread<R: Read + Send>(
+/// thread then stops reading, and the summary is that of the part read. Returns `state` back,
+/// having read nothing, when the thread cannot be started (`ahead` is then told its renderer
+/// has left). A panic of the thread is passed on.
+pub fn decode_on_thread<R: Read + Send, S, T>(
     reader: R,
-    on_segment: impl FnMut(&TcpPacket<'_>) -> bool,
-) -> Option<CaptureSummary> {
-    decode_with(reader, BatchLimits::ONE, on_segment)
+    ahead: Option<&Ahead>,
+    state: S,
+    on_segment: impl FnMut(&mut S, &TcpPacket<'_>) -> bool,
+    finish: impl FnOnce(S, CaptureSummary) -> T,
+) -> Result<T, S> {
+    decode_with(reader, BatchLimits::ONE, ahead, state, on_segment, finish)
 }
 
 /// A capture being decoded on a thread of its own: its batches arrive on `batches`, used ones
-/// go back on `spare`, and `thread` ends with the capture's summary once the last batch is sent
-/// (or once `batches` is dropped, which stops it).
-pub(crate) struct Decoder<'scope> {
+/// go back on `spare`, and `thread` ends with what it was given to do after the last batch
+/// (for [`spawn_decoder`], return the capture's summary); dropping `batches` stops it.
+pub(crate) struct Decoder<'scope, X = CaptureSummary> {
     pub(crate) batches: Receiver<Batch>,
     pub(crate) spare: SyncSender<Batch>,
-    pub(crate) thread: ScopedJoinHandle<'scope, CaptureSummary>,
+    pub(crate) thread: ScopedJoinHandle<'scope, X>,
 }
 
 /// Starts decoding `reader` on a new thread of `scope`; `None`, having read nothing, when the
@@ -147,11 +157,26 @@ pub(crate) fn spawn_decoder<'scope, R: Read + Send + 'scope>(
     reader: R,
     limits: BatchLimits,
 ) -> Option<Decoder<'scope>> {
+    spawn_then(scope, reader, limits, None, |summary| summary)
+}
+
+/// [`spawn_decoder`], rendering records for `ahead` too, and ending with `then`.
+fn spawn_then<'scope, R: Read + Send + 'scope, X: Send + 'scope>(
+    scope: &'scope Scope<'scope, '_>,
+    reader: R,
+    limits: BatchLimits,
+    ahead: Option<&'scope Ahead>,
+    then: impl FnOnce(CaptureSummary) -> X + Send + 'scope,
+) -> Option<Decoder<'scope, X>> {
     let (full_tx, full_rx) = sync_channel::<Batch>(limits.queued);
     let (spare_tx, spare_rx) = sync_channel::<Batch>(limits.queued.saturating_add(2));
     let thread = std::thread::Builder::new()
         .name("rdp-pcap-decode".into())
-        .spawn_scoped(scope, move || decode(reader, limits, &full_tx, &spare_rx))
+        .spawn_scoped(scope, move || {
+            // Told when this thread ends, by a return or a panic.
+            let _leaving = ahead.map(Leaving);
+            then(decode(reader, limits, full_tx, &spare_rx, ahead))
+        })
         .ok()?;
     Some(Decoder {
         batches: full_rx,
@@ -161,12 +186,14 @@ pub(crate) fn spawn_decoder<'scope, R: Read + Send + 'scope>(
 }
 
 /// The decoding thread: the capture in batches to `full`, reusing those that come back on
-/// `spare`, until the capture ends or `full` is closed.
+/// `spare`, until the capture ends or `full` is closed; `full` is dropped at the end, which
+/// tells the analysing thread there are no more. With `ahead`, records are rendered as well.
 fn decode<R: Read>(
     reader: R,
     limits: BatchLimits,
-    full: &SyncSender<Batch>,
+    full: SyncSender<Batch>,
     spare: &Receiver<Batch>,
+    ahead: Option<&Ahead>,
 ) -> CaptureSummary {
     let stopped = Cell::new(false);
     let reader = StopReader {
@@ -184,43 +211,118 @@ fn decode<R: Read>(
                 .try_recv()
                 .map(|b| b.cleared(&limits))
                 .unwrap_or_default();
-            if full.send(std::mem::replace(&mut batch, next)).is_err() {
+            if !hand_over(&full, std::mem::replace(&mut batch, next), ahead) {
                 stopped.set(true);
             }
         }
     });
     if !stopped.get() && !batch.segments.is_empty() {
-        let _ = full.send(batch);
+        hand_over(&full, batch, ahead);
     }
     summary
 }
 
+/// Sends `batch`; `false` if the analysing thread takes no more. With `ahead`, the records
+/// waiting are rendered first, and while the queue is full: the thread waits only when there
+/// is nothing to render.
+fn hand_over(full: &SyncSender<Batch>, batch: Batch, ahead: Option<&Ahead>) -> bool {
+    let Some(ahead) = ahead else {
+        return full.send(batch).is_ok();
+    };
+    ahead.render_waiting();
+    let mut batch = batch;
+    loop {
+        let seen = ahead.taken();
+        match full.try_send(batch) {
+            Ok(()) => return true,
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(back)) => {
+                batch = back;
+                ahead.render_until_taken(seen);
+            }
+        }
+    }
+}
+
 /// [`decode_on_thread`] with other batch limits.
-fn decode_with<R: Read + Send>(
+fn decode_with<R: Read + Send, S, T>(
     reader: R,
     limits: BatchLimits,
-    mut on_segment: impl FnMut(&TcpPacket<'_>) -> bool,
-) -> Option<CaptureSummary> {
+    ahead: Option<&Ahead>,
+    mut state: S,
+    mut on_segment: impl FnMut(&mut S, &TcpPacket<'_>) -> bool,
+    finish: impl FnOnce(S, CaptureSummary) -> T,
+) -> Result<T, S> {
     std::thread::scope(|scope| {
-        let decoder = spawn_decoder(scope, reader, limits)?;
-        consume(decoder.batches, &mut on_segment, |used| {
-            let _ = decoder.spare.try_send(used);
-        });
-        match decoder.thread.join() {
-            Ok(summary) => Some(summary),
-            Err(panic) => std::panic::resume_unwind(panic),
+        let Some(ahead) = ahead else {
+            let Some(decoder) = spawn_decoder(scope, reader, limits) else {
+                return Err(state);
+            };
+            consume(
+                decoder.batches,
+                &mut |seg| on_segment(&mut state, seg),
+                |used| {
+                    let _ = decoder.spare.try_send(used);
+                },
+                None,
+            );
+            let summary = match decoder.thread.join() {
+                Ok(summary) => summary,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            return Ok(finish(state, summary));
+        };
+        let then = |summary| {
+            ahead.hand_summary(summary);
+            ahead.serve();
+        };
+        let Some(decoder) = spawn_then(scope, reader, limits, Some(ahead), then) else {
+            // Nobody will render: the analysing thread does (`Ahead::take`).
+            drop(Leaving(ahead));
+            return Err(state);
+        };
+        // Told when this ends, by a return or a panic: the thread must not wait for batches
+        // to be taken or records handed over.
+        let hang_up = HangUp(ahead);
+        consume(
+            decoder.batches,
+            &mut |seg| on_segment(&mut state, seg),
+            |used| {
+                let _ = decoder.spare.try_send(used);
+            },
+            Some(ahead),
+        );
+        let Some(summary) = ahead.summary() else {
+            // The thread left without the summary: it panicked.
+            match decoder.thread.join() {
+                Err(panic) => std::panic::resume_unwind(panic),
+                Ok(()) => std::panic::resume_unwind(Box::new(
+                    "the decoding thread ended without the capture's summary",
+                )),
+            }
+        };
+        let done = finish(state, summary);
+        drop(hang_up);
+        if let Err(panic) = decoder.thread.join() {
+            std::panic::resume_unwind(panic);
         }
+        Ok(done)
     })
 }
 
-/// Hands every segment of every batch to `on_segment` until the batches end or it says stop
-/// (dropping `batches` then tells the decoder); used batches go back through `recycle`.
+/// Hands every segment of every batch to `on_segment` until the batches end or it says stop,
+/// then lets go of `batches` (which tells the decoder) and tells `ahead`; used batches go back
+/// through `recycle`.
 fn consume(
     batches: Receiver<Batch>,
     on_segment: &mut impl FnMut(&TcpPacket<'_>) -> bool,
     mut recycle: impl FnMut(Batch),
+    ahead: Option<&Ahead>,
 ) {
-    for batch in batches.iter() {
+    'batches: for batch in batches.iter() {
+        if let Some(ahead) = ahead {
+            ahead.batch_taken();
+        }
         // Over the headers, not by index: this loop runs once per segment of the capture.
         for (header, start, options_end, end) in &batch.segments {
             let seg = TcpPacket {
@@ -229,10 +331,14 @@ fn consume(
                 ..*header
             };
             if !on_segment(&seg) {
-                return;
+                break 'batches;
             }
         }
         recycle(batch);
+    }
+    drop(batches);
+    if let Some(ahead) = ahead {
+        ahead.hang_up();
     }
 }
 
@@ -280,10 +386,17 @@ pub(crate) mod tests {
                     segments: max_segments,
                     ..BatchLimits::ONE
                 };
-                let summary = decode_with(&bytes[..], limits, |seg| {
-                    got.push(format!("{seg:?}"));
-                    true
-                })
+                let summary = decode_with(
+                    &bytes[..],
+                    limits,
+                    None,
+                    (),
+                    |(), seg| {
+                        got.push(format!("{seg:?}"));
+                        true
+                    },
+                    |(), summary| summary,
+                )
                 .unwrap();
                 assert_eq!(got, want, "{name} {max_segments}");
                 let summary = format!("{summary:?}");
@@ -319,10 +432,17 @@ pub(crate) mod tests {
             segments: 1,
             ..BatchLimits::ONE
         };
-        let summary = decode_with(Endless { bytes, pos: 0 }, limits, |_| {
-            seen += 1;
-            seen < 3
-        })
+        let summary = decode_with(
+            Endless { bytes, pos: 0 },
+            limits,
+            None,
+            (),
+            |(), _| {
+                seen += 1;
+                seen < 3
+            },
+            |(), summary| summary,
+        )
         .unwrap();
         assert_eq!(seen, 3);
         assert!(summary.stats.packets >= 3);

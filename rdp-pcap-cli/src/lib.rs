@@ -4,6 +4,7 @@
 //! terminal.
 #![forbid(unsafe_code)]
 
+pub mod ahead;
 pub mod capture;
 pub mod cli;
 pub mod decoder;

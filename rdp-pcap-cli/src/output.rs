@@ -6,9 +6,11 @@ use rdp_wire::Bump as _;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
+use std::sync::Arc;
 
 use rdp_wire::analyzer::CaptureFindings;
 
+use crate::ahead::{Ahead, Rendered, AHEAD_RECORDS};
 use crate::capture;
 use crate::record::{CaptureReport, ConnectionRecord};
 use crate::report::Reporter;
@@ -32,6 +34,10 @@ pub struct Output<'r> {
     write_error: Option<io::Error>,
     run: &'r mut RunState,
     reporter: &'r mut dyn Reporter,
+    /// Where records are rendered on the decoding thread, when they are (`crate::ahead`).
+    ahead: Option<Arc<Ahead>>,
+    /// The last rendered output written: the renderer fills it again.
+    used: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for Output<'_> {
@@ -52,7 +58,15 @@ impl<'r> Output<'r> {
             write_error: None,
             run,
             reporter,
+            ahead: None,
+            used: None,
         }
+    }
+
+    /// From now on, records are handed to `ahead` to be rendered, and written as they come
+    /// back (in the same order).
+    pub fn render_ahead(&mut self, ahead: Arc<Ahead>) {
+        self.ahead = Some(ahead);
     }
 
     /// Numbers one record, links it to the connection it retries, adds it to the capture-wide
@@ -70,16 +84,61 @@ impl<'r> Output<'r> {
             rec.verdict.code,
         );
         if self.write_error.is_none() {
-            if let Err(e) = self.reporter.connection(&rec) {
-                self.write_error = Some(e);
+            match self.ahead.take() {
+                Some(ahead) => {
+                    self.hand_over(&ahead, rec);
+                    self.ahead = Some(ahead);
+                }
+                None => {
+                    if let Err(e) = self.reporter.connection(&rec) {
+                        self.write_error = Some(e);
+                    }
+                }
             }
         }
         self.write_error.is_none()
     }
 
+    /// Writes the records that came back rendered, then hands `rec` over; writes one more
+    /// (waiting for it) when [`AHEAD_RECORDS`] are out.
+    fn hand_over(&mut self, ahead: &Ahead, rec: Box<ConnectionRecord>) {
+        while let Some(rendered) = ahead.take(self.used.take(), false) {
+            self.write_rendered(rendered);
+        }
+        if ahead.submit(rec) > AHEAD_RECORDS {
+            if let Some(rendered) = ahead.take(self.used.take(), true) {
+                self.write_rendered(rendered);
+            }
+        }
+    }
+
+    /// Writes a record that came back rendered (nothing once writing has failed).
+    fn write_rendered(&mut self, (rec, out): Rendered) {
+        if self.write_error.is_some() {
+            return;
+        }
+        let written = match out {
+            Ok(out) => {
+                let written = self.reporter.rendered(&rec, &out);
+                self.used = Some(out);
+                written
+            }
+            // Written the ordinary way, which says what went wrong.
+            Err(_) => self.reporter.connection(&rec),
+        };
+        if let Err(e) = written {
+            self.write_error = Some(e);
+        }
+    }
+
     /// The capture's report, once every record was given to [`Output::record`]; the write
     /// error instead, if there was one.
-    pub fn finish(self, name: &str, analysed: Analysed) -> io::Result<CaptureReport> {
+    pub fn finish(mut self, name: &str, analysed: Analysed) -> io::Result<CaptureReport> {
+        if let Some(ahead) = self.ahead.take() {
+            while let Some(rendered) = ahead.take(self.used.take(), true) {
+                self.write_rendered(rendered);
+            }
+        }
         if let Some(e) = self.write_error {
             return Err(e);
         }

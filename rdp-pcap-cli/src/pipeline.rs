@@ -7,7 +7,9 @@
 
 use std::cell::Cell;
 use std::io::{self, Read};
+use std::sync::Arc;
 
+use crate::ahead::Ahead;
 use crate::capture::{self, TcpPacket};
 use crate::decoder::{self, StopReader};
 use crate::output::Output;
@@ -62,8 +64,23 @@ pub fn analyze<R: Read + Send>(
     reporter: &mut dyn Reporter,
 ) -> io::Result<CaptureReport> {
     let caches = std::mem::take(&mut run.caches);
+    // With a second thread, connection lines are rendered there when the format allows.
+    let ahead = match reporter.render() {
+        Some(render) if options.threads >= 2 => Some(Arc::new(Ahead::new(render))),
+        _ => None,
+    };
     let mut out = Output::new(run, reporter);
-    let mut analysed = analyze_records(name, reader, options, caches, &mut |rec| out.record(rec));
+    if let Some(ahead) = &ahead {
+        out.render_ahead(Arc::clone(ahead));
+    }
+    let mut analysed = analyze_records(
+        name,
+        reader,
+        options,
+        caches,
+        ahead.as_deref(),
+        &mut |rec| out.record(rec),
+    );
     let caches = std::mem::take(&mut analysed.caches);
     let report = out.finish(name, analysed);
     run.caches = caches;
@@ -71,19 +88,29 @@ pub fn analyze<R: Read + Send>(
 }
 
 /// Reads, reassembles and analyses one capture, handing each finished record to `sink` in
-/// order (unnumbered). `sink` returns `false` when it wants no more: reading then stops.
+/// order (unnumbered). `sink` returns `false` when it wants no more: reading then stops. With
+/// two threads, the second one renders for `ahead` too.
 fn analyze_records<R: Read + Send>(
     name: &str,
     mut reader: R,
     options: &Options,
     caches: Caches,
+    ahead: Option<&Ahead>,
     sink: &mut dyn FnMut(Box<ConnectionRecord>) -> bool,
 ) -> Analysed {
     let mut session = Session::new(name, &options.ports, options.timeline, caches, sink);
     if options.threads >= 2 {
-        // Nothing has been read when the thread cannot be started: then all is done here.
-        if let Some(summary) = decoder::decode_on_thread(&mut reader, |seg| session.push(seg)) {
-            return session.finish(summary);
+        let decoded = decoder::decode_on_thread(
+            &mut reader,
+            ahead,
+            session,
+            |session, seg| session.push(seg),
+            |session, summary| session.finish(summary),
+        );
+        match decoded {
+            Ok(analysed) => return analysed,
+            // Nothing has been read when the thread cannot be started: then all is done here.
+            Err(back) => session = back,
         }
     }
     let stopped = Cell::new(false);
@@ -144,6 +171,38 @@ mod tests {
         };
         let options = Options::new(&[]);
         let result = analyze("endless", endless, &options, &mut run, &mut Broken);
+        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+    }
+
+    /// Accepts nothing.
+    struct BrokenPipe;
+
+    impl io::Write for BrokenPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// JSON lines, rendered on the decoding thread: a report that cannot be written still
+    /// stops the reading, and nothing waits for ever.
+    #[test]
+    fn lines_rendered_ahead_that_cannot_be_written_stop_the_reading() {
+        let endless = Endless {
+            bytes: sample("tls-ok.pcap"),
+            pos: 0,
+        };
+        let options = Options {
+            threads: 2,
+            ..Options::new(&[])
+        };
+        let mut reporter =
+            crate::report::reporter(crate::report::Format::Jsonl, Box::new(BrokenPipe), false);
+        assert!(reporter.render().is_some());
+        let mut run = RunState::default();
+        let result = analyze("endless", endless, &options, &mut run, reporter.as_mut());
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
 

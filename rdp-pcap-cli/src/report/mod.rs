@@ -62,7 +62,24 @@ pub trait Reporter {
     fn input_problem(&mut self, problem: &InputProblem) -> io::Result<()>;
     /// At the end of the run.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+
+    /// How this reporter's output for a connection can be made ahead, on another thread, when
+    /// it is a function of the record alone (JSON lines); `None` (the default) when only
+    /// [`Reporter::connection`] can write it. See `crate::ahead`.
+    fn render(&self) -> Option<Render> {
+        None
+    }
+
+    /// One connection, in order of first packet, whose output [`Reporter::render`] made:
+    /// `out`. By default as [`Reporter::connection`].
+    fn rendered(&mut self, rec: &ConnectionRecord, out: &[u8]) -> io::Result<()> {
+        let _ = out;
+        self.connection(rec)
+    }
 }
+
+/// A reporter's output for one connection, appended to the buffer (see [`Reporter::render`]).
+pub type Render = fn(&ConnectionRecord, &mut Vec<u8>) -> io::Result<()>;
 
 /// Makes the reporter for a format, writing to `out`; `color` adds ANSI colours to text.
 pub fn reporter<'w>(
@@ -134,6 +151,16 @@ impl<'w> Tally<'w> {
         s
     }
 
+    /// One connection, its verdict and its findings.
+    fn count(&mut self, rec: &ConnectionRecord) {
+        self.summary.connections.bump();
+        *self.verdicts.entry(rec.verdict.code.as_str()).or_default() += 1;
+        self.severity(rec.verdict.severity);
+        for f in &rec.findings {
+            self.finding(f.code);
+        }
+    }
+
     fn severity(&mut self, severity: Severity) {
         self.summary.worst = self.summary.worst.max(Some(severity));
     }
@@ -146,13 +173,17 @@ impl<'w> Tally<'w> {
 
 impl Reporter for Tally<'_> {
     fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
-        self.summary.connections.bump();
-        *self.verdicts.entry(rec.verdict.code.as_str()).or_default() += 1;
-        self.severity(rec.verdict.severity);
-        for f in &rec.findings {
-            self.finding(f.code);
-        }
+        self.count(rec);
         self.inner.connection(rec)
+    }
+
+    fn render(&self) -> Option<Render> {
+        self.inner.render()
+    }
+
+    fn rendered(&mut self, rec: &ConnectionRecord, out: &[u8]) -> io::Result<()> {
+        self.count(rec);
+        self.inner.rendered(rec, out)
     }
 
     fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {
@@ -231,6 +262,12 @@ impl Reporter for UntilPipeCloses<'_> {
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.pass(|r| r.finish(summary))
     }
+    fn render(&self) -> Option<Render> {
+        self.inner.render()
+    }
+    fn rendered(&mut self, rec: &ConnectionRecord, out: &[u8]) -> io::Result<()> {
+        self.pass(|r| r.rendered(rec, out))
+    }
 }
 
 /// Lines are written to `out` in pieces of at least this many bytes.
@@ -247,12 +284,12 @@ struct JsonLines<'w> {
 
 impl JsonLines<'_> {
     fn write_line(&mut self, value: &impl serde::Serialize) -> io::Result<()> {
-        let start = self.pending.len();
-        if let Err(e) = compact::to_vec(&mut self.pending, value) {
-            self.pending.truncate(start);
-            return Err(e.into());
-        }
-        self.pending.push(b'\n');
+        push_line(&mut self.pending, value)?;
+        self.line_added()
+    }
+
+    /// Passes the pending lines on once they make a chunk.
+    fn line_added(&mut self) -> io::Result<()> {
         if self.pending.len() >= JSONL_CHUNK {
             self.write_pending()?;
         }
@@ -270,9 +307,34 @@ impl JsonLines<'_> {
     }
 }
 
+/// Appends `value` as one JSON line, newline included (nothing on an error).
+fn push_line(out: &mut Vec<u8>, value: &impl serde::Serialize) -> io::Result<()> {
+    let start = out.len();
+    if let Err(e) = compact::to_vec(out, value) {
+        out.truncate(start);
+        return Err(e.into());
+    }
+    out.push(b'\n');
+    Ok(())
+}
+
+/// A connection's JSON line ([`Reporter::render`] of JSON lines).
+fn connection_line(rec: &ConnectionRecord, out: &mut Vec<u8>) -> io::Result<()> {
+    push_line(out, &json::connection_json(rec))
+}
+
 impl Reporter for JsonLines<'_> {
     fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
         self.write_line(&json::connection_json(rec))
+    }
+
+    fn render(&self) -> Option<Render> {
+        Some(connection_line)
+    }
+
+    fn rendered(&mut self, _: &ConnectionRecord, out: &[u8]) -> io::Result<()> {
+        self.pending.extend_from_slice(out);
+        self.line_added()
     }
 
     fn capture(&mut self, rep: &CaptureReport) -> io::Result<()> {
