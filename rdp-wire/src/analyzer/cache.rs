@@ -1,5 +1,5 @@
 //! Caches the caller owns and lends to analyzers: the certificate summaries and ClientHello
-//! fingerprints of connections already seen.
+//! and ServerHello fingerprints of connections already seen.
 //!
 //! A capture of many connections to a few servers carries the same certificate and the same few
 //! ClientHellos again and again. Parsing a certificate (about 4 µs) or building and hashing the
@@ -10,14 +10,15 @@
 //! Both caches return exactly what the uncached functions return: entries are matched on every
 //! input the result is made of, and errors are never kept. Memory is bounded: at most
 //! [`CERTIFICATE_ENTRIES`] certificates of up to [`CERTIFICATE_MAX_DER`] bytes and
-//! [`FINGERPRINT_ENTRIES`] ClientHello keys of up to [`FINGERPRINT_MAX_KEY`] bytes, most recent
-//! first (a linear scan of at most 16 entries: no cost a capture can grow).
+//! [`FINGERPRINT_ENTRIES`] ClientHello and as many ServerHello keys of up to
+//! [`FINGERPRINT_MAX_KEY`] bytes, most recent first (a linear scan of at most 16 entries: no
+//! cost a capture can grow).
 
 use crate::Saturate as _;
 use std::collections::VecDeque;
 
-use crate::tls::fingerprint::{ja3, ja4, Ja3, Ja4};
-use crate::tls::handshake::ClientHello;
+use crate::tls::fingerprint::{ja3, ja3s, ja4, Ja3, Ja4};
+use crate::tls::handshake::{ClientHello, ServerHello};
 use crate::x509::{summarize_certificate, X509Summary};
 use crate::Error;
 
@@ -58,7 +59,7 @@ pub const FINGERPRINT_MAX_KEY: usize = 4096;
 pub struct Caches {
     /// Server certificate summaries.
     pub certificates: CertificateCache,
-    /// ClientHello fingerprints.
+    /// ClientHello and ServerHello fingerprints.
     pub fingerprints: FingerprintCache,
 }
 
@@ -69,11 +70,50 @@ impl Caches {
     }
 }
 
+/// Values keyed by bytes, the most recent first: a linear scan of a few entries, so no cost a
+/// capture can grow.
+#[derive(Debug, Clone)]
+struct Recent<V> {
+    entries: VecDeque<(Box<[u8]>, V)>,
+}
+
+impl<V> Default for Recent<V> {
+    fn default() -> Self {
+        Recent {
+            entries: VecDeque::new(),
+        }
+    }
+}
+
+impl<V: Clone> Recent<V> {
+    /// The value kept for `key`, which becomes the most recent.
+    fn get(&mut self, key: &[u8]) -> Option<V> {
+        let i = self.entries.iter().position(|(k, _)| **k == *key)?;
+        let entry = self.entries.remove(i)?;
+        let value = entry.1.clone();
+        self.entries.push_front(entry);
+        Some(value)
+    }
+
+    /// Keeps `value` for `key` as the most recent, letting the oldest go past `entries`; a key
+    /// longer than `max_key` is not kept.
+    fn keep(&mut self, key: &[u8], value: &V, entries: usize, max_key: usize) {
+        if key.len() <= max_key {
+            self.entries.truncate(entries.saturating_sub(1));
+            self.entries.push_front((key.into(), value.clone()));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
 /// The last few certificate summaries, keyed by their whole DER.
 #[derive(Debug, Clone, Default)]
 pub struct CertificateCache {
-    /// DER and summary, most recent first; at most [`CERTIFICATE_ENTRIES`].
-    recent: VecDeque<(Box<[u8]>, X509Summary)>,
+    /// At most [`CERTIFICATE_ENTRIES`].
+    recent: Recent<X509Summary>,
 }
 
 impl CertificateCache {
@@ -82,18 +122,12 @@ impl CertificateCache {
     /// [`summarize_certificate`] returns: entries are matched on the whole DER, errors are not
     /// kept.
     pub fn summarize(&mut self, der: &[u8]) -> Result<X509Summary, Error> {
-        if let Some(i) = self.recent.iter().position(|(d, _)| **d == *der) {
-            if let Some(entry) = self.recent.remove(i) {
-                let summary = entry.1.clone();
-                self.recent.push_front(entry);
-                return Ok(summary);
-            }
+        if let Some(summary) = self.recent.get(der) {
+            return Ok(summary);
         }
         let summary = summarize_certificate(der)?;
-        if der.len() <= CERTIFICATE_MAX_DER {
-            self.recent.truncate(CERTIFICATE_ENTRIES.saturating_sub(1));
-            self.recent.push_front((der.into(), summary.clone()));
-        }
+        self.recent
+            .keep(der, &summary, CERTIFICATE_ENTRIES, CERTIFICATE_MAX_DER);
         Ok(summary)
     }
 
@@ -104,17 +138,20 @@ impl CertificateCache {
 
     /// Whether none is.
     pub fn is_empty(&self) -> bool {
-        self.recent.is_empty()
+        self.recent.len() == 0
     }
 }
 
-/// The JA4 and JA3 of the last few distinct ClientHellos.
+/// The JA4 and JA3 of the last few distinct ClientHellos, and the JA3S of the last few
+/// distinct ServerHellos.
 #[derive(Debug, Clone, Default)]
 pub struct FingerprintCache {
     /// A buffer for the key being looked up (kept to spare an allocation per lookup).
     key: Vec<u8>,
-    /// Keys and fingerprints, most recent first; at most [`FINGERPRINT_ENTRIES`].
-    recent: VecDeque<(Box<[u8]>, Ja4, Ja3)>,
+    /// At most [`FINGERPRINT_ENTRIES`].
+    clients: Recent<(Ja4, Ja3)>,
+    /// At most [`FINGERPRINT_ENTRIES`].
+    servers: Recent<Ja3>,
 }
 
 impl FingerprintCache {
@@ -126,30 +163,50 @@ impl FingerprintCache {
     /// `hello_key`), so the result is exactly what [`ja4`] and [`ja3`] return.
     pub fn client_fingerprints(&mut self, hello: &ClientHello<'_>) -> (Ja4, Ja3) {
         hello_key(hello, &mut self.key);
-        if let Some(i) = self.recent.iter().position(|(k, _, _)| **k == *self.key) {
-            if let Some(entry) = self.recent.remove(i) {
-                let found = (entry.1.clone(), entry.2.clone());
-                self.recent.push_front(entry);
-                return found;
-            }
+        if let Some(found) = self.clients.get(&self.key) {
+            return found;
         }
         let found = (ja4(hello), ja3(hello));
-        if self.key.len() <= FINGERPRINT_MAX_KEY {
-            self.recent.truncate(FINGERPRINT_ENTRIES.saturating_sub(1));
-            self.recent
-                .push_front((self.key.as_slice().into(), found.0.clone(), found.1.clone()));
+        self.clients
+            .keep(&self.key, &found, FINGERPRINT_ENTRIES, FINGERPRINT_MAX_KEY);
+        found
+    }
+
+    /// [`ja3s`] of a ServerHello, remembering the last [`FINGERPRINT_ENTRIES`]: a server
+    /// answers every client of one program with the same hello. Entries are matched on the
+    /// version, the cipher suite and every extension type, all that [`ja3s`] reads.
+    pub fn server_fingerprint(&mut self, hello: &ServerHello<'_>) -> Ja3 {
+        self.key.clear();
+        self.key
+            .extend_from_slice(&hello.legacy_version.0.to_be_bytes());
+        self.key
+            .extend_from_slice(&hello.cipher_suite.0.to_be_bytes());
+        push_key_list(
+            &mut self.key,
+            hello.extensions.iter().map(|e| e.extension_type.0),
+        );
+        if let Some(found) = self.servers.get(&self.key) {
+            return found;
         }
+        let found = ja3s(hello);
+        self.servers
+            .keep(&self.key, &found, FINGERPRINT_ENTRIES, FINGERPRINT_MAX_KEY);
         found
     }
 
     /// How many ClientHellos are remembered.
     pub fn len(&self) -> usize {
-        self.recent.len()
+        self.clients.len()
     }
 
-    /// Whether none is.
+    /// Whether no ClientHello is.
     pub fn is_empty(&self) -> bool {
-        self.recent.is_empty()
+        self.clients.len() == 0
+    }
+
+    /// How many ServerHellos are remembered.
+    pub fn server_hellos(&self) -> usize {
+        self.servers.len()
     }
 }
 
@@ -186,9 +243,9 @@ fn hello_key(hello: &ClientHello<'_>, key: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testdata::{hex, CIPHER_MISMATCH_CLIENT_HELLO};
+    use crate::testdata::{hex, CIPHER_MISMATCH_CLIENT_HELLO, TLS12_SERVER_HELLO};
     use crate::tls::fingerprint::tests::client_hello_body;
-    use crate::tls::handshake::parse_client_hello;
+    use crate::tls::handshake::{parse_client_hello, parse_server_hello};
 
     #[test]
     fn remembered_fingerprints_are_the_computed_ones() {
@@ -214,6 +271,37 @@ mod tests {
         assert_ne!(seen[0], seen[1]);
         assert_ne!(seen[0], seen[2]);
         assert_ne!(seen[1].0, seen[2].0);
+    }
+
+    #[test]
+    fn remembered_server_fingerprints_are_the_computed_ones() {
+        // The handshake body of a real TLS 1.2 ServerHello (xrdp), after the record header
+        // (5 bytes) and the message header (4): no session id, so the suite is at 35..37 and
+        // the extensions (renegotiation_info, ec_point_formats, session_ticket at 53..55,
+        // extended_master_secret) follow the compression method and their length.
+        let body = hex(TLS12_SERVER_HELLO)[9..].to_vec();
+        assert_eq!(
+            (&body[35..37], &body[53..55]),
+            (&[0xc0, 0x30][..], &[0x00, 0x23][..])
+        );
+        let mut suite = body.clone();
+        suite[35..37].copy_from_slice(&[0xc0, 0x2f]);
+        let mut extension = body.clone();
+        extension[53..55].copy_from_slice(&[0x00, 0x24]);
+        let bodies = [&body, &suite, &extension, &body, &suite, &extension];
+        let mut cache = FingerprintCache::default();
+        let mut seen = Vec::new();
+        for b in bodies {
+            let hello = parse_server_hello(b).unwrap();
+            let direct = ja3s(&hello);
+            assert_eq!(cache.server_fingerprint(&hello), direct);
+            seen.push(direct);
+        }
+        assert_eq!(cache.server_hellos(), 3);
+        assert_eq!(cache.len(), 0);
+        assert_ne!(seen[0], seen[1]);
+        assert_ne!(seen[0], seen[2]);
+        assert_ne!(seen[1], seen[2]);
     }
 
     /// A hello whose key is too long to keep is fingerprinted every time, the same.

@@ -1022,7 +1022,7 @@ impl TlsTracker {
     ) {
         match (side, t) {
             (Side::Client, HandshakeType::CLIENT_HELLO) => self.on_client_hello(ts, body, caches),
-            (Side::Server, HandshakeType::SERVER_HELLO) => self.on_server_hello(ts, body),
+            (Side::Server, HandshakeType::SERVER_HELLO) => self.on_server_hello(ts, body, caches),
             (Side::Server, HandshakeType::CERTIFICATE) => {
                 if self.is_tls13() || !self.facts.certificates.is_empty() {
                     return;
@@ -1130,7 +1130,7 @@ impl TlsTracker {
         f.key_share_groups_not_kept = keep_first(&mut f.key_share_groups, MAX_HELLO_LIST);
     }
 
-    fn on_server_hello(&mut self, ts: Timestamp, body: &[u8]) {
+    fn on_server_hello(&mut self, ts: Timestamp, body: &[u8], caches: Option<&mut Caches>) {
         let hello = match parse_server_hello(body) {
             Ok(h) => h,
             Err(e) => {
@@ -1197,7 +1197,10 @@ impl TlsTracker {
         if let Some(g) = hello.decoded.key_share_groups.first() {
             f.key_exchange_group = Some(*g);
         }
-        let ja3s = fingerprint::ja3s(&hello);
+        let ja3s = match caches {
+            Some(c) => c.fingerprints.server_fingerprint(&hello),
+            None => fingerprint::ja3s(&hello),
+        };
         f.ja3s = Some(ja3s.hash);
         f.ja3s_full = Some(ja3s.full);
         #[cfg(feature = "foxio-licensed")]
