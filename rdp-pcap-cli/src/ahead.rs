@@ -14,7 +14,8 @@
 //! back in that order, and the analysing thread writes them in the order it takes them back.
 //!
 //! Memory: at most [`AHEAD_RECORDS`] records are handed over and not written; past that, the
-//! analysing thread writes (waiting for the renderer) before it goes on.
+//! analysing thread writes (waiting for the renderer) before it goes on. As many emptied output
+//! buffers of up to 64 KiB are kept for the renderer to fill again.
 //!
 //! Neither thread waits for the other without a way out. The decoding thread waits for room in
 //! the batch queue only while no record waits to be rendered, and wakes when one is handed
@@ -34,6 +35,9 @@ use crate::report::Render;
 
 /// Records handed over and not yet written, at most.
 pub const AHEAD_RECORDS: usize = 64;
+
+/// Output buffers larger than this are not kept for reuse.
+const SPARE_CAPACITY: usize = 64 * 1024;
 
 /// A record and its rendered output (or the error rendering it).
 pub type Rendered = (Box<ConnectionRecord>, io::Result<Vec<u8>>);
@@ -109,7 +113,8 @@ impl Ahead {
     pub fn take(&self, used: Option<Vec<u8>>, wait: bool) -> Option<Rendered> {
         let mut st = self.lock();
         if let Some(mut buf) = used {
-            if st.spare.len() < AHEAD_RECORDS {
+            // A line grown by a long timeline is let go rather than kept.
+            if st.spare.len() < AHEAD_RECORDS && buf.capacity() <= SPARE_CAPACITY {
                 buf.clear();
                 st.spare.push(buf);
             }
