@@ -196,16 +196,26 @@ impl Ahead {
         (st, true)
     }
 
-    /// Renders every record waiting now.
-    pub fn render_waiting(&self) {
+    /// Renders the waiting records, and those handed over later, until `done` holds of the
+    /// state once none is waiting; waits for either in between.
+    fn render_until(&self, done: impl Fn(&State) -> bool) {
         let mut st = self.lock();
         loop {
             let (next, rendered) = self.render_one(st);
             st = next;
-            if !rendered {
+            if rendered {
+                continue;
+            }
+            if done(&st) {
                 return;
             }
+            st = self.wait(st);
         }
+    }
+
+    /// Renders every record waiting now.
+    pub fn render_waiting(&self) {
+        self.render_until(|_| true);
     }
 
     /// How many batches the analysing thread has taken so far.
@@ -216,18 +226,7 @@ impl Ahead {
     /// Renders waiting records until the analysing thread has taken a batch since `seen` was
     /// read (or takes no more), waiting for either when there are none.
     pub fn render_until_taken(&self, seen: u64) {
-        let mut st = self.lock();
-        loop {
-            let (next, rendered) = self.render_one(st);
-            st = next;
-            if rendered {
-                continue;
-            }
-            if st.taken != seen || st.hung_up {
-                return;
-            }
-            st = self.wait(st);
-        }
+        self.render_until(|st| st.taken != seen || st.hung_up);
     }
 
     /// The capture's summary, for [`Ahead::summary`].
@@ -239,18 +238,7 @@ impl Ahead {
 
     /// Renders records as they are handed over, until [`Ahead::close`] and none is left.
     pub fn serve(&self) {
-        let mut st = self.lock();
-        loop {
-            let (next, rendered) = self.render_one(st);
-            st = next;
-            if rendered {
-                continue;
-            }
-            if st.closed {
-                return;
-            }
-            st = self.wait(st);
-        }
+        self.render_until(|st| st.closed);
     }
 }
 
@@ -286,31 +274,12 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    /// Collects the records.
-    struct Keep(Vec<ConnectionRecord>);
-
-    impl crate::report::Reporter for Keep {
-        fn connection(&mut self, rec: &ConnectionRecord) -> io::Result<()> {
-            self.0.push(rec.clone());
-            Ok(())
-        }
-        fn capture(&mut self, _: &crate::record::CaptureReport) -> io::Result<()> {
-            Ok(())
-        }
-        fn input_problem(&mut self, _: &crate::record::InputProblem) -> io::Result<()> {
-            Ok(())
-        }
-        fn finish(&mut self, _: &crate::report::Summary) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
     /// A real record (the connection of `samples/tls-ok.pcap`), numbered `id`.
     fn record(id: u64) -> Box<ConnectionRecord> {
         static ONE: std::sync::OnceLock<ConnectionRecord> = std::sync::OnceLock::new();
         let one = ONE.get_or_init(|| {
             let bytes = crate::decoder::tests::sample("tls-ok.pcap");
-            let mut keep = Keep(Vec::new());
+            let mut keep = crate::pipeline::tests::Kept::default();
             let options = crate::pipeline::Options::new(&[]);
             let mut run = crate::pipeline::RunState::default();
             crate::pipeline::analyze("tls-ok", &bytes[..], &options, &mut run, &mut keep).unwrap();

@@ -127,7 +127,7 @@ fn analyze_records<R: Read + Send>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
@@ -151,27 +151,27 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_report_that_cannot_be_written_stops_the_reading() {
+    /// A capture without end (a sample's records over and over) and options for `threads`.
+    fn endless(threads: usize) -> (Endless, Options) {
         let endless = Endless {
             bytes: sample("tls-ok.pcap"),
             pos: 0,
         };
         let options = Options {
-            threads: 2,
+            threads,
             ..Options::new(&[])
         };
-        let mut run = RunState::default();
-        let result = analyze("endless", endless, &options, &mut run, &mut Broken);
-        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
-        // The same on one thread.
-        let endless = Endless {
-            bytes: sample("tls-ok.pcap"),
-            pos: 0,
-        };
-        let options = Options::new(&[]);
-        let result = analyze("endless", endless, &options, &mut run, &mut Broken);
-        assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+        (endless, options)
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_stops_the_reading() {
+        for threads in [2, 1] {
+            let (endless, options) = endless(threads);
+            let mut run = RunState::default();
+            let result = analyze("endless", endless, &options, &mut run, &mut Broken);
+            assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
+        }
     }
 
     /// Accepts nothing.
@@ -190,14 +190,7 @@ mod tests {
     /// stops the reading, and nothing waits for ever.
     #[test]
     fn lines_rendered_ahead_that_cannot_be_written_stop_the_reading() {
-        let endless = Endless {
-            bytes: sample("tls-ok.pcap"),
-            pos: 0,
-        };
-        let options = Options {
-            threads: 2,
-            ..Options::new(&[])
-        };
+        let (endless, options) = endless(2);
         let mut reporter =
             crate::report::reporter(crate::report::Format::Jsonl, Box::new(BrokenPipe), false);
         assert!(reporter.render().is_some());
@@ -206,11 +199,13 @@ mod tests {
         assert_eq!(result.unwrap_err().kind(), io::ErrorKind::BrokenPipe);
     }
 
-    /// Counts nothing, writes nothing.
-    struct Quiet;
+    /// Keeps the records, writes nothing.
+    #[derive(Default)]
+    pub(crate) struct Kept(pub(crate) Vec<ConnectionRecord>);
 
-    impl crate::report::Reporter for Quiet {
-        fn connection(&mut self, _: &crate::record::ConnectionRecord) -> io::Result<()> {
+    impl crate::report::Reporter for Kept {
+        fn connection(&mut self, rec: &crate::record::ConnectionRecord) -> io::Result<()> {
+            self.0.push(rec.clone());
             Ok(())
         }
         fn capture(&mut self, _: &crate::record::CaptureReport) -> io::Result<()> {
@@ -233,11 +228,25 @@ mod tests {
             };
             let mut run = RunState::default();
             let bytes = sample("tls12-ok.pcap");
-            analyze("first", &bytes[..], &options, &mut run, &mut Quiet).unwrap();
+            analyze(
+                "first",
+                &bytes[..],
+                &options,
+                &mut run,
+                &mut Kept::default(),
+            )
+            .unwrap();
             // The server's certificate and the client's hello, remembered after the capture.
             assert_eq!(run.caches.certificates.len(), 1, "{threads} threads");
             assert_eq!(run.caches.fingerprints.len(), 1, "{threads} threads");
-            analyze("second", &bytes[..], &options, &mut run, &mut Quiet).unwrap();
+            analyze(
+                "second",
+                &bytes[..],
+                &options,
+                &mut run,
+                &mut Kept::default(),
+            )
+            .unwrap();
             assert_eq!(run.caches.certificates.len(), 1, "{threads} threads");
         }
     }
