@@ -225,4 +225,17 @@ printf '\x05\x01\x00\x03\x0brdp.example\x0d\x3d' > seeds/tunnel/socks5-request
 printf '\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00' > seeds/tunnel/socks5-reply
 printf 'CONNECT 10.0.0.1:3389 HTTP/1.1\r\nHost: 10.0.0.1:3389\r\n\r\n' > seeds/tunnel/http-connect
 printf 'HTTP/1.1 407 Proxy Authentication Required\r\n\r\n' > seeds/tunnel/http-response
+# Key logs: the lab's as OpenSSL wrote them (TLS 1.3 and 1.2), and the forms no lab key log
+# has (the two RSA forms, PMS_CLIENT_RANDOM) with a comment, CRLF and bad lines, written out.
+mkdir -p seeds/keylog
+for f in "$LAB"/tls-ok.keys "$LAB"/tls12-ok.keys "$LAB"/bruteforce.keys; do
+  cat "$f" > "seeds/keylog/$(basename "$f" .keys)"
+done
+python3 - > seeds/keylog/rsa-forms-and-bad-lines <<'PY'
+import sys
+sys.stdout.write("# comment\r\nRSA 0102030405060708 " + "03" * 48 + "\r\n"
+                 + "RSA Session-ID:" + "aa" * 32 + " Master-Key:" + "0c" * 48 + "\n"
+                 + "PMS_CLIENT_RANDOM " + "bb" * 32 + " " + "03" * 48 + "\n"
+                 + "UNKNOWN x y\nCLIENT_RANDOM 00 11")
+PY
 du -sh seeds; for d in seeds/*; do echo "$d $(ls "$d" | wc -l) files $(du -sk "$d" | cut -f1) KiB"; done

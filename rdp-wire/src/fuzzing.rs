@@ -338,6 +338,67 @@ pub fn tls_records(data: &[u8]) {
     let _ = alert::parse_alerts(data);
 }
 
+/// Key log text: every line counted once, by what it is; the same text again replaces every
+/// secret it kept and adds none; `Debug` shows counts, never a run of hex that could be a
+/// secret or a client random.
+pub fn keylog(data: &[u8]) {
+    use crate::tls::keylog::KeyLog;
+    let mut log = KeyLog::new();
+    let stats = log.add(data);
+    let newlines: u64 = data.iter().filter(|b| **b == b'\n').count().saturate();
+    let want_lines = if data.is_empty() {
+        0
+    } else if data.ends_with(b"\n") {
+        newlines
+    } else {
+        newlines.saturating_add(1)
+    };
+    assert_eq!(stats.lines, want_lines, "lines miscounted");
+    let sorted = stats
+        .secrets
+        .saturating_add(stats.comments)
+        .saturating_add(stats.ignored)
+        .saturating_add(stats.unknown_label)
+        .saturating_add(stats.malformed);
+    assert_eq!(sorted, stats.lines, "a line counted twice or not at all");
+    assert!(stats.replaced <= stats.secrets, "more replaced than kept");
+    assert_eq!(
+        stats.first_malformed_line.is_some(),
+        stats.malformed > 0,
+        "first malformed line"
+    );
+    assert!(
+        stats.first_malformed_line <= Some(stats.lines),
+        "malformed past the end"
+    );
+    let kept: u64 = log.len().saturate();
+    assert_eq!(
+        kept,
+        stats.secrets.saturating_sub(stats.replaced),
+        "secrets kept"
+    );
+    let again = log.add(data);
+    assert_eq!(
+        again.secrets, stats.secrets,
+        "second reading kept other secrets"
+    );
+    assert_eq!(
+        again.replaced, again.secrets,
+        "second reading added a secret"
+    );
+    assert_eq!(log.len(), usize::try_from(kept).unwrap_or(usize::MAX));
+    let shown = format!("{log:?} {stats:?}");
+    let mut run = 0usize;
+    for c in shown.chars() {
+        run = if c.is_ascii_hexdigit() {
+            run.saturating_add(1)
+        } else {
+            0
+        };
+        assert!(run < 16, "Debug shows a hex run: {shown}");
+    }
+}
+
 /// The certificate summary; the cached summary is the same, first and second time.
 pub fn x509(data: &[u8]) {
     let direct = x509::summarize_certificate(data);

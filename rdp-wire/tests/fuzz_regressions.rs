@@ -90,6 +90,11 @@ fn tls_records() {
 }
 
 #[test]
+fn keylog() {
+    assert!(replay("keylog", fuzzing::keylog) > 0, "no seeds for keylog");
+}
+
+#[test]
 fn x509() {
     assert!(replay("x509", fuzzing::x509) > 0, "no seeds for x509");
 }

@@ -138,13 +138,19 @@ pub fn from_client(frame: &Frame, e: Endpoints) -> Option<bool> {
 
 /// The TCP payload bytes a frame carries (0 when it is not TCP).
 pub fn tcp_payload_len(frame: &Frame) -> usize {
+    tcp_payload(frame).map_or(0, <[u8]>::len)
+}
+
+/// The TCP payload of a frame, if it is TCP.
+pub fn tcp_payload(frame: &Frame) -> Option<&[u8]> {
     let sliced = match frame.link {
         Linktype::ETHERNET => SlicedPacket::from_ethernet(&frame.data).ok(),
         Linktype::LINUX_SLL => SlicedPacket::from_linux_sll(&frame.data).ok(),
+        Linktype::NULL | Linktype::LOOP => SlicedPacket::from_ip(frame.data.get(4..)?).ok(),
         _ => SlicedPacket::from_ip(&frame.data).ok(),
     };
-    match sliced.and_then(|s| s.transport) {
-        Some(TransportSlice::Tcp(tcp)) => tcp.payload().len(),
-        _ => 0,
+    match sliced?.transport? {
+        TransportSlice::Tcp(tcp) => Some(tcp.payload()),
+        _ => None,
     }
 }

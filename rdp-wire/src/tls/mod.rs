@@ -13,6 +13,7 @@
 //! - [`cipher_suites`]: every IANA cipher suite with its properties, named groups and signature
 //!   schemes.
 //! - [`fingerprint`]: JA3, JA3S and JA4 (JA4S behind the `foxio-licensed` feature).
+//! - [`keylog`]: NSS key log text (`SSLKEYLOGFILE`), the secrets for decrypting a capture.
 //!
 //! Every module here is stateless: it reads the bytes it is given and returns a view or a value.
 //! Following the handshake of a connection (which side is encrypted, when it completed) is
@@ -39,6 +40,7 @@ pub mod cipher_suites;
 pub mod extensions;
 pub mod fingerprint;
 pub mod handshake;
+pub mod keylog;
 pub mod record;
 pub mod sslv2;
 
