@@ -238,4 +238,12 @@ sys.stdout.write("# comment\r\nRSA 0102030405060708 " + "03" * 48 + "\r\n"
                  + "PMS_CLIENT_RANDOM " + "bb" * 32 + " " + "03" * 48 + "\n"
                  + "UNKNOWN x y\nCLIENT_RANDOM 00 11")
 PY
+# Records protected under the lab's tls-ok client application secret (tls13_open's fixed
+# secret): the client's first application record (frame 13), and the server's handshake flight
+# (frame 9, under another secret: every protected record fails).
+mkdir -p seeds/tls13_open
+for n in 9 13; do
+  tshark -r "$LAB/tls-ok.pcap" -Y "frame.number==$n" -T fields -e tcp.payload 2>/dev/null \
+    | xxd -r -p > "seeds/tls13_open/tls-ok-frame-$n"
+done
 du -sh seeds; for d in seeds/*; do echo "$d $(ls "$d" | wc -l) files $(du -sk "$d" | cut -f1) KiB"; done

@@ -11,12 +11,12 @@ cd "$(dirname "$0")"
 secs="${1:?usage: fuzz/run.sh SECONDS [TARGET...]}"
 shift
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(tpkt_x224 fastpath tunnel mcs_gcc tls_records tls_tracker x509 keylog analyzer pipeline)
+[ ${#targets[@]} -gt 0 ] || targets=(tpkt_x224 fastpath tunnel mcs_gcc tls_records tls_tracker x509 keylog tls13_open analyzer pipeline)
 
 max_len() {
   case "$1" in
     tpkt_x224 | fastpath | tunnel | mcs_gcc | x509 | keylog) echo 4096 ;;
-    tls_records) echo 20000 ;;
+    tls_records | tls13_open) echo 20000 ;;
     tls_tracker | analyzer) echo 32768 ;;
     pipeline) echo 65536 ;;
     *) echo "unknown target $1" >&2; exit 2 ;;

@@ -244,9 +244,49 @@ fn keylog(c: &mut Criterion) {
     g.finish();
 }
 
+/// The client application traffic secret of the lab's `tls-ok.keys` (TLS_AES_256_GCM_SHA384).
+const TLS_OK_CTS0: &str = "881fe12009271b00c4dba6ba8f0d87f47c3336d66068960e0e14dc2c0772dfe0e9c43cd4f9cc362f761479aa81bdd66e";
+
+fn unhex(h: &str) -> Vec<u8> {
+    (0..h.len())
+        .step_by(2)
+        .filter_map(|i| h.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect()
+}
+
+fn tls13_protection(c: &mut Criterion) {
+    use rdp_wire::tls::cipher_suites::CipherSuite;
+    use rdp_wire::tls::protection::Tls13Protection;
+    let secret = unhex(TLS_OK_CTS0);
+    // The client's first application record of samples/tls-ok.pcap: the MCS Connect Initial.
+    let record = client_payload("tls-ok.pcap", |p| p.starts_with(&[0x17, 0x03, 0x03, 0x01]));
+    let mut g = c.benchmark_group("tls13");
+    g.bench_function("keys_from_secret_aes256gcm_sha384", |b| {
+        b.iter(|| {
+            black_box(Tls13Protection::new(
+                CipherSuite::TLS_AES_256_GCM_SHA384,
+                black_box(&secret),
+            ))
+        })
+    });
+    let Ok(fresh) = Tls13Protection::new(CipherSuite::TLS_AES_256_GCM_SHA384, &secret) else {
+        return;
+    };
+    let mut out = Vec::with_capacity(record.len());
+    g.throughput(bytes(&record));
+    g.bench_function("open_record_aes256gcm", |b| {
+        b.iter(|| {
+            let mut p = fresh.clone();
+            black_box(p.open(black_box(&record), &mut out).is_ok())
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     keylog,
+    tls13_protection,
     x224_request,
     mcs_connect_initial,
     gcc_client_data,

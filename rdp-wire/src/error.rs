@@ -43,6 +43,13 @@ pub enum Error {
         /// How many bytes were left.
         count: usize,
     },
+    /// Protected bytes that do not authenticate under the keys given (the wrong keys, another
+    /// record's sequence number, or altered bytes).
+    #[error("{what} failed authentication")]
+    Authentication {
+        /// What was being opened.
+        what: &'static str,
+    },
     /// A nom combinator failed where no more specific error applies.
     #[error("malformed input ({kind:?})")]
     Malformed {

@@ -399,6 +399,49 @@ pub fn keylog(data: &[u8]) {
     }
 }
 
+/// TLS 1.3 records opened under a fixed secret (the lab's `tls-ok` client application
+/// traffic secret, so that its real record in the seeds opens): an error leaves no plaintext
+/// and the sequence number where it was; an opened record's plaintext is shorter than the
+/// record by at least its header, tag and content type. The rest of the input is opened as
+/// the following records.
+pub fn tls13_open(data: &[u8]) {
+    use crate::tls::cipher_suites::CipherSuite;
+    use crate::tls::protection::Tls13Protection;
+    const SECRET: [u8; 48] = [
+        0x88, 0x1f, 0xe1, 0x20, 0x09, 0x27, 0x1b, 0x00, 0xc4, 0xdb, 0xa6, 0xba, 0x8f, 0x0d, 0x87,
+        0xf4, 0x7c, 0x33, 0x36, 0xd6, 0x60, 0x68, 0x96, 0x0e, 0x0e, 0x14, 0xdc, 0x2c, 0x07, 0x72,
+        0xdf, 0xe0, 0xe9, 0xc4, 0x3c, 0xd4, 0xf9, 0xcc, 0x36, 0x2f, 0x76, 0x14, 0x79, 0xaa, 0x81,
+        0xbd, 0xd6, 0x6e,
+    ];
+    let Ok(mut p) = Tls13Protection::new(CipherSuite::TLS_AES_256_GCM_SHA384, &SECRET) else {
+        panic!("the fixed secret is refused");
+    };
+    let mut out = Vec::new();
+    let mut rest = data;
+    while let Ok((_, tail)) = parse_record(rest) {
+        let len = rest.len().saturating_sub(tail.len());
+        let record = rest.get(..len).unwrap_or_default();
+        let seq = p.seq();
+        match p.open(record, &mut out) {
+            Ok(_) => {
+                assert_eq!(
+                    p.seq(),
+                    seq.saturating_add(1),
+                    "sequence number not advanced"
+                );
+                assert!(out.len().saturating_add(22) <= len, "plaintext too long");
+            }
+            Err(_) => {
+                assert!(out.is_empty(), "plaintext left after an error");
+                assert_eq!(p.seq(), seq, "sequence number moved on an error");
+            }
+        }
+        rest = tail;
+    }
+    let _ = p.open(data, &mut out);
+    let _ = p.key_update();
+}
+
 /// The certificate summary; the cached summary is the same, first and second time.
 pub fn x509(data: &[u8]) {
     let direct = x509::summarize_certificate(data);

@@ -95,6 +95,14 @@ fn keylog() {
 }
 
 #[test]
+fn tls13_open() {
+    assert!(
+        replay("tls13_open", fuzzing::tls13_open) > 0,
+        "no seeds for tls13_open"
+    );
+}
+
+#[test]
 fn x509() {
     assert!(replay("x509", fuzzing::x509) > 0, "no seeds for x509");
 }

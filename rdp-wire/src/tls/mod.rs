@@ -2,7 +2,8 @@
 //! RDSAAD (MS-RDPBCGR 5.4.5.1), both directions of the TCP connection carry TLS records.
 //!
 //! # Scope
-//! Only what an observer without the keys can see, and only what explains a failure:
+//! What an observer can see without the keys, and with the secrets a key log gives, only what
+//! explains a failure:
 //! - [`record`]: the record layer (RFC 5246 6.2.1, RFC 8446 5.1): a length probe and a borrowed
 //!   view of one record.
 //! - [`handshake`]: handshake message framing across records ([`HandshakeReassembler`]) and the
@@ -14,14 +15,16 @@
 //!   schemes.
 //! - [`fingerprint`]: JA3, JA3S and JA4 (JA4S behind the `foxio-licensed` feature).
 //! - [`keylog`]: NSS key log text (`SSLKEYLOGFILE`), the secrets for decrypting a capture.
+//! - [`protection`]: TLS 1.3 records opened with a traffic secret from such a key log.
 //!
-//! Every module here is stateless: it reads the bytes it is given and returns a view or a value.
+//! Every module here but [`keylog`] (the secrets given) and [`protection`] (a direction's
+//! record count) is stateless: it reads the bytes it is given and returns a view or a value.
 //! Following the handshake of a connection (which side is encrypted, when it completed) is
 //! diagnosis: the analyzer's TLS tracker does that on top of these parsers.
 //!
-//! Encrypted content is never decoded: whether a record is encrypted follows from the
-//! connection state (ChangeCipherSpec seen, TLS 1.3 handshake keys in use), never from its
-//! length.
+//! Encrypted content is decoded only by [`protection`], with a secret from the caller: whether
+//! a record is encrypted follows from the connection state (ChangeCipherSpec seen, TLS 1.3
+//! handshake keys in use), never from its length or from its bytes.
 //!
 //! ```
 //! use rdp_wire::tls::record::{probe_record, parse_record};
@@ -41,6 +44,7 @@ pub mod extensions;
 pub mod fingerprint;
 pub mod handshake;
 pub mod keylog;
+pub mod protection;
 pub mod record;
 pub mod sslv2;
 
