@@ -1,19 +1,27 @@
-//! TLS 1.3 record protection, for reading a capture with the secrets of a key log
-//! ([`super::keylog`]): the traffic keys of a secret (RFC 8446 7.1 and 7.3), a record opened
-//! (5.2, the per-record nonce of 5.3), and the next secret of a KeyUpdate (7.2).
+//! TLS record protection, for reading a capture with the secrets of a key log
+//! ([`super::keylog`]):
+//! - TLS 1.3 ([`Tls13Protection`]): the traffic keys of a secret (RFC 8446 7.1 and 7.3), a
+//!   record opened (5.2, the per-record nonce of 5.3), and the next secret of a KeyUpdate
+//!   (7.2).
+//! - TLS 1.2 with an AEAD suite ([`Tls12Protection`]): the key block of a master secret (the
+//!   PRF of RFC 5246 5 and 6.3), AES-GCM records (RFC 5288 3: a 4-byte salt and an explicit
+//!   8-byte nonce in each record) and ChaCha20-Poly1305 records (RFC 7905 2: the sequence
+//!   number in the nonce), the additional data of RFC 5246 6.2.3.3.
 //!
-//! One [`Tls13Protection`] is one direction in one epoch (handshake, then application data,
-//! then each KeyUpdate): it counts the records it opened, since the sequence number is part
-//! of each record's nonce and is never sent.
+//! One protection is one direction in one epoch (TLS 1.3: handshake, then application data,
+//! then each KeyUpdate; TLS 1.2: from its ChangeCipherSpec on): it counts the records it
+//! opened, since the sequence number is part of each record's nonce or additional data and is
+//! never sent.
 //!
 //! Invariants:
-//! - The three suites of TLS 1.3 that RDP servers negotiate: `TLS_AES_128_GCM_SHA256`,
-//!   `TLS_AES_256_GCM_SHA384` and `TLS_CHACHA20_POLY1305_SHA256`; another suite is an error.
+//! - The three suites of TLS 1.3: `TLS_AES_128_GCM_SHA256`, `TLS_AES_256_GCM_SHA384` and
+//!   `TLS_CHACHA20_POLY1305_SHA256`; for TLS 1.2 the AES-GCM and ChaCha20-Poly1305 suites (the
+//!   CBC suites are not read yet); another suite is an error.
 //! - A record that does not authenticate (wrong secret, a record of another epoch, altered
 //!   bytes) is an error and does not advance the sequence number: its bytes are never handed
 //!   out as plaintext.
 //! - Keys are never shown: `Debug` prints the suite and the sequence number only.
-//! - The crypto is RustCrypto's (`hkdf`, `aes-gcm`, `chacha20poly1305`), not written here;
+//! - The crypto is RustCrypto's (`hkdf`, `hmac`, `aes-gcm`, `chacha20poly1305`), not written here;
 //!   rustls does not make its key schedule or record layer public.
 
 use std::fmt;
@@ -22,6 +30,7 @@ use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use chacha20poly1305::ChaCha20Poly1305;
 use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha384};
 
 use super::cipher_suites::CipherSuite;
@@ -271,13 +280,259 @@ impl Tls13Protection {
     }
 }
 
+/// `P_hash(secret, seed)` of the TLS 1.2 PRF (RFC 5246 5) into `out`.
+fn p_hash<M: Mac + KeyInit + Clone>(secret: &[u8], seed: &[&[u8]], out: &mut [u8]) -> bool {
+    let Ok(keyed) = <M as KeyInit>::new_from_slice(secret) else {
+        return false;
+    };
+    // A(1) = HMAC(secret, seed); A(i) = HMAC(secret, A(i-1)).
+    let mut a = keyed.clone();
+    for part in seed {
+        a.update(part);
+    }
+    let mut a = a.finalize().into_bytes();
+    for chunk in out.chunks_mut(a.len()) {
+        let mut block = keyed.clone();
+        block.update(&a);
+        for part in seed {
+            block.update(part);
+        }
+        let block = block.finalize().into_bytes();
+        chunk.copy_from_slice(block.get(..chunk.len()).unwrap_or_default());
+        let mut next = keyed.clone();
+        next.update(&a);
+        a = next.finalize().into_bytes();
+    }
+    true
+}
+
+/// The TLS 1.2 PRF with the suite's hash: `P_<hash>(secret, label + seed)`.
+fn prf12(hash: Hash, secret: &[u8], label: &str, seed: &[&[u8]], out: &mut [u8]) -> bool {
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(seed.len().saturating_add(1));
+    parts.push(label.as_bytes());
+    parts.extend_from_slice(seed);
+    match hash {
+        Hash::Sha256 => p_hash::<Hmac<Sha256>>(secret, &parts, out),
+        Hash::Sha384 => p_hash::<Hmac<Sha384>>(secret, &parts, out),
+    }
+}
+
+/// How a TLS 1.2 AEAD suite builds its nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nonce12 {
+    /// AES-GCM (RFC 5288 3): a 4-byte implicit salt, then the record's explicit 8 bytes.
+    Explicit,
+    /// ChaCha20-Poly1305 (RFC 7905 2): the 12-byte IV XOR the padded sequence number.
+    Sequence,
+}
+
+/// One direction of a TLS 1.2 connection with an AEAD suite, from its ChangeCipherSpec on.
+#[derive(Clone)]
+pub struct Tls12Protection {
+    suite: CipherSuite,
+    cipher: Cipher,
+    nonce: Nonce12,
+    iv: [u8; IV_LEN],
+    seq: u64,
+}
+
+impl fmt::Debug for Tls12Protection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tls12Protection")
+            .field("suite", &self.suite)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tls12Protection {
+    /// The client's and the server's protection (in that order) of a TLS 1.2 session with an
+    /// AEAD `suite`, from its 48-byte master secret and the two hellos' randoms: the key block
+    /// is `PRF(master, "key expansion", server_random + client_random)` (RFC 5246 6.3), cut
+    /// into the client's and the server's keys, then their IVs (no MAC keys for AEAD).
+    pub fn from_master(
+        suite: CipherSuite,
+        master: &[u8],
+        client_random: &[u8],
+        server_random: &[u8],
+    ) -> Result<[Tls12Protection; 2], Error> {
+        let refused = Error::UnexpectedValue {
+            what: "TLS 1.2 cipher suite to decrypt",
+            value: u32::from(suite.0),
+        };
+        let name = suite.name().ok_or(refused.clone())?;
+        let (key_len, nonce, iv_len): (usize, _, usize) = if name.contains("_AES_128_GCM_") {
+            (16, Nonce12::Explicit, 4)
+        } else if name.contains("_AES_256_GCM_") {
+            (32, Nonce12::Explicit, 4)
+        } else if name.contains("_CHACHA20_POLY1305_") {
+            (32, Nonce12::Sequence, IV_LEN)
+        } else {
+            return Err(refused);
+        };
+        if suite.is_tls13() {
+            return Err(refused);
+        }
+        let hash = if name.ends_with("_SHA384") {
+            Hash::Sha384
+        } else {
+            Hash::Sha256
+        };
+        if master.len() != 48 || client_random.len() != 32 || server_random.len() != 32 {
+            return Err(Error::InvalidLength {
+                what: "TLS 1.2 master secret or hello random",
+                length: master.len(),
+            });
+        }
+        let mut block = [0u8; 2 * 32 + 2 * IV_LEN];
+        let used = key_len.saturating_add(iv_len).saturating_mul(2);
+        let derived = block.get_mut(..used).is_some_and(|b| {
+            prf12(
+                hash,
+                master,
+                "key expansion",
+                &[server_random, client_random],
+                b,
+            )
+        });
+        if !derived {
+            return Err(refused);
+        }
+        let side = |key: &[u8], iv: &[u8]| -> Option<Tls12Protection> {
+            let cipher = match key.len() {
+                16 => Cipher::Aes128Gcm(Box::new(Aes128Gcm::new_from_slice(key).ok()?)),
+                _ if nonce == Nonce12::Explicit => {
+                    Cipher::Aes256Gcm(Box::new(Aes256Gcm::new_from_slice(key).ok()?))
+                }
+                _ => {
+                    Cipher::ChaCha20Poly1305(Box::new(ChaCha20Poly1305::new_from_slice(key).ok()?))
+                }
+            };
+            let mut full = [0u8; IV_LEN];
+            full.get_mut(..iv.len())?.copy_from_slice(iv);
+            Some(Tls12Protection {
+                suite,
+                cipher,
+                nonce,
+                iv: full,
+                seq: 0,
+            })
+        };
+        let part = |from: usize, len: usize| block.get(from..from.saturating_add(len));
+        let ivs = key_len.saturating_mul(2);
+        let client = part(0, key_len).zip(part(ivs, iv_len));
+        let server = part(key_len, key_len).zip(part(ivs.saturating_add(iv_len), iv_len));
+        match (
+            client.and_then(|(k, iv)| side(k, iv)),
+            server.and_then(|(k, iv)| side(k, iv)),
+        ) {
+            (Some(c), Some(s)) => Ok([c, s]),
+            _ => Err(refused),
+        }
+    }
+
+    /// Opens one whole record (header included) of this direction into `out` (cleared
+    /// first), returning its content type (the header's: TLS 1.2 does not hide it). On an
+    /// error `out` holds nothing and the sequence number stays.
+    pub fn open(&mut self, record: &[u8], out: &mut Vec<u8>) -> Result<ContentType, Error> {
+        out.clear();
+        let (Some(header), Some(fragment)) = (record.get(..5), record.get(5..)) else {
+            return Err(Error::Truncated {
+                what: "TLS record header",
+            });
+        };
+        let (Some(&content_type), Some(type_and_version)) = (header.first(), header.get(..3))
+        else {
+            return Err(Error::Truncated {
+                what: "TLS record header",
+            });
+        };
+        let declared = header
+            .get(3..5)
+            .and_then(|l| <[u8; 2]>::try_from(l).ok())
+            .map_or(0, |l| usize::from(u16::from_be_bytes(l)));
+        let explicit: usize = match self.nonce {
+            Nonce12::Explicit => 8,
+            Nonce12::Sequence => 0,
+        };
+        let overhead = explicit.saturating_add(TAG_LEN);
+        let bad_length = Error::InvalidLength {
+            what: "TLS 1.2 protected record",
+            length: fragment.len(),
+        };
+        if declared != fragment.len() || fragment.len() > MAX_FRAGMENT_LEN {
+            return Err(bad_length);
+        }
+        let (Some(sealed), Ok(plain_len)) = (
+            fragment.get(explicit..),
+            u16::try_from(
+                fragment
+                    .len()
+                    .checked_sub(overhead)
+                    .ok_or(bad_length.clone())?,
+            ),
+        ) else {
+            return Err(bad_length);
+        };
+        let mut nonce = self.iv;
+        match self.nonce {
+            Nonce12::Explicit => {
+                let (Some(dst), Some(src)) = (nonce.get_mut(4..), fragment.get(..8)) else {
+                    return Err(bad_length);
+                };
+                dst.copy_from_slice(src);
+            }
+            Nonce12::Sequence => {
+                for (n, s) in nonce.iter_mut().rev().zip(self.seq.to_le_bytes()) {
+                    *n ^= s;
+                }
+            }
+        }
+        // seq_num + type + version + length of the plaintext (RFC 5246 6.2.3.3).
+        let mut aad = Vec::with_capacity(13);
+        aad.extend_from_slice(&self.seq.to_be_bytes());
+        aad.extend_from_slice(type_and_version);
+        aad.extend_from_slice(&plain_len.to_be_bytes());
+        out.extend_from_slice(sealed);
+        let opened = match &self.cipher {
+            Cipher::Aes128Gcm(c) => c.decrypt_in_place((&nonce).into(), &aad, out),
+            Cipher::Aes256Gcm(c) => c.decrypt_in_place((&nonce).into(), &aad, out),
+            Cipher::ChaCha20Poly1305(c) => c.decrypt_in_place((&nonce).into(), &aad, out),
+        };
+        if opened.is_err() {
+            out.clear();
+            return Err(Error::Authentication {
+                what: "TLS 1.2 record",
+            });
+        }
+        self.seq = self.seq.checked_add(1).ok_or(Error::UnexpectedValue {
+            what: "TLS record sequence number",
+            value: u32::MAX,
+        })?;
+        Ok(ContentType(content_type))
+    }
+
+    /// The suite.
+    pub fn suite(&self) -> CipherSuite {
+        self.suite
+    }
+
+    /// Records opened so far (the next record's sequence number).
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
     use super::*;
     use crate::testdata::hex;
-    use crate::testdata::{TLS13_CLIENT_FIRST_APPLICATION_RECORD, TLS13_SERVER_FLIGHT};
+    use crate::testdata::{
+        TLS12_CLIENT_FINISHED, TLS12_CLIENT_FIRST_APPLICATION_RECORD,
+        TLS13_CLIENT_FIRST_APPLICATION_RECORD, TLS13_SERVER_FLIGHT,
+    };
 
     /// The lab's `tls-ok` key log (xrdp and FreeRDP, TLS_AES_256_GCM_SHA384): the server's
     /// handshake traffic secret and the client's first application traffic secret.
@@ -386,6 +641,80 @@ mod tests {
             let shown = format!("{p:?} {:?}", p.key_update().unwrap());
             assert!(!shown.contains(&CTS0[..16]), "{shown}");
             assert!(shown.contains("seq: 0"), "{shown}");
+        }
+    }
+
+    /// The lab's `tls12-ok` session (xrdp, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384): its key
+    /// log's master secret and the randoms of its ClientHello (frame 8) and ServerHello (frame
+    /// 9), as tshark shows them.
+    const TLS12_MASTER: &str = "6c498da69e45df228d21d615fc53ade3c37f7bfe1c0da6f257363ed48663b8a048cc0bd0b1ecb10cbb6b69563f82643e";
+    const TLS12_CLIENT_RANDOM: &str =
+        "8bd5df8b67ba4b75090dfaf72acd47409659306ccae0997b87b9e09ba35edefd";
+    const TLS12_SERVER_RANDOM: &str =
+        "d0808874195a11d5ff0b54d32c9679507a29053a842ccd1edb1efb51ee9df7b1";
+
+    fn tls12_ok() -> [Tls12Protection; 2] {
+        Tls12Protection::from_master(
+            CipherSuite(0xc030),
+            &hex(TLS12_MASTER),
+            &hex(TLS12_CLIENT_RANDOM),
+            &hex(TLS12_SERVER_RANDOM),
+        )
+        .unwrap()
+    }
+
+    /// The client's Finished (record 0 after its ChangeCipherSpec, frame 10) and its first
+    /// application record (record 1, frame 12): tshark decrypts the second to the same MCS
+    /// Connect Initial TPKT frame as in the TLS 1.3 capture (467 bytes, `03 00 01 d3 ...`).
+    #[test]
+    fn a_real_tls12_gcm_session_opens() {
+        let [mut client, server] = tls12_ok();
+        let mut out = Vec::new();
+        let finished = hex(TLS12_CLIENT_FINISHED);
+        assert_eq!(
+            client.open(&finished, &mut out).unwrap(),
+            ContentType::HANDSHAKE
+        );
+        // Finished: type 20, length 12, verify_data.
+        assert_eq!((out.len(), out[..4].to_vec()), (16, vec![20, 0, 0, 12]));
+        let data = hex(TLS12_CLIENT_FIRST_APPLICATION_RECORD);
+        assert_eq!(
+            client.open(&data, &mut out).unwrap(),
+            ContentType::APPLICATION_DATA
+        );
+        assert_eq!(out.len(), 467);
+        assert_eq!(
+            out[..9],
+            [0x03, 0x00, 0x01, 0xd3, 0x02, 0xf0, 0x80, 0x7f, 0x65]
+        );
+        assert_eq!(client.seq(), 2);
+        // The server's keys, or the client's at the wrong record number, do not open it.
+        let mut server = server;
+        assert!(server.open(&data, &mut out).is_err());
+        let [mut fresh, _] = tls12_ok();
+        assert!(fresh.open(&data, &mut out).is_err());
+        assert!(out.is_empty());
+        assert_eq!(fresh.seq(), 0);
+        assert!(format!("{fresh:?}").contains("seq: 0"));
+    }
+
+    #[test]
+    fn tls12_suites_and_lengths_are_checked() {
+        let (m, c, s) = (
+            hex(TLS12_MASTER),
+            hex(TLS12_CLIENT_RANDOM),
+            hex(TLS12_SERVER_RANDOM),
+        );
+        // CBC, TLS 1.3 and unknown suites are refused; so is a short master secret.
+        for suite in [0x002f, 0xc014, 0x1302, 0xfefe] {
+            assert!(Tls12Protection::from_master(CipherSuite(suite), &m, &c, &s).is_err());
+        }
+        assert!(Tls12Protection::from_master(CipherSuite(0xc030), &m[..47], &c, &s).is_err());
+        for suite in [0xc02b, 0xc02f, 0x009c, 0x009f, 0xcca8, 0xcca9, 0xccaa] {
+            assert!(
+                Tls12Protection::from_master(CipherSuite(suite), &m, &c, &s).is_ok(),
+                "{suite:#x}"
+            );
         }
     }
 
