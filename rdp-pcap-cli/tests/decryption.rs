@@ -146,28 +146,20 @@ fn keyed_lab_captures_open_record_by_record() {
         return;
     };
     let mut tally = Tally::default();
-    for dir in ["lab", "lab2"] {
-        let mut keys: Vec<_> = std::fs::read_dir(corpus.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "keys"))
-            .collect();
-        keys.sort();
-        for key_file in keys {
-            let mut log = KeyLog::new();
-            log.add(&std::fs::read(&key_file).unwrap());
-            let capture = key_file.with_extension("pcap");
-            let name = capture.file_name().unwrap().to_string_lossy().into_owned();
-            let streams = streams(&capture);
-            for ((src, dst), client) in &streams {
-                // The client's direction: towards the server's well-known port side, which
-                // sent the Connection Confirm; the lab servers listen below 49152.
-                if src.port() < dst.port() {
-                    continue;
-                }
-                if let Some(server) = streams.get(&(*dst, *src)) {
-                    check_connection(&name, &log, client, server, &mut tally);
-                }
+    for key_file in common::lab_key_logs(&corpus) {
+        let mut log = KeyLog::new();
+        log.add(&std::fs::read(&key_file).unwrap());
+        let capture = key_file.with_extension("pcap");
+        let name = capture.file_name().unwrap().to_string_lossy().into_owned();
+        let streams = streams(&capture);
+        for ((src, dst), client) in &streams {
+            // The client's direction: from the higher port (the lab servers listen below the
+            // ephemeral range).
+            if src.port() < dst.port() {
+                continue;
+            }
+            if let Some(server) = streams.get(&(*dst, *src)) {
+                check_connection(&name, &log, client, server, &mut tally);
             }
         }
     }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rdp_pcap::capture;
 use rdp_wire::tls::handshake::parse_client_hello;
@@ -65,25 +65,17 @@ fn lab_key_logs_hold_a_secret_for_every_client_hello() {
         return;
     };
     let mut checked = 0;
-    for dir in ["lab", "lab2"] {
-        let mut keys: Vec<PathBuf> = std::fs::read_dir(corpus.join(dir))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "keys"))
-            .collect();
-        keys.sort();
-        for key_file in keys {
-            let mut log = KeyLog::new();
-            let stats = log.add(&std::fs::read(&key_file).unwrap());
-            assert_clean(&key_file, &stats);
-            let capture = key_file.with_extension("pcap");
-            let (randoms, _) = client_hello_randoms(&capture);
-            assert!(!randoms.is_empty(), "{}", capture.display());
-            for random in &randoms {
-                assert!(has_secret(&log, random), "{}", capture.display());
-            }
-            checked += 1;
+    for key_file in common::lab_key_logs(&corpus) {
+        let mut log = KeyLog::new();
+        let stats = log.add(&std::fs::read(&key_file).unwrap());
+        assert_clean(&key_file, &stats);
+        let capture = key_file.with_extension("pcap");
+        let (randoms, _) = client_hello_randoms(&capture);
+        assert!(!randoms.is_empty(), "{}", capture.display());
+        for random in &randoms {
+            assert!(has_secret(&log, random), "{}", capture.display());
         }
+        checked += 1;
     }
     // The lab's 11 key logs and lab2's 9.
     assert!(checked >= 20, "{checked}");

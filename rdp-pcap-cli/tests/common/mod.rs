@@ -154,3 +154,18 @@ pub fn tcp_payload(frame: &Frame) -> Option<&[u8]> {
         _ => None,
     }
 }
+
+/// The key logs (`NAME.keys`, beside `NAME.pcap`) of the corpus's `lab` and `lab2`, in order.
+pub fn lab_key_logs(corpus: &Path) -> Vec<PathBuf> {
+    let mut keys = Vec::new();
+    for dir in ["lab", "lab2"] {
+        let mut here: Vec<PathBuf> = std::fs::read_dir(corpus.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "keys"))
+            .collect();
+        here.sort();
+        keys.extend(here);
+    }
+    keys
+}

@@ -60,12 +60,123 @@ impl Hash {
     }
 }
 
+/// The AEAD of a suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Aead {
+    Aes128Gcm,
+    Aes256Gcm,
+    ChaCha20Poly1305,
+}
+
+impl Aead {
+    fn key_len(self) -> usize {
+        match self {
+            Aead::Aes128Gcm => 16,
+            Aead::Aes256Gcm | Aead::ChaCha20Poly1305 => 32,
+        }
+    }
+
+    /// The cipher keyed with `key` (of [`Aead::key_len`] bytes).
+    fn keyed(self, key: &[u8]) -> Option<Cipher> {
+        Some(match self {
+            Aead::Aes128Gcm => Cipher::Aes128Gcm(Box::new(Aes128Gcm::new_from_slice(key).ok()?)),
+            Aead::Aes256Gcm => Cipher::Aes256Gcm(Box::new(Aes256Gcm::new_from_slice(key).ok()?)),
+            Aead::ChaCha20Poly1305 => {
+                Cipher::ChaCha20Poly1305(Box::new(ChaCha20Poly1305::new_from_slice(key).ok()?))
+            }
+        })
+    }
+}
+
 /// The AEAD of a suite, keyed.
 #[derive(Clone)]
 enum Cipher {
     Aes128Gcm(Box<Aes128Gcm>),
     Aes256Gcm(Box<Aes256Gcm>),
     ChaCha20Poly1305(Box<ChaCha20Poly1305>),
+}
+
+/// What every protection holds: the suite, the keyed AEAD, the IV and the records opened.
+#[derive(Clone)]
+struct Keys {
+    suite: CipherSuite,
+    cipher: Cipher,
+    iv: [u8; IV_LEN],
+    seq: u64,
+}
+
+impl fmt::Debug for Keys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keys")
+            .field("suite", &self.suite)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keys {
+    /// The IV XOR the sequence number, right-aligned (RFC 8446 5.3, RFC 7905 2).
+    fn seq_nonce(&self) -> [u8; IV_LEN] {
+        let mut nonce = self.iv;
+        for (n, s) in nonce.iter_mut().rev().zip(self.seq.to_le_bytes()) {
+            *n ^= s;
+        }
+        nonce
+    }
+
+    /// Decrypts and authenticates `sealed` (ciphertext and tag) into `out` under `nonce` and
+    /// `aad`, and counts the record; on an error `out` is empty and the count stays.
+    fn open(
+        &mut self,
+        nonce: &[u8; IV_LEN],
+        aad: &[u8],
+        sealed: &[u8],
+        out: &mut Vec<u8>,
+        what: &'static str,
+    ) -> Result<(), Error> {
+        out.clear();
+        out.extend_from_slice(sealed);
+        let opened = match &self.cipher {
+            Cipher::Aes128Gcm(c) => c.decrypt_in_place(nonce.into(), aad, out),
+            Cipher::Aes256Gcm(c) => c.decrypt_in_place(nonce.into(), aad, out),
+            Cipher::ChaCha20Poly1305(c) => c.decrypt_in_place(nonce.into(), aad, out),
+        };
+        if opened.is_err() {
+            out.clear();
+            return Err(Error::Authentication { what });
+        }
+        self.seq = self.seq.checked_add(1).ok_or(Error::UnexpectedValue {
+            what: "TLS record sequence number",
+            value: u32::MAX,
+        })?;
+        Ok(())
+    }
+}
+
+/// A whole record's header and fragment: the fragment as long as the header says, longer than
+/// `overhead` and no longer than a record's can be.
+fn split_record<'r>(
+    record: &'r [u8],
+    overhead: usize,
+    what: &'static str,
+) -> Result<(&'r [u8], &'r [u8]), Error> {
+    let (Some(header), Some(fragment)) = (record.get(..5), record.get(5..)) else {
+        return Err(Error::Truncated {
+            what: "TLS record header",
+        });
+    };
+    let declared = header
+        .get(3..5)
+        .and_then(|l| <[u8; 2]>::try_from(l).ok())
+        .map_or(0, |l| usize::from(u16::from_be_bytes(l)));
+    if declared != fragment.len() || fragment.len() > MAX_FRAGMENT_LEN || fragment.len() <= overhead
+    {
+        return Err(Error::InvalidLength {
+            what,
+            length: fragment.len(),
+        });
+    }
+    Ok((header, fragment))
 }
 
 /// `HKDF-Expand-Label(secret, label, context, out.len())` (RFC 8446 7.1): the label is prefixed
@@ -102,20 +213,16 @@ fn expand_label(hash: Hash, secret: &[u8], label: &str, context: &[u8], out: &mu
 /// One direction of a TLS 1.3 connection in one epoch: its keys and its record count.
 #[derive(Clone)]
 pub struct Tls13Protection {
-    suite: CipherSuite,
+    keys: Keys,
     hash: Hash,
-    cipher: Cipher,
     /// The traffic secret, kept for the next epoch's ([`Tls13Protection::key_update`]).
     secret: [u8; MAX_HASH_LEN],
-    iv: [u8; IV_LEN],
-    seq: u64,
 }
 
 impl fmt::Debug for Tls13Protection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tls13Protection")
-            .field("suite", &self.suite)
-            .field("seq", &self.seq)
+            .field("keys", &self.keys)
             .finish_non_exhaustive()
     }
 }
@@ -124,11 +231,10 @@ impl Tls13Protection {
     /// The protection of the traffic secret `secret` under `suite` (a TLS 1.3 suite; the
     /// secret as long as its hash), from the first record on.
     pub fn new(suite: CipherSuite, secret: &[u8]) -> Result<Self, Error> {
-        let hash = match suite {
-            CipherSuite::TLS_AES_128_GCM_SHA256 | CipherSuite::TLS_CHACHA20_POLY1305_SHA256 => {
-                Hash::Sha256
-            }
-            CipherSuite::TLS_AES_256_GCM_SHA384 => Hash::Sha384,
+        let (aead, hash) = match suite {
+            CipherSuite::TLS_AES_128_GCM_SHA256 => (Aead::Aes128Gcm, Hash::Sha256),
+            CipherSuite::TLS_AES_256_GCM_SHA384 => (Aead::Aes256Gcm, Hash::Sha384),
+            CipherSuite::TLS_CHACHA20_POLY1305_SHA256 => (Aead::ChaCha20Poly1305, Hash::Sha256),
             other => {
                 return Err(Error::UnexpectedValue {
                     what: "TLS 1.3 cipher suite to decrypt",
@@ -136,57 +242,35 @@ impl Tls13Protection {
                 })
             }
         };
+        let bad_secret = Error::InvalidLength {
+            what: "TLS 1.3 traffic secret",
+            length: secret.len(),
+        };
         if secret.len() != hash.len() {
-            return Err(Error::InvalidLength {
-                what: "TLS 1.3 traffic secret",
-                length: secret.len(),
-            });
+            return Err(bad_secret);
         }
         let mut kept = [0u8; MAX_HASH_LEN];
         kept.get_mut(..secret.len())
-            .ok_or(Error::InvalidLength {
-                what: "TLS 1.3 traffic secret",
-                length: secret.len(),
-            })?
+            .ok_or(bad_secret.clone())?
             .copy_from_slice(secret);
+        let mut key = [0u8; 32];
         let mut iv = [0u8; IV_LEN];
-        let keyed = match suite {
-            CipherSuite::TLS_AES_128_GCM_SHA256 => {
-                let mut key = [0u8; 16];
-                (expand_label(hash, secret, "key", &[], &mut key)
-                    && expand_label(hash, secret, "iv", &[], &mut iv))
-                .then(|| Aes128Gcm::new_from_slice(&key).ok())
-                .flatten()
-                .map(|c| Cipher::Aes128Gcm(Box::new(c)))
-            }
-            CipherSuite::TLS_AES_256_GCM_SHA384 => {
-                let mut key = [0u8; 32];
-                (expand_label(hash, secret, "key", &[], &mut key)
-                    && expand_label(hash, secret, "iv", &[], &mut iv))
-                .then(|| Aes256Gcm::new_from_slice(&key).ok())
-                .flatten()
-                .map(|c| Cipher::Aes256Gcm(Box::new(c)))
-            }
-            _ => {
-                let mut key = [0u8; 32];
-                (expand_label(hash, secret, "key", &[], &mut key)
-                    && expand_label(hash, secret, "iv", &[], &mut iv))
-                .then(|| ChaCha20Poly1305::new_from_slice(&key).ok())
-                .flatten()
-                .map(|c| Cipher::ChaCha20Poly1305(Box::new(c)))
-            }
-        };
-        let cipher = keyed.ok_or(Error::InvalidLength {
-            what: "TLS 1.3 traffic secret",
-            length: secret.len(),
-        })?;
+        let key = key.get_mut(..aead.key_len()).ok_or(bad_secret.clone())?;
+        if !(expand_label(hash, secret, "key", &[], key)
+            && expand_label(hash, secret, "iv", &[], &mut iv))
+        {
+            return Err(bad_secret);
+        }
+        let cipher = aead.keyed(key).ok_or(bad_secret)?;
         Ok(Tls13Protection {
-            suite,
+            keys: Keys {
+                suite,
+                cipher,
+                iv,
+                seq: 0,
+            },
             hash,
-            cipher,
             secret: kept,
-            iv,
-            seq: 0,
         })
     }
 
@@ -196,41 +280,10 @@ impl Tls13Protection {
     /// number stays.
     pub fn open(&mut self, record: &[u8], out: &mut Vec<u8>) -> Result<ContentType, Error> {
         out.clear();
-        let (Some(header), Some(sealed)) = (record.get(..5), record.get(5..)) else {
-            return Err(Error::Truncated {
-                what: "TLS record header",
-            });
-        };
-        let declared = header
-            .get(3..5)
-            .and_then(|l| <[u8; 2]>::try_from(l).ok())
-            .map_or(0, |l| usize::from(u16::from_be_bytes(l)));
-        if declared != sealed.len() || sealed.len() > MAX_FRAGMENT_LEN || sealed.len() <= TAG_LEN {
-            return Err(Error::InvalidLength {
-                what: "TLS 1.3 protected record",
-                length: sealed.len(),
-            });
-        }
-        let mut nonce = self.iv;
-        for (n, s) in nonce.iter_mut().rev().zip(self.seq.to_le_bytes()) {
-            *n ^= s;
-        }
-        out.extend_from_slice(sealed);
-        let opened = match &self.cipher {
-            Cipher::Aes128Gcm(c) => c.decrypt_in_place((&nonce).into(), header, out),
-            Cipher::Aes256Gcm(c) => c.decrypt_in_place((&nonce).into(), header, out),
-            Cipher::ChaCha20Poly1305(c) => c.decrypt_in_place((&nonce).into(), header, out),
-        };
-        if opened.is_err() {
-            out.clear();
-            return Err(Error::Authentication {
-                what: "TLS 1.3 record",
-            });
-        }
-        self.seq = self.seq.checked_add(1).ok_or(Error::UnexpectedValue {
-            what: "TLS record sequence number",
-            value: u32::MAX,
-        })?;
+        let (header, sealed) = split_record(record, TAG_LEN, "TLS 1.3 protected record")?;
+        let nonce = self.keys.seq_nonce();
+        self.keys
+            .open(&nonce, header, sealed, out, "TLS 1.3 record")?;
         // The content type is the last byte that is not padding.
         let Some((end, content_type)) = out
             .iter()
@@ -254,29 +307,28 @@ impl Tls13Protection {
     pub fn key_update(&self) -> Result<Self, Error> {
         let len = self.hash.len();
         let mut next = [0u8; MAX_HASH_LEN];
-        let (Some(secret), Some(out)) = (self.secret.get(..len), next.get_mut(..len)) else {
-            return Err(Error::InvalidLength {
-                what: "TLS 1.3 traffic secret",
-                length: len,
-            });
-        };
-        if !expand_label(self.hash, secret, "traffic upd", &[], out) {
+        let derived = self
+            .secret
+            .get(..len)
+            .zip(next.get_mut(..len))
+            .is_some_and(|(secret, out)| expand_label(self.hash, secret, "traffic upd", &[], out));
+        if !derived {
             return Err(Error::InvalidLength {
                 what: "TLS 1.3 traffic secret",
                 length: len,
             });
         }
-        Tls13Protection::new(self.suite, next.get(..len).unwrap_or_default())
+        Tls13Protection::new(self.keys.suite, next.get(..len).unwrap_or_default())
     }
 
     /// The suite.
     pub fn suite(&self) -> CipherSuite {
-        self.suite
+        self.keys.suite
     }
 
     /// Records opened so far in this epoch (the next record's sequence number).
     pub fn seq(&self) -> u64 {
-        self.seq
+        self.keys.seq
     }
 }
 
@@ -317,39 +369,19 @@ fn prf12(hash: Hash, secret: &[u8], label: &str, seed: &[&[u8]], out: &mut [u8])
     }
 }
 
-/// How a TLS 1.2 AEAD suite builds its nonce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Nonce12 {
-    /// AES-GCM (RFC 5288 3): a 4-byte implicit salt, then the record's explicit 8 bytes.
-    Explicit,
-    /// ChaCha20-Poly1305 (RFC 7905 2): the 12-byte IV XOR the padded sequence number.
-    Sequence,
-}
-
 /// One direction of a TLS 1.2 connection with an AEAD suite, from its ChangeCipherSpec on.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Tls12Protection {
-    suite: CipherSuite,
-    cipher: Cipher,
-    nonce: Nonce12,
-    iv: [u8; IV_LEN],
-    seq: u64,
-}
-
-impl fmt::Debug for Tls12Protection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Tls12Protection")
-            .field("suite", &self.suite)
-            .field("seq", &self.seq)
-            .finish_non_exhaustive()
-    }
+    keys: Keys,
+    aead: Aead,
 }
 
 impl Tls12Protection {
     /// The client's and the server's protection (in that order) of a TLS 1.2 session with an
     /// AEAD `suite`, from its 48-byte master secret and the two hellos' randoms: the key block
     /// is `PRF(master, "key expansion", server_random + client_random)` (RFC 5246 6.3), cut
-    /// into the client's and the server's keys, then their IVs (no MAC keys for AEAD).
+    /// into the client's and the server's keys, then their IVs (no MAC keys for AEAD): a 4-byte
+    /// salt for AES-GCM (RFC 5288 3), 12 bytes for ChaCha20-Poly1305 (RFC 7905 2).
     pub fn from_master(
         suite: CipherSuite,
         master: &[u8],
@@ -360,19 +392,19 @@ impl Tls12Protection {
             what: "TLS 1.2 cipher suite to decrypt",
             value: u32::from(suite.0),
         };
-        let name = suite.name().ok_or(refused.clone())?;
-        let (key_len, nonce, iv_len): (usize, _, usize) = if name.contains("_AES_128_GCM_") {
-            (16, Nonce12::Explicit, 4)
+        let name = suite
+            .name()
+            .filter(|_| !suite.is_tls13())
+            .ok_or(refused.clone())?;
+        let aead = if name.contains("_AES_128_GCM_") {
+            Aead::Aes128Gcm
         } else if name.contains("_AES_256_GCM_") {
-            (32, Nonce12::Explicit, 4)
+            Aead::Aes256Gcm
         } else if name.contains("_CHACHA20_POLY1305_") {
-            (32, Nonce12::Sequence, IV_LEN)
+            Aead::ChaCha20Poly1305
         } else {
             return Err(refused);
         };
-        if suite.is_tls13() {
-            return Err(refused);
-        }
         let hash = if name.ends_with("_SHA384") {
             Hash::Sha384
         } else {
@@ -384,48 +416,47 @@ impl Tls12Protection {
                 length: master.len(),
             });
         }
+        let (key_len, iv_len) = match aead {
+            Aead::ChaCha20Poly1305 => (aead.key_len(), IV_LEN),
+            _ => (aead.key_len(), 4),
+        };
         let mut block = [0u8; 2 * 32 + 2 * IV_LEN];
-        let used = key_len.saturating_add(iv_len).saturating_mul(2);
-        let derived = block.get_mut(..used).is_some_and(|b| {
-            prf12(
-                hash,
-                master,
-                "key expansion",
-                &[server_random, client_random],
-                b,
-            )
-        });
+        let derived = block
+            .get_mut(..key_len.saturating_add(iv_len).saturating_mul(2))
+            .is_some_and(|b| {
+                prf12(
+                    hash,
+                    master,
+                    "key expansion",
+                    &[server_random, client_random],
+                    b,
+                )
+            });
         if !derived {
             return Err(refused);
         }
-        let side = |key: &[u8], iv: &[u8]| -> Option<Tls12Protection> {
-            let cipher = match key.len() {
-                16 => Cipher::Aes128Gcm(Box::new(Aes128Gcm::new_from_slice(key).ok()?)),
-                _ if nonce == Nonce12::Explicit => {
-                    Cipher::Aes256Gcm(Box::new(Aes256Gcm::new_from_slice(key).ok()?))
-                }
-                _ => {
-                    Cipher::ChaCha20Poly1305(Box::new(ChaCha20Poly1305::new_from_slice(key).ok()?))
-                }
-            };
+        let part = |from: usize, len: usize| block.get(from..from.saturating_add(len));
+        let side = |key: Option<&[u8]>, iv: Option<&[u8]>| -> Option<Tls12Protection> {
             let mut full = [0u8; IV_LEN];
+            let iv = iv?;
             full.get_mut(..iv.len())?.copy_from_slice(iv);
             Some(Tls12Protection {
-                suite,
-                cipher,
-                nonce,
-                iv: full,
-                seq: 0,
+                keys: Keys {
+                    suite,
+                    cipher: aead.keyed(key?)?,
+                    iv: full,
+                    seq: 0,
+                },
+                aead,
             })
         };
-        let part = |from: usize, len: usize| block.get(from..from.saturating_add(len));
         let ivs = key_len.saturating_mul(2);
-        let client = part(0, key_len).zip(part(ivs, iv_len));
-        let server = part(key_len, key_len).zip(part(ivs.saturating_add(iv_len), iv_len));
-        match (
-            client.and_then(|(k, iv)| side(k, iv)),
-            server.and_then(|(k, iv)| side(k, iv)),
-        ) {
+        let client = side(part(0, key_len), part(ivs, iv_len));
+        let server = side(
+            part(key_len, key_len),
+            part(ivs.saturating_add(iv_len), iv_len),
+        );
+        match (client, server) {
             (Some(c), Some(s)) => Ok([c, s]),
             _ => Err(refused),
         }
@@ -436,90 +467,62 @@ impl Tls12Protection {
     /// error `out` holds nothing and the sequence number stays.
     pub fn open(&mut self, record: &[u8], out: &mut Vec<u8>) -> Result<ContentType, Error> {
         out.clear();
-        let (Some(header), Some(fragment)) = (record.get(..5), record.get(5..)) else {
-            return Err(Error::Truncated {
-                what: "TLS record header",
-            });
+        // AES-GCM records start with their explicit nonce.
+        let explicit: usize = match self.aead {
+            Aead::ChaCha20Poly1305 => 0,
+            _ => 8,
         };
-        let (Some(&content_type), Some(type_and_version)) = (header.first(), header.get(..3))
+        let overhead = explicit.saturating_add(TAG_LEN);
+        let (header, fragment) = split_record(
+            record,
+            overhead.saturating_sub(1),
+            "TLS 1.2 protected record",
+        )?;
+        let (Some(&content_type), Some(type_and_version), Some(sealed)) =
+            (header.first(), header.get(..3), fragment.get(explicit..))
         else {
             return Err(Error::Truncated {
                 what: "TLS record header",
             });
         };
-        let declared = header
-            .get(3..5)
-            .and_then(|l| <[u8; 2]>::try_from(l).ok())
-            .map_or(0, |l| usize::from(u16::from_be_bytes(l)));
-        let explicit: usize = match self.nonce {
-            Nonce12::Explicit => 8,
-            Nonce12::Sequence => 0,
-        };
-        let overhead = explicit.saturating_add(TAG_LEN);
-        let bad_length = Error::InvalidLength {
-            what: "TLS 1.2 protected record",
-            length: fragment.len(),
-        };
-        if declared != fragment.len() || fragment.len() > MAX_FRAGMENT_LEN {
-            return Err(bad_length);
-        }
-        let (Some(sealed), Ok(plain_len)) = (
-            fragment.get(explicit..),
-            u16::try_from(
-                fragment
-                    .len()
-                    .checked_sub(overhead)
-                    .ok_or(bad_length.clone())?,
-            ),
-        ) else {
-            return Err(bad_length);
-        };
-        let mut nonce = self.iv;
-        match self.nonce {
-            Nonce12::Explicit => {
-                let (Some(dst), Some(src)) = (nonce.get_mut(4..), fragment.get(..8)) else {
-                    return Err(bad_length);
+        let plain_len = u16::try_from(fragment.len().saturating_sub(overhead)).map_err(|_| {
+            Error::InvalidLength {
+                what: "TLS 1.2 protected record",
+                length: fragment.len(),
+            }
+        })?;
+        let nonce = match self.aead {
+            Aead::ChaCha20Poly1305 => self.keys.seq_nonce(),
+            // The 4-byte salt, then the record's explicit 8 bytes (RFC 5288 3).
+            _ => {
+                let mut nonce = self.keys.iv;
+                let (Some(dst), Some(src)) = (nonce.get_mut(4..), fragment.get(..explicit)) else {
+                    return Err(Error::Truncated {
+                        what: "TLS 1.2 explicit nonce",
+                    });
                 };
                 dst.copy_from_slice(src);
+                nonce
             }
-            Nonce12::Sequence => {
-                for (n, s) in nonce.iter_mut().rev().zip(self.seq.to_le_bytes()) {
-                    *n ^= s;
-                }
-            }
-        }
+        };
         // seq_num + type + version + length of the plaintext (RFC 5246 6.2.3.3).
         let mut aad = Vec::with_capacity(13);
-        aad.extend_from_slice(&self.seq.to_be_bytes());
+        aad.extend_from_slice(&self.keys.seq.to_be_bytes());
         aad.extend_from_slice(type_and_version);
         aad.extend_from_slice(&plain_len.to_be_bytes());
-        out.extend_from_slice(sealed);
-        let opened = match &self.cipher {
-            Cipher::Aes128Gcm(c) => c.decrypt_in_place((&nonce).into(), &aad, out),
-            Cipher::Aes256Gcm(c) => c.decrypt_in_place((&nonce).into(), &aad, out),
-            Cipher::ChaCha20Poly1305(c) => c.decrypt_in_place((&nonce).into(), &aad, out),
-        };
-        if opened.is_err() {
-            out.clear();
-            return Err(Error::Authentication {
-                what: "TLS 1.2 record",
-            });
-        }
-        self.seq = self.seq.checked_add(1).ok_or(Error::UnexpectedValue {
-            what: "TLS record sequence number",
-            value: u32::MAX,
-        })?;
+        self.keys
+            .open(&nonce, &aad, sealed, out, "TLS 1.2 record")?;
         Ok(ContentType(content_type))
     }
 
     /// The suite.
     pub fn suite(&self) -> CipherSuite {
-        self.suite
+        self.keys.suite
     }
 
     /// Records opened so far (the next record's sequence number).
     pub fn seq(&self) -> u64 {
-        self.seq
+        self.keys.seq
     }
 }
 
