@@ -3,10 +3,12 @@
 //! - TLS 1.3 ([`Tls13Protection`]): the traffic keys of a secret (RFC 8446 7.1 and 7.3), a
 //!   record opened (5.2, the per-record nonce of 5.3), and the next secret of a KeyUpdate
 //!   (7.2).
-//! - TLS 1.2 with an AEAD suite ([`Tls12Protection`]): the key block of a master secret (the
-//!   PRF of RFC 5246 5 and 6.3), AES-GCM records (RFC 5288 3: a 4-byte salt and an explicit
-//!   8-byte nonce in each record) and ChaCha20-Poly1305 records (RFC 7905 2: the sequence
-//!   number in the nonce), the additional data of RFC 5246 6.2.3.3.
+//! - TLS 1.0 to 1.2 ([`Tls12Protection`]): the key block of a master secret (the PRF of RFC
+//!   5246 5 and 6.3; RFC 2246 5 before TLS 1.2), AES-GCM records (RFC 5288 3: a 4-byte salt
+//!   and an explicit 8-byte nonce in each record) and ChaCha20-Poly1305 records (RFC 7905 2:
+//!   the sequence number in the nonce) with the additional data of RFC 5246 6.2.3.3, and
+//!   AES-CBC records with HMAC-SHA1/SHA256/SHA384, MAC-then-encrypt (RFC 5246 6.2.3.2) or
+//!   encrypt-then-MAC (RFC 7366), TLS 1.0's IV chained from record to record.
 //!
 //! One protection is one direction in one epoch (TLS 1.3: handshake, then application data,
 //! then each KeyUpdate; TLS 1.2: from its ChangeCipherSpec on): it counts the records it
@@ -15,13 +17,14 @@
 //!
 //! Invariants:
 //! - The three suites of TLS 1.3: `TLS_AES_128_GCM_SHA256`, `TLS_AES_256_GCM_SHA384` and
-//!   `TLS_CHACHA20_POLY1305_SHA256`; for TLS 1.2 the AES-GCM and ChaCha20-Poly1305 suites (the
-//!   CBC suites are not read yet); another suite is an error.
+//!   `TLS_CHACHA20_POLY1305_SHA256`; before TLS 1.3 the AES-GCM, ChaCha20-Poly1305 and
+//!   AES-CBC suites (not 3DES, RC4 or CCM); another suite is an error.
 //! - A record that does not authenticate (wrong secret, a record of another epoch, altered
-//!   bytes) is an error and does not advance the sequence number: its bytes are never handed
-//!   out as plaintext.
+//!   bytes, a bad CBC padding) is an error and does not advance the sequence number: its
+//!   bytes are never handed out as plaintext.
 //! - Keys are never shown: `Debug` prints the suite and the sequence number only.
-//! - The crypto is RustCrypto's (`hkdf`, `hmac`, `aes-gcm`, `chacha20poly1305`), not written here;
+//! - The crypto is RustCrypto's (`hkdf`, `hmac`, `sha1`, `md-5`, `aes`, `cbc`, `aes-gcm`,
+//!   `chacha20poly1305`), not written here;
 //!   rustls does not make its key schedule or record layer public.
 
 use std::fmt;
@@ -35,6 +38,7 @@ use sha2::{Sha256, Sha384};
 
 use super::cipher_suites::CipherSuite;
 use super::record::{ContentType, MAX_FRAGMENT_LEN};
+use super::ProtocolVersion;
 use crate::Error;
 
 /// The AEAD tag of every TLS 1.3 suite (RFC 8446 5.2; RFC 5116, RFC 8439).
@@ -369,115 +373,384 @@ fn prf12(hash: Hash, secret: &[u8], label: &str, seed: &[&[u8]], out: &mut [u8])
     }
 }
 
-/// One direction of a TLS 1.2 connection with an AEAD suite, from its ChangeCipherSpec on.
+/// The TLS 1.0 and 1.1 PRF (RFC 2246 5): `P_MD5(S1, label + seed) XOR P_SHA1(S2, label +
+/// seed)`, S1 and S2 the two halves of the secret (sharing a byte when its length is odd).
+fn prf10(secret: &[u8], label: &str, seed: &[&[u8]], out: &mut [u8]) -> bool {
+    let half = secret.len().div_ceil(2);
+    let (Some(s1), Some(s2)) = (
+        secret.get(..half),
+        secret.get(secret.len().saturating_sub(half)..),
+    ) else {
+        return false;
+    };
+    let mut parts: Vec<&[u8]> = Vec::with_capacity(seed.len().saturating_add(1));
+    parts.push(label.as_bytes());
+    parts.extend_from_slice(seed);
+    let mut sha1_part = vec![0u8; out.len()];
+    if !(p_hash::<Hmac<md5::Md5>>(s1, &parts, out)
+        && p_hash::<Hmac<sha1::Sha1>>(s2, &parts, &mut sha1_part))
+    {
+        return false;
+    }
+    for (o, x) in out.iter_mut().zip(sha1_part) {
+        *o ^= x;
+    }
+    true
+}
+
+/// The MAC of a CBC suite (HMAC with the suite's hash, RFC 5246 6.2.3.1), keyed.
+#[derive(Clone)]
+enum MacKey {
+    Sha1(Vec<u8>),
+    Sha256(Vec<u8>),
+    Sha384(Vec<u8>),
+}
+
+impl MacKey {
+    fn len(&self) -> usize {
+        match self {
+            MacKey::Sha1(_) => 20,
+            MacKey::Sha256(_) => 32,
+            MacKey::Sha384(_) => 48,
+        }
+    }
+
+    /// Whether `tag` is the MAC of `parts` (compared in constant time by `hmac`).
+    fn verifies(&self, parts: &[&[u8]], tag: &[u8]) -> bool {
+        fn check<M: Mac + KeyInit>(key: &[u8], parts: &[&[u8]], tag: &[u8]) -> bool {
+            let Ok(mut mac) = <M as KeyInit>::new_from_slice(key) else {
+                return false;
+            };
+            for part in parts {
+                mac.update(part);
+            }
+            mac.verify_slice(tag).is_ok()
+        }
+        match self {
+            MacKey::Sha1(k) => check::<Hmac<sha1::Sha1>>(k, parts, tag),
+            MacKey::Sha256(k) => check::<Hmac<Sha256>>(k, parts, tag),
+            MacKey::Sha384(k) => check::<Hmac<Sha384>>(k, parts, tag),
+        }
+    }
+}
+
+/// The AES key of a CBC suite.
+#[derive(Clone)]
+enum AesKey {
+    Aes128([u8; 16]),
+    Aes256([u8; 32]),
+}
+
+impl AesKey {
+    /// Decrypts whole blocks in place (no padding removed).
+    fn decrypt(&self, iv: &[u8; BLOCK_LEN], blocks: &mut [u8]) -> bool {
+        use cbc::cipher::block_padding::NoPadding;
+        use cbc::cipher::{BlockDecryptMut, KeyIvInit};
+        match self {
+            AesKey::Aes128(k) => cbc::Decryptor::<aes::Aes128>::new(k.into(), iv.into())
+                .decrypt_padded_mut::<NoPadding>(blocks)
+                .is_ok(),
+            AesKey::Aes256(k) => cbc::Decryptor::<aes::Aes256>::new(k.into(), iv.into())
+                .decrypt_padded_mut::<NoPadding>(blocks)
+                .is_ok(),
+        }
+    }
+}
+
+/// The AES block, and a CBC record's IV.
+const BLOCK_LEN: usize = 16;
+
+/// One direction of a CBC suite.
+#[derive(Clone)]
+struct CbcKeys {
+    suite: CipherSuite,
+    version: ProtocolVersion,
+    aes: AesKey,
+    mac: MacKey,
+    /// TLS 1.0: the IV of the next record (the key block's, then the last ciphertext block).
+    chained: [u8; BLOCK_LEN],
+    encrypt_then_mac: bool,
+    seq: u64,
+}
+
+impl fmt::Debug for CbcKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CbcKeys")
+            .field("suite", &self.suite)
+            .field("encrypt_then_mac", &self.encrypt_then_mac)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CbcKeys {
+    /// Opens the fragment of a record whose first three header bytes are `type_and_version`
+    /// (RFC 5246 6.2.3.2; RFC 7366 3 with encrypt-then-MAC; RFC 2246 6.2.3.2 for TLS 1.0's
+    /// chained IV). The plaintext goes to `out`.
+    fn open(
+        &mut self,
+        type_and_version: &[u8],
+        fragment: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let failed = Error::Authentication {
+            what: "TLS CBC record",
+        };
+        let bad_length = Error::InvalidLength {
+            what: "TLS CBC protected record",
+            length: fragment.len(),
+        };
+        let mac_len = self.mac.len();
+        let seq = self.seq.to_be_bytes();
+        // Encrypt-then-MAC: the MAC covers the IV and the ciphertext, and is checked first.
+        let sealed = if self.encrypt_then_mac {
+            let split = fragment
+                .len()
+                .checked_sub(mac_len)
+                .ok_or(bad_length.clone())?;
+            let (sealed, tag) = fragment.split_at(split);
+            let len = u16::try_from(sealed.len()).map_err(|_| bad_length.clone())?;
+            let len = len.to_be_bytes();
+            if !self
+                .mac
+                .verifies(&[&seq, type_and_version, &len, sealed], tag)
+            {
+                return Err(failed);
+            }
+            sealed
+        } else {
+            fragment
+        };
+        let explicit = self.version != ProtocolVersion::TLS1_0;
+        let (iv, blocks) = if explicit {
+            let (iv, blocks) = sealed.split_at(BLOCK_LEN.min(sealed.len()));
+            (
+                <[u8; BLOCK_LEN]>::try_from(iv).map_err(|_| bad_length.clone())?,
+                blocks,
+            )
+        } else {
+            (self.chained, sealed)
+        };
+        if blocks.is_empty() || blocks.len() % BLOCK_LEN != 0 {
+            return Err(bad_length);
+        }
+        out.clear();
+        out.extend_from_slice(blocks);
+        if !self.aes.decrypt(&iv, out) {
+            out.clear();
+            return Err(bad_length);
+        }
+        // The padding: its length byte last, that many bytes of the same value before it.
+        let pad = out.last().copied().map_or(0, usize::from);
+        let padded = pad.saturating_add(1);
+        let mac_inside = if self.encrypt_then_mac { 0 } else { mac_len };
+        let content_len = out.len().checked_sub(padded.saturating_add(mac_inside));
+        let padding_ok = out
+            .get(out.len().saturating_sub(padded)..)
+            .is_some_and(|p| p.iter().all(|b| usize::from(*b) == pad));
+        let Some(content_len) = content_len.filter(|_| padding_ok) else {
+            out.clear();
+            return Err(failed);
+        };
+        if !self.encrypt_then_mac {
+            let (content, rest) = out.split_at(content_len);
+            let tag = rest.get(..mac_len).unwrap_or_default();
+            let len = u16::try_from(content_len)
+                .map_err(|_| bad_length.clone())?
+                .to_be_bytes();
+            if !self
+                .mac
+                .verifies(&[&seq, type_and_version, &len, content], tag)
+            {
+                out.clear();
+                return Err(failed);
+            }
+        }
+        out.truncate(content_len);
+        if !explicit {
+            if let Some(last) = blocks.get(blocks.len().saturating_sub(BLOCK_LEN)..) {
+                self.chained.copy_from_slice(last);
+            }
+        }
+        self.seq = self.seq.checked_add(1).ok_or(Error::UnexpectedValue {
+            what: "TLS record sequence number",
+            value: u32::MAX,
+        })?;
+        Ok(())
+    }
+}
+
+/// How a TLS 1.0-1.2 direction protects its records.
+#[derive(Debug, Clone)]
+enum Mode12 {
+    Aead { keys: Keys, aead: Aead },
+    Cbc(Box<CbcKeys>),
+}
+
+/// One direction of a TLS 1.0, 1.1 or 1.2 connection, from its ChangeCipherSpec on: an AEAD
+/// suite (AES-GCM, ChaCha20-Poly1305; TLS 1.2) or an AES-CBC suite with HMAC-SHA1, -SHA256 or
+/// -SHA384, MAC-then-encrypt or encrypt-then-MAC (RFC 7366).
 #[derive(Debug, Clone)]
 pub struct Tls12Protection {
-    keys: Keys,
-    aead: Aead,
+    mode: Mode12,
 }
 
 impl Tls12Protection {
-    /// The client's and the server's protection (in that order) of a TLS 1.2 session with an
-    /// AEAD `suite`, from its 48-byte master secret and the two hellos' randoms: the key block
-    /// is `PRF(master, "key expansion", server_random + client_random)` (RFC 5246 6.3), cut
-    /// into the client's and the server's keys, then their IVs (no MAC keys for AEAD): a 4-byte
-    /// salt for AES-GCM (RFC 5288 3), 12 bytes for ChaCha20-Poly1305 (RFC 7905 2).
+    /// The client's and the server's protection (in that order) of a session with `suite`
+    /// at `version`, from its 48-byte master secret and the two hellos' randoms: the key block
+    /// is `PRF(master, "key expansion", server_random + client_random)` (RFC 5246 6.3; the
+    /// MD5/SHA-1 PRF of RFC 2246 5 before TLS 1.2), cut into the client's and the server's MAC
+    /// keys (CBC only), keys, then IVs: a 4-byte salt for AES-GCM (RFC 5288 3), 12 bytes for
+    /// ChaCha20-Poly1305 (RFC 7905 2), 16 for CBC (used by TLS 1.0 only). `encrypt_then_mac`:
+    /// both hellos carried the extension (RFC 7366; CBC only).
     pub fn from_master(
         suite: CipherSuite,
+        version: ProtocolVersion,
         master: &[u8],
         client_random: &[u8],
         server_random: &[u8],
+        encrypt_then_mac: bool,
     ) -> Result<[Tls12Protection; 2], Error> {
         let refused = Error::UnexpectedValue {
-            what: "TLS 1.2 cipher suite to decrypt",
+            what: "TLS 1.0-1.2 cipher suite to decrypt",
             value: u32::from(suite.0),
         };
         let name = suite
             .name()
             .filter(|_| !suite.is_tls13())
             .ok_or(refused.clone())?;
-        let aead = if name.contains("_AES_128_GCM_") {
-            Aead::Aes128Gcm
-        } else if name.contains("_AES_256_GCM_") {
-            Aead::Aes256Gcm
-        } else if name.contains("_CHACHA20_POLY1305_") {
-            Aead::ChaCha20Poly1305
-        } else {
-            return Err(refused);
-        };
+        if master.len() != 48 || client_random.len() != 32 || server_random.len() != 32 {
+            return Err(Error::InvalidLength {
+                what: "TLS master secret or hello random",
+                length: master.len(),
+            });
+        }
+        let old_prf = matches!(version, ProtocolVersion::TLS1_0 | ProtocolVersion::TLS1_1);
+        if !old_prf && version != ProtocolVersion::TLS1_2 {
+            return Err(Error::UnexpectedValue {
+                what: "TLS version to decrypt",
+                value: u32::from(version.0),
+            });
+        }
         let hash = if name.ends_with("_SHA384") {
             Hash::Sha384
         } else {
             Hash::Sha256
         };
-        if master.len() != 48 || client_random.len() != 32 || server_random.len() != 32 {
-            return Err(Error::InvalidLength {
-                what: "TLS 1.2 master secret or hello random",
-                length: master.len(),
-            });
-        }
-        let (key_len, iv_len) = match aead {
-            Aead::ChaCha20Poly1305 => (aead.key_len(), IV_LEN),
-            _ => (aead.key_len(), 4),
+        // (key, MAC key, IV) lengths and the mode's constructor.
+        let cbc_key = |key: &[u8]| -> Option<AesKey> {
+            Some(match key.len() {
+                16 => AesKey::Aes128(key.try_into().ok()?),
+                _ => AesKey::Aes256(key.try_into().ok()?),
+            })
         };
-        let mut block = [0u8; 2 * 32 + 2 * IV_LEN];
-        let derived = block
-            .get_mut(..key_len.saturating_add(iv_len).saturating_mul(2))
-            .is_some_and(|b| {
-                prf12(
-                    hash,
-                    master,
-                    "key expansion",
-                    &[server_random, client_random],
-                    b,
-                )
-            });
+        let (key_len, mac_len, iv_len, aead) = if name.contains("_AES_128_GCM_") {
+            (16, 0, 4, Some(Aead::Aes128Gcm))
+        } else if name.contains("_AES_256_GCM_") {
+            (32, 0, 4, Some(Aead::Aes256Gcm))
+        } else if name.contains("_CHACHA20_POLY1305_") {
+            (32, 0, IV_LEN, Some(Aead::ChaCha20Poly1305))
+        } else if name.contains("_AES_128_CBC_") || name.contains("_AES_256_CBC_") {
+            let key_len: usize = if name.contains("_AES_128_") { 16 } else { 32 };
+            let mac_len: usize = if name.ends_with("_SHA") {
+                20
+            } else {
+                hash.len()
+            };
+            (key_len, mac_len, BLOCK_LEN, None)
+        } else {
+            return Err(refused);
+        };
+        if aead.is_some() && old_prf {
+            return Err(refused);
+        }
+        let mut block = vec![
+            0u8;
+            mac_len
+                .saturating_add(key_len)
+                .saturating_add(iv_len)
+                .saturating_mul(2)
+        ];
+        let seed = [server_random, client_random];
+        let derived = if old_prf {
+            prf10(master, "key expansion", &seed, &mut block)
+        } else {
+            prf12(hash, master, "key expansion", &seed, &mut block)
+        };
         if !derived {
             return Err(refused);
         }
         let part = |from: usize, len: usize| block.get(from..from.saturating_add(len));
-        let side = |key: Option<&[u8]>, iv: Option<&[u8]>| -> Option<Tls12Protection> {
-            let mut full = [0u8; IV_LEN];
-            let iv = iv?;
-            full.get_mut(..iv.len())?.copy_from_slice(iv);
-            Some(Tls12Protection {
-                keys: Keys {
+        let keys_at = mac_len.saturating_mul(2);
+        let ivs_at = keys_at.saturating_add(key_len.saturating_mul(2));
+        let side = |n: usize| -> Option<Tls12Protection> {
+            let mac = part(mac_len.saturating_mul(n), mac_len)?;
+            let key = part(keys_at.saturating_add(key_len.saturating_mul(n)), key_len)?;
+            let iv = part(ivs_at.saturating_add(iv_len.saturating_mul(n)), iv_len)?;
+            let mode = match aead {
+                Some(aead) => {
+                    let mut full = [0u8; IV_LEN];
+                    full.get_mut(..iv.len())?.copy_from_slice(iv);
+                    Mode12::Aead {
+                        keys: Keys {
+                            suite,
+                            cipher: aead.keyed(key)?,
+                            iv: full,
+                            seq: 0,
+                        },
+                        aead,
+                    }
+                }
+                None => Mode12::Cbc(Box::new(CbcKeys {
                     suite,
-                    cipher: aead.keyed(key?)?,
-                    iv: full,
+                    version,
+                    aes: cbc_key(key)?,
+                    mac: match mac_len {
+                        20 => MacKey::Sha1(mac.to_vec()),
+                        32 => MacKey::Sha256(mac.to_vec()),
+                        _ => MacKey::Sha384(mac.to_vec()),
+                    },
+                    chained: iv.try_into().ok()?,
+                    encrypt_then_mac,
                     seq: 0,
-                },
-                aead,
-            })
+                })),
+            };
+            Some(Tls12Protection { mode })
         };
-        let ivs = key_len.saturating_mul(2);
-        let client = side(part(0, key_len), part(ivs, iv_len));
-        let server = side(
-            part(key_len, key_len),
-            part(ivs.saturating_add(iv_len), iv_len),
-        );
-        match (client, server) {
+        match (side(0), side(1)) {
             (Some(c), Some(s)) => Ok([c, s]),
             _ => Err(refused),
         }
     }
 
     /// Opens one whole record (header included) of this direction into `out` (cleared
-    /// first), returning its content type (the header's: TLS 1.2 does not hide it). On an
-    /// error `out` holds nothing and the sequence number stays.
+    /// first), returning its content type (the header's: before TLS 1.3 it is not hidden).
+    /// On an error `out` holds nothing and the sequence number stays.
     pub fn open(&mut self, record: &[u8], out: &mut Vec<u8>) -> Result<ContentType, Error> {
         out.clear();
+        let what = "TLS 1.0-1.2 protected record";
+        let (keys, aead) = match &mut self.mode {
+            Mode12::Cbc(cbc) => {
+                let (header, fragment) = split_record(record, 0, what)?;
+                let (Some(&content_type), Some(type_and_version)) =
+                    (header.first(), header.get(..3))
+                else {
+                    return Err(Error::Truncated {
+                        what: "TLS record header",
+                    });
+                };
+                cbc.open(type_and_version, fragment, out)?;
+                return Ok(ContentType(content_type));
+            }
+            Mode12::Aead { keys, aead } => (keys, *aead),
+        };
         // AES-GCM records start with their explicit nonce.
-        let explicit: usize = match self.aead {
+        let explicit: usize = match aead {
             Aead::ChaCha20Poly1305 => 0,
             _ => 8,
         };
         let overhead = explicit.saturating_add(TAG_LEN);
-        let (header, fragment) = split_record(
-            record,
-            overhead.saturating_sub(1),
-            "TLS 1.2 protected record",
-        )?;
+        let (header, fragment) = split_record(record, overhead.saturating_sub(1), what)?;
         let (Some(&content_type), Some(type_and_version), Some(sealed)) =
             (header.first(), header.get(..3), fragment.get(explicit..))
         else {
@@ -487,15 +760,15 @@ impl Tls12Protection {
         };
         let plain_len = u16::try_from(fragment.len().saturating_sub(overhead)).map_err(|_| {
             Error::InvalidLength {
-                what: "TLS 1.2 protected record",
+                what,
                 length: fragment.len(),
             }
         })?;
-        let nonce = match self.aead {
-            Aead::ChaCha20Poly1305 => self.keys.seq_nonce(),
+        let nonce = match aead {
+            Aead::ChaCha20Poly1305 => keys.seq_nonce(),
             // The 4-byte salt, then the record's explicit 8 bytes (RFC 5288 3).
             _ => {
-                let mut nonce = self.keys.iv;
+                let mut nonce = keys.iv;
                 let (Some(dst), Some(src)) = (nonce.get_mut(4..), fragment.get(..explicit)) else {
                     return Err(Error::Truncated {
                         what: "TLS 1.2 explicit nonce",
@@ -507,28 +780,33 @@ impl Tls12Protection {
         };
         // seq_num + type + version + length of the plaintext (RFC 5246 6.2.3.3).
         let mut aad = Vec::with_capacity(13);
-        aad.extend_from_slice(&self.keys.seq.to_be_bytes());
+        aad.extend_from_slice(&keys.seq.to_be_bytes());
         aad.extend_from_slice(type_and_version);
         aad.extend_from_slice(&plain_len.to_be_bytes());
-        self.keys
-            .open(&nonce, &aad, sealed, out, "TLS 1.2 record")?;
+        keys.open(&nonce, &aad, sealed, out, "TLS 1.2 record")?;
         Ok(ContentType(content_type))
     }
 
     /// The suite.
     pub fn suite(&self) -> CipherSuite {
-        self.keys.suite
+        match &self.mode {
+            Mode12::Aead { keys, .. } => keys.suite,
+            Mode12::Cbc(cbc) => cbc.suite,
+        }
     }
 
     /// Records opened so far (the next record's sequence number).
     pub fn seq(&self) -> u64 {
-        self.keys.seq
+        match &self.mode {
+            Mode12::Aead { keys, .. } => keys.seq,
+            Mode12::Cbc(cbc) => cbc.seq,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
     use super::*;
     use crate::testdata::hex;
@@ -659,9 +937,11 @@ mod tests {
     fn tls12_ok() -> [Tls12Protection; 2] {
         Tls12Protection::from_master(
             CipherSuite(0xc030),
+            ProtocolVersion::TLS1_2,
             &hex(TLS12_MASTER),
             &hex(TLS12_CLIENT_RANDOM),
             &hex(TLS12_SERVER_RANDOM),
+            false,
         )
         .unwrap()
     }
@@ -702,23 +982,130 @@ mod tests {
     }
 
     #[test]
-    fn tls12_suites_and_lengths_are_checked() {
+    fn tls12_suites_versions_and_lengths_are_checked() {
         let (m, c, s) = (
             hex(TLS12_MASTER),
             hex(TLS12_CLIENT_RANDOM),
             hex(TLS12_SERVER_RANDOM),
         );
-        // CBC, TLS 1.3 and unknown suites are refused; so is a short master secret.
-        for suite in [0x002f, 0xc014, 0x1302, 0xfefe] {
-            assert!(Tls12Protection::from_master(CipherSuite(suite), &m, &c, &s).is_err());
+        let v12 = ProtocolVersion::TLS1_2;
+        let open = |suite: u16, v: ProtocolVersion, m: &[u8]| {
+            Tls12Protection::from_master(CipherSuite(suite), v, m, &c, &s, true)
+        };
+        // TLS 1.3, 3DES, unknown suites and a short master secret are refused, and so are
+        // AEAD suites before TLS 1.2 and TLS 1.3 as a version.
+        for suite in [0x1302, 0x000a, 0xfefe] {
+            assert!(open(suite, v12, &m).is_err(), "{suite:#x}");
         }
-        assert!(Tls12Protection::from_master(CipherSuite(0xc030), &m[..47], &c, &s).is_err());
-        for suite in [0xc02b, 0xc02f, 0x009c, 0x009f, 0xcca8, 0xcca9, 0xccaa] {
+        assert!(open(0xc030, v12, &m[..47]).is_err());
+        assert!(open(0xc030, ProtocolVersion::TLS1_1, &m).is_err());
+        assert!(open(0xc02f, ProtocolVersion::TLS1_3, &m).is_err());
+        for suite in [
+            0xc02b, 0xc02f, 0x009c, 0x009f, 0xcca8, 0xcca9, 0xccaa, 0x002f, 0xc014, 0xc028, 0x003c,
+        ] {
+            assert!(open(suite, v12, &m).is_ok(), "{suite:#x}");
+        }
+        for suite in [0x002f, 0x0035, 0xc013, 0xc014] {
             assert!(
-                Tls12Protection::from_master(CipherSuite(suite), &m, &c, &s).is_ok(),
+                open(suite, ProtocolVersion::TLS1_0, &m).is_ok(),
                 "{suite:#x}"
             );
         }
+        let [p, _] = open(0xc014, ProtocolVersion::TLS1_0, &m).unwrap();
+        let shown = format!("{p:?}");
+        assert!(
+            !shown.contains(&TLS12_MASTER[..16]) && shown.contains("seq: 0"),
+            "{shown}"
+        );
+    }
+
+    /// Seals `content` as a MAC-then-encrypt CBC record (RFC 5246 6.2.3.2) under the keys of
+    /// `p` (AES-128, HMAC-SHA1), with `iv` (sent in the record unless `chained`).
+    fn seal_mte(
+        p: &Tls12Protection,
+        seq: u64,
+        iv: [u8; 16],
+        chained: bool,
+        content: &[u8],
+    ) -> Vec<u8> {
+        use cbc::cipher::block_padding::NoPadding;
+        use cbc::cipher::{BlockEncryptMut, KeyIvInit};
+        let Mode12::Cbc(cbc) = &p.mode else {
+            panic!("not CBC")
+        };
+        let (AesKey::Aes128(key), MacKey::Sha1(mac_key)) = (&cbc.aes, &cbc.mac) else {
+            panic!("not AES-128/SHA-1")
+        };
+        let version = if chained { [3, 1] } else { [3, 3] };
+        let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(mac_key).unwrap();
+        mac.update(&seq.to_be_bytes());
+        mac.update(&[23, version[0], version[1]]);
+        mac.update(&u16::try_from(content.len()).unwrap().to_be_bytes());
+        mac.update(content);
+        let mut plain = content.to_vec();
+        plain.extend_from_slice(&mac.finalize().into_bytes());
+        let pad = 15 - plain.len() % 16;
+        plain.extend(std::iter::repeat_n(u8::try_from(pad).unwrap(), pad + 1));
+        let len = plain.len();
+        cbc::Encryptor::<aes::Aes128>::new(key.into(), (&iv).into())
+            .encrypt_padded_mut::<NoPadding>(&mut plain, len)
+            .unwrap();
+        let body: Vec<u8> = if chained {
+            plain
+        } else {
+            [&iv[..], &plain].concat()
+        };
+        let mut record = vec![23, version[0], version[1]];
+        record.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+        record.extend_from_slice(&body);
+        record
+    }
+
+    /// MAC-then-encrypt, which no keyed lab capture negotiates (OpenSSL prefers
+    /// encrypt-then-MAC), on records sealed here with the keys `from_master` derives: the
+    /// padding and the MAC are checked, TLS 1.0 chains its IV from record to record.
+    #[test]
+    fn mac_then_encrypt_cbc_records_open() {
+        let (m, c, s) = (
+            hex(TLS12_MASTER),
+            hex(TLS12_CLIENT_RANDOM),
+            hex(TLS12_SERVER_RANDOM),
+        );
+        let suite = CipherSuite::TLS_RSA_WITH_AES_128_CBC_SHA;
+        let [mut p, _] =
+            Tls12Protection::from_master(suite, ProtocolVersion::TLS1_2, &m, &c, &s, false)
+                .unwrap();
+        let mut out = Vec::new();
+        let record = seal_mte(&p, 0, [7; 16], false, b"a TPKT frame");
+        let mut flipped = record.clone();
+        *flipped.last_mut().unwrap() ^= 1; // the padding
+        assert!(p.open(&flipped, &mut out).is_err());
+        let mut flipped = record.clone();
+        flipped[30] ^= 1; // the first block: the content, so the MAC
+        assert!(p.open(&flipped, &mut out).is_err());
+        assert!(out.is_empty());
+        assert_eq!(
+            p.open(&record, &mut out).unwrap(),
+            ContentType::APPLICATION_DATA
+        );
+        assert_eq!(out, b"a TPKT frame");
+        assert_eq!(p.seq(), 1);
+        // TLS 1.0: no IV in the record; the key block's, then the last ciphertext block.
+        let [mut p, _] =
+            Tls12Protection::from_master(suite, ProtocolVersion::TLS1_0, &m, &c, &s, false)
+                .unwrap();
+        let Mode12::Cbc(cbc) = &p.mode else {
+            panic!("not CBC")
+        };
+        let first_iv = cbc.chained;
+        let first = seal_mte(&p, 0, first_iv, true, b"first");
+        let next_iv: [u8; 16] = first[first.len() - 16..].try_into().unwrap();
+        let second = seal_mte(&p, 1, next_iv, true, b"second record");
+        assert!(p.open(&second, &mut out).is_err(), "out of order");
+        p.open(&first, &mut out).unwrap();
+        assert_eq!(out, b"first");
+        p.open(&second, &mut out).unwrap();
+        assert_eq!(out, b"second record");
     }
 
     /// RFC 8446 7.2: the next secret is `HKDF-Expand-Label(secret, "traffic upd", "", 48)`;
