@@ -19,9 +19,12 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use rdp_pcap::capture;
+use rdp_wire::tls::extensions::RawExtension;
 use rdp_wire::tls::handshake::{parse_client_hello, parse_server_hello};
 use rdp_wire::tls::keylog::{KeyLog, SecretKind};
-use rdp_wire::tls::protection::{Tls12Protection, Tls13Protection};
+use rdp_wire::tls::protection::{
+    master_secret, session_hash, RsaKey, Tls12Protection, Tls13Protection,
+};
 use rdp_wire::tls::record::ContentType;
 use rdp_wire::tls::ProtocolVersion;
 
@@ -116,17 +119,13 @@ fn check_connection(name: &str, log: &KeyLog, client: &[u8], server: &[u8], tall
         return;
     }
     let master = log.get(&random, SecretKind::MasterSecret).unwrap();
-    // Encrypt-then-MAC (RFC 7366, extension 22) when both hellos carry it.
-    let etm = |exts: &[rdp_wire::tls::extensions::RawExtension<'_>]| {
-        exts.iter().any(|e| e.extension_type.0 == 22)
-    };
-    let Ok([mut client_keys, _]) = Tls12Protection::from_master(
+    let Ok([client_keys, _]) = Tls12Protection::from_master(
         suite,
         server_hello.selected_version(),
         master.expose(),
         hello.random,
         server_hello.random,
-        etm(&hello.extensions) && etm(&server_hello.extensions),
+        both(&hello.extensions, &server_hello.extensions, 22),
     ) else {
         tally.not_read.push(format!(
             "{name}: {} {suite}",
@@ -134,20 +133,140 @@ fn check_connection(name: &str, log: &KeyLog, client: &[u8], server: &[u8], tall
         ));
         return;
     };
+    open_client(name, client_keys, &protected);
+    tally.tls12 += 1;
+}
+
+/// Whether both hellos carry extension `kind` (22: encrypt-then-MAC, RFC 7366; 23: the
+/// Extended Master Secret, RFC 7627).
+fn both(client: &[RawExtension<'_>], server: &[RawExtension<'_>], kind: u16) -> bool {
+    let has = |exts: &[RawExtension<'_>]| exts.iter().any(|e| e.extension_type.0 == kind);
+    has(client) && has(server)
+}
+
+/// Opens the client's Finished and its first application record (TLS 1.0 to 1.2).
+fn open_client(name: &str, mut keys: Tls12Protection, protected: &[&[u8]]) {
+    let mut out = Vec::new();
     assert_eq!(
-        client_keys.open(protected[0], &mut out).unwrap(),
+        keys.open(protected[0], &mut out).unwrap(),
         ContentType::HANDSHAKE,
         "{name}"
     );
     assert_eq!(out[..4], [20, 0, 0, 12], "{name}: the client's Finished");
     let data = protected.iter().find(|r| r[0] == 23).unwrap();
     assert_eq!(
-        client_keys.open(data, &mut out).unwrap(),
+        keys.open(data, &mut out).unwrap(),
         ContentType::APPLICATION_DATA,
         "{name}"
     );
     assert!(rdp_first(&out), "{name}: {:02x?}", &out[..8]);
-    tally.tls12 += 1;
+}
+
+/// The handshake messages of a direction before its ChangeCipherSpec, each whole (header
+/// included), however the records cut them.
+fn handshake_messages(records: &[&[u8]]) -> Vec<Vec<u8>> {
+    let mut joined = Vec::new();
+    for rec in records.iter().take_while(|r| r[0] != 20) {
+        if rec[0] == 22 {
+            joined.extend_from_slice(&rec[5..]);
+        }
+    }
+    let mut out = Vec::new();
+    let mut rest = &joined[..];
+    while rest.len() >= 4 {
+        let len =
+            4 + (usize::from(rest[1]) << 16 | usize::from(rest[2]) << 8 | usize::from(rest[3]));
+        out.push(rest[..len].to_vec());
+        rest = &rest[len..];
+    }
+    out
+}
+
+/// The RSA key exchange read with the server's private key alone (no key log: the lab2 key
+/// logs hold these sessions' master secrets too, which would hide a broken RSA path): lab2's
+/// TLS 1.2 session (Extended Master Secret, encrypt-then-MAC) and the 2017 Windows TLS 1.0
+/// session of `public/Intro_Traffic_Analysis` (MAC-then-encrypt), whose first application
+/// record tshark decrypts with the same key to the MCS Connect Initial.
+#[test]
+fn rsa_keys_alone_open_their_sessions() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let cases = [
+        (
+            "lab2/tls12-rsa-aes128-cbc.pcap",
+            "lab2/tls12-rsa-aes128-cbc.key",
+        ),
+        (
+            "public/Intro_Traffic_Analysis/rdp.pcap",
+            "public/Intro_Traffic_Analysis/rdp.key.pem",
+        ),
+    ];
+    for (capture, key) in cases {
+        let key = RsaKey::from_pem(&std::fs::read(corpus.join(key)).unwrap()).unwrap();
+        // Its size only: no part of the key.
+        let shown = format!("{key:?}");
+        assert_eq!(shown, format!("RsaKey({} bits)", key.modulus().len() * 8));
+        let streams = streams(&corpus.join(capture));
+        let mut opened = 0;
+        for ((src, dst), client) in &streams {
+            if src.port() < dst.port() {
+                continue;
+            }
+            let Some(server) = streams.get(&(*dst, *src)) else {
+                continue;
+            };
+            let (c, s) = (records(client), records(server));
+            let (c_msgs, s_msgs) = (handshake_messages(&c), handshake_messages(&s));
+            let (Some(ch), Some(sh)) = (c_msgs.first(), s_msgs.first()) else {
+                continue;
+            };
+            let (hello, server_hello) = (
+                parse_client_hello(&ch[4..]).unwrap(),
+                parse_server_hello(&sh[4..]).unwrap(),
+            );
+            let (suite, version) = (server_hello.cipher_suite, server_hello.selected_version());
+            let cke_at = c_msgs.iter().position(|m| m[0] == 16).unwrap();
+            let premaster = key.premaster(&c_msgs[cke_at][4..]).unwrap();
+            // The transcript from the ClientHello through the ClientKeyExchange: the server's
+            // messages up to its ServerHelloDone (not the NewSessionTicket it sends later).
+            let shd_at = s_msgs.iter().position(|m| m[0] == 14).unwrap();
+            let mut transcript = ch.clone();
+            for m in s_msgs[..=shd_at].iter().chain(&c_msgs[1..=cke_at]) {
+                transcript.extend_from_slice(m);
+            }
+            let ems = both(&hello.extensions, &server_hello.extensions, 23);
+            let hash = ems.then(|| session_hash(suite, version, &transcript));
+            let master = master_secret(
+                suite,
+                version,
+                &premaster,
+                hello.random,
+                server_hello.random,
+                hash.as_deref(),
+            )
+            .unwrap();
+            let etm = both(&hello.extensions, &server_hello.extensions, 22);
+            let [keys, _] = Tls12Protection::from_master(
+                suite,
+                version,
+                &master,
+                hello.random,
+                server_hello.random,
+                etm,
+            )
+            .unwrap();
+            let protected: Vec<&[u8]> = c
+                .iter()
+                .skip_while(|r| r[0] != 20)
+                .skip(1)
+                .copied()
+                .collect();
+            open_client(capture, keys, &protected);
+            opened += 1;
+        }
+        assert!(opened >= 1, "{capture}");
+    }
 }
 
 #[test]

@@ -3,7 +3,9 @@
 //! - TLS 1.3 ([`Tls13Protection`]): the traffic keys of a secret (RFC 8446 7.1 and 7.3), a
 //!   record opened (5.2, the per-record nonce of 5.3), and the next secret of a KeyUpdate
 //!   (7.2).
-//! - TLS 1.0 to 1.2 ([`Tls12Protection`]): the key block of a master secret (the PRF of RFC
+//! - TLS 1.0 to 1.2 ([`Tls12Protection`]): the master secret of a premaster secret
+//!   ([`master_secret`], Extended Master Secret included; an RSA key exchange's premaster
+//!   secret from the server's key: [`RsaKey`]), the key block of a master secret (the PRF of RFC
 //!   5246 5 and 6.3; RFC 2246 5 before TLS 1.2), AES-GCM records (RFC 5288 3: a 4-byte salt
 //!   and an explicit 8-byte nonce in each record) and ChaCha20-Poly1305 records (RFC 7905 2:
 //!   the sequence number in the nonce) with the additional data of RFC 5246 6.2.3.3, and
@@ -632,11 +634,7 @@ impl Tls12Protection {
                 value: u32::from(version.0),
             });
         }
-        let hash = if name.ends_with("_SHA384") {
-            Hash::Sha384
-        } else {
-            Hash::Sha256
-        };
+        let hash = prf_hash(suite);
         // (key, MAC key, IV) lengths and the mode's constructor.
         let cbc_key = |key: &[u8]| -> Option<AesKey> {
             Some(match key.len() {
@@ -801,6 +799,129 @@ impl Tls12Protection {
             Mode12::Aead { keys, .. } => keys.seq,
             Mode12::Cbc(cbc) => cbc.seq,
         }
+    }
+}
+
+/// A server's RSA private key, for the `TLS_RSA_*` key exchange: the ClientKeyExchange carries
+/// the premaster secret encrypted to it (RFC 5246 7.4.7.1). Never shown.
+#[derive(Clone)]
+pub struct RsaKey(rsa::RsaPrivateKey);
+
+impl fmt::Debug for RsaKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use rsa::traits::PublicKeyParts;
+        write!(f, "RsaKey({} bits)", self.0.size().saturating_mul(8))
+    }
+}
+
+impl RsaKey {
+    /// A key from PEM text: PKCS#8 (`BEGIN PRIVATE KEY`) or PKCS#1 (`BEGIN RSA PRIVATE KEY`).
+    pub fn from_pem(pem: &[u8]) -> Result<RsaKey, Error> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        use rsa::pkcs8::DecodePrivateKey;
+        let not_a_key = Error::UnexpectedValue {
+            what: "RSA private key (PEM, PKCS#1 or PKCS#8)",
+            value: 0,
+        };
+        let text = std::str::from_utf8(pem).map_err(|_| not_a_key.clone())?;
+        rsa::RsaPrivateKey::from_pkcs8_pem(text)
+            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(text))
+            .map(RsaKey)
+            .map_err(|_| not_a_key)
+    }
+
+    /// The modulus, big-endian: what a server certificate's public key is matched on.
+    pub fn modulus(&self) -> Vec<u8> {
+        use rsa::traits::PublicKeyParts;
+        self.0.n().to_bytes_be()
+    }
+
+    /// The 48-byte premaster secret of a ClientKeyExchange body (TLS 1.0 to 1.2: a 2-byte
+    /// length, then the encrypted secret), decrypted with PKCS#1 v1.5 (RFC 5246 7.4.7.1).
+    pub fn premaster(&self, client_key_exchange: &[u8]) -> Result<[u8; 48], Error> {
+        let failed = Error::Authentication {
+            what: "RSA-encrypted premaster secret",
+        };
+        let (len, encrypted) = client_key_exchange.split_at(2.min(client_key_exchange.len()));
+        let len = <[u8; 2]>::try_from(len).map_or(0, |l| usize::from(u16::from_be_bytes(l)));
+        if len != encrypted.len() {
+            return Err(Error::InvalidLength {
+                what: "EncryptedPreMasterSecret",
+                length: len,
+            });
+        }
+        let plain = self
+            .0
+            .decrypt(rsa::Pkcs1v15Encrypt, encrypted)
+            .map_err(|_| failed.clone())?;
+        <[u8; 48]>::try_from(plain.as_slice()).map_err(|_| failed)
+    }
+}
+
+/// The master secret of a TLS 1.0-1.2 session from its premaster secret (RFC 5246 8.1):
+/// `PRF(premaster, "master secret", client_random + server_random)`, or with the Extended
+/// Master Secret (RFC 7627 4) `PRF(premaster, "extended master secret", session_hash)`, where
+/// `session_hash` is the hash of the handshake messages from the ClientHello through the
+/// ClientKeyExchange: the suite's PRF hash in TLS 1.2, MD5 then SHA-1 before
+/// ([`session_hash`]).
+pub fn master_secret(
+    suite: CipherSuite,
+    version: ProtocolVersion,
+    premaster: &[u8],
+    client_random: &[u8],
+    server_random: &[u8],
+    session_hash: Option<&[u8]>,
+) -> Result<[u8; 48], Error> {
+    let mut master = [0u8; 48];
+    let (label, seed): (&str, Vec<&[u8]>) = match session_hash {
+        Some(h) => ("extended master secret", vec![h]),
+        None => ("master secret", vec![client_random, server_random]),
+    };
+    let derived = match version {
+        ProtocolVersion::TLS1_0 | ProtocolVersion::TLS1_1 => {
+            prf10(premaster, label, &seed, &mut master)
+        }
+        ProtocolVersion::TLS1_2 => prf12(prf_hash(suite), premaster, label, &seed, &mut master),
+        other => {
+            return Err(Error::UnexpectedValue {
+                what: "TLS version to decrypt",
+                value: u32::from(other.0),
+            })
+        }
+    };
+    if !derived {
+        return Err(Error::InvalidLength {
+            what: "TLS premaster secret",
+            length: premaster.len(),
+        });
+    }
+    Ok(master)
+}
+
+/// The session hash of the Extended Master Secret (RFC 7627 3) over `transcript` (the
+/// handshake messages, headers included, from the ClientHello through the
+/// ClientKeyExchange).
+pub fn session_hash(suite: CipherSuite, version: ProtocolVersion, transcript: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    match version {
+        ProtocolVersion::TLS1_2 => match prf_hash(suite) {
+            Hash::Sha256 => Sha256::digest(transcript).to_vec(),
+            Hash::Sha384 => Sha384::digest(transcript).to_vec(),
+        },
+        _ => {
+            let mut both = md5::Md5::digest(transcript).to_vec();
+            both.extend_from_slice(&sha1::Sha1::digest(transcript));
+            both
+        }
+    }
+}
+
+/// The PRF hash of a TLS 1.2 suite: SHA-384 for the `_SHA384` suites, else SHA-256.
+fn prf_hash(suite: CipherSuite) -> Hash {
+    if suite.name().is_some_and(|n| n.ends_with("_SHA384")) {
+        Hash::Sha384
+    } else {
+        Hash::Sha256
     }
 }
 
@@ -1106,6 +1227,33 @@ mod tests {
         assert_eq!(out, b"first");
         p.open(&second, &mut out).unwrap();
         assert_eq!(out, b"second record");
+    }
+
+    /// What is not a key is an error, and so is a ClientKeyExchange whose length is wrong; the
+    /// real keys and sessions are read in `rdp-pcap-cli/tests/decryption.rs` (the corpus's RSA
+    /// sessions, with their servers' keys alone).
+    #[test]
+    fn rsa_keys_and_premaster_lengths_are_checked() {
+        assert!(RsaKey::from_pem(
+            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+        )
+        .is_err());
+        assert!(RsaKey::from_pem(&[0xff, 0xfe]).is_err());
+        let (m, c, s) = (
+            hex(TLS12_MASTER),
+            hex(TLS12_CLIENT_RANDOM),
+            hex(TLS12_SERVER_RANDOM),
+        );
+        let suite = CipherSuite(0xc030);
+        // Without the extended master secret the randoms are the seed; with it, the hash.
+        let plain = master_secret(suite, ProtocolVersion::TLS1_2, &m, &c, &s, None).unwrap();
+        let hash = session_hash(suite, ProtocolVersion::TLS1_2, b"transcript");
+        assert_eq!(hash.len(), 48, "SHA-384 for a _SHA384 suite");
+        let extended =
+            master_secret(suite, ProtocolVersion::TLS1_2, &m, &c, &s, Some(&hash)).unwrap();
+        assert_ne!(plain, extended);
+        assert_eq!(session_hash(suite, ProtocolVersion::TLS1_0, b"x").len(), 36);
+        assert!(master_secret(suite, ProtocolVersion::TLS1_3, &m, &c, &s, None).is_err());
     }
 
     /// RFC 8446 7.2: the next secret is `HKDF-Expand-Label(secret, "traffic upd", "", 48)`;
