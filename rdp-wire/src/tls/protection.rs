@@ -24,10 +24,11 @@
 //! - A record that does not authenticate (wrong secret, a record of another epoch, altered
 //!   bytes, a bad CBC padding) is an error and does not advance the sequence number: its
 //!   bytes are never handed out as plaintext.
-//! - Keys are never shown: `Debug` prints the suite and the sequence number only.
+//! - Keys are never shown: `Debug` prints the suite and the sequence number (for CBC, whether
+//!   encrypt-then-MAC is on), and an [`RsaKey`] its size, nothing else.
 //! - The crypto is RustCrypto's (`hkdf`, `hmac`, `sha1`, `md-5`, `aes`, `cbc`, `aes-gcm`,
-//!   `chacha20poly1305`), not written here;
-//!   rustls does not make its key schedule or record layer public.
+//!   `chacha20poly1305`, `rsa`), not written here; rustls does not make its key schedule or
+//!   record layer public.
 
 use std::fmt;
 
