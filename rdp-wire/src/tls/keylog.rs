@@ -250,20 +250,35 @@ impl KeyLog {
                     stats.malformed.bump();
                     stats.first_malformed_line.get_or_insert(stats.lines);
                 }
+                // A key enters a map only with a secret that decoded.
                 Line::ByClientRandom(random, kind, hex) => {
-                    let slots = self.by_client_random.entry(random).or_default();
-                    let slot = slots.get_mut(kind.slot());
-                    let kept = keep(&mut self.secrets, slot, hex, kind.fits(hex.len() / 2));
+                    let kept = match decode_secret(hex, |len| kind.fits(len)) {
+                        Some(secret) => {
+                            let slots = self.by_client_random.entry(random).or_default();
+                            keep(&mut self.secrets, slots.get_mut(kind.slot()), secret)
+                        }
+                        None => Kept::Malformed,
+                    };
                     count(&mut stats, kept);
                 }
                 Line::ByEncryptedPms(prefix, hex) => {
-                    let index = self.by_encrypted_pms.entry(prefix).or_default();
-                    let kept = keep(&mut self.secrets, Some(index), hex, hex.len() == 96);
+                    let kept = match decode_secret(hex, |len| len == 48) {
+                        Some(secret) => {
+                            let index = self.by_encrypted_pms.entry(prefix).or_default();
+                            keep(&mut self.secrets, Some(index), secret)
+                        }
+                        None => Kept::Malformed,
+                    };
                     count(&mut stats, kept);
                 }
                 Line::BySessionId(id, hex) => {
-                    let index = self.by_session_id.entry(id).or_default();
-                    let kept = keep(&mut self.secrets, Some(index), hex, hex.len() == 96);
+                    let kept = match decode_secret(hex, |len| len == 48) {
+                        Some(secret) => {
+                            let index = self.by_session_id.entry(id).or_default();
+                            keep(&mut self.secrets, Some(index), secret)
+                        }
+                        None => Kept::Malformed,
+                    };
                     count(&mut stats, kept);
                 }
             }
@@ -339,16 +354,16 @@ fn count(stats: &mut KeyLogStats, kept: Kept) {
     }
 }
 
-/// Decodes `hex` (if `fits`) into the list and points `index` (0: none yet) at it.
-fn keep(secrets: &mut Vec<Secret>, index: Option<&mut u32>, hex: &[u8], fits: bool) -> Kept {
-    let Some(index) = index else {
-        return Kept::Malformed;
-    };
+/// The secret spelt by `hex`, if its length in bytes `fits`.
+fn decode_secret(hex: &[u8], fits: impl Fn(usize) -> bool) -> Option<Secret> {
     let mut bytes = [0u8; SECRET_MAX];
-    let Some(len) = fits.then(|| decode_hex(hex, &mut bytes)).flatten() else {
-        return Kept::Malformed;
-    };
-    let Some(secret) = bytes.get(..len).and_then(Secret::new) else {
+    let len = decode_hex(hex, &mut bytes).filter(|len| fits(*len))?;
+    bytes.get(..len).and_then(Secret::new)
+}
+
+/// Puts `secret` in the list and points `index` (0: none yet) at it.
+fn keep(secrets: &mut Vec<Secret>, index: Option<&mut u32>, secret: Secret) -> Kept {
+    let Some(index) = index else {
         return Kept::Malformed;
     };
     let existing = index
@@ -542,26 +557,29 @@ CLIENT_TRAFFIC_SECRET_0 016576d83575270145e65e81edd854c3c35ba633b5ab22b4771b3505
         let cr = "8bd5df8b67ba4b75090dfaf72acd47409659306ccae0997b87b9e09ba35edefd";
         let master = "6c498da69e45df228d21d615fc53ade3c37f7bfe1c0da6f257363ed48663b8a048cc0bd0b1ecb10cbb6b69563f82643e";
         let lines = [
-            format!("CLIENT_RANDOM {cr}"),                   // a field missing
-            format!("CLIENT_RANDOM {cr} {master} extra"),    // a field too many
-            format!("CLIENT_RANDOM {} {master}", &cr[2..]),  // a 31-byte random
-            format!("CLIENT_RANDOM {cr} {}", &master[2..]),  // a 47-byte master secret
+            format!("CLIENT_RANDOM {cr}"),                  // a field missing
+            format!("CLIENT_RANDOM {cr} {master} extra"),   // a field too many
+            format!("CLIENT_RANDOM {} {master}", &cr[2..]), // a 31-byte random
+            format!("CLIENT_RANDOM {cr} {}", &master[2..]), // a 47-byte master secret
+            format!("CLIENT_RANDOM {} {}", "aa".repeat(32), &master[2..]), // another random
             format!("CLIENT_RANDOM {cr} {}x", &master[1..]), // not hex
             format!("CLIENT_TRAFFIC_SECRET_0 {cr} {}", &master[..80]), // 40 bytes
-            "RSA 0011 2233".to_string(),                     // a 2-byte prefix
-            "RSA Session-ID: Master-Key:00".to_string(),     // no session id
-            format!("NEW_LABEL {cr} {master}"),              // unknown
+            "RSA 0011 2233".to_string(),                    // a 2-byte prefix
+            "RSA Session-ID: Master-Key:00".to_string(),    // no session id
+            format!("NEW_LABEL {cr} {master}"),             // unknown
             format!("CLIENT_TRAFFIC_SECRET_1 {cr} {master}"), // unknown (derived, not logged)
-            format!("CLIENT_RANDOM {cr} {master}"),          // good
+            format!("CLIENT_RANDOM {cr} {master}"),         // good
         ];
         let mut log = KeyLog::new();
         let stats = log.add(lines.join("\n").as_bytes());
-        assert_eq!(stats.lines, 11);
-        assert_eq!(stats.malformed, 8);
+        assert_eq!(stats.lines, 12);
+        assert_eq!(stats.malformed, 9);
         assert_eq!(stats.first_malformed_line, Some(1));
         assert_eq!(stats.unknown_label, 2);
         assert_eq!(stats.secrets, 1);
         assert_eq!(log.len(), 1);
+        // The bad lines left no session behind: only the good line's random is known.
+        assert_eq!(log.client_randoms(), 1);
     }
 
     #[test]
