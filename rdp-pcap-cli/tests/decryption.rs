@@ -56,6 +56,16 @@ fn records(stream: &[u8]) -> Vec<&[u8]> {
     out
 }
 
+/// A direction's protected records, in order: those after its ChangeCipherSpec.
+fn after_change_cipher_spec<'r>(records: &[&'r [u8]]) -> Vec<&'r [u8]> {
+    records
+        .iter()
+        .skip_while(|r| r[0] != 20)
+        .skip(1)
+        .copied()
+        .collect()
+}
+
 /// The first handshake message of a record, if the record is a handshake record.
 fn handshake(rec: &[u8], kind: u8) -> Option<&[u8]> {
     (rec[0] == 22 && rec.get(5) == Some(&kind)).then(|| {
@@ -91,13 +101,7 @@ fn check_connection(name: &str, log: &KeyLog, client: &[u8], server: &[u8], tall
     let random: [u8; 32] = hello.random.try_into().unwrap();
     let suite = server_hello.cipher_suite;
     let mut out = Vec::new();
-    // The client's protected records, in order (after its ChangeCipherSpec).
-    let protected: Vec<&[u8]> = c
-        .iter()
-        .skip_while(|r| r[0] != 20)
-        .skip(1)
-        .copied()
-        .collect();
+    let protected = after_change_cipher_spec(&c);
     if server_hello.selected_version() == ProtocolVersion::TLS1_3 {
         let secret = |k| log.get(&random, k).unwrap().expose().to_vec();
         let mut hs =
@@ -256,13 +260,7 @@ fn rsa_keys_alone_open_their_sessions() {
                 etm,
             )
             .unwrap();
-            let protected: Vec<&[u8]> = c
-                .iter()
-                .skip_while(|r| r[0] != 20)
-                .skip(1)
-                .copied()
-                .collect();
-            open_client(capture, keys, &protected);
+            open_client(capture, keys, &after_change_cipher_spec(&c));
             opened += 1;
         }
         assert!(opened >= 1, "{capture}");

@@ -215,14 +215,14 @@ impl fmt::Debug for KeyLog {
 }
 
 /// What one line is.
-enum Line<'a> {
+enum Line {
     Comment,
     Ignored,
     UnknownLabel,
     Malformed,
-    ByClientRandom([u8; 32], SecretKind, &'a [u8]),
-    ByEncryptedPms([u8; 8], &'a [u8]),
-    BySessionId(SessionId, &'a [u8]),
+    ByClientRandom([u8; 32], SecretKind, Secret),
+    ByEncryptedPms([u8; 8], Secret),
+    BySessionId(SessionId, Secret),
 }
 
 impl KeyLog {
@@ -250,36 +250,21 @@ impl KeyLog {
                     stats.malformed.bump();
                     stats.first_malformed_line.get_or_insert(stats.lines);
                 }
-                // A key enters a map only with a secret that decoded.
-                Line::ByClientRandom(random, kind, hex) => {
-                    let kept = match decode_secret(hex, |len| kind.fits(len)) {
-                        Some(secret) => {
-                            let slots = self.by_client_random.entry(random).or_default();
-                            keep(&mut self.secrets, slots.get_mut(kind.slot()), secret)
-                        }
-                        None => Kept::Malformed,
-                    };
-                    count(&mut stats, kept);
+                // A key enters a map only with a secret that decoded (`classify`).
+                Line::ByClientRandom(random, kind, secret) => {
+                    let slots = self.by_client_random.entry(random).or_default();
+                    count(
+                        &mut stats,
+                        keep(&mut self.secrets, slots.get_mut(kind.slot()), secret),
+                    );
                 }
-                Line::ByEncryptedPms(prefix, hex) => {
-                    let kept = match decode_secret(hex, |len| len == 48) {
-                        Some(secret) => {
-                            let index = self.by_encrypted_pms.entry(prefix).or_default();
-                            keep(&mut self.secrets, Some(index), secret)
-                        }
-                        None => Kept::Malformed,
-                    };
-                    count(&mut stats, kept);
+                Line::ByEncryptedPms(prefix, secret) => {
+                    let index = self.by_encrypted_pms.entry(prefix).or_default();
+                    count(&mut stats, keep(&mut self.secrets, Some(index), secret));
                 }
-                Line::BySessionId(id, hex) => {
-                    let kept = match decode_secret(hex, |len| len == 48) {
-                        Some(secret) => {
-                            let index = self.by_session_id.entry(id).or_default();
-                            keep(&mut self.secrets, Some(index), secret)
-                        }
-                        None => Kept::Malformed,
-                    };
-                    count(&mut stats, kept);
+                Line::BySessionId(id, secret) => {
+                    let index = self.by_session_id.entry(id).or_default();
+                    count(&mut stats, keep(&mut self.secrets, Some(index), secret));
                 }
             }
         }
@@ -384,7 +369,7 @@ fn keep(secrets: &mut Vec<Secret>, index: Option<&mut u32>, secret: Secret) -> K
 }
 
 /// What a line of key log text is (see the module doc).
-fn classify(line: &[u8]) -> Line<'_> {
+fn classify(line: &[u8]) -> Line {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let line = line.trim_ascii();
     if line.is_empty() || line.starts_with(b"#") {
@@ -410,13 +395,16 @@ fn classify(line: &[u8]) -> Line<'_> {
         ) {
             let mut bytes = [0u8; 32];
             return match decode_hex(id, &mut bytes).and_then(|n| session_id_key(bytes.get(..n)?)) {
-                Some(key) => Line::BySessionId(key, master),
+                Some(key) => decode_secret(master, |len| len == 48)
+                    .map_or(Line::Malformed, |secret| Line::BySessionId(key, secret)),
                 None => Line::Malformed,
             };
         }
         let mut prefix = [0u8; 8];
         return match decode_hex(first, &mut prefix) {
-            Some(8) => Line::ByEncryptedPms(prefix, second),
+            Some(8) => decode_secret(second, |len| len == 48).map_or(Line::Malformed, |secret| {
+                Line::ByEncryptedPms(prefix, secret)
+            }),
             _ => Line::Malformed,
         };
     }
@@ -428,7 +416,9 @@ fn classify(line: &[u8]) -> Line<'_> {
     };
     let mut random = [0u8; 32];
     match decode_hex(first, &mut random) {
-        Some(32) => Line::ByClientRandom(random, kind, second),
+        Some(32) => decode_secret(second, |len| kind.fits(len)).map_or(Line::Malformed, |secret| {
+            Line::ByClientRandom(random, kind, secret)
+        }),
         _ => Line::Malformed,
     }
 }
